@@ -1,0 +1,120 @@
+"""Plotly figures built from plain data (histories, probabilities, matrices, images).
+
+No Streamlit here: pages pass the figures to ``st.plotly_chart``; tests can build them too.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+TRAIN_COLOUR, VAL_COLOUR = "#1f77b4", "#ff7f0e"
+
+
+def history_figure(history: dict[str, list[float]] | None = None,
+                   batch_points: list[dict[str, float]] | None = None, height: int = 340) -> go.Figure:
+    """Loss and accuracy side by side, train and validation, as in the tutorial's history plot.
+
+    ``batch_points`` (fractional epoch, running loss/accuracy) make the curves move during an epoch.
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
+    history = history or {}
+    for col, metric in ((1, "loss"), (2, "accuracy")):
+        if batch_points:
+            fig.add_trace(go.Scatter(x=[p["epoch"] for p in batch_points], y=[p[metric] for p in batch_points],
+                                     mode="lines", name="train (running)", line=dict(color=TRAIN_COLOUR, width=1),
+                                     opacity=0.5, legendgroup="running", showlegend=col == 1), 1, col)
+        epochs = list(range(1, len(history.get(metric, [])) + 1))
+        if epochs:
+            fig.add_trace(go.Scatter(x=epochs, y=history[metric], mode="lines+markers", name="train",
+                                     line=dict(color=TRAIN_COLOUR), legendgroup="train", showlegend=col == 1), 1, col)
+        val = history.get(f"val_{metric}", [])
+        if val:
+            fig.add_trace(go.Scatter(x=list(range(1, len(val) + 1)), y=val, mode="lines+markers", name="validation",
+                                     line=dict(color=VAL_COLOUR), legendgroup="val", showlegend=col == 1), 1, col)
+        fig.update_xaxes(title_text="epoch", row=1, col=col, rangemode="tozero")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def compare_figure(runs: dict[str, dict[str, list[float]]], metric: str = "accuracy", height: int = 340) -> go.Figure:
+    """Several runs on one chart: solid lines for training, dashed for validation."""
+    fig = go.Figure()
+    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
+    for i, (label, hist) in enumerate(runs.items()):
+        colour = palette[i % len(palette)]
+        for key, dash, suffix in ((metric, "solid", "train"), (f"val_{metric}", "dash", "validation")):
+            ys = hist.get(key, [])
+            if ys:
+                fig.add_trace(go.Scatter(x=list(range(1, len(ys) + 1)), y=ys, mode="lines+markers",
+                                         name=f"{label} — {suffix}", line=dict(color=colour, dash=dash)))
+    fig.update_layout(height=height, xaxis_title="epoch", yaxis_title=metric, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+def probability_bars(probs: np.ndarray, class_names, highlight: int | None = None, height: int = 260) -> go.Figure:
+    """Horizontal-free bar chart of all class probabilities; the top class stands out."""
+    top = int(np.argmax(probs)) if highlight is None else highlight
+    colours = ["#2ca02c" if i == top else "#9ecae1" for i in range(len(probs))]
+    fig = go.Figure(go.Bar(x=[str(c) for c in class_names], y=[float(p) for p in probs], marker_color=colours,
+                           text=[f"{p:.0%}" if p >= 0.01 else "" for p in probs], textposition="outside"))
+    fig.update_layout(height=height, yaxis=dict(range=[0, 1.1], tickformat=".0%", title="probability"),
+                      xaxis=dict(type="category"), margin=dict(l=10, r=10, t=10, b=10))
+    return fig
+
+
+def confusion_figure(cm: np.ndarray, class_names, height: int = 520) -> go.Figure:
+    """Confusion matrix heatmap (rows: true class, columns: predicted); clickable cells."""
+    names = [str(c) for c in class_names]
+    # Log-like colour so that small mistake counts remain visible next to the large diagonal.
+    z = np.log1p(cm.astype(float))
+    fig = go.Figure(go.Heatmap(z=z, x=names, y=names, text=cm, texttemplate="%{text}", colorscale="Blues",
+                               showscale=False, hovertemplate="true %{y} → predicted %{x}: %{text}<extra></extra>",
+                               xgap=1, ygap=1))
+    fig.update_layout(height=height, xaxis=dict(title="predicted class", type="category", side="top"),
+                      yaxis=dict(title="true class", type="category", autorange="reversed"),
+                      margin=dict(l=10, r=10, t=60, b=10))
+    return fig
+
+
+def activation_figure(functions: dict, z: np.ndarray) -> go.Figure:
+    """Activation functions plotted over z."""
+    fig = go.Figure()
+    for name, fn in functions.items():
+        fig.add_trace(go.Scatter(x=z, y=fn(z), mode="lines", name=name))
+    fig.update_layout(height=320, xaxis_title="input z", yaxis_title="f(z)", margin=dict(l=10, r=10, t=10, b=10))
+    return fig
+
+
+def heatmap(values: np.ndarray, title: str = "", centre_zero: bool = False, height: int = 260,
+            colorscale: str | None = None, text: bool = False) -> go.Figure:
+    """One 2-D array as a heatmap (image orientation); diverging and centred on zero if asked."""
+    v = np.asarray(values, float)
+    kw = {}
+    if centre_zero:
+        m = float(np.abs(v).max()) or 1.0
+        kw = dict(zmin=-m, zmax=m, colorscale=colorscale or "RdBu", zmid=0)
+    else:
+        kw = dict(colorscale=colorscale or "gray")
+    fig = go.Figure(go.Heatmap(z=v, text=np.round(v, 2) if text else None,
+                               texttemplate="%{text}" if text else None, **kw))
+    fig.update_layout(title=title, height=height, margin=dict(l=5, r=5, t=30 if title else 5, b=5),
+                      yaxis=dict(autorange="reversed", scaleanchor="x", showticklabels=False),
+                      xaxis=dict(showticklabels=False))
+    return fig
+
+
+def bar_counts(labels, counts, title: str = "", height: int = 280) -> go.Figure:
+    fig = go.Figure(go.Bar(x=[str(x) for x in labels], y=list(counts)))
+    fig.update_layout(title=title, height=height, xaxis=dict(type="category"), margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def histogram(values: np.ndarray, title: str = "", height: int = 280) -> go.Figure:
+    counts, edges = np.histogram(values, bins=32, range=(0.0, 1.0))
+    fig = go.Figure(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=1 / 32))
+    fig.update_layout(title=title, height=height, xaxis_title="pixel value (0 = black, 1 = white)",
+                      yaxis_title="pixels", yaxis_type="log", margin=dict(l=10, r=10, t=40, b=10))
+    return fig

@@ -1,0 +1,199 @@
+"""Command line for teachers preparing a class and for scripts: ``python -m cnn --help``.
+
+Every error is one readable line on stderr and exit status 1 (2 for usage errors).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its start-up chatter on stderr silenced, so errors stay one line."""
+    fd, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(fd, 2)
+        os.close(fd)
+        os.close(null)
+
+
+def _cmd_train(args) -> int:
+    from cnn import data, store, training
+
+    if args.name:
+        store.validate_name(args.name)
+        if store.exists(args.name) and not args.force:
+            raise store.StoreError(f"A model named '{args.name}' already exists; choose another name or pass --force.")
+    overrides = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size,
+                                   "learning_rate": args.lr, "seed": args.seed, "optimizer": args.optimizer,
+                                   "validation_split": args.validation_split}.items() if v is not None}
+    if args.augment:
+        overrides["augment"] = True
+    config = training.default_config(args.arch, args.dataset, **overrides)
+    ds = data.load_dataset(args.dataset)
+    print(ds.describe(), flush=True)
+
+    def report(p: training.Progress) -> None:
+        if p.kind == "epoch":
+            logs = "  ".join(f"{k}={v:.4f}" for k, v in p.logs.items() if k != "learning_rate")
+            print(f"epoch {p.epoch}/{p.epochs}  {logs}  ({p.elapsed:.1f} s, {p.images_per_sec:.0f} img/s)", flush=True)
+
+    result = training.train(config, ds, on_progress=report)
+    if result.message:
+        print(result.message, file=sys.stderr)
+    print(f"test loss {result.test_loss:.4f}  test accuracy {result.test_accuracy:.4f}  "
+          f"training time {result.seconds:.1f} s")
+    if args.name:
+        command = "python -m cnn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        meta = training.result_metadata(result, ds.class_names, ds.image_shape, command)
+        if args.shipped:
+            meta["shipped"] = True
+        entry = store.save_model(result.model, args.name, meta, overwrite=args.force)
+        print(f"saved {entry.path}")
+    return 0 if result.status != "nan" else 1
+
+
+def _dataset_for_model(meta: dict, override: str | None) -> str:
+    return override or meta.get("dataset") or "mnist"
+
+
+def _cmd_evaluate(args) -> int:
+    import keras
+    from cnn import data, evaluation, store
+
+    meta = store.read_meta(args.model)
+    model = store.load_model(args.model)
+    ds = data.load_dataset(_dataset_for_model(meta, args.dataset))
+    evaluation.check_compatible(model, ds)
+    result = evaluation.evaluate(model, ds)
+    print(ds.describe(), file=sys.stderr)
+    print(json.dumps({"loss": round(result.loss, 6), "accuracy": round(result.accuracy, 6), "n": result.n,
+                      "dataset": ds.name, "source": ds.source}))
+    del keras
+    return 0
+
+
+def _cmd_summary(args) -> int:
+    from cnn import architectures, data, inspection
+
+    shape = data.info(args.dataset).image_shape
+    model = architectures.build_model(architectures.preset(args.arch), shape, 10)
+    table = inspection.layer_table(model)
+    width = max(len(r["layer"]) for r in table) + 2
+    print(f"Model: {args.arch} on {args.dataset} {shape}")
+    print(f"{'Layer (type)':<{width + 22}}{'Output shape':<22}{'Params':>12}")
+    for r in table:
+        print(f"{r['layer'] + ' (' + r['type'] + ')':<{width + 22}}{r['output_shape']:<22}{r['params']:>12,}")
+    print(f"Total params: {model.count_params():,}")
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    from cnn import predict, preprocess, store
+
+    meta = store.read_meta(args.model)
+    model = store.load_model(args.model)
+    shape = predict.model_input_shape(model)
+    names = meta.get("class_names") or [str(i) for i in range(predict.model_num_classes(model))]
+    status = 0
+    for f in args.files:
+        try:
+            img = preprocess.open_image(Path(f))
+            x = preprocess.prepare_image(img, shape)
+        except preprocess.ImageError as e:
+            print(f"{f}: {e}", file=sys.stderr)
+            status = 1
+            continue
+        probs = predict.predict_proba(model, x)[0]
+        label, conf = predict.top_k(probs, names, 1)[0]
+        print(f"{f}\t{label}\t{conf:.4f}", flush=True)
+    return status
+
+
+def _cmd_models(args) -> int:
+    from cnn import store
+
+    entries = store.list_models()
+    if not entries:
+        print(f"No saved models in {store.models_dir()}.")
+        return 0
+    print(f"{'name':<24}{'dataset':<16}{'accuracy':>10}  saved")
+    for e in entries:
+        acc = e.test_accuracy
+        print(f"{e.name:<24}{e.dataset:<16}{(f'{acc:.4f}' if acc is not None else '-'):>10}  {e.meta.get('saved', '')}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from cnn.architectures import PRESETS
+    from cnn.data import DATASETS
+    from cnn.training import OPTIMIZERS
+
+    p = argparse.ArgumentParser(prog="python -m cnn", description="CNN Lab command line.")
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a model and save it to models/")
+    t.add_argument("--dataset", choices=list(DATASETS), default="mnist")
+    t.add_argument("--arch", choices=list(PRESETS), default="fast")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr", type=float, help="learning rate")
+    t.add_argument("--optimizer", choices=list(OPTIMIZERS))
+    t.add_argument("--validation-split", type=float)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--augment", action="store_true", help="random rotation, shift and zoom while training")
+    t.add_argument("--name", help="save under this name (letters, digits, - and _)")
+    t.add_argument("--force", action="store_true", help="overwrite an existing model of that name")
+    t.add_argument("--shipped", action="store_true", help=argparse.SUPPRESS)
+    t.set_defaults(func=_cmd_train)
+    e = sub.add_parser("evaluate", help="test loss and accuracy of a saved model (last line: JSON)")
+    e.add_argument("--model", required=True)
+    e.add_argument("--dataset", choices=list(DATASETS))
+    e.set_defaults(func=_cmd_evaluate)
+    s = sub.add_parser("summary", help="layer table and parameter count of an architecture")
+    s.add_argument("--arch", choices=list(PRESETS), required=True)
+    s.add_argument("--dataset", choices=list(DATASETS), default="mnist")
+    s.set_defaults(func=_cmd_summary)
+    pr = sub.add_parser("predict", help="classify image files (PNG, JPEG, ...) with a saved model")
+    pr.add_argument("--model", required=True)
+    pr.add_argument("files", nargs="+", metavar="FILE")
+    pr.set_defaults(func=_cmd_predict)
+    m = sub.add_parser("models", help="list saved models")
+    m.set_defaults(func=_cmd_models)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; known errors become one line on stderr and a non-zero exit."""
+    from cnn.architectures import SpecError
+    from cnn.data import DatasetError
+    from cnn.evaluation import CompatibilityError
+    from cnn.preprocess import ImageError
+    from cnn.store import StoreError
+    from cnn.training import TrainingError
+
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command != "models":
+            _import_tensorflow_quietly()
+        return args.func(args)
+    except (StoreError, DatasetError, SpecError, TrainingError, ImageError, CompatibilityError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("error: out of memory; use a smaller batch size or dataset", file=sys.stderr)
+        return 1
+    except Exception as e:  # last resort: still one line, never a traceback
+        print(f"error: unexpected {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}", file=sys.stderr)
+        return 1

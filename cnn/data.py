@@ -1,0 +1,428 @@
+"""Datasets: MNIST, Fashion-MNIST and CIFAR-10, from the best source available offline first.
+
+Order of sources (DESIGN.md): a local copy in the data folder (``CNN_DATA_DIR``, default
+``data/``) or Keras' own cache, then the standard ``keras.datasets`` download with a short
+timeout, then the small sample bundled in ``cnn/bundled``. The result says which source it
+used, so the UI can tell the student.
+
+Images are kept as uint8 ``(N, H, W, C)`` (four times smaller in caches); :func:`to_float`
+is the one scaling to float32 in [0, 1] that training and prediction both use.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import pickle
+import socket
+import struct
+import tarfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+KERAS_CACHE_DIR = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
+DOWNLOAD_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a dataset is: shape, classes and where the standard download lives."""
+
+    name: str
+    title: str
+    image_shape: tuple[int, int, int]
+    class_names: tuple[str, ...]
+    url: str
+    licence: str
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    "mnist": DatasetInfo(
+        "mnist", "MNIST (handwritten digits)", (28, 28, 1), tuple(str(i) for i in range(10)),
+        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
+        "MNIST by LeCun, Cortes and Burges, CC BY-SA 3.0"),
+    "fashion_mnist": DatasetInfo(
+        "fashion_mnist", "Fashion-MNIST (clothes)", (28, 28, 1),
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/fashion-mnist/",
+        "Fashion-MNIST by Zalando Research, MIT licence"),
+    "cifar10": DatasetInfo(
+        "cifar10", "CIFAR-10 (small photos)", (32, 32, 3),
+        ("airplane", "automobile", "bird", "cat", "deer",
+         "dog", "frog", "horse", "ship", "truck"),
+        "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+        "CIFAR-10 by Krizhevsky (2009), free for research and teaching"),
+}
+
+IDX_FILES = {
+    "x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte",
+}
+
+
+class DatasetError(Exception):
+    """A dataset could not be loaded; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Train and test images (uint8, N×H×W×C) with integer labels and where they came from."""
+
+    name: str
+    train_images: np.ndarray
+    y_train: np.ndarray
+    test_images: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    source: str
+    is_sample: bool = False
+
+    @property
+    def x_train(self) -> np.ndarray:
+        """Training images as float32 in [0, 1] (computed on each access)."""
+        return to_float(self.train_images)
+
+    @property
+    def x_test(self) -> np.ndarray:
+        """Test images as float32 in [0, 1] (computed on each access)."""
+        return to_float(self.test_images)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.train_images.shape[1:])  # type: ignore[return-value]
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def describe(self) -> str:
+        """One line for the UI: source and image counts."""
+        return (f"{DATASETS[self.name].title}: {len(self.train_images):,} training and "
+                f"{len(self.test_images):,} test images from {self.source}")
+
+
+def to_float(images: np.ndarray) -> np.ndarray:
+    """uint8 images -> float32 in [0, 1]; the single scaling used by training and prediction."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / np.float32(255.0)
+    return np.clip(images.astype(np.float32), 0.0, 1.0)
+
+
+def data_dir() -> Path:
+    """The local data folder: ``$CNN_DATA_DIR`` or ``data/`` in the project."""
+    env = os.environ.get("CNN_DATA_DIR")
+    return Path(env).expanduser() if env else ROOT / "data"
+
+
+def info(name: str) -> DatasetInfo:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise DatasetError(f"Unknown dataset '{name}'. Choose one of: {', '.join(DATASETS)}.") from None
+
+
+# ---------------------------------------------------------------- file parsers
+
+def _open_maybe_gz(path: Path) -> bytes:
+    raw = path.read_bytes()
+    if path.suffix == ".gz" or raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise DatasetError(f"{path}: not a valid gzip file ({e}).") from None
+    return raw
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Parse an idx file (raw or gzip), as MNIST ships them."""
+    raw = _open_maybe_gz(path)
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise DatasetError(f"{path}: not an idx file of unsigned bytes (bad magic number).")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DatasetError(f"{path}: idx header is truncated.")
+    shape = struct.unpack(">" + "I" * ndim, raw[4:header])
+    expected = int(np.prod(shape))
+    if len(raw) - header != expected:
+        raise DatasetError(f"{path}: idx header promises {expected:,} bytes of data, "
+                           f"file has {len(raw) - header:,}.")
+    return np.frombuffer(raw, np.uint8, offset=header).reshape(shape)
+
+
+def _check_arrays(arrays: dict[str, np.ndarray], shape: tuple[int, int, int], where: str) -> dict[str, np.ndarray]:
+    """Validate shapes, reshape to (N, H, W, C) uint8 and check labels; name the file on error."""
+    out = {}
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], np.asarray(arrays[f"y_{split}"]).reshape(-1)
+        if x.ndim == 3:
+            x = x[..., None]
+        if x.shape[1:] != shape:
+            raise DatasetError(f"{where}: x_{split} has images of shape {x.shape[1:]}, expected {shape}.")
+        if len(x) != len(y):
+            raise DatasetError(f"{where}: x_{split} has {len(x)} images but y_{split} has {len(y)} labels.")
+        if len(y) and (y.min() < 0 or y.max() > 9):
+            raise DatasetError(f"{where}: y_{split} has labels outside 0-9.")
+        if x.dtype != np.uint8:
+            if x.size and x.max() <= 1.0:
+                x = x * 255.0
+            x = np.clip(np.rint(x), 0, 255).astype(np.uint8)
+        out[f"x_{split}"], out[f"y_{split}"] = np.ascontiguousarray(x), y.astype(np.int64)
+    return out
+
+
+def read_npz(path: Path, shape: tuple[int, int, int]) -> dict[str, np.ndarray]:
+    """Read a Keras-style ``.npz`` (x_train, y_train, x_test, y_test)."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            missing = {"x_train", "y_train", "x_test", "y_test"} - set(f.files)
+            if missing:
+                raise DatasetError(f"{path}: missing arrays {sorted(missing)}; expected x_train, y_train, x_test, y_test.")
+            arrays = {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    except DatasetError:
+        raise
+    except Exception as e:  # zipfile.BadZipFile, ValueError, OSError, EOFError...
+        raise DatasetError(f"{path}: cannot be read as a .npz file ({type(e).__name__}: {e}).") from None
+    return _check_arrays(arrays, shape, str(path))
+
+
+def _find_idx_set(folder: Path) -> dict[str, Path] | None:
+    found = {}
+    for key, stem in IDX_FILES.items():
+        candidates = [folder / stem, folder / f"{stem}.gz",
+                      folder / stem.replace("-idx", ".idx"), folder / f"{stem.replace('-idx', '.idx')}.gz"]
+        hit = next((c for c in candidates if c.is_file()), None)
+        if hit is None:
+            return None
+        found[key] = hit
+    return found
+
+
+def read_idx_set(files: dict[str, Path], shape: tuple[int, int, int]) -> dict[str, np.ndarray]:
+    return _check_arrays({k: read_idx(p) for k, p in files.items()}, shape, str(files["x_train"].parent))
+
+
+def _unpickle_batch(raw: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        d = pickle.loads(raw, encoding="bytes")  # CIFAR-10's own format is a pickle of arrays
+        data, labels = d[b"data"], d[b"labels"]
+        x = np.asarray(data, np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        return x, np.asarray(labels, np.int64)
+    except Exception as e:
+        raise DatasetError(f"{where}: not a CIFAR-10 python batch ({type(e).__name__}: {e}).") from None
+
+
+def read_cifar_batches(folder: Path) -> dict[str, np.ndarray]:
+    """Read CIFAR-10's python batches (data_batch_1..5, test_batch) from a folder."""
+    xs, ys = [], []
+    for i in range(1, 6):
+        x, y = _unpickle_batch((folder / f"data_batch_{i}").read_bytes(), str(folder / f"data_batch_{i}"))
+        xs.append(x)
+        ys.append(y)
+    xt, yt = _unpickle_batch((folder / "test_batch").read_bytes(), str(folder / "test_batch"))
+    return _check_arrays({"x_train": np.concatenate(xs), "y_train": np.concatenate(ys),
+                          "x_test": xt, "y_test": yt}, (32, 32, 3), str(folder))
+
+
+def read_cifar_tar(path: Path) -> dict[str, np.ndarray]:
+    """Read ``cifar-10-python.tar.gz`` without unpacking it to disk."""
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
+            needed = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+            missing = [n for n in needed if n not in members]
+            if missing:
+                raise DatasetError(f"{path}: archive lacks {', '.join(missing)}.")
+            parts = {n: _unpickle_batch(tar.extractfile(members[n]).read(), f"{path}:{n}") for n in needed}
+    except DatasetError:
+        raise
+    except (tarfile.TarError, OSError, EOFError) as e:
+        raise DatasetError(f"{path}: not a readable .tar.gz archive ({e}).") from None
+    train = [parts[f"data_batch_{i}"] for i in range(1, 6)]
+    return _check_arrays({"x_train": np.concatenate([p[0] for p in train]),
+                          "y_train": np.concatenate([p[1] for p in train]),
+                          "x_test": parts["test_batch"][0], "y_test": parts["test_batch"][1]},
+                         (32, 32, 3), str(path))
+
+
+def decode_jpeg_array(blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Decode concatenated JPEG bytes (the bundled CIFAR-10 sample's format) into uint8 RGB."""
+    from PIL import Image
+
+    data = blob.tobytes()
+    out = np.empty((len(offsets) - 1, 32, 32, 3), np.uint8)
+    for i in range(len(out)):
+        out[i] = np.asarray(Image.open(io.BytesIO(data[offsets[i]:offsets[i + 1]])).convert("RGB"))
+    return out
+
+
+# ---------------------------------------------------------------- sources
+
+def _local_candidates(name: str) -> list[tuple[str, Path]]:
+    """(kind, path) pairs to try for a local copy, most specific first."""
+    folders = [data_dir(), KERAS_CACHE_DIR]
+    out: list[tuple[str, Path]] = []
+    for d in folders:
+        if name == "cifar10":
+            out += [("npz", d / "cifar10.npz"), ("batches", d / "cifar-10-batches-py"),
+                    ("tar", d / "cifar-10-python.tar.gz")]
+        else:
+            out += [("npz", d / f"{name}.npz")]
+            alt = ["mnist"] if name == "mnist" else ["fashion_mnist", "fashion-mnist"]
+            out += [("idx", d / sub) for sub in alt] + [("idx", d)] * (name == "mnist")
+    if name == "fashion_mnist":
+        out.append(("idx", DEBIAN_FASHION_DIR))
+    return out
+
+
+def find_local(name: str) -> tuple[str, Path] | None:
+    """The first local copy of a dataset that exists on disk, without reading it."""
+    for kind, path in _local_candidates(name):
+        if kind == "npz" and path.is_file():
+            return kind, path
+        if kind == "idx" and path.is_dir() and _find_idx_set(path):
+            return kind, path
+        if kind == "batches" and (path / "test_batch").is_file():
+            return kind, path
+        if kind == "tar" and path.is_file():
+            return kind, path
+    return None
+
+
+def _read_local(name: str, kind: str, path: Path) -> dict[str, np.ndarray]:
+    shape = DATASETS[name].image_shape
+    if kind == "npz":
+        return read_npz(path, shape)
+    if kind == "idx":
+        return read_idx_set(_find_idx_set(path), shape)  # type: ignore[arg-type]
+    if kind == "batches":
+        return read_cifar_batches(path)
+    return read_cifar_tar(path)
+
+
+def read_bundled(name: str) -> dict[str, np.ndarray]:
+    """The small sample of real images committed in ``cnn/bundled``."""
+    path = BUNDLED_DIR / f"{name}_sample.npz"
+    if not path.is_file():
+        raise DatasetError(f"{path}: the bundled sample is missing from this installation.")
+    if name != "cifar10":
+        return read_npz(path, DATASETS[name].image_shape)
+    try:
+        with np.load(path) as f:
+            arrays = {"x_train": decode_jpeg_array(f["train_jpeg"], f["train_offsets"]), "y_train": f["y_train"],
+                      "x_test": decode_jpeg_array(f["test_jpeg"], f["test_offsets"]), "y_test": f["y_test"]}
+    except Exception as e:
+        raise DatasetError(f"{path}: the bundled sample is damaged ({e}).") from None
+    return _check_arrays(arrays, (32, 32, 3), str(path))
+
+
+_offline_until = 0.0  # after a failed download, don't retry for a while
+
+
+def download(name: str, progress: Callable[[float], None] | None = None,
+             timeout: float = DOWNLOAD_TIMEOUT_S) -> Path:
+    """Fetch the standard ``keras.datasets`` file into Keras' cache folder, with a timeout.
+
+    Raises :class:`DatasetError` quickly (seconds) when there is no connection.
+    """
+    global _offline_until
+    if time.monotonic() < _offline_until:
+        raise DatasetError("No internet connection (checked a moment ago).")
+    meta = info(name)
+    if name == "fashion_mnist":
+        files = {f"{IDX_FILES[k]}.gz": meta.url + f"{IDX_FILES[k]}.gz" for k in IDX_FILES}
+        target = KERAS_CACHE_DIR / "fashion-mnist"
+    elif name == "cifar10":
+        files = {"cifar-10-python.tar.gz": meta.url}
+        target = KERAS_CACHE_DIR
+    else:
+        files = {"mnist.npz": meta.url}
+        target = KERAS_CACHE_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    for i, (fname, url) in enumerate(files.items()):
+        dest = target / fname
+        if dest.is_file():
+            continue
+        tmp = dest.with_suffix(dest.suffix + f".part{os.getpid()}")
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as resp, open(tmp, "wb") as out:
+                total = int(resp.headers.get("Content-Length") or 0)
+                done = 0
+                while chunk := resp.read(1 << 16):
+                    out.write(chunk)
+                    done += len(chunk)
+                    if progress and total:
+                        progress((i + done / total) / len(files))
+            os.replace(tmp, dest)
+        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as e:
+            tmp.unlink(missing_ok=True)
+            _offline_until = time.monotonic() + 300
+            reason = getattr(e, "reason", e)
+            raise DatasetError(f"Could not download {meta.title} ({reason}). You seem to be offline: "
+                               f"put the dataset files in {data_dir()} (or set CNN_DATA_DIR), "
+                               "or use the bundled sample.") from None
+    return target
+
+
+def load_dataset(name: str, *, allow_download: bool = True,
+                 progress: Callable[[float], None] | None = None) -> Dataset:
+    """Load a dataset from the first source that works; see the module docstring for the order."""
+    meta = info(name)
+    local = find_local(name)
+    if local:
+        kind, path = local
+        arrays = _read_local(name, kind, path)
+        return Dataset(name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
+                       meta.class_names, f"local copy ({path})")
+    if allow_download and not os.environ.get("CNN_OFFLINE"):
+        try:
+            download(name, progress)
+        except DatasetError:
+            pass  # fall through to the bundled sample; source says so
+        else:
+            local = find_local(name)
+            if local:
+                arrays = _read_local(name, *local)
+                return Dataset(name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
+                               meta.class_names, "keras.datasets download")
+    arrays = read_bundled(name)
+    return Dataset(name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
+                   meta.class_names, "bundled sample (offline)", is_sample=True)
+
+
+def source_status(name: str) -> str:
+    """Which source :func:`load_dataset` would use now, without loading or downloading anything."""
+    local = find_local(name)
+    if local:
+        return f"local copy ({local[1]})"
+    return "bundled sample (offline), or the download if online"
+
+
+def stratified_indices(labels: np.ndarray, per_class: int, seed: int = 0) -> np.ndarray:
+    """Indices of ``per_class`` examples of each class, in a seeded random order."""
+    rng = np.random.default_rng(seed)
+    picks = [rng.permutation(np.flatnonzero(labels == c))[:per_class] for c in np.unique(labels)]
+    return np.sort(np.concatenate(picks))
+
+
+def subset(ds: Dataset, n_train: int | None = None, n_test: int | None = None, seed: int = 0) -> Dataset:
+    """A smaller, class-balanced copy of a dataset (for lessons and quick experiments)."""
+    def pick(labels: np.ndarray, n: int | None) -> np.ndarray:
+        if n is None or n >= len(labels):
+            return np.arange(len(labels))
+        return stratified_indices(labels, max(1, n // ds.num_classes), seed)
+
+    itr, ite = pick(ds.y_train, n_train), pick(ds.y_test, n_test)
+    return Dataset(ds.name, ds.train_images[itr], ds.y_train[itr], ds.test_images[ite], ds.y_test[ite],
+                   ds.class_names, ds.source, ds.is_sample)

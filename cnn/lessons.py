@@ -1,0 +1,163 @@
+"""The computations behind the concept lessons, in plain NumPy so students can read them.
+
+Convolution and pooling here are the textbook definitions (cross-correlation, as Keras does
+it); tests check them against SciPy and Keras. Comparisons (dropout, batch norm,
+augmentation, transfer learning) are small seeded training runs through cnn.training.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+KERNELS: dict[str, np.ndarray] = {
+    "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], np.float32),
+    "vertical edges": np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], np.float32),
+    "horizontal edges": np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]], np.float32),
+    "all edges (Laplacian)": np.array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]], np.float32),
+    "blur": np.full((3, 3), 1 / 9, np.float32),
+    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], np.float32),
+    "emboss": np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], np.float32),
+}
+
+
+def output_size(size: int, kernel: int, stride: int, padding: str) -> int:
+    """Output length of a convolution or pooling along one axis (Keras' rule)."""
+    if padding == "same":
+        return -(-size // stride)
+    return max(0, (size - kernel) // stride + 1)
+
+
+def _pad_same(image: np.ndarray, kernel: int, stride: int) -> np.ndarray:
+    h, w = image.shape
+    out_h, out_w = output_size(h, kernel, stride, "same"), output_size(w, kernel, stride, "same")
+    pad_h = max(0, (out_h - 1) * stride + kernel - h)
+    pad_w = max(0, (out_w - 1) * stride + kernel - w)
+    return np.pad(image, ((pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2)))
+
+
+def convolve(image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: str = "valid") -> np.ndarray:
+    """2-D convolution of one channel as a CNN layer computes it (no kernel flip, like Keras)."""
+    image = np.asarray(image, np.float32)
+    kernel = np.asarray(kernel, np.float32)
+    k = kernel.shape[0]
+    if padding == "same":
+        image = _pad_same(image, k, stride)
+    if image.shape[0] < k or image.shape[1] < k:
+        raise ValueError(f"A {k}×{k} kernel does not fit a {image.shape[0]}×{image.shape[1]} image without padding.")
+    windows = sliding_window_view(image, kernel.shape)[::stride, ::stride]  # (out_h, out_w, k, k)
+    return np.einsum("ijkl,kl->ij", windows, kernel)
+
+
+def pool(fmap: np.ndarray, size: int = 2, stride: int | None = None, mode: str = "max") -> np.ndarray:
+    """Max or average pooling of one feature map ('valid', like Keras' default)."""
+    stride = stride or size
+    windows = sliding_window_view(np.asarray(fmap, np.float32), (size, size))[::stride, ::stride]
+    return windows.max(axis=(2, 3)) if mode == "max" else windows.mean(axis=(2, 3))
+
+
+ACTIVATION_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "ReLU": lambda z: np.maximum(z, 0.0),
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "tanh": np.tanh,
+    "leaky ReLU (0.2)": lambda z: np.where(z > 0, z, 0.2 * z),
+}
+
+
+def parameter_breakdown(model) -> list[dict[str, Any]]:
+    """Each layer's parameters and share of the total, with the formula that gives them."""
+    import keras
+
+    total = max(1, model.count_params())
+    rows = []
+    for layer in model.layers:
+        n = int(layer.count_params())
+        formula = ""
+        if isinstance(layer, keras.layers.Conv2D):
+            kh, kw, cin, cout = layer.kernel.shape
+            formula = f"{kh}×{kw}×{cin}×{cout} weights + {cout} biases"
+        elif isinstance(layer, keras.layers.Dense):
+            nin, nout = layer.kernel.shape
+            formula = f"{nin:,}×{nout:,} weights + {nout:,} biases"
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            formula = f"4×{layer.gamma.shape[0]} (scale, shift, running mean and variance)"
+        rows.append({"layer": layer.name, "type": type(layer).__name__, "params": n,
+                     "share": n / total, "formula": formula})
+    return rows
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two seeded runs of a lesson, ready to plot on one chart."""
+
+    labels: tuple[str, str]
+    histories: tuple[dict[str, list[float]], dict[str, list[float]]]
+    test_accuracy: tuple[float, float]
+    extra: dict[str, Any]
+
+
+def with_dropout(spec: list[dict], rate: float) -> list[dict]:
+    """The spec with a Dropout after every dense layer and after the last pooling (rate 0: removed)."""
+    out = [layer for layer in spec if layer["type"] != "dropout"]
+    if rate <= 0:
+        return out
+    result = []
+    for layer in out:
+        result.append(layer)
+        if layer["type"] in ("dense", "flatten", "gap"):
+            result.append({"type": "dropout", "rate": rate})
+    return result
+
+
+def with_batchnorm(spec: list[dict], on: bool) -> list[dict]:
+    """The spec with BatchNorm between every conv and its activation (or with none at all)."""
+    result = []
+    for layer in spec:
+        if layer["type"] == "batchnorm":
+            continue
+        if layer["type"] == "conv2d" and on and layer.get("activation", "linear") != "linear":
+            result += [{**layer, "activation": "linear"}, {"type": "batchnorm"},
+                       {"type": "activation", "activation": layer["activation"]}]
+        else:
+            result.append(layer)
+    return result
+
+
+def transform_test_images(images: np.ndarray, max_shift: int = 4, max_rotation: float = 20.0,
+                          seed: int = 0) -> np.ndarray:
+    """Shift and rotate test images at random (seeded), to test robustness learned by augmentation."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    out = np.empty_like(images, dtype=np.float32)
+    for i, img in enumerate(np.asarray(images, np.float32)):
+        angle = rng.uniform(-max_rotation, max_rotation)
+        dy, dx = rng.integers(-max_shift, max_shift + 1, size=2)
+        rotated = ndimage.rotate(img, angle, axes=(0, 1), reshape=False, order=1, mode="constant")
+        out[i] = ndimage.shift(rotated, (dy, dx, 0), order=0, mode="constant")
+    return np.clip(out, 0, 1)
+
+
+def transfer_model(base, num_classes: int, freeze: bool = True):
+    """A new model: the base's layers up to its last feature layer (frozen), plus a new softmax head."""
+    import keras
+
+    feature_layer = None
+    for layer in base.layers[::-1]:
+        if isinstance(layer, (keras.layers.Flatten, keras.layers.GlobalAveragePooling2D)):
+            feature_layer = layer
+            break
+    if feature_layer is None:
+        raise ValueError("The base model has no Flatten or global pooling layer to cut at.")
+    clone = keras.models.clone_model(base)  # the base may be a shared, cached model: never mutate it
+    clone.set_weights(base.get_weights())
+    features = keras.Model(clone.inputs, clone.get_layer(feature_layer.name).output, name="base")
+    features.trainable = not freeze
+    inputs = keras.Input(shape=tuple(base.inputs[0].shape[1:]), name="image")
+    x = features(inputs, training=False)
+    x = keras.layers.Dense(128, activation="relu", name="new_dense")(x)
+    x = keras.layers.Dropout(0.3, name="new_dropout")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name="transfer")

@@ -1,0 +1,29 @@
+"""Predictions: a direct model call for a few images (about 5x faster than ``predict`` for one),
+batched ``predict`` for many."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def predict_proba(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """Class probabilities for float images (N, H, W, C) in [0, 1]."""
+    x = np.asarray(x, np.float32)
+    if len(x) <= 64:
+        return np.asarray(model(x, training=False))
+    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+
+
+def model_input_shape(model) -> tuple[int, ...]:
+    """(H, W, C) of a Keras model's single image input."""
+    shape = tuple(model.inputs[0].shape[1:])
+    return tuple(int(s) if s is not None else -1 for s in shape)
+
+
+def model_num_classes(model) -> int:
+    return int(model.outputs[0].shape[-1])
+
+
+def top_k(probs: np.ndarray, class_names: tuple[str, ...] | list[str], k: int = 3) -> list[tuple[str, float]]:
+    """The k most probable (label, probability) pairs of one probability vector."""
+    order = np.argsort(probs)[::-1][:k]
+    return [(str(class_names[i]) if i < len(class_names) else str(i), float(probs[i])) for i in order]

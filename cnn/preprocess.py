@@ -1,0 +1,180 @@
+"""Turn a drawing or a photo of a digit into an MNIST-like 28×28 image, step by step.
+
+The steps follow how MNIST itself was made: take the ink, crop to its bounding box, scale
+the longer side to 20 px keeping the aspect ratio (anti-aliased), paste into a 28×28 field
+and shift the centre of mass to the centre (no wrap-around). The Draw page, the Inspect
+page and ``python -m cnn predict`` all call :func:`preprocess_digit`.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy import ndimage
+
+MAX_UPLOAD_BYTES = 20 * 2**20
+MAX_PIXELS = 40_000_000  # larger images are refused before decoding (decompression-bomb guard)
+INK_THRESHOLD = 0.08
+
+
+class ImageError(ValueError):
+    """An image could not be used; the message says why."""
+
+
+class EmptyDrawing(ImageError):
+    """There is no ink to read."""
+
+
+@dataclass(frozen=True)
+class DigitSteps:
+    """Every stage of :func:`preprocess_digit`, each a float32 array in [0, 1] (ink = 1)."""
+
+    ink: np.ndarray  # as drawn, ink extracted (H, W)
+    cropped: np.ndarray  # bounding box of the ink
+    scaled: np.ndarray  # longer side 20 px
+    centered: np.ndarray  # 28×28, centre of mass in the middle: what the model sees
+
+    @property
+    def model_input(self) -> np.ndarray:
+        """(1, 28, 28, 1) float32, ready for the model."""
+        return self.centered[None, :, :, None].astype(np.float32)
+
+
+def open_image(data: bytes | str | Path) -> Image.Image:
+    """Decode an uploaded image safely: size limits first, then EXIF orientation applied."""
+    if isinstance(data, (str, Path)):
+        path = Path(data)
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise ImageError(f"{path}: cannot be read ({e.strerror}).") from None
+    if not data:
+        raise ImageError("The file is empty (0 bytes).")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ImageError(f"The image is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB.")
+    try:
+        img = Image.open(io.BytesIO(data))
+        w, h = img.size
+        if w * h > MAX_PIXELS:
+            raise ImageError(f"The image is {w}×{h} pixels, too large to process; use one under "
+                             f"{MAX_PIXELS // 1_000_000} megapixels.")
+        if w < 1 or h < 1:
+            raise ImageError("The image has no pixels.")
+        img.load()
+        img = ImageOps.exif_transpose(img)
+    except ImageError:
+        raise
+    except Image.DecompressionBombError:
+        raise ImageError("The image is too large to process (decompression-bomb guard).") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+        raise ImageError(f"This file is not an image that can be read (PNG, JPEG, GIF, BMP, WebP, TIFF...): "
+                         f"{type(e).__name__}.") from None
+    return img
+
+
+def _to_float_channels(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """Luminance in [0, 1] and alpha in [0, 1] (None if opaque), for any Pillow mode incl. 16-bit."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if arr.max() > 255 else 255.0
+        return np.clip(arr / top, 0, 1).astype(np.float32), None
+    if img.mode == "F":
+        arr = np.asarray(img, dtype=np.float32)
+        return np.clip(arr / max(1.0, float(arr.max())), 0, 1), None
+    has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+    rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0
+    lum = 0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2]
+    alpha = rgba[..., 3] if has_alpha else None
+    if alpha is not None and alpha.min() > 0.99:
+        alpha = None
+    return lum.astype(np.float32), alpha
+
+
+def extract_ink(image: Image.Image | np.ndarray) -> np.ndarray:
+    """Ink intensity in [0, 1] (ink = 1) from alpha when the background is transparent, else from
+    luminance, inverted when the background is light (dark ink on paper)."""
+    if isinstance(image, np.ndarray):
+        arr = image
+        if arr.ndim == 3 and arr.shape[-1] == 1:
+            arr = arr[..., 0]
+        if arr.dtype != np.uint8:
+            arr = np.clip(arr * (255.0 if arr.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
+        image = Image.fromarray(arr)
+    lum, alpha = _to_float_channels(image)
+    if alpha is not None:
+        return np.clip(alpha, 0, 1).astype(np.float32)
+    border = np.concatenate([lum[0], lum[-1], lum[:, 0], lum[:, -1]])
+    background = float(np.median(border))
+    ink = (1.0 - lum) if background > 0.5 else lum
+    bg_ink = (1.0 - background) if background > 0.5 else background
+    top = float(np.percentile(ink, 99.9))
+    if top - bg_ink < 0.15:  # no contrast: nothing written
+        return np.zeros_like(ink, dtype=np.float32)
+    # Paper is never perfectly uniform: treat everything near the background as background.
+    floor = bg_ink + 0.25 * (top - bg_ink)
+    return np.clip((ink - floor) / (top - floor), 0, 1).astype(np.float32)
+
+
+def crop_to_ink(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarray:
+    """The bounding box of the ink; raises EmptyDrawing when there is none."""
+    mask = ink > threshold
+    if not mask.any():
+        raise EmptyDrawing("Nothing drawn yet: draw a digit.")
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def scale_longer_side(cropped: np.ndarray, size: int = 20) -> np.ndarray:
+    """Resize so the longer side is ``size`` px, keeping the aspect ratio, with anti-aliasing."""
+    h, w = cropped.shape
+    scale = size / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    img = Image.fromarray((np.clip(cropped, 0, 1) * 255).astype(np.uint8))
+    out = np.asarray(img.resize((nw, nh), Image.Resampling.LANCZOS, reducing_gap=3.0), np.float32) / 255.0
+    return np.clip(out, 0, 1)
+
+
+def center_by_mass(scaled: np.ndarray, field: int = 28) -> np.ndarray:
+    """Paste into a ``field``×``field`` box, then move the centre of mass to the centre (no wrap)."""
+    out = np.zeros((field, field), np.float32)
+    h, w = scaled.shape
+    top, left = (field - h) // 2, (field - w) // 2
+    out[top:top + h, left:left + w] = scaled
+    if out.sum() <= 0:
+        return out
+    cy, cx = ndimage.center_of_mass(out)
+    shifted = ndimage.shift(out, ((field - 1) / 2 - cy, (field - 1) / 2 - cx), order=1, mode="constant", cval=0.0)
+    return np.clip(shifted, 0, 1).astype(np.float32)
+
+
+def preprocess_digit(image: Image.Image | np.ndarray | bytes) -> DigitSteps:
+    """Drawing or photo -> MNIST-like 28×28 image, keeping each step for display."""
+    if isinstance(image, (bytes, bytearray)):
+        image = open_image(bytes(image))
+    ink = extract_ink(image)
+    if ink.size == 0:
+        raise EmptyDrawing("The image has no pixels.")
+    cropped = crop_to_ink(ink)
+    scaled = scale_longer_side(cropped)
+    centered = center_by_mass(scaled)
+    if centered.max() < INK_THRESHOLD:
+        raise EmptyDrawing("Too little ink to read: draw a bigger digit.")
+    return DigitSteps(ink, cropped, scaled, centered)
+
+
+def prepare_image(image: Image.Image, input_shape: tuple[int, int, int]) -> np.ndarray:
+    """Any image -> one model input of ``input_shape`` (for photos: resize, keep colour or grey).
+
+    28×28×1 models get the digit preprocessing; other shapes a plain resize, scaled to [0, 1].
+    """
+    h, w, c = input_shape
+    if (h, w, c) == (28, 28, 1):
+        return preprocess_digit(image).model_input
+    if c not in (1, 3):
+        raise ImageError(f"The model expects {c} channels per pixel; CNN Lab can feed 1 (grey) or 3 (colour).")
+    img = image.convert("RGB" if c == 3 else "L").resize((w, h), Image.Resampling.LANCZOS)
+    arr = np.asarray(img, np.float32) / 255.0
+    return arr.reshape(1, h, w, c)

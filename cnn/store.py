@@ -1,0 +1,257 @@
+"""Saved models: ``models/<name>.keras`` plus ``models/<name>.json`` metadata.
+
+Writes are atomic (temp file, then link/rename) and never silently overwrite: the first
+writer to link ``<name>.keras`` owns the name. Loading always uses Keras safe mode, after a
+look inside the archive that refuses code-carrying layers (Lambda) and unknown classes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+MAX_UPLOAD_BYTES = 100 * 2**20
+# Layer classes a CNN Lab model may contain; anything else is refused before Keras sees it.
+ALLOWED_CLASSES = {
+    "Functional", "Sequential", "Model", "InputLayer", "Conv2D", "DepthwiseConv2D", "SeparableConv2D",
+    "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
+    "BatchNormalization", "LayerNormalization", "Activation", "ReLU", "LeakyReLU", "Softmax", "ELU",
+    "Dropout", "SpatialDropout2D", "Flatten", "Reshape", "Dense", "Rescaling", "Normalization",
+    "ZeroPadding2D", "Add", "Concatenate", "Multiply", "Average", "Maximum", "Cropping2D",
+    "RandomRotation", "RandomTranslation", "RandomZoom", "RandomFlip", "RandomContrast",
+}
+
+
+class StoreError(Exception):
+    """A model could not be saved, listed, loaded or deleted; the message says why."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A saved model as the listing shows it."""
+
+    name: str
+    path: Path
+    meta: dict[str, Any]
+
+    @property
+    def dataset(self) -> str:
+        return self.meta.get("dataset", "?")
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return (self.meta.get("test") or {}).get("accuracy")
+
+    @property
+    def mtime(self) -> float:
+        return self.path.stat().st_mtime
+
+
+def models_dir() -> Path:
+    """``$CNN_MODELS_DIR`` or ``models/`` in the project."""
+    env = os.environ.get("CNN_MODELS_DIR")
+    return Path(env).expanduser() if env else ROOT / "models"
+
+
+def validate_name(name: str) -> str:
+    """Return the name if it is safe as a file name; raise StoreError saying what is wrong."""
+    if not isinstance(name, str) or not name.strip():
+        raise StoreError("Give the model a name.")
+    name = name.strip()
+    if len(name) > 64:
+        raise StoreError(f"The name is {len(name)} characters long; use at most 64.")
+    if not NAME_RE.match(name):
+        raise StoreError(f"'{name}' is not a valid model name: use letters, digits, '-' and '_' only, "
+                         "starting with a letter or digit (no spaces, dots or slashes).")
+    return name
+
+
+def paths(name: str, folder: Path | None = None) -> tuple[Path, Path]:
+    folder = folder or models_dir()
+    name = validate_name(name)
+    return folder / f"{name}.keras", folder / f"{name}.json"
+
+
+def _read_meta(path: Path) -> dict[str, Any] | None:
+    try:
+        meta = json.loads(path.read_text())
+        return meta if isinstance(meta, dict) else None
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def list_models(folder: Path | None = None) -> list[ModelEntry]:
+    """Complete saved models (both files present, readable metadata), newest first.
+
+    Stray, hidden, temporary or half-written files are skipped, never an error.
+    """
+    folder = folder or models_dir()
+    entries = []
+    try:
+        candidates = sorted(folder.glob("*.keras"))
+    except OSError:
+        return []
+    for kpath in candidates:
+        name = kpath.stem
+        if not NAME_RE.match(name) or not kpath.is_file():
+            continue
+        meta = _read_meta(kpath.with_suffix(".json"))
+        if meta is None:
+            continue
+        entries.append(ModelEntry(name, kpath, meta))
+    return sorted(entries, key=lambda e: (not e.meta.get("shipped", False), -e.mtime))
+
+
+def exists(name: str, folder: Path | None = None) -> bool:
+    kpath, _ = paths(name, folder)
+    return kpath.exists()
+
+
+def _write_temp(folder: Path, suffix: str, write) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def save_model(model, name: str, meta: dict[str, Any], *, overwrite: bool = False,
+               folder: Path | None = None) -> ModelEntry:
+    """Save a Keras model and its metadata atomically; refuse an existing name unless ``overwrite``."""
+    folder = folder or models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    kpath, jpath = paths(name, folder)
+    if kpath.exists() and not overwrite:
+        raise StoreError(f"A model named '{name}' already exists. Choose another name.")
+    meta = {**meta, "name": name, "saved": time.strftime("%Y-%m-%d %H:%M:%S")}
+    tmp_k = _write_temp(folder, ".keras", lambda p: model.save(p))
+    tmp_j = _write_temp(folder, ".json", lambda p: p.write_text(json.dumps(meta, indent=1, default=_json_default)))
+    try:
+        if overwrite:
+            os.replace(tmp_k, kpath)
+        else:
+            try:
+                os.link(tmp_k, kpath)  # atomic "create if absent": exactly one concurrent saver wins
+            except FileExistsError:
+                raise StoreError(f"A model named '{name}' already exists. Choose another name.") from None
+            tmp_k.unlink()
+        os.replace(tmp_j, jpath)
+    finally:
+        tmp_k.unlink(missing_ok=True)
+        tmp_j.unlink(missing_ok=True)
+    return ModelEntry(name, kpath, meta)
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def read_meta(name: str, folder: Path | None = None) -> dict[str, Any]:
+    kpath, jpath = paths(name, folder)
+    meta = _read_meta(jpath)
+    if meta is None or not kpath.is_file():
+        raise StoreError(f"No saved model named '{name}'.")
+    return meta
+
+
+def delete_model(name: str, folder: Path | None = None) -> None:
+    """Remove both files of a saved model (shipped models are protected)."""
+    kpath, jpath = paths(name, folder)
+    if not kpath.exists() and not jpath.exists():
+        raise StoreError(f"No saved model named '{name}'.")
+    if (_read_meta(jpath) or {}).get("shipped"):
+        raise StoreError(f"'{name}' ships with CNN Lab and cannot be deleted here.")
+    kpath.unlink(missing_ok=True)
+    jpath.unlink(missing_ok=True)
+
+
+def inspect_archive(path: Path) -> dict[str, Any]:
+    """Read a ``.keras`` archive's config without executing anything; refuse unsafe content."""
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise StoreError(f"{path.name}: cannot be read ({e.strerror}).") from None
+    if size == 0:
+        raise StoreError(f"{path.name}: the file is empty.")
+    if size > MAX_UPLOAD_BYTES:
+        raise StoreError(f"{path.name}: {size / 2**20:.0f} MB is over the {MAX_UPLOAD_BYTES // 2**20} MB limit.")
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"\x89HDF"):
+        raise StoreError(f"{path.name}: this is a legacy HDF5 (.h5) model. CNN Lab loads only the Keras 3 "
+                         ".keras format; re-save it with model.save('name.keras').")
+    try:
+        with zipfile.ZipFile(path) as z:
+            if "config.json" not in z.namelist():
+                raise StoreError(f"{path.name}: not a Keras model archive (no config.json inside).")
+            if z.getinfo("config.json").file_size > 20 * 2**20:
+                raise StoreError(f"{path.name}: the model configuration is implausibly large.")
+            config = json.loads(z.read("config.json"))
+    except StoreError:
+        raise
+    except (zipfile.BadZipFile, ValueError, OSError, KeyError) as e:
+        raise StoreError(f"{path.name}: not a valid .keras file (corrupt or not a model: {e}).") from None
+    bad = sorted(_unsafe_classes(config))
+    if bad:
+        if "Lambda" in bad:
+            raise StoreError(f"{path.name}: contains a Lambda layer, which carries Python code. CNN Lab refuses "
+                             "to load code from model files (Keras safe mode).")
+        raise StoreError(f"{path.name}: contains layers CNN Lab does not know ({', '.join(bad)}); custom "
+                         "objects can run arbitrary code and are refused.")
+    return config
+
+
+def _unsafe_classes(node: Any) -> set[str]:
+    """Class names in a Keras config that are custom objects or layers outside the allowed set."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        cls, module = node.get("class_name"), node.get("module")
+        if isinstance(cls, str) and "config" in node:
+            registered = str(node.get("registered_name") or "")
+            if (module is not None and not str(module).startswith("keras")) or ">" in registered:
+                found.add(cls)  # a custom object: its code would have to be imported
+            elif (module is None or ".layers" in str(module) or ".models" in str(module)) \
+                    and isinstance(node.get("config"), dict) and "name" in node["config"] \
+                    and cls not in ALLOWED_CLASSES:
+                found.add(cls)  # a layer (Lambda among them) CNN Lab does not accept
+        for v in node.values():
+            found |= _unsafe_classes(v)
+    elif isinstance(node, list):
+        for v in node:
+            found |= _unsafe_classes(v)
+    return found
+
+
+def load_keras_file(path: Path):
+    """Load any ``.keras`` file in safe mode after :func:`inspect_archive`; StoreError on any failure."""
+    import keras
+
+    inspect_archive(path)
+    try:
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as e:  # Keras raises many types for bad archives
+        msg = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
+        raise StoreError(f"{path.name}: could not be loaded as a Keras model ({msg}).") from None
+
+
+def load_model(name: str, folder: Path | None = None):
+    """Load a saved model by name (safe mode)."""
+    kpath, _ = paths(name, folder)
+    if not kpath.is_file():
+        raise StoreError(f"No saved model named '{name}'.")
+    return load_keras_file(kpath)

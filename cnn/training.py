@@ -1,0 +1,399 @@
+"""Training: a config dataclass and one train function that reports progress and can be stopped.
+
+The caller passes ``on_progress`` (called from the training thread with plain data at a
+bounded rate, and at every epoch end) and ``should_stop`` (polled after every batch).
+Stopping keeps the weights and the history so far; a NaN loss stops with an explanation.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Callable
+
+import numpy as np
+
+from cnn import architectures
+from cnn.augment import AugmentParams, build_augmenter, default_params
+from cnn.data import Dataset, load_dataset, to_float
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
+SCHEDULES = ("constant", "cosine")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a training run (recorded with the saved model)."""
+
+    dataset: str = "mnist"
+    arch: str = "fast"
+    spec: list[dict[str, Any]] | None = None  # used when arch == "custom"
+    epochs: int = 2
+    batch_size: int = 128
+    optimizer: str = "adam"
+    learning_rate: float = 0.003
+    schedule: str = "cosine"  # "cosine": linear warm-up then cosine decay to zero
+    validation_split: float = 0.0
+    augment: bool = False
+    seed: int = 42
+    label_smoothing: float = 0.0
+    train_limit: int | None = None  # train on at most this many images (lessons, quick demos)
+    augment_params: dict[str, Any] | None = None  # None: the dataset's defaults
+
+    def resolved_spec(self) -> list[dict[str, Any]]:
+        if self.arch == "custom":
+            if not self.spec:
+                raise architectures.SpecError("The custom model has no layers.")
+            return self.spec
+        return architectures.preset(self.arch)
+
+    def augmentation(self) -> AugmentParams:
+        return AugmentParams(**self.augment_params) if self.augment_params else default_params(self.dataset)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# Recommended hyperparameters per preset; "tutorial" is exactly the classic tutorial's recipe.
+PRESET_CONFIGS: dict[str, dict[str, Any]] = {
+    "tutorial": dict(epochs=10, batch_size=64, optimizer="adam", learning_rate=0.001, schedule="constant",
+                     validation_split=0.2),
+    "fast": dict(epochs=2, batch_size=128, optimizer="adam", learning_rate=0.003, schedule="cosine",
+                 validation_split=0.0),
+    "lenet": dict(epochs=5, batch_size=128, optimizer="adam", learning_rate=0.001, schedule="constant",
+                  validation_split=0.1),
+    "cifar": dict(epochs=20, batch_size=128, optimizer="adam", learning_rate=0.003, schedule="cosine",
+                  validation_split=0.1, augment=True),
+    "vgg": dict(epochs=12, batch_size=128, optimizer="adam", learning_rate=0.003, schedule="cosine",
+                validation_split=0.1),
+}
+
+
+def default_config(arch: str = "fast", dataset: str = "mnist", **overrides: Any) -> TrainConfig:
+    """A TrainConfig with the preset's recommended hyperparameters."""
+    base = dict(PRESET_CONFIGS.get(arch, PRESET_CONFIGS["fast"]))
+    base.update(overrides)
+    return TrainConfig(dataset=dataset, arch=arch, **base)
+
+
+class TrainingError(Exception):
+    """A training run could not start; the message says why, in words a student understands."""
+
+
+@dataclass
+class Progress:
+    """A snapshot sent to ``on_progress``: plain numbers, safe to hand to another thread."""
+
+    kind: str  # "batch" | "epoch" | "end"
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # 1-based within the epoch
+    batches: int
+    elapsed: float
+    images_per_sec: float
+    logs: dict[str, float]
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, ((self.epoch - 1) + self.batch / max(1, self.batches)) / max(1, self.epochs))
+
+    @property
+    def eta(self) -> float:
+        f = self.fraction
+        return self.elapsed * (1 - f) / f if f > 0 else float("nan")
+
+
+@dataclass
+class TrainResult:
+    """What a run produced: the model, the curves, test metrics, and how it ended."""
+
+    model: Any
+    config: TrainConfig
+    history: dict[str, list[float]]
+    batch_history: list[dict[str, float]]
+    test_loss: float
+    test_accuracy: float
+    seconds: float
+    epochs_done: int
+    status: str = "finished"  # "finished" | "stopped" | "nan"
+    message: str = ""
+    dataset_source: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def device_description() -> str:
+    """Which device TensorFlow trains on, for the UI ("GPU: ..." or "CPU (n cores)")."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        try:
+            name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", gpus[0].name)
+        except Exception:
+            name = gpus[0].name
+        return f"GPU: {name}"
+    return f"CPU ({os.cpu_count()} cores)"
+
+
+def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", total_steps: int = 0):
+    """Keras optimizer with an optional warm-up + cosine learning-rate schedule."""
+    import keras
+
+    if not (isinstance(learning_rate, (int, float)) and learning_rate > 0 and math.isfinite(learning_rate)):
+        raise TrainingError(f"The learning rate must be a positive number, got {learning_rate}.")
+    lr: Any = float(learning_rate)
+    if schedule == "cosine" and total_steps > 1:
+        warmup = max(1, min(total_steps // 10, 200))
+        lr = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=lr / 10, decay_steps=max(1, total_steps - warmup), alpha=0.0,
+            warmup_target=lr, warmup_steps=warmup)
+    elif schedule not in SCHEDULES:
+        raise TrainingError(f"Unknown learning-rate schedule '{schedule}'; use one of {', '.join(SCHEDULES)}.")
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate=lr)
+    if name == "adamw":
+        return keras.optimizers.AdamW(learning_rate=lr, weight_decay=1e-4)
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=0.9, nesterov=True)
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=lr)
+    raise TrainingError(f"Unknown optimizer '{name}'; use one of {', '.join(OPTIMIZERS)}.")
+
+
+def compile_model(model, config: TrainConfig, total_steps: int = 0) -> None:
+    """Compile with keywords (positional metrics would be taken as loss_weights)."""
+    import keras
+
+    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.schedule, total_steps),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+                  metrics=["accuracy"])
+
+
+def keras_code(config: TrainConfig, input_shape: tuple[int, int, int], num_classes: int) -> str:
+    """The exact model, compile and fit call of a config, as Python a student can run."""
+    lr = f"{config.learning_rate:g}"
+    opt = {"adam": f"keras.optimizers.Adam(learning_rate={lr})",
+           "adamw": f"keras.optimizers.AdamW(learning_rate={lr}, weight_decay=1e-4)",
+           "sgd": f"keras.optimizers.SGD(learning_rate={lr}, momentum=0.9, nesterov=True)",
+           "rmsprop": f"keras.optimizers.RMSprop(learning_rate={lr})"}[config.optimizer]
+    lines = [f"# data: {config.dataset}, images scaled to [0, 1], labels one-hot",
+             f"model.compile(optimizer={opt},",
+             f"              loss=keras.losses.CategoricalCrossentropy(label_smoothing={config.label_smoothing:g}),",
+             "              metrics=[\"accuracy\"])"]
+    if config.schedule == "cosine":
+        lines.insert(1, "# learning rate: linear warm-up over the first 10% of steps, then cosine decay to 0")
+    if config.augment:
+        lines.insert(1, f"# augmentation (random layers applied to each batch): {config.augmentation().as_dict()}")
+    lines.append(f"history = model.fit(x_train, y_train, epochs={config.epochs}, batch_size={config.batch_size}, "
+                 f"validation_split={config.validation_split:g})")
+    lines.append("model.evaluate(x_test, y_test)")
+    spec = config.resolved_spec()
+    return architectures.to_keras_code(spec, input_shape, num_classes, "\n".join(lines))
+
+
+def check_config(config: TrainConfig, n_train: int, image_shape: tuple[int, int, int],
+                 memory_limit_bytes: int | None = None) -> None:
+    """Reject configs that cannot train, before any work starts; messages a student understands."""
+    if not isinstance(config.epochs, int) or config.epochs < 1:
+        raise TrainingError(f"Epochs must be at least 1, got {config.epochs}.")
+    if config.epochs > 500:
+        raise TrainingError(f"{config.epochs} epochs would take far too long here; use 500 or fewer.")
+    if not isinstance(config.batch_size, int) or config.batch_size < 1:
+        raise TrainingError(f"Batch size must be at least 1, got {config.batch_size}.")
+    if not 0 <= config.validation_split < 1:
+        raise TrainingError(f"Validation split must be between 0 and 0.9, got {config.validation_split}.")
+    n_fit = n_train - int(n_train * config.validation_split)
+    if n_fit < 1:
+        raise TrainingError("No training images are left after the validation split.")
+    if config.batch_size > n_fit:
+        raise TrainingError(f"Batch size {config.batch_size:,} is larger than the {n_fit:,} training images; "
+                            f"use at most {n_fit:,}.")
+    if config.optimizer not in OPTIMIZERS:
+        raise TrainingError(f"Unknown optimizer '{config.optimizer}'; use one of {', '.join(OPTIMIZERS)}.")
+    if not (config.learning_rate > 0 and math.isfinite(config.learning_rate)):
+        raise TrainingError(f"The learning rate must be a positive number, got {config.learning_rate}.")
+    if config.learning_rate > 10:
+        raise TrainingError(f"A learning rate of {config.learning_rate} is far too high; try 0.001.")
+    spec = config.resolved_spec()
+    shapes = architectures.validate(spec, image_shape)
+    # Rough activation memory per batch: every layer's output, forward + backward, float32.
+    per_image = sum(int(np.prod(s.output_shape)) for s in shapes) * 4 * 3
+    need = per_image * config.batch_size
+    limit = memory_limit_bytes if memory_limit_bytes is not None else _memory_budget()
+    if need > limit:
+        raise TrainingError(f"Batch size {config.batch_size:,} needs about {need / 2**30:.1f} GiB for activations, "
+                            f"more than the {limit / 2**30:.1f} GiB this server allows per training. "
+                            "Use a smaller batch size.")
+
+
+def _memory_budget() -> int:
+    """Per-job activation memory allowed: a quarter of physical memory (env CNN_JOB_MEMORY_GB overrides)."""
+    env = os.environ.get("CNN_JOB_MEMORY_GB")
+    if env:
+        return int(float(env) * 2**30)
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    except (ValueError, OSError, AttributeError):
+        return 4 * 2**30
+
+
+def split_validation(x: np.ndarray, y: np.ndarray, fraction: float):
+    """Hold out the *last* fraction, exactly as Keras' ``validation_split`` does."""
+    n_val = int(len(x) * fraction)
+    if n_val == 0:
+        return (x, y), None
+    return (x[:-n_val], y[:-n_val]), (x[-n_val:], y[-n_val:])
+
+
+def _progress_callback(on_progress, should_stop, epochs, batches, batch_size, report_every_s):
+    import keras
+
+    class _Reporter(keras.callbacks.Callback):
+        """Polls should_stop every batch; reports at a bounded rate; stops on NaN."""
+
+        def __init__(self):
+            super().__init__()
+            self.t0 = time.perf_counter()
+            self.last_report = 0.0
+            self.epoch = 0
+            self.images = 0
+            self.status = "finished"
+            self.message = ""
+            self.batch_history: list[dict[str, float]] = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch + 1
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.images += batch_size
+            now = time.perf_counter()
+            loss = float(logs.get("loss", 0.0)) if logs else 0.0
+            if not math.isfinite(loss):
+                self.status = "nan"
+                self.message = (f"Training stopped: the loss became NaN (not a number) at epoch {self.epoch}, "
+                                f"batch {batch + 1}. The learning rate is probably too high; try 0.001.")
+                self.model.stop_training = True
+                return
+            if should_stop is not None and should_stop():
+                self.status = "stopped"
+                self.message = f"Stopped by you at epoch {self.epoch}, batch {batch + 1}."
+                self.model.stop_training = True
+            if now - self.last_report >= report_every_s or batch + 1 == batches:
+                self.last_report = now
+                point = {"epoch": self.epoch - 1 + (batch + 1) / batches, "loss": loss,
+                         "accuracy": float(logs.get("accuracy", 0.0))}
+                self.batch_history.append(point)
+                if on_progress:
+                    elapsed = now - self.t0
+                    on_progress(Progress("batch", self.epoch, epochs, batch + 1, batches, elapsed,
+                                         self.images / max(elapsed, 1e-9), dict(point)))
+
+        def on_epoch_end(self, epoch, logs=None):
+            if on_progress:
+                elapsed = time.perf_counter() - self.t0
+                on_progress(Progress("epoch", epoch + 1, epochs, batches, batches, elapsed,
+                                     self.images / max(elapsed, 1e-9),
+                                     {k: float(v) for k, v in (logs or {}).items()}))
+
+    return _Reporter()
+
+
+def _dataset_pipeline(x, y, batch_size: int, seed: int, augmenter):
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if augmenter is not None:
+        ds = ds.map(lambda a, b: (augmenter(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def train(config: TrainConfig, dataset: Dataset | None = None, *,
+          on_progress: Callable[[Progress], None] | None = None,
+          should_stop: Callable[[], bool] | None = None,
+          model=None, report_every_s: float = 0.25, evaluate: bool = True) -> TrainResult:
+    """Train a model as ``config`` says; see the module docstring for progress and stopping."""
+    import keras
+
+    ds = dataset if dataset is not None else load_dataset(config.dataset)
+    x_all, y_all = ds.train_images, ds.y_train
+    if config.train_limit and config.train_limit < len(x_all):
+        x_all, y_all = x_all[:config.train_limit], y_all[:config.train_limit]
+    check_config(config, len(x_all), ds.image_shape)
+    keras.utils.set_random_seed(config.seed)
+    x = to_float(x_all)  # (N, H, W, C) float32 in [0, 1]
+    y = keras.utils.to_categorical(y_all, ds.num_classes).astype(np.float32)
+    (x_fit, y_fit), val = split_validation(x, y, config.validation_split)
+    steps = math.ceil(len(x_fit) / config.batch_size)
+    if model is None:
+        model = architectures.build_model(config.resolved_spec(), ds.image_shape, ds.num_classes)
+    compile_model(model, config, steps * config.epochs)
+    reporter = _progress_callback(on_progress, should_stop, config.epochs, steps, config.batch_size, report_every_s)
+    t0 = time.perf_counter()
+    if config.augment:
+        train_data = _dataset_pipeline(x_fit, y_fit, config.batch_size, config.seed,
+                                       build_augmenter(config.augmentation(), config.seed))
+        hist = model.fit(train_data, epochs=config.epochs, validation_data=val, callbacks=[reporter], verbose=0)
+    else:
+        hist = model.fit(x_fit, y_fit, epochs=config.epochs, batch_size=config.batch_size, shuffle=True,
+                         validation_data=val, callbacks=[reporter], verbose=0)
+    seconds = time.perf_counter() - t0
+    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    test_loss = test_acc = float("nan")
+    if evaluate and reporter.status != "nan":
+        test_loss, test_acc = model.evaluate(to_float(ds.test_images),
+                                             keras.utils.to_categorical(ds.y_test, ds.num_classes),
+                                             batch_size=512, verbose=0)
+    if on_progress:
+        on_progress(Progress("end", reporter.epoch, config.epochs, steps, steps, seconds,
+                             reporter.images / max(seconds, 1e-9), {"test_accuracy": float(test_acc)}))
+    epochs_done = len(history.get("loss", []))
+    return TrainResult(model, replace(config), history, reporter.batch_history, float(test_loss), float(test_acc),
+                       seconds, epochs_done, reporter.status, reporter.message, ds.source)
+
+
+def result_metadata(result: TrainResult, class_names: tuple[str, ...], image_shape: tuple[int, int, int],
+                    made_by: str) -> dict[str, Any]:
+    """The JSON metadata stored beside a saved model (see cnn.store)."""
+    config = result.config
+    return {
+        "dataset": config.dataset,
+        "class_names": list(class_names),
+        "input_shape": list(image_shape),
+        "arch": config.arch,
+        "spec": config.resolved_spec(),
+        "config": config.as_dict(),
+        "history": result.history,
+        "batch_history": result.batch_history[-2000:],
+        "test": {"loss": result.test_loss, "accuracy": result.test_accuracy},
+        "status": result.status,
+        "params": int(result.model.count_params()),
+        "training_seconds": round(result.seconds, 2),
+        "data_source": result.dataset_source,
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "made_by": made_by,
+    }
+
+
+def estimate_epoch_seconds(config: TrainConfig, dataset: Dataset, probe_batches: int = 4) -> float:
+    """Time a few real training steps on this machine and scale to one epoch (a short probe)."""
+    import keras
+
+    spec = config.resolved_spec()
+    model = architectures.build_model(spec, dataset.image_shape, dataset.num_classes)
+    compile_model(model, config)
+    bs = min(config.batch_size, len(dataset.train_images))
+    idx = np.random.default_rng(0).choice(len(dataset.train_images), size=bs, replace=len(dataset.train_images) < bs)
+    x = to_float(dataset.train_images[idx])
+    y = keras.utils.to_categorical(dataset.y_train[idx], dataset.num_classes)
+    model.train_on_batch(x, y)  # the first step builds and traces the graph; not timed
+    t0 = time.perf_counter()
+    for _ in range(probe_batches):
+        model.train_on_batch(x, y)
+    per_batch = (time.perf_counter() - t0) / probe_batches
+    n = len(dataset.train_images)
+    if config.train_limit:
+        n = min(n, config.train_limit)
+    n_fit = n - int(n * config.validation_split)
+    return per_batch * math.ceil(n_fit / bs)

@@ -1,0 +1,63 @@
+"""Data: the images, their classes and pixels, and the augmentation training uses."""
+import numpy as np
+import streamlit as st
+
+import ui
+from cnn import charts, data
+from cnn.augment import AugmentParams, augment_images, default_params
+
+ui.page_setup_ui("Data", "📊")
+st.title("📊 Data")
+st.markdown("A CNN learns from examples. Before training one, look at what it will see.")
+
+name = st.selectbox("Dataset", list(data.DATASETS), format_func=lambda n: data.DATASETS[n].title, key="data_ds")
+ds = ui.dataset_ui(name)
+if ds is None:
+    st.stop()
+
+h, w, c = ds.image_shape
+a, b, cc, d = st.columns(4)
+a.metric("Training images", f"{len(ds.train_images):,}")
+b.metric("Test images", f"{len(ds.test_images):,}")
+cc.metric("Image shape", f"{h}×{w}×{c}")
+d.metric("Channels", "1 (grey)" if c == 1 else "3 (RGB colour)")
+st.caption("Pixels are stored as whole numbers 0–255 and divided by 255 before training, "
+           "so the network sees values between 0.0 (black) and 1.0 (white).")
+
+st.subheader("Examples of each class")
+per_class = 4 if ui.presenting() else 8
+rng = np.random.default_rng(0)
+for k, cname in enumerate(ds.class_names):
+    idx = rng.permutation(np.flatnonzero(ds.y_train == k))[:per_class]
+    cols = st.columns([1.2] + [1] * per_class)
+    cols[0].markdown(f"**{k}: {cname}**")
+    for col, i in zip(cols[1:], idx):
+        col.image(ui.pixels(ds.train_images[i], 64))
+
+left, right = st.columns(2)
+with left:
+    counts = np.bincount(ds.y_train, minlength=ds.num_classes)
+    st.plotly_chart(charts.bar_counts(ds.class_names, counts, "How many training images per class"),
+                    width="stretch")
+with right:
+    sample = ds.train_images[rng.choice(len(ds.train_images), size=min(2000, len(ds.train_images)), replace=False)]
+    st.plotly_chart(charts.histogram(data.to_float(sample).ravel(), "Pixel intensities (2,000 images)"),
+                    width="stretch")
+
+st.subheader("Data augmentation preview")
+st.markdown("Training can show the network slightly changed copies of each image, so it learns that a "
+            "digit moved or tilted a little is still the same digit. These are the **same random layers** "
+            "training uses when you tick *augmentation* on the Train page.")
+defaults = default_params(name)
+c1, c2, c3, c4 = st.columns(4)
+rot = c1.slider("Rotation (± degrees)", 0, 45, int(defaults.rotation_deg), key="aug_rot")
+shift = c2.slider("Shift (± fraction)", 0.0, 0.3, float(defaults.shift), 0.05, key="aug_shift")
+zoom = c3.slider("Zoom (± fraction)", 0.0, 0.3, float(defaults.zoom), 0.05, key="aug_zoom")
+flip = c4.checkbox("Horizontal flip", defaults.flip, key="aug_flip",
+                   help="Right for photos, wrong for digits: a mirrored 7 is not a 7.")
+seed = st.number_input("Random seed", 0, 10_000, 0, key="aug_seed")
+originals = ds.train_images[data.stratified_indices(ds.y_train, 1, seed=0)][:8]
+aug = augment_images(data.to_float(originals), AugmentParams(rot, shift, zoom, flip), int(seed))
+st.caption("Top: original · bottom: augmented")
+ui.image_grid_ui(list(originals), cols=8)
+ui.image_grid_ui(list(aug), cols=8)

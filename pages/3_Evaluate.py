@@ -1,0 +1,137 @@
+"""Evaluate: test accuracy, a confusion matrix linked to its images, mistakes, one test image."""
+import numpy as np
+import streamlit as st
+
+import ui
+from cnn import charts, data, evaluation, store
+from cnn.predict import top_k
+
+ui.page_setup_ui("Evaluate", "🎯")
+st.title("🎯 Evaluate")
+st.markdown("How good is the model on images it has **never seen**? And where does it go wrong?")
+
+picked = ui.pick_model_ui("ev_model", default="mnist")
+with st.expander("Upload a model"):
+    ui.upload_model_ui("ev_upload")
+if picked is None:
+    st.stop()
+model, meta, label = picked
+names = list(data.DATASETS)
+ds_default = meta.get("dataset") if meta.get("dataset") in names else names[0]
+ds_name = st.selectbox("Test dataset", names, index=names.index(ds_default), key=f"ev_ds_{label}",
+                       format_func=lambda n: data.DATASETS[n].title)
+ds = ui.dataset_ui(ds_name)
+if ds is None:
+    st.stop()
+
+
+@st.cache_data(max_entries=8, show_spinner="Predicting every test image…")
+def saved_eval(path: str, mtime: float, ds_name: str) -> evaluation.Evaluation:
+    return evaluation.evaluate(ui._load_saved(path, mtime), ui.load_dataset(ds_name))
+
+
+try:
+    choice = ui.model_choices()[label]
+    if choice["kind"] == "saved":
+        ev = saved_eval(str(choice["entry"].path), choice["entry"].mtime, ds_name)
+    else:
+        cache = st.session_state.setdefault("ev_cache", {})
+        if (label, ds_name) not in cache:
+            with st.spinner("Predicting every test image…"):
+                cache[(label, ds_name)] = evaluation.evaluate(model, ds)
+        ev = cache[(label, ds_name)]
+except evaluation.CompatibilityError as e:
+    st.error(str(e))
+    st.stop()
+except store.StoreError as e:
+    st.error(str(e))
+    st.stop()
+
+classes = ds.class_names
+m = st.columns(3)
+m[0].metric("Test accuracy", f"{ev.accuracy:.2%}")
+m[1].metric("Test loss", f"{ev.loss:.4f}")
+m[2].metric("Test images", f"{ev.n:,}")
+if meta.get("dataset") and meta.get("dataset") != ds_name:
+    st.warning(f"This model was trained on {meta['dataset']}, not {ds_name}: expect nonsense.")
+
+st.subheader("Confusion matrix")
+st.caption("Rows: the true class. Columns: what the model said. The diagonal is right; everything else is a "
+           "mistake. **Click a cell** (or choose below) to see its images.")
+cm = ev.confusion()
+
+
+def _cell_clicked() -> None:
+    points = st.session_state["ev_cm"].selection.get("points", [])
+    if points:
+        st.session_state["ev_true"] = classes.index(str(points[0]["y"]))
+        st.session_state["ev_pred"] = classes.index(str(points[0]["x"]))
+
+
+if "ev_true" not in st.session_state:  # start on the most frequent mistake
+    off = cm.copy()
+    np.fill_diagonal(off, -1)
+    t, p = np.unravel_index(int(off.argmax()), off.shape)
+    st.session_state["ev_true"], st.session_state["ev_pred"] = int(t), int(p)
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(charts.confusion_figure(cm, classes), key="ev_cm", on_select=_cell_clicked,
+                    selection_mode="points")
+with right:
+    s1, s2 = st.columns(2)
+    true_c = s1.selectbox("True class", range(len(classes)), key="ev_true", format_func=lambda i: classes[i])
+    pred_c = s2.selectbox("Predicted as", range(len(classes)), key="ev_pred", format_func=lambda i: classes[i])
+    idx = ev.pair_indices(true_c, pred_c)
+    st.markdown(f"**{len(idx)}** test images of **{classes[true_c]}** predicted as **{classes[pred_c]}**"
+                + (" (correct)" if true_c == pred_c else ""))
+    shown = idx[:24]
+    ui.image_grid_ui([ds.test_images[i] for i in shown],
+                     [f"#{i} · " + ", ".join(f"{c} {p:.0%}" for c, p in top_k(ev.probs[i], classes, 2))
+                      for i in shown], cols=4)
+
+st.subheader("Per-class precision and recall")
+st.dataframe([{"class": c, "precision": f"{r['precision']:.1%}", "recall": f"{r['recall']:.1%}",
+               "test images": r["support"]} for c, r in zip(classes, ev.per_class())], hide_index=True)
+st.caption("Precision: of the images the model called this class, how many were. Recall: of the images of "
+           "this class, how many the model found.")
+
+st.subheader("The most confident mistakes")
+worst = ev.confident_mistakes(16)
+if len(worst):
+    ui.image_grid_ui([ds.test_images[i] for i in worst],
+                     [f"#{i}: {classes[ev.y_true[i]]} → {classes[ev.y_pred[i]]} ({ev.probs[i].max():.0%})"
+                      for i in worst], cols=8)
+else:
+    st.success("No mistakes at all on this test set.")
+
+st.subheader("One test image")
+c1, c2 = st.columns([1, 2])
+with c1:
+    by_class = st.selectbox("Pick by class (or by index below)", ["any"] + list(classes), key="ev_one_class")
+    pool = np.arange(ev.n) if by_class == "any" else np.flatnonzero(ev.y_true == classes.index(by_class))
+    pos = st.number_input(f"Index (0–{len(pool) - 1})", 0, max(0, len(pool) - 1), 0, key=f"ev_one_idx_{by_class}")
+    i = int(pool[int(pos)])
+    st.image(ui.pixels(ds.test_images[i], 196))
+    ok = ev.y_pred[i] == ev.y_true[i]
+    st.markdown(f"Test image #{i}  \nActual: **{classes[ev.y_true[i]]}**  \nPredicted: **{classes[ev.y_pred[i]]}** "
+                + ("✅" if ok else "❌"))
+with c2:
+    st.plotly_chart(charts.probability_bars(ev.probs[i], classes), key="ev_one_bars")
+
+st.subheader("Training curves")
+if meta.get("history"):
+    st.plotly_chart(charts.history_figure(meta["history"]), key="ev_hist")
+else:
+    st.caption("This model has no stored training history.")
+saved = store.list_models()
+if len(saved) >= 2:
+    st.subheader("Compare saved models")
+    chosen = st.multiselect("Models", [e.name for e in saved], default=[e.name for e in saved[:2]], key="ev_cmp")
+    runs = {e.name: e.meta.get("history", {}) for e in saved if e.name in chosen}
+    metric = st.radio("Metric", ["accuracy", "loss"], horizontal=True, key="ev_cmp_metric")
+    st.plotly_chart(charts.compare_figure(runs, metric), key="ev_cmp_chart")
+    st.dataframe([{"model": e.name, "dataset": e.dataset, "architecture": e.meta.get("arch", "?"),
+                   "parameters": f"{e.meta.get('params', 0):,}", "epochs": len(e.meta.get("history", {}).get("loss", [])),
+                   "test accuracy": f"{e.test_accuracy:.2%}" if e.test_accuracy is not None else "—",
+                   "training time": f"{e.meta.get('training_seconds', 0):.0f} s"}
+                  for e in saved if e.name in chosen], hide_index=True)

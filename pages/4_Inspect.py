@@ -1,0 +1,115 @@
+"""Inspect: what each layer of a network sees — feature maps, filters and Grad-CAM."""
+import numpy as np
+import streamlit as st
+
+import ui
+from cnn import charts, data, inspection, preprocess
+from cnn.predict import model_input_shape, predict_proba
+
+ui.page_setup_ui("Inspect", "🔬")
+st.title("🔬 Inspect a network")
+st.markdown("Feed one image through the network and look at every stage: the **filters** it learned, the "
+            "**feature maps** they produce, and **where it looked** to decide (Grad-CAM).")
+
+picked = ui.pick_model_ui("in_model", default="mnist")
+with st.expander("Upload a model"):
+    ui.upload_model_ui("in_upload")
+if picked is None:
+    st.stop()
+model, meta, label = picked
+shape = model_input_shape(model)
+class_names = meta.get("class_names") or [str(i) for i in range(model.outputs[0].shape[-1])]
+
+sources = ["A test image", "Upload an image"] + (["My latest drawing"] if shape == (28, 28, 1) else [])
+default_src = 2 if st.session_state.get("in_from_draw") and len(sources) == 3 else 0
+source = st.radio("Input", sources, index=default_src, horizontal=True, key="in_source")
+x = None
+if source == "A test image":
+    ds_name = meta.get("dataset") if meta.get("dataset") in data.DATASETS else None
+    if ds_name is None:
+        ds_name = st.selectbox("Dataset", list(data.DATASETS), key="in_ds")
+    ds = ui.dataset_ui(ds_name)
+    if ds is not None and ds.image_shape != tuple(shape):
+        st.error(f"The model expects {tuple(shape)} images but {ds_name} has {ds.image_shape}. Upload an image "
+                 "instead.")
+    elif ds is not None:
+        c1, c2 = st.columns(2)
+        cls = c1.selectbox("Class", ["any"] + list(ds.class_names), key="in_cls")
+        pool = np.arange(len(ds.y_test)) if cls == "any" else np.flatnonzero(ds.y_test == ds.class_names.index(cls))
+        pos = c2.number_input(f"Index (0–{len(pool) - 1})", 0, len(pool) - 1, 0, key=f"in_idx_{cls}")
+        i = int(pool[int(pos)])
+        x = data.to_float(ds.test_images[i:i + 1])
+        st.caption(f"Test image #{i}, actual class **{ds.class_names[ds.y_test[i]]}**")
+elif source == "Upload an image":
+    up = st.file_uploader("Image (PNG, JPEG, …)", type=None, key="in_upload_img")
+    if up is not None:
+        try:
+            x = preprocess.prepare_image(preprocess.open_image(up.getvalue()), tuple(shape))
+        except preprocess.ImageError as e:
+            st.error(f"{up.name}: {e}")
+else:
+    x = st.session_state.get("last_drawing")
+    if x is None:
+        st.info("No drawing yet: draw a digit on the **Draw** page first.")
+if x is None:
+    st.stop()
+
+probs = predict_proba(model, x)[0]
+pred = int(np.argmax(probs))
+c1, c2 = st.columns([1, 3])
+c1.image(ui.pixels(x[0], 160), caption="The input the model sees")
+c1.markdown(f"Prediction: **{class_names[pred]}** ({probs[pred]:.0%})")
+c2.plotly_chart(charts.probability_bars(probs, class_names), key="in_probs")
+
+with st.expander("📋 Layers and output shapes"):
+    st.dataframe(inspection.layer_table(model), hide_index=True, width="stretch")
+
+try:
+    maps = inspection.feature_maps(model, x)
+except inspection.InspectionError as e:
+    st.warning(str(e))
+    st.stop()
+
+tab_maps, tab_filters, tab_cam = st.tabs(["Feature maps", "Filters", "Grad-CAM and saliency"])
+with tab_maps:
+    st.caption("Each small square is one channel's response to the input (bright = strong). Early layers find "
+               "edges and strokes; deeper ones, larger parts. Pooling layers shrink the maps.")
+    per_page = 32
+    for fm in maps:
+        h, w, c = fm.maps.shape
+        pages = -(-c // per_page)
+        head, pager = st.columns([4, 1])
+        head.markdown(f"**{fm.layer}** ({fm.type}) · output {h}×{w}×{c}")
+        page = pager.number_input("page", 1, pages, 1, key=f"in_page_{fm.layer}", label_visibility="collapsed",
+                                  disabled=pages == 1) if pages > 1 else 1
+        sl = fm.maps[..., (page - 1) * per_page:page * per_page]
+        st.image(inspection.mosaic(sl, cols=16, cell=48), caption=f"channels {(page - 1) * per_page + 1}–"
+                 f"{min(c, page * per_page)} of {c}")
+
+with tab_filters:
+    convs = inspection.conv_layers(model)
+    for n, layer in enumerate(convs):
+        kernel, _ = inspection.filters(layer)
+        kh, kw, cin, cout = kernel.shape
+        st.markdown(f"**{layer.name}**: {cout} filters of {kh}×{kw}×{cin}")
+        if n == 0:
+            st.image(inspection.kernel_mosaic(kernel),
+                     caption="First-layer filters" + (" as colour images" if cin == 3 else
+                                                      ": red positive, blue negative, white zero"))
+        else:
+            oc = st.slider(f"Output channel of {layer.name}", 0, cout - 1, 0, key=f"in_oc_{layer.name}")
+            st.image(inspection.kernel_mosaic(kernel, oc),
+                     caption=f"Filter {oc}: its {kh}×{kw} weights for each of the {cin} input channels "
+                             "(red positive, blue negative, white zero; one colour scale centred on zero)")
+
+with tab_cam:
+    target = st.selectbox("Explain the class", range(len(class_names)), index=pred, key="in_cam_cls",
+                          format_func=lambda k: f"{class_names[k]}" + (" (predicted)" if k == pred else ""))
+    cam = inspection.grad_cam(model, x, int(target))
+    sal = inspection.saliency(model, x, int(target))
+    g1, g2, g3 = st.columns(3)
+    g1.image(ui.pixels(x[0], 224), caption="Input")
+    g2.image(ui.pixels(inspection.overlay(x[0], cam), 224), caption=f"Grad-CAM for “{class_names[target]}”")
+    g3.image(ui.pixels(inspection.overlay(x[0], sal, 0.6), 224), caption="Saliency: pixels that change the score most")
+    st.caption("Grad-CAM weights the last convolutional layer's maps by how much they raise this class's score: "
+               "red areas pushed the model towards it.")

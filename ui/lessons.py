@@ -1,0 +1,231 @@
+"""The eight concept lessons, one function each; the Lessons page puts them in tabs."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import ui
+from cnn import architectures as arch
+from cnn import charts, data, lessons, store, training
+from cnn.jobs import TrainingJob
+from ui import live
+
+SMALL_SPEC = [
+    {"type": "conv2d", "filters": 16, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
+    {"type": "maxpool", "size": 2},
+    {"type": "conv2d", "filters": 32, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
+    {"type": "maxpool", "size": 2},
+    {"type": "flatten"},
+    {"type": "dense", "units": 256, "activation": "relu"},
+]
+
+
+def _sample_image(key: str) -> np.ndarray:
+    """A grey test image picked by the student (MNIST, Fashion-MNIST or CIFAR-10 in grey)."""
+    c1, c2 = st.columns(2)
+    name = c1.selectbox("Image from", list(data.DATASETS), key=f"{key}_ds", format_func=lambda n: data.DATASETS[n].title)
+    ds = ui.load_dataset(name)
+    i = c2.number_input("Test image #", 0, len(ds.test_images) - 1, 0, key=f"{key}_idx")
+    img = data.to_float(ds.test_images[int(i)])
+    return img.mean(axis=-1)  # (H, W) grey
+
+
+def run_pair_ui(key: str, runs: list[tuple[str, training.TrainConfig, object]], ds: data.Dataset) -> list | None:
+    """Train the runs one after the other through the server's job queue, with live progress.
+
+    Each run is (label, config, model factory or None); factories run only when the button is pressed.
+
+    Results are kept in session state under ``key`` so the charts survive reruns.
+    """
+    if st.button("▶ Run the comparison", key=f"{key}_run", type="primary"):
+        results = []
+        for label, config, factory in runs:
+            st.markdown(f"Training **{label}**…")
+            job = TrainingJob(config, ds, model=factory() if factory else None).start()
+            live.watch_job_ui(job, training.device_description())
+            if job.state != "done":
+                st.error(job.error or "The run was cancelled.")
+                return None
+            results.append((label, job.result))
+        st.session_state[key] = results
+    return st.session_state.get(key)
+
+
+def convolution_ui() -> None:
+    st.markdown("A **convolution** slides a small grid of numbers (the *kernel* or *filter*) over the image. At "
+                "each position it multiplies the pixels under it by the kernel and adds them up: one output "
+                "pixel. A CNN *learns* its kernels; here you choose them.")
+    img = _sample_image("conv")
+    c1, c2, c3 = st.columns(3)
+    preset = c1.selectbox("Kernel", list(lessons.KERNELS), index=1, key="conv_kernel")
+    stride = c2.select_slider("Stride", [1, 2, 3], 1, key="conv_stride")
+    padding = c3.radio("Padding", ["valid", "same"], horizontal=True, key="conv_pad")
+    kernel = st.data_editor(lessons.KERNELS[preset].astype(float), key=f"conv_edit_{preset}",
+                            width="content", column_config={str(i): st.column_config.NumberColumn(format="%.2f")
+                                                            for i in range(3)})
+    kernel = np.nan_to_num(np.asarray(kernel, np.float32)).reshape(3, 3)
+    out = lessons.convolve(img, kernel, stride, padding)
+    h, w = img.shape
+    a, b, c = st.columns([1, 0.6, 1])
+    a.plotly_chart(charts.heatmap(img, f"input {h}×{w}"), key="conv_in")
+    b.plotly_chart(charts.heatmap(kernel, "kernel 3×3", centre_zero=True, text=True), key="conv_k")
+    c.plotly_chart(charts.heatmap(out, f"output {out.shape[0]}×{out.shape[1]}", centre_zero=True), key="conv_out")
+    st.info(f"Output size = {'ceil(n / stride)' if padding == 'same' else 'floor((n − 3) / stride) + 1'} = "
+            f"**{out.shape[0]}×{out.shape[1]}** for a {h}×{w} input, stride {stride}, '{padding}' padding. "
+            "'same' pads the border with zeros so the size only shrinks by the stride.")
+    st.session_state["lesson_fmap"] = out
+
+
+def pooling_ui() -> None:
+    st.markdown("**Pooling** shrinks a feature map: each 2×2 window (stride 2) becomes one number — its "
+                "**maximum** (keeps the strongest response) or its **average** (keeps the overall level).")
+    fmap = st.session_state.get("lesson_fmap")
+    if fmap is None:
+        fmap = lessons.convolve(_sample_image("pool"), lessons.KERNELS["vertical edges"], 1, "same")
+    fmap = np.maximum(fmap, 0)
+    mx, av = lessons.pool(fmap, 2, 2, "max"), lessons.pool(fmap, 2, 2, "avg")
+    a, b, c = st.columns(3)
+    a.plotly_chart(charts.heatmap(fmap, f"feature map {fmap.shape[0]}×{fmap.shape[1]} (after ReLU)"), key="pool_in")
+    b.plotly_chart(charts.heatmap(mx, f"max pooling → {mx.shape[0]}×{mx.shape[1]}"), key="pool_max")
+    c.plotly_chart(charts.heatmap(av, f"average pooling → {av.shape[0]}×{av.shape[1]}"), key="pool_avg")
+    st.caption("The feature map comes from the Convolution lesson (the vertical-edge kernel until you change it). "
+               "The size halves; max pooling keeps sharp strokes, average pooling blurs them.")
+
+
+def activation_ui() -> None:
+    st.markdown("An **activation function** bends each number after a layer. Without it, stacked layers would "
+                "collapse into one linear step, and the network could only draw straight lines.")
+    z = np.linspace(-5, 5, 201)
+    st.plotly_chart(charts.activation_figure(lessons.ACTIVATION_FUNCTIONS, z), key="act_plot")
+    fn = st.radio("Apply to a feature map", list(lessons.ACTIVATION_FUNCTIONS), horizontal=True, key="act_fn")
+    fmap = st.session_state.get("lesson_fmap")
+    if fmap is None:
+        fmap = lessons.convolve(_sample_image("act"), lessons.KERNELS["vertical edges"], 1, "same")
+    out = lessons.ACTIVATION_FUNCTIONS[fn](fmap)
+    a, b = st.columns(2)
+    a.plotly_chart(charts.heatmap(fmap, "before (blue negative, red positive)", centre_zero=True), key="act_in")
+    b.plotly_chart(charts.heatmap(out, f"after {fn}", centre_zero=True), key="act_out")
+    st.caption("ReLU zeroes every negative value; sigmoid squashes into (0, 1); tanh into (−1, 1); leaky ReLU "
+               "keeps a little of the negative side.")
+
+
+@st.cache_data
+def _tutorial_breakdown() -> list[dict]:
+    return lessons.parameter_breakdown(arch.build_model(arch.preset("tutorial"), (28, 28, 1)))
+
+
+def dense_ui() -> None:
+    st.markdown("A **fully connected** (Dense) layer connects every input number to every output unit. First "
+                "**Flatten** lines up the feature maps as one long vector. In the Tutorial model that vector has "
+                "7×7×128 = **6,272** numbers, each wired to each of 1,024 units: that is where the parameters are.")
+    rows = _tutorial_breakdown()
+    st.dataframe([{"layer": r["layer"], "type": r["type"], "parameters": f"{r['params']:,}",
+                   "share": f"{r['share']:.1%}", "how": r["formula"]} for r in rows], hide_index=True)
+    st.plotly_chart(charts.bar_counts([r["layer"] for r in rows], [r["params"] for r in rows],
+                                      f"Parameters per layer (total {sum(r['params'] for r in rows):,})"), key="dense_bars")
+    st.info("dense1 alone holds 6,272 × 1,024 + 1,024 = 6,423,552 of the 6,526,474 parameters (98.4%). "
+            "Global average pooling instead of Flatten (as in the *fast* preset) removes most of them.")
+
+
+def _lesson_data(name: str, n_train: int, n_test: int = 1000) -> data.Dataset:
+    return data.subset(ui.load_dataset(name), n_train, n_test, seed=0)
+
+
+def _compare_ui(key: str, runs, ds, metric: str = "accuracy") -> list | None:
+    results = run_pair_ui(key, runs, ds)
+    if results:
+        st.plotly_chart(charts.compare_figure({lab: r.history for lab, r in results}, metric), key=f"{key}_chart")
+        cols = st.columns(len(results))
+        for col, (lab, r) in zip(cols, results):
+            col.metric(f"{lab}: test accuracy", f"{r.test_accuracy:.1%}")
+    return results
+
+
+def dropout_ui() -> None:
+    st.markdown("**Dropout** switches off a random share of units at every training step, so the network "
+                "cannot rely on any single one. With few training images a network *memorises* them: training "
+                "accuracy climbs to 100% while validation accuracy stalls — the gap is **overfitting**.")
+    rate = st.slider("Dropout rate", 0.1, 0.7, 0.5, 0.1, key="do_rate")
+    ds = _lesson_data("mnist", 1000)
+    base = dict(dataset="mnist", arch="custom", epochs=15, batch_size=32, learning_rate=0.001, schedule="constant",
+                validation_split=0.3, seed=1, optimizer="adam")
+    runs = [("no dropout", training.TrainConfig(spec=lessons.with_dropout(SMALL_SPEC, 0), **base), None),
+            (f"dropout {rate}", training.TrainConfig(spec=lessons.with_dropout(SMALL_SPEC, rate), **base), None)]
+    st.caption("1,000 MNIST images (700 to train, 300 to validate), 15 epochs, same seed. Solid: training, "
+               "dashed: validation.")
+    _compare_ui("lesson_dropout", runs, ds)
+
+
+def batchnorm_ui() -> None:
+    st.markdown("**Batch normalisation** rescales each layer's outputs to a steady range during training. "
+                "The next layer then learns on stable inputs, so training converges faster and tolerates "
+                "larger learning rates.")
+    ds = _lesson_data("mnist", 3000)
+    deep = [{"type": "conv2d", "filters": 16, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"}] * 2 \
+        + [{"type": "maxpool", "size": 2}] \
+        + [{"type": "conv2d", "filters": 32, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"}] * 2 \
+        + [{"type": "maxpool", "size": 2}, {"type": "gap"}]
+    base = dict(dataset="mnist", arch="custom", epochs=6, batch_size=64, learning_rate=0.05, schedule="constant",
+                validation_split=0.2, seed=1, optimizer="sgd")
+    runs = [("without batch norm", training.TrainConfig(spec=lessons.with_batchnorm(deep, False), **base), None),
+            ("with batch norm", training.TrainConfig(spec=lessons.with_batchnorm(deep, True), **base), None)]
+    st.caption("3,000 MNIST images, the same small network with and without batch norm, SGD, 6 epochs, same seed.")
+    _compare_ui("lesson_bn", runs, ds, metric="loss")
+
+
+def augmentation_ui() -> None:
+    st.markdown("**Data augmentation** shows the network randomly shifted, rotated and zoomed copies of the "
+                "training images (preview them on the **Data** page). It learns that position and tilt do not "
+                "change a digit, which matters when test images are not as neat as the training set.")
+    ds = _lesson_data("mnist", 2000)
+    base = dict(dataset="mnist", arch="custom", spec=SMALL_SPEC, epochs=8, batch_size=64, learning_rate=0.002,
+                schedule="constant", validation_split=0.2, seed=1, optimizer="adam")
+    runs = [("without augmentation", training.TrainConfig(augment=False, **base), None),
+            ("with augmentation", training.TrainConfig(augment=True, **base), None)]
+    st.caption("2,000 MNIST images, 8 epochs, same seed. Then both models face test images that were shifted "
+               "(up to 4 pixels) and rotated (up to 20°).")
+    results = _compare_ui("lesson_aug", runs, ds)
+    if results:
+        moved = lessons.transform_test_images(data.to_float(ds.test_images), seed=0)
+        ui.image_grid_ui(list(moved[:8]), cols=8)
+        cols = st.columns(len(results))
+        for col, (lab, r) in zip(cols, results):
+            acc = float(np.mean(r.model(moved, training=False).numpy().argmax(1) == ds.y_test))
+            col.metric(f"{lab}: on shifted + rotated images", f"{acc:.1%}")
+
+
+def transfer_ui() -> None:
+    st.markdown("**Transfer learning** reuses what a network learned on one task for another. Here the "
+                "convolutional layers of the shipped digit model (trained on 60,000 MNIST digits) are **frozen** "
+                "and only a new small head is trained on a few hundred **clothes** images — compared with the "
+                "same network trained from scratch on the same images.")
+    bases = [e for e in store.list_models() if tuple(e.meta.get("input_shape", ())) == (28, 28, 1)]
+    if not bases:
+        st.warning("No saved 28×28 model to start from. Train and save one on the Train page first.")
+        return
+    c1, c2 = st.columns(2)
+    base_name = c1.selectbox("Start from", [e.name for e in bases], key="tl_base")
+    n = c2.select_slider("Training images (Fashion-MNIST)", [200, 500, 1000], 500, key="tl_n")
+    entry = next(e for e in bases if e.name == base_name)
+    base = ui.load_choice({"kind": "saved", "entry": entry})
+    spec = entry.meta.get("spec") or arch.spec_from_model(base)
+    ds = _lesson_data("fashion_mnist", int(n))
+    cfg = dict(dataset="fashion_mnist", epochs=10, batch_size=32, learning_rate=0.001, schedule="constant",
+               validation_split=0.2, seed=1, optimizer="adam")
+    if not any(layer.__class__.__name__ in ("Flatten", "GlobalAveragePooling2D") for layer in base.layers):
+        st.error(f"{base_name} has no Flatten or global pooling layer to cut at; pick another base.")
+        return
+    runs = [("from scratch", training.TrainConfig(arch="custom", spec=spec, **cfg), None),
+            (f"transfer from {base_name} (frozen)", training.TrainConfig(arch="custom", spec=spec, **cfg),
+             lambda: lessons.transfer_model(base, ds.num_classes, freeze=True))]
+    st.caption(f"{n} Fashion-MNIST images ({int(n * 0.8)} to train), 10 epochs, same seed; test on 1,000.")
+    _compare_ui("lesson_tl", runs, ds)
+    st.caption("An ImageNet-pretrained base (such as MobileNetV2) needs its weights downloaded from the internet, "
+               "which this offline lab does not do; the same idea works with any model saved here.")
+
+
+LESSONS = {
+    "Convolution": convolution_ui, "Pooling": pooling_ui, "Activation functions": activation_ui,
+    "Fully connected layers": dense_ui, "Dropout": dropout_ui, "Batch normalisation": batchnorm_ui,
+    "Data augmentation": augmentation_ui, "Transfer learning": transfer_ui,
+}
