@@ -334,7 +334,8 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
     if config.augment:
         train_data = _dataset_pipeline(x_fit, y_fit, config.batch_size, config.seed,
                                        build_augmenter(config.augmentation(), config.seed))
-        hist = model.fit(train_data, epochs=config.epochs, validation_data=val, callbacks=[reporter], verbose=0)
+        hist = model.fit(train_data, epochs=config.epochs, validation_data=val, callbacks=[reporter], verbose=0,
+                         shuffle=False)  # the pipeline shuffles
     else:
         hist = model.fit(x_fit, y_fit, epochs=config.epochs, batch_size=config.batch_size, shuffle=True,
                          validation_data=val, callbacks=[reporter], verbose=0)

@@ -1,0 +1,109 @@
+"""cnn.architectures: the Tutorial preset against the published model, validation, code export."""
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from cnn import architectures as arch
+
+
+def test_tutorial_matches_published_architecture_layer_by_layer():
+    model = arch.build_model(arch.preset("tutorial"), (28, 28, 1), 10)
+    expected = [  # (type, key config, parameters) of the classic Keras tutorial
+        ("Conv2D", dict(filters=32, kernel_size=(3, 3), activation="relu", padding="same"), 320),
+        ("MaxPooling2D", dict(pool_size=(2, 2)), 0),
+        ("Conv2D", dict(filters=64, kernel_size=(3, 3), activation="relu", padding="same"), 18496),
+        ("MaxPooling2D", dict(pool_size=(2, 2)), 0),
+        ("Conv2D", dict(filters=128, kernel_size=(3, 3), activation="relu", padding="same"), 73856),
+        ("Flatten", {}, 0),
+        ("Dense", dict(units=1024, activation="relu"), 6423552),
+        ("Dropout", dict(rate=0.2), 0),
+        ("Dense", dict(units=10, activation="softmax"), 10250),
+    ]
+    layers = model.layers[1:]
+    assert len(layers) == len(expected)
+    for layer, (kind, cfg, params) in zip(layers, expected):
+        assert type(layer).__name__ == kind
+        got = layer.get_config()
+        for k, v in cfg.items():
+            assert (tuple(got[k]) if isinstance(got[k], list) else got[k]) == v, (layer.name, k)
+        assert layer.count_params() == params
+    assert model.count_params() == 6_526_474
+    assert tuple(model.inputs[0].shape[1:]) == (28, 28, 1)
+
+
+@pytest.mark.parametrize("name,shape", [("tutorial", (28, 28, 1)), ("fast", (28, 28, 1)), ("lenet", (28, 28, 1)),
+                                        ("cifar", (32, 32, 3)), ("vgg", (28, 28, 1)), ("fast", (32, 32, 3))])
+def test_presets_build_with_named_layers(name, shape):
+    model = arch.build_model(arch.preset(name), shape, 10)
+    assert model.outputs[0].shape[-1] == 10
+    names = [layer.name for layer in model.layers]
+    assert len(set(names)) == len(names) and names[-1] == "predictions"
+    out = model(np.zeros((2, *shape), np.float32))
+    np.testing.assert_allclose(np.asarray(out).sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("spec,index,message", [
+    ([{"type": "conv2d", "filters": 8, "kernel": 5, "stride": 1, "padding": "valid", "activation": "relu"}] * 7
+     + [{"type": "flatten"}], 6, "does not fit"),
+    ([{"type": "maxpool", "size": 2}] * 5 + [{"type": "flatten"}], 4, "spatial size below 1"),
+    ([{"type": "flatten"}, {"type": "dense", "units": 0, "activation": "relu"}], 1, "between 1"),
+    ([{"type": "flatten"}, {"type": "wobble"}], 1, "unknown layer type"),
+    ([{"type": "dense", "units": 10, "activation": "relu"}], 0, "needs a flat input"),
+    ([{"type": "flatten"}, {"type": "conv2d", "filters": 8, "kernel": 3, "stride": 1, "padding": "same",
+                            "activation": "relu"}], 1, "image-shaped input"),
+    ([{"type": "conv2d", "filters": 8, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"}], 0,
+     "end with Flatten"),
+    ([{"type": "flatten"}, {"type": "dropout", "rate": 1.5}], 1, "dropout rate"),
+    ([{"type": "conv2d", "filters": 8, "kernel": 3, "stride": 1, "padding": "same", "activation": "swish"},
+      {"type": "flatten"}], 0, "unknown activation"),
+])
+def test_invalid_specs_name_the_layer(spec, index, message):
+    with pytest.raises(arch.SpecError, match=message) as err:
+        arch.validate(spec, (28, 28, 1))
+    assert err.value.index == index
+    assert f"Layer {index + 1}" in str(err.value) or err.value.index == len(spec) - 1
+
+
+def test_empty_spec_and_bad_input_channels():
+    with pytest.raises(arch.SpecError, match="no layers"):
+        arch.validate([], (28, 28, 1))
+    with pytest.raises(arch.SpecError, match="Input shape"):
+        arch.validate(arch.preset("fast"), (28, 28, 0))
+
+
+def test_inferred_shapes_match_keras():
+    for name, shape in (("tutorial", (28, 28, 1)), ("lenet", (28, 28, 1)), ("cifar", (32, 32, 3))):
+        spec = arch.preset(name)
+        model = arch.build_model(spec, shape)
+        inferred = arch.validate(spec, shape)
+        for s, layer in zip(inferred, model.layers[1:]):
+            assert s.name == layer.name and s.output_shape == tuple(layer.output.shape[1:])
+
+
+@pytest.mark.parametrize("name,shape", [("tutorial", (28, 28, 1)), ("cifar", (32, 32, 3)), ("lenet", (28, 28, 1))])
+def test_exported_keras_code_rebuilds_the_same_model(name, shape):
+    spec = arch.preset(name)
+    code = arch.to_keras_code(spec, shape, 10)
+    namespace = {}
+    exec(compile(code.replace("model.summary()", ""), "<export>", "exec"), namespace)  # noqa: S102
+    rebuilt, original = namespace["model"], arch.build_model(spec, shape, 10)
+    assert [type(x).__name__ for x in rebuilt.layers] == [type(x).__name__ for x in original.layers]
+    assert [x.name for x in rebuilt.layers] == [x.name for x in original.layers]
+    assert rebuilt.count_params() == original.count_params()
+    assert arch.spec_from_model(rebuilt) == spec
+
+
+def test_specs_are_plain_json():
+    for name in arch.PRESETS:
+        assert json.loads(json.dumps(arch.preset(name))) == arch.preset(name)
+    spec = arch.preset("fast")
+    spec[0]["filters"] = 1
+    assert arch.preset("fast")[0]["filters"] != 1  # presets are copied, never shared
+
+
+def test_functional_model_has_inputs_and_outputs():
+    model = arch.build_model(arch.preset("fast"), (28, 28, 1))
+    extractor = keras.Model(model.inputs, [model.get_layer("conv1").output])
+    assert extractor(np.zeros((1, 28, 28, 1), np.float32)).shape == (1, 14, 14, 32)

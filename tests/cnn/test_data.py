@@ -1,0 +1,136 @@
+"""cnn.data: local copies in every format, the bundled sample, the offline download, errors."""
+import gzip
+import pickle
+import struct
+import tarfile
+import time
+
+import numpy as np
+import pytest
+
+from cnn import data
+from conftest import shared_or_skip
+
+
+def write_idx(path, arr, gz=False):
+    raw = bytes([0, 0, 8, arr.ndim]) + struct.pack(">" + "I" * arr.ndim, *arr.shape) + arr.astype(np.uint8).tobytes()
+    path.write_bytes(gzip.compress(raw) if gz else raw)
+
+
+def tiny_arrays(shape=(28, 28), n=20):
+    rng = np.random.default_rng(0)
+    return {"x_train": rng.integers(0, 256, (n, *shape), dtype=np.uint8), "y_train": np.arange(n) % 10,
+            "x_test": rng.integers(0, 256, (n // 2, *shape), dtype=np.uint8), "y_test": np.arange(n // 2) % 10}
+
+
+@pytest.mark.parametrize("name,shape,n_train", [("mnist", (28, 28, 1), 10000), ("fashion_mnist", (28, 28, 1), 8000),
+                                                 ("cifar10", (32, 32, 3), 3000)])
+def test_bundled_sample_is_real_balanced_and_offline(name, shape, n_train):
+    ds = data.load_dataset(name)
+    assert ds.is_sample and "bundled" in ds.source
+    assert ds.train_images.shape == (n_train, *shape) and ds.train_images.dtype == np.uint8
+    assert np.all(np.bincount(ds.y_train, minlength=10) == n_train // 10)
+    x = ds.x_test
+    assert x.dtype == np.float32 and x.shape[1:] == shape and 0.0 <= x.min() and x.max() <= 1.0
+    assert len(ds.class_names) == 10 and ds.train_images.std() > 10  # real images, not blank
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_files_in_data_dir(tmp_path, monkeypatch, gz):
+    arrays = tiny_arrays()
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for key, stem in data.IDX_FILES.items():
+        write_idx(folder / (stem + (".gz" if gz else "")), np.asarray(arrays[key]), gz)
+    monkeypatch.setenv("CNN_DATA_DIR", str(tmp_path))
+    ds = data.load_dataset("mnist")
+    assert "local copy" in ds.source and ds.train_images.shape == (20, 28, 28, 1)
+    np.testing.assert_array_equal(ds.train_images[..., 0], arrays["x_train"])
+    np.testing.assert_array_equal(ds.y_test, arrays["y_test"])
+
+
+def test_idx_bad_magic_and_truncation_name_the_file(tmp_path):
+    bad = tmp_path / "train-images-idx3-ubyte"
+    bad.write_bytes(b"\x00\x00\x09\x03" + b"\x00" * 20)
+    with pytest.raises(data.DatasetError, match="train-images-idx3-ubyte"):
+        data.read_idx(bad)
+    write_idx(bad, np.zeros((4, 28, 28), np.uint8))
+    bad.write_bytes(bad.read_bytes()[:-10])
+    with pytest.raises(data.DatasetError, match="promises"):
+        data.read_idx(bad)
+
+
+def test_npz_local_copy_and_errors(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_DATA_DIR", str(tmp_path))
+    np.savez(tmp_path / "fashion_mnist.npz", **tiny_arrays())
+    ds = data.load_dataset("fashion_mnist")
+    assert ds.train_images.shape == (20, 28, 28, 1) and ds.class_names[0] == "T-shirt/top"
+    np.savez(tmp_path / "mnist.npz", x_train=np.zeros((3, 28, 28)), y_train=np.zeros(3))
+    with pytest.raises(data.DatasetError, match=r"mnist\.npz: missing arrays"):
+        data.load_dataset("mnist")
+    (tmp_path / "mnist.npz").write_bytes(b"not a zip at all")
+    with pytest.raises(data.DatasetError, match=r"mnist\.npz: cannot be read"):
+        data.load_dataset("mnist")
+    np.savez(tmp_path / "mnist.npz", **tiny_arrays(shape=(32, 32)))
+    with pytest.raises(data.DatasetError, match=r"mnist\.npz: x_train has images of shape"):
+        data.load_dataset("mnist")
+
+
+def _cifar_batch(n, seed):
+    rng = np.random.default_rng(seed)
+    return {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"labels": list(rng.integers(0, 10, n))}
+
+
+def test_cifar_python_batches_and_tarball(tmp_path, monkeypatch):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for i in range(1, 6):
+        (folder / f"data_batch_{i}").write_bytes(pickle.dumps(_cifar_batch(4, i)))
+    (folder / "test_batch").write_bytes(pickle.dumps(_cifar_batch(3, 9)))
+    monkeypatch.setenv("CNN_DATA_DIR", str(tmp_path))
+    ds = data.load_dataset("cifar10")
+    assert ds.train_images.shape == (20, 32, 32, 3) and ds.test_images.shape == (3, 32, 32, 3)
+    first = _cifar_batch(4, 1)[b"data"][0].reshape(3, 32, 32).transpose(1, 2, 0)
+    np.testing.assert_array_equal(ds.train_images[0], first)  # channel order restored
+    tar_dir = tmp_path / "t"
+    tar_dir.mkdir()
+    with tarfile.open(tar_dir / "cifar-10-python.tar.gz", "w:gz") as tar:
+        tar.add(folder, arcname="cifar-10-batches-py")
+    arrays = data.read_cifar_tar(tar_dir / "cifar-10-python.tar.gz")
+    np.testing.assert_array_equal(arrays["x_train"], ds.train_images)
+    (folder / "test_batch").write_bytes(b"garbage")
+    with pytest.raises(data.DatasetError, match="test_batch"):
+        data.load_dataset("cifar10")
+
+
+def test_download_offline_fails_fast_and_falls_back(monkeypatch, tmp_path):
+    monkeypatch.delenv("CNN_OFFLINE")
+    monkeypatch.setattr(data, "KERAS_CACHE_DIR", tmp_path / "keras")
+    monkeypatch.setattr(data, "_offline_until", 0.0)
+    info = data.DATASETS["mnist"]
+    monkeypatch.setitem(data.DATASETS, "mnist", data.DatasetInfo(
+        info.name, info.title, info.image_shape, info.class_names, "http://127.0.0.1:9/mnist.npz", info.licence))
+    t0 = time.monotonic()
+    with pytest.raises(data.DatasetError, match="offline"):
+        data.download("mnist", timeout=2)
+    assert time.monotonic() - t0 < 10
+    ds = data.load_dataset("mnist")  # the failure is remembered: straight to the sample
+    assert ds.is_sample
+
+
+def test_unknown_dataset_message():
+    with pytest.raises(data.DatasetError, match="Unknown dataset 'svhn'"):
+        data.load_dataset("svhn")
+
+
+def test_subset_is_stratified():
+    ds = data.subset(data.load_dataset("mnist"), 500, 100)
+    assert len(ds.y_train) == 500 and np.all(np.bincount(ds.y_train) == 50)
+
+
+@pytest.mark.slow
+def test_full_mnist_matches_published_counts(monkeypatch):
+    monkeypatch.setenv("CNN_DATA_DIR", str(shared_or_skip("mnist.npz").parent))
+    ds = data.load_dataset("mnist")
+    assert len(ds.y_train) == 60000 and len(ds.y_test) == 10000
+    assert list(np.bincount(ds.y_train)) == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]

@@ -1,0 +1,80 @@
+"""cnn.lessons against references: SciPy and Keras convolution/pooling, parameter counts."""
+import keras
+import numpy as np
+import pytest
+from scipy import signal
+
+from cnn import architectures as arch
+from cnn import lessons
+
+
+@pytest.fixture
+def image():
+    return np.random.default_rng(0).random((28, 28)).astype(np.float32)
+
+
+@pytest.mark.parametrize("kernel", list(lessons.KERNELS))
+def test_valid_convolution_equals_scipy(image, kernel):
+    k = lessons.KERNELS[kernel]
+    np.testing.assert_allclose(lessons.convolve(image, k), signal.correlate2d(image, k, mode="valid"), atol=1e-5)
+
+
+@pytest.mark.parametrize("stride,padding", [(1, "same"), (2, "same"), (2, "valid"), (3, "valid"), (3, "same")])
+def test_convolution_equals_keras_conv2d(image, stride, padding):
+    k = lessons.KERNELS["sharpen"]
+    layer = keras.layers.Conv2D(1, 3, strides=stride, padding=padding, use_bias=False)
+    layer.build((1, 28, 28, 1))
+    layer.set_weights([k.reshape(3, 3, 1, 1)])
+    expected = np.asarray(layer(image[None, :, :, None]))[0, :, :, 0]
+    got = lessons.convolve(image, k, stride, padding)
+    assert got.shape == expected.shape == (lessons.output_size(28, 3, stride, padding),) * 2
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode,layer", [("max", keras.layers.MaxPooling2D(2)), ("avg", keras.layers.AveragePooling2D(2))])
+def test_pooling_equals_keras(image, mode, layer):
+    expected = np.asarray(layer(image[None, :, :, None]))[0, :, :, 0]
+    np.testing.assert_allclose(lessons.pool(image, 2, 2, mode), expected, atol=1e-6)
+    assert expected.shape == (14, 14)
+
+
+def test_activation_functions():
+    z = np.array([-2.0, 0.0, 2.0])
+    f = lessons.ACTIVATION_FUNCTIONS
+    assert f["ReLU"](z).tolist() == [0, 0, 2]
+    np.testing.assert_allclose(f["sigmoid"](z), 1 / (1 + np.exp(-z)))
+    np.testing.assert_allclose(f["tanh"](z), np.tanh(z))
+    assert f["leaky ReLU (0.2)"](z).tolist() == [-0.4, 0, 2]
+
+
+def test_parameter_breakdown_of_the_tutorial():
+    rows = lessons.parameter_breakdown(arch.build_model(arch.preset("tutorial"), (28, 28, 1)))
+    by_name = {r["layer"]: r for r in rows}
+    assert sum(r["params"] for r in rows) == 6_526_474
+    assert by_name["dense1"]["params"] == 6272 * 1024 + 1024 and by_name["dense1"]["share"] > 0.98
+    assert by_name["conv1"]["formula"] == "3×3×1×32 weights + 32 biases"
+
+
+def test_spec_transforms_validate():
+    spec = arch.preset("lenet")
+    for s in (lessons.with_dropout(spec, 0.5), lessons.with_dropout(spec, 0), lessons.with_batchnorm(spec, True)):
+        arch.validate(s, (28, 28, 1))
+    assert any(layer["type"] == "batchnorm" for layer in lessons.with_batchnorm(spec, True))
+    assert not any(layer["type"] == "dropout" for layer in lessons.with_dropout(arch.preset("tutorial"), 0))
+
+
+def test_transfer_model_freezes_a_copy_of_the_base():
+    base = arch.build_model(arch.preset("fast"), (28, 28, 1))
+    before = [w.copy() for w in base.get_weights()]
+    model = lessons.transfer_model(base, 10, freeze=True)
+    assert model.get_layer("base").trainable is False
+    assert all(layer.trainable for layer in base.layers)  # the shared base is untouched
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert trainable == 96 * 128 + 128 + 128 * 10 + 10
+    assert all(np.array_equal(a, b) for a, b in zip(before, base.get_weights()))
+
+
+def test_transformed_test_images_stay_in_range():
+    x = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
+    out = lessons.transform_test_images(x, seed=1)
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1 and not np.allclose(out, x)

@@ -1,0 +1,133 @@
+"""cnn.store: atomic saves, no silent overwrite, safe loading, a listing that ignores junk."""
+import json
+import threading
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+from cnn import architectures as arch
+from cnn import store
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_MODELS_DIR", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    return arch.build_model(arch.preset("lenet"), (28, 28, 1))
+
+
+def test_round_trip_gives_identical_predictions(folder, small_model):
+    store.save_model(small_model, "lenet-test", {"dataset": "mnist", "input_shape": [28, 28, 1]})
+    loaded = store.load_model("lenet-test")
+    x = np.random.default_rng(0).random((5, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_array_equal(np.asarray(small_model(x)), np.asarray(loaded(x)))
+    [entry] = store.list_models()
+    assert entry.name == "lenet-test" and entry.dataset == "mnist" and "saved" in entry.meta
+
+
+@pytest.mark.parametrize("name", ["..", "../evil", "a/b", "/etc/passwd", ".hidden", "", "   ", "x" * 65,
+                                  "with space", "dot.name", "-leading", "naïve"])
+def test_bad_names_are_refused(name):
+    with pytest.raises(store.StoreError):
+        store.validate_name(name)
+
+
+def test_never_silently_overwrites(folder, small_model):
+    store.save_model(small_model, "m1", {"v": 1})
+    with pytest.raises(store.StoreError, match="already exists"):
+        store.save_model(small_model, "m1", {"v": 2})
+    assert store.read_meta("m1")["v"] == 1
+    store.save_model(small_model, "m1", {"v": 3}, overwrite=True)
+    assert store.read_meta("m1")["v"] == 3
+
+
+def test_concurrent_saves_of_one_name_leave_one_intact_model(folder, small_model):
+    errors, barrier = [], threading.Barrier(4)
+
+    def save(i):
+        barrier.wait()
+        try:
+            store.save_model(small_model, "race", {"writer": i})
+        except store.StoreError as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(errors) == 3
+    assert store.load_model("race") is not None and "writer" in store.read_meta("race")
+    assert not list(folder.glob(".tmp-*"))
+
+
+def test_listing_skips_stray_and_half_written_files(folder, small_model):
+    store.save_model(small_model, "good", {"dataset": "mnist"})
+    (folder / "orphan.keras").write_bytes(b"half written")  # no metadata
+    (folder / ".tmp-abc.keras").write_bytes(b"temp")
+    (folder / "bad name.keras").write_bytes(b"x")
+    (folder / "bad name.json").write_text("{}")
+    (folder / "garbled.keras").write_bytes(b"x")
+    (folder / "garbled.json").write_text("{not json")
+    (folder / "notes.txt").write_text("hello")
+    (folder / "dir.keras").mkdir()
+    assert [e.name for e in store.list_models()] == ["good"]
+
+
+def test_delete_and_shipped_models_are_protected(folder, small_model):
+    store.save_model(small_model, "gone", {})
+    store.delete_model("gone")
+    assert store.list_models() == []
+    store.save_model(small_model, "ship", {"shipped": True})
+    with pytest.raises(store.StoreError, match="ships with"):
+        store.delete_model("ship")
+
+
+def test_lambda_layer_is_refused(tmp_path):
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda t: t * 2)(inputs))
+    path = tmp_path / "lam.keras"
+    model.save(path)
+    with pytest.raises(store.StoreError, match="Lambda"):
+        store.load_keras_file(path)
+
+
+def test_unknown_custom_object_is_refused(tmp_path, small_model):
+    path = tmp_path / "custom.keras"
+    small_model.save(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    config = json.loads(parts["config.json"])
+    config["config"]["layers"][1]["class_name"] = "EvilLayer"
+    config["config"]["layers"][1]["module"] = "evil.module"
+    parts["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for n, b in parts.items():
+            z.writestr(n, b)
+    with pytest.raises(store.StoreError, match="EvilLayer"):
+        store.load_keras_file(path)
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"", "empty"), (b"\x89HDF\r\n\x1a\n" + b"\x00" * 100, "HDF5"), (b"PK\x03\x04garbage", "not a valid .keras"),
+    (b"just some text", "not a valid .keras"),
+])
+def test_broken_files_get_clear_messages(tmp_path, content, message):
+    path = tmp_path / "broken.keras"
+    path.write_bytes(content)
+    with pytest.raises(store.StoreError, match=message):
+        store.load_keras_file(path)
+
+
+def test_zip_without_model_config(tmp_path):
+    path = tmp_path / "nomodel.keras"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("readme.txt", "hi")
+    with pytest.raises(store.StoreError, match="no config.json"):
+        store.load_keras_file(path)

@@ -1,0 +1,99 @@
+"""cnn.training and cnn.augment: progress, stop, NaN, determinism, config checks."""
+import numpy as np
+import pytest
+
+from cnn import training
+from cnn.augment import AugmentParams, augment_images, default_params
+from cnn.data import Dataset
+
+
+def cfg(**kw):
+    base = dict(dataset="mnist", arch="fast", epochs=1, batch_size=32, validation_split=0.25, seed=1)
+    base.update(kw)
+    return training.TrainConfig(**base)
+
+
+def test_train_reports_batches_epochs_and_end(tiny):
+    events = []
+    result = training.train(cfg(epochs=2), tiny, on_progress=events.append, report_every_s=0)
+    kinds = [e.kind for e in events]
+    assert kinds.count("epoch") == 2 and kinds[-1] == "end" and kinds.count("batch") == 2 * 6
+    assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert len(result.history["loss"]) == 2 and result.status == "finished"
+    assert 0 <= result.test_accuracy <= 1 and result.epochs_done == 2
+    last = [e for e in events if e.kind == "batch"][-1]
+    assert last.fraction == pytest.approx(1.0) and last.images_per_sec > 0
+
+
+def test_stop_between_batches_keeps_weights_and_history(tiny):
+    calls = {"n": 0}
+
+    def should_stop():
+        calls["n"] += 1
+        return calls["n"] >= 3
+
+    result = training.train(cfg(epochs=5), tiny, should_stop=should_stop)
+    assert result.status == "stopped" and "Stopped by you" in result.message
+    assert calls["n"] == 3  # stopped right after the third batch, not at the end of an epoch
+    assert result.epochs_done <= 1
+    probs = np.asarray(result.model(tiny.x_test[:4]))
+    assert probs.shape == (4, 10) and np.isfinite(probs).all()
+
+
+def test_nan_loss_stops_with_an_explanation(tiny):
+    broken = Dataset("mnist", tiny.train_images.astype(np.float32) * np.nan, tiny.y_train, tiny.test_images,
+                     tiny.y_test, tiny.class_names, "broken")
+    result = training.train(cfg(epochs=3), broken)
+    assert result.status == "nan" and "NaN" in result.message and "learning rate" in result.message
+    assert result.epochs_done <= 1
+
+
+def test_same_seed_same_weights(tiny):
+    a = training.train(cfg(), tiny, evaluate=False).model.get_weights()
+    b = training.train(cfg(), tiny, evaluate=False).model.get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_augmented_training_runs(tiny):
+    result = training.train(cfg(augment=True), tiny)
+    assert result.status == "finished" and len(result.history["loss"]) == 1
+
+
+@pytest.mark.parametrize("change,message", [
+    (dict(epochs=0), "at least 1"), (dict(epochs=100000), "far too long"), (dict(batch_size=10_000), "larger than"),
+    (dict(learning_rate=0.0), "positive"), (dict(learning_rate=50.0), "far too high"),
+    (dict(validation_split=1.0), "Validation split"), (dict(optimizer="magic"), "Unknown optimizer"),
+])
+def test_bad_configs_are_refused_before_training(change, message):
+    with pytest.raises(training.TrainingError, match=message):
+        training.check_config(cfg(**change), 256, (28, 28, 1))
+
+
+def test_memory_hungry_batch_is_refused():
+    with pytest.raises(training.TrainingError, match="GiB"):
+        training.check_config(cfg(arch="tutorial", batch_size=4096), 60000, (28, 28, 1), memory_limit_bytes=2**30)
+
+
+def test_tutorial_preset_config_is_the_tutorial_recipe():
+    c = training.default_config("tutorial", "mnist")
+    assert (c.epochs, c.batch_size, c.optimizer, c.learning_rate, c.validation_split) == (10, 64, "adam", 0.001, 0.2)
+    code = training.keras_code(c, (28, 28, 1), 10)
+    assert "epochs=10, batch_size=64, validation_split=0.2" in code and "Adam(learning_rate=0.001)" in code
+
+
+def test_validation_split_holds_out_the_last_fraction_like_keras():
+    x, y = np.arange(10), np.arange(10)
+    (xt, _), (xv, _) = training.split_validation(x, y, 0.2)
+    assert list(xv) == [8, 9] and list(xt) == list(range(8))
+
+
+def test_estimate_epoch_seconds_is_positive(tiny):
+    assert training.estimate_epoch_seconds(cfg(), tiny, probe_batches=2) > 0
+
+
+def test_augmentation_changes_images_but_not_their_shape_or_range(tiny):
+    x = tiny.x_train[:8]
+    out = augment_images(x, AugmentParams(20, 0.2, 0.2, False), seed=1)
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1 and not np.allclose(out, x)
+    np.testing.assert_allclose(augment_images(x, AugmentParams(0, 0, 0, False)), x)
+    assert not default_params("mnist").flip and default_params("cifar10").flip

@@ -1,0 +1,68 @@
+"""Shared fixtures: the repo on sys.path, offline data, a private models folder, tiny datasets."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ["CNN_OFFLINE"] = "1"  # tests never try the network; the download path has its own test
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data(tmp_path_factory, monkeypatch):
+    """No developer data/ folder leaks into tests: an empty data dir unless a test sets one."""
+    monkeypatch.setenv("CNN_DATA_DIR", str(tmp_path_factory.getbasetemp() / "no-data"))
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch) -> Path:
+    """A private models/ folder holding copies of the shipped models."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for f in (ROOT / "models").glob("*"):
+        if f.suffix in (".keras", ".json"):
+            shutil.copy(f, folder / f.name)
+    monkeypatch.setenv("CNN_MODELS_DIR", str(folder))
+    return folder
+
+
+def tiny_dataset(n_train: int = 256, n_test: int = 64, shape=(28, 28, 1), seed: int = 0):
+    """A learnable synthetic dataset: class k has a bright square at a position set by k."""
+    from cnn.data import Dataset
+
+    rng = np.random.default_rng(seed)
+    h, w, c = shape
+
+    def make(n):
+        y = rng.integers(0, 10, n)
+        x = rng.integers(0, 40, (n, h, w, c)).astype(np.uint8)
+        for i, k in enumerate(y):
+            r, q = divmod(int(k), 5)
+            x[i, 4 + r * 10:10 + r * 10, 2 + q * 5:6 + q * 5, :] = 255
+        return x, y
+
+    xtr, ytr = make(n_train)
+    xte, yte = make(n_test)
+    return Dataset("mnist" if c == 1 else "cifar10", xtr, ytr, xte, yte, tuple(str(i) for i in range(10)),
+                   "synthetic test data")
+
+
+@pytest.fixture
+def tiny():
+    return tiny_dataset()
+
+
+def shared_or_skip(name: str) -> Path:
+    path = SHARED_DATASETS / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent (full datasets are only beside the repo in development and CI)")
+    return path

@@ -1,0 +1,85 @@
+"""Drawing-like digits from stroke paths: the test set for reading hand drawing.
+
+Each digit 0-9 is a few strokes in a unit box (x right, y down). :func:`render` draws one
+at canvas scale with a thick round brush, at a given size, place, slant and rotation, white
+on black or dark on light. The browser test replays the same strokes with the mouse.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+STROKES: dict[int, list[list[tuple[float, float]]]] = {
+    0: [[(0.5 + 0.32 * math.sin(t), 0.5 - 0.46 * math.cos(t)) for t in np.linspace(0, 2 * math.pi, 28)]],
+    1: [[(0.42, 0.18), (0.56, 0.04), (0.56, 0.97)]],
+    2: [[(0.18, 0.25), (0.3, 0.09), (0.5, 0.03), (0.7, 0.09), (0.78, 0.26), (0.7, 0.45), (0.45, 0.68),
+         (0.18, 0.95), (0.85, 0.95)]],
+    3: [[(0.2, 0.12), (0.45, 0.02), (0.72, 0.1), (0.76, 0.28), (0.62, 0.43), (0.42, 0.48), (0.68, 0.56),
+         (0.8, 0.75), (0.7, 0.92), (0.45, 0.98), (0.18, 0.88)]],
+    4: [[(0.3, 0.03), (0.15, 0.6), (0.85, 0.6)], [(0.66, 0.25), (0.66, 0.98)]],
+    5: [[(0.78, 0.04), (0.3, 0.04), (0.25, 0.45), (0.48, 0.38), (0.7, 0.46), (0.8, 0.68), (0.7, 0.9),
+         (0.45, 0.98), (0.18, 0.88)]],
+    6: [[(0.7, 0.03), (0.45, 0.2), (0.3, 0.45), (0.24, 0.7), (0.33, 0.92), (0.53, 0.98), (0.72, 0.87),
+         (0.74, 0.67), (0.57, 0.53), (0.37, 0.57), (0.26, 0.72)]],
+    7: [[(0.15, 0.06), (0.85, 0.06), (0.6, 0.5), (0.42, 0.97)]],
+    8: [[(0.68, 0.14), (0.5, 0.03), (0.31, 0.13), (0.32, 0.33), (0.5, 0.48), (0.7, 0.63), (0.72, 0.86),
+         (0.5, 0.98), (0.28, 0.86), (0.3, 0.63), (0.5, 0.48), (0.67, 0.33), (0.68, 0.14)]],
+    9: [[(0.72, 0.2), (0.55, 0.04), (0.36, 0.08), (0.28, 0.25), (0.36, 0.43), (0.55, 0.46), (0.72, 0.35),
+         (0.72, 0.2), (0.7, 0.6), (0.62, 0.98)]],
+}
+
+
+def transform(strokes, *, size: float, cx: float, cy: float, slant: float = 0.0, angle_deg: float = 0.0,
+              aspect: float = 1.0) -> list[list[tuple[float, float]]]:
+    """Stroke points in canvas pixels: digit height ``size`` centred at (cx, cy), sheared by
+    ``slant`` (x += slant * -y) and rotated by ``angle_deg``."""
+    a = math.radians(angle_deg)
+    out = []
+    for stroke in strokes:
+        pts = []
+        for x, y in stroke:
+            u, v = (x - 0.5) * aspect, y - 0.5
+            u -= slant * v
+            u, v = u * math.cos(a) - v * math.sin(a), u * math.sin(a) + v * math.cos(a)
+            pts.append((cx + u * size, cy + v * size))
+        out.append(pts)
+    return out
+
+
+def draw(strokes_px, width: int, canvas: int = 280, dark_on_light: bool = False, mode: str = "L") -> Image.Image:
+    """Render pixel strokes with a round brush; ``mode="RGBA"`` mimics the canvas (ink in alpha)."""
+    if mode == "RGBA":
+        img = Image.new("RGBA", (canvas, canvas), (0, 0, 0, 0))
+        ink = (255, 255, 255, 255)
+    else:
+        img = Image.new("L", (canvas, canvas), 255 if dark_on_light else 0)
+        ink = 20 if dark_on_light else 255
+    d = ImageDraw.Draw(img)
+    r = width / 2
+    for pts in strokes_px:
+        d.line(pts, fill=ink, width=width, joint="curve")
+        for x, y in (pts[0], pts[-1]):
+            d.ellipse([x - r, y - r, x + r, y + r], fill=ink)
+    return img
+
+
+def drawn_set(n_per_digit: int = 20, seed: int = 0, canvas: int = 280) -> tuple[list[Image.Image], np.ndarray]:
+    """A varied set: sizes, places, slants, rotations, brush widths, both polarities, RGBA canvases."""
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for digit, strokes in STROKES.items():
+        for k in range(n_per_digit):
+            size = rng.uniform(0.35, 0.85) * canvas
+            margin = size / 2 + 10
+            cx = rng.uniform(margin * 0.7, canvas - margin * 0.7)
+            cy = rng.uniform(margin, canvas - margin) if canvas - margin > margin else canvas / 2
+            pts = transform(strokes, size=size, cx=cx, cy=cy, slant=rng.uniform(-0.3, 0.3),
+                            angle_deg=rng.uniform(-12, 12), aspect=rng.uniform(0.8, 1.2))
+            width = int(rng.uniform(0.07, 0.16) * size)
+            style = k % 3  # canvas RGBA, white on black, dark on light
+            img = draw(pts, max(4, width), canvas, dark_on_light=style == 2, mode="RGBA" if style == 0 else "L")
+            images.append(img)
+            labels.append(digit)
+    return images, np.array(labels)
