@@ -53,7 +53,7 @@ def _cmd_train(args) -> int:
     print(f"test loss {result.test_loss:.4f}  test accuracy {result.test_accuracy:.4f}  "
           f"training time {result.seconds:.1f} s")
     if args.name:
-        command = "python -m cnn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        command = "python -m cnn " + " ".join(shlex.quote(a) for a in args.argv)
         meta = training.result_metadata(result, ds.class_names, ds.image_shape, command)
         if args.shipped:
             meta["shipped"] = True
@@ -180,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     from cnn.store import StoreError
     from cnn.training import TrainingError
 
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # recorded in saved models' metadata
     try:
         if args.command != "models":
             _import_tensorflow_quietly()

@@ -120,6 +120,7 @@ def _write_temp(folder: Path, suffix: str, write) -> Path:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o644)  # saved models are shared on purpose (mkstemp makes them private)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

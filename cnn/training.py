@@ -366,7 +366,7 @@ def result_metadata(result: TrainResult, class_names: tuple[str, ...], image_sha
         "spec": config.resolved_spec(),
         "config": config.as_dict(),
         "history": result.history,
-        "batch_history": result.batch_history[-2000:],
+        "batch_history": result.batch_history[::max(1, len(result.batch_history) // 400)],
         "test": {"loss": result.test_loss, "accuracy": result.test_accuracy},
         "status": result.status,
         "params": int(result.model.count_params()),

@@ -10,14 +10,10 @@ import streamlit as st
 import ui
 from cnn import architectures as arch
 from cnn import charts, data, inspection, store, training
-from cnn.jobs import TrainingJob
 from ui import classroom, editor, live
 
 ui.page_setup_ui("Train", "🏋️")
 st.title("🏋️ Train a network")
-for bad in classroom.apply_query_params():
-    st.warning(f"Ignored the link setting `{bad}`: it is not a valid value.")
-
 CUSTOM = "custom"
 
 
@@ -39,6 +35,8 @@ def _preset_defaults() -> None:
 st.session_state.setdefault("tr_ds", "mnist")
 st.session_state.setdefault("tr_arch", "fast")
 st.session_state.setdefault("tr_seed", 42)
+for bad in classroom.apply_query_params(_preset_defaults):
+    st.warning(f"Ignored the link setting `{bad}`: it is not a valid value.")
 if "tr_epochs" not in st.session_state:
     _preset_defaults()
 
@@ -117,40 +115,36 @@ if arch_name != CUSTOM and not ui.presenting():
         st.caption("Students who open this link get this dataset, architecture and hyperparameters. "
                    "Add `&present=1` for presentation mode.")
 
-job = st.session_state["train_job"]
-running = job is not None and not job.finished
+state = live.poll("train_runs")
+running = live.is_running("train_runs")
 b1, b2, _ = st.columns([1, 1, 3])
 start = b1.button("▶ Train", type="primary", key="tr_start", disabled=running or not valid, width="stretch")
-if b2.button("⏹ Stop", key="tr_stop", disabled=not running, width="stretch", help="Ends after the current batch, "
-             "keeping the weights and curves so far.") and running:
-    job.stop()
+if b2.button("⏹ Stop", key="tr_stop", disabled=not running, width="stretch",
+             help="Ends after the current batch, keeping the weights and curves so far."):
+    live.stop("train_runs")
 
-if start:
+if start and not running:
     try:
         n = min(len(ds.train_images), config.train_limit or len(ds.train_images))
         training.check_config(config, n, ds.image_shape)
     except (training.TrainingError, arch.SpecError) as e:
         st.error(str(e))
     else:
-        job = TrainingJob(config, ds).start()
-        st.session_state["train_job"] = job
-        running = True
+        label = f"{config.arch}-{ds_name}-{time.strftime('%H%M%S')}"
+        live.start_runs("train_runs", [(label, config, ds, None)])
+        st.session_state["train_registered"] = False
+        st.rerun()  # redraw the buttons: Train off, Stop on
 
 if running:
-    live.watch_job_ui(job, training.device_description())
-    st.session_state["train_job"] = None
-    if job.state == "done":
-        result = job.result
-        label = f"{config.arch}-{ds_name}-{time.strftime('%H%M%S')}"
+    live.progress_ui("train_runs")
+elif state and state["done"] and not st.session_state.get("train_registered"):
+    st.session_state["train_registered"] = True  # this session's model: usable on every page at once
+    if state["error"]:
+        st.error(state["error"])
+    for label, result in state["results"]:
         meta = training.result_metadata(result, ds.class_names, ds.image_shape, "CNN Lab Train page")
         st.session_state["session_models"][label] = {"model": result.model, "meta": meta}
         st.session_state["train_result"] = (label, result, meta)
-    elif job.state == "error":
-        st.session_state["train_error"] = job.error
-    st.rerun()
-
-if st.session_state.get("train_error"):
-    st.error(st.session_state.pop("train_error"))
 
 if st.session_state["train_result"]:
     label, result, meta = st.session_state["train_result"]

@@ -21,7 +21,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 DEFAULTS: dict[str, Any] = {
     "session_models": {},  # label -> {"model": keras.Model, "meta": dict}; this browser session only
     "last_drawing": None,  # (1, 28, 28, 1) float32 from the Draw page, for Inspect
-    "train_job": None,  # cnn.jobs.TrainingJob of this session
     "train_result": None,  # last finished cnn.training.TrainResult
     "present": False,  # classroom presentation mode
     "spec": None,  # the layer editor's current spec

@@ -1,6 +1,7 @@
 """Classroom links: a teacher's settings travel in the URL's query parameters."""
 from __future__ import annotations
 
+from typing import Callable
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -18,6 +19,8 @@ TRAIN_PARAMS = {
     "val": ("tr_val", lambda v: _float_in(v, 0.0, 0.9)),
     "augment": ("tr_aug", lambda v: v.lower() in ("1", "true", "yes")),
     "seed": ("tr_seed", lambda v: int(v) if v.isdigit() else None),
+    "limit": ("tr_limit", lambda v: "all" if v == "all" else (int(v) if v in ("10000", "5000", "2000", "1000", "500")
+                                                             else None)),
 }
 
 
@@ -29,12 +32,13 @@ def _float_in(v: str, lo: float, hi: float) -> float | None:
     return f if lo <= f <= hi else None
 
 
-def apply_query_params() -> list[str]:
-    """Copy valid query parameters into the Train widgets once per session; return ignored ones."""
+def apply_query_params(load_preset_defaults: Callable[[], None]) -> list[str]:
+    """Once per session: dataset and architecture from the URL, then that preset's defaults, then
+    the URL's hyperparameters on top. Returns the settings that were ignored as invalid."""
     if st.session_state.get("qp_applied"):
         return []
     st.session_state["qp_applied"] = True
-    ignored = []
+    ignored, values = [], {}
     for name, value in st.query_params.items():
         if name not in TRAIN_PARAMS:
             continue
@@ -43,7 +47,12 @@ def apply_query_params() -> list[str]:
         if parsed is None:
             ignored.append(f"{name}={value}")
         else:
-            st.session_state[key] = parsed
+            values[key] = parsed
+    for key in ("tr_ds", "tr_arch"):
+        if key in values:
+            st.session_state[key] = values.pop(key)
+    load_preset_defaults()
+    st.session_state.update(values)
     return ignored
 
 
@@ -51,7 +60,7 @@ def share_link(config: training.TrainConfig, present: bool = False) -> str:
     """A URL of this Train page that reproduces ``config`` (preset architectures only)."""
     params = {"dataset": config.dataset, "arch": config.arch, "epochs": config.epochs, "batch": config.batch_size,
               "lr": f"{config.learning_rate:g}", "optimizer": config.optimizer, "val": f"{config.validation_split:g}",
-              "augment": int(config.augment), "seed": config.seed}
+              "augment": int(config.augment), "seed": config.seed, "limit": config.train_limit or "all"}
     if present:
         params["present"] = 1
     base = ""

@@ -7,7 +7,6 @@ import streamlit as st
 import ui
 from cnn import architectures as arch
 from cnn import charts, data, lessons, store, training
-from cnn.jobs import TrainingJob
 from ui import live
 
 SMALL_SPEC = [
@@ -34,21 +33,22 @@ def run_pair_ui(key: str, runs: list[tuple[str, training.TrainConfig, object]], 
     """Train the runs one after the other through the server's job queue, with live progress.
 
     Each run is (label, config, model factory or None); factories run only when the button is pressed.
-
-    Results are kept in session state under ``key`` so the charts survive reruns.
+    Results stay in session state so the charts survive reruns.
     """
-    if st.button("▶ Run the comparison", key=f"{key}_run", type="primary"):
-        results = []
-        for label, config, factory in runs:
-            st.markdown(f"Training **{label}**…")
-            job = TrainingJob(config, ds, model=factory() if factory else None).start()
-            live.watch_job_ui(job, training.device_description())
-            if job.state != "done":
-                st.error(job.error or "The run was cancelled.")
-                return None
-            results.append((label, job.result))
-        st.session_state[key] = results
-    return st.session_state.get(key)
+    state = live.poll(key)
+    running = live.is_running(key)
+    c1, c2, _ = st.columns([1, 1, 2])
+    if c1.button("▶ Run the comparison", key=f"{key}_run", type="primary", disabled=running):
+        live.start_runs(key, [(label, config, ds, factory) for label, config, factory in runs])
+        st.rerun()  # redraw the buttons: Run off, Stop on
+    if c2.button("⏹ Stop", key=f"{key}_stop", disabled=not running):
+        live.stop(key)
+    if running:
+        live.progress_ui(key)
+        return None
+    if state and state["error"]:
+        st.error(state["error"])
+    return state["results"] if state and len(state["results"]) == len(runs) else None
 
 
 def convolution_ui() -> None:

@@ -1,0 +1,208 @@
+"""The pages through Streamlit's AppTest: every page runs, and the main flows work through their widgets."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from drawn_digits import STROKES, draw, transform
+
+PAGES = ["app.py"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
+TIMEOUT = 120  # importing TensorFlow alone takes several seconds
+
+
+def page(path: str) -> AppTest:
+    return AppTest.from_file(str(ROOT / path), default_timeout=TIMEOUT)
+
+
+def finish_runs(at: AppTest, key: str) -> dict:
+    """Let the background training of ``key`` finish, rerunning the page as the browser would."""
+    for _ in range(10):
+        state = at.session_state[key]
+        if state["done"]:
+            break
+        if state["current"] is not None:
+            state["current"].join(600)
+        at.run()
+    at.run()
+    return at.session_state[key]
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(str(m.value) for m in at.markdown) + "\n".join(str(e.value) for e in at.error)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_runs_without_exception(path, models_dir):
+    at = page(path)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_home_lists_datasets_and_shipped_models(models_dir):
+    at = page("app.py")
+    at.run()
+    body = texts(at)
+    assert "MNIST" in body and "bundled sample" in body
+    names = at.dataframe[0].value["name"].tolist()
+    assert "mnist" in names
+
+
+def test_train_page_trains_through_its_controls(models_dir):
+    at = page("pages/2_Train.py")
+    at.run()
+    at.select_slider(key="tr_limit").set_value(500)
+    at.number_input(key="tr_epochs").set_value(1)
+    at.button(key="tr_start").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert any("Training fast-mnist" in str(m.value) for m in at.markdown)  # the live view is up
+    finish_runs(at, "train_runs")
+    assert not at.exception and not at.error
+    assert len(at.session_state["session_models"]) == 1
+    label, result, meta = at.session_state["train_result"]
+    assert result.status == "finished" and result.epochs_done == 1 and meta["dataset"] == "mnist"
+    assert any(m.label == "Test accuracy" for m in at.metric)
+    assert at.get("plotly_chart"), "the training curves are shown"
+    at.text_input[0].set_value("apptest-model")
+    next(b for b in at.button if b.label == "💾 Save model").click()
+    at.run()
+    assert (models_dir / "apptest-model.keras").exists() and (models_dir / "apptest-model.json").exists()
+
+
+def test_stop_ends_training_and_keeps_the_model(models_dir):
+    at = page("pages/2_Train.py")
+    at.run()
+    at.select_slider(key="tr_limit").set_value(500)
+    at.number_input(key="tr_epochs").set_value(200)
+    at.button(key="tr_start").click()
+    at.run()
+    job = at.session_state["train_runs"]["current"]
+    while not any(e.kind == "batch" for e in job.snapshot()[1]):
+        job.join(0.2)
+    at.button(key="tr_stop").click()
+    at.run()
+    finish_runs(at, "train_runs")
+    assert not at.exception
+    label, result, _ = at.session_state["train_result"]
+    assert result.status == "stopped" and result.epochs_done < 200
+    assert label in at.session_state["session_models"]
+    assert any("Stopped by you" in str(w.value) for w in at.warning)
+
+
+def test_invalid_layer_stack_is_explained_next_to_the_layer(models_dir):
+    at = page("pages/2_Train.py")
+    at.session_state["tr_arch"] = "custom"
+    at.session_state["spec"] = [{"type": "maxpool", "size": 2}] * 5 + [{"type": "flatten"}]
+    at.run()
+    assert not at.exception
+    assert any("spatial size below 1" in str(e.value) and "Layer 5" in str(e.value) for e in at.error)
+    assert at.button(key="tr_start").disabled
+
+
+@pytest.mark.parametrize("change,message", [({"tr_epochs": 1, "tr_batch": 600}, "larger than"),
+                                            ({"tr_lr": 0.0}, "positive number")])
+def test_bad_hyperparameters_get_a_message(models_dir, change, message):
+    at = page("pages/2_Train.py")
+    at.run()
+    at.select_slider(key="tr_limit").set_value(500)
+    for key, value in change.items():
+        at.number_input(key=key).set_value(value)
+    at.button(key="tr_start").click()
+    at.run()
+    assert not at.exception and any(message in str(e.value) for e in at.error)
+
+
+def test_evaluate_links_a_confusion_cell_to_its_images(models_dir):
+    at = page("pages/3_Evaluate.py")
+    at.run()
+    assert not at.exception
+    acc = next(m for m in at.metric if m.label == "Test accuracy")
+    assert float(acc.value.rstrip("%")) > 95
+    at.selectbox(key="ev_true").set_value(4)
+    at.selectbox(key="ev_pred").set_value(4)
+    at.run()
+    assert any("test images of **4** predicted as **4** (correct)" in str(m.value) for m in at.markdown)
+    assert len(at.get("image")) > 10
+
+
+def test_inspect_shows_maps_filters_and_grad_cam(models_dir):
+    at = page("pages/4_Inspect.py")
+    at.run()
+    assert not at.exception and not at.error
+    captions = " ".join(str(img.proto) for img in at.get("image"))
+    assert "Grad-CAM" in captions and "First-layer filters" in captions and "channels 1" in captions
+
+
+class FakeCanvas:
+    def __init__(self, image):
+        self.image_data = image
+        self.json_data = {"objects": [{}]}
+
+
+@pytest.mark.parametrize("digit", [1, 7, 0])
+def test_draw_page_reads_an_injected_drawing(models_dir, monkeypatch, digit):
+    import streamlit_drawable_canvas
+
+    drawing = np.asarray(draw(transform(STROKES[digit], size=200, cx=140, cy=160), 20, 280, mode="RGBA"))
+    monkeypatch.setattr(streamlit_drawable_canvas, "st_canvas", lambda **kw: FakeCanvas(drawing))
+    at = page("pages/5_Draw.py")
+    at.run()
+    assert not at.exception and not at.error
+    assert any(str(m.value).strip() == f"## Prediction: {digit}" for m in at.markdown)
+    assert at.session_state["last_drawing"].shape == (1, 28, 28, 1)
+
+
+def test_draw_page_prompts_on_an_empty_canvas(models_dir, monkeypatch):
+    import streamlit_drawable_canvas
+
+    empty = np.zeros((320, 280, 4), np.uint8)
+    monkeypatch.setattr(streamlit_drawable_canvas, "st_canvas", lambda **kw: FakeCanvas(empty))
+    at = page("pages/5_Draw.py")
+    at.run()
+    assert not at.exception and not at.error
+    assert any("Nothing drawn yet" in str(i.value) for i in at.info)
+
+
+@pytest.mark.parametrize("lesson", ["Convolution", "Pooling", "Activation functions", "Fully connected layers",
+                                    "Dropout", "Batch normalisation", "Data augmentation", "Transfer learning"])
+def test_each_lesson_renders(models_dir, lesson):
+    at = page("pages/6_Lessons.py")
+    at.session_state["lesson"] = lesson
+    at.run()
+    assert not at.exception and not at.error
+    assert any(str(h.value) == lesson for h in at.header)
+
+
+def test_dropout_lesson_runs_both_models(models_dir):
+    at = page("pages/6_Lessons.py")
+    at.session_state["lesson"] = "Dropout"
+    at.run()
+    at.button(key="lesson_dropout_run").click()
+    at.run()
+    results = finish_runs(at, "lesson_dropout")["results"]
+    assert not at.exception and not at.error
+    assert [r[0] for r in results] == ["no dropout", "dropout 0.5"]
+    assert all(len(r[1].history["val_accuracy"]) == 15 for r in results)
+
+
+def test_query_parameters_preset_the_train_page(models_dir):
+    at = page("pages/2_Train.py")
+    at.query_params.update({"dataset": "fashion_mnist", "arch": "lenet", "epochs": "3", "batch": "32",
+                            "lr": "0.002", "augment": "1", "seed": "7", "epochs_bad": "x"})
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="tr_ds").value == "fashion_mnist" and at.selectbox(key="tr_arch").value == "lenet"
+    assert at.number_input(key="tr_epochs").value == 3 and at.number_input(key="tr_batch").value == 32
+    assert at.number_input(key="tr_lr").value == pytest.approx(0.002) and at.checkbox(key="tr_aug").value
+    assert at.number_input(key="tr_seed").value == 7
+
+
+def test_bad_query_parameter_is_reported_not_crashing(models_dir):
+    at = page("pages/2_Train.py")
+    at.query_params.update({"epochs": "0", "arch": "nonexistent"})
+    at.run()
+    assert not at.exception
+    assert len(at.warning) == 2

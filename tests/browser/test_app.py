@@ -1,0 +1,124 @@
+"""The app as a person uses it, in headless Chromium against the real server."""
+import re
+
+import pytest
+
+from browser.helpers import assert_no_error, wait_idle
+from drawn_digits import STROKES, transform
+
+pytestmark = pytest.mark.browser
+
+PAGES = {"": "CNN Lab", "Data": "Data", "Train": "Train a network", "Evaluate": "Evaluate",
+         "Inspect": "Inspect a network", "Draw": "Draw a digit", "Lessons": "Lessons"}
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_opens_cleanly(page, server, path):
+    page.goto(f"{server['url']}/{path}")
+    wait_idle(page)
+    page.get_by_role("heading", name=re.compile(PAGES[path])).first.wait_for()
+    assert_no_error(page)
+
+
+def canvas_box(pg):
+    box = pg.locator("canvas.upper-canvas").first.bounding_box()
+    assert box and box["width"] == 280 and box["height"] == 320
+    return box
+
+
+def stroke_digit(pg, digit, *, size=220, cx=140, cy=180):
+    """Draw a digit with the mouse, stroke by stroke, inside the black drawing square."""
+    box = canvas_box(pg)
+    for stroke in transform(STROKES[digit], size=size, cx=cx, cy=cy):
+        pts = [(box["x"] + x, box["y"] + y) for x, y in stroke]
+        pg.mouse.move(*pts[0])
+        pg.mouse.down()
+        for x, y in pts[1:]:
+            pg.mouse.move(x, y, steps=6)
+        pg.mouse.up()
+        pg.wait_for_timeout(150)
+
+
+def expect_prediction(pg, digit):
+    pg.get_by_text(f"Prediction: {digit}", exact=True).wait_for(timeout=60_000)
+    assert_no_error(pg)
+
+
+def clear(pg):
+    pg.get_by_role("button", name="🧹 Clear").click()
+    wait_idle(pg)
+    pg.get_by_text("Draw a digit on the canvas").wait_for()
+
+
+def test_draw_reads_mouse_strokes(page, server):
+    page.goto(f"{server['url']}/Draw")
+    wait_idle(page)
+    page.get_by_text("Draw a digit on the canvas").wait_for()
+    for digit in (1, 0, 7, 4, 2, 3, 8):
+        stroke_digit(page, digit)
+        expect_prediction(page, digit)
+        clear(page)
+
+
+def test_strokes_starting_at_the_top_of_the_drawing_square_take_ink(page, server):
+    """The canvas toolbar floats over the top band; the drawing square right below it takes ink."""
+    page.goto(f"{server['url']}/Draw")
+    wait_idle(page)
+    page.mouse.move(10, 10)  # the mouse arrives from outside, as a student's would
+    # A 7 whose top bar runs along the very top of the black square, under the toolbar's right side.
+    stroke_digit(page, 7, size=250, cx=150, cy=40 + 2 + 0.44 * 250)
+    expect_prediction(page, 7)
+
+
+def test_train_fast_preset_live_then_stop_and_save(page, server):
+    page.goto(f"{server['url']}/Train?arch=fast&epochs=30&limit=all")
+    wait_idle(page)
+    page.get_by_role("button", name="▶ Train").click()
+    bar = page.locator("[data-testid=stProgress]").first
+    bar.wait_for()
+    page.get_by_text(re.compile(r"Epoch 1/30 · batch \d+/\d+")).first.wait_for(timeout=60_000)
+    first = page.get_by_text(re.compile(r"Epoch \d+/30 · batch")).first.inner_text()
+    page.locator(".js-plotly-plot").first.wait_for()
+    page.wait_for_timeout(2500)
+    later = page.get_by_text(re.compile(r"Epoch \d+/30 · batch")).first.inner_text()
+    assert later != first, "the progress bar moves"
+    page.screenshot(path=str(server["log"].parent / "train-during.png"))
+    page.get_by_role("button", name="⏹ Stop").click()
+    page.get_by_text(re.compile("Stopped by you")).wait_for(timeout=60_000)
+    wait_idle(page)
+    assert_no_error(page)
+    assert page.get_by_text("Test accuracy").count() >= 1
+    page.get_by_label("Save as").fill("browser-fast")
+    page.get_by_role("button", name="💾 Save model").click()
+    page.get_by_text(re.compile("Saved as browser-fast")).wait_for()
+    assert (server["models"] / "browser-fast.keras").exists()
+    page.get_by_role("link", name=re.compile("Evaluate")).first.click()  # same session: the model is usable
+    wait_idle(page)
+    page.get_by_text("Test accuracy").first.wait_for()
+    assert_no_error(page)
+    page.goto(f"{server['url']}/")
+    wait_idle(page)
+    page.get_by_text("browser-fast").first.wait_for()
+
+
+def test_evaluate_confusion_cell_shows_its_images(page, server):
+    page.goto(f"{server['url']}/Evaluate")
+    wait_idle(page)
+    plot = page.locator(".js-plotly-plot").first
+    plot.wait_for()
+    area = plot.locator(".nsewdrag").first.bounding_box()
+    row, col = 4, 9  # true 4, predicted 9: a classic confusion
+    page.mouse.click(area["x"] + (col + 0.5) * area["width"] / 10, area["y"] + (row + 0.5) * area["height"] / 10)
+    page.get_by_text(re.compile(r"test images of 4 predicted as 9")).wait_for(timeout=60_000)
+    wait_idle(page)
+    assert_no_error(page)
+
+
+def test_inspect_shows_feature_maps_of_the_shipped_model(page, server):
+    page.goto(f"{server['url']}/Inspect")
+    wait_idle(page)
+    page.get_by_text(re.compile(r"conv1 \(Conv2D\) · output 28×28×32")).wait_for()
+    assert page.locator("[data-testid=stImage]").count() >= 5
+    page.get_by_role("tab", name="Grad-CAM and saliency").click()
+    page.get_by_text(re.compile("Grad-CAM for")).first.wait_for()
+    assert_no_error(page)

@@ -1,0 +1,99 @@
+"""python -m cnn: every command, its output format, and one-line errors."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cnn import architectures as arch
+from cnn import cli, store
+from conftest import ROOT, shared_or_skip
+from drawn_digits import STROKES, draw, transform
+
+
+@pytest.fixture
+def tmp_models(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_MODELS_DIR", str(tmp_path))
+    model = arch.build_model(arch.preset("lenet"), (28, 28, 1))
+    store.save_model(model, "tiny", {"dataset": "mnist", "class_names": [str(i) for i in range(10)],
+                                     "input_shape": [28, 28, 1], "test": {"accuracy": 0.1}})
+    return tmp_path
+
+
+def test_summary_shows_the_tutorial_parameter_count(capsys):
+    assert cli.main(["summary", "--arch", "tutorial", "--dataset", "mnist"]) == 0
+    out = capsys.readouterr().out
+    assert "Total params: 6,526,474" in out and "dense1 (Dense)" in out and "(None, 7, 7, 128)" in out
+
+
+def test_models_lists_saved_models(tmp_models, capsys):
+    assert cli.main(["models"]) == 0
+    assert "tiny" in capsys.readouterr().out
+
+
+def test_evaluate_prints_json_last(tmp_models, capsys):
+    assert cli.main(["evaluate", "--model", "tiny"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    result = json.loads(last)
+    assert {"loss", "accuracy", "n"} <= set(result) and result["n"] == 2000
+
+
+def test_predict_prints_file_label_confidence(tmp_models, tmp_path, capsys):
+    files = []
+    for digit in (1, 7):
+        path = tmp_path / f"d{digit}.png"
+        draw(transform(STROKES[digit], size=200, cx=140, cy=140), 20).save(path)
+        files.append(str(path))
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"nope")
+    code = cli.main(["predict", "--model", "tiny", *files, str(bad)])
+    captured = capsys.readouterr()
+    lines = captured.out.strip().splitlines()
+    assert code == 1 and len(lines) == 2
+    for line, f in zip(lines, files):
+        name, label, conf = line.split("\t")
+        assert name == f and label in "0123456789" and 0 <= float(conf) <= 1
+    assert "bad.png" in captured.err and "not an image" in captured.err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["evaluate", "--model", "nope"], "No saved model named 'nope'"),
+    (["predict", "--model", "../etc", "x.png"], "not a valid model name"),
+    (["train", "--epochs", "0", "--name", "zero"], "Epochs must be at least 1"),
+    (["train", "--name", "bad name"], "not a valid model name"),
+    (["train", "--name", "tiny"], "already exists"),
+])
+def test_errors_are_one_line(tmp_models, capsys, argv, message):
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and message in err[0]
+
+
+def test_train_saves_with_the_command_in_metadata(tmp_models, capsys):
+    assert cli.main(["train", "--dataset", "mnist", "--arch", "lenet", "--epochs", "1", "--name", "cli-lenet"]) == 0
+    out = capsys.readouterr().out
+    assert "epoch 1/1" in out and "test accuracy" in out
+    meta = store.read_meta("cli-lenet")
+    assert meta["made_by"].startswith("python -m cnn ") and "--name cli-lenet" in meta["made_by"]
+    assert meta["test"]["accuracy"] > 0.5 and len(meta["history"]["loss"]) == 1
+
+
+def test_subprocess_error_has_no_traceback(tmp_models):
+    run = subprocess.run([sys.executable, "-m", "cnn", "evaluate", "--model", "missing"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == ["error: No saved model named 'missing'."]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,minimum", [("mnist", 0.994), ("fashion_mnist", 0.925)])
+def test_shipped_models_reach_their_accuracy_on_the_full_test_set(name, minimum, monkeypatch):
+    folder = shared_or_skip(f"{name}.npz").parent
+    run = subprocess.run([sys.executable, "-m", "cnn", "evaluate", "--model", name, "--dataset", name], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600, env={**__import__("os").environ,
+                                                                            "CNN_DATA_DIR": str(folder)})
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["n"] == 10000 and result["accuracy"] >= minimum
+    assert np.isfinite(result["loss"])
