@@ -1,55 +1,69 @@
-"""CNN Lab home page: what the lab is, where to start, and the state of data and models."""
+"""CNN Lab: the home page (what the lab is, where to start, data and models) and the page menu."""
 import streamlit as st
 
 import ui
 from cnn import data, store
 
-ui.page_setup_ui("Home", "🧠")
 
-st.title("🧠 CNN Lab")
-st.markdown(
-    "Learn **convolutional neural networks** by doing them. Look at the data, build a network layer by "
-    "layer, train it and watch the curves move, then open it up: its filters, its feature maps, what it "
-    "gets wrong, and what it makes of a digit **you** draw. Everything runs on this computer, no internet "
-    "needed."
-)
+def home() -> None:
+    """What CNN Lab is, the path through it, and the state of data and models."""
+    ui.page_setup_ui("Home", "🧠")
+    st.title("🧠 CNN Lab")
+    st.markdown(
+        "Learn **convolutional neural networks** by doing them. Look at the data, build a network layer by "
+        "layer, train it and watch the curves move, then open it up: its filters, its feature maps, what it "
+        "gets wrong, and what it makes of a digit **you** draw. Everything runs on this computer, no internet "
+        "needed."
+    )
 
-st.subheader("Where to start")
-steps = [
-    ("pages/1_Data.py", "1 · Data", "📊", "Meet the images: samples, classes, pixels, augmentation."),
-    ("pages/2_Train.py", "2 · Train", "🏋️", "Pick an architecture, train it, watch loss and accuracy live."),
-    ("pages/3_Evaluate.py", "3 · Evaluate", "🎯", "Confusion matrix, mistakes, one test image at a time."),
-    ("pages/4_Inspect.py", "4 · Inspect", "🔬", "Filters, feature maps and Grad-CAM: what the network sees."),
-    ("pages/5_Draw.py", "5 · Draw", "✏️", "Draw a digit and watch the network read it."),
-    ("pages/6_Lessons.py", "6 · Lessons", "🎓", "Convolution, pooling, activations, dropout, batch norm, "
-                                                "augmentation, transfer learning: try each one."),
+    st.subheader("Where to start")
+    steps = [
+        ("pages/1_Data.py", "1 · Data", "📊", "Meet the images: samples, classes, pixels, augmentation."),
+        ("pages/2_Train.py", "2 · Train", "🏋️", "Pick an architecture, train it, watch loss and accuracy live."),
+        ("pages/3_Evaluate.py", "3 · Evaluate", "🎯", "Confusion matrix, mistakes, one test image at a time."),
+        ("pages/4_Inspect.py", "4 · Inspect", "🔬", "Filters, feature maps and Grad-CAM: what the network sees."),
+        ("pages/5_Draw.py", "5 · Draw", "✏️", "Draw a digit and watch the network read it."),
+        ("pages/6_Lessons.py", "6 · Lessons", "🎓", "Convolution, pooling, activations, dropout, batch norm, "
+                                                    "augmentation, transfer learning: try each one."),
+    ]
+    cols = st.columns(3)
+    for i, (page, label, icon, text) in enumerate(steps):
+        with cols[i % 3].container(border=True):
+            st.page_link(page, label=f"**{label}**", icon=icon)
+            st.caption(text)
+
+    st.info("New here? Go to **5 · Draw** and draw a digit: a trained network is already included. "
+            "Then follow the steps from **1 · Data** to build your own.", icon="👋")
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Datasets")
+        for name, meta in data.DATASETS.items():
+            st.markdown(f"**{meta.title}** — {data.source_status(name)}")
+        st.caption(f"Local data folder: `{data.data_dir()}` (set `CNN_DATA_DIR` to change it).")
+    with right:
+        st.subheader("Saved models")
+        entries = store.list_models()
+        if entries:
+            st.dataframe(
+                [{"name": e.name, "dataset": e.dataset,
+                  "test accuracy": f"{e.test_accuracy:.2%}" if e.test_accuracy is not None else "—",
+                  "parameters": f"{e.meta.get('params', 0):,}", "saved": e.meta.get("saved", "")} for e in entries],
+                hide_index=True, width="stretch")
+        else:
+            st.write("None yet: train one on the Train page.")
+        session = st.session_state["session_models"]
+        if session:
+            st.caption("Trained in this browser session (not saved): " + ", ".join(session))
+
+
+PAGES = [
+    st.Page(home, title="Home", icon="🧠", default=True),
+    st.Page("pages/1_Data.py", title="Data", icon="📊", url_path="Data"),
+    st.Page("pages/2_Train.py", title="Train", icon="🏋️", url_path="Train"),
+    st.Page("pages/3_Evaluate.py", title="Evaluate", icon="🎯", url_path="Evaluate"),
+    st.Page("pages/4_Inspect.py", title="Inspect", icon="🔬", url_path="Inspect"),
+    st.Page("pages/5_Draw.py", title="Draw", icon="✏️", url_path="Draw"),
+    st.Page("pages/6_Lessons.py", title="Lessons", icon="🎓", url_path="Lessons"),
 ]
-cols = st.columns(3)
-for i, (page, label, icon, text) in enumerate(steps):
-    with cols[i % 3].container(border=True):
-        st.page_link(page, label=f"**{label}**", icon=icon)
-        st.caption(text)
-
-st.info("New here? Go to **5 · Draw** and draw a digit: a trained network is already included. "
-        "Then follow the steps from **1 · Data** to build your own.", icon="👋")
-
-left, right = st.columns(2)
-with left:
-    st.subheader("Datasets")
-    for name, meta in data.DATASETS.items():
-        st.markdown(f"**{meta.title}** — {data.source_status(name)}")
-    st.caption(f"Local data folder: `{data.data_dir()}` (set `CNN_DATA_DIR` to change it).")
-with right:
-    st.subheader("Saved models")
-    entries = store.list_models()
-    if entries:
-        st.dataframe(
-            [{"name": e.name, "dataset": e.dataset,
-              "test accuracy": f"{e.test_accuracy:.2%}" if e.test_accuracy is not None else "—",
-              "parameters": f"{e.meta.get('params', 0):,}", "saved": e.meta.get("saved", "")} for e in entries],
-            hide_index=True, width="stretch")
-    else:
-        st.write("None yet: train one on the Train page.")
-    session = st.session_state["session_models"]
-    if session:
-        st.caption("Trained in this browser session (not saved): " + ", ".join(session))
+st.navigation(PAGES).run()

@@ -71,11 +71,19 @@ def confusion_figure(cm: np.ndarray, class_names, height: int = 520) -> go.Figur
     # Log-like colour so that small mistake counts remain visible next to the large diagonal.
     z = np.log1p(cm.astype(float))
     fig = go.Figure(go.Heatmap(z=z, x=names, y=names, text=cm, texttemplate="%{text}", colorscale="Blues",
-                               showscale=False, hovertemplate="true %{y} → predicted %{x}: %{text}<extra></extra>",
-                               xgap=1, ygap=1))
-    fig.update_layout(height=height, xaxis=dict(title="predicted class", type="category", side="top"),
-                      yaxis=dict(title="true class", type="category", autorange="reversed"),
-                      margin=dict(l=10, r=10, t=60, b=10))
+                               showscale=False, hoverinfo="skip", xgap=1, ygap=1))
+    # Heatmaps emit no selection events: an invisible marker on every cell makes cells clickable.
+    k = len(names)
+    fig.add_trace(go.Scatter(x=[names[j] for i in range(k) for j in range(k)],
+                             y=[names[i] for i in range(k) for j in range(k)], mode="markers",
+                             marker=dict(symbol="square", size=36, opacity=0.01, color="black"),
+                             customdata=cm.reshape(-1), showlegend=False, name="cells",
+                             hovertemplate="true %{y} → predicted %{x}: %{customdata}<br>click to see them"
+                                           "<extra></extra>"))
+    fig.update_layout(height=height, xaxis=dict(title="predicted class", type="category", side="top",
+                                                range=[-0.5, k - 0.5]),
+                      yaxis=dict(title="true class", type="category", range=[k - 0.5, -0.5]),
+                      margin=dict(l=10, r=10, t=60, b=10), clickmode="event+select", dragmode=False)
     return fig
 
 

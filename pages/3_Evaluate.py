@@ -63,9 +63,9 @@ cm = ev.confusion()
 
 def _cell_clicked() -> None:
     points = st.session_state["ev_cm"].selection.get("points", [])
-    if points:
-        st.session_state["ev_true"] = classes.index(str(points[0]["y"]))
-        st.session_state["ev_pred"] = classes.index(str(points[0]["x"]))
+    if points:  # the clickable markers are laid out row by row: index = true * k + predicted
+        true_c, pred_c = divmod(int(points[0]["point_index"]), len(classes))
+        st.session_state["ev_true"], st.session_state["ev_pred"] = true_c, pred_c
 
 
 if "ev_true" not in st.session_state:  # start on the most frequent mistake

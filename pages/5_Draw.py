@@ -25,7 +25,7 @@ def canvas_background() -> bytes:
     img = Image.new("RGB", (CANVAS, CANVAS + BAND), "black")
     draw = ImageDraw.Draw(img)
     draw.rectangle([0, 0, CANVAS, BAND - 1], fill=(38, 39, 48))
-    draw.text((8, 13), "toolbar: undo · redo · clear  →", fill=(150, 150, 160))
+    draw.text((8, 13), "canvas toolbar (undo, redo, clear) - draw below", fill=(150, 150, 160))
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()

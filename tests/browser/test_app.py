@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from browser.helpers import assert_no_error, wait_idle
 from drawn_digits import STROKES, transform
@@ -21,7 +22,10 @@ def test_every_page_opens_cleanly(page, server, path):
 
 
 def canvas_box(pg):
-    box = pg.locator("canvas.upper-canvas").first.bounding_box()
+    canvas = pg.locator("canvas.upper-canvas")  # fabric's event layer, inside the component's shadow DOM
+    expect(canvas).to_have_count(1)
+    pg.wait_for_timeout(300)
+    box = canvas.first.bounding_box()
     assert box and box["width"] == 280 and box["height"] == 320
     return box
 
@@ -87,8 +91,8 @@ def test_train_fast_preset_live_then_stop_and_save(page, server):
     page.get_by_text(re.compile("Stopped by you")).wait_for(timeout=60_000)
     wait_idle(page)
     assert_no_error(page)
-    assert page.get_by_text("Test accuracy").count() >= 1
-    page.get_by_label("Save as").fill("browser-fast")
+    page.get_by_text("Test accuracy").first.wait_for()
+    page.get_by_role("textbox", name="Save as").fill("browser-fast")
     page.get_by_role("button", name="💾 Save model").click()
     page.get_by_text(re.compile("Saved as browser-fast")).wait_for()
     assert (server["models"] / "browser-fast.keras").exists()
@@ -98,7 +102,7 @@ def test_train_fast_preset_live_then_stop_and_save(page, server):
     assert_no_error(page)
     page.goto(f"{server['url']}/")
     wait_idle(page)
-    page.get_by_text("browser-fast").first.wait_for()
+    page.locator("[data-testid=stDataFrame] td", has_text="browser-fast").first.wait_for(state="attached")
 
 
 def test_evaluate_confusion_cell_shows_its_images(page, server):
@@ -109,7 +113,7 @@ def test_evaluate_confusion_cell_shows_its_images(page, server):
     area = plot.locator(".nsewdrag").first.bounding_box()
     row, col = 4, 9  # true 4, predicted 9: a classic confusion
     page.mouse.click(area["x"] + (col + 0.5) * area["width"] / 10, area["y"] + (row + 0.5) * area["height"] / 10)
-    page.get_by_text(re.compile(r"test images of 4 predicted as 9")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"test images of 4 predicted as 9")).first.wait_for(timeout=60_000)
     wait_idle(page)
     assert_no_error(page)
 
