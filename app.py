@@ -5,6 +5,24 @@ import ui
 from cnn import data, store
 
 
+def delete_model_ui(entries: list) -> None:
+    """Delete a saved model, after an explicit confirmation (shipped models are protected)."""
+    own = [e.name for e in entries if not e.meta.get("shipped")]
+    if not own:
+        return
+    with st.expander("Delete a saved model"):
+        name = st.selectbox("Model", own, key="del_name")
+        st.warning(f"Deleting **{name}** removes it for everyone on this server. This cannot be undone.")
+        if st.checkbox(f"Yes, delete {name}", key=f"del_confirm_{name}"):
+            if st.button("Delete", type="primary", key="del_go"):
+                try:
+                    store.delete_model(name)
+                    st.toast(f"Deleted {name}.")
+                    st.rerun()
+                except store.StoreError as e:
+                    st.error(str(e))
+
+
 def home() -> None:
     """What CNN Lab is, the path through it, and the state of data and models."""
     ui.page_setup_ui("Home", "🧠")
@@ -50,6 +68,7 @@ def home() -> None:
                   "test accuracy": f"{e.test_accuracy:.2%}" if e.test_accuracy is not None else "—",
                   "parameters": f"{e.meta.get('params', 0):,}", "saved": e.meta.get("saved", "")} for e in entries],
                 hide_index=True, width="stretch")
+            delete_model_ui(entries)
         else:
             st.write("None yet: train one on the Train page.")
         session = st.session_state["session_models"]

@@ -45,19 +45,15 @@ PRESETS: dict[str, Spec] = {
         {"type": "dense", "units": 1024, "activation": "relu"},
         {"type": "dropout", "rate": 0.2},
     ],
-    # Small and quick: strided first conv, batch norm, global pooling; reaches 99% in seconds.
+    # Small and quick: no batch norm (slow on CPUs), 5x5 filters, one hidden dense layer.
+    # With bfloat16 compute and label smoothing it passes 99% on MNIST in one epoch (bench/).
     "fast": [
-        {"type": "conv2d", "filters": 32, "kernel": 5, "stride": 2, "padding": "same", "activation": "linear"},
-        {"type": "batchnorm"},
-        {"type": "activation", "activation": "relu"},
-        {"type": "conv2d", "filters": 64, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
-        {"type": "batchnorm"},
-        {"type": "activation", "activation": "relu"},
+        {"type": "conv2d", "filters": 32, "kernel": 5, "stride": 1, "padding": "valid", "activation": "relu"},
         {"type": "maxpool", "size": 2},
-        {"type": "conv2d", "filters": 96, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
-        {"type": "batchnorm"},
-        {"type": "activation", "activation": "relu"},
-        {"type": "gap"},
+        {"type": "conv2d", "filters": 64, "kernel": 5, "stride": 1, "padding": "valid", "activation": "relu"},
+        {"type": "maxpool", "size": 2},
+        {"type": "flatten"},
+        {"type": "dense", "units": 128, "activation": "relu"},
     ],
     # LeNet-5 (LeCun et al. 1998) in a modern form: tanh, average pooling.
     "lenet": [
@@ -100,7 +96,7 @@ PRESETS["vgg"] = PRESETS["cifar"]  # same network; "vgg" names it for 28x28 data
 
 PRESET_TITLES = {
     "tutorial": "Tutorial (the classic Keras CNN, 6.5M parameters)",
-    "fast": "Fast (small, batch norm; 99% on MNIST in seconds)",
+    "fast": "Fast (small; 99% on MNIST in one epoch)",
     "lenet": "LeNet-5 (the 1998 classic)",
     "cifar": "CIFAR (small VGG with batch norm, for colour photos)",
     "vgg": "Small VGG (batch norm; the shipped MNIST and Fashion models)",
@@ -261,13 +257,18 @@ def validate(spec: Spec, input_shape: tuple[int, int, int], num_classes: int = 1
     return out
 
 
-def build_model(spec: Spec, input_shape: tuple[int, int, int], num_classes: int = 10, name: str = "cnn"):
-    """Build the functional Keras model for a validated spec (output Dense+softmax added)."""
+def build_model(spec: Spec, input_shape: tuple[int, int, int], num_classes: int = 10, name: str = "cnn",
+                dtype: str | None = None):
+    """Build the functional Keras model for a validated spec (output Dense+softmax added).
+
+    ``dtype`` "mixed_bfloat16" computes hidden layers in bfloat16 (about twice as fast on CPUs
+    with AMX/AVX-512 BF16) while weights and the softmax output stay float32.
+    """
     import keras
-    from keras import layers
 
     validate(spec, input_shape, num_classes)
     names = layer_names(spec)
+    layers = _Layers(dtype)
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     x = inputs
     for layer, lname in zip(spec, names):
@@ -292,8 +293,21 @@ def build_model(spec: Spec, input_shape: tuple[int, int, int], num_classes: int 
             x = layers.GlobalAveragePooling2D(name=lname)(x)
         elif t == "dense":
             x = layers.Dense(int(layer["units"]), activation=_keras_act(layer.get("activation")), name=lname)(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+class _Layers:
+    """``keras.layers`` with a dtype policy passed to every layer it makes."""
+
+    def __init__(self, dtype: str | None):
+        self.dtype = dtype
+
+    def __getattr__(self, cls_name: str):
+        import keras
+
+        cls = getattr(keras.layers, cls_name)
+        return (lambda *a, **k: cls(*a, dtype=self.dtype, **k)) if self.dtype else cls
 
 
 def _keras_act(act: str | None) -> str:

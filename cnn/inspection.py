@@ -87,7 +87,8 @@ def feature_maps(model, x: np.ndarray) -> list[FeatureMaps]:
     if not isinstance(outs, (list, tuple)):
         outs = [outs]
     layers = feature_map_layers(model)
-    return [FeatureMaps(layer.name, type(layer).__name__, np.asarray(o)[0]) for layer, o in zip(layers, outs)]
+    return [FeatureMaps(layer.name, type(layer).__name__, np.asarray(o, np.float32)[0])
+            for layer, o in zip(layers, outs)]
 
 
 def filters(layer) -> tuple[np.ndarray, np.ndarray | None]:
@@ -95,7 +96,7 @@ def filters(layer) -> tuple[np.ndarray, np.ndarray | None]:
     weights = layer.get_weights()
     if not weights:
         raise InspectionError(f"Layer {layer.name} has no weights.")
-    return weights[0], (weights[1] if len(weights) > 1 else None)
+    return np.asarray(weights[0], np.float32), (np.asarray(weights[1], np.float32) if len(weights) > 1 else None)
 
 
 def _logits_model(model, conv_layer):
@@ -111,10 +112,11 @@ def _logits_model(model, conv_layer):
 def _scores(head, pre):
     import tensorflow as tf
 
+    pre = tf.cast(pre, tf.float32)  # bfloat16 models: score in float32
     if head is None:
         return pre
     kernel, bias = head.kernel, head.bias
-    return tf.matmul(pre, kernel) + (bias if bias is not None else 0.0)
+    return tf.matmul(pre, tf.cast(kernel, tf.float32)) + (tf.cast(bias, tf.float32) if bias is not None else 0.0)
 
 
 def grad_cam(model, x: np.ndarray, class_index: int, conv_layer=None) -> np.ndarray:
@@ -133,7 +135,8 @@ def grad_cam(model, x: np.ndarray, class_index: int, conv_layer=None) -> np.ndar
     with tf.GradientTape() as tape:
         conv_out, pre = grad_model(xt, training=False)
         score = _scores(head, pre)[:, class_index]
-    grads = tape.gradient(score, conv_out)  # (1, h, w, c)
+    grads = tf.cast(tape.gradient(score, conv_out), tf.float32)  # (1, h, w, c)
+    conv_out = tf.cast(conv_out, tf.float32)
     weights = tf.reduce_mean(grads, axis=(1, 2))  # (1, c)
     cam = tf.nn.relu(tf.reduce_sum(conv_out * weights[:, None, None, :], axis=-1))[0]
     cam = tf.image.resize(cam[..., None], xt.shape[1:3], method="bilinear")[..., 0].numpy()

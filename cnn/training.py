@@ -10,6 +10,7 @@ import math
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -29,10 +30,10 @@ class TrainConfig:
     dataset: str = "mnist"
     arch: str = "fast"
     spec: list[dict[str, Any]] | None = None  # used when arch == "custom"
-    epochs: int = 2
+    epochs: int = 1
     batch_size: int = 128
     optimizer: str = "adam"
-    learning_rate: float = 0.003
+    learning_rate: float = 0.004
     schedule: str = "cosine"  # "cosine": linear warm-up then cosine decay to zero
     validation_split: float = 0.0
     augment: bool = False
@@ -40,6 +41,7 @@ class TrainConfig:
     label_smoothing: float = 0.0
     train_limit: int | None = None  # train on at most this many images (lessons, quick demos)
     augment_params: dict[str, Any] | None = None  # None: the dataset's defaults
+    precision: str = "auto"  # "auto": bfloat16 compute where the CPU has it, else float32
 
     def resolved_spec(self) -> list[dict[str, Any]]:
         if self.arch == "custom":
@@ -54,13 +56,19 @@ class TrainConfig:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def dtype_policy(self) -> str | None:
+        """The Keras dtype policy this run trains with (None: plain float32)."""
+        if self.precision == "bfloat16" or (self.precision == "auto" and bf16_fast()):
+            return "mixed_bfloat16"
+        return None
+
 
 # Recommended hyperparameters per preset; "tutorial" is exactly the classic tutorial's recipe.
 PRESET_CONFIGS: dict[str, dict[str, Any]] = {
     "tutorial": dict(epochs=10, batch_size=64, optimizer="adam", learning_rate=0.001, schedule="constant",
                      validation_split=0.2),
-    "fast": dict(epochs=2, batch_size=128, optimizer="adam", learning_rate=0.003, schedule="cosine",
-                 validation_split=0.0),
+    "fast": dict(epochs=1, batch_size=128, optimizer="adam", learning_rate=0.004, schedule="cosine",
+                 validation_split=0.0, label_smoothing=0.1),
     "lenet": dict(epochs=5, batch_size=128, optimizer="adam", learning_rate=0.001, schedule="constant",
                   validation_split=0.1),
     "cifar": dict(epochs=20, batch_size=128, optimizer="adam", learning_rate=0.003, schedule="cosine",
@@ -122,6 +130,27 @@ class TrainResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def bf16_fast() -> bool:
+    """True on a CPU-only machine whose CPU computes bfloat16 natively (AMX or AVX-512 BF16)."""
+    global _BF16
+    if _BF16 is None:
+        try:
+            flags = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            flags = ""
+        _BF16 = ("amx_bf16" in flags or "avx512_bf16" in flags) and not _has_gpu()
+    return _BF16
+
+
+_BF16: bool | None = None
+
+
+def _has_gpu() -> bool:
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
 def device_description() -> str:
     """Which device TensorFlow trains on, for the UI ("GPU: ..." or "CPU (n cores)")."""
     import tensorflow as tf
@@ -133,7 +162,7 @@ def device_description() -> str:
         except Exception:
             name = gpus[0].name
         return f"GPU: {name}"
-    return f"CPU ({os.cpu_count()} cores)"
+    return f"CPU ({os.cpu_count()} cores{', bfloat16' if bf16_fast() else ''})"
 
 
 def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", total_steps: int = 0):
@@ -327,7 +356,8 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
     (x_fit, y_fit), val = split_validation(x, y, config.validation_split)
     steps = math.ceil(len(x_fit) / config.batch_size)
     if model is None:
-        model = architectures.build_model(config.resolved_spec(), ds.image_shape, ds.num_classes)
+        model = architectures.build_model(config.resolved_spec(), ds.image_shape, ds.num_classes,
+                                          dtype=config.dtype_policy())
     compile_model(model, config, steps * config.epochs)
     reporter = _progress_callback(on_progress, should_stop, config.epochs, steps, config.batch_size, report_every_s)
     t0 = time.perf_counter()
@@ -382,7 +412,7 @@ def estimate_epoch_seconds(config: TrainConfig, dataset: Dataset, probe_batches:
     import keras
 
     spec = config.resolved_spec()
-    model = architectures.build_model(spec, dataset.image_shape, dataset.num_classes)
+    model = architectures.build_model(spec, dataset.image_shape, dataset.num_classes, dtype=config.dtype_policy())
     compile_model(model, config)
     bs = min(config.batch_size, len(dataset.train_images))
     idx = np.random.default_rng(0).choice(len(dataset.train_images), size=bs, replace=len(dataset.train_images) < bs)

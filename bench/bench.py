@@ -1,0 +1,256 @@
+"""CNN Lab performance benchmark: every goal of the performance issue, measured side by side.
+
+    python bench/bench.py [--seeds 3] [--repeats 3] [--tutorial-epochs 0] [--cifar] [--browser]
+
+Needs the full datasets (``../shared/datasets`` or ``CNN_DATA_DIR``). Prints one table of
+medians and ratios measured in this run, with the machine's cores and TensorFlow version.
+Timings are wall-clock on a shared machine: compare ratios within one run, not across runs.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("CNN_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+from cnn import architectures, data, preprocess, store, training  # noqa: E402
+from cnn.jobs import JobQueue, TrainingJob  # noqa: E402
+from cnn.predict import predict_proba  # noqa: E402
+
+ROWS: list[tuple[str, str, str, str]] = []  # goal, measured, target, verdict
+
+
+def row(goal: str, measured: str, target: str, ok: bool | None) -> None:
+    ROWS.append((goal, measured, target, "met" if ok else ("—" if ok is None else "NOT met")))
+    print(f"  {goal}: {measured}", flush=True)
+
+
+def plain_fit(spec, ds, epochs, batch_size, lr, schedule="cosine", dtype=None, seed=1):
+    """Plain Keras: build, compile, model.fit on arrays, evaluate; no CNN Lab code in the loop."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = architectures.build_model(spec, ds.image_shape, 10, dtype=dtype)
+    steps = math.ceil(len(ds.train_images) / batch_size) * epochs
+    model.compile(optimizer=training.make_optimizer("adam", lr, schedule, steps),
+                  loss="categorical_crossentropy", metrics=["accuracy"])
+    x, y = ds.x_train, keras.utils.to_categorical(ds.y_train, 10)
+    t0 = time.perf_counter()
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0)
+    seconds = time.perf_counter() - t0
+    acc = model.evaluate(ds.x_test, keras.utils.to_categorical(ds.y_test, 10), batch_size=512, verbose=0)[1]
+    return seconds, float(acc), model
+
+
+def app_fit(config, ds):
+    """The Train page's path: a TrainingJob in its thread, progress callbacks on, polled every 0.5 s."""
+    job = TrainingJob(config, ds, queue=JobQueue(1)).start()
+    while not job.finished:
+        job.snapshot()  # what the page's fragment does
+        time.sleep(0.5)
+    if job.state != "done":
+        raise RuntimeError(job.error)
+    return job.result
+
+
+PLAIN_SPEC = [  # the issue's "plain recipe": two 5x5 conv layers and one dense layer
+    {"type": "conv2d", "filters": 32, "kernel": 5, "stride": 1, "padding": "valid", "activation": "relu"},
+    {"type": "maxpool", "size": 2},
+    {"type": "conv2d", "filters": 64, "kernel": 5, "stride": 1, "padding": "valid", "activation": "relu"},
+    {"type": "maxpool", "size": 2},
+    {"type": "flatten"},
+    {"type": "dense", "units": 100, "activation": "relu"},
+]
+
+
+def goal1_fast_preset(ds, seeds: int) -> None:
+    print("1. Time to 99.0% MNIST test accuracy, fast preset at its defaults", flush=True)
+    runs = []
+    for seed in range(1, seeds + 1):
+        r = training.train(training.default_config("fast", "mnist", seed=seed), ds)
+        runs.append((r.seconds, r.test_accuracy))
+        print(f"   fast seed {seed}: {r.seconds:.2f} s, {r.test_accuracy:.4f}", flush=True)
+    t_fast = statistics.median(s for s, _ in runs)
+    accs = [a for _, a in runs]
+    t_plain, acc_plain, _ = plain_fit(PLAIN_SPEC, ds, 1, 128, 0.003)
+    print(f"   plain recipe (fp32, batch 128, 1 epoch): {t_plain:.2f} s, {acc_plain:.4f}", flush=True)
+    row("1 fast preset: training time (median of seeds)", f"{t_fast:.2f} s", "≤ 5 s", t_fast <= 5)
+    row("1 fast preset: test accuracy over seeds", f"min {min(accs):.4f} · median {statistics.median(accs):.4f}"
+        f" · max {max(accs):.4f}", "≥ 0.990 every seed", min(accs) >= 0.99)
+    row("1 plain recipe (1 epoch, batch 128, fp32)", f"{t_plain:.2f} s, acc {acc_plain:.4f}",
+        "speed-up ≥ 2×", None)
+    row("1 speed-up of the fast preset over the plain recipe", f"{t_plain / t_fast:.2f}×", "> 2×", t_plain / t_fast > 2)
+
+
+def goal2_overhead(ds, repeats: int) -> None:
+    print("2. Training overhead of the app (fast preset model, same data and batch size)", flush=True)
+    config = training.default_config("fast", "mnist", seed=1)
+    spec, dtype = config.resolved_spec(), config.dtype_policy()
+    n = len(ds.train_images) * config.epochs
+    app, plain = [], []
+    for _ in range(repeats):  # alternate, so machine noise hits both alike
+        t, _, _ = plain_fit(spec, ds, config.epochs, config.batch_size, config.learning_rate, dtype=dtype)
+        plain.append(n / t)
+        app.append(n / app_fit(config, ds).seconds)
+    ratio = statistics.median(app) / statistics.median(plain)
+    row("2 app training path vs plain model.fit (images/s)", f"{statistics.median(app):,.0f} vs "
+        f"{statistics.median(plain):,.0f} → {ratio:.1%}", "≥ 95%", ratio >= 0.95)
+
+
+def goal3_draw_latency() -> None:
+    print("3. Draw latency: preprocess + predict, shipped mnist model", flush=True)
+    sys.path.insert(0, str(ROOT / "tests"))
+    from drawn_digits import drawn_set
+
+    model = store.load_model("mnist")
+    images, _ = drawn_set(20, seed=7)
+    canvas = [np.asarray(im.convert("RGBA")) for im in images]
+    for arr in canvas[:5]:
+        predict_proba(model, preprocess.preprocess_digit(arr).model_input)  # warm-up (tracing)
+    times = []
+    for arr in canvas:
+        t0 = time.perf_counter()
+        predict_proba(model, preprocess.preprocess_digit(arr).model_input)
+        times.append((time.perf_counter() - t0) * 1000)
+    med, p95 = statistics.median(times), float(np.percentile(times, 95))
+    row("3 draw: preprocess + predict (ms)", f"median {med:.1f} · p95 {p95:.1f} ({len(times)} drawings)",
+        "≤ 15 ms median", med <= 15)
+
+
+def machine_gflops() -> tuple[float, float]:
+    """Measured matmul FLOP rate (float32, bfloat16) with TensorFlow on this machine."""
+    import tensorflow as tf
+
+    rates = []
+    for dtype in (tf.float32, tf.bfloat16):
+        a = tf.random.normal((2048, 2048), dtype=tf.float32)
+        a = tf.cast(a, dtype)
+        tf.matmul(a, a)
+        t0 = time.perf_counter()
+        for _ in range(10):
+            c = tf.matmul(a, a)
+        c.numpy()
+        rates.append(10 * 2 * 2048**3 / (time.perf_counter() - t0) / 1e9)
+    return rates[0], rates[1]
+
+
+def goal4_tutorial(ds, tutorial_epochs: int) -> None:
+    print("4. Tutorial model: app vs plain Keras fit, against the hardware floor", flush=True)
+    import keras
+
+    spec = architectures.preset("tutorial")
+    sub = data.subset(ds, 12_800, 1000, seed=0)  # 200 steps of batch 64: enough to time an epoch
+    steps = len(sub.train_images) // 64
+    t_plain, _, _ = plain_fit(spec, sub, 1, 64, 0.001, schedule="constant")
+    config = training.default_config("tutorial", "mnist", epochs=1, validation_split=0.0)
+    t_app = app_fit(config, sub).seconds
+    per_epoch_plain = t_plain / steps * math.ceil(48_000 / 64)
+    per_epoch_app = t_app / steps * math.ceil(48_000 / 64)
+    f32, bf16 = machine_gflops()
+    flops = 84e6 * 48_000
+    floor = flops / (bf16 * 1e9 if config.dtype_policy() else f32 * 1e9)
+    row("4 tutorial: time per epoch (48k images), app vs plain fit", f"{per_epoch_app:.1f} s vs "
+        f"{per_epoch_plain:.1f} s → ratio {per_epoch_plain / per_epoch_app:.2f}", "ratio ≥ 1.0",
+        per_epoch_plain / per_epoch_app >= 1.0)
+    row("4 tutorial: hardware floor (84 MFLOP/image over measured matmul rate)",
+        f"{floor:.1f} s/epoch at {bf16 if config.dtype_policy() else f32:.0f} GFLOP/s "
+        f"(fp32 {f32:.0f}, bf16 {bf16:.0f}); app at {floor / per_epoch_app:.0%} of peak", "report", None)
+    if tutorial_epochs:
+        keras.utils.set_random_seed(1)
+        model = architectures.build_model(spec, (28, 28, 1))
+        model.compile(optimizer=keras.optimizers.Adam(0.001), loss="categorical_crossentropy", metrics=["accuracy"])
+        x, y = ds.x_train, keras.utils.to_categorical(ds.y_train, 10)
+        xt, yt = ds.x_test, keras.utils.to_categorical(ds.y_test, 10)
+        t0, reached = time.perf_counter(), None
+        for epoch in range(1, tutorial_epochs + 1):
+            model.fit(x, y, batch_size=64, epochs=1, validation_split=0.2, verbose=0)
+            acc = model.evaluate(xt, yt, batch_size=512, verbose=0)[1]
+            print(f"   tutorial recipe epoch {epoch}: test {acc:.4f} ({time.perf_counter() - t0:.0f} s)", flush=True)
+            if acc >= 0.99 and reached is None:
+                reached = (epoch, time.perf_counter() - t0)
+        row("4 tutorial recipe (plain Keras, fp32): time to 99%", f"epoch {reached[0]}, {reached[1]:.0f} s"
+            if reached else f"not reached in {tutorial_epochs} epochs", "report", None)
+
+
+def goal5_browser() -> None:
+    print("5. App start and first render of each page, in Chromium", flush=True)
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "page_timings.py")], capture_output=True, text=True,
+                         timeout=900)
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("  ")]
+    if out.returncode != 0 or not lines:
+        row("5 page timings", "could not run: " + (out.stderr.strip().splitlines() or ["?"])[-1], "report", None)
+        return
+    for line in lines:
+        name, value = line.strip().split(": ", 1)
+        row(f"5 {name}", value, "report", None)
+
+
+def goal6_device() -> None:
+    row("6 device TensorFlow trains on (shown on the Train page)", training.device_description(),
+        "GPU when present", None)
+
+
+def goal7_cifar() -> None:
+    print("7. CIFAR preset to 80% (10-minute budget)", flush=True)
+    ds = data.load_dataset("cifar10")
+    config = training.default_config("cifar", "cifar10")
+    r = training.train(config, ds)
+    row("7 cifar preset: test accuracy, training time", f"{r.test_accuracy:.4f} in {r.seconds / 60:.1f} min "
+        f"({config.epochs} epochs, data: {ds.source})", "≥ 0.80 within 10 min",
+        r.test_accuracy >= 0.8 and r.seconds <= 600)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--tutorial-epochs", type=int, default=0, help="also train the tutorial recipe to 99%%")
+    p.add_argument("--cifar", action="store_true", help="also train the CIFAR preset (about 10 minutes)")
+    p.add_argument("--browser", action="store_true", help="also time app start and pages in Chromium")
+    p.add_argument("--only", default="", help="comma-separated goal numbers to run")
+    args = p.parse_args()
+    import tensorflow as tf
+
+    only = set(args.only.split(",")) - {""}
+    want = lambda g: not only or g in only  # noqa: E731
+    ds = data.load_dataset("mnist")
+    if ds.is_sample:
+        sys.exit("The full MNIST is needed: put mnist.npz in CNN_DATA_DIR (default ../shared/datasets).")
+    started = time.perf_counter()
+    if want("1"):
+        goal1_fast_preset(ds, args.seeds)
+    if want("2"):
+        goal2_overhead(ds, args.repeats)
+    if want("3"):
+        goal3_draw_latency()
+    if want("4"):
+        goal4_tutorial(ds, args.tutorial_epochs)
+    if want("5") and args.browser:
+        goal5_browser()
+    if want("6"):
+        goal6_device()
+    if want("7") and args.cifar:
+        goal7_cifar()
+    print(f"\nCNN Lab benchmark · {os.cpu_count()} cores · TensorFlow {tf.__version__} · "
+          f"{training.device_description()} · {time.strftime('%Y-%m-%d')} · {time.perf_counter() - started:.0f} s\n")
+    width = max(len(r[0]) for r in ROWS)
+    print(f"| {'goal':<{width}} | measured | target | verdict |")
+    print(f"|{'-' * (width + 2)}|---|---|---|")
+    for goal, measured, target, verdict in ROWS:
+        print(f"| {goal:<{width}} | {measured} | {target} | {verdict} |")
+
+
+if __name__ == "__main__":
+    main()
