@@ -83,7 +83,7 @@ class FeatureMaps:
 def feature_maps(model, x: np.ndarray) -> list[FeatureMaps]:
     """Activations of every feature-map layer for one input x of shape (1, H, W, C)."""
     ex = _extractor(model)
-    outs = ex(np.asarray(x, np.float32), training=False)
+    outs = ex.predict_on_batch(np.asarray(x, np.float32))  # compiled: fast on every rerun
     if not isinstance(outs, (list, tuple)):
         outs = [outs]
     layers = feature_map_layers(model)

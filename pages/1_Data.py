@@ -57,7 +57,14 @@ flip = c4.checkbox("Horizontal flip", defaults.flip, key="aug_flip",
                    help="Right for photos, wrong for digits: a mirrored 7 is not a 7.")
 seed = st.number_input("Random seed", 0, 10_000, 0, key="aug_seed")
 originals = ds.train_images[data.stratified_indices(ds.y_train, 1, seed=0)][:8]
-aug = augment_images(data.to_float(originals), AugmentParams(rot, shift, zoom, flip), int(seed))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def augmented(images: np.ndarray, params: AugmentParams, seed: int) -> np.ndarray:
+    return augment_images(data.to_float(images), params, seed)
+
+
+aug = augmented(originals, AugmentParams(rot, shift, zoom, flip), int(seed))
 st.caption("Top: original · bottom: augmented")
 ui.image_grid_ui(list(originals), cols=8)
 ui.image_grid_ui(list(aug), cols=8)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +44,32 @@ h1 { font-size: 3rem !important; } h2 { font-size: 2.3rem !important; } h3 { fon
 """
 
 
+_warm_lock = threading.Lock()
+_warm_started = False
+
+
+def warm_up_tensorflow() -> None:
+    """Import TensorFlow once per server in a background thread: Home stays instant and the first
+    page that needs a model does not wait the ~5 s of the import."""
+    global _warm_started
+    with _warm_lock:
+        if _warm_started:
+            return
+        _warm_started = True
+
+    def _import() -> None:
+        time.sleep(2.0)  # let the first page reach the browser before competing for the CPU
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
+
+    threading.Thread(target=_import, name="warm-up-tensorflow", daemon=True).start()
+
+
 def page_setup_ui(title: str, icon: str = "🧠", wide: bool = True) -> None:
     """Page config, session state, and the sidebar's presentation toggle (also ?present=1)."""
     st.set_page_config(page_title=f"{title} · CNN Lab", page_icon=icon, layout="wide" if wide else "centered")
     init_state()
+    warm_up_tensorflow()
     if st.query_params.get("present") in ("1", "true", "yes"):
         st.session_state["present"] = True
     with st.sidebar:
