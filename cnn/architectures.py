@@ -66,10 +66,8 @@ PRESETS: dict[str, Spec] = {
         {"type": "dense", "units": 84, "activation": "tanh"},
     ],
     # Small VGG-style network with batch norm, for CIFAR-10 (32x32x3) and the shipped models.
+    # One convolution at full resolution (the costly one on a CPU), two per block after that.
     "cifar": [
-        {"type": "conv2d", "filters": 32, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
-        {"type": "batchnorm"},
-        {"type": "activation", "activation": "relu"},
         {"type": "conv2d", "filters": 32, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
         {"type": "batchnorm"},
         {"type": "activation", "activation": "relu"},
@@ -84,15 +82,39 @@ PRESETS: dict[str, Spec] = {
         {"type": "conv2d", "filters": 128, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
         {"type": "batchnorm"},
         {"type": "activation", "activation": "relu"},
+        {"type": "conv2d", "filters": 128, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
+        {"type": "batchnorm"},
+        {"type": "activation", "activation": "relu"},
         {"type": "maxpool", "size": 2},
-        {"type": "dropout", "rate": 0.2},
         {"type": "gap"},
-        {"type": "dense", "units": 128, "activation": "relu"},
-        {"type": "dropout", "rate": 0.3},
     ],
 }
 
-PRESETS["vgg"] = PRESETS["cifar"]  # same network; "vgg" names it for 28x28 data
+# The small VGG of the shipped MNIST and Fashion-MNIST models: two convolutions per block.
+PRESETS["vgg"] = [
+    {"type": "conv2d", "filters": 32, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
+    {"type": "batchnorm"},
+    {"type": "activation", "activation": "relu"},
+    {"type": "conv2d", "filters": 32, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
+    {"type": "batchnorm"},
+    {"type": "activation", "activation": "relu"},
+    {"type": "maxpool", "size": 2},
+    {"type": "conv2d", "filters": 64, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
+    {"type": "batchnorm"},
+    {"type": "activation", "activation": "relu"},
+    {"type": "conv2d", "filters": 64, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
+    {"type": "batchnorm"},
+    {"type": "activation", "activation": "relu"},
+    {"type": "maxpool", "size": 2},
+    {"type": "conv2d", "filters": 128, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
+    {"type": "batchnorm"},
+    {"type": "activation", "activation": "relu"},
+    {"type": "maxpool", "size": 2},
+    {"type": "dropout", "rate": 0.2},
+    {"type": "gap"},
+    {"type": "dense", "units": 128, "activation": "relu"},
+    {"type": "dropout", "rate": 0.3},
+]
 
 PRESET_TITLES = {
     "tutorial": "Tutorial (the classic Keras CNN, 6.5M parameters)",
@@ -104,7 +126,12 @@ PRESET_TITLES = {
 
 
 # Measured results shown next to a preset (bench/README.md has how they were measured).
-PRESET_NOTES: dict[str, str] = {}
+PRESET_NOTES: dict[str, str] = {
+    "fast": "Measured: 99.09–99.23% MNIST test accuracy after its default single epoch (3 seeds), "
+            "7.1 s median training on 2 CPU cores with bfloat16 — 3.1× faster than the plain recipe.",
+    "cifar": "Measured: 79.8% CIFAR-10 test accuracy after its default 10 epochs, 9.5 min on 2 CPU cores.",
+    "tutorial": "The classic tutorial: about 34 s per epoch here with bfloat16 (82 s in plain float32 Keras).",
+}
 
 
 class SpecError(ValueError):

@@ -137,10 +137,11 @@ if start and not running:
 
 if running:
     live.progress_ui("train_runs")
-elif state and state["done"] and not st.session_state.get("train_registered"):
-    st.session_state["train_registered"] = True  # this session's model: usable on every page at once
+elif state and state["done"]:
     if state["error"]:
         st.error(state["error"])
+if state and state["done"] and not st.session_state.get("train_registered"):
+    st.session_state["train_registered"] = True  # this session's model: usable on every page at once
     for label, result in state["results"]:
         meta = training.result_metadata(result, ds.class_names, ds.image_shape, "CNN Lab Train page")
         st.session_state["session_models"][label] = {"model": result.model, "meta": meta}

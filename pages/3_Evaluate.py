@@ -10,9 +10,7 @@ ui.page_setup_ui("Evaluate", "🎯")
 st.title("🎯 Evaluate")
 st.markdown("How good is the model on images it has **never seen**? And where does it go wrong?")
 
-picked = ui.pick_model_ui("ev_model", default="mnist")
-with st.expander("Upload a model"):
-    ui.upload_model_ui("ev_upload")
+picked = ui.model_section_ui("ev", default="mnist")
 if picked is None:
     st.stop()
 model, meta, label = picked

@@ -11,9 +11,7 @@ st.title("🔬 Inspect a network")
 st.markdown("Feed one image through the network and look at every stage: the **filters** it learned, the "
             "**feature maps** they produce, and **where it looked** to decide (Grad-CAM).")
 
-picked = ui.pick_model_ui("in_model", default="mnist")
-with st.expander("Upload a model"):
-    ui.upload_model_ui("in_upload")
+picked = ui.model_section_ui("in", default="mnist")
 if picked is None:
     st.stop()
 model, meta, label = picked

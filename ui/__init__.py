@@ -150,6 +150,14 @@ def pick_model_ui(key: str, require_shape: tuple[int, ...] | None = None, defaul
     return model, choices[picked]["meta"], picked
 
 
+def model_section_ui(key: str, default: str | None = None) -> tuple[Any, dict, str] | None:
+    """The model picker with an "Upload a model" expander under it (Evaluate, Inspect)."""
+    picked = pick_model_ui(f"{key}_model", default=default)
+    with st.expander("Upload a model"):
+        upload_model_ui(f"{key}_upload")
+    return picked
+
+
 def upload_model_ui(key: str) -> None:
     """Let the user add a .keras file to this session (safe mode, size limit, clear refusals)."""
     up = st.file_uploader("Upload a .keras model", type=["keras"], key=key,

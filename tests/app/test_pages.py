@@ -206,3 +206,36 @@ def test_bad_query_parameter_is_reported_not_crashing(models_dir):
     at.run()
     assert not at.exception
     assert len(at.warning) == 2
+
+
+def test_delete_asks_for_confirmation(models_dir):
+    import shutil
+
+    shutil.copy(models_dir / "mnist.keras", models_dir / "mine.keras")
+    (models_dir / "mine.json").write_text('{"dataset": "mnist", "input_shape": [28, 28, 1]}')
+    at = page("app.py")
+    at.run()
+    at.selectbox(key="del_name").set_value("mine")
+    at.run()
+    assert not [b for b in at.button if b.key == "del_go"]  # no delete button before confirming
+    at.checkbox(key="del_confirm_mine").check()
+    at.run()
+    at.button(key="del_go").click()
+    at.run()
+    assert not (models_dir / "mine.keras").exists() and (models_dir / "mnist.keras").exists()
+
+
+def test_training_failure_is_a_message_not_a_traceback(models_dir, monkeypatch):
+    from cnn import training
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated failure inside training")
+
+    monkeypatch.setattr(training, "split_validation", broken)  # called inside train(), in the job thread
+    at = page("pages/2_Train.py")
+    at.run()
+    at.button(key="tr_start").click()
+    at.run()
+    finish_runs(at, "train_runs")
+    assert not at.exception
+    assert any("simulated failure" in str(e.value) for e in at.error)

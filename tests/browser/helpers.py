@@ -1,4 +1,7 @@
-"""Helpers for browser tests."""
+"""Helpers for driving the app in Chromium: waiting for the script, drawing with the mouse."""
+from __future__ import annotations
+
+from drawn_digits import STROKES, transform
 
 
 def wait_idle(pg, timeout: float = 120_000) -> None:
@@ -9,5 +12,23 @@ def wait_idle(pg, timeout: float = 120_000) -> None:
 
 
 def assert_no_error(pg) -> None:
-    assert pg.locator("[data-testid=stException]").count() == 0, pg.locator("[data-testid=stException]").first.inner_text()
+    errors = pg.locator("[data-testid=stException]")
+    assert errors.count() == 0, errors.first.inner_text()
     assert "Traceback" not in pg.inner_text("body")
+
+
+def draw_digit(pg, digit: int, *, steps: int = 6, **placement) -> None:
+    """Draw a digit's strokes with the mouse on the Draw page's canvas (fabric's event layer).
+
+    ``placement``: size, cx, cy, slant, angle_deg in canvas pixels (see drawn_digits.transform).
+    """
+    placement = {"size": 220, "cx": 140, "cy": 180, **placement}
+    box = pg.locator("canvas.upper-canvas").first.bounding_box()
+    for stroke in transform(STROKES[digit], **placement):
+        pts = [(box["x"] + x, box["y"] + y) for x, y in stroke]
+        pg.mouse.move(*pts[0])
+        pg.mouse.down()
+        for x, y in pts[1:]:
+            pg.mouse.move(x, y, steps=steps)
+        pg.mouse.up()
+        pg.wait_for_timeout(100)

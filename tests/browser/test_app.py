@@ -4,8 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import assert_no_error, wait_idle
-from drawn_digits import STROKES, transform
+from browser.helpers import assert_no_error, draw_digit, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -30,17 +29,9 @@ def canvas_box(pg):
     return box
 
 
-def stroke_digit(pg, digit, *, size=220, cx=140, cy=180):
-    """Draw a digit with the mouse, stroke by stroke, inside the black drawing square."""
-    box = canvas_box(pg)
-    for stroke in transform(STROKES[digit], size=size, cx=cx, cy=cy):
-        pts = [(box["x"] + x, box["y"] + y) for x, y in stroke]
-        pg.mouse.move(*pts[0])
-        pg.mouse.down()
-        for x, y in pts[1:]:
-            pg.mouse.move(x, y, steps=6)
-        pg.mouse.up()
-        pg.wait_for_timeout(150)
+def stroke_digit(pg, digit, **placement):
+    canvas_box(pg)
+    draw_digit(pg, digit, **placement)
 
 
 def expect_prediction(pg, digit):

@@ -131,3 +131,11 @@ def test_zip_without_model_config(tmp_path):
         z.writestr("readme.txt", "hi")
     with pytest.raises(store.StoreError, match="no config.json"):
         store.load_keras_file(path)
+
+
+def test_oversized_upload_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.keras"
+    with open(path, "wb") as f:
+        f.truncate(store.MAX_UPLOAD_BYTES + 1)  # sparse: nothing is actually written
+    with pytest.raises(store.StoreError, match="over the 100 MB limit"):
+        store.load_keras_file(path)

@@ -1,0 +1,62 @@
+"""Accuracy of a saved model on drawing-like digits: the numbers behind the Draw page.
+
+    python scripts/drawn_accuracy.py [--model mnist] [--n 50]
+
+Two sets, both through the Draw page's own preprocessing (cnn.preprocess.preprocess_digit):
+- strokes: digits drawn from stroke paths with a round brush at canvas scale (tests/drawn_digits.py):
+  different sizes, places, slants, rotations and brush widths; RGBA canvas, white on black, dark on light;
+- handwriting at canvas scale: real MNIST test digits from the bundled sample, enlarged to 100-250 px,
+  thickened like a brush stroke, placed off-centre on a 280×280 canvas, half of them dark on light.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+from cnn import data, preprocess, store  # noqa: E402
+from cnn.predict import predict_proba  # noqa: E402
+from drawn_digits import drawn_set  # noqa: E402
+
+
+def handwriting_at_canvas_scale(n: int, seed: int = 0) -> tuple[list[Image.Image], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    ds = data.load_dataset("mnist", allow_download=False)
+    idx = rng.choice(len(ds.test_images), size=n, replace=False)
+    images = []
+    for k, i in enumerate(idx):
+        digit = Image.fromarray(ds.test_images[i][..., 0])
+        size = int(rng.uniform(100, 250))
+        big = digit.resize((size, size), Image.Resampling.BICUBIC)
+        big = big.filter(ImageFilter.MaxFilter(int(rng.choice([1, 3, 5]))))  # thicker, like a brush
+        canvas = Image.new("L", (280, 280), 0)
+        canvas.paste(big, (int(rng.uniform(0, 280 - size)), int(rng.uniform(0, 280 - size))))
+        images.append(Image.eval(canvas, lambda v: 255 - v) if k % 2 else canvas)
+    return images, ds.y_test[idx]
+
+
+def accuracy(model, images, labels) -> float:
+    x = np.concatenate([preprocess.preprocess_digit(im).model_input for im in images])
+    return float(np.mean(predict_proba(model, x).argmax(1) == labels))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", default="mnist")
+    p.add_argument("--n", type=int, default=50, help="stroke digits per class")
+    args = p.parse_args()
+    model = store.load_model(args.model)
+    strokes, ys = drawn_set(args.n, seed=123)
+    hand, yh = handwriting_at_canvas_scale(20 * args.n)
+    print(f"stroke-drawn digits ({len(ys)}): {accuracy(model, strokes, ys):.2%}")
+    print(f"handwriting at canvas scale ({len(yh)}): {accuracy(model, hand, yh):.2%}")
+
+
+if __name__ == "__main__":
+    main()
