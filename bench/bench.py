@@ -55,11 +55,11 @@ def plain_fit(spec, ds, epochs, batch_size, lr, schedule="cosine", dtype=None, s
 
 
 def app_fit(config, ds):
-    """The Train page's path: a TrainingJob in its thread, progress callbacks on, polled every 0.5 s."""
+    """The Train page's path: a TrainingJob in its thread, progress callbacks on, polled every second."""
     job = TrainingJob(config, ds, queue=JobQueue(1)).start()
     while not job.finished:
         job.snapshot()  # what the page's fragment does
-        time.sleep(0.5)
+        time.sleep(1.0)
     if job.state != "done":
         raise RuntimeError(job.error)
     return job.result

@@ -170,8 +170,7 @@ def mosaic(maps: np.ndarray, cols: int = 8, cell: int = 56, gap: int = 2, per_ch
     maps = np.asarray(maps, np.float32)
     h, w, c = maps.shape
     rows = -(-c // cols)
-    scale = max(1, cell // max(h, w))
-    ch, cw = h * scale, w * scale
+    ch, cw = max(1, round(h * cell / max(h, w))), max(1, round(w * cell / max(h, w)))  # each map ~cell px
     out = np.full((rows * (ch + gap) - gap, min(c, cols) * (cw + gap) - gap), 40, np.uint8)
     lo_all, hi_all = float(maps.min()), float(maps.max())
     for k in range(c):

@@ -19,6 +19,25 @@ from cnn import data, store
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+
+def _keep_keras_session() -> None:
+    """Stop Streamlit from calling ``keras.backend.clear_session()`` after every script run.
+
+    Streamlit does that for apps that rebuild models on each rerun. CNN Lab keeps models across
+    reruns and trains in a background thread while a fragment redraws the charts every 0.5 s:
+    clearing the session (a full garbage collection with TensorFlow loaded) that often made live
+    training about 20× slower. No public option exists, hence this guarded patch.
+    """
+    try:
+        from streamlit.runtime.scriptrunner import script_runner
+    except ImportError:
+        return
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = lambda: None
+
+
+_keep_keras_session()
+
 # Every per-user session-state key, with its initial value.
 DEFAULTS: dict[str, Any] = {
     "session_models": {},  # label -> {"model": keras.Model, "meta": dict}; this browser session only

@@ -16,7 +16,7 @@ from cnn.data import Dataset
 from cnn.jobs import TrainingJob
 from cnn.training import Progress, TrainConfig, device_description
 
-POLL_S = 0.5  # redraw at most this often: the charts never slow training down
+POLL_S = 1.0  # redraw at most once a second: each fragment run costs the training thread CPU time
 
 Run = tuple[str, TrainConfig, Dataset, Callable[[], Any] | None]  # label, config, data, model factory
 

@@ -102,6 +102,7 @@ def test_mosaics():
     maps = np.random.default_rng(0).random((7, 7, 20)).astype(np.float32)
     img = inspection.mosaic(maps, cols=8, cell=28)
     assert img.dtype == np.uint8 and img.shape == (3 * 28 + 2 * 2, 8 * 28 + 7 * 2)
+    assert inspection.mosaic(maps, cols=8, cell=48).shape == (3 * 48 + 2 * 2, 8 * 48 + 7 * 2)
     kernel = np.random.default_rng(1).normal(size=(3, 3, 3, 16)).astype(np.float32)
     assert inspection.kernel_mosaic(kernel).shape[-1] == 3
     assert inspection.kernel_mosaic(kernel, out_channel=2).shape[-1] == 3
