@@ -14,6 +14,7 @@ from browser.server import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
 
 LESSONS = ["Convolution", "Pooling", "Activation functions", "Fully connected layers", "Dropout",
            "Batch normalisation", "Data augmentation", "Transfer learning"]
+COMPARISONS = {"Dropout", "Batch normalisation", "Data augmentation", "Transfer learning"}
 
 
 def idle(pg) -> None:
@@ -27,13 +28,16 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         pg = browser.new_page(viewport={"width": 1400, "height": 1600})
         pg.set_default_timeout(300_000)
+        only = set(sys.argv[1:])
         for lesson in LESSONS:
+            if only and lesson.split()[0] not in only:
+                continue
             pg.goto(f"{app['url']}/Lessons?lesson={lesson.split()[0]}")
+            pg.get_by_role("heading", name=lesson).first.wait_for()
             idle(pg)
             t0 = time.perf_counter()
-            run = pg.get_by_role("button", name="▶ Run the comparison")
-            if run.count():
-                run.click()
+            if lesson in COMPARISONS:
+                pg.get_by_role("button", name="▶ Run the comparison").click()
                 pg.get_by_text("test accuracy").first.wait_for(timeout=300_000)
             idle(pg)
             pg.wait_for_timeout(1000)
