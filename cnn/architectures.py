@@ -19,6 +19,12 @@ Spec = list[dict[str, Any]]
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "linear")
 PADDINGS = ("same", "valid")
 
+def _conv_bn_relu(filters: int) -> list[dict[str, Any]]:
+    """3x3 convolution, batch norm, ReLU: the block of the VGG-style presets."""
+    return [{"type": "conv2d", "filters": filters, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
+            {"type": "batchnorm"}, {"type": "activation", "activation": "relu"}]
+
+
 # type -> (default parameters, one-line description for the editor)
 LAYER_TYPES: dict[str, tuple[dict[str, Any], str]] = {
     "conv2d": ({"filters": 32, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
@@ -68,23 +74,13 @@ PRESETS: dict[str, Spec] = {
     # Small VGG-style network with batch norm, for CIFAR-10 (32x32x3) and the shipped models.
     # One convolution at full resolution (the costly one on a CPU), two per block after that.
     "cifar": [
-        {"type": "conv2d", "filters": 32, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
-        {"type": "batchnorm"},
-        {"type": "activation", "activation": "relu"},
+        *_conv_bn_relu(32),
         {"type": "maxpool", "size": 2},
-        {"type": "conv2d", "filters": 64, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
-        {"type": "batchnorm"},
-        {"type": "activation", "activation": "relu"},
-        {"type": "conv2d", "filters": 64, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
-        {"type": "batchnorm"},
-        {"type": "activation", "activation": "relu"},
+        *_conv_bn_relu(64),
+        *_conv_bn_relu(64),
         {"type": "maxpool", "size": 2},
-        {"type": "conv2d", "filters": 128, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
-        {"type": "batchnorm"},
-        {"type": "activation", "activation": "relu"},
-        {"type": "conv2d", "filters": 128, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
-        {"type": "batchnorm"},
-        {"type": "activation", "activation": "relu"},
+        *_conv_bn_relu(128),
+        *_conv_bn_relu(128),
         {"type": "maxpool", "size": 2},
         {"type": "gap"},
     ],
@@ -92,23 +88,13 @@ PRESETS: dict[str, Spec] = {
 
 # The small VGG of the shipped MNIST and Fashion-MNIST models: two convolutions per block.
 PRESETS["vgg"] = [
-    {"type": "conv2d", "filters": 32, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
-    {"type": "batchnorm"},
-    {"type": "activation", "activation": "relu"},
-    {"type": "conv2d", "filters": 32, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
-    {"type": "batchnorm"},
-    {"type": "activation", "activation": "relu"},
+    *_conv_bn_relu(32),
+    *_conv_bn_relu(32),
     {"type": "maxpool", "size": 2},
-    {"type": "conv2d", "filters": 64, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
-    {"type": "batchnorm"},
-    {"type": "activation", "activation": "relu"},
-    {"type": "conv2d", "filters": 64, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
-    {"type": "batchnorm"},
-    {"type": "activation", "activation": "relu"},
+    *_conv_bn_relu(64),
+    *_conv_bn_relu(64),
     {"type": "maxpool", "size": 2},
-    {"type": "conv2d", "filters": 128, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
-    {"type": "batchnorm"},
-    {"type": "activation", "activation": "relu"},
+    *_conv_bn_relu(128),
     {"type": "maxpool", "size": 2},
     {"type": "dropout", "rate": 0.2},
     {"type": "gap"},
