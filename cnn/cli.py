@@ -67,7 +67,6 @@ def _dataset_for_model(meta: dict, override: str | None) -> str:
 
 
 def _cmd_evaluate(args) -> int:
-    import keras
     from cnn import data, evaluation, store
 
     meta = store.read_meta(args.model)
@@ -78,7 +77,6 @@ def _cmd_evaluate(args) -> int:
     print(ds.describe(), file=sys.stderr)
     print(json.dumps({"loss": round(result.loss, 6), "accuracy": round(result.accuracy, 6), "n": result.n,
                       "dataset": ds.name, "source": ds.source}))
-    del keras
     return 0
 
 

@@ -1,5 +1,4 @@
 """The pages through Streamlit's AppTest: every page runs, and the main flows work through their widgets."""
-from pathlib import Path
 
 import numpy as np
 import pytest
