@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from browser.helpers import assert_no_error, draw_digit, wait_idle
@@ -101,10 +102,21 @@ def test_evaluate_confusion_cell_shows_its_images(page, server):
     wait_idle(page)
     plot = page.locator(".js-plotly-plot").first
     plot.wait_for()
+    page.wait_for_timeout(1000)  # plotly binds its click handlers after the first paint
     area = plot.locator(".nsewdrag").first.bounding_box()
     row, col = 4, 9  # true 4, predicted 9: a classic confusion
-    page.mouse.click(area["x"] + (col + 0.5) * area["width"] / 10, area["y"] + (row + 0.5) * area["height"] / 10)
-    page.get_by_text(re.compile(r"test images of 4 predicted as 9")).first.wait_for(timeout=60_000)
+    x, y = area["x"] + (col + 0.5) * area["width"] / 10, area["y"] + (row + 0.5) * area["height"] / 10
+    shown = page.get_by_text(re.compile(r"test images of 4 predicted as 9")).first
+    for _ in range(3):  # a click that lands while plotly is still settling is retried, as a person would
+        page.mouse.move(x, y)
+        page.wait_for_timeout(400)
+        page.mouse.click(x, y)
+        try:
+            shown.wait_for(timeout=20_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    shown.wait_for(timeout=1000)
     wait_idle(page)
     assert_no_error(page)
 
