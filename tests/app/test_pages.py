@@ -49,13 +49,19 @@ def test_home_lists_datasets_and_shipped_models(models_dir):
     assert "mnist" in names
 
 
-def test_train_page_trains_through_its_controls(models_dir):
+def start_training(epochs: int) -> AppTest:
+    """Open the Train page and press Train on 500 images for ``epochs`` epochs, as a student would."""
     at = page("pages/2_Train.py")
     at.run()
     at.select_slider(key="tr_limit").set_value(500)
-    at.number_input(key="tr_epochs").set_value(1)
+    at.number_input(key="tr_epochs").set_value(epochs)
     at.button(key="tr_start").click()
     at.run()
+    return at
+
+
+def test_train_page_trains_through_its_controls(models_dir):
+    at = start_training(epochs=1)
     assert not at.exception and not at.error
     assert any("Training fast-mnist" in str(m.value) for m in at.markdown)  # the live view is up
     finish_runs(at, "train_runs")
@@ -72,12 +78,7 @@ def test_train_page_trains_through_its_controls(models_dir):
 
 
 def test_stop_ends_training_and_keeps_the_model(models_dir):
-    at = page("pages/2_Train.py")
-    at.run()
-    at.select_slider(key="tr_limit").set_value(500)
-    at.number_input(key="tr_epochs").set_value(200)
-    at.button(key="tr_start").click()
-    at.run()
+    at = start_training(epochs=200)
     job = at.session_state["train_runs"]["current"]
     while not any(e.kind == "batch" for e in job.snapshot()[1]):
         job.join(0.2)
