@@ -1,8 +1,8 @@
 """CNN Lab: the home page (what the lab is, where to start, data and models) and the page menu."""
 import streamlit as st
 
-import ui
 from cnn import data, store
+from ui import chrome
 
 
 def delete_model_ui(entries: list) -> None:
@@ -25,8 +25,8 @@ def delete_model_ui(entries: list) -> None:
 
 def home() -> None:
     """What CNN Lab is, the path through it, and the state of data and models."""
-    ui.page_setup_ui("Home", "🧠")
-    st.title("🧠 CNN Lab")
+    chrome.page_setup_ui("Home")
+    chrome.title_ui("Home", "CNN Lab")
     st.markdown(
         "Learn **convolutional neural networks** by doing them. Look at the data, build a network layer by "
         "layer, train it and watch the curves move, then open it up: its filters, its feature maps, what it "
@@ -36,13 +36,16 @@ def home() -> None:
 
     st.subheader("Where to start")
     steps = [
-        ("pages/1_Data.py", "1 · Data", "📊", "Meet the images: samples, classes, pixels, augmentation."),
-        ("pages/2_Train.py", "2 · Train", "🏋️", "Pick an architecture, train it, watch loss and accuracy live."),
-        ("pages/3_Evaluate.py", "3 · Evaluate", "🎯", "Confusion matrix, mistakes, one test image at a time."),
-        ("pages/4_Inspect.py", "4 · Inspect", "🔬", "Filters, feature maps and Grad-CAM: what the network sees."),
-        ("pages/5_Draw.py", "5 · Draw", "✏️", "Draw a digit and watch the network read it."),
-        ("pages/6_Lessons.py", "6 · Lessons", "🎓", "Convolution, pooling, activations, dropout, batch norm, "
-                                                    "augmentation, transfer learning: try each one."),
+        ("pages/1_Data.py", "1 · Data", ICONS["Data"], "Meet the images: samples, classes, pixels, augmentation."),
+        ("pages/2_Train.py", "2 · Train", ICONS["Train"], "Pick an architecture, train it, watch loss and accuracy "
+                                                          "live."),
+        ("pages/3_Evaluate.py", "3 · Evaluate", ICONS["Evaluate"], "Confusion matrix, mistakes, one test image at "
+                                                                   "a time."),
+        ("pages/4_Inspect.py", "4 · Inspect", ICONS["Inspect"], "Filters, feature maps and Grad-CAM: what the "
+                                                                "network sees."),
+        ("pages/5_Draw.py", "5 · Draw", ICONS["Draw"], "Draw a digit and watch the network read it."),
+        ("pages/6_Lessons.py", "6 · Lessons", ICONS["Lessons"], "Convolution, pooling, activations, dropout, batch "
+                                                                "norm, augmentation, transfer learning: try each."),
     ]
     cols = st.columns(3)
     for i, (page, label, icon, text) in enumerate(steps):
@@ -51,7 +54,7 @@ def home() -> None:
             st.caption(text)
 
     st.info("New here? Go to **5 · Draw** and draw a digit: a trained network is already included. "
-            "Then follow the steps from **1 · Data** to build your own.", icon="👋")
+            "Then follow the steps from **1 · Data** to build your own.", icon=":material/waving_hand:")
 
     left, right = st.columns(2)
     with left:
@@ -71,18 +74,10 @@ def home() -> None:
             delete_model_ui(entries)
         else:
             st.write("None yet: train one on the Train page.")
-        session = st.session_state["session_models"]
-        if session:
-            st.caption("Trained in this browser session (not saved): " + ", ".join(session))
+        unsaved = [label for label, entry in st.session_state["session_models"].items() if not entry["saved_as"]]
+        if unsaved:
+            st.caption("Trained or uploaded in this browser session (not saved): " + ", ".join(unsaved))
 
 
-PAGES = [
-    st.Page(home, title="Home", icon="🧠", default=True),
-    st.Page("pages/1_Data.py", title="Data", icon="📊", url_path="Data"),
-    st.Page("pages/2_Train.py", title="Train", icon="🏋️", url_path="Train"),
-    st.Page("pages/3_Evaluate.py", title="Evaluate", icon="🎯", url_path="Evaluate"),
-    st.Page("pages/4_Inspect.py", title="Inspect", icon="🔬", url_path="Inspect"),
-    st.Page("pages/5_Draw.py", title="Draw", icon="✏️", url_path="Draw"),
-    st.Page("pages/6_Lessons.py", title="Lessons", icon="🎓", url_path="Lessons"),
-]
-st.navigation(PAGES).run()
+ICONS = chrome.PAGE_ICONS
+chrome.navigation(st.Page(home, title="Home", icon=ICONS["Home"], default=True)).run()

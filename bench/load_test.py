@@ -1,14 +1,17 @@
-"""Classroom load: many browser sessions use Home and Draw while one session trains.
+"""Classroom load: 30 browser sessions at once, 10 of them training while 20 draw.
 
-    python bench/load_test.py [--sessions 20] [--rounds 2]
+    python bench/load_test.py [--trainers 10] [--drawers 20] [--rounds 1]
 
 Loopback only, bounded (fixed sessions × rounds, hard timeouts) and self-stopping. Prints
-the server-side draw latency percentiles (the page reports preprocess + predict time), the
-browser round trip from mouse-up to the prediction on screen, and the server's memory.
+how many runs finished and how long each student waited, the queue waits, the server-side
+draw latency percentiles (the page reports preprocess + predict time), the browser round trip
+from mouse-up to the prediction on screen, and the server's memory.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import tempfile
 import re
 import statistics
 import sys
@@ -34,37 +37,40 @@ def _idle(pg, timeout=180_000) -> None:
     pg.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
 
 
-def run_load(browser, url: str, server_pid: int, sessions: int = 20, rounds: int = 2) -> dict:
-    """Drive ``sessions`` Draw pages (plus one training page) against the server at ``url``."""
-    contexts = [browser.new_context(viewport={"width": 1200, "height": 900}) for _ in range(sessions + 1)]
+def run_load(browser, url: str, server_pid: int, trainers: int = 10, drawers: int = 20, rounds: int = 1,
+             jobs_log: Path | None = None) -> dict:
+    """``trainers`` sessions each train the fast preset (1 epoch, bundled sample) while ``drawers`` draw."""
+    contexts = [browser.new_context(viewport={"width": 1200, "height": 900}) for _ in range(trainers + drawers)]
     pages = [c.new_page() for c in contexts]
     for pg in pages:
-        pg.set_default_timeout(180_000)
+        pg.set_default_timeout(300_000)
     rss_start = rss_mb(server_pid)
-    trainer, drawers = pages[0], pages[1:]
-    trainer.goto(f"{url}/Train?arch=fast&epochs=2&limit=all")
-    _idle(trainer)
-    trainer.get_by_role("button", name="▶ Train").click()
-    trainer.get_by_text(re.compile(r"Epoch 1/2 · batch")).first.wait_for()
-    for pg in drawers:  # everyone arrives on Home at once...
-        pg.goto(url, wait_until="commit")
-    for pg in drawers:
+    trainer_pages, drawer_pages = pages[:trainers], pages[trainers:]
+    for pg in pages:  # everyone arrives at once
+        pg.goto(f"{url}/Train?arch=fast&epochs=1&limit=all" if pg in trainer_pages else url, wait_until="commit")
+    for pg in trainer_pages:
+        _idle(pg)
+    pressed = {}
+    for i, pg in enumerate(trainer_pages):  # ten students press Train within a second or two
+        pg.get_by_role("button", name="Train", exact=True).click()
+        pressed[i] = time.perf_counter()
+    for pg in drawer_pages:
         pg.get_by_role("heading", name="CNN Lab").first.wait_for()
-    for pg in drawers:  # ...then opens Draw
-        pg.locator("[data-testid=stSidebarNav] a", has_text="Draw").first.click()
-    for pg in drawers:
+    for pg in drawer_pages:  # ...and twenty open Draw from the menu
+        pg.locator("[data-testid=stSidebar]").get_by_role("link", name="Draw", exact=True).first.click()
+    for pg in drawer_pages:
         pg.get_by_text("Draw a digit on the canvas").wait_for()
     server_ms, round_trip_ms, correct, total, errors = [], [], 0, 0, 0
     digits = [1, 7, 0, 4, 2, 3, 8, 6, 9, 5]
     for r in range(rounds):
         started = {}
-        for i, pg in enumerate(drawers):  # all draw before anyone's prediction is awaited
+        for i, pg in enumerate(drawer_pages):  # all draw before anyone's prediction is awaited
             if r:
-                pg.get_by_role("button", name="🧹 Clear").click()
+                pg.get_by_role("button", name="Clear").click()
                 pg.get_by_text("Draw a digit on the canvas").wait_for()
             draw_digit(pg, digits[(i + r) % len(digits)], steps=3)
             started[i] = time.perf_counter()
-        for i, pg in enumerate(drawers):
+        for i, pg in enumerate(drawer_pages):
             want = digits[(i + r) % len(digits)]
             head = pg.get_by_text(re.compile(r"^Prediction: ")).first
             head.wait_for()
@@ -73,38 +79,64 @@ def run_load(browser, url: str, server_pid: int, sessions: int = 20, rounds: int
             server_ms.append(float(re.search(r"(\d+) ms", caption).group(1)))
             total += 1
             correct += head.inner_text().strip() == f"Prediction: {want}"
-    trainer.get_by_text(re.compile(r"Finished 2 epochs|Stopped|Result:")).first.wait_for(timeout=600_000)
+    queue_wait_s, run_s, finished = [], [], 0
+    for i, pg in enumerate(trainer_pages):  # every run ends: done, or queued then done
+        pg.get_by_text(re.compile(r"Finished 1 epoch|Stopped|failed|ended unexpectedly")).first.wait_for(
+            timeout=900_000)
+        body = pg.inner_text("body")
+        finished += "Finished 1 epoch" in body
+        run_s.append(time.perf_counter() - pressed[i])
+    rss_end = rss_mb(server_pid)
+    waits = _queue_waits(jobs_log)
     for pg in pages:
         errors += pg.locator("[data-testid=stException]").count() + ("Traceback" in pg.inner_text("body"))
-    rss_end = rss_mb(server_pid)
     for c in contexts:
         c.close()
-    return {"sessions": sessions, "predictions": total, "correct": correct, "errors": errors,
-            "server_ms": server_ms, "round_trip_ms": round_trip_ms, "rss_start_mb": rss_start,
+    return {"trainers": trainers, "drawers": drawers, "runs_finished": finished, "predictions": total,
+            "correct": correct, "errors": errors, "server_ms": server_ms, "round_trip_ms": round_trip_ms,
+            "press_to_done_s": run_s, "queue_wait_s": waits or queue_wait_s, "rss_start_mb": rss_start,
             "rss_end_mb": rss_end}
+
+
+def _queue_waits(jobs_log: Path | None) -> list[float]:
+    """Each run's wait for a free slot, as the server measured it (its CNN_JOBS_LOG, a JSON line per job)."""
+    if jobs_log is None or not jobs_log.exists():
+        return []
+    return [json.loads(line)["wait_s"] for line in jobs_log.read_text().splitlines() if line.strip()]
 
 
 def summary(stats: dict) -> str:
     s, rt = np.array(stats["server_ms"]), np.array(stats["round_trip_ms"])
-    return (f"{stats['sessions']} sessions drawing while one trains: {stats['predictions']} predictions, "
-            f"{stats['correct']} read correctly, {stats['errors']} errors\n"
-            f"server-side preprocess + predict: p50 {np.percentile(s, 50):.0f} ms · p90 {np.percentile(s, 90):.0f} ms"
-            f" · max {s.max():.0f} ms\n"
-            f"browser round trip (mouse-up to prediction on screen, all sessions at once): "
-            f"p50 {statistics.median(rt) / 1000:.1f} s · p90 {np.percentile(rt, 90) / 1000:.1f} s\n"
-            f"server memory: {stats['rss_start_mb']:.0f} MB before → {stats['rss_end_mb']:.0f} MB after")
+    done = np.array(stats["press_to_done_s"])
+    lines = [f"{stats['trainers']} sessions training (fast preset, 1 epoch, bundled sample) while "
+             f"{stats['drawers']} draw: {stats['runs_finished']}/{stats['trainers']} runs finished, "
+             f"{stats['predictions']} predictions ({stats['correct']} read correctly), {stats['errors']} errors",
+             f"Train pressed -> run finished, per student: p50 {np.percentile(done, 50):.0f} s · "
+             f"p90 {np.percentile(done, 90):.0f} s · max {done.max():.0f} s (the queue runs CNN_MAX_JOBS at once)",
+             f"server-side preprocess + predict: p50 {np.percentile(s, 50):.0f} ms · p90 {np.percentile(s, 90):.0f} ms"
+             f" · max {s.max():.0f} ms",
+             f"browser round trip (mouse-up to prediction on screen, all sessions at once): "
+             f"p50 {statistics.median(rt) / 1000:.1f} s · p90 {np.percentile(rt, 90) / 1000:.1f} s",
+             f"server memory: {stats['rss_start_mb']:.0f} MB before → {stats['rss_end_mb']:.0f} MB after"]
+    if stats["queue_wait_s"]:
+        w = np.array(stats["queue_wait_s"])
+        lines.insert(2, f"queue wait: p50 {np.percentile(w, 50):.0f} s · p90 {np.percentile(w, 90):.0f} s · "
+                        f"max {w.max():.0f} s")
+    return "\n".join(lines)
 
 
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
     p = argparse.ArgumentParser()
-    p.add_argument("--sessions", type=int, default=20)
-    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--trainers", type=int, default=10)
+    p.add_argument("--drawers", type=int, default=20)
+    p.add_argument("--rounds", type=int, default=1)
     args = p.parse_args()
-    with running_app() as app, sync_playwright() as pw:
+    log = Path(tempfile.mkdtemp(prefix="cnnlab-load-")) / "jobs.jsonl"
+    with running_app(CNN_JOBS_LOG=str(log)) as app, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        print(summary(run_load(browser, app["url"], app["pid"], args.sessions, args.rounds)))
+        print(summary(run_load(browser, app["url"], app["pid"], args.trainers, args.drawers, args.rounds, log)))
         browser.close()
 
 

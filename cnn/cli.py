@@ -26,6 +26,20 @@ def _import_tensorflow_quietly() -> None:
         os.close(null)
 
 
+def _train_overrides(args) -> dict:
+    """The settings given on the command line, checked by the hyperparameter schema (same messages as the app)."""
+    from cnn import hyperparams
+
+    overrides = {}
+    for p in hyperparams.SCHEMA:
+        raw = getattr(args, p.name, None)
+        if raw is None or raw is False:
+            continue
+        value = True if raw is True else p.parse(raw)
+        overrides[p.name] = hyperparams.limit_value(value) if p.name == "train_limit" else value
+    return overrides
+
+
 def _cmd_train(args) -> int:
     from cnn import data, store, training
 
@@ -33,12 +47,7 @@ def _cmd_train(args) -> int:
         store.validate_name(args.name)
         if store.exists(args.name) and not args.force:
             raise store.StoreError(f"A model named '{args.name}' already exists; choose another name or pass --force.")
-    overrides = {k: v for k, v in {"epochs": args.epochs, "batch_size": args.batch_size,
-                                   "learning_rate": args.lr, "seed": args.seed, "optimizer": args.optimizer,
-                                   "validation_split": args.validation_split}.items() if v is not None}
-    if args.augment:
-        overrides["augment"] = True
-    config = training.default_config(args.arch, args.dataset, **overrides)
+    config = training.default_config(args.arch, args.dataset, **_train_overrides(args))
     ds = data.load_dataset(args.dataset)
     print(ds.describe(), flush=True)
 
@@ -54,7 +63,7 @@ def _cmd_train(args) -> int:
           f"training time {result.seconds:.1f} s")
     if args.name:
         command = "python -m cnn " + " ".join(shlex.quote(a) for a in args.argv)
-        meta = training.result_metadata(result, ds.class_names, ds.image_shape, command)
+        meta = training.result_metadata(result, command)
         if args.shipped:
             meta["shipped"] = True
         entry = store.save_model(result.model, args.name, meta, overwrite=args.force)
@@ -134,20 +143,18 @@ def _cmd_models(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from cnn.architectures import PRESETS
     from cnn.data import DATASETS
-    from cnn.training import OPTIMIZERS
+    from cnn.hyperparams import SCHEMA
 
     p = argparse.ArgumentParser(prog="python -m cnn", description="CNN Lab command line.")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model and save it to models/")
     t.add_argument("--dataset", choices=list(DATASETS), default="mnist")
     t.add_argument("--arch", choices=list(PRESETS), default="fast")
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--lr", type=float, help="learning rate")
-    t.add_argument("--optimizer", choices=list(OPTIMIZERS))
-    t.add_argument("--validation-split", type=float)
-    t.add_argument("--seed", type=int)
-    t.add_argument("--augment", action="store_true", help="random rotation, shift and zoom while training")
+    for param in SCHEMA:  # every setting the Train page has, with the same bounds and messages
+        if param.kind is bool:
+            t.add_argument(param.cli, dest=param.name, action="store_true", help=param.help)
+        else:
+            t.add_argument(param.cli, dest=param.name, help=f"{param.help} ({param.allowed()})")
     t.add_argument("--name", help="save under this name (letters, digits, - and _)")
     t.add_argument("--force", action="store_true", help="overwrite an existing model of that name")
     t.add_argument("--shipped", action="store_true", help=argparse.SUPPRESS)
@@ -174,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     from cnn.architectures import SpecError
     from cnn.data import DatasetError
     from cnn.evaluation import CompatibilityError
+    from cnn.hyperparams import HyperparamError
     from cnn.preprocess import ImageError
     from cnn.store import StoreError
     from cnn.training import TrainingError
@@ -185,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command != "models":
             _import_tensorflow_quietly()
         return args.func(args)
-    except (StoreError, DatasetError, SpecError, TrainingError, ImageError, CompatibilityError) as e:
+    except (StoreError, DatasetError, SpecError, TrainingError, ImageError, CompatibilityError, HyperparamError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

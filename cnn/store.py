@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+MAX_NAME = 64
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 MAX_UPLOAD_BYTES = 100 * 2**20
 # Layer classes a CNN Lab model may contain; anything else is refused before Keras sees it.
@@ -66,8 +67,8 @@ def validate_name(name: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise StoreError("Give the model a name.")
     name = name.strip()
-    if len(name) > 64:
-        raise StoreError(f"The name is {len(name)} characters long; use at most 64.")
+    if len(name) > MAX_NAME:
+        raise StoreError(f"The name is {len(name):,} characters long; use at most {MAX_NAME}.")
     if not NAME_RE.match(name):
         raise StoreError(f"'{name}' is not a valid model name: use letters, digits, '-' and '_' only, "
                          "starting with a letter or digit (no spaces, dots or slashes).")
@@ -248,6 +249,22 @@ def load_keras_file(path: Path):
     except Exception as e:  # Keras raises many types for bad archives
         msg = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
         raise StoreError(f"{path.name}: could not be loaded as a Keras model ({msg}).") from None
+
+
+def model_to_bytes(model) -> bytes:
+    """A Keras model as the bytes of a ``.keras`` file (how trained models travel between processes)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def load_keras_bytes(data: bytes, name: str = "model.keras"):
+    """Load a ``.keras`` file given as bytes, with the same checks and safe mode as a file on disk."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / (Path(name).stem[:60] + ".keras")
+        path.write_bytes(data)
+        return load_keras_file(path)
 
 
 def load_model(name: str, folder: Path | None = None):

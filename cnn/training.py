@@ -15,12 +15,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from cnn import architectures
+from cnn import architectures, hyperparams
 from cnn.augment import AugmentParams, build_augmenter, default_params
 from cnn.data import Dataset, load_dataset, to_float
-
-OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
-SCHEDULES = ("constant", "cosine")
+from cnn.hyperparams import OPTIMIZERS, SCHEDULES
 
 
 @dataclass
@@ -128,6 +126,10 @@ class TrainResult:
     message: str = ""
     dataset_source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # The run's own facts, so that saving never reads them from whatever a page shows now.
+    class_names: tuple[str, ...] = ()
+    image_shape: tuple[int, int, int] = (0, 0, 0)
+    stopped_at: tuple[int, int] | None = None  # (epoch, batch) when status == "stopped"
 
 
 def bf16_fast() -> bool:
@@ -166,28 +168,30 @@ def device_description() -> str:
 
 
 def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", total_steps: int = 0):
-    """Keras optimizer with an optional warm-up + cosine learning-rate schedule."""
+    """Keras optimizer from :data:`cnn.hyperparams.OPTIMIZERS`, with an optional warm-up + cosine schedule."""
     import keras
 
     if not (isinstance(learning_rate, (int, float)) and learning_rate > 0 and math.isfinite(learning_rate)):
         raise TrainingError(f"The learning rate must be a positive number, got {learning_rate}.")
+    if name not in OPTIMIZERS:
+        raise TrainingError(f"Unknown optimizer '{name}'; use one of {', '.join(OPTIMIZERS)}.")
+    if schedule not in SCHEDULES:
+        raise TrainingError(f"Unknown learning-rate schedule '{schedule}'; use one of {', '.join(SCHEDULES)}.")
     lr: Any = float(learning_rate)
     if schedule == "cosine" and total_steps > 1:
         warmup = max(1, min(total_steps // 10, 200))
         lr = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=lr / 10, decay_steps=max(1, total_steps - warmup), alpha=0.0,
             warmup_target=lr, warmup_steps=warmup)
-    elif schedule not in SCHEDULES:
-        raise TrainingError(f"Unknown learning-rate schedule '{schedule}'; use one of {', '.join(SCHEDULES)}.")
-    if name == "adam":
-        return keras.optimizers.Adam(learning_rate=lr)
-    if name == "adamw":
-        return keras.optimizers.AdamW(learning_rate=lr, weight_decay=1e-4)
-    if name == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr, momentum=0.9, nesterov=True)
-    if name == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate=lr)
-    raise TrainingError(f"Unknown optimizer '{name}'; use one of {', '.join(OPTIMIZERS)}.")
+    cls, kwargs = OPTIMIZERS[name]
+    return getattr(keras.optimizers, cls)(learning_rate=lr, **kwargs)
+
+
+def optimizer_code(name: str, learning_rate: float) -> str:
+    """The Keras expression :func:`make_optimizer` builds (without the schedule), as code."""
+    cls, kwargs = OPTIMIZERS[name]
+    args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
+    return f"keras.optimizers.{cls}(learning_rate={learning_rate:g}{args})"
 
 
 def compile_model(model, config: TrainConfig, total_steps: int = 0) -> None:
@@ -201,11 +205,7 @@ def compile_model(model, config: TrainConfig, total_steps: int = 0) -> None:
 
 def keras_code(config: TrainConfig, input_shape: tuple[int, int, int], num_classes: int) -> str:
     """The exact model, compile and fit call of a config, as Python a student can run."""
-    lr = f"{config.learning_rate:g}"
-    opt = {"adam": f"keras.optimizers.Adam(learning_rate={lr})",
-           "adamw": f"keras.optimizers.AdamW(learning_rate={lr}, weight_decay=1e-4)",
-           "sgd": f"keras.optimizers.SGD(learning_rate={lr}, momentum=0.9, nesterov=True)",
-           "rmsprop": f"keras.optimizers.RMSprop(learning_rate={lr})"}[config.optimizer]
+    opt = optimizer_code(config.optimizer, config.learning_rate)
     lines = [f"# data: {config.dataset}, images scaled to [0, 1], labels one-hot",
              f"model.compile(optimizer={opt},",
              f"              loss=keras.losses.CategoricalCrossentropy(label_smoothing={config.label_smoothing:g}),",
@@ -224,26 +224,16 @@ def keras_code(config: TrainConfig, input_shape: tuple[int, int, int], num_class
 def check_config(config: TrainConfig, n_train: int, image_shape: tuple[int, int, int],
                  memory_limit_bytes: int | None = None) -> None:
     """Reject configs that cannot train, before any work starts; messages a student understands."""
-    if not isinstance(config.epochs, int) or config.epochs < 1:
-        raise TrainingError(f"Epochs must be at least 1, got {config.epochs}.")
-    if config.epochs > 500:
-        raise TrainingError(f"{config.epochs} epochs would take far too long here; use 500 or fewer.")
-    if not isinstance(config.batch_size, int) or config.batch_size < 1:
-        raise TrainingError(f"Batch size must be at least 1, got {config.batch_size}.")
-    if not 0 <= config.validation_split < 1:
-        raise TrainingError(f"Validation split must be between 0 and 0.9, got {config.validation_split}.")
+    try:
+        hyperparams.check_values(config.as_dict())
+    except hyperparams.HyperparamError as e:
+        raise TrainingError(str(e)) from None
     n_fit = n_train - int(n_train * config.validation_split)
     if n_fit < 1:
         raise TrainingError("No training images are left after the validation split.")
     if config.batch_size > n_fit:
         raise TrainingError(f"Batch size {config.batch_size:,} is larger than the {n_fit:,} training images; "
                             f"use at most {n_fit:,}.")
-    if config.optimizer not in OPTIMIZERS:
-        raise TrainingError(f"Unknown optimizer '{config.optimizer}'; use one of {', '.join(OPTIMIZERS)}.")
-    if not (config.learning_rate > 0 and math.isfinite(config.learning_rate)):
-        raise TrainingError(f"The learning rate must be a positive number, got {config.learning_rate}.")
-    if config.learning_rate > 10:
-        raise TrainingError(f"A learning rate of {config.learning_rate} is far too high; try 0.001.")
     spec = config.resolved_spec()
     shapes = architectures.validate(spec, image_shape)
     # Rough activation memory per batch: every layer's output, forward + backward, float32.
@@ -289,6 +279,7 @@ def _progress_callback(on_progress, should_stop, epochs, batches, batch_size, re
             self.images = 0
             self.status = "finished"
             self.message = ""
+            self.stopped_at: tuple[int, int] | None = None
             self.batch_history: list[dict[str, float]] = []
 
         def on_epoch_begin(self, epoch, logs=None):
@@ -306,7 +297,8 @@ def _progress_callback(on_progress, should_stop, epochs, batches, batch_size, re
                 return
             if should_stop is not None and should_stop():
                 self.status = "stopped"
-                self.message = f"Stopped by you at epoch {self.epoch}, batch {batch + 1}."
+                self.stopped_at = (self.epoch, batch + 1)
+                self.message = f"Stopped at epoch {self.epoch}, batch {batch + 1}."
                 self.model.stop_training = True
             if now - self.last_report >= report_every_s or batch + 1 == batches:
                 self.last_report = now
@@ -381,17 +373,36 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
                              reporter.images / max(seconds, 1e-9), {"test_accuracy": float(test_acc)}))
     epochs_done = len(history.get("loss", []))
     return TrainResult(model, replace(config), history, reporter.batch_history, float(test_loss), float(test_acc),
-                       seconds, epochs_done, reporter.status, reporter.message, ds.source)
+                       seconds, epochs_done, reporter.status, reporter.message, ds.source,
+                       class_names=tuple(ds.class_names), image_shape=tuple(ds.image_shape),
+                       stopped_at=reporter.stopped_at)
 
 
-def result_metadata(result: TrainResult, class_names: tuple[str, ...], image_shape: tuple[int, int, int],
-                    made_by: str) -> dict[str, Any]:
-    """The JSON metadata stored beside a saved model (see cnn.store)."""
+def verdict(result: TrainResult) -> str:
+    """Why a run that ran to the end did not learn ("" when it did): it diverged, or it guesses."""
+    if result.status != "finished":
+        return ""
+    k = max(2, len(result.class_names) or 10)
+    losses = result.history.get("loss", [])
+    last = losses[-1] if losses else float("nan")
+    if losses and (not math.isfinite(last) or last > 3 * math.log(k)):
+        return (f"The run diverged: the training loss ended at {last:,.0f}, far above the {math.log(k):.2f} of "
+                "plain guessing, so the weights blew up instead of learning. Lower the learning rate "
+                "(try 0.001) or use a smaller batch size, then train again.")
+    acc = result.test_accuracy
+    if acc == acc and acc <= 1.5 / k:
+        return (f"The model did not learn: its test accuracy of {acc:.0%} is what guessing gets ({1 / k:.0%}). "
+                "Lower the learning rate (try 0.001), train for more epochs, or check the layers.")
+    return ""
+
+
+def result_metadata(result: TrainResult, made_by: str) -> dict[str, Any]:
+    """The JSON metadata stored beside a saved model (see cnn.store), from the run's own facts."""
     config = result.config
     return {
         "dataset": config.dataset,
-        "class_names": list(class_names),
-        "input_shape": list(image_shape),
+        "class_names": list(result.class_names),
+        "input_shape": list(result.image_shape),
         "arch": config.arch,
         "spec": config.resolved_spec(),
         "config": config.as_dict(),

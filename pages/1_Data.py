@@ -2,16 +2,17 @@
 import numpy as np
 import streamlit as st
 
-import ui
 from cnn import charts, data
 from cnn.augment import AugmentParams, augment_images, default_params
+from ui import chrome, datasets, images
+from ui.state import sticky
 
-ui.page_setup_ui("Data", "📊")
-st.title("📊 Data")
+chrome.page_setup_ui("Data")
+chrome.title_ui("Data")
 st.markdown("A CNN learns from examples. Before training one, look at what it will see.")
 
-name = st.selectbox("Dataset", list(data.DATASETS), format_func=lambda n: data.DATASETS[n].title, key="data_ds")
-ds = ui.dataset_ui(name)
+name = datasets.dataset_picker_ui("data_ds")
+ds = datasets.dataset_ui(name)
 if ds is None:
     st.stop()
 
@@ -25,14 +26,14 @@ st.caption("Pixels are stored as whole numbers 0–255 and divided by 255 before
            "so the network sees values between 0.0 (black) and 1.0 (white).")
 
 st.subheader("Examples of each class")
-per_class = 4 if ui.presenting() else 8
+per_class = 4 if chrome.presenting() else 8
 rng = np.random.default_rng(0)
 for k, cname in enumerate(ds.class_names):
     idx = rng.permutation(np.flatnonzero(ds.y_train == k))[:per_class]
     cols = st.columns([1.2] + [1] * per_class)
     cols[0].markdown(f"**{k}: {cname}**")
-    for col, i in zip(cols[1:], idx):
-        col.image(ui.pixels(ds.train_images[i], 64))
+    for col, i in zip(cols[1:], idx, strict=False):
+        col.image(images.pixels(ds.train_images[i], 64))
 
 left, right = st.columns(2)
 with left:
@@ -50,12 +51,12 @@ st.markdown("Training can show the network slightly changed copies of each image
             "training uses when you tick *augmentation* on the Train page.")
 defaults = default_params(name)
 c1, c2, c3, c4 = st.columns(4)
-rot = c1.slider("Rotation (± degrees)", 0, 45, int(defaults.rotation_deg), key="aug_rot")
-shift = c2.slider("Shift (± fraction)", 0.0, 0.3, float(defaults.shift), 0.05, key="aug_shift")
-zoom = c3.slider("Zoom (± fraction)", 0.0, 0.3, float(defaults.zoom), 0.05, key="aug_zoom")
-flip = c4.checkbox("Horizontal flip", defaults.flip, key="aug_flip",
+rot = c1.slider("Rotation (± degrees)", 0, 45, key=sticky(f"aug_rot_{name}", int(defaults.rotation_deg)))
+shift = c2.slider("Shift (± fraction)", 0.0, 0.3, step=0.05, key=sticky(f"aug_shift_{name}", float(defaults.shift)))
+zoom = c3.slider("Zoom (± fraction)", 0.0, 0.3, step=0.05, key=sticky(f"aug_zoom_{name}", float(defaults.zoom)))
+flip = c4.checkbox("Horizontal flip", key=sticky(f"aug_flip_{name}", defaults.flip),
                    help="Right for photos, wrong for digits: a mirrored 7 is not a 7.")
-seed = st.number_input("Random seed", 0, 10_000, 0, key="aug_seed")
+seed = st.number_input("Random seed", 0, 10_000, key=sticky("aug_seed", 0))
 originals = ds.train_images[data.stratified_indices(ds.y_train, 1, seed=0)][:8]
 
 
@@ -66,5 +67,5 @@ def augmented(images: np.ndarray, params: AugmentParams, seed: int) -> np.ndarra
 
 aug = augmented(originals, AugmentParams(rot, shift, zoom, flip), int(seed))
 st.caption("Top: original · bottom: augmented")
-ui.image_grid_ui(list(originals), cols=8)
-ui.image_grid_ui(list(aug), cols=8)
+images.image_grid_ui(list(originals), cols=8)
+images.image_grid_ui(list(aug), cols=8)

@@ -1,49 +1,34 @@
 """Evaluate: test accuracy, a confusion matrix linked to its images, mistakes, one test image."""
+import hashlib
+
 import numpy as np
 import streamlit as st
 
-import ui
 from cnn import charts, data, evaluation, store
 from cnn.predict import top_k
+from ui import chrome, datasets, images, models
 
-ui.page_setup_ui("Evaluate", "🎯")
-st.title("🎯 Evaluate")
+chrome.page_setup_ui("Evaluate")
+chrome.title_ui("Evaluate")
 st.markdown("How good is the model on images it has **never seen**? And where does it go wrong?")
 
-picked = ui.model_section_ui("ev", default="mnist")
+picked = models.model_section_ui("ev")
 if picked is None:
     st.stop()
-model, meta, label = picked
+model, meta, choice = picked
 names = list(data.DATASETS)
 ds_default = meta.get("dataset") if meta.get("dataset") in names else names[0]
-ds_name = st.selectbox("Test dataset", names, index=names.index(ds_default), key=f"ev_ds_{label}",
+ds_name = st.selectbox("Test dataset", names, index=names.index(ds_default), key=f"ev_ds_{choice['id']}",
                        format_func=lambda n: data.DATASETS[n].title)
-ds = ui.dataset_ui(ds_name)
+ds = datasets.dataset_ui(ds_name)
 if ds is None:
     st.stop()
-
-
-@st.cache_data(max_entries=8, show_spinner="Predicting every test image…")
-def saved_eval(path: str, mtime: float, ds_name: str) -> evaluation.Evaluation:
-    return evaluation.evaluate(ui._load_saved(path, mtime), ui.load_dataset(ds_name))
-
-
 try:
-    choice = ui.model_choices()[label]
-    if choice["kind"] == "saved":
-        ev = saved_eval(str(choice["entry"].path), choice["entry"].mtime, ds_name)
-    else:
-        cache = st.session_state.setdefault("ev_cache", {})
-        if (label, ds_name) not in cache:
-            with st.spinner("Predicting every test image…"):
-                cache[(label, ds_name)] = evaluation.evaluate(model, ds)
-        ev = cache[(label, ds_name)]
-except evaluation.CompatibilityError as e:
+    ev = models.evaluation_of(choice, model, ds)
+except (evaluation.CompatibilityError, store.StoreError) as e:
     st.error(str(e))
     st.stop()
-except store.StoreError as e:
-    st.error(str(e))
-    st.stop()
+view = hashlib.sha1(f"{choice['token']}|{ds_name}".encode()).hexdigest()[:10]  # widgets of this model and data
 
 classes = ds.class_names
 m = st.columns(3)
@@ -59,44 +44,47 @@ st.caption("Rows: the true class. Columns: what the model said. The diagonal is 
 cm = ev.confusion()
 
 
+TRUE, PRED = f"ev_true_{view}", f"ev_pred_{view}"
+
+
 def _cell_clicked() -> None:
     points = st.session_state["ev_cm"].selection.get("points", [])
     if points:  # the clickable markers are laid out row by row: index = true * k + predicted
         true_c, pred_c = divmod(int(points[0]["point_index"]), len(classes))
-        st.session_state["ev_true"], st.session_state["ev_pred"] = true_c, pred_c
+        st.session_state[TRUE], st.session_state[PRED] = true_c, pred_c
 
 
-if "ev_true" not in st.session_state:  # start on the most frequent mistake
+if TRUE not in st.session_state:  # start on the most frequent mistake
     off = cm.copy()
     np.fill_diagonal(off, -1)
     t, p = np.unravel_index(int(off.argmax()), off.shape)
-    st.session_state["ev_true"], st.session_state["ev_pred"] = int(t), int(p)
+    st.session_state[TRUE], st.session_state[PRED] = int(t), int(p)
 left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(charts.confusion_figure(cm, classes), key="ev_cm", on_select=_cell_clicked,
                     selection_mode="points")
 with right:
     s1, s2 = st.columns(2)
-    true_c = s1.selectbox("True class", range(len(classes)), key="ev_true", format_func=lambda i: classes[i])
-    pred_c = s2.selectbox("Predicted as", range(len(classes)), key="ev_pred", format_func=lambda i: classes[i])
+    true_c = s1.selectbox("True class", range(len(classes)), key=TRUE, format_func=lambda i: classes[i])
+    pred_c = s2.selectbox("Predicted as", range(len(classes)), key=PRED, format_func=lambda i: classes[i])
     idx = ev.pair_indices(true_c, pred_c)
     st.markdown(f"**{len(idx)}** test images of **{classes[true_c]}** predicted as **{classes[pred_c]}**"
                 + (" (correct)" if true_c == pred_c else ""))
     shown = idx[:24]
-    ui.image_grid_ui([ds.test_images[i] for i in shown],
+    images.image_grid_ui([ds.test_images[i] for i in shown],
                      [f"#{i} · " + ", ".join(f"{c} {p:.0%}" for c, p in top_k(ev.probs[i], classes, 2))
                       for i in shown], cols=4)
 
 st.subheader("Per-class precision and recall")
 st.dataframe([{"class": c, "precision": f"{r['precision']:.1%}", "recall": f"{r['recall']:.1%}",
-               "test images": r["support"]} for c, r in zip(classes, ev.per_class())], hide_index=True)
+               "test images": r["support"]} for c, r in zip(classes, ev.per_class(), strict=True)], hide_index=True)
 st.caption("Precision: of the images the model called this class, how many were. Recall: of the images of "
            "this class, how many the model found.")
 
 st.subheader("The most confident mistakes")
 worst = ev.confident_mistakes(16)
 if len(worst):
-    ui.image_grid_ui([ds.test_images[i] for i in worst],
+    images.image_grid_ui([ds.test_images[i] for i in worst],
                      [f"#{i}: {classes[ev.y_true[i]]} → {classes[ev.y_pred[i]]} ({ev.probs[i].max():.0%})"
                       for i in worst], cols=8)
 else:
@@ -105,11 +93,12 @@ else:
 st.subheader("One test image")
 c1, c2 = st.columns([1, 2])
 with c1:
-    by_class = st.selectbox("Pick by class (or by index below)", ["any"] + list(classes), key="ev_one_class")
+    by_class = st.selectbox("Pick by class (or by index below)", ["any"] + list(classes), key=f"ev_one_class_{view}")
     pool = np.arange(ev.n) if by_class == "any" else np.flatnonzero(ev.y_true == classes.index(by_class))
-    pos = st.number_input(f"Index (0–{len(pool) - 1})", 0, max(0, len(pool) - 1), 0, key=f"ev_one_idx_{by_class}")
+    pos = st.number_input(f"Index (0–{len(pool) - 1})", 0, max(0, len(pool) - 1), 0,
+                          key=f"ev_one_idx_{view}_{by_class}")
     i = int(pool[int(pos)])
-    st.image(ui.pixels(ds.test_images[i], 196))
+    st.image(images.pixels(ds.test_images[i], 196))
     ok = ev.y_pred[i] == ev.y_true[i]
     st.markdown(f"Test image #{i}  \nActual: **{classes[ev.y_true[i]]}**  \nPredicted: **{classes[ev.y_pred[i]]}** "
                 + ("✅" if ok else "❌"))

@@ -1,40 +1,46 @@
 """Inspect: what each layer of a network sees — feature maps, filters and Grad-CAM."""
+import hashlib
+
 import numpy as np
 import streamlit as st
 
-import ui
 from cnn import charts, data, inspection, preprocess
 from cnn.predict import model_input_shape, predict_proba
+from ui import chrome, datasets, images, models
 
-ui.page_setup_ui("Inspect", "🔬")
-st.title("🔬 Inspect a network")
+chrome.page_setup_ui("Inspect")
+chrome.title_ui("Inspect", "Inspect a network")
 st.markdown("Feed one image through the network and look at every stage: the **filters** it learned, the "
             "**feature maps** they produce, and **where it looked** to decide (Grad-CAM).")
 
-picked = ui.model_section_ui("in", default="mnist")
+picked = models.model_section_ui("in")
 if picked is None:
     st.stop()
-model, meta, label = picked
+model, meta, choice = picked
 shape = model_input_shape(model)
 class_names = meta.get("class_names") or [str(i) for i in range(model.outputs[0].shape[-1])]
 
 sources = ["A test image", "Upload an image"] + (["My latest drawing"] if shape == (28, 28, 1) else [])
-default_src = 2 if st.session_state.get("in_from_draw") and len(sources) == 3 else 0
-source = st.radio("Input", sources, index=default_src, horizontal=True, key="in_source")
+if st.session_state["open_drawing_in_inspect"] and len(sources) == 3:
+    st.session_state["open_drawing_in_inspect"] = False
+    st.session_state["in_source"] = sources[2]
+if st.session_state.get("in_source") not in sources:
+    st.session_state["in_source"] = sources[0]
+source = st.radio("Input", sources, horizontal=True, key="in_source")
 x = None
 if source == "A test image":
     ds_name = meta.get("dataset") if meta.get("dataset") in data.DATASETS else None
     if ds_name is None:
         ds_name = st.selectbox("Dataset", list(data.DATASETS), key="in_ds")
-    ds = ui.dataset_ui(ds_name)
+    ds = datasets.dataset_ui(ds_name)
     if ds is not None and ds.image_shape != tuple(shape):
         st.error(f"The model expects {tuple(shape)} images but {ds_name} has {ds.image_shape}. Upload an image "
                  "instead.")
     elif ds is not None:
         c1, c2 = st.columns(2)
-        cls = c1.selectbox("Class", ["any"] + list(ds.class_names), key="in_cls")
+        cls = c1.selectbox("Class", ["any"] + list(ds.class_names), key=f"in_cls_{ds_name}")
         pool = np.arange(len(ds.y_test)) if cls == "any" else np.flatnonzero(ds.y_test == ds.class_names.index(cls))
-        pos = c2.number_input(f"Index (0–{len(pool) - 1})", 0, len(pool) - 1, 0, key=f"in_idx_{cls}")
+        pos = c2.number_input(f"Index (0–{len(pool) - 1})", 0, len(pool) - 1, 0, key=f"in_idx_{ds_name}_{cls}")
         i = int(pool[int(pos)])
         x = data.to_float(ds.test_images[i:i + 1])
         st.caption(f"Test image #{i}, actual class **{ds.class_names[ds.y_test[i]]}**")
@@ -54,8 +60,9 @@ if x is None:
 
 probs = predict_proba(model, x)[0]
 pred = int(np.argmax(probs))
+view = hashlib.sha1(choice["token"].encode() + np.asarray(x, np.float32).tobytes()).hexdigest()[:10]
 c1, c2 = st.columns([1, 3])
-c1.image(ui.pixels(x[0], 160), caption="The input the model sees")
+c1.image(images.pixels(x[0], 160), caption="The input the model sees")
 c1.markdown(f"Prediction: **{class_names[pred]}** ({probs[pred]:.0%})")
 c2.plotly_chart(charts.probability_bars(probs, class_names), key="in_probs")
 
@@ -78,8 +85,8 @@ with tab_maps:
         pages = -(-c // per_page)
         head, pager = st.columns([4, 1])
         head.markdown(f"**{fm.layer}** ({fm.type}) · output {h}×{w}×{c}")
-        page = pager.number_input("page", 1, pages, 1, key=f"in_page_{fm.layer}", label_visibility="collapsed",
-                                  disabled=pages == 1) if pages > 1 else 1
+        page = pager.number_input(f"Page of {fm.layer}'s channels", 1, pages, 1, key=f"in_page_{fm.layer}",
+                                  help=f"{per_page} channels per page") if pages > 1 else 1
         sl = fm.maps[..., (page - 1) * per_page:page * per_page]
         st.image(inspection.mosaic(sl, cols=16, cell=48), caption=f"channels {(page - 1) * per_page + 1}–"
                  f"{min(c, page * per_page)} of {c}")
@@ -101,13 +108,13 @@ with tab_filters:
                              "(red positive, blue negative, white zero; one colour scale centred on zero)")
 
 with tab_cam:
-    target = st.selectbox("Explain the class", range(len(class_names)), index=pred, key="in_cam_cls",
+    target = st.selectbox("Explain the class", range(len(class_names)), index=pred, key=f"in_cam_cls_{view}",
                           format_func=lambda k: f"{class_names[k]}" + (" (predicted)" if k == pred else ""))
     cam = inspection.grad_cam(model, x, int(target))
     sal = inspection.saliency(model, x, int(target))
     g1, g2, g3 = st.columns(3)
-    g1.image(ui.pixels(x[0], 224), caption="Input")
-    g2.image(ui.pixels(inspection.overlay(x[0], cam), 224), caption=f"Grad-CAM for “{class_names[target]}”")
-    g3.image(ui.pixels(inspection.overlay(x[0], sal, 0.6), 224), caption="Saliency: pixels that change the score most")
+    g1.image(images.pixels(x[0], 224), caption="Input")
+    g2.image(images.pixels(inspection.overlay(x[0], cam), 224), caption=f"Grad-CAM for “{class_names[target]}”")
+    g3.image(images.pixels(inspection.overlay(x[0], sal, 0.6), 224), caption="Saliency: pixels that change the score most")
     st.caption("Grad-CAM weights the last convolutional layer's maps by how much they raise this class's score: "
                "red areas pushed the model towards it.")

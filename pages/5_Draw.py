@@ -5,12 +5,13 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-import ui
 from cnn import charts, inspection, preprocess
 from cnn.predict import predict_proba
+from ui import chrome, images, models
+from ui.state import sticky
 
-ui.page_setup_ui("Draw", "✏️")
-st.title("✏️ Draw a digit")
+chrome.page_setup_ui("Draw")
+chrome.title_ui("Draw", "Draw a digit")
 
 CANVAS, BAND = 280, 40  # the top band sits under the canvas's floating toolbar, which swallows strokes
 
@@ -31,27 +32,26 @@ def canvas_background() -> bytes:
     return buf.getvalue()
 
 
-st.session_state.setdefault("canvas_key", 0)
-picked = ui.pick_model_ui("dr_model", require_shape=(28, 28, 1), default="mnist")
+picked = models.pick_model_ui("dr_model", require_shape=(28, 28, 1))
 if picked is None:
     st.stop()
-model, meta, label = picked
+model, meta, choice = picked
 classes = meta.get("class_names") or [str(i) for i in range(10)]
 if meta.get("dataset") == "fashion_mnist":
     st.info("This model was trained on **clothes** (Fashion-MNIST): it will read your drawing as a piece of "
-            "clothing. Pick an MNIST model to read digits.", icon="👕")
+            "clothing. Pick an MNIST model to read digits.", icon=":material/checkroom:")
 
 left, right = st.columns([1, 1.6])
 with left:
-    mode = st.radio("Input", ["Draw", "Upload an image"], horizontal=True, key="dr_mode",
+    mode = st.radio("Input", ["Draw", "Upload an image"], horizontal=True, key=sticky("dr_mode", "Draw"),
                     label_visibility="collapsed")
     image = None
     if mode == "Draw":
-        width = st.slider("Brush width", 8, 40, 20, key="dr_brush")
+        width = st.slider("Brush width", 8, 40, key=sticky("dr_brush", 20))
         result = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_image=canvas_background(),
                            height=CANVAS + BAND, width=CANVAS, drawing_mode="freedraw",
                            return_image_data=True, key=f"canvas_{st.session_state['canvas_key']}")
-        if st.button("🧹 Clear", key="dr_clear"):
+        if st.button("Clear", key="dr_clear", icon=":material/ink_eraser:"):
             st.session_state["canvas_key"] += 1
             st.rerun()
         st.caption("Draw one digit, big, in the black square. The toolbar above the square also has undo.")
@@ -74,7 +74,7 @@ with right:
     try:
         steps = preprocess.preprocess_digit(image)
     except preprocess.EmptyDrawing as e:
-        st.info(f"{e}", icon="✏️")
+        st.info(f"{e}", icon=":material/draw:")
         st.stop()
     except preprocess.ImageError as e:
         st.error(str(e))
@@ -83,7 +83,7 @@ with right:
     ms = (time.perf_counter() - t0) * 1000
     top = int(np.argmax(probs))
     st.markdown(f"## Prediction: {classes[top]}")
-    st.caption(f"{probs[top]:.1%} sure · model {label} · {ms:.0f} ms")
+    st.caption(f"{probs[top]:.1%} sure · model {choice['title']} · {ms:.0f} ms")
     if probs[top] < 0.6:
         st.warning("The network is not sure. Try drawing bigger and more clearly, in the middle.")
     st.plotly_chart(charts.probability_bars(probs, classes, height=230), key="dr_probs")
@@ -96,13 +96,13 @@ cols = st.columns(4)
 for col, (img, cap) in zip(cols, [(steps.ink, "1 · as drawn"), (steps.cropped, "2 · cropped to the ink"),
                                   (steps.scaled, f"3 · scaled to {steps.scaled.shape[1]}×{steps.scaled.shape[0]}"),
                                   (steps.centered, "4 · centred 28×28: the model's input")]):
-    col.image(ui.pixels(img, 140), caption=cap)
+    col.image(images.pixels(img, 140), caption=cap)
 
 maps = inspection.feature_maps(model, steps.model_input) if inspection.conv_layers(model) else []
 if maps:
     first = maps[0]
     st.subheader(f"First layer's feature maps ({first.layer})")
     st.image(inspection.mosaic(first.maps, cols=16, cell=40))
-if st.button("🔬 Open this drawing in Inspect", key="dr_inspect"):
-    st.session_state["in_from_draw"] = True
+if st.button("Open this drawing in Inspect", key="dr_inspect", icon=":material/biotech:"):
+    st.session_state["open_drawing_in_inspect"] = True
     st.switch_page("pages/4_Inspect.py")

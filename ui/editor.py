@@ -36,7 +36,7 @@ def _add() -> None:
     _bump()
 
 
-def _params_ui(layer: dict, key: str) -> dict:
+def _params_ui(layer: dict, key: str, disabled: bool = False) -> dict:
     """Inline inputs for one layer's parameters; returns the edited layer."""
     t = layer["type"]
     defaults = arch.LAYER_TYPES[t][0]
@@ -51,20 +51,21 @@ def _params_ui(layer: dict, key: str) -> dict:
         if p in PARAM_WIDGETS:
             label, lo, hi, step = PARAM_WIDGETS[p]
             safe = int(value) if isinstance(value, (int, float)) and lo <= value <= hi else defaults[p]
-            out[p] = int(col.number_input(label, lo, hi, safe, step, key=f"{key}_{p}"))
+            out[p] = int(col.number_input(label, lo, hi, safe, step, key=f"{key}_{p}", disabled=disabled))
         elif p == "rate":
             safe = float(value) if isinstance(value, (int, float)) and 0 <= value < 1 else 0.25
-            out[p] = float(col.number_input("Rate", 0.0, 0.95, safe, 0.05, key=f"{key}_{p}"))
+            out[p] = float(col.number_input("Rate", 0.0, 0.95, safe, 0.05, key=f"{key}_{p}", disabled=disabled))
         elif p == "padding":
             out[p] = col.selectbox("Padding", arch.PADDINGS, arch.PADDINGS.index(value) if value in arch.PADDINGS
-                                   else 0, key=f"{key}_{p}")
+                                   else 0, key=f"{key}_{p}", disabled=disabled)
         elif p == "activation":
             out[p] = col.selectbox("Activation", arch.ACTIVATIONS, arch.ACTIVATIONS.index(value)
-                                   if value in arch.ACTIVATIONS else 0, key=f"{key}_{p}")
+                                   if value in arch.ACTIVATIONS else 0, key=f"{key}_{p}", disabled=disabled)
     return out
 
 
-def layer_editor_ui(input_shape: tuple[int, int, int], num_classes: int) -> tuple[list[dict], bool]:
+def layer_editor_ui(input_shape: tuple[int, int, int], num_classes: int,
+                    disabled: bool = False) -> tuple[list[dict], bool]:
     """Edit ``st.session_state['spec']`` in place; returns (spec, is_valid). Errors sit by their layer."""
     spec = st.session_state["spec"]
     version = st.session_state.setdefault("spec_version", 0)
@@ -78,7 +79,7 @@ def layer_editor_ui(input_shape: tuple[int, int, int], num_classes: int) -> tupl
             head, body, up, down, rm = st.columns([1.6, 6, 0.5, 0.5, 0.5], vertical_alignment="bottom")
             head.markdown(f"**{i + 1}. {names[i]}**  \n`{layer['type']}`")
             with body:
-                spec[i] = _params_ui(layer, key)
+                spec[i] = _params_ui(layer, key, disabled)
             up.button("↑", key=f"{key}_up", on_click=_move, args=(i, -1), disabled=i == 0, help="Move up")
             down.button("↓", key=f"{key}_down", on_click=_move, args=(i, 1), disabled=i == len(spec) - 1,
                         help="Move down")

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-import ui
 from cnn import architectures as arch
 from cnn import charts, data, lessons, store, training
-from ui import live
+from cnn.jobs import JobRequest
+from ui import datasets, images, models, runs
 
 SMALL_SPEC = [
     {"type": "conv2d", "filters": 16, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
@@ -23,32 +23,38 @@ def _sample_image(key: str) -> np.ndarray:
     """A grey test image picked by the student (MNIST, Fashion-MNIST or CIFAR-10 in grey)."""
     c1, c2 = st.columns(2)
     name = c1.selectbox("Image from", list(data.DATASETS), key=f"{key}_ds", format_func=lambda n: data.DATASETS[n].title)
-    ds = ui.load_dataset(name)
+    ds = datasets.load_dataset(name)
     i = c2.number_input("Test image #", 0, len(ds.test_images) - 1, 0, key=f"{key}_idx")
     img = data.to_float(ds.test_images[int(i)])
     return img.mean(axis=-1)  # (H, W) grey
 
 
-def run_pair_ui(key: str, runs: list[tuple[str, training.TrainConfig, object]], ds: data.Dataset) -> list | None:
-    """Train the runs one after the other through the server's job queue, with live progress.
+def run_pair_ui(key: str, pair: list[tuple[str, training.TrainConfig, object]], ds: data.Dataset) -> list | None:
+    """Train a lesson's runs through the server's job queue, with live progress; their results when done.
 
     Each run is (label, config, model factory or None); factories run only when the button is pressed.
-    Results stay in session state so the charts survive reruns.
+    Results stay in session state so the charts survive reruns and visits to other pages.
     """
-    state = live.poll(key)
-    running = live.is_running(key)
+    running = runs.is_running(key)
     c1, c2, _ = st.columns([1, 1, 2])
-    if c1.button("▶ Run the comparison", key=f"{key}_run", type="primary", disabled=running):
-        live.start_runs(key, [(label, config, ds, factory) for label, config, factory in runs])
+    if c1.button("Run the comparison", key=f"{key}_run", type="primary", disabled=running,
+                 icon=":material/play_arrow:"):
+        requests = [JobRequest(config, ds, label=label, extra={"lesson": key},
+                               initial_model=store.model_to_bytes(factory()) if factory else None)
+                    for label, config, factory in pair]
+        runs.start(key, requests)
         st.rerun()  # redraw the buttons: Run off, Stop on
-    if c2.button("⏹ Stop", key=f"{key}_stop", disabled=not running):
-        live.stop(key)
+    if c2.button("Stop", key=f"{key}_stop", disabled=not running, icon=":material/stop:"):
+        runs.stop(key)
+        st.rerun()
     if running:
-        live.progress_ui(key)
+        runs.progress_ui(key)
         return None
-    if state and state["error"]:
-        st.error(state["error"])
-    return state["results"] if state and len(state["results"]) == len(runs) else None
+    group = runs.group(key)
+    for message in group.errors() if group else []:
+        st.error(message)
+    results = group.results() if group else []
+    return results if len(results) == len(pair) else None
 
 
 def convolution_ui() -> None:
@@ -128,7 +134,7 @@ def dense_ui() -> None:
 
 
 def _lesson_data(name: str, n_train: int, n_test: int = 1000) -> data.Dataset:
-    return data.subset(ui.load_dataset(name), n_train, n_test, seed=0)
+    return data.subset(datasets.load_dataset(name), n_train, n_test, seed=0)
 
 
 def _compare_ui(key: str, runs, ds, metric: str = "accuracy") -> list | None:
@@ -187,7 +193,7 @@ def augmentation_ui() -> None:
     results = _compare_ui("lesson_aug", runs, ds)
     if results:
         moved = lessons.transform_test_images(data.to_float(ds.test_images), seed=0)
-        ui.image_grid_ui(list(moved[:8]), cols=8)
+        images.image_grid_ui(list(moved[:8]), cols=8)
         cols = st.columns(len(results))
         for col, (lab, r) in zip(cols, results):
             acc = float(np.mean(r.model(moved, training=False).numpy().argmax(1) == ds.y_test))
@@ -207,7 +213,7 @@ def transfer_ui() -> None:
     base_name = c1.selectbox("Start from", [e.name for e in bases], key="tl_base")
     n = c2.select_slider("Training images (Fashion-MNIST)", [200, 500, 1000], 500, key="tl_n")
     entry = next(e for e in bases if e.name == base_name)
-    base = ui.load_choice({"kind": "saved", "entry": entry})
+    base = models.load_choice({"kind": "saved", "entry": entry})
     spec = entry.meta.get("spec") or arch.spec_from_model(base)
     ds = _lesson_data("fashion_mnist", int(n))
     cfg = dict(dataset="fashion_mnist", epochs=10, batch_size=32, learning_rate=0.001, schedule="constant",

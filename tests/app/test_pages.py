@@ -12,20 +12,20 @@ TIMEOUT = 120  # importing TensorFlow alone takes several seconds
 
 
 def page(path: str) -> AppTest:
-    return AppTest.from_file(str(ROOT / path), default_timeout=TIMEOUT)
+    """The app as the browser opens it (app.py and its page menu), on the page at ``path``."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    if path != "app.py":
+        at.switch_page(path)
+    return at
 
 
-def finish_runs(at: AppTest, key: str) -> dict:
-    """Let the background training of ``key`` finish, rerunning the page as the browser would."""
-    for _ in range(10):
-        state = at.session_state[key]
-        if state["done"]:
-            break
-        if state["current"] is not None:
-            state["current"].join(600)
-        at.run()
+def finish_runs(at: AppTest, key: str):
+    """Let the session's runs under ``key`` finish, rerunning the page as the browser would."""
+    group = at.session_state["runs"][key]
+    for job in group.jobs:
+        assert job.wait(600), f"{job.label} did not finish"
     at.run()
-    return at.session_state[key]
+    return group
 
 
 def texts(at: AppTest) -> str:
@@ -53,7 +53,7 @@ def start_training(epochs: int) -> AppTest:
     """Open the Train page and press Train on 500 images for ``epochs`` epochs, as a student would."""
     at = page("pages/2_Train.py")
     at.run()
-    at.select_slider(key="tr_limit").set_value(500)
+    at.select_slider(key="tr_train_limit").set_value(500)
     at.number_input(key="tr_epochs").set_value(epochs)
     at.button(key="tr_start").click()
     at.run()
@@ -64,7 +64,7 @@ def test_train_page_trains_through_its_controls(models_dir):
     at = start_training(epochs=1)
     assert not at.exception and not at.error
     assert any("Training fast-mnist" in str(m.value) for m in at.markdown)  # the live view is up
-    finish_runs(at, "train_runs")
+    finish_runs(at, "train")
     assert not at.exception and not at.error
     assert len(at.session_state["session_models"]) == 1
     label, result, meta = at.session_state["train_result"]
@@ -72,19 +72,19 @@ def test_train_page_trains_through_its_controls(models_dir):
     assert any(m.label == "Test accuracy" for m in at.metric)
     assert at.get("plotly_chart"), "the training curves are shown"
     at.text_input[0].set_value("apptest-model")
-    next(b for b in at.button if b.label == "💾 Save model").click()
+    next(b for b in at.button if b.label == "Save model").click()
     at.run()
     assert (models_dir / "apptest-model.keras").exists() and (models_dir / "apptest-model.json").exists()
 
 
 def test_stop_ends_training_and_keeps_the_model(models_dir):
     at = start_training(epochs=200)
-    job = at.session_state["train_runs"]["current"]
-    while not any(e.kind == "batch" for e in job.snapshot()[1]):
-        job.join(0.2)
+    job = at.session_state["runs"]["train"].jobs[0]
+    while job.latest() is None:
+        job.wait(0.2)
     at.button(key="tr_stop").click()
     at.run()
-    finish_runs(at, "train_runs")
+    finish_runs(at, "train")
     assert not at.exception
     label, result, _ = at.session_state["train_result"]
     assert result.status == "stopped" and result.epochs_done < 200
@@ -102,12 +102,12 @@ def test_invalid_layer_stack_is_explained_next_to_the_layer(models_dir):
     assert at.button(key="tr_start").disabled
 
 
-@pytest.mark.parametrize("change,message", [({"tr_epochs": 1, "tr_batch": 600}, "larger than"),
-                                            ({"tr_lr": 0.0}, "positive number")])
+@pytest.mark.parametrize("change,message", [({"tr_epochs": 1, "tr_batch_size": 600}, "larger than"),
+                                            ({"tr_learning_rate": 0.0}, "Learning rate must be between")])
 def test_bad_hyperparameters_get_a_message(models_dir, change, message):
     at = page("pages/2_Train.py")
     at.run()
-    at.select_slider(key="tr_limit").set_value(500)
+    at.select_slider(key="tr_train_limit").set_value(500)
     for key, value in change.items():
         at.number_input(key=key).set_value(value)
     at.button(key="tr_start").click()
@@ -121,8 +121,10 @@ def test_evaluate_links_a_confusion_cell_to_its_images(models_dir):
     assert not at.exception
     acc = next(m for m in at.metric if m.label == "Test accuracy")
     assert float(acc.value.rstrip("%")) > 95
-    at.selectbox(key="ev_true").set_value(4)
-    at.selectbox(key="ev_pred").set_value(4)
+    true_box = next(b for b in at.selectbox if b.key.startswith("ev_true_"))
+    pred_box = next(b for b in at.selectbox if b.key.startswith("ev_pred_"))
+    true_box.set_value(4)
+    pred_box.set_value(4)
     at.run()
     assert any("test images of **4** predicted as **4** (correct)" in str(m.value) for m in at.markdown)
     assert len(at.get("image")) > 10
@@ -182,7 +184,7 @@ def test_dropout_lesson_runs_both_models(models_dir):
     at.run()
     at.button(key="lesson_dropout_run").click()
     at.run()
-    results = finish_runs(at, "lesson_dropout")["results"]
+    results = finish_runs(at, "lesson_dropout").results()
     assert not at.exception and not at.error
     assert [r[0] for r in results] == ["no dropout", "dropout 0.5"]
     assert all(len(r[1].history["val_accuracy"]) == 15 for r in results)
@@ -195,8 +197,9 @@ def test_query_parameters_preset_the_train_page(models_dir):
     at.run()
     assert not at.exception
     assert at.selectbox(key="tr_ds").value == "fashion_mnist" and at.selectbox(key="tr_arch").value == "lenet"
-    assert at.number_input(key="tr_epochs").value == 3 and at.number_input(key="tr_batch").value == 32
-    assert at.number_input(key="tr_lr").value == pytest.approx(0.002) and at.checkbox(key="tr_aug").value
+    assert at.number_input(key="tr_epochs").value == 3 and at.number_input(key="tr_batch_size").value == 32
+    assert at.number_input(key="tr_learning_rate").value == pytest.approx(0.002)
+    assert at.checkbox(key="tr_augment").value
     assert at.number_input(key="tr_seed").value == 7
 
 
@@ -226,16 +229,19 @@ def test_delete_asks_for_confirmation(models_dir):
 
 
 def test_training_failure_is_a_message_not_a_traceback(models_dir, monkeypatch):
-    from cnn import training
+    """A run that fails inside the worker process (here: a label outside the 10 classes) is a message."""
+    import dataclasses
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("simulated failure inside training")
+    from conftest import tiny_dataset
+    from ui import datasets
 
-    monkeypatch.setattr(training, "split_validation", broken)  # called inside train(), in the job thread
+    good = tiny_dataset()
+    broken = dataclasses.replace(good, y_train=np.where(np.arange(len(good.y_train)) == 5, 10, good.y_train))
+    monkeypatch.setattr(datasets, "load_dataset", lambda name: broken)
     at = page("pages/2_Train.py")
     at.run()
     at.button(key="tr_start").click()
     at.run()
-    finish_runs(at, "train_runs")
+    finish_runs(at, "train")
     assert not at.exception
-    assert any("simulated failure" in str(e.value) for e in at.error)
+    assert any("Training failed" in str(e.value) for e in at.error), [e.value for e in at.error]

@@ -14,11 +14,16 @@ from browser.server import CHROMIUM, CHROMIUM_ARGS, ROOT, copy_models, running_a
 SHOTS = ROOT / "artifacts" / "screenshots"
 
 
+HEARTBEAT_S = 10  # a run whose session shows no page for this long is stopped (short, to test it)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
+    """The app as a class server: one training slot (so a queue forms), a short heartbeat timeout."""
     models = copy_models(tmp_path_factory.mktemp("browser-models"))
     with running_app(models, tmp_path_factory.getbasetemp() / "streamlit.log",
-                     CNN_DATA_DIR=str(tmp_path_factory.mktemp("no-data"))) as app:
+                     CNN_DATA_DIR=str(tmp_path_factory.mktemp("no-data")), CNN_MAX_JOBS="1",
+                     CNN_HEARTBEAT_S=str(HEARTBEAT_S)) as app:
         yield app
 
 

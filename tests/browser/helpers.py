@@ -11,6 +11,12 @@ def wait_idle(pg, timeout: float = 120_000) -> None:
     pg.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
 
 
+def menu(pg, name: str) -> None:
+    """Open a page from the sidebar menu, as a student does (same browser session, no reload)."""
+    pg.locator("[data-testid=stSidebar]").get_by_role("link", name=name, exact=True).first.click()
+    wait_idle(pg)
+
+
 def assert_no_error(pg) -> None:
     errors = pg.locator("[data-testid=stException]")
     assert errors.count() == 0, errors.first.inner_text()

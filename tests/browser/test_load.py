@@ -1,6 +1,6 @@
-"""A classroom at once: 20 browser sessions use Home and Draw while another session trains.
+"""A classroom at once: 30 browser sessions, 10 training while 20 draw, on one server (2 training slots).
 
-Bounded and loopback-only (see bench/load_test.py, which also prints the latency percentiles).
+Bounded and loopback-only; bench/load_test.py runs the same load and prints the figures.
 """
 import sys
 
@@ -11,12 +11,19 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "bench"))
 from load_test import run_load, summary  # noqa: E402
 
+from browser.server import copy_models, running_app  # noqa: E402
+
 pytestmark = pytest.mark.browser
 
 
-def test_twenty_sessions_draw_while_one_trains(browser, server):
-    stats = run_load(browser, server["url"], server["pid"], sessions=20, rounds=1)
+def test_thirty_sessions_ten_train_while_twenty_draw(browser, tmp_path):
+    log = tmp_path / "jobs.jsonl"
+    with running_app(copy_models(tmp_path / "models"), tmp_path / "streamlit.log", CNN_MAX_JOBS="2",
+                     CNN_DATA_DIR=str(tmp_path / "no-data"), CNN_JOBS_LOG=str(log)) as app:
+        stats = run_load(browser, app["url"], app["pid"], trainers=10, drawers=20, rounds=1, jobs_log=log)
     print("\n" + summary(stats))
     assert stats["errors"] == 0
+    assert stats["runs_finished"] == 10, "every run ends: done, or queued then done"
+    assert len(stats["queue_wait_s"]) == 10 and max(stats["queue_wait_s"]) > 0, "a queue formed and drained"
     assert stats["predictions"] == 20 and stats["correct"] >= 19
     assert stats["rss_end_mb"] < 8 * 1024  # bounded: one shared copy of models and data, not one per session

@@ -60,7 +60,8 @@ def test_predict_prints_file_label_confidence(tmp_models, tmp_path, capsys):
 @pytest.mark.parametrize("argv,message", [
     (["evaluate", "--model", "nope"], "No saved model named 'nope'"),
     (["predict", "--model", "../etc", "x.png"], "not a valid model name"),
-    (["train", "--epochs", "0", "--name", "zero"], "Epochs must be at least 1"),
+    (["train", "--epochs", "0", "--name", "zero"], "Epochs must be between 1 and 500, got 0."),
+    (["train", "--lr", "fast"], "Learning rate must be a number, got 'fast'."),
     (["train", "--name", "bad name"], "not a valid model name"),
     (["train", "--name", "tiny"], "already exists"),
 ])

@@ -1,4 +1,6 @@
 """cnn.training and cnn.augment: progress, stop, NaN, determinism, config checks."""
+import re
+
 import numpy as np
 import pytest
 
@@ -33,7 +35,8 @@ def test_stop_between_batches_keeps_weights_and_history(tiny):
         return calls["n"] >= 3
 
     result = training.train(cfg(epochs=5), tiny, should_stop=should_stop)
-    assert result.status == "stopped" and "Stopped by you" in result.message
+    assert result.status == "stopped" and result.message == "Stopped at epoch 1, batch 3."
+    assert result.stopped_at == (1, 3)
     assert calls["n"] == 3  # stopped right after the third batch, not at the end of an epoch
     assert result.epochs_done <= 1
     probs = np.asarray(result.model(tiny.x_test[:4]))
@@ -60,12 +63,17 @@ def test_augmented_training_runs(tiny):
 
 
 @pytest.mark.parametrize("change,message", [
-    (dict(epochs=0), "at least 1"), (dict(epochs=100000), "far too long"), (dict(batch_size=10_000), "larger than"),
-    (dict(learning_rate=0.0), "positive"), (dict(learning_rate=50.0), "far too high"),
-    (dict(validation_split=1.0), "Validation split"), (dict(optimizer="magic"), "Unknown optimizer"),
+    (dict(epochs=0), "Epochs must be between 1 and 500, got 0."),
+    (dict(epochs=100000), "Epochs must be between 1 and 500, got 100,000."),
+    (dict(batch_size=10_000), "Batch size must be between 1 and 8,192, got 10,000."),
+    (dict(batch_size=300), "larger than the 192 training images"),  # 256 less the 25% validation
+    (dict(learning_rate=0.0), "Learning rate must be between 1e-06 and 10, got 0."),
+    (dict(learning_rate=50.0), "Learning rate must be between"),
+    (dict(validation_split=1.0), "Validation split must be between 0 and 0.5, got 1."),
+    (dict(optimizer="magic"), "Optimizer must be one of adam, sgd, rmsprop, adamw; got 'magic'."),
 ])
 def test_bad_configs_are_refused_before_training(change, message):
-    with pytest.raises(training.TrainingError, match=message):
+    with pytest.raises(training.TrainingError, match=re.escape(message)):
         training.check_config(cfg(**change), 256, (28, 28, 1))
 
 

@@ -1,0 +1,193 @@
+"""Training jobs in the real app: throughput in the browser vs plain fit, Train → first batch, memory.
+
+    python bench/jobs_bench.py [--repeats 3] [--no-ray]
+
+Needs the full MNIST (``CNN_DATA_DIR``, default ``../shared/datasets``) and Debian's Chromium.
+Measured in one run, side by side, with the CPU named:
+
+- live training in the browser (Train page, fast preset, 1 epoch of the full MNIST, trained by a
+  worker process while the page polls it) vs plain ``model.fit`` of the same model in this process;
+- time from pressing Train to the first batch on the page, with local workers and with a Ray cluster
+  (started here on loopback);
+- memory of the Streamlit server process (and of the workers) while two sessions train at once.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("CNN_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from bench import plain_fit  # noqa: E402
+from browser.server import CHROMIUM, CHROMIUM_ARGS, free_port, running_app  # noqa: E402
+from load_test import rss_mb  # noqa: E402
+
+from cnn import data, training  # noqa: E402
+
+ROWS: list[tuple[str, str]] = []
+
+
+def cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            flags = Path("/proc/cpuinfo").read_text()
+            extra = "AMX" if "amx_bf16" in flags else ("AVX-512 BF16, no AMX" if "avx512_bf16" in flags else "no BF16")
+            return f"{line.split(':', 1)[1].strip()} ({extra})"
+    return "unknown CPU"
+
+
+def idle(pg, timeout: float = 300_000) -> None:
+    pg.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
+
+
+def train_in_browser(browser, url: str, query: str) -> tuple[float, float]:
+    """Press Train on a fresh session; (seconds from the press to the first batch shown, training seconds)."""
+    ctx = browser.new_context(viewport={"width": 1300, "height": 900})
+    pg = ctx.new_page()
+    pg.set_default_timeout(600_000)
+    pg.goto(f"{url}/Train?{query}")
+    idle(pg)
+    pg.get_by_role("button", name="Train", exact=True).click()
+    t0 = time.perf_counter()
+    pg.get_by_text(re.compile(r"Epoch 1/\d+ · batch \d+")).first.wait_for()
+    first_batch = time.perf_counter() - t0
+    done = pg.get_by_text(re.compile(r"Finished \d+ epochs? in [\d.]+ s")).first
+    done.wait_for()
+    seconds = float(re.search(r"in ([\d.]+) s", done.inner_text()).group(1))
+    ctx.close()
+    return first_batch, seconds
+
+
+def child_rss_mb(pid: int) -> float:
+    """Resident memory of a process's children (the training workers), in MB."""
+    total = 0.0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if re.search(rf"^PPid:\s+{pid}$", text, re.M):
+            total += rss_mb(int(status.parent.name))
+    return total
+
+
+def throughput_and_first_batch(browser, repeats: int) -> None:
+    ds = data.load_dataset("mnist")
+    if ds.is_sample:
+        sys.exit("The full MNIST is needed: put mnist.npz in CNN_DATA_DIR (default ../shared/datasets).")
+    config = training.default_config("fast", "mnist", seed=1)
+    n = len(ds.train_images)
+    with running_app() as app:
+        app_ips, plain_ips, first = [], [], []
+        for _ in range(repeats):  # alternate, so machine noise hits both alike
+            t, _, _ = plain_fit(config.resolved_spec(), ds, 1, config.batch_size, config.learning_rate,
+                                dtype=config.dtype_policy())
+            plain_ips.append(n / t)
+            fb, seconds = train_in_browser(browser, app["url"], "arch=fast&epochs=1&limit=all&seed=1")
+            app_ips.append(n / seconds)
+            first.append(fb)
+            print(f"   plain {n / t:,.0f} img/s · browser {n / seconds:,.0f} img/s · first batch {fb:.1f} s",
+                  flush=True)
+        ratio = statistics.median(app_ips) / statistics.median(plain_ips)
+        ROWS.append(("live training in the browser vs plain model.fit (fast preset, full MNIST, images/s)",
+                     f"{statistics.median(app_ips):,.0f} vs {statistics.median(plain_ips):,.0f} → {ratio:.1%} "
+                     f"(target ≥ 95%)"))
+        ROWS.append(("Train pressed → first batch on the page, local workers (median)",
+                     f"{statistics.median(first):.1f} s (runs {', '.join(f'{x:.1f}' for x in first)})"))
+        memory_while_two_train(browser, app)
+
+
+def memory_while_two_train(browser, app: dict) -> None:
+    before = rss_mb(app["pid"])
+    peak = {"server": before, "workers": 0.0}
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.5):
+            peak["server"] = max(peak["server"], rss_mb(app["pid"]))
+            peak["workers"] = max(peak["workers"], child_rss_mb(app["pid"]))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    # Playwright's sync API is bound to its thread: start both runs from here, one page each.
+    ctxs = [browser.new_context(viewport={"width": 1300, "height": 900}) for _ in range(2)]
+    pages = [c.new_page() for c in ctxs]
+    for i, pg in enumerate(pages):
+        pg.set_default_timeout(600_000)
+        pg.goto(f"{app['url']}/Train?arch=fast&epochs=2&limit=all&seed={i}")
+        idle(pg)
+    for pg in pages:
+        pg.get_by_role("button", name="Train", exact=True).click()
+    for pg in pages:
+        pg.get_by_text(re.compile(r"Finished 2 epochs")).first.wait_for()
+    stop.set()
+    sampler.join()
+    for c in ctxs:
+        c.close()
+    ROWS.append(("memory while 2 sessions train at once (full MNIST)",
+                 f"server process {before:.0f} MB idle → {peak['server']:.0f} MB peak; the 2 worker processes "
+                 f"{peak['workers']:.0f} MB together at peak"))
+
+
+def ray_first_batch(browser, repeats: int) -> None:
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        ROWS.append(("Train pressed → first batch, Ray cluster", "not measured: Ray is not installed"))
+        return
+    port = free_port()
+    ray_bin = str(Path(sys.executable).parent / "ray")
+    start = subprocess.run([ray_bin, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
+                            "--num-cpus", "2", "--include-dashboard", "false", "--disable-usage-stats"],
+                           capture_output=True, text=True, timeout=180)
+    if start.returncode:
+        ROWS.append(("Train pressed → first batch, Ray cluster", "not measured: " + start.stderr.strip()[-200:]))
+        return
+    try:
+        with running_app(CNN_RAY_ADDRESS=f"127.0.0.1:{port}") as app:
+            first = [train_in_browser(browser, app["url"], "arch=fast&epochs=1&limit=all&seed=1")[0]
+                     for _ in range(repeats)]
+        ROWS.append(("Train pressed → first batch on the page, Ray cluster on loopback (median)",
+                     f"{statistics.median(first):.1f} s (runs {', '.join(f'{x:.1f}' for x in first)}; the first "
+                     "includes starting a Ray worker and shipping the cnn package)"))
+    finally:
+        subprocess.run([ray_bin, "stop", "--force"], capture_output=True, timeout=120)
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--no-ray", action="store_true")
+    args = p.parse_args()
+    import tensorflow as tf
+
+    started = time.perf_counter()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        throughput_and_first_batch(browser, args.repeats)
+        if not args.no_ray:
+            ray_first_batch(browser, args.repeats)
+        browser.close()
+    print(f"\nCNN Lab jobs benchmark · {cpu_name()} · {os.cpu_count()} cores · TensorFlow {tf.__version__} · "
+          f"{time.strftime('%Y-%m-%d')} · {time.perf_counter() - started:.0f} s\n")
+    print("| measured | result |\n|---|---|")
+    for name, value in ROWS:
+        print(f"| {name} | {value} |")
+
+
+if __name__ == "__main__":
+    main()

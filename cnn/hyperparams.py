@@ -1,0 +1,155 @@
+"""The hyperparameter schema: every training setting once, with its type, bounds, choices and help.
+
+The Train page's widgets, the classroom share link, the command line's options and
+:func:`cnn.training.check_config` all read :data:`SCHEMA`, so a limit is written in one place
+and a bad value gets the same message wherever it comes from.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
+    # name -> (keras.optimizers class, its arguments besides the learning rate)
+    "adam": ("Adam", {}),
+    "sgd": ("SGD", {"momentum": 0.9, "nesterov": True}),
+    "rmsprop": ("RMSprop", {}),
+    "adamw": ("AdamW", {"weight_decay": 1e-4}),
+}
+SCHEDULES = ("constant", "cosine")
+TRAIN_LIMITS = ("all", 10000, 5000, 2000, 1000, 500)
+
+
+class HyperparamError(ValueError):
+    """A setting is out of bounds or of the wrong kind; the message names it and its bounds."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One training setting: a TrainConfig field, how it is shown, and what values it may take."""
+
+    name: str  # the TrainConfig field
+    label: str  # widget label, and the name in messages
+    kind: type  # int, float, bool or str
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple = ()
+    help: str = ""
+    query: str = ""  # share-link parameter ("" when not shared)
+    cli: str = ""  # command-line flag ("" when not offered)
+    step: float | None = None  # widget step
+    format: str | None = None  # widget number format
+
+    def allowed(self) -> str:
+        """The allowed values in words: "1 to 500", "adam, sgd, ..."."""
+        if self.choices:
+            return ", ".join(map(str, self.choices))
+        if self.kind is bool:
+            return "on or off"
+        return f"{_fmt(self.lo)} to {_fmt(self.hi)}"
+
+    def check(self, value: Any) -> Any:
+        """The value if it is allowed, else HyperparamError with the bounds."""
+        if self.choices:
+            if value not in self.choices:
+                raise HyperparamError(f"{self.label} must be one of {', '.join(map(str, self.choices))}; "
+                                      f"got {value!r}.")
+            return value
+        if self.kind is bool:
+            if not isinstance(value, bool):
+                raise HyperparamError(f"{self.label} must be true or false, got {value!r}.")
+            return value
+        number_ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if self.kind is int and number_ok and float(value).is_integer():
+            value = int(value)
+        elif self.kind is int or not number_ok or not math.isfinite(value):
+            kind = "a whole number" if self.kind is int else "a number"
+            raise HyperparamError(f"{self.label} must be {kind}, got {value!r}.")
+        if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
+            raise HyperparamError(f"{self.label} must be between {_fmt(self.lo)} and {_fmt(self.hi)}, "
+                                  f"got {_fmt(value)}.")
+        return self.kind(value)
+
+    def parse(self, text: str) -> Any:
+        """A value typed as text (a share link, the command line), checked."""
+        text = str(text).strip()
+        if self.kind is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise HyperparamError(f"{self.label} must be true or false, got {text!r}.")
+        if self.choices:
+            for choice in self.choices:
+                if str(choice) == text:
+                    return choice
+            return self.check(text)
+        try:
+            number = float(text)
+        except ValueError:
+            kind = "a whole number" if self.kind is int else "a number"
+            raise HyperparamError(f"{self.label} must be {kind}, got {text!r}.") from None
+        return self.check(number)
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "?"
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
+SCHEMA: tuple[Param, ...] = (
+    Param("epochs", "Epochs", int, 1, 500, help="Passes over the training data.", query="epochs", cli="--epochs"),
+    Param("batch_size", "Batch size", int, 1, 8192, help="Images per weight update.", query="batch",
+          cli="--batch-size"),
+    Param("optimizer", "Optimizer", str, choices=tuple(OPTIMIZERS),
+          help="How the weights move: adam adapts each weight's step; sgd uses momentum.", query="optimizer",
+          cli="--optimizer"),
+    Param("learning_rate", "Learning rate", float, 1e-6, 10.0, help="How big each weight update is.",
+          query="lr", cli="--lr", step=0.0005, format="%.4f"),
+    Param("validation_split", "Validation split", float, 0.0, 0.5,
+          help="Fraction of training images held out to watch for overfitting.", query="val",
+          cli="--validation-split", step=0.05),
+    Param("schedule", "Learning-rate schedule", str, choices=SCHEDULES,
+          help="cosine: warm up, then decay smoothly to zero; usually faster to a good model.", query="schedule",
+          cli="--schedule"),
+    Param("augment", "Data augmentation", bool, help="Random rotation, shift and zoom: see the Data page.",
+          query="augment", cli="--augment"),
+    Param("seed", "Seed", int, 0, 1_000_000, help="Same seed, same run (on the CPU).", query="seed", cli="--seed"),
+    Param("train_limit", "Training images to use", str, choices=TRAIN_LIMITS,
+          help="Fewer images: faster, less accurate. Handy for a quick demo.", query="limit", cli="--limit"),
+    Param("label_smoothing", "Label smoothing", float, 0.0, 0.5,
+          help="Aim for 0.95 instead of 1.0 on the right class: a little less overconfident.", query="smooth",
+          cli="--label-smoothing", step=0.05),
+)
+PARAMS: dict[str, Param] = {p.name: p for p in SCHEMA}
+BY_QUERY: dict[str, Param] = {p.query: p for p in SCHEMA if p.query}
+
+
+def limit_value(choice: Any) -> int | None:
+    """The TrainConfig value of a "Training images to use" choice ("all" is None)."""
+    return None if choice in (None, "all") else int(choice)
+
+
+def limit_choice(value: int | None) -> Any:
+    """The widget choice for a TrainConfig train_limit."""
+    return "all" if value is None else value
+
+
+def config_values(config: Any) -> dict[str, Any]:
+    """The schema's settings of a TrainConfig, as widget values."""
+    values = {p.name: getattr(config, p.name) for p in SCHEMA}
+    values["train_limit"] = limit_choice(values["train_limit"])
+    return values
+
+
+def check_values(values: dict[str, Any]) -> None:
+    """Check every schema setting present in ``values`` (TrainConfig fields); HyperparamError on the first bad one."""
+    for name, value in values.items():
+        if name in PARAMS:
+            if name == "train_limit":
+                if value is not None and not (isinstance(value, int) and value >= 1):
+                    raise HyperparamError(f"Training images to use must be a positive whole number, got {value!r}.")
+                continue
+            PARAMS[name].check(value)

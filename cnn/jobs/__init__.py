@@ -1,0 +1,61 @@
+"""Training jobs: one interface (submit, progress, stop, result, place in queue), two engines.
+
+A :class:`JobRequest` says what to train (a TrainConfig, the dataset's arrays, optionally a model
+to start from) and for whom; ``engine().submit(request)`` returns a :class:`Job` whose plain data
+pages render. Training never runs in the caller's process: by default in worker processes on
+this machine (:mod:`cnn.jobs.local`), or on a Ray cluster when ``CNN_RAY_ADDRESS`` is set
+(:mod:`cnn.jobs.ray_cluster`). Callers never know which engine runs their job.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+
+from cnn.jobs.base import (ACTIVE, FINISHED, Engine, EngineError, Job, JobRequest, heartbeat_timeout_default,
+                           max_jobs_default)
+
+__all__ = ["ACTIVE", "FINISHED", "Engine", "EngineError", "Job", "JobRequest", "engine", "heartbeat_timeout_default",
+           "max_jobs_default", "set_engine"]
+
+_engine: Engine | None = None
+_lock = threading.Lock()
+
+
+def _make_engine() -> Engine:
+    from cnn.jobs.local import LocalEngine
+
+    address = os.environ.get("CNN_RAY_ADDRESS", "").strip()
+    if not address:
+        return LocalEngine()
+    try:
+        from cnn.jobs.ray_cluster import RayEngine
+
+        return RayEngine(address)
+    except EngineError as e:  # the class keeps working on this machine, and the pages say why
+        local = LocalEngine()
+        local.notice = f"{e} Training runs on this machine instead."
+        return local
+
+
+def engine() -> Engine:
+    """The server's engine (one per process: every browser session of the app shares it)."""
+    global _engine
+    with _lock:
+        if _engine is None or _engine.closed:
+            _engine = _make_engine()
+        return _engine
+
+
+def set_engine(new: Engine | None) -> Engine | None:
+    """Replace the server's engine (tests, benchmarks); returns the old one, not shut down."""
+    global _engine
+    with _lock:
+        old, _engine = _engine, new
+    return old
+
+
+@atexit.register
+def _shutdown() -> None:
+    if _engine is not None:
+        _engine.shutdown()

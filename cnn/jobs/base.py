@@ -1,0 +1,299 @@
+"""What every engine shares: the request, the job handle, the registry, heartbeats and endings.
+
+A :class:`Job` is plain data that the engine's threads update and pages read: state, progress
+events, place in queue, result or error. How the job ends is decided here, once for every
+engine: a stop asked for by the student, by the teacher or by a heartbeat that stopped coming
+(the tab was closed) each gets its own message.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from cnn.data import Dataset
+from cnn.training import Progress, TrainConfig, TrainResult
+
+ACTIVE = ("queued", "running")
+FINISHED = ("done", "error", "cancelled")
+STOP_REASONS = ("user", "teacher", "abandoned", "shutdown")
+DIED = ("The training process ended unexpectedly (it was killed or ran out of memory), so this run was lost. "
+        "Try again; if it happens again, use a smaller batch size or model.")
+
+
+def max_jobs_default() -> int:
+    """``$CNN_MAX_JOBS`` or the number of CPU cores."""
+    try:
+        return max(1, int(os.environ.get("CNN_MAX_JOBS", "")))
+    except ValueError:
+        return max(1, os.cpu_count() or 1)
+
+
+def heartbeat_timeout_default() -> float:
+    """``$CNN_HEARTBEAT_S`` (seconds without any page of the session polling), default 60."""
+    try:
+        return max(1.0, float(os.environ.get("CNN_HEARTBEAT_S", "")))
+    except ValueError:
+        return 60.0
+
+
+class EngineError(RuntimeError):
+    """An engine could not be started or reached; the message says why."""
+
+
+@dataclass
+class JobRequest:
+    """What to train and for whom. Everything in it travels to the worker (pickled)."""
+
+    config: TrainConfig
+    dataset: Dataset
+    label: str = ""
+    owner: str = ""  # the browser session's owner id
+    owner_name: str = ""  # the student's display name, if any
+    initial_model: bytes | None = None  # a .keras file to start from (transfer learning)
+    evaluate: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)  # plain facts for listings (e.g. the lesson)
+
+
+def stop_message(reason: str | None, at: tuple[int, int] | None, timeout: float) -> str:
+    """How a stopped run is explained to the student, by who or what stopped it."""
+    where = f" at epoch {at[0]}, batch {at[1]}" if at else ""
+    if reason == "teacher":
+        return f"Stopped by your teacher{where}."
+    if reason == "abandoned":
+        return (f"Stopped{where} because no page of this session was open for {timeout:.0f} s "
+                "(the browser tab was closed).")
+    if reason == "shutdown":
+        return f"Stopped{where}: the CNN Lab server was shut down."
+    return f"Stopped by you{where}."
+
+
+def cancel_message(reason: str | None, timeout: float) -> str:
+    """How a run that never started is explained, by who or what removed it from the queue."""
+    return {"teacher": "Your teacher removed this run from the queue before it started.",
+            "abandoned": f"Removed from the queue before it started: no page of this session was open for "
+                         f"{timeout:.0f} s (the browser tab was closed).",
+            "shutdown": "The CNN Lab server was shut down before this run started."}.get(
+        reason or "user", "You removed this run from the queue before it started.")
+
+
+class Job:
+    """One training run as pages see it: plain data, updated in place by the engine."""
+
+    def __init__(self, request: JobRequest, engine: "Engine"):
+        cfg = request.config
+        self.id = uuid.uuid4().hex[:12]
+        self.label = request.label or f"{cfg.arch}-{cfg.dataset}"
+        self.owner, self.owner_name = request.owner, request.owner_name
+        self.dataset, self.arch, self.epochs = cfg.dataset, cfg.arch, cfg.epochs
+        self.extra = dict(request.extra)
+        self.state = "queued"  # queued | running | done | error | cancelled
+        self.events: list[Progress] = []
+        self.result: TrainResult | None = None
+        self.error = ""
+        self.message = ""  # how it ended, in words
+        self.stop_reason: str | None = None
+        self.where = ""  # which worker or machine runs it
+        self.worker_pid: int | None = None
+        self.submitted = time.time()
+        self.started: float | None = None
+        self.ended: float | None = None
+        self.last_seen = time.monotonic()
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+
+    # ------------------------------------------------------------ read by pages
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED
+
+    @property
+    def place(self) -> int:
+        """0 while running or finished, else the 1-based place in the queue."""
+        return self._engine.place(self) if self.state == "queued" else 0
+
+    def progress(self) -> list[Progress]:
+        """A copy of the progress events so far."""
+        with self._lock:
+            return list(self.events)
+
+    def latest(self) -> Progress | None:
+        """The newest batch or epoch event, if any."""
+        with self._lock:
+            return next((e for e in reversed(self.events) if e.kind in ("batch", "epoch")), None)
+
+    def accuracy(self) -> float | None:
+        """Accuracy so far: test accuracy when done, else the latest running training accuracy."""
+        if self.result is not None and self.result.test_accuracy == self.result.test_accuracy:
+            return self.result.test_accuracy
+        last = self.latest()
+        return last.logs.get("accuracy") if last else None
+
+    def wait_seconds(self) -> float:
+        """How long it waited for a slot (so far, when still queued)."""
+        end = self.started or (time.time() if self.state == "queued" else self.ended or time.time())
+        return max(0.0, end - self.submitted)
+
+    # ------------------------------------------------------------ called by pages
+
+    def touch(self) -> None:
+        """A heartbeat: some page of the owning session is open."""
+        self.last_seen = time.monotonic()
+
+    def stop(self, reason: str = "user") -> None:
+        """End the run after its current batch (keeping the model so far), or drop it from the queue."""
+        self._engine.stop(self, reason)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job has finished (tests, command line); True if it has."""
+        return self._done.wait(timeout)
+
+    def release_model(self) -> None:
+        """Drop the engine's reference to the trained model once its owner has taken it."""
+        if self.result is not None:
+            self.result.model = None
+
+    # ------------------------------------------------------------ called by engines
+
+    def add_event(self, event: Progress) -> None:
+        with self._lock:
+            self.events.append(event)
+
+
+def _log_finished(job: Job) -> None:
+    """With ``$CNN_JOBS_LOG`` set, one JSON line per finished job (for a server's records and benchmarks)."""
+    path = os.environ.get("CNN_JOBS_LOG")
+    if not path:
+        return
+    started, ended = job.started or job.ended, job.ended or time.time()
+    line = {"id": job.id, "label": job.label, "owner_name": job.owner_name, "dataset": job.dataset,
+            "arch": job.arch, "state": job.state, "stop_reason": job.stop_reason, "where": job.where,
+            "wait_s": round(job.wait_seconds(), 3), "run_s": round(max(0.0, ended - started), 3),
+            "submitted": job.submitted, "message": job.message}
+    try:
+        with open(path, "a") as f:
+            f.write(json.dumps(line) + "\n")
+    except OSError:
+        pass  # a log that cannot be written never stops a class
+
+
+class Engine:
+    """The shared part of every engine: the registry of jobs, heartbeats, and how jobs end.
+
+    Subclasses implement ``_enqueue`` (start or queue a job), ``_cancel_queued`` (drop a job that has
+    not started; True if it was still waiting), ``_interrupt`` (ask a running job to stop), ``place``,
+    ``capacity`` and ``shutdown``.
+    """
+
+    name = "engine"
+    history_s = 6 * 3600.0  # finished jobs stay listed (Class page) this long
+    keep_model_s = 600.0  # ... but the engine drops their models after this long
+
+    def __init__(self, heartbeat_timeout: float | None = None):
+        self.heartbeat_timeout = heartbeat_timeout or heartbeat_timeout_default()
+        self.notice = ""  # something the pages should tell (e.g. a cluster that could not be reached)
+        self.closed = False
+        self._jobs: dict[str, Job] = {}
+        self._jobs_lock = threading.Lock()
+        self._reaper = threading.Thread(target=self._reap, name="jobs-heartbeat", daemon=True)
+        self._reaper.start()
+
+    # ------------------------------------------------------------ the interface
+
+    def submit(self, request: JobRequest) -> Job:
+        """Queue a training run; returns its handle at once."""
+        if self.closed:
+            raise EngineError("The training engine has been shut down.")
+        job = Job(request, self)
+        with self._jobs_lock:
+            self._jobs[job.id] = job
+        self._enqueue(job, request)
+        return job
+
+    def jobs(self) -> list[Job]:
+        """Every job of this server still listed, oldest first."""
+        with self._jobs_lock:
+            return sorted(self._jobs.values(), key=lambda j: j.submitted)
+
+    def get(self, job_id: str) -> Job | None:
+        with self._jobs_lock:
+            return self._jobs.get(job_id)
+
+    def stop(self, job: Job, reason: str = "user") -> None:
+        """Stop a job: drop it from the queue, or interrupt it after its current batch."""
+        if reason not in STOP_REASONS:
+            raise ValueError(f"unknown stop reason {reason!r}")
+        if job.finished:
+            return
+        if job.stop_reason is None:
+            job.stop_reason = reason
+        if job.state == "queued" and self._cancel_queued(job):
+            self.finish(job, cancelled=True)
+        else:
+            self._interrupt(job)
+
+    def place(self, job: Job) -> int:
+        raise NotImplementedError
+
+    def capacity(self) -> dict[str, Any]:
+        """{"limit", "running", "waiting", "where"}: the queue as the Class page shows it."""
+        raise NotImplementedError
+
+    def shutdown(self) -> None:
+        self.closed = True
+
+    # ------------------------------------------------------------ for subclasses
+
+    def _enqueue(self, job: Job, request: JobRequest) -> None:
+        raise NotImplementedError
+
+    def _cancel_queued(self, job: Job) -> bool:
+        raise NotImplementedError
+
+    def _interrupt(self, job: Job) -> None:
+        raise NotImplementedError
+
+    def mark_running(self, job: Job, where: str, pid: int | None = None) -> None:
+        job.where, job.worker_pid = where, pid
+        job.started = job.started or time.time()
+        job.state = "running"
+
+    def finish(self, job: Job, result: TrainResult | None = None, error: str = "", cancelled: bool = False) -> None:
+        """Record how a job ended (exactly once) and wake anyone waiting on it."""
+        with job._lock:
+            if job.finished:
+                return
+            job.ended = time.time()
+            if cancelled:
+                job.state = "cancelled"
+                job.message = cancel_message(job.stop_reason, self.heartbeat_timeout)
+            elif result is not None:
+                if result.status == "stopped":
+                    result.message = stop_message(job.stop_reason, result.stopped_at, self.heartbeat_timeout)
+                job.result, job.message, job.state = result, result.message, "done"
+            else:
+                job.error = job.message = error or "The training failed."
+                job.state = "error"
+        job._done.set()
+        _log_finished(job)
+
+    def _reap(self) -> None:
+        """Stop jobs whose session stopped polling; forget old finished jobs and their models."""
+        while not self.closed:
+            time.sleep(1.0)
+            now, wall = time.monotonic(), time.time()
+            for job in self.jobs():
+                if not job.finished and now - job.last_seen > self.heartbeat_timeout:
+                    self.stop(job, "abandoned")
+                elif job.finished and job.ended is not None:
+                    if wall - job.ended > self.keep_model_s:
+                        job.release_model()
+                    if wall - job.ended > self.history_s:
+                        with self._jobs_lock:
+                            self._jobs.pop(job.id, None)

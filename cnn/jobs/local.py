@@ -1,0 +1,222 @@
+"""The default engine: worker processes on this machine, fed by one first-come queue.
+
+Nothing to install or start. At most ``limit`` jobs (``CNN_MAX_JOBS``, default the number of
+cores) train at once, each in its own process (``python -m cnn.jobs.worker``), so training never
+competes with the app's script threads for Python's GIL. A worker that dies (killed, out of
+memory) turns its job into a clear error, and a fresh worker takes its slot for the next job.
+"""
+from __future__ import annotations
+
+import collections
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from cnn.jobs.base import DIED, Engine, EngineError, Job, JobRequest, max_jobs_default
+from cnn.jobs.worker import unpack
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 120.0  # importing TensorFlow in a new process on a busy machine
+
+
+class _Worker:
+    """One worker process and the socket to it."""
+
+    def __init__(self) -> None:
+        mine, theirs = socket.socketpair()
+        env = {**os.environ, "CNN_WORKER_FD": str(theirs.fileno()),
+               "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+        self.proc = subprocess.Popen([sys.executable, "-m", "cnn.jobs.worker"], cwd=ROOT, env=env,
+                                     pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+        theirs.close()
+        self.conn = Connection(mine.detach())
+        self._send_lock = threading.Lock()
+        if not self.conn.poll(START_TIMEOUT_S):
+            self.kill()
+            raise EngineError("A training worker did not start within two minutes.")
+        try:
+            kind, self.pid, self.device = self.conn.recv()
+        except (EOFError, OSError, ValueError):
+            self.kill()
+            raise EngineError("A training worker failed to start (see the server log).") from None
+        assert kind == "ready"
+
+    def send(self, msg: tuple) -> None:
+        with self._send_lock:
+            self.conn.send(msg)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.wait(10)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+
+
+class LocalEngine(Engine):
+    """Worker processes on this machine; see the module docstring."""
+
+    name = "local worker processes"
+
+    def __init__(self, limit: int | None = None, heartbeat_timeout: float | None = None, prestart: bool = True):
+        super().__init__(heartbeat_timeout)
+        self.limit = limit or max_jobs_default()
+        self._cond = threading.Condition()
+        self._waiting: collections.deque[tuple[Job, JobRequest]] = collections.deque()
+        self._running: dict[str, _Slot] = {}
+        self._slots = [_Slot(self, i, prestart) for i in range(self.limit)]
+        for slot in self._slots:
+            slot.start()
+
+    def _enqueue(self, job: Job, request: JobRequest) -> None:
+        with self._cond:
+            self._waiting.append((job, request))
+            self._cond.notify_all()
+
+    def _next(self, slot: "_Slot") -> tuple[Job, JobRequest] | None:
+        """Block until a job is waiting (first come, first served); None on shutdown."""
+        with self._cond:
+            while not self._waiting and not self.closed:
+                self._cond.wait(1.0)
+            if self.closed:
+                return None
+            job, request = self._waiting.popleft()
+            job.started = time.time()  # left the queue: its wait ends here, in arrival order
+            self._running[job.id] = slot
+            return job, request
+
+    def _done(self, job: Job) -> None:
+        with self._cond:
+            self._running.pop(job.id, None)
+
+    def _cancel_queued(self, job: Job) -> bool:
+        with self._cond:
+            for item in self._waiting:
+                if item[0] is job:
+                    self._waiting.remove(item)
+                    return True
+        return False
+
+    def _interrupt(self, job: Job) -> None:
+        with self._cond:
+            slot = self._running.get(job.id)
+        if slot is not None:
+            slot.interrupt()
+
+    def place(self, job: Job) -> int:
+        with self._cond:
+            for i, (waiting, _) in enumerate(self._waiting):
+                if waiting is job:
+                    return i + 1
+        return 0
+
+    def capacity(self) -> dict[str, Any]:
+        with self._cond:
+            return {"limit": self.limit, "running": len(self._running), "waiting": len(self._waiting),
+                    "where": f"{self.limit} worker process{'es' if self.limit != 1 else ''} on this machine"}
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for tests and the benchmark)."""
+        return [s.worker.pid for s in self._slots if s.worker is not None and s.worker.alive()]
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        with self._cond:
+            waiting = list(self._waiting)
+            self._waiting.clear()
+            self._cond.notify_all()
+        for job, _ in waiting:
+            job.stop_reason = job.stop_reason or "shutdown"
+            self.finish(job, cancelled=True)
+        for slot in self._slots:
+            slot.close()
+
+
+class _Slot(threading.Thread):
+    """One place to train: takes the next job, hands it to its worker, relays what comes back."""
+
+    def __init__(self, engine: LocalEngine, index: int, prestart: bool):
+        super().__init__(name=f"jobs-slot-{index}", daemon=True)
+        self.engine = engine
+        self.worker: _Worker | None = None
+        self.prestart = prestart
+        self._job: Job | None = None
+
+    def _ensure_worker(self) -> _Worker:
+        if self.worker is None or not self.worker.alive():
+            if self.worker is not None:
+                self.worker.kill()
+            self.worker = None
+            self.worker = _Worker()
+        return self.worker
+
+    def interrupt(self) -> None:
+        worker = self.worker
+        if worker is not None:
+            try:
+                worker.send(("stop",))
+            except OSError:
+                pass  # the worker is gone; run() reports it
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.kill()
+
+    def run(self) -> None:
+        if self.prestart:
+            try:
+                self._ensure_worker()
+            except EngineError:
+                pass  # tried again, with a message, when a job needs it
+        while not self.engine.closed:
+            item = self.engine._next(self)
+            if item is None:
+                return
+            job, request = item
+            try:
+                self._train(job, request)
+            finally:
+                self.engine._done(job)
+
+    def _train(self, job: Job, request: JobRequest) -> None:
+        try:
+            worker = self._ensure_worker()
+        except EngineError as e:
+            self.engine.finish(job, error=str(e))
+            return
+        try:
+            worker.send(("run", job.id, request))
+            if job.stop_reason:  # stopped while being handed over
+                worker.send(("stop",))
+            while True:
+                msg = worker.conn.recv()
+                kind = msg[0]
+                if kind == "started":
+                    self.engine.mark_running(job, f"local worker (pid {worker.pid})", worker.pid)
+                elif kind == "progress":
+                    job.add_event(msg[2])
+                elif kind == "result":
+                    self.engine.finish(job, result=unpack(msg[2]))
+                    return
+                elif kind == "error":
+                    self.engine.finish(job, error=msg[2])
+                    return
+        except (EOFError, OSError, ConnectionError):
+            worker.kill()
+            self.worker = None
+            self.engine.finish(job, error=DIED)
+        except Exception as e:  # unpacking the result failed: still a message, and the slot lives on
+            self.engine.finish(job, error=f"The trained model could not be received: {type(e).__name__}: {e}")

@@ -1,0 +1,270 @@
+"""The cluster engine: the same jobs on a Ray cluster (``CNN_RAY_ADDRESS``), for a class on many machines.
+
+Each job is one Ray task asking for its CPUs (``CNN_RAY_JOB_CPUS``, default 2), and for one GPU
+when the cluster has one free. Live progress uses Ray's idiom: the task reports to a small actor
+(a "board") that the server polls; the board's answer carries the stop flag back. The trained
+model comes back through the object store as ``.keras`` bytes. Ray's scheduler is the queue: a
+job waits until some machine has its resources free. Ray is an optional dependency
+(``requirements-cluster.txt``); the ``cnn`` package travels to the machines with the job.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from cnn.jobs.base import DIED, Engine, EngineError, Job, JobRequest
+
+CNN_DIR = Path(__file__).resolve().parents[1]
+POLL_S = 0.3
+
+
+def job_cpus() -> int:
+    try:
+        return max(1, int(os.environ.get("CNN_RAY_JOB_CPUS", "2")))
+    except ValueError:
+        return 2
+
+
+_remote: dict[str, Any] = {}
+
+
+def _defs() -> dict[str, Any]:
+    """The Ray actor and task, defined once Ray is imported (it is optional)."""
+    if _remote:
+        return _remote
+    import ray
+
+    @ray.remote(num_cpus=0)
+    class Board:
+        """A job's progress board: the task writes events, the server reads them and sets the stop flag."""
+
+        def __init__(self) -> None:
+            self.events: list = []
+            self.info: dict | None = None
+            self.stop = False
+
+        def started(self, info: dict) -> None:
+            self.info = info
+
+        def report(self, events: list) -> bool:
+            self.events.extend(events)
+            return self.stop
+
+        def read(self, since: int) -> tuple[list, dict | None]:
+            return self.events[since:], self.info
+
+        def request_stop(self) -> None:
+            self.stop = True
+
+    @ray.remote(max_retries=0)
+    def train_task(request: JobRequest, board) -> dict:
+        from cnn.jobs.worker import device_description, error_message, run_request
+
+        cpus = int(ray.get_runtime_context().get_assigned_resources().get("CPU", 0))
+        _limit_threads(cpus)
+        ray.get(board.started.remote({"pid": os.getpid(), "node": ray.util.get_node_ip_address(),
+                                      "device": device_description()}))
+        stop, done = threading.Event(), threading.Event()
+        pending: list = []
+        lock = threading.Lock()
+
+        def flush() -> None:
+            with lock:
+                chunk = pending[:]
+                pending.clear()
+            if ray.get(board.report.remote(chunk)):
+                stop.set()
+
+        def pump() -> None:
+            while not done.wait(0.25):
+                flush()
+
+        def report(event) -> None:
+            with lock:
+                pending.append(event)
+
+        pumper = threading.Thread(target=pump, daemon=True)
+        pumper.start()
+        try:
+            return run_request(request, report, stop.is_set)
+        except BaseException as e:  # noqa: BLE001 - a failed run is a message, not a crashed task
+            return {"error": error_message(e)}
+        finally:
+            done.set()
+            pumper.join()
+            flush()
+
+    _remote.update(Board=Board, train_task=train_task)
+    return _remote
+
+
+def _limit_threads(cpus: int) -> None:
+    """Use the CPUs Ray granted, not every core of the machine (other jobs share it)."""
+    if cpus < 1:
+        return
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(cpus)
+        tf.config.threading.set_inter_op_parallelism_threads(min(2, cpus))
+    except RuntimeError:
+        pass  # this Ray worker already ran TensorFlow: its threads are set
+
+
+class _RayJob:
+    def __init__(self, job: Job, ref, board, gpu: bool):
+        self.job, self.ref, self.board, self.gpu = job, ref, board, gpu
+        self.seen = 0
+        self.cancelled = False
+
+
+class RayEngine(Engine):
+    """Jobs as Ray tasks on a cluster; see the module docstring."""
+
+    def __init__(self, address: str, heartbeat_timeout: float | None = None, **init_kwargs: Any):
+        super().__init__(heartbeat_timeout)
+        try:
+            import ray
+        except ImportError:
+            self.closed = True
+            raise EngineError("CNN_RAY_ADDRESS is set but Ray is not installed "
+                              "(pip install -r requirements-cluster.txt).") from None
+        self.address = address
+        runtime_env = {"py_modules": [str(CNN_DIR)], "excludes": ["bundled/", "__pycache__/"],
+                       "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}
+        try:
+            if not ray.is_initialized():
+                ray.init(address=None if address == "local" else address, runtime_env=runtime_env,
+                         log_to_driver=False, logging_level="ERROR", **init_kwargs)
+            self._defs = _defs()
+        except Exception as e:  # ConnectionError, RuntimeError, ... : say what failed
+            self.closed = True
+            first = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+            raise EngineError(f"Could not reach the Ray cluster at {address} ({first}).") from None
+        self.name = f"Ray cluster at {address}"
+        self._ray = ray
+        self._lock = threading.Lock()
+        self._live: dict[str, _RayJob] = {}
+        self._monitor = threading.Thread(target=self._watch, name="jobs-ray-monitor", daemon=True)
+        self._monitor.start()
+
+    # ------------------------------------------------------------ engine interface
+
+    def _enqueue(self, job: Job, request: JobRequest) -> None:
+        ray = self._ray
+        gpu = ray.available_resources().get("GPU", 0) >= 1
+        board = self._defs["Board"].remote()
+        options = {"num_cpus": 1, "num_gpus": 1} if gpu else {"num_cpus": job_cpus()}
+        ref = self._defs["train_task"].options(**options).remote(request, board)
+        with self._lock:
+            self._live[job.id] = _RayJob(job, ref, board, gpu)
+
+    def _cancel_queued(self, job: Job) -> bool:
+        with self._lock:
+            rj = self._live.get(job.id)
+        if rj is None:
+            return False
+        rj.cancelled = True
+        rj.board.request_stop.remote()
+        try:
+            self._ray.cancel(rj.ref)  # not started yet: it never will; started meanwhile: it stops itself
+        except Exception:
+            pass
+        return False  # the monitor finishes it, whichever way it ends
+
+    def _interrupt(self, job: Job) -> None:
+        with self._lock:
+            rj = self._live.get(job.id)
+        if rj is not None:
+            rj.board.request_stop.remote()
+
+    def place(self, job: Job) -> int:
+        """The place among this server's jobs still waiting for the cluster's resources."""
+        queued = [j for j in self.jobs() if j.state == "queued"]
+        return queued.index(job) + 1 if job in queued else 0
+
+    def capacity(self) -> dict[str, Any]:
+        ray = self._ray
+        try:
+            total = ray.cluster_resources()
+            nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
+        except Exception:
+            total, nodes = {}, 0
+        cpus, gpus = int(total.get("CPU", 0)), int(total.get("GPU", 0))
+        jobs = self.jobs()
+        return {"limit": max(1, cpus // job_cpus()) + gpus,
+                "running": sum(j.state == "running" for j in jobs), "waiting": sum(j.state == "queued" for j in jobs),
+                "where": f"Ray cluster at {self.address}: {nodes} machine{'s' if nodes != 1 else ''}, "
+                         f"{cpus} CPUs, {gpus} GPU{'s' if gpus != 1 else ''}"}
+
+    def shutdown(self) -> None:
+        with self._lock:
+            live = list(self._live.values())
+        for rj in live:
+            rj.job.stop_reason = rj.job.stop_reason or "shutdown"
+            try:
+                rj.board.request_stop.remote()
+            except Exception:
+                pass
+        super().shutdown()
+
+    # ------------------------------------------------------------ the monitor
+
+    def _watch(self) -> None:
+        while not self.closed:
+            with self._lock:
+                live = list(self._live.values())
+            for rj in live:
+                try:
+                    self._poll(rj)
+                except Exception as e:  # the cluster went away: tell the student, keep watching the others
+                    self._end(rj, error=f"Lost contact with the Ray cluster: {type(e).__name__}: {e}")
+            time.sleep(POLL_S)
+
+    def _poll(self, rj: _RayJob) -> None:
+        ray = self._ray
+        events, info = ray.get(rj.board.read.remote(rj.seen), timeout=30)
+        if info and rj.job.state == "queued":
+            where = f"Ray node {info['node']} ({info['device']}{', GPU' if rj.gpu else ''})"
+            self.mark_running(rj.job, where, info["pid"])
+        for e in events:
+            rj.job.add_event(e)
+        rj.seen += len(events)
+        ready, _ = ray.wait([rj.ref], timeout=0)
+        if not ready:
+            return
+        try:
+            payload = ray.get(rj.ref)
+        except ray.exceptions.TaskCancelledError:
+            self._end(rj, cancelled=True)
+            return
+        except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError, ray.exceptions.ActorDiedError,
+                ray.exceptions.OutOfMemoryError):
+            self._end(rj, error=DIED)
+            return
+        except ray.exceptions.RayError as e:
+            first = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
+            self._end(rj, error=f"Training failed on the cluster: {first}")
+            return
+        # events reported after the last poll but before the task returned
+        events, _ = ray.get(rj.board.read.remote(rj.seen), timeout=30)
+        for e in events:
+            rj.job.add_event(e)
+        if "error" in payload:
+            self._end(rj, error=payload["error"])
+        else:
+            from cnn.jobs.worker import unpack
+
+            self._end(rj, result=unpack(payload))
+
+    def _end(self, rj: _RayJob, **how: Any) -> None:
+        with self._lock:
+            self._live.pop(rj.job.id, None)
+        self.finish(rj.job, **how)
+        try:
+            self._ray.kill(rj.board)
+        except Exception:
+            pass

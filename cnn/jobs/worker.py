@@ -1,0 +1,120 @@
+"""The code that trains, wherever a job runs: a local worker process or a Ray task.
+
+:func:`run_request` trains one :class:`JobRequest` and returns a picklable payload (the model
+as ``.keras`` bytes); :func:`unpack` turns the payload back into a :class:`TrainResult` on the
+server, loading the model in Keras safe mode. ``python -m cnn.jobs.worker`` is the local worker
+process: it imports TensorFlow once, then trains the jobs its engine sends over a socket.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import traceback
+from dataclasses import replace
+from typing import Any, Callable
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from cnn.jobs.base import JobRequest  # noqa: E402
+from cnn.training import Progress, TrainingError, TrainResult  # noqa: E402
+
+
+def device_description() -> str:
+    from cnn.training import device_description as describe
+
+    return describe()
+
+
+def run_request(request: JobRequest, report: Callable[[Progress], None] | None,
+                should_stop: Callable[[], bool]) -> dict[str, Any]:
+    """Train one request; the result with its model as ``.keras`` bytes (picklable, safe to load)."""
+    import keras
+
+    from cnn import store, training
+
+    keras.backend.clear_session(free_memory=False)  # a worker trains many jobs: start each one clean
+    model = store.load_keras_bytes(request.initial_model) if request.initial_model else None
+    result = training.train(request.config, request.dataset, on_progress=report, should_stop=should_stop,
+                            model=model, evaluate=request.evaluate)
+    return {"result": replace(result, model=None), "model": store.model_to_bytes(result.model)}
+
+
+def unpack(payload: dict[str, Any]) -> TrainResult:
+    """The TrainResult of a payload from :func:`run_request`, its model loaded in safe mode."""
+    from cnn import store
+
+    return replace(payload["result"], model=store.load_keras_bytes(payload["model"]))
+
+
+def error_message(e: BaseException) -> str:
+    """A failure inside training as one readable line for the page (the traceback goes to the log)."""
+    if isinstance(e, TrainingError):
+        return str(e)
+    if isinstance(e, MemoryError):
+        return "Training ran out of memory; use a smaller batch size or model."
+    traceback.print_exc()
+    first = str(e).splitlines()[0][:300] if str(e) else ""
+    return f"Training failed: {type(e).__name__}: {first}"
+
+
+def main() -> None:  # pragma: no cover - runs in the worker process (tests drive it through LocalEngine)
+    """The local worker: one job at a time from the engine; "stop" may arrive at any moment."""
+    from multiprocessing.connection import Connection
+
+    conn = Connection(int(os.environ["CNN_WORKER_FD"]))
+    try:
+        os.nice(int(os.environ.get("CNN_WORKER_NICE", "5")))  # the app's pages stay responsive while it trains
+    except (OSError, ValueError):
+        pass
+    from cnn.cli import _import_tensorflow_quietly
+
+    _import_tensorflow_quietly()  # warm: the first job does not wait for the import
+
+    send_lock = threading.Lock()
+
+    def send(msg) -> None:
+        with send_lock:
+            try:
+                conn.send(msg)
+            except OSError:
+                os._exit(0)  # the server is gone
+
+    stop = threading.Event()
+    runs: list = []
+    have_run = threading.Condition()
+
+    def read() -> None:
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                os._exit(0)  # the server is gone: never linger as an orphan
+            if msg[0] == "stop":
+                stop.set()
+            elif msg[0] == "run":
+                stop.clear()  # messages arrive in order: a stop sent after this run is not lost
+                with have_run:
+                    runs.append(msg)
+                    have_run.notify()
+            elif msg[0] == "exit":
+                os._exit(0)
+
+    threading.Thread(target=read, name="worker-reader", daemon=True).start()
+    send(("ready", os.getpid(), device_description()))
+    while True:
+        with have_run:
+            while not runs:
+                have_run.wait()
+            _, job_id, request = runs.pop(0)
+        send(("started", job_id))
+        try:
+            payload = run_request(request, lambda p: send(("progress", job_id, p)), stop.is_set)
+            send(("result", job_id, payload))
+        except BaseException as e:  # noqa: BLE001 - every failure becomes a message; the worker lives on
+            send(("error", job_id, error_message(e)))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

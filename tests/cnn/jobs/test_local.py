@@ -1,0 +1,140 @@
+"""cnn.jobs with the default engine: worker processes, one queue, stop, heartbeats, dead workers."""
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from cnn import jobs, training
+from cnn.jobs import JobRequest
+from cnn.jobs.local import LocalEngine
+from conftest import tiny_dataset
+
+
+def config(**kw):
+    base = dict(dataset="mnist", arch="fast", epochs=1, batch_size=32, validation_split=0.0, seed=1)
+    return training.TrainConfig(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def engine():
+    e = LocalEngine(limit=2, heartbeat_timeout=600)
+    yield e
+    e.shutdown()
+
+
+@pytest.fixture(scope="module")
+def data():
+    return tiny_dataset(n_train=512)
+
+
+def wait_for_batches(job, n=1, timeout=120):
+    deadline = time.monotonic() + timeout
+    while sum(e.kind == "batch" for e in job.progress()) < n:
+        assert time.monotonic() < deadline, f"{job.label}: no progress ({job.state}: {job.message})"
+        assert not job.finished, job.message
+        time.sleep(0.05)
+
+
+def test_a_run_trains_outside_this_process_and_returns_its_model(engine, data):
+    job = engine.submit(JobRequest(config(epochs=2), data, label="outside"))
+    assert job.wait(180) and job.state == "done", job.message
+    assert job.worker_pid not in (None, os.getpid()) and job.worker_pid in engine.worker_pids()
+    result = job.result
+    assert result.status == "finished" and result.epochs_done == 2 and result.test_accuracy > 0.5
+    assert result.class_names == data.class_names and result.image_shape == (28, 28, 1)  # the run's own facts
+    kinds = [e.kind for e in job.progress()]
+    assert kinds.count("epoch") == 2 and kinds[-1] == "end"
+    here = training.train(config(epochs=2), data, evaluate=False).model  # same seed, in this process
+    np.testing.assert_allclose(result.model.predict_on_batch(data.x_test[:16]),
+                               here.predict_on_batch(data.x_test[:16]), atol=2e-2)
+
+
+def test_limit_and_first_come_first_served(engine, data):
+    submitted = [engine.submit(JobRequest(config(epochs=3), data, label=f"q{i}")) for i in range(5)]
+    places = [j.place for j in submitted]
+    assert places[2:] == sorted(places[2:]) and places[-1] >= 3  # the last ones wait, in order
+    for j in submitted:
+        assert j.wait(300) and j.state == "done", j.message
+    starts = [j.started for j in submitted]
+    assert starts == sorted(starts), "jobs start in the order they were submitted"
+    for j in submitted:  # never more than `limit` at once: count the runs overlapping each start
+        overlapping = sum(o.started <= j.started < o.ended for o in submitted)
+        assert overlapping <= engine.limit
+    assert engine.capacity()["running"] == 0 and engine.capacity()["waiting"] == 0
+
+
+def test_stop_running_and_queued_jobs_say_who_stopped_them(engine, data):
+    a = engine.submit(JobRequest(config(epochs=300), data, label="a"))
+    b = engine.submit(JobRequest(config(epochs=300), data, label="b"))
+    c = engine.submit(JobRequest(config(epochs=300), data, label="c"))  # waits: the limit is 2
+    wait_for_batches(a)
+    assert c.state == "queued" and c.place == 1
+    c.stop("user")
+    assert c.wait(10) and c.state == "cancelled" and "You removed this run from the queue" in c.message
+    a.stop("user")
+    b.stop("teacher")
+    assert a.wait(60) and b.wait(60)
+    assert a.state == "done" and a.result.status == "stopped" and a.message.startswith("Stopped by you at epoch")
+    assert b.message.startswith("Stopped by your teacher")
+    assert a.result.model is not None and a.result.epochs_done < 300  # the model so far is kept
+
+
+def test_a_job_nobody_polls_is_stopped_and_says_the_tab_was_closed(data):
+    e = LocalEngine(limit=1, heartbeat_timeout=3)
+    try:
+        job = e.submit(JobRequest(config(epochs=300), data, label="abandoned"))
+        deadline = time.monotonic() + 120
+        while job.state == "queued" and time.monotonic() < deadline:
+            job.touch()  # alive while the worker starts
+            time.sleep(0.2)
+        assert job.wait(60), "the heartbeat timeout stops it"
+        assert job.result.status == "stopped" and "browser tab was closed" in job.message
+        assert e.capacity()["running"] == 0
+    finally:
+        e.shutdown()
+
+
+def test_killed_worker_is_an_error_frees_its_slot_and_others_continue(engine, data):
+    victim = engine.submit(JobRequest(config(epochs=300), data, label="victim"))
+    other = engine.submit(JobRequest(config(epochs=4), data, label="other"))
+    wait_for_batches(victim, 3)
+    os.kill(victim.worker_pid, signal.SIGKILL)
+    t0 = time.monotonic()
+    assert victim.wait(10) and time.monotonic() - t0 < 5
+    assert victim.state == "error" and "ended unexpectedly" in victim.message
+    assert other.wait(180) and other.state == "done", "another student's run goes on"
+    after = engine.submit(JobRequest(config(), data, label="after"))
+    assert after.wait(180) and after.state == "done", "the slot works again with a fresh worker"
+
+
+def test_errors_inside_training_become_messages_and_the_worker_lives_on(engine, data):
+    too_big = engine.submit(JobRequest(config(batch_size=5000), data, label="too big"))
+    assert too_big.wait(60) and too_big.state == "error" and "larger than" in too_big.message
+    pid = too_big.worker_pid
+    fine = engine.submit(JobRequest(config(), data, label="fine"))
+    assert fine.wait(120) and fine.state == "done"
+    assert pid in engine.worker_pids()
+
+
+def test_transfer_learning_starts_from_the_model_it_is_given(engine, data):
+    from cnn import architectures, lessons, store
+
+    base = architectures.build_model(architectures.preset("fast"), (28, 28, 1))
+    start = lessons.transfer_model(base, 10, freeze=True)
+    job = engine.submit(JobRequest(config(), data, label="transfer", initial_model=store.model_to_bytes(start)))
+    assert job.wait(120) and job.state == "done", job.message
+    model = job.result.model
+    assert model.name == "transfer" and not model.get_layer("base").trainable
+    frozen = model.get_layer("base").get_weights()  # the base up to its Flatten: its first weights
+    assert frozen
+    for got, want in zip(frozen, base.get_weights()[:len(frozen)], strict=True):
+        np.testing.assert_array_equal(got, want)  # frozen layers did not move
+
+
+def test_default_limit_is_cpu_count(monkeypatch):
+    monkeypatch.setenv("CNN_MAX_JOBS", "3")
+    assert jobs.max_jobs_default() == 3
+    monkeypatch.setenv("CNN_MAX_JOBS", "nonsense")
+    assert jobs.max_jobs_default() == (os.cpu_count() or 1)

@@ -1,0 +1,162 @@
+"""Picking a model on Evaluate, Inspect and Draw: this session's models, saved ones, uploads.
+
+A model is identified by an id: ``session:LABEL`` (trained or uploaded in this browser session,
+not saved) or ``saved:NAME`` (a file in models/). The session's *current* model
+(``st.session_state["current_model"]``) is what every picker opens on: the newest run, the
+last upload, or whatever the student picked on another page. Caches of results are keyed by a
+model's *token* (file path + mtime, a job id, or an upload's content hash), never by its label.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from cnn import data, evaluation, store
+from cnn.predict import model_input_shape, model_num_classes
+
+SHIPPED_DEFAULT = "saved:mnist"
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading model…")
+def load_saved(path: str, mtime: float):
+    """Saved models are shared by all sessions (never mutate them); keyed by path and mtime."""
+    del mtime  # part of the cache key only: a re-saved file is loaded afresh
+    return store.load_keras_file(Path(path))
+
+
+def model_choices(require_shape: tuple[int, ...] | None = None) -> dict[str, dict[str, Any]]:
+    """id -> {"kind", "title", "meta", "token", ...} for every model this session may pick."""
+    choices: dict[str, dict[str, Any]] = {}
+    for label, entry in st.session_state["session_models"].items():
+        if entry.get("saved_as"):
+            continue  # listed once, as the saved model
+        shape = tuple(entry["meta"].get("input_shape", ()))
+        if require_shape is None or shape == tuple(require_shape):
+            choices[f"session:{label}"] = {"kind": "session", "label": label, "meta": entry["meta"],
+                                           "token": entry["token"], "title": f"{label} (this session, not saved)"}
+    for e in store.list_models():
+        shape = tuple(e.meta.get("input_shape", ()))
+        if require_shape is None or shape == tuple(require_shape):
+            acc = e.test_accuracy
+            tag = f" — {e.dataset}, {acc:.1%}" if isinstance(acc, (int, float)) else f" — {e.dataset}"
+            choices[f"saved:{e.name}"] = {"kind": "saved", "entry": e, "meta": e.meta, "title": f"{e.name}{tag}",
+                                          "token": f"file:{e.path}:{e.mtime}"}
+    return choices
+
+
+def load_choice(choice: dict[str, Any]):
+    """The Keras model behind a choice from :func:`model_choices`."""
+    if choice["kind"] == "session":
+        return st.session_state["session_models"][choice["label"]]["model"]
+    entry: store.ModelEntry = choice["entry"]
+    return load_saved(str(entry.path), entry.mtime)
+
+
+def _picked(key: str) -> None:
+    st.session_state["current_model"] = st.session_state[key]
+    st.session_state[f"{key}__follows"] = st.session_state[key]
+
+
+def pick_model_ui(key: str, require_shape: tuple[int, ...] | None = None,
+                  label: str = "Model") -> tuple[Any, dict, dict] | None:
+    """A model selectbox that opens on the session's current model; returns (model, meta, choice) or None."""
+    choices = model_choices(require_shape)
+    if not choices:
+        st.info("No model yet. Train one on the **Train** page, or upload a `.keras` file below.")
+        return None
+    ids = list(choices)
+    current = st.session_state["current_model"]
+    want = current if current in ids else (SHIPPED_DEFAULT if SHIPPED_DEFAULT in ids else ids[0])
+    follows = f"{key}__follows"
+    if st.session_state.get(key) not in ids or st.session_state.get(follows) != current:
+        st.session_state[key] = want  # follow the session's current model (a new run, another page's pick)
+        st.session_state[follows] = current
+    picked = st.selectbox(label, ids, key=key, format_func=lambda i: choices[i]["title"], on_change=_picked,
+                          args=(key,))
+    try:
+        model = load_choice(choices[picked])
+    except store.StoreError as e:
+        st.error(str(e))
+        return None
+    return model, choices[picked]["meta"], {"id": picked, **choices[picked]}
+
+
+def model_section_ui(key: str) -> tuple[Any, dict, dict] | None:
+    """The model picker with an "Upload a model" expander under it (Evaluate, Inspect)."""
+    with st.expander("Upload a model", icon=":material/upload_file:"):
+        upload_model_ui(f"{key}_upload")
+    return pick_model_ui(f"{key}_model")
+
+
+def upload_model_ui(key: str) -> None:
+    """Let the user add a .keras file to this session (safe mode, size limit, clear refusals)."""
+    up = st.file_uploader("Upload a .keras model", type=["keras"], key=key,
+                          help=f"Keras 3 format, at most {store.MAX_UPLOAD_BYTES // 2**20} MB. Loaded in safe "
+                               "mode: models carrying code (Lambda layers, custom objects) are refused.")
+    if up is None:
+        return
+    if up.size > store.MAX_UPLOAD_BYTES:
+        st.error(f"{up.name}: {up.size / 2**20:.0f} MB is over the {store.MAX_UPLOAD_BYTES // 2**20} MB limit.")
+        return
+    raw = up.getvalue()
+    token = "upload:" + hashlib.sha256(raw).hexdigest()
+    label = f"upload {Path(up.name).stem[:40]}"
+    entry = st.session_state["session_models"].get(label)
+    if entry is not None and entry["token"] == token:
+        return  # this very file is loaded already
+    try:
+        model = store.load_keras_bytes(raw, up.name)
+        meta = meta_from_keras(model, up.name)
+    except (store.StoreError, ValueError) as e:
+        st.error(str(e))
+        return
+    st.session_state["session_models"][label] = {"model": model, "meta": meta, "token": token, "saved_as": ""}
+    st.session_state["current_model"] = f"session:{label}"
+    st.success(f"Loaded {up.name} as “{label}”: input {tuple(meta['input_shape'])}, "
+               f"{meta['num_classes']} classes.")
+
+
+def meta_from_keras(model, filename: str) -> dict:
+    """Metadata for a model that came without any (an upload): shapes and a guessed dataset."""
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ValueError(f"{filename}: CNN Lab needs a model with one image input and one output.")
+    shape = model_input_shape(model)
+    if len(shape) != 3:
+        raise ValueError(f"{filename}: the model's input {shape} is not an image (height, width, channels).")
+    guess = {(28, 28, 1): "mnist", (32, 32, 3): "cifar10"}.get(tuple(shape))
+    k = model_num_classes(model)
+    names = list(data.DATASETS[guess].class_names) if guess and k == 10 else [str(i) for i in range(k)]
+    return {"dataset": guess, "input_shape": list(shape), "num_classes": k, "class_names": names,
+            "made_by": f"uploaded file {filename}", "history": {}}
+
+
+@st.cache_data(max_entries=8, show_spinner="Predicting every test image…")
+def _saved_evaluation(path: str, mtime: float, ds_name: str) -> evaluation.Evaluation:
+    from ui.datasets import load_dataset
+
+    return evaluation.evaluate(load_saved(path, mtime), load_dataset(ds_name))
+
+
+def evaluation_of(choice: dict[str, Any], model, ds: data.Dataset) -> evaluation.Evaluation:
+    """Predictions of a model on a test set, computed once per model identity and dataset."""
+    if choice["kind"] == "saved":
+        return _saved_evaluation(str(choice["entry"].path), choice["entry"].mtime, ds.name)
+    cache = st.session_state["ev_cache"]
+    key = (choice["token"], ds.name)
+    if key not in cache:
+        with st.spinner("Predicting every test image…"):
+            cache[key] = evaluation.evaluate(model, ds)
+    return cache[key]
+
+
+def mark_saved(label: str, name: str) -> None:
+    """A session model was saved as ``name``: list it once, as the saved model, and keep it current."""
+    entry = st.session_state["session_models"].get(label)
+    if entry is None:
+        return
+    entry["saved_as"] = name
+    if st.session_state["current_model"] == f"session:{label}":
+        st.session_state["current_model"] = f"saved:{name}"

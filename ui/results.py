@@ -1,0 +1,92 @@
+"""The Train page's after-training view: how the run ended, its curves, save and downloads."""
+from __future__ import annotations
+
+import io
+
+import streamlit as st
+
+from cnn import charts, data, store, training
+from ui import models
+
+
+def estimate_ui(config: training.TrainConfig, ds: data.Dataset) -> None:
+    """"Estimate time per epoch": a few real training steps on this machine, scaled to an epoch."""
+    e1, e2 = st.columns([1, 3], vertical_alignment="center")
+    if e1.button("Estimate time per epoch", key="tr_estimate_btn", icon=":material/timer:"):
+        with st.spinner("Timing a few training steps…"):
+            try:
+                st.session_state["estimate"] = (training.estimate_epoch_seconds(config, ds), config)
+            except Exception as e:  # a spec Keras refuses, memory...: a message, never a traceback
+                st.session_state["estimate"] = None
+                st.error(f"Could not time it: {e}")
+    est = st.session_state["estimate"]
+    if est and est[1].dataset == config.dataset and est[1].batch_size == config.batch_size:
+        seconds = est[0]
+        e2.info(f"About **{seconds:.0f} s per epoch** on this machine ({training.device_description()}), "
+                f"so about {seconds * config.epochs / 60:.1f} min for {config.epochs} "
+                f"epoch{'s' if config.epochs != 1 else ''}.")
+
+
+def history_csv(history: dict[str, list[float]]) -> str:
+    """The per-epoch history as CSV (epoch, then one column per metric)."""
+    buf = io.StringIO()
+    keys = list(history)
+    n = max((len(v) for v in history.values()), default=0)
+    buf.write("epoch," + ",".join(keys) + "\n")
+    for i in range(n):
+        buf.write(f"{i + 1}," + ",".join(f"{history[k][i]:.6f}" if i < len(history[k]) else "" for k in keys) + "\n")
+    return buf.getvalue()
+
+
+def result_ui(label: str, result: training.TrainResult, meta: dict) -> None:
+    """How the run ended, its test metrics and curves; save it, download it."""
+    st.subheader(f"Result: {label}")
+    verdict = training.verdict(result)
+    if result.status == "nan":
+        st.error(result.message)
+    elif result.status == "stopped":
+        st.warning(result.message + " The weights and curves so far are kept.")
+    elif verdict:
+        st.error(verdict, icon=":material/trending_up:")
+    else:
+        n = result.epochs_done
+        st.success(f"Finished {n} epoch{'s' if n != 1 else ''} in {result.seconds:.1f} s.")
+    m = st.columns(3)
+    acc, loss = result.test_accuracy, result.test_loss
+    m[0].metric("Test accuracy", f"{acc:.2%}" if acc == acc else "—")
+    m[1].metric("Test loss", f"{loss:.4f}" if loss == loss else "—")
+    m[2].metric("Training time", f"{result.seconds:.1f} s")
+    st.plotly_chart(charts.history_figure(result.history, result.batch_history), key="final_chart")
+    entry = st.session_state["session_models"].get(label, {})
+    if entry.get("saved_as"):
+        st.success(f"Saved as **{entry['saved_as']}**: it is in every model list.", icon=":material/save:")
+    else:
+        st.caption("This model is ready on the **Evaluate**, **Inspect** and **Draw** pages in this browser "
+                   "session, saved or not.")
+        save_ui(label, result, meta)
+    d1, d2 = st.columns(2)
+    if d1.button("Prepare .keras download", icon=":material/package_2:"):
+        model = entry.get("model") or result.model
+        st.session_state["download"] = (label, store.model_to_bytes(model))
+    dl = st.session_state["download"]
+    if dl and dl[0] == label:
+        d1.download_button("Download model (.keras)", dl[1], file_name=f"{label}.keras", icon=":material/download:")
+    d2.download_button("Download history (.csv)", history_csv(result.history), file_name=f"{label}-history.csv",
+                       mime="text/csv", icon=":material/download:")
+
+
+def save_ui(label: str, result: training.TrainResult, meta: dict) -> None:
+    """Save the session's model under a validated name (never overwriting someone else's)."""
+    with st.form("save_form", border=True):
+        name = st.text_input("Save as", value=f"{result.config.arch}-{result.config.dataset}",
+                             help=f"Letters, digits, - and _, at most {store.MAX_NAME} characters. Saved models are "
+                                  "shared with everyone on this server.")
+        if st.form_submit_button("Save model", icon=":material/save:"):
+            model = st.session_state["session_models"].get(label, {}).get("model") or result.model
+            try:
+                entry = store.save_model(model, name, meta)
+            except store.StoreError as e:
+                st.error(str(e))
+            else:
+                models.mark_saved(label, entry.name)
+                st.rerun()

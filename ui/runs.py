@@ -1,0 +1,200 @@
+"""This browser session's training runs: start them, follow them on every page, collect their models.
+
+Runs belong to the session, not to a page: a group of runs (the Train page's run, a lesson's
+comparison) lives in session state under a key, its jobs in the server's engine
+(:func:`cnn.jobs.engine`). Every page's sidebar polls the session's unfinished jobs once a second
+(:func:`sidebar_ui`): that poll is the jobs' heartbeat, so a run ends early only when no page of
+the session is open (the tab was closed). Finished models are added to the session's models
+wherever the student is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from cnn import charts, jobs, training
+from cnn.jobs import Job, JobRequest
+
+POLL_S = 1.0  # the sidebar and the live charts redraw once a second
+PAGE_OF_GROUP = {"train": "pages/2_Train.py"}  # other groups (lessons) link to Lessons
+TITLE_OF_GROUP = {"train": "Train"}
+
+
+@dataclass
+class RunGroup:
+    """Runs started together (one on Train, two for a lesson); finished when all are."""
+
+    key: str
+    jobs: list[Job]
+    register: bool  # add the trained models to the session's models
+    collected: set[str] = field(default_factory=set)  # job ids whose results were taken
+
+    @property
+    def finished(self) -> bool:
+        return all(j.finished for j in self.jobs)
+
+    def results(self) -> list[tuple[str, training.TrainResult]]:
+        return [(j.label, j.result) for j in self.jobs if j.state == "done" and j.result is not None]
+
+    def errors(self) -> list[str]:
+        return [j.message for j in self.jobs if j.state in ("error", "cancelled")]
+
+
+def engine() -> jobs.Engine:
+    return jobs.engine()
+
+
+def start(key: str, requests: list[JobRequest], register: bool = False) -> RunGroup:
+    """Submit these runs for this session (replacing a finished group under ``key``)."""
+    owner = st.session_state["owner"]
+    name = st.session_state.get("display_name", "")
+    for r in requests:
+        r.owner, r.owner_name = owner, name
+    group = RunGroup(key, [engine().submit(r) for r in requests], register)
+    st.session_state["runs"][key] = group
+    return group
+
+
+def group(key: str) -> RunGroup | None:
+    return st.session_state["runs"].get(key)
+
+
+def is_running(key: str) -> bool:
+    g = group(key)
+    return g is not None and not g.finished
+
+
+def stop(key: str) -> None:
+    g = group(key)
+    if g is not None:
+        for j in g.jobs:
+            j.stop("user")
+
+
+def active_jobs() -> list[tuple[str, Job]]:
+    return [(key, j) for key, g in st.session_state["runs"].items() for j in g.jobs if not j.finished]
+
+
+def poll() -> bool:
+    """Heartbeat for every unfinished job of the session; collect finished models. True if any finished."""
+    changed = False
+    for key, g in st.session_state["runs"].items():
+        for j in g.jobs:
+            if not j.finished:
+                j.touch()
+            elif j.id not in g.collected:
+                g.collected.add(j.id)
+                changed = True
+                if g.register and j.state == "done" and j.result is not None and j.result.model is not None:
+                    _collect(key, j)
+    return changed
+
+
+def _collect(key: str, job: Job) -> None:
+    """The finished run's model joins the session's models and becomes the current one."""
+    result = job.result
+    meta = training.result_metadata(result, made_by="CNN Lab Train page")
+    meta.update(owner=job.owner, owner_name=job.owner_name)
+    st.session_state["session_models"][job.label] = {"model": result.model, "meta": meta, "token": f"job:{job.id}",
+                                                     "saved_as": ""}
+    st.session_state["current_model"] = f"session:{job.label}"
+    if key == "train":
+        st.session_state["train_result"] = (job.label, result, meta)
+    job.release_model()  # the session holds it now; the engine need not
+
+
+def fmt_seconds(seconds: float) -> str:
+    if seconds != seconds:  # NaN
+        return "…"
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m} min {s:02d} s" if m else f"{s} s"
+
+
+def status_line(job: Job) -> tuple[float, str]:
+    """(fraction done, one line) for a job: its queue place, epoch and batch, accuracy so far."""
+    if job.state == "queued":
+        place = job.place
+        if place:
+            return 0.0, f"Waiting for a free training slot: number {place} in the queue."
+        return 0.0, "Starting…"
+    last = job.latest()
+    if job.state == "running" and last is None:
+        return 0.0, "Preparing the data and building the model…"
+    if job.finished:
+        if job.state == "done" and job.result is not None and job.result.status == "finished":
+            acc = job.result.test_accuracy
+            return 1.0, "Finished" + (f": test accuracy {acc:.1%}." if acc == acc else ".")
+        return 1.0, job.message
+    acc = last.logs.get("accuracy")
+    return last.fraction, (f"Epoch {last.epoch}/{last.epochs} · batch {last.batch}/{last.batches}"
+                           + (f" · accuracy {acc:.1%}" if acc is not None else ""))
+
+
+def history_from_events(events: list[training.Progress]) -> tuple[dict[str, list[float]], list[dict[str, float]]]:
+    """Epoch history and running batch points from the progress events so far."""
+    history: dict[str, list[float]] = {}
+    points = []
+    for e in events:
+        if e.kind == "epoch":
+            for k, v in e.logs.items():
+                if k != "learning_rate":
+                    history.setdefault(k, []).append(v)
+        elif e.kind == "batch":
+            points.append(e.logs)
+    return history, points
+
+
+def _sidebar_body() -> None:
+    active = active_jobs()
+    if not active:
+        return
+    st.markdown("**Your training**")
+    for key, job in active:
+        fraction, line = status_line(job)
+        st.progress(fraction, text=f"**{job.label}** · {line}")
+        left, right = st.columns(2)
+        left.page_link(PAGE_OF_GROUP.get(key, "pages/6_Lessons.py"), label=TITLE_OF_GROUP.get(key, "Lessons"),
+                       icon=":material/monitoring:")
+        if right.button("Stop", key=f"side_stop_{job.id}", icon=":material/stop_circle:",
+                        help="Ends after the current batch, keeping the model so far."):
+            job.stop("user")
+
+
+@st.fragment(run_every=POLL_S)
+def _sidebar_live() -> None:
+    if poll() or not active_jobs():
+        st.rerun(scope="app")  # a run finished: every page shows its model
+    _sidebar_body()
+
+
+def sidebar_ui() -> None:
+    """The session's runs in the sidebar of every page; live (and their heartbeat) while any is unfinished."""
+    poll()  # models of runs that finished meanwhile are collected before the page draws
+    with st.sidebar:
+        if active_jobs():
+            _sidebar_live()
+        if engine().notice:
+            st.warning(engine().notice, icon=":material/lan:")
+
+
+@st.fragment(run_every=POLL_S)
+def progress_ui(key: str, title: str = "") -> None:
+    """Progress bars, status and the two live charts of the runs under ``key`` (for the page that started them)."""
+    g = group(key)
+    if g is None:
+        return
+    if poll() or g.finished:
+        st.rerun(scope="app")  # show the results with the rest of the page
+    for job in g.jobs:
+        job.touch()
+        fraction, line = status_line(job)
+        st.markdown(f"**{title or 'Training'} {job.label}**")
+        last = job.latest()
+        if last is not None and not job.finished:
+            line += f" · {last.images_per_sec:,.0f} images/s · ETA {fmt_seconds(last.eta)}"
+        st.progress(fraction, text=line)
+        if job.state == "running" and last is not None:
+            st.caption(f"Training on {job.where} · elapsed {fmt_seconds(last.elapsed)}")
+            history, points = history_from_events(job.progress())
+            st.plotly_chart(charts.history_figure(history, points), key=f"{key}_{job.id}_live_chart")

@@ -1,0 +1,63 @@
+"""The Train page's settings: one widget per entry of the hyperparameter schema, values kept across pages."""
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from cnn import hyperparams, training
+from cnn.hyperparams import PARAMS, Param
+from ui.state import set_sticky, sticky
+
+LAYOUT = (("epochs", "batch_size", "optimizer", "learning_rate"),
+          ("validation_split", "schedule", "augment", "seed"))
+
+
+def key_of(name: str) -> str:
+    """The widget key of a schema setting."""
+    return f"tr_{name}"
+
+
+def load_preset_defaults(arch: str, dataset: str) -> None:
+    """Put a preset's recommended settings into the widgets (when the architecture changes)."""
+    config = training.default_config(arch, dataset)
+    for name, value in hyperparams.config_values(config).items():
+        set_sticky(key_of(name), value)
+
+
+def ensure_defaults(arch: str, dataset: str) -> None:
+    """First visit: the preset's settings."""
+    if key_of("epochs") not in st.session_state["sticky"]:
+        load_preset_defaults(arch, dataset)
+
+
+def widget_ui(param: Param, container: Any = st, disabled: bool = False) -> Any:
+    """The widget of one schema setting, bounded and explained by the schema."""
+    key = sticky(key_of(param.name))
+    common = dict(key=key, help=param.help, disabled=disabled)
+    if param.kind is bool:
+        return container.checkbox(param.label, **common)
+    if param.name == "train_limit":
+        return container.select_slider(param.label, list(param.choices), **common)
+    if param.choices:
+        return container.selectbox(param.label, list(param.choices), **common)
+    if param.name == "validation_split":
+        return container.slider(param.label, float(param.lo), float(param.hi), step=param.step, **common)
+    if param.kind is int:
+        return container.number_input(param.label, int(param.lo), int(param.hi), step=1, **common)
+    lo = 0.0 if param.name == "learning_rate" else float(param.lo)  # typed 0 gets the schema's message
+    return container.number_input(param.label, lo, float(param.hi), step=param.step, format=param.format, **common)
+
+
+def settings_ui(disabled: bool = False) -> dict[str, Any]:
+    """All Train settings in two rows plus the training-set size; returns TrainConfig fields."""
+    values: dict[str, Any] = {}
+    for row in LAYOUT:
+        for col, name in zip(st.columns(len(row)), row, strict=True):
+            values[name] = widget_ui(PARAMS[name], col, disabled)
+    values["train_limit"] = hyperparams.limit_value(widget_ui(PARAMS["train_limit"], st, disabled))
+    with st.expander("More settings", icon=":material/tune:"):
+        values["label_smoothing"] = widget_ui(PARAMS["label_smoothing"], st, disabled)
+    values["epochs"], values["batch_size"], values["seed"] = (int(values["epochs"]), int(values["batch_size"]),
+                                                              int(values["seed"]))
+    return values

@@ -1,0 +1,82 @@
+"""Per-browser-session state: every key the app keeps, in one place, and choices that survive pages.
+
+Streamlit drops a widget's value when a page that does not show the widget runs. A student's
+choices (Train settings, presentation mode, the picked model...) must survive a visit to another
+page, so widgets whose value matters use :func:`sticky` as their key: the value is kept in
+``st.session_state["sticky"]`` and put back when the widget's page runs again. Widgets not made
+sticky are page-local on purpose (buttons, uploads, one-off pickers). Widget keys start with
+their page's prefix: ``tr_`` Train, ``data_``/``aug_`` Data, ``ev_`` Evaluate, ``in_`` Inspect,
+``dr_`` Draw, lesson names on Lessons, ``cls_`` Class, ``md_`` My data.
+"""
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+import streamlit as st
+
+# Every non-widget session key, with its initial value.
+DEFAULTS: dict[str, Any] = {
+    "menu": [],  # the st.Page objects of this session's page menu (set by app.py on every run)
+    "owner": "",  # this browser session's owner id (set once, random): whose runs and models are whose
+    "display_name": "",  # the name a student typed (validated), shown to the teacher
+    "teacher": False,  # teacher mode, after the passphrase
+    "session_models": {},  # label -> {"model", "meta", "token", "saved_as"}: trained or uploaded this session
+    "current_model": "",  # "session:LABEL" or "saved:NAME": what Evaluate, Inspect and Draw open on
+    "runs": {},  # group key -> ui.runs.RunGroup: this session's training runs ("train", lesson keys)
+    "train_result": None,  # (label, TrainResult, meta) of the newest run started on the Train page
+    "train_config": None,  # the TrainConfig that run was started with
+    "last_drawing": None,  # (1, 28, 28, 1) float32 from the Draw page, for Inspect
+    "spec": None,  # the layer editor's current spec
+    "spec_version": 0,  # bumped when layers move or go, so the editor's widgets start afresh
+    "sticky": {},  # widget key -> value kept across pages (see sticky())
+    "present_link_applied": False,  # ?present=1 switched presentation mode on (once per session)
+    "share_applied": False,  # a share link's settings are applied once per session
+    "estimate": None,  # (seconds per epoch, config it was measured for) from "Estimate time per epoch"
+    "download": None,  # (label, bytes) of a prepared .keras download
+    "ev_cache": {},  # (model token, dataset) -> cnn.evaluation.Evaluation for session models
+    "canvas_key": 0,  # bumped by Clear: a new canvas component
+    "open_drawing_in_inspect": False,  # Draw's "Open this drawing in Inspect" button was pressed
+    "lesson_link": "",  # the ?lesson= link already applied (a link opens its lesson once)
+    "lesson_fmap": None,  # the Convolution lesson's output, reused by Pooling and Activations
+    "login_failures": 0,  # wrong teacher passphrases in this session (each one waits longer)
+}
+
+
+def init_state() -> None:
+    """Give every key its initial value once per session (copies, so sessions never share a dict)."""
+    for key, value in DEFAULTS.items():
+        if key not in st.session_state:
+            st.session_state[key] = copy.copy(value)
+    if not st.session_state["owner"]:
+        st.session_state["owner"] = uuid.uuid4().hex
+
+
+def sticky(key: str, default: Any = None) -> str:
+    """Use as a widget's ``key=``: its value survives visits to other pages. Returns ``key``.
+
+    The widget must not also get a default value argument; ``default`` is its first value.
+    """
+    kept = st.session_state["sticky"]
+    if key not in kept:
+        kept[key] = st.session_state.get(key, default)
+        st.session_state[key] = kept[key]
+    return key
+
+
+def keep_sticky() -> None:
+    """At the start of every full run: take the sticky widgets' values (still there from the page that
+    ran last) and set them again through the Session State API, which a widget on this page
+    honours even though Streamlit sees it as a new widget."""
+    kept = st.session_state["sticky"]
+    for key in list(kept):
+        if key in st.session_state:
+            kept[key] = st.session_state[key]
+        st.session_state[key] = kept[key]
+
+
+def set_sticky(key: str, value: Any) -> None:
+    """Set a sticky widget's value from code (before the widget is drawn in this run)."""
+    st.session_state["sticky"][key] = value
+    st.session_state[key] = value
