@@ -25,7 +25,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from cnn import architectures, data, preprocess, store, training  # noqa: E402
-from cnn.jobs import JobQueue, TrainingJob  # noqa: E402
+from cnn.jobs import JobRequest  # noqa: E402
+from cnn.jobs.local import LocalEngine  # noqa: E402
 from cnn.predict import predict_proba  # noqa: E402
 
 ROWS: list[tuple[str, str, str, str]] = []  # goal, measured, target, verdict
@@ -53,14 +54,19 @@ def plain_fit(spec, ds, epochs, batch_size, lr, schedule="cosine", dtype=None, s
     return seconds, float(acc), model
 
 
+_ENGINE: LocalEngine | None = None
+
+
 def app_fit(config, ds):
-    """The Train page's path: a TrainingJob in its thread, progress callbacks on, polled every second."""
-    job = TrainingJob(config, ds, queue=JobQueue(1)).start()
-    while not job.finished:
-        job.snapshot()  # what the page's fragment does
-        time.sleep(1.0)
+    """The Train page's path: a job in a worker process, progress events on, polled every second."""
+    global _ENGINE
+    _ENGINE = _ENGINE or LocalEngine(limit=1)
+    job = _ENGINE.submit(JobRequest(config, ds))
+    while not job.wait(1.0):
+        job.touch()  # what the page's sidebar does
+        job.progress()
     if job.state != "done":
-        raise RuntimeError(job.error)
+        raise RuntimeError(job.message)
     return job.result
 
 

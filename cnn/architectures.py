@@ -4,40 +4,28 @@ A spec is validated in pure Python (instantly, naming the offending layer) befor
 builds anything; :func:`build_model` turns it into a functional Keras model from
 ``keras.Input`` with readable layer names, and :func:`to_keras_code` into Python that
 rebuilds the same model. The output layer ``Dense(num_classes, softmax)`` is always added
-by the builder, so a spec describes the hidden layers only.
+by the builder, so a spec describes the hidden layers only. What each layer kind is, is
+defined once in :mod:`cnn.layers`; this module only walks a spec through that registry.
 """
 from __future__ import annotations
 
 import copy
 import json
-import math
 from dataclasses import dataclass
 from typing import Any
 
-Spec = list[dict[str, Any]]
+from cnn.layers import ACTIVATIONS, KINDS, PADDINGS, SpecError  # noqa: F401  (re-exported for callers)
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "linear")
-PADDINGS = ("same", "valid")
+Spec = list[dict[str, Any]]
+MAX_LAYERS = 200
+MAX_PARAMS = 50_000_000
+
 
 def _conv_bn_relu(filters: int) -> list[dict[str, Any]]:
     """3x3 convolution, batch norm, ReLU: the block of the VGG-style presets."""
     return [{"type": "conv2d", "filters": filters, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
             {"type": "batchnorm"}, {"type": "activation", "activation": "relu"}]
 
-
-# type -> (default parameters, one-line description for the editor)
-LAYER_TYPES: dict[str, tuple[dict[str, Any], str]] = {
-    "conv2d": ({"filters": 32, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
-               "Convolution: slides learned filters over the image"),
-    "maxpool": ({"size": 2}, "Max pooling: keeps the strongest response in each window"),
-    "avgpool": ({"size": 2}, "Average pooling: averages each window"),
-    "batchnorm": ({}, "Batch normalisation: rescales activations, speeds up training"),
-    "activation": ({"activation": "relu"}, "Activation function on its own"),
-    "dropout": ({"rate": 0.25}, "Dropout: randomly silences units while training"),
-    "flatten": ({}, "Flatten: turns feature maps into one long vector"),
-    "gap": ({}, "Global average pooling: one number per feature map"),
-    "dense": ({"units": 128, "activation": "relu"}, "Fully connected layer"),
-}
 
 PRESETS: dict[str, Spec] = {
     # The classic Keras tutorial, layer for layer: 6,526,474 parameters on 28x28x1.
@@ -120,22 +108,15 @@ PRESET_NOTES: dict[str, str] = {
 }
 
 
-class SpecError(ValueError):
-    """An invalid layer stack; ``index`` is the offending layer (or None for the whole spec)."""
-
-    def __init__(self, message: str, index: int | None = None):
-        super().__init__(message)
-        self.index = index
-
-
 @dataclass(frozen=True)
 class LayerShape:
-    """A validated layer: its readable Keras name and output shape (without the batch axis)."""
+    """A validated layer: its readable Keras name, output shape (without the batch axis) and parameters."""
 
     index: int
     name: str
     type: str
     output_shape: tuple[int, ...]
+    params: int = 0
 
 
 def preset(name: str) -> Spec:
@@ -147,127 +128,78 @@ def preset(name: str) -> Spec:
 
 
 def new_layer(layer_type: str) -> dict[str, Any]:
-    """A layer of the given type with default parameters."""
-    if layer_type not in LAYER_TYPES:
+    """A layer of the given kind with its default settings."""
+    if layer_type not in KINDS:
         raise SpecError(f"Unknown layer type '{layer_type}'.")
-    return {"type": layer_type, **copy.deepcopy(LAYER_TYPES[layer_type][0])}
-
-
-def _int_param(layer: dict, key: str, index: int, label: str, lo: int = 1, hi: int = 100_000) -> int:
-    value = layer.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-        raise SpecError(f"Layer {index + 1} ({label}): '{key}' must be a whole number, got {value!r}.", index)
-    if not lo <= value <= hi:
-        raise SpecError(f"Layer {index + 1} ({label}): '{key}' must be between {lo} and {hi:,}, got {int(value)}.", index)
-    return int(value)
-
-
-def _activation(layer: dict, index: int, label: str) -> str:
-    act = layer.get("activation", "linear")
-    if act not in ACTIVATIONS:
-        raise SpecError(f"Layer {index + 1} ({label}): unknown activation '{act}'; "
-                        f"use one of {', '.join(ACTIVATIONS)}.", index)
-    return act
-
-
-def _conv_out(size: int, kernel: int, stride: int, padding: str) -> int:
-    if padding == "same":
-        return math.ceil(size / stride)
-    return (size - kernel) // stride + 1
+    return KINDS[layer_type].defaults()
 
 
 def layer_names(spec: Spec) -> list[str]:
     """Readable Keras layer names: conv1, pool1, bn1, dense1, ... in order of appearance."""
-    prefixes = {"conv2d": "conv", "maxpool": "pool", "avgpool": "pool", "batchnorm": "bn",
-                "activation": "act", "dropout": "dropout", "flatten": "flatten", "gap": "gap", "dense": "dense"}
     counts: dict[str, int] = {}
     names = []
     for layer in spec:
-        prefix = prefixes.get(layer.get("type"), "layer")
+        kind = KINDS.get(layer.get("type")) if isinstance(layer, dict) else None
+        prefix = kind.prefix if kind else "layer"
         counts[prefix] = counts.get(prefix, 0) + 1
         names.append(f"{prefix}{counts[prefix]}")
     return names
 
 
-def validate(spec: Spec, input_shape: tuple[int, int, int], num_classes: int = 10) -> list[LayerShape]:
-    """Check a spec and infer every layer's output shape; raise :class:`SpecError` naming the layer."""
+def _checked(spec: Spec) -> list[dict[str, Any]]:
+    """Every layer's kind and settings, checked (SpecError names the first bad layer)."""
     if not isinstance(spec, list) or not spec:
         raise SpecError("The model has no layers. Add at least one layer.")
-    if len(spec) > 200:
-        raise SpecError(f"The model has {len(spec)} layers; the limit is 200.")
+    if len(spec) > MAX_LAYERS:
+        raise SpecError(f"The model has {len(spec)} layers; the limit is {MAX_LAYERS}.")
+    out = []
+    for i, (layer, name) in enumerate(zip(spec, layer_names(spec), strict=True)):
+        if not isinstance(layer, dict) or layer.get("type") not in KINDS:
+            kind = layer.get("type") if isinstance(layer, dict) else layer
+            raise SpecError(f"Layer {i + 1}: unknown layer type {kind!r}; use one of {', '.join(KINDS)}.", i)
+        kind = KINDS[layer["type"]]
+        where = f"Layer {i + 1} ({name}, {kind.type})"
+        out.append({"kind": kind, "name": name, "where": where, "values": kind.checked(layer, where, i)})
+    return out
+
+
+def validate(spec: Spec, input_shape: tuple[int, int, int], num_classes: int = 10) -> list[LayerShape]:
+    """Check a spec and infer every layer's output shape; raise :class:`SpecError` naming the layer."""
     if len(input_shape) != 3 or min(input_shape) < 1:
         raise SpecError(f"Input shape must be (height, width, channels), got {input_shape}.")
     shape: tuple[int, ...] = tuple(int(s) for s in input_shape)
-    names = layer_names(spec)
     out: list[LayerShape] = []
-    params_estimate = 0
-    for i, layer in enumerate(spec):
-        if not isinstance(layer, dict) or layer.get("type") not in LAYER_TYPES:
-            kind = layer.get("type") if isinstance(layer, dict) else layer
-            raise SpecError(f"Layer {i + 1}: unknown layer type {kind!r}; "
-                            f"use one of {', '.join(LAYER_TYPES)}.", i)
-        t = layer["type"]
-        label = f"{names[i]}, {t}"
+    total = 0
+    for i, item in enumerate(_checked(spec)):
+        kind, where = item["kind"], item["where"]
         spatial = len(shape) == 3
-        if t == "conv2d":
-            if not spatial:
-                raise SpecError(f"Layer {i + 1} ({label}): a convolution needs an image-shaped input, but the "
-                                f"previous layer outputs a flat vector {shape}. Move it before Flatten/Dense.", i)
-            filters = _int_param(layer, "filters", i, label, 1, 4096)
-            k = _int_param(layer, "kernel", i, label, 1, 15)
-            s = _int_param(layer, "stride", i, label, 1, 8)
-            pad = layer.get("padding", "same")
-            if pad not in PADDINGS:
-                raise SpecError(f"Layer {i + 1} ({label}): padding must be 'same' or 'valid', got {pad!r}.", i)
-            _activation(layer, i, label)
-            h, w = _conv_out(shape[0], k, s, pad), _conv_out(shape[1], k, s, pad)
-            if h < 1 or w < 1:
-                raise SpecError(f"Layer {i + 1} ({label}): a {k}×{k} kernel with '{pad}' padding does not fit "
-                                f"the {shape[0]}×{shape[1]} input; output would be {h}×{w}. "
-                                "Use 'same' padding, a smaller kernel, or fewer pooling layers before it.", i)
-            params_estimate += (k * k * shape[2] + 1) * filters
-            shape = (h, w, filters)
-        elif t in ("maxpool", "avgpool"):
-            if not spatial:
-                raise SpecError(f"Layer {i + 1} ({label}): pooling needs an image-shaped input, "
-                                f"but it gets a flat vector {shape}.", i)
-            p = _int_param(layer, "size", i, label, 1, 8)
-            h, w = shape[0] // p, shape[1] // p
-            if h < 1 or w < 1:
-                raise SpecError(f"Layer {i + 1} ({label}): {p}×{p} pooling of a {shape[0]}×{shape[1]} feature map "
-                                "leaves nothing (spatial size below 1). Remove a pooling layer or use a "
-                                "smaller pool size.", i)
-            shape = (h, w, shape[2])
-        elif t == "dropout":
-            rate = layer.get("rate")
-            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-                raise SpecError(f"Layer {i + 1} ({label}): dropout rate must be at least 0 and below 1, got {rate!r}.", i)
-        elif t == "activation":
-            _activation(layer, i, label)
-        elif t == "batchnorm":
-            params_estimate += 4 * shape[-1]
-        elif t in ("flatten", "gap"):
-            if not spatial:
-                raise SpecError(f"Layer {i + 1} ({label}): the input is already flat {shape}; remove this layer.", i)
-            shape = (shape[0] * shape[1] * shape[2],) if t == "flatten" else (shape[2],)
-        elif t == "dense":
-            if spatial:
-                raise SpecError(f"Layer {i + 1} ({label}): a dense layer needs a flat input, but it gets "
-                                f"feature maps {shape}. Add Flatten or Global average pooling before it.", i)
-            units = _int_param(layer, "units", i, label, 1, 65_536)
-            _activation(layer, i, label)
-            params_estimate += (shape[0] + 1) * units
-            shape = (units,)
-        if params_estimate > 50_000_000:
-            raise SpecError(f"Layer {i + 1} ({label}): the model would have over 50 million parameters, "
-                            "too many to train here. Use fewer filters or units, or pool before Flatten.", i)
-        out.append(LayerShape(i, names[i], t, shape))
+        if kind.needs == "spatial" and not spatial:
+            raise SpecError(f"{where}: {kind.title.lower()} needs feature maps (an image-shaped input), but the "
+                            f"previous layer outputs a flat vector {shape}. Move it before Flatten/Dense, or "
+                            "remove it.", i)
+        if kind.needs == "flat" and spatial:
+            raise SpecError(f"{where}: a dense layer needs a flat input, but it gets feature maps {shape}. Add "
+                            "Flatten or Global average pooling before it.", i)
+        new_shape = kind.output_shape(item["values"], shape, where, i)
+        params = kind.params(item["values"], shape, new_shape)
+        total += params
+        if total > MAX_PARAMS:
+            raise SpecError(f"{where}: the model would have over 50 million parameters, too many to train here. "
+                            "Use fewer filters or units, or pool before Flatten.", i)
+        shape = new_shape
+        out.append(LayerShape(i, item["name"], kind.type, shape, params))
     if len(shape) == 3:
         raise SpecError("The last layer outputs feature maps; end with Flatten or Global average pooling "
                         "(the output Dense layer is added for you).", len(spec) - 1)
     if num_classes < 2:
         raise SpecError(f"The dataset must have at least 2 classes, got {num_classes}.")
     return out
+
+
+def count_params(spec: Spec, input_shape: tuple[int, int, int], num_classes: int = 10) -> int:
+    """Parameters of the model :func:`build_model` makes, computed without Keras."""
+    shapes = validate(spec, input_shape, num_classes)
+    return sum(s.params for s in shapes) + (shapes[-1].output_shape[0] + 1) * num_classes
 
 
 def build_model(spec: Spec, input_shape: tuple[int, int, int], num_classes: int = 10, name: str = "cnn",
@@ -280,32 +212,11 @@ def build_model(spec: Spec, input_shape: tuple[int, int, int], num_classes: int 
     import keras
 
     validate(spec, input_shape, num_classes)
-    names = layer_names(spec)
     layers = _Layers(dtype)
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     x = inputs
-    for layer, lname in zip(spec, names):
-        t = layer["type"]
-        if t == "conv2d":
-            x = layers.Conv2D(int(layer["filters"]), int(layer["kernel"]), strides=int(layer.get("stride", 1)),
-                              padding=layer.get("padding", "same"), activation=_keras_act(layer.get("activation")),
-                              name=lname)(x)
-        elif t == "maxpool":
-            x = layers.MaxPooling2D(int(layer["size"]), name=lname)(x)
-        elif t == "avgpool":
-            x = layers.AveragePooling2D(int(layer["size"]), name=lname)(x)
-        elif t == "batchnorm":
-            x = layers.BatchNormalization(momentum=0.9, name=lname)(x)  # quick to settle on short runs
-        elif t == "activation":
-            x = layers.Activation(_keras_act(layer["activation"]), name=lname)(x)
-        elif t == "dropout":
-            x = layers.Dropout(float(layer["rate"]), name=lname)(x)
-        elif t == "flatten":
-            x = layers.Flatten(name=lname)(x)
-        elif t == "gap":
-            x = layers.GlobalAveragePooling2D(name=lname)(x)
-        elif t == "dense":
-            x = layers.Dense(int(layer["units"]), activation=_keras_act(layer.get("activation")), name=lname)(x)
+    for item in _checked(spec):
+        x = item["kind"].build(item["values"], item["name"], x, layers)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
 
@@ -323,37 +234,14 @@ class _Layers:
         return (lambda *a, **k: cls(*a, dtype=self.dtype, **k)) if self.dtype else cls
 
 
-def _keras_act(act: str | None) -> str:
-    return "linear" if act in (None, "linear") else act
-
-
-def _code_line(layer: dict, lname: str) -> str:
-    t = layer["type"]
-    if t == "conv2d":
-        act = _keras_act(layer.get("activation"))
-        return (f'layers.Conv2D({layer["filters"]}, ({layer["kernel"]}, {layer["kernel"]}), '
-                f'strides={layer.get("stride", 1)}, padding="{layer.get("padding", "same")}", '
-                f'activation="{act}", name="{lname}")')
-    simple = {"maxpool": f'layers.MaxPooling2D(({layer.get("size")}, {layer.get("size")}), name="{lname}")',
-              "avgpool": f'layers.AveragePooling2D(({layer.get("size")}, {layer.get("size")}), name="{lname}")',
-              "batchnorm": f'layers.BatchNormalization(momentum=0.9, name="{lname}")',
-              "activation": f'layers.Activation("{layer.get("activation")}", name="{lname}")',
-              "dropout": f'layers.Dropout({layer.get("rate")}, name="{lname}")',
-              "flatten": f'layers.Flatten(name="{lname}")',
-              "gap": f'layers.GlobalAveragePooling2D(name="{lname}")',
-              "dense": f'layers.Dense({layer.get("units")}, activation="{_keras_act(layer.get("activation"))}", '
-                       f'name="{lname}")'}
-    return simple[t]
-
-
 def to_keras_code(spec: Spec, input_shape: tuple[int, int, int], num_classes: int = 10,
                   compile_fit: str = "") -> str:
     """Readable Keras Python that rebuilds exactly this model (plus an optional compile/fit block)."""
     validate(spec, input_shape, num_classes)
     lines = ["import keras", "from keras import layers", "",
              f"inputs = keras.Input(shape={tuple(input_shape)}, name=\"image\")", "x = inputs"]
-    for layer, lname in zip(spec, layer_names(spec)):
-        lines.append(f"x = {_code_line(layer, lname)}(x)")
+    for item in _checked(spec):
+        lines += item["kind"].code(item["values"], item["name"])
     lines += [f'outputs = layers.Dense({num_classes}, activation="softmax", name="predictions")(x)',
               'model = keras.Model(inputs, outputs, name="cnn")', "model.summary()"]
     if compile_fit:
@@ -362,41 +250,86 @@ def to_keras_code(spec: Spec, input_shape: tuple[int, int, int], num_classes: in
 
 
 def spec_from_model(model) -> Spec | None:
-    """Recover a spec from a Keras model built by :func:`build_model`; None if it has other layers."""
+    """Recover a spec from a Keras model made of one chain of layers (as :func:`build_model` makes them);
+    None when it has layers or branches that no registered kind describes.
+
+    Walks the model's graph (from its public config) from the input: a layer with one consumer is read
+    by the kinds' ``read``; a branch is read as a residual block when it is exactly that kind's pattern.
+    """
     from keras import layers
 
+    try:
+        config = model.get_config()
+        entries = config["layers"]
+    except (AttributeError, KeyError, TypeError, NotImplementedError):
+        return None
+    consumers: dict[str, list[str]] = {}
+    for entry in entries:
+        for parent in _parents(entry.get("inbound_nodes", [])):
+            consumers.setdefault(parent, []).append(entry["name"])
+    by_name = {layer.name: layer for layer in model.layers}
+    last = model.layers[-1].name
     spec: Spec = []
-    for layer in model.layers[1:-1]:
-        cfg = layer.get_config()
-        if isinstance(layer, layers.Conv2D):
-            k, s = cfg["kernel_size"], cfg["strides"]
-            if k[0] != k[1] or s[0] != s[1]:
+    current = model.layers[0].name
+    while True:
+        nexts = consumers.get(current, [])
+        if nexts == [last]:
+            return spec or None
+        if len(nexts) == 1:
+            read = next((r for r in (k.read(by_name[nexts[0]]) for k in KINDS.values()) if r), None)
+            if read is None:
                 return None
-            spec.append({"type": "conv2d", "filters": cfg["filters"], "kernel": k[0], "stride": s[0],
-                         "padding": cfg["padding"], "activation": _spec_act(cfg["activation"])})
-        elif isinstance(layer, layers.MaxPooling2D):
-            spec.append({"type": "maxpool", "size": cfg["pool_size"][0]})
-        elif isinstance(layer, layers.AveragePooling2D):
-            spec.append({"type": "avgpool", "size": cfg["pool_size"][0]})
-        elif isinstance(layer, layers.BatchNormalization):
-            spec.append({"type": "batchnorm"})
-        elif isinstance(layer, layers.Activation):
-            spec.append({"type": "activation", "activation": _spec_act(cfg["activation"])})
-        elif isinstance(layer, layers.Dropout):
-            spec.append({"type": "dropout", "rate": cfg["rate"]})
-        elif isinstance(layer, layers.Flatten):
-            spec.append({"type": "flatten"})
-        elif isinstance(layer, layers.GlobalAveragePooling2D):
-            spec.append({"type": "gap"})
-        elif isinstance(layer, layers.Dense):
-            spec.append({"type": "dense", "units": cfg["units"], "activation": _spec_act(cfg["activation"])})
-        else:
+            spec.append(read)
+            current = nexts[0]
+            continue
+        block = _read_residual(nexts, consumers, by_name, layers)
+        if block is None:
             return None
-    return spec
+        spec.append(block[0])
+        current = block[1]
 
 
-def _spec_act(act: Any) -> str:
-    return act if isinstance(act, str) else "linear"
+def _parents(node: Any) -> list[str]:
+    """Names of the layers whose outputs feed a layer, from its config's ``inbound_nodes``."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        history = node.get("config", {}).get("keras_history") if node.get("class_name") == "__keras_tensor__" else None
+        if history:
+            found.append(history[0])
+        else:
+            for v in node.values():
+                found += _parents(v)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            found += _parents(v)
+    return found
+
+
+def _read_residual(branches: list[str], consumers: dict[str, list[str]], by_name: dict, layers):
+    """(spec, name of its last layer) when ``branches`` are the Residual kind's pattern, else None."""
+    if len(branches) != 2:
+        return None
+    for conv1 in branches:
+        other = branches[1 - branches.index(conv1)]
+        after = consumers.get(conv1, [])
+        if not isinstance(by_name[conv1], layers.Conv2D) or len(after) != 1:
+            continue
+        conv2 = after[0]
+        add = consumers.get(conv2, [])
+        if not isinstance(by_name[conv2], layers.Conv2D) or len(add) != 1 or not isinstance(by_name[add[0]],
+                                                                                               layers.Add):
+            continue
+        projection = None
+        if other != add[0]:  # the shortcut goes through a 1x1 convolution first
+            if consumers.get(other, []) != add or not isinstance(by_name[other], layers.Conv2D):
+                return None
+            projection = by_name[other]
+        act = consumers.get(add[0], [])
+        if len(act) != 1 or not isinstance(by_name[act[0]], layers.Activation):
+            return None
+        read = KINDS["residual"].read_block(by_name[conv1], by_name[conv2], projection)
+        return (read, act[0]) if read else None
+    return None
 
 
 def spec_json(spec: Spec) -> str:

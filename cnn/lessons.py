@@ -12,6 +12,8 @@ from typing import Any, Callable
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnn.layers import conv_out
+
 KERNELS: dict[str, np.ndarray] = {
     "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], np.float32),
     "vertical edges": np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], np.float32),
@@ -23,16 +25,9 @@ KERNELS: dict[str, np.ndarray] = {
 }
 
 
-def output_size(size: int, kernel: int, stride: int, padding: str) -> int:
-    """Output length of a convolution or pooling along one axis (Keras' rule)."""
-    if padding == "same":
-        return -(-size // stride)
-    return max(0, (size - kernel) // stride + 1)
-
-
 def _pad_same(image: np.ndarray, kernel: int, stride: int) -> np.ndarray:
     h, w = image.shape
-    out_h, out_w = output_size(h, kernel, stride, "same"), output_size(w, kernel, stride, "same")
+    out_h, out_w = conv_out(h, kernel, stride, "same"), conv_out(w, kernel, stride, "same")
     pad_h = max(0, (out_h - 1) * stride + kernel - h)
     pad_w = max(0, (out_w - 1) * stride + kernel - w)
     return np.pad(image, ((pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2)))

@@ -1,21 +1,20 @@
-"""The layer editor: add, remove, reorder and edit layers, validated as you edit."""
+"""The layer editor: add, remove, reorder and edit layers, validated as you edit.
+
+Every widget comes from the layer registry (:mod:`cnn.layers`): a kind's fields give the inputs, their
+labels and bounds, so the editor and validation never disagree.
+"""
 from __future__ import annotations
+
+from typing import Any
 
 import streamlit as st
 
 from cnn import architectures as arch
-
-PARAM_WIDGETS = {
-    "filters": ("Filters", 1, 1024, 1),
-    "kernel": ("Kernel", 1, 15, 1),
-    "stride": ("Stride", 1, 8, 1),
-    "size": ("Pool size", 1, 8, 1),
-    "units": ("Units", 1, 8192, 1),
-}
+from cnn.layers import KINDS, Field
 
 
 def _bump() -> None:
-    st.session_state["spec_version"] = st.session_state.get("spec_version", 0) + 1
+    st.session_state["spec_version"] += 1
 
 
 def _move(i: int, delta: int) -> None:
@@ -36,31 +35,31 @@ def _add() -> None:
     _bump()
 
 
-def _params_ui(layer: dict, key: str, disabled: bool = False) -> dict:
-    """Inline inputs for one layer's parameters; returns the edited layer."""
-    t = layer["type"]
-    defaults = arch.LAYER_TYPES[t][0]
-    out = {"type": t}
-    names = list(defaults)
-    if not names:
-        st.caption(arch.LAYER_TYPES[t][1])
-        return out
-    cols = st.columns(len(names))
-    for col, p in zip(cols, names):
-        value = layer.get(p, defaults[p])
-        if p in PARAM_WIDGETS:
-            label, lo, hi, step = PARAM_WIDGETS[p]
-            safe = int(value) if isinstance(value, (int, float)) and lo <= value <= hi else defaults[p]
-            out[p] = int(col.number_input(label, lo, hi, safe, step, key=f"{key}_{p}", disabled=disabled))
-        elif p == "rate":
-            safe = float(value) if isinstance(value, (int, float)) and 0 <= value < 1 else 0.25
-            out[p] = float(col.number_input("Rate", 0.0, 0.95, safe, 0.05, key=f"{key}_{p}", disabled=disabled))
-        elif p == "padding":
-            out[p] = col.selectbox("Padding", arch.PADDINGS, arch.PADDINGS.index(value) if value in arch.PADDINGS
-                                   else 0, key=f"{key}_{p}", disabled=disabled)
-        elif p == "activation":
-            out[p] = col.selectbox("Activation", arch.ACTIVATIONS, arch.ACTIVATIONS.index(value)
-                                   if value in arch.ACTIVATIONS else 0, key=f"{key}_{p}", disabled=disabled)
+def _field_ui(field: Field, value: Any, key: str, col, disabled: bool) -> Any:
+    """One input for one field of a layer, bounded as the registry says."""
+    if field.choices:
+        index = field.choices.index(value) if value in field.choices else field.choices.index(field.default)
+        return col.selectbox(field.label, field.choices, index=index, key=key, disabled=disabled)
+    if field.kind is int:
+        safe = int(value) if isinstance(value, (int, float)) and field.lo <= value <= field.hi else field.default
+        return int(col.number_input(field.label, int(field.lo), int(field.hi), safe, 1, key=key, disabled=disabled))
+    safe = float(value) if isinstance(value, (int, float)) and field.lo <= value <= field.hi else field.default
+    return float(col.number_input(field.label, float(field.lo), float(field.hi), safe, field.step, key=key,
+                                  disabled=disabled))
+
+
+def _layer_ui(layer: dict, key: str, disabled: bool) -> dict:
+    """Inline inputs for one layer's fields; returns the edited layer."""
+    kind = KINDS.get(layer.get("type"))
+    if kind is None:
+        st.caption(f"Unknown layer type {layer.get('type')!r}: remove it.")
+        return layer
+    if not kind.fields:
+        st.caption(kind.help)
+        return {"type": kind.type}
+    out = {"type": kind.type}
+    for col, field in zip(st.columns(len(kind.fields)), kind.fields, strict=True):
+        out[field.name] = _field_ui(field, layer.get(field.name, field.default), f"{key}_{field.name}", col, disabled)
     return out
 
 
@@ -68,33 +67,36 @@ def layer_editor_ui(input_shape: tuple[int, int, int], num_classes: int,
                     disabled: bool = False) -> tuple[list[dict], bool]:
     """Edit ``st.session_state['spec']`` in place; returns (spec, is_valid). Errors sit by their layer."""
     spec = st.session_state["spec"]
-    version = st.session_state.setdefault("spec_version", 0)
+    version = st.session_state["spec_version"]
     names = arch.layer_names(spec)
     st.caption(f"Input: {input_shape[0]}×{input_shape[1]}×{input_shape[2]} image. The output layer "
                f"(Dense {num_classes}, softmax) is added after your layers.")
     slots = []
     for i, layer in enumerate(spec):
         key = f"ed{version}_{i}"
+        kind = KINDS.get(layer.get("type"))
         with st.container(border=True):
-            head, body, up, down, rm = st.columns([1.6, 6, 0.5, 0.5, 0.5], vertical_alignment="bottom")
-            head.markdown(f"**{i + 1}. {names[i]}**  \n`{layer['type']}`")
+            head, body, up, down, rm = st.columns([1.8, 6, 0.45, 0.45, 0.45], vertical_alignment="bottom")
+            head.markdown(f"**{i + 1}. {names[i]}**  \n{kind.title if kind else layer.get('type')}")
             with body:
-                spec[i] = _params_ui(layer, key, disabled)
-            up.button("↑", key=f"{key}_up", on_click=_move, args=(i, -1), disabled=i == 0, help="Move up")
-            down.button("↓", key=f"{key}_down", on_click=_move, args=(i, 1), disabled=i == len(spec) - 1,
-                        help="Move down")
-            rm.button("✕", key=f"{key}_rm", on_click=_remove, args=(i,), help="Remove this layer")
+                spec[i] = _layer_ui(layer, key, disabled)
+            up.button("", key=f"{key}_up", on_click=_move, args=(i, -1), disabled=disabled or i == 0,
+                      help="Move up", icon=":material/arrow_upward:")
+            down.button("", key=f"{key}_down", on_click=_move, args=(i, 1), disabled=disabled or i == len(spec) - 1,
+                        help="Move down", icon=":material/arrow_downward:")
+            rm.button("", key=f"{key}_rm", on_click=_remove, args=(i,), disabled=disabled, help="Remove this layer",
+                      icon=":material/delete:")
             slots.append(st.empty())
     add_col, btn_col = st.columns([3, 1], vertical_alignment="bottom")
-    add_col.selectbox("Layer to add", list(arch.LAYER_TYPES), key="editor_new_type",
-                      format_func=lambda t: f"{t} — {arch.LAYER_TYPES[t][1]}")
-    btn_col.button("➕ Add layer", on_click=_add, width="stretch")
+    add_col.selectbox("Layer to add", list(KINDS), key="editor_new_type", disabled=disabled,
+                      format_func=lambda t: f"{KINDS[t].title} — {KINDS[t].help}")
+    btn_col.button("Add layer", on_click=_add, width="stretch", disabled=disabled, icon=":material/add:")
     try:
         arch.validate(spec, input_shape, num_classes)
     except arch.SpecError as e:
         if e.index is not None and e.index < len(slots):
-            slots[e.index].error(str(e), icon="⚠️")
+            slots[e.index].error(str(e), icon=":material/warning:")
         else:
-            st.error(str(e), icon="⚠️")
+            st.error(str(e), icon=":material/warning:")
         return spec, False
     return spec, True

@@ -6,6 +6,7 @@ from scipy import signal
 
 from cnn import architectures as arch
 from cnn import lessons
+from cnn.layers import conv_out
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def test_convolution_equals_keras_conv2d(image, stride, padding):
     layer.set_weights([k.reshape(3, 3, 1, 1)])
     expected = np.asarray(layer(image[None, :, :, None]))[0, :, :, 0]
     got = lessons.convolve(image, k, stride, padding)
-    assert got.shape == expected.shape == (lessons.output_size(28, 3, stride, padding),) * 2
+    assert got.shape == expected.shape == (conv_out(28, 3, stride, padding),) * 2
     np.testing.assert_allclose(got, expected, atol=1e-5)
 
 

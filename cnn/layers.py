@@ -1,0 +1,411 @@
+"""The layer registry: every kind of layer a CNN Lab spec may hold, each defined once.
+
+A kind is one small class: its fields (with defaults and bounds), the shape it outputs, its
+parameter count, the Keras layer(s) it builds, the line of Keras code that builds them, and how
+to read it back from a Keras model. Validation, model building, code export, reading a model back
+(:mod:`cnn.architectures`), the layer editor's widgets and the lessons all iterate over
+:data:`KINDS`; nothing else names a layer type. Adding a kind is one class here plus its tests.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "gelu", "linear")
+PADDINGS = ("same", "valid")
+Shape = tuple[int, ...]
+
+
+class SpecError(ValueError):
+    """An invalid layer stack; ``index`` is the offending layer (or None for the whole spec)."""
+
+    def __init__(self, message: str, index: int | None = None):
+        super().__init__(message)
+        self.index = index
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting of a layer: its type, default, bounds or choices, and how the editor labels it."""
+
+    name: str
+    label: str
+    kind: type  # int, float or str
+    default: Any
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple = ()
+    step: float | None = None
+    help: str = ""
+
+    def check(self, layer: dict, where: str, index: int) -> Any:
+        """The layer's value of this field (its default when absent), or SpecError naming the layer."""
+        value = layer.get(self.name, self.default)
+        if self.choices:
+            if value not in self.choices:
+                raise SpecError(f"{where}: '{self.name}' must be one of {', '.join(self.choices)}, got {value!r}.",
+                                index)
+            return value
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if self.kind is int and not (number and float(value).is_integer()):
+            raise SpecError(f"{where}: '{self.name}' must be a whole number, got {value!r}.", index)
+        if self.kind is float and not (number and math.isfinite(value)):
+            raise SpecError(f"{where}: '{self.name}' must be a number, got {value!r}.", index)
+        if not self.lo <= value <= self.hi:
+            upper = f"{self.hi:,}" if self.kind is int else f"{self.hi:g}"
+            raise SpecError(f"{where}: '{self.name}' must be between {self.lo:g} and {upper}, got {value:g}.", index)
+        return self.kind(value)
+
+
+def activation(default: str = "relu") -> Field:
+    return Field("activation", "Activation", str, default, choices=ACTIVATIONS)
+
+
+def conv_out(size: int, kernel: int, stride: int, padding: str) -> int:
+    """Output length of a convolution or pooling along one axis (Keras' rule)."""
+    if padding == "same":
+        return math.ceil(size / stride)
+    return max(0, (size - kernel) // stride + 1)
+
+
+def keras_activation(act: str | None) -> str:
+    return "linear" if act in (None, "linear") else act
+
+
+def spec_activation(act: Any) -> str:
+    """An activation as a spec stores it (Keras may give a function or a dict)."""
+    return act if isinstance(act, str) else "linear"
+
+
+class LayerKind:
+    """One kind of layer; subclasses set the class attributes and override what they need."""
+
+    type: ClassVar[str]  # the spec's "type"
+    title: ClassVar[str]  # shown in the editor
+    help: ClassVar[str]  # one line: what it does
+    prefix: ClassVar[str]  # readable Keras names: conv1, pool2, ...
+    fields: ClassVar[tuple[Field, ...]] = ()
+    needs: ClassVar[str] = "any"  # "spatial" (feature maps), "flat" (a vector) or "any"
+
+    # ------------------------------------------------------------ the spec side (pure Python)
+
+    def defaults(self) -> dict[str, Any]:
+        return {"type": self.type, **{f.name: f.default for f in self.fields}}
+
+    def checked(self, layer: dict, where: str, index: int) -> dict[str, Any]:
+        """The layer's fields, checked, with defaults for the absent ones."""
+        return {f.name: f.check(layer, where, index) for f in self.fields}
+
+    def output_shape(self, v: dict[str, Any], shape: Shape, where: str, index: int) -> Shape:
+        return shape
+
+    def params(self, v: dict[str, Any], shape: Shape, out: Shape) -> int:
+        """Trainable and non-trainable parameters, as Keras counts them."""
+        return 0
+
+    # ------------------------------------------------------------ the Keras side
+
+    def build(self, v: dict[str, Any], name: str, x, layers):
+        """Apply this kind's Keras layer(s) named ``name`` to tensor ``x``; ``layers`` is keras.layers."""
+        raise NotImplementedError
+
+    def code(self, v: dict[str, Any], name: str) -> list[str]:
+        """The Python lines that do what :meth:`build` does (``x`` in, ``x`` out)."""
+        raise NotImplementedError
+
+    def read(self, layer) -> dict[str, Any] | None:
+        """The spec of a single Keras layer of this kind, or None if it is not one."""
+        return None
+
+
+KINDS: dict[str, LayerKind] = {}
+
+
+def register(cls: type[LayerKind]) -> type[LayerKind]:
+    """Add a kind to the registry (in the order the editor lists them)."""
+    KINDS[cls.type] = cls()
+    return cls
+
+
+@register
+class Conv2D(LayerKind):
+    type, title, prefix, needs = "conv2d", "Convolution", "conv", "spatial"
+    help = "slides learned filters over the image"
+    fields = (Field("filters", "Filters", int, 32, 1, 1024), Field("kernel", "Kernel", int, 3, 1, 15),
+              Field("stride", "Stride", int, 1, 1, 8), Field("padding", "Padding", str, "same", choices=PADDINGS),
+              activation())
+
+    def output_shape(self, v, shape, where, index):
+        h, w = (conv_out(s, v["kernel"], v["stride"], v["padding"]) for s in shape[:2])
+        if h < 1 or w < 1:
+            raise SpecError(f"{where}: a {v['kernel']}×{v['kernel']} kernel with '{v['padding']}' padding does not "
+                            f"fit the {shape[0]}×{shape[1]} input; output would be {h}×{w}. Use 'same' padding, a "
+                            "smaller kernel, or fewer pooling layers before it.", index)
+        return (h, w, v["filters"])
+
+    def params(self, v, shape, out):
+        return (v["kernel"] ** 2 * shape[2] + 1) * v["filters"]
+
+    def build(self, v, name, x, layers):
+        return layers.Conv2D(v["filters"], v["kernel"], strides=v["stride"], padding=v["padding"],
+                             activation=keras_activation(v["activation"]), name=name)(x)
+
+    def code(self, v, name):
+        return [f'x = layers.Conv2D({v["filters"]}, ({v["kernel"]}, {v["kernel"]}), strides={v["stride"]}, '
+                f'padding="{v["padding"]}", activation="{keras_activation(v["activation"])}", name="{name}")(x)']
+
+    def read(self, layer):
+        from keras import layers
+
+        if type(layer) is not layers.Conv2D:  # not its subclasses (separable, depthwise)
+            return None
+        cfg = layer.get_config()
+        (k, k2), (s, s2) = cfg["kernel_size"], cfg["strides"]
+        if k != k2 or s != s2 or tuple(cfg.get("dilation_rate", (1, 1))) != (1, 1) or cfg.get("groups", 1) != 1:
+            return None
+        return {"type": self.type, "filters": cfg["filters"], "kernel": k, "stride": s, "padding": cfg["padding"],
+                "activation": spec_activation(cfg["activation"])}
+
+
+@register
+class SeparableConv2D(Conv2D):
+    type, title, prefix = "sepconv2d", "Depthwise-separable convolution", "sepconv"
+    help = "a filter per channel, then a 1×1 mix: far fewer weights than a convolution"
+
+    def params(self, v, shape, out):
+        return v["kernel"] ** 2 * shape[2] + shape[2] * v["filters"] + v["filters"]
+
+    def build(self, v, name, x, layers):
+        return layers.SeparableConv2D(v["filters"], v["kernel"], strides=v["stride"], padding=v["padding"],
+                                      activation=keras_activation(v["activation"]), name=name)(x)
+
+    def code(self, v, name):
+        return [line.replace("layers.Conv2D(", "layers.SeparableConv2D(") for line in super().code(v, name)]
+
+    def read(self, layer):
+        from keras import layers
+
+        if type(layer) is not layers.SeparableConv2D:
+            return None
+        cfg = layer.get_config()
+        (k, k2), (s, s2) = cfg["kernel_size"], cfg["strides"]
+        if k != k2 or s != s2 or cfg.get("depth_multiplier", 1) != 1:
+            return None
+        return {"type": self.type, "filters": cfg["filters"], "kernel": k, "stride": s, "padding": cfg["padding"],
+                "activation": spec_activation(cfg["activation"])}
+
+
+class _Pool(LayerKind):
+    needs = "spatial"
+    fields = (Field("size", "Pool size", int, 2, 1, 8),)
+    keras_class: ClassVar[str]
+
+    def output_shape(self, v, shape, where, index):
+        p = v["size"]
+        if shape[0] // p < 1 or shape[1] // p < 1:
+            raise SpecError(f"{where}: {p}×{p} pooling of a {shape[0]}×{shape[1]} feature map leaves nothing "
+                            "(spatial size below 1). Remove a pooling layer or use a smaller pool size.", index)
+        return (shape[0] // p, shape[1] // p, shape[2])
+
+    def build(self, v, name, x, layers):
+        return getattr(layers, self.keras_class)(v["size"], name=name)(x)
+
+    def code(self, v, name):
+        return [f'x = layers.{self.keras_class}(({v["size"]}, {v["size"]}), name="{name}")(x)']
+
+    def read(self, layer):
+        from keras import layers
+
+        if type(layer) is not getattr(layers, self.keras_class):
+            return None
+        cfg = layer.get_config()
+        size, strides = tuple(cfg["pool_size"]), tuple(cfg["strides"] or cfg["pool_size"])
+        if size[0] != size[1] or strides != size or cfg["padding"] != "valid":
+            return None
+        return {"type": self.type, "size": size[0]}
+
+
+@register
+class MaxPool(_Pool):
+    type, title, prefix, keras_class = "maxpool", "Max pooling", "pool", "MaxPooling2D"
+    help = "keeps the strongest response in each window"
+
+
+@register
+class AvgPool(_Pool):
+    type, title, prefix, keras_class = "avgpool", "Average pooling", "pool", "AveragePooling2D"
+    help = "averages each window"
+
+
+@register
+class BatchNorm(LayerKind):
+    type, title, prefix = "batchnorm", "Batch normalisation", "bn"
+    help = "rescales activations to a steady range; speeds up training"
+
+    def params(self, v, shape, out):
+        return 4 * shape[-1]
+
+    def build(self, v, name, x, layers):
+        return layers.BatchNormalization(momentum=0.9, name=name)(x)  # momentum 0.9: settles on short runs
+
+    def code(self, v, name):
+        return [f'x = layers.BatchNormalization(momentum=0.9, name="{name}")(x)']
+
+    def read(self, layer):
+        from keras import layers
+
+        return {"type": self.type} if type(layer) is layers.BatchNormalization else None
+
+
+@register
+class Activation(LayerKind):
+    type, title, prefix = "activation", "Activation", "act"
+    help = "an activation function on its own"
+    fields = (activation(),)
+
+    def build(self, v, name, x, layers):
+        return layers.Activation(keras_activation(v["activation"]), name=name)(x)
+
+    def code(self, v, name):
+        return [f'x = layers.Activation("{keras_activation(v["activation"])}", name="{name}")(x)']
+
+    def read(self, layer):
+        from keras import layers
+
+        if type(layer) is not layers.Activation:
+            return None
+        return {"type": self.type, "activation": spec_activation(layer.get_config()["activation"])}
+
+
+@register
+class Dropout(LayerKind):
+    type, title, prefix = "dropout", "Dropout", "dropout"
+    help = "randomly silences units while training"
+    fields = (Field("rate", "Rate", float, 0.25, 0.0, 0.95, step=0.05),)
+
+    def build(self, v, name, x, layers):
+        return layers.Dropout(v["rate"], name=name)(x)
+
+    def code(self, v, name):
+        return [f'x = layers.Dropout({v["rate"]:g}, name="{name}")(x)']
+
+    def read(self, layer):
+        from keras import layers
+
+        return {"type": self.type, "rate": float(layer.get_config()["rate"])} if type(layer) is layers.Dropout else None
+
+
+@register
+class Flatten(LayerKind):
+    type, title, prefix, needs = "flatten", "Flatten", "flatten", "spatial"
+    help = "turns feature maps into one long vector"
+
+    def output_shape(self, v, shape, where, index):
+        return (shape[0] * shape[1] * shape[2],)
+
+    def build(self, v, name, x, layers):
+        return layers.Flatten(name=name)(x)
+
+    def code(self, v, name):
+        return [f'x = layers.Flatten(name="{name}")(x)']
+
+    def read(self, layer):
+        from keras import layers
+
+        return {"type": self.type} if type(layer) is layers.Flatten else None
+
+
+@register
+class GlobalAveragePooling(LayerKind):
+    type, title, prefix, needs = "gap", "Global average pooling", "gap", "spatial"
+    help = "one number per feature map: its average"
+
+    def output_shape(self, v, shape, where, index):
+        return (shape[2],)
+
+    def build(self, v, name, x, layers):
+        return layers.GlobalAveragePooling2D(name=name)(x)
+
+    def code(self, v, name):
+        return [f'x = layers.GlobalAveragePooling2D(name="{name}")(x)']
+
+    def read(self, layer):
+        from keras import layers
+
+        return {"type": self.type} if type(layer) is layers.GlobalAveragePooling2D else None
+
+
+@register
+class Dense(LayerKind):
+    type, title, prefix, needs = "dense", "Dense (fully connected)", "dense", "flat"
+    help = "connects every input number to every unit"
+    fields = (Field("units", "Units", int, 128, 1, 8192), activation())
+
+    def output_shape(self, v, shape, where, index):
+        return (v["units"],)
+
+    def params(self, v, shape, out):
+        return (shape[0] + 1) * v["units"]
+
+    def build(self, v, name, x, layers):
+        return layers.Dense(v["units"], activation=keras_activation(v["activation"]), name=name)(x)
+
+    def code(self, v, name):
+        return [f'x = layers.Dense({v["units"]}, activation="{keras_activation(v["activation"])}", name="{name}")(x)']
+
+    def read(self, layer):
+        from keras import layers
+
+        if type(layer) is not layers.Dense:
+            return None
+        cfg = layer.get_config()
+        return {"type": self.type, "units": cfg["units"], "activation": spec_activation(cfg["activation"])}
+
+
+@register
+class Residual(LayerKind):
+    """Two 3×3-style convolutions whose output is added to the block's input (He et al., 2016)."""
+
+    type, title, prefix, needs = "residual", "Residual block", "res", "spatial"
+    help = "two convolutions plus a shortcut that adds the input back: lets deep networks train"
+    fields = (Field("filters", "Filters", int, 32, 1, 1024), Field("kernel", "Kernel", int, 3, 1, 7))
+
+    def output_shape(self, v, shape, where, index):
+        return (shape[0], shape[1], v["filters"])
+
+    def params(self, v, shape, out):
+        k, cin, f = v["kernel"], shape[2], v["filters"]
+        projection = (cin + 1) * f if cin != f else 0
+        return (k * k * cin + 1) * f + (k * k * f + 1) * f + projection
+
+    def build(self, v, name, x, layers):
+        f, k = v["filters"], v["kernel"]
+        y = layers.Conv2D(f, k, padding="same", activation="relu", name=f"{name}_conv1")(x)
+        y = layers.Conv2D(f, k, padding="same", name=f"{name}_conv2")(y)
+        shortcut = x if x.shape[-1] == f else layers.Conv2D(f, 1, name=f"{name}_proj")(x)
+        y = layers.Add(name=f"{name}_add")([shortcut, y])
+        return layers.Activation("relu", name=name)(y)
+
+    def code(self, v, name):
+        f, k = v["filters"], v["kernel"]
+        return [f'y = layers.Conv2D({f}, ({k}, {k}), padding="same", activation="relu", name="{name}_conv1")(x)',
+                f'y = layers.Conv2D({f}, ({k}, {k}), padding="same", name="{name}_conv2")(y)',
+                f'shortcut = x if x.shape[-1] == {f} else layers.Conv2D({f}, (1, 1), name="{name}_proj")(x)',
+                f'x = layers.Add(name="{name}_add")([shortcut, y])',
+                f'x = layers.Activation("relu", name="{name}")(x)']
+
+    def read_block(self, conv1, conv2, projection) -> dict[str, Any] | None:
+        """The spec of a residual block from its Keras layers (see :func:`cnn.architectures.spec_from_model`)."""
+        first, second = Conv2D().read(conv1), Conv2D().read(conv2)
+        if not first or not second or first["kernel"] != second["kernel"] or first["filters"] != second["filters"]:
+            return None
+        if first["stride"] != 1 or first["padding"] != "same" or first["activation"] != "relu":
+            return None
+        if second["activation"] != "linear" or (projection is not None and Conv2D().read(projection) is None):
+            return None
+        return {"type": self.type, "filters": first["filters"], "kernel": first["kernel"]}
+
+
+def kind(layer_type: str) -> LayerKind | None:
+    return KINDS.get(layer_type)
