@@ -337,6 +337,23 @@ class GlobalAveragePooling(LayerKind):
 
 
 @register
+class GlobalMaxPooling(GlobalAveragePooling):
+    type, title, prefix = "gmp", "Global max pooling", "gmp"
+    help = "one number per feature map: its strongest response"
+
+    def build(self, v, name, x, layers):
+        return layers.GlobalMaxPooling2D(name=name)(x)
+
+    def code(self, v, name):
+        return [f'x = layers.GlobalMaxPooling2D(name="{name}")(x)']
+
+    def read(self, layer):
+        from keras import layers
+
+        return {"type": self.type} if type(layer) is layers.GlobalMaxPooling2D else None
+
+
+@register
 class Dense(LayerKind):
     type, title, prefix, needs = "dense", "Dense (fully connected)", "dense", "flat"
     help = "connects every input number to every unit"

@@ -21,6 +21,7 @@ CONTEXT = {
                 {"type": "dropout", "rate": 0.3}],
     "flatten": [{"type": "flatten"}],
     "gap": [CONV, {"type": "gap"}],
+    "gmp": [CONV, {"type": "gmp"}],
     "dense": [{"type": "flatten"}, {"type": "dense", "units": 20, "activation": "sigmoid"}],
     "residual": [CONV, {"type": "residual", "filters": 8, "kernel": 3}, {"type": "residual", "filters": 16,
                                                                          "kernel": 3}, {"type": "gap"}],
