@@ -13,8 +13,8 @@ def delete_model_ui(entries: list) -> None:
     with st.expander("Delete a saved model"):
         name = st.selectbox("Model", own, key="del_name")
         st.warning(f"Deleting **{name}** removes it for everyone on this server. This cannot be undone.")
-        if st.checkbox(f"Yes, delete {name}", key=f"del_confirm_{name}"):
-            if st.button("Delete", type="primary", key="del_go"):
+        if st.checkbox(f"Yes, delete {name}", key=f"del_confirm_{name}") and st.button(
+                "Delete", type="primary", key="del_go"):
                 try:
                     store.delete_model(name)
                     st.toast(f"Deleted {name}.")

@@ -14,15 +14,14 @@ import gzip
 import io
 import os
 import pickle
-import socket
 import struct
 import tarfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -188,7 +187,8 @@ def read_npz(path: Path, shape: tuple[int, int, int]) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as f:
             missing = {"x_train", "y_train", "x_test", "y_test"} - set(f.files)
             if missing:
-                raise DatasetError(f"{path}: missing arrays {sorted(missing)}; expected x_train, y_train, x_test, y_test.")
+                raise DatasetError(f"{path}: missing arrays {sorted(missing)}; expected x_train, y_train, x_test, "
+                                   "y_test.")
             arrays = {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test")}
     except DatasetError:
         raise
@@ -365,7 +365,7 @@ def download(name: str, progress: Callable[[float], None] | None = None,
                     if progress and total:
                         progress((i + done / total) / len(files))
             os.replace(tmp, dest)
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as e:
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
             tmp.unlink(missing_ok=True)
             _offline_until = time.monotonic() + 300
             reason = getattr(e, "reason", e)

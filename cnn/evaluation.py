@@ -44,7 +44,7 @@ class Evaluation:
             precision = np.where(predicted > 0, tp / predicted, np.nan)
             recall = np.where(actual > 0, tp / actual, np.nan)
         return [{"precision": float(p), "recall": float(r), "support": int(s)}
-                for p, r, s in zip(precision, recall, actual)]
+                for p, r, s in zip(precision, recall, actual, strict=True)]
 
     def pair_indices(self, true_class: int, pred_class: int) -> np.ndarray:
         """Test indices with this true class and this prediction, most confident first."""

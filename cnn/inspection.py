@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 _SPATIAL_SKIP = ("InputLayer", "Dropout", "SpatialDropout2D")
-_extractors: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_extractors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class InspectionError(ValueError):
@@ -88,7 +88,7 @@ def feature_maps(model, x: np.ndarray) -> list[FeatureMaps]:
         outs = [outs]
     layers = feature_map_layers(model)
     return [FeatureMaps(layer.name, type(layer).__name__, np.asarray(o, np.float32)[0])
-            for layer, o in zip(layers, outs)]
+            for layer, o in zip(layers, outs, strict=True)]
 
 
 def filters(layer) -> tuple[np.ndarray, np.ndarray | None]:
@@ -198,7 +198,7 @@ def kernel_mosaic(kernel: np.ndarray, out_channel: int | None = None, cell: int 
     channel, its kernel slice for every input channel in a diverging colour scale centred on zero."""
     from PIL import Image
 
-    kh, kw, cin, cout = kernel.shape
+    _kh, _kw, cin, cout = kernel.shape
     if out_channel is None and cin == 3:
         tiles = []
         for k in range(cout):

@@ -6,8 +6,9 @@ augmentation, transfer learning) are small seeded training runs through cnn.trai
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -390,7 +391,7 @@ def verdict(result: TrainResult) -> str:
                 "plain guessing, so the weights blew up instead of learning. Lower the learning rate "
                 "(try 0.001) or use a smaller batch size, then train again.")
     acc = result.test_accuracy
-    if acc == acc and acc <= 1.5 / k:
+    if not math.isnan(acc) and acc <= 1.5 / k:
         return (f"The model did not learn: its test accuracy of {acc:.0%} is what guessing gets ({1 / k:.0%}). "
                 "Lower the learning rate (try 0.001), train for more epochs, or check the layers.")
     return ""

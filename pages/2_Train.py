@@ -33,7 +33,7 @@ def _arch_changed() -> None:
 c1, c2 = st.columns(2)
 with c1:
     ds_name = datasets.dataset_picker_ui("tr_ds", disabled=running)
-arch_name = c2.selectbox("Architecture", list(arch.PRESETS) + [CUSTOM], key=sticky("tr_arch", "fast"),
+arch_name = c2.selectbox("Architecture", [*list(arch.PRESETS), CUSTOM], key=sticky("tr_arch", "fast"),
                          on_change=_arch_changed, disabled=running,
                          format_func=lambda a: arch.PRESET_TITLES.get(a, "Custom: build your own in the layer editor"))
 settings.ensure_defaults(arch_name if arch_name != CUSTOM else "fast", ds_name)

@@ -93,7 +93,7 @@ else:
 st.subheader("One test image")
 c1, c2 = st.columns([1, 2])
 with c1:
-    by_class = st.selectbox("Pick by class (or by index below)", ["any"] + list(classes), key=f"ev_one_class_{view}")
+    by_class = st.selectbox("Pick by class (or by index below)", ["any", *list(classes)], key=f"ev_one_class_{view}")
     pool = np.arange(ev.n) if by_class == "any" else np.flatnonzero(ev.y_true == classes.index(by_class))
     pos = st.number_input(f"Index (0–{len(pool) - 1})", 0, max(0, len(pool) - 1), 0,
                           key=f"ev_one_idx_{view}_{by_class}")
@@ -118,7 +118,8 @@ if len(saved) >= 2:
     metric = st.radio("Metric", ["accuracy", "loss"], horizontal=True, key="ev_cmp_metric")
     st.plotly_chart(charts.compare_figure(runs, metric), key="ev_cmp_chart")
     st.dataframe([{"model": e.name, "dataset": e.dataset, "architecture": e.meta.get("arch", "?"),
-                   "parameters": f"{e.meta.get('params', 0):,}", "epochs": len(e.meta.get("history", {}).get("loss", [])),
+                   "parameters": f"{e.meta.get('params', 0):,}",
+                   "epochs": len(e.meta.get("history", {}).get("loss", [])),
                    "test accuracy": f"{e.test_accuracy:.2%}" if e.test_accuracy is not None else "—",
                    "training time": f"{e.meta.get('training_seconds', 0):.0f} s"}
                   for e in saved if e.name in chosen], hide_index=True)

@@ -38,7 +38,7 @@ if source == "A test image":
                  "instead.")
     elif ds is not None:
         c1, c2 = st.columns(2)
-        cls = c1.selectbox("Class", ["any"] + list(ds.class_names), key=f"in_cls_{ds_name}")
+        cls = c1.selectbox("Class", ["any", *list(ds.class_names)], key=f"in_cls_{ds_name}")
         pool = np.arange(len(ds.y_test)) if cls == "any" else np.flatnonzero(ds.y_test == ds.class_names.index(cls))
         pos = c2.number_input(f"Index (0–{len(pool) - 1})", 0, len(pool) - 1, 0, key=f"in_idx_{ds_name}_{cls}")
         i = int(pool[int(pos)])
@@ -115,6 +115,7 @@ with tab_cam:
     g1, g2, g3 = st.columns(3)
     g1.image(images.pixels(x[0], 224), caption="Input")
     g2.image(images.pixels(inspection.overlay(x[0], cam), 224), caption=f"Grad-CAM for “{class_names[target]}”")
-    g3.image(images.pixels(inspection.overlay(x[0], sal, 0.6), 224), caption="Saliency: pixels that change the score most")
+    g3.image(images.pixels(inspection.overlay(x[0], sal, 0.6), 224),
+             caption="Saliency: pixels that change the score most")
     st.caption("Grad-CAM weights the last convolutional layer's maps by how much they raise this class's score: "
                "red areas pushed the model towards it.")

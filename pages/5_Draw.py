@@ -95,7 +95,7 @@ st.caption("Like MNIST itself: take the ink, crop to it, scale the longer side t
 cols = st.columns(4)
 for col, (img, cap) in zip(cols, [(steps.ink, "1 · as drawn"), (steps.cropped, "2 · cropped to the ink"),
                                   (steps.scaled, f"3 · scaled to {steps.scaled.shape[1]}×{steps.scaled.shape[0]}"),
-                                  (steps.centered, "4 · centred 28×28: the model's input")]):
+                                  (steps.centered, "4 · centred 28×28: the model's input")], strict=True):
     col.image(images.pixels(img, 140), caption=cap)
 
 maps = inspection.feature_maps(model, steps.model_input) if inspection.conv_layers(model) else []

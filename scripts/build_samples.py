@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from cnn.data import BUNDLED_DIR, stratified_indices  # noqa: E402
+from cnn.data import BUNDLED_DIR, stratified_indices
 
 
 def main() -> None:

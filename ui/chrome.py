@@ -92,9 +92,9 @@ def _file_pages() -> list:
             for file, title in PAGE_FILES]
 
 
-def navigation(home: "st.Page"):
+def navigation(home: st.Page):
     """The app's pages, for app.py. CNN Lab draws its own menu (:func:`menu_ui`)."""
-    pages = [home] + _file_pages()
+    pages = [home, *_file_pages()]
     st.session_state["menu"] = pages
     return st.navigation(pages, position="hidden")
 

@@ -22,7 +22,8 @@ SMALL_SPEC = [
 def _sample_image(key: str) -> np.ndarray:
     """A grey test image picked by the student (MNIST, Fashion-MNIST or CIFAR-10 in grey)."""
     c1, c2 = st.columns(2)
-    name = c1.selectbox("Image from", list(data.DATASETS), key=f"{key}_ds", format_func=lambda n: data.DATASETS[n].title)
+    name = c1.selectbox("Image from", list(data.DATASETS), key=f"{key}_ds",
+                        format_func=lambda n: data.DATASETS[n].title)
     ds = datasets.load_dataset(name)
     i = c2.number_input("Test image #", 0, len(ds.test_images) - 1, 0, key=f"{key}_idx")
     img = data.to_float(ds.test_images[int(i)])
@@ -128,7 +129,8 @@ def dense_ui() -> None:
     st.dataframe([{"layer": r["layer"], "type": r["type"], "parameters": f"{r['params']:,}",
                    "share": f"{r['share']:.1%}", "how": r["formula"]} for r in rows], hide_index=True)
     st.plotly_chart(charts.bar_counts([r["layer"] for r in rows], [r["params"] for r in rows],
-                                      f"Parameters per layer (total {sum(r['params'] for r in rows):,})"), key="dense_bars")
+                                      f"Parameters per layer (total {sum(r['params'] for r in rows):,})"),
+                    key="dense_bars")
     st.info("dense1 alone holds 6,272 × 1,024 + 1,024 = 6,423,552 of the 6,526,474 parameters (98.4%). "
             "Global average pooling instead of Flatten (as in the *fast* preset) removes most of them.")
 
@@ -142,7 +144,7 @@ def _compare_ui(key: str, runs, ds, metric: str = "accuracy") -> list | None:
     if results:
         st.plotly_chart(charts.compare_figure({lab: r.history for lab, r in results}, metric), key=f"{key}_chart")
         cols = st.columns(len(results))
-        for col, (lab, r) in zip(cols, results):
+        for col, (lab, r) in zip(cols, results, strict=True):
             col.metric(f"{lab}: test accuracy", f"{r.test_accuracy:.1%}")
     return results
 
@@ -195,7 +197,7 @@ def augmentation_ui() -> None:
         moved = lessons.transform_test_images(data.to_float(ds.test_images), seed=0)
         images.image_grid_ui(list(moved[:8]), cols=8)
         cols = st.columns(len(results))
-        for col, (lab, r) in zip(cols, results):
+        for col, (lab, r) in zip(cols, results, strict=True):
             acc = float(np.mean(r.model(moved, training=False).numpy().argmax(1) == ds.y_test))
             col.metric(f"{lab}: on shifted + rotated images", f"{acc:.1%}")
 

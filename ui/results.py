@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import math
 
 import streamlit as st
 
@@ -53,8 +54,8 @@ def result_ui(label: str, result: training.TrainResult, meta: dict) -> None:
         st.success(f"Finished {n} epoch{'s' if n != 1 else ''} in {result.seconds:.1f} s.")
     m = st.columns(3)
     acc, loss = result.test_accuracy, result.test_loss
-    m[0].metric("Test accuracy", f"{acc:.2%}" if acc == acc else "—")
-    m[1].metric("Test loss", f"{loss:.4f}" if loss == loss else "—")
+    m[0].metric("Test accuracy", "—" if math.isnan(acc) else f"{acc:.2%}")
+    m[1].metric("Test loss", "—" if math.isnan(loss) else f"{loss:.4f}")
     m[2].metric("Training time", f"{result.seconds:.1f} s")
     st.plotly_chart(charts.history_figure(result.history, result.batch_history), key="final_chart")
     entry = st.session_state["session_models"].get(label, {})

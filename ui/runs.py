@@ -9,6 +9,7 @@ wherever the student is.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -105,9 +106,9 @@ def _collect(key: str, job: Job) -> None:
 
 
 def fmt_seconds(seconds: float) -> str:
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds):
         return "…"
-    m, s = divmod(int(round(seconds)), 60)
+    m, s = divmod(round(seconds), 60)
     return f"{m} min {s:02d} s" if m else f"{s} s"
 
 
@@ -124,7 +125,7 @@ def status_line(job: Job) -> tuple[float, str]:
     if job.finished:
         if job.state == "done" and job.result is not None and job.result.status == "finished":
             acc = job.result.test_accuracy
-            return 1.0, "Finished" + (f": test accuracy {acc:.1%}." if acc == acc else ".")
+            return 1.0, "Finished" + ("." if math.isnan(acc) else f": test accuracy {acc:.1%}.")
         return 1.0, job.message
     acc = last.logs.get("accuracy")
     return last.fraction, (f"Epoch {last.epoch}/{last.epochs} · batch {last.batch}/{last.batches}"

@@ -12,8 +12,16 @@ import atexit
 import os
 import threading
 
-from cnn.jobs.base import (ACTIVE, FINISHED, Engine, EngineError, Job, JobRequest, heartbeat_timeout_default,
-                           max_jobs_default)
+from cnn.jobs.base import (
+    ACTIVE,
+    FINISHED,
+    Engine,
+    EngineError,
+    Job,
+    JobRequest,
+    heartbeat_timeout_default,
+    max_jobs_default,
+)
 
 __all__ = ["ACTIVE", "FINISHED", "Engine", "EngineError", "Job", "JobRequest", "engine", "heartbeat_timeout_default",
            "max_jobs_default", "set_engine"]

@@ -8,6 +8,7 @@ engine: a stop asked for by the student, by the teacher or by a heartbeat that s
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 import time
@@ -84,7 +85,7 @@ def cancel_message(reason: str | None, timeout: float) -> str:
 class Job:
     """One training run as pages see it: plain data, updated in place by the engine."""
 
-    def __init__(self, request: JobRequest, engine: "Engine"):
+    def __init__(self, request: JobRequest, engine: Engine):
         cfg = request.config
         self.id = uuid.uuid4().hex[:12]
         self.label = request.label or f"{cfg.arch}-{cfg.dataset}"
@@ -130,7 +131,7 @@ class Job:
 
     def accuracy(self) -> float | None:
         """Accuracy so far: test accuracy when done, else the latest running training accuracy."""
-        if self.result is not None and self.result.test_accuracy == self.result.test_accuracy:
+        if self.result is not None and not math.isnan(self.result.test_accuracy):
             return self.result.test_accuracy
         last = self.latest()
         return last.logs.get("accuracy") if last else None

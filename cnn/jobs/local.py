@@ -8,6 +8,7 @@ memory) turns its job into a clear error, and a fresh worker takes its slot for 
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import socket
 import subprocess
@@ -60,10 +61,8 @@ class _Worker:
             self.proc.wait(10)
         except (OSError, subprocess.TimeoutExpired):
             pass
-        try:
+        with contextlib.suppress(OSError):
             self.conn.close()
-        except OSError:
-            pass
 
 
 class LocalEngine(Engine):
@@ -86,7 +85,7 @@ class LocalEngine(Engine):
             self._waiting.append((job, request))
             self._cond.notify_all()
 
-    def _next(self, slot: "_Slot") -> tuple[Job, JobRequest] | None:
+    def _next(self, slot: _Slot) -> tuple[Job, JobRequest] | None:
         """Block until a job is waiting (first come, first served); None on shutdown."""
         with self._cond:
             while not self._waiting and not self.closed:
@@ -166,10 +165,8 @@ class _Slot(threading.Thread):
     def interrupt(self) -> None:
         worker = self.worker
         if worker is not None:
-            try:
+            with contextlib.suppress(OSError):  # the worker is gone: run() reports it
                 worker.send(("stop",))
-            except OSError:
-                pass  # the worker is gone; run() reports it
 
     def close(self) -> None:
         if self.worker is not None:
@@ -177,10 +174,8 @@ class _Slot(threading.Thread):
 
     def run(self) -> None:
         if self.prestart:
-            try:
+            with contextlib.suppress(EngineError):  # tried again, with a message, when a job needs it
                 self._ensure_worker()
-            except EngineError:
-                pass  # tried again, with a message, when a job needs it
         while not self.engine.closed:
             item = self.engine._next(self)
             if item is None:

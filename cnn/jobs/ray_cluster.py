@@ -9,6 +9,7 @@ job waits until some machine has its resources free. Ray is an optional dependen
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -90,7 +91,7 @@ def _defs() -> dict[str, Any]:
         pumper.start()
         try:
             return run_request(request, report, stop.is_set)
-        except BaseException as e:  # noqa: BLE001 - a failed run is a message, not a crashed task
+        except BaseException as e:
             return {"error": error_message(e)}
         finally:
             done.set()
@@ -169,10 +170,8 @@ class RayEngine(Engine):
             return False
         rj.cancelled = True
         rj.board.request_stop.remote()
-        try:
-            self._ray.cancel(rj.ref)  # not started yet: it never will; started meanwhile: it stops itself
-        except Exception:
-            pass
+        with contextlib.suppress(Exception):  # not started yet: it never will; started: it stops itself
+            self._ray.cancel(rj.ref)
         return False  # the monitor finishes it, whichever way it ends
 
     def _interrupt(self, job: Job) -> None:
@@ -205,10 +204,8 @@ class RayEngine(Engine):
             live = list(self._live.values())
         for rj in live:
             rj.job.stop_reason = rj.job.stop_reason or "shutdown"
-            try:
+            with contextlib.suppress(Exception):
                 rj.board.request_stop.remote()
-            except Exception:
-                pass
         super().shutdown()
 
     # ------------------------------------------------------------ the monitor
@@ -264,7 +261,5 @@ class RayEngine(Engine):
         with self._lock:
             self._live.pop(rj.job.id, None)
         self.finish(rj.job, **how)
-        try:
+        with contextlib.suppress(Exception):
             self._ray.kill(rj.board)
-        except Exception:
-            pass

@@ -7,17 +7,19 @@ process: it imports TensorFlow once, then trains the jobs its engine sends over 
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from cnn.jobs.base import JobRequest  # noqa: E402
-from cnn.training import Progress, TrainingError, TrainResult  # noqa: E402
+from cnn.jobs.base import JobRequest
+from cnn.training import Progress, TrainingError, TrainResult
 
 
 def device_description() -> str:
@@ -63,10 +65,8 @@ def main() -> None:  # pragma: no cover - runs in the worker process (tests driv
     from multiprocessing.connection import Connection
 
     conn = Connection(int(os.environ["CNN_WORKER_FD"]))
-    try:
-        os.nice(int(os.environ.get("CNN_WORKER_NICE", "5")))  # the app's pages stay responsive while it trains
-    except (OSError, ValueError):
-        pass
+    with contextlib.suppress(OSError, ValueError):  # the app's pages stay responsive while it trains
+        os.nice(int(os.environ.get("CNN_WORKER_NICE", "5")))
     from cnn.cli import _import_tensorflow_quietly
 
     _import_tensorflow_quietly()  # warm: the first job does not wait for the import
@@ -109,9 +109,9 @@ def main() -> None:  # pragma: no cover - runs in the worker process (tests driv
             _, job_id, request = runs.pop(0)
         send(("started", job_id))
         try:
-            payload = run_request(request, lambda p: send(("progress", job_id, p)), stop.is_set)
+            payload = run_request(request, lambda p, job_id=job_id: send(("progress", job_id, p)), stop.is_set)
             send(("result", job_id, payload))
-        except BaseException as e:  # noqa: BLE001 - every failure becomes a message; the worker lives on
+        except BaseException as e:
             send(("error", job_id, error_message(e)))
         sys.stdout.flush()
 

@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from conftest import ROOT
 from drawn_digits import STROKES, draw, transform
+from streamlit.testing.v1 import AppTest
 
-PAGES = ["app.py"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
+PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
 TIMEOUT = 120  # importing TensorFlow alone takes several seconds
 
 
@@ -67,7 +66,7 @@ def test_train_page_trains_through_its_controls(models_dir):
     finish_runs(at, "train")
     assert not at.exception and not at.error
     assert len(at.session_state["session_models"]) == 1
-    label, result, meta = at.session_state["train_result"]
+    _label, result, meta = at.session_state["train_result"]
     assert result.status == "finished" and result.epochs_done == 1 and meta["dataset"] == "mnist"
     assert any(m.label == "Test accuracy" for m in at.metric)
     assert at.get("plotly_chart"), "the training curves are shown"
@@ -233,6 +232,7 @@ def test_training_failure_is_a_message_not_a_traceback(models_dir, monkeypatch):
     import dataclasses
 
     from conftest import tiny_dataset
+
     from ui import datasets
 
     good = tiny_dataset()

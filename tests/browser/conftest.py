@@ -4,6 +4,7 @@ Screenshots of every browser test go to artifacts/screenshots/ (git-ignored), pa
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -48,8 +49,6 @@ def page(browser, server, request):
     pg.set_default_timeout(60_000)
     yield pg
     SHOTS.mkdir(parents=True, exist_ok=True)
-    try:
+    with contextlib.suppress(Exception):
         pg.screenshot(path=str(SHOTS / f"{request.node.name}.png"), full_page=True)
-    except Exception:
-        pass
     context.close()

@@ -11,8 +11,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -41,7 +41,7 @@ def running_app(models: Path | None = None, log_path: Path | None = None, **env:
     tmp = Path(tempfile.mkdtemp(prefix="cnnlab-"))
     models = models or copy_models(tmp / "models")
     port = free_port()
-    log = open(log_path or tmp / "streamlit.log", "w")
+    log = open(log_path or tmp / "streamlit.log", "w")  # noqa: SIM115  (open for the server's whole life)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
          "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],

@@ -5,13 +5,12 @@ Bounded and loopback-only; bench/load_test.py runs the same load and prints the 
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
-from load_test import run_load, summary  # noqa: E402
+from load_test import run_load, summary
 
-from browser.server import copy_models, running_app  # noqa: E402
+from browser.server import copy_models, running_app
 
 pytestmark = pytest.mark.browser
 

@@ -23,7 +23,7 @@ def test_tutorial_matches_published_architecture_layer_by_layer():
     ]
     layers = model.layers[1:]
     assert len(layers) == len(expected)
-    for layer, (kind, cfg, params) in zip(layers, expected):
+    for layer, (kind, cfg, params) in zip(layers, expected, strict=True):
         assert type(layer).__name__ == kind
         got = layer.get_config()
         for k, v in cfg.items():
@@ -87,7 +87,7 @@ def test_exported_keras_code_rebuilds_the_same_model(name, shape):
     spec = arch.preset(name)
     code = arch.to_keras_code(spec, shape, 10)
     namespace = {}
-    exec(compile(code.replace("model.summary()", ""), "<export>", "exec"), namespace)  # noqa: S102
+    exec(compile(code.replace("model.summary()", ""), "<export>", "exec"), namespace)
     rebuilt, original = namespace["model"], arch.build_model(spec, shape, 10)
     assert [type(x).__name__ for x in rebuilt.layers] == [type(x).__name__ for x in original.layers]
     assert [x.name for x in rebuilt.layers] == [x.name for x in original.layers]

@@ -5,11 +5,11 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT, shared_or_skip
+from drawn_digits import STROKES, draw, transform
 
 from cnn import architectures as arch
 from cnn import cli, store
-from conftest import ROOT, shared_or_skip
-from drawn_digits import STROKES, draw, transform
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_predict_prints_file_label_confidence(tmp_models, tmp_path, capsys):
     captured = capsys.readouterr()
     lines = captured.out.strip().splitlines()
     assert code == 1 and len(lines) == 2
-    for line, f in zip(lines, files):
+    for line, f in zip(lines, files, strict=True):
         name, label, conf = line.split("\t")
         assert name == f and label in "0123456789" and 0 <= float(conf) <= 1
     assert "bad.png" in captured.err and "not an image" in captured.err

@@ -7,9 +7,9 @@ import time
 
 import numpy as np
 import pytest
+from conftest import shared_or_skip
 
 from cnn import data
-from conftest import shared_or_skip
 
 
 def write_idx(path, arr, gz=False):
@@ -31,7 +31,7 @@ def test_bundled_sample_is_real_balanced_and_offline(name, shape, n_train):
     assert ds.train_images.shape == (n_train, *shape) and ds.train_images.dtype == np.uint8
     assert np.all(np.bincount(ds.y_train, minlength=10) == n_train // 10)
     x = ds.x_test
-    assert x.dtype == np.float32 and x.shape[1:] == shape and 0.0 <= x.min() and x.max() <= 1.0
+    assert x.dtype == np.float32 and x.shape[1:] == shape and x.min() >= 0.0 and x.max() <= 1.0
     assert len(ds.class_names) == 10 and ds.train_images.std() > 10  # real images, not blank
 
 

@@ -32,7 +32,8 @@ def test_convolution_equals_keras_conv2d(image, stride, padding):
     np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
-@pytest.mark.parametrize("mode,layer", [("max", keras.layers.MaxPooling2D(2)), ("avg", keras.layers.AveragePooling2D(2))])
+@pytest.mark.parametrize("mode,layer", [("max", keras.layers.MaxPooling2D(2)),
+                                        ("avg", keras.layers.AveragePooling2D(2))])
 def test_pooling_equals_keras(image, mode, layer):
     expected = np.asarray(layer(image[None, :, :, None]))[0, :, :, 0]
     np.testing.assert_allclose(lessons.pool(image, 2, 2, mode), expected, atol=1e-6)
@@ -72,7 +73,7 @@ def test_transfer_model_freezes_a_copy_of_the_base():
     assert all(layer.trainable for layer in base.layers)  # the shared base is untouched
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     assert trainable == 1024 * 128 + 128 + 128 * 10 + 10  # only the new head learns
-    assert all(np.array_equal(a, b) for a, b in zip(before, base.get_weights()))
+    assert all(np.array_equal(a, b) for a, b in zip(before, base.get_weights(), strict=True))
 
 
 def test_transformed_test_images_stay_in_range():

@@ -23,7 +23,7 @@ def bar(x0, y0, x1, y1, fill=255, width=20):
 
 def check_mnist_like(steps):
     c = steps.centered
-    assert c.shape == (28, 28) and c.dtype == np.float32 and 0 <= c.min() and c.max() <= 1
+    assert c.shape == (28, 28) and c.dtype == np.float32 and c.min() >= 0 and c.max() <= 1
     assert max(steps.scaled.shape) == 20
     cy, cx = ndimage.center_of_mass(c)
     assert abs(cy - 13.5) < 0.6 and abs(cx - 13.5) < 0.6

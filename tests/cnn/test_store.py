@@ -129,7 +129,7 @@ def test_zip_without_model_config(tmp_path):
     path = tmp_path / "nomodel.keras"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("readme.txt", "hi")
-    with pytest.raises(store.StoreError, match="no config.json"):
+    with pytest.raises(store.StoreError, match=r"no config\.json"):
         store.load_keras_file(path)
 
 

@@ -54,7 +54,7 @@ def test_nan_loss_stops_with_an_explanation(tiny):
 def test_same_seed_same_weights(tiny):
     a = training.train(cfg(), tiny, evaluate=False).model.get_weights()
     b = training.train(cfg(), tiny, evaluate=False).model.get_weights()
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
 def test_augmented_training_runs(tiny):

@@ -11,10 +11,10 @@ import time
 
 import numpy as np
 import pytest
+from conftest import tiny_dataset
 
 from cnn import training
 from cnn.jobs import JobRequest
-from conftest import tiny_dataset
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-cluster.txt)")
 
@@ -35,14 +35,14 @@ def ray_cli() -> list[str]:
 @pytest.fixture(scope="module")
 def cluster():
     port = free_port()
-    start = ray_cli() + ["start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port), "--num-cpus", "2",
-                         "--include-dashboard", "false", "--disable-usage-stats"]
+    start = [*ray_cli(), "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port), "--num-cpus", "2",
+             "--include-dashboard", "false", "--disable-usage-stats"]
     try:
         proc = subprocess.run(start, capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as e:
         pytest.skip(f"Ray could not start a local cluster here: {e}")
     if proc.returncode != 0:
-        subprocess.run(ray_cli() + ["stop", "--force"], capture_output=True, timeout=60)
+        subprocess.run([*ray_cli(), "stop", "--force"], capture_output=True, timeout=60)
         pytest.skip(f"Ray could not start a local cluster here: {proc.stderr.strip()[-300:]}")
     from cnn.jobs.ray_cluster import RayEngine
 
@@ -50,7 +50,7 @@ def cluster():
     yield engine
     engine.shutdown()
     ray.shutdown()
-    subprocess.run(ray_cli() + ["stop", "--force"], capture_output=True, timeout=120)
+    subprocess.run([*ray_cli(), "stop", "--force"], capture_output=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
