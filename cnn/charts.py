@@ -9,6 +9,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 TRAIN_COLOUR, VAL_COLOUR = "#1f77b4", "#ff7f0e"
+# One convention for signed values everywhere (lessons, filters, kernels): red positive, blue negative,
+# white zero, as cnn.inspection.diverging_rgb draws filters. Plotly's "RdBu" runs the other way round.
+DIVERGING = "RdBu_r"
 
 
 def history_figure(history: dict[str, list[float]] | None = None,
@@ -98,12 +101,13 @@ def activation_figure(functions: dict, z: np.ndarray) -> go.Figure:
 
 def heatmap(values: np.ndarray, title: str = "", centre_zero: bool = False, height: int = 260,
             colorscale: str | None = None, text: bool = False) -> go.Figure:
-    """One 2-D array as a heatmap (image orientation); diverging and centred on zero if asked."""
+    """One 2-D array as a heatmap (image orientation); diverging (red positive, blue negative) and centred on
+    zero if asked."""
     v = np.asarray(values, float)
     kw = {}
     if centre_zero:
         m = float(np.abs(v).max()) or 1.0
-        kw = dict(zmin=-m, zmax=m, colorscale=colorscale or "RdBu", zmid=0)
+        kw = dict(zmin=-m, zmax=m, colorscale=colorscale or DIVERGING, zmid=0)
     else:
         kw = dict(colorscale=colorscale or "gray")
     fig = go.Figure(go.Heatmap(z=v, text=np.round(v, 2) if text else None,

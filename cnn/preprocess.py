@@ -50,7 +50,7 @@ def open_image(data: bytes | str | Path) -> Image.Image:
         try:
             data = path.read_bytes()
         except OSError as e:
-            raise ImageError(f"{path}: cannot be read ({e.strerror}).") from None
+            raise ImageError(f"The file cannot be read ({e.strerror}).") from None  # callers name the file
     if not data:
         raise ImageError("The file is empty (0 bytes).")
     if len(data) > MAX_UPLOAD_BYTES:
@@ -70,8 +70,8 @@ def open_image(data: bytes | str | Path) -> Image.Image:
     except Image.DecompressionBombError:
         raise ImageError("The image is too large to process (decompression-bomb guard).") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
-        raise ImageError(f"This file is not an image that can be read (PNG, JPEG, GIF, BMP, WebP, TIFF...): "
-                         f"{type(e).__name__}.") from None
+        raise ImageError("This file is not an image CNN Lab can read: use a PNG, JPEG, GIF, BMP, WebP or TIFF "
+                         "file.") from None
     return img
 
 

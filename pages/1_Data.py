@@ -11,61 +11,68 @@ chrome.page_setup_ui("Data")
 chrome.title_ui("Data")
 st.markdown("A CNN learns from examples. Before training one, look at what it will see.")
 
-name = datasets.dataset_picker_ui("data_ds")
-ds = datasets.dataset_ui(name)
-if ds is None:
-    st.stop()
-
-h, w, c = ds.image_shape
-a, b, cc, d = st.columns(4)
-a.metric("Training images", f"{len(ds.train_images):,}")
-b.metric("Test images", f"{len(ds.test_images):,}")
-cc.metric("Image shape", f"{h}×{w}×{c}")
-d.metric("Channels", "1 (grey)" if c == 1 else "3 (RGB colour)")
-st.caption("Pixels are stored as whole numbers 0–255 and divided by 255 before training, "
-           "so the network sees values between 0.0 (black) and 1.0 (white).")
-
-st.subheader("Examples of each class")
-per_class = 4 if chrome.presenting() else 8
-rng = np.random.default_rng(0)
-for k, cname in enumerate(ds.class_names):
-    idx = rng.permutation(np.flatnonzero(ds.y_train == k))[:per_class]
-    cols = st.columns([1.2] + [1] * per_class)
-    cols[0].markdown(f"**{k}: {cname}**")
-    for col, i in zip(cols[1:], idx, strict=False):
-        col.image(images.pixels(ds.train_images[i], 64))
-
-left, right = st.columns(2)
-with left:
-    counts = np.bincount(ds.y_train, minlength=ds.num_classes)
-    st.plotly_chart(charts.bar_counts(ds.class_names, counts, "How many training images per class"),
-                    width="stretch")
-with right:
-    sample = ds.train_images[rng.choice(len(ds.train_images), size=min(2000, len(ds.train_images)), replace=False)]
-    st.plotly_chart(charts.histogram(data.to_float(sample).ravel(), "Pixel intensities (2,000 images)"),
-                    width="stretch")
-
-st.subheader("Data augmentation preview")
-st.markdown("Training can show the network slightly changed copies of each image, so it learns that a "
-            "digit moved or tilted a little is still the same digit. These are the **same random layers** "
-            "training uses when you tick *augmentation* on the Train page.")
-defaults = default_params(name)
-c1, c2, c3, c4 = st.columns(4)
-rot = c1.slider("Rotation (± degrees)", 0, 45, key=sticky(f"aug_rot_{name}", int(defaults.rotation_deg)))
-shift = c2.slider("Shift (± fraction)", 0.0, 0.3, step=0.05, key=sticky(f"aug_shift_{name}", float(defaults.shift)))
-zoom = c3.slider("Zoom (± fraction)", 0.0, 0.3, step=0.05, key=sticky(f"aug_zoom_{name}", float(defaults.zoom)))
-flip = c4.checkbox("Horizontal flip", key=sticky(f"aug_flip_{name}", defaults.flip),
-                   help="Right for photos, wrong for digits: a mirrored 7 is not a 7.")
-seed = st.number_input("Random seed", 0, 10_000, key=sticky("aug_seed", 0))
-originals = ds.train_images[data.stratified_indices(ds.y_train, 1, seed=0)][:8]
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def augmented(images: np.ndarray, params: AugmentParams, seed: int) -> np.ndarray:
-    return augment_images(data.to_float(images), params, seed)
+def augmented(originals: np.ndarray, params: AugmentParams, seed: int) -> np.ndarray:
+    """The training augmentation applied to a few images (the same layers training uses)."""
+    return augment_images(data.to_float(originals), params, seed)
 
 
-aug = augmented(originals, AugmentParams(rot, shift, zoom, flip), int(seed))
-st.caption("Top: original · bottom: augmented")
-images.image_grid_ui(list(originals), cols=8)
-images.image_grid_ui(list(aug), cols=8)
+name = datasets.dataset_picker_ui("data_ds")
+if st.session_state["data_shown"] not in ("", name):  # switching datasets: hide the old one's images at once,
+    # so CIFAR-10 photos never arrive among MNIST digits while the page redraws
+    st.html("<style>[data-testid=stMain] [data-stale=true] img {visibility: hidden}</style>")
+st.session_state["data_shown"] = name
+with st.container():
+    ds = datasets.dataset_ui(name)
+    if ds is None:
+        st.stop()
+
+    h, w, c = ds.image_shape
+    a, b, cc, d = st.columns(4)
+    a.metric("Training images", f"{len(ds.train_images):,}")
+    b.metric("Test images", f"{len(ds.test_images):,}")
+    cc.metric("Image shape", f"{h}×{w}×{c}")
+    d.metric("Channels", "1 (grey)" if c == 1 else "3 (RGB colour)")
+    st.caption("Pixels are stored as whole numbers 0–255 and divided by 255 before training, "
+               "so the network sees values between 0.0 (black) and 1.0 (white).")
+
+    st.subheader("Examples of each class")
+    per_class = 4 if chrome.presenting() else 8
+    rng = np.random.default_rng(0)
+    for k, cname in enumerate(ds.class_names):
+        idx = rng.permutation(np.flatnonzero(ds.y_train == k))[:per_class]
+        cols = st.columns([1.2] + [1] * per_class)
+        cols[0].markdown(f"**{k}: {cname}**")
+        for col, i in zip(cols[1:], idx, strict=False):
+            col.image(images.pixels(ds.train_images[i], 64))
+
+    left, right = st.columns(2)
+    with left:
+        counts = np.bincount(ds.y_train, minlength=ds.num_classes)
+        st.plotly_chart(charts.bar_counts(ds.class_names, counts, "How many training images per class"),
+                        width="stretch")
+    with right:
+        sample = ds.train_images[rng.choice(len(ds.train_images), size=min(2000, len(ds.train_images)), replace=False)]
+        st.plotly_chart(charts.histogram(data.to_float(sample).ravel(), "Pixel intensities (2,000 images)"),
+                        width="stretch")
+
+    st.subheader("Data augmentation preview")
+    st.markdown("Training can show the network slightly changed copies of each image, so it learns that a "
+                "digit moved or tilted a little is still the same digit. These are the **same random layers** "
+                "training uses when you tick *augmentation* on the Train page.")
+    defaults = default_params(name)
+    c1, c2, c3, c4 = st.columns(4)
+    rot = c1.slider("Rotation (± degrees)", 0, 45, key=sticky(f"aug_rot_{name}", int(defaults.rotation_deg)))
+    shift = c2.slider("Shift (± fraction)", 0.0, 0.3, step=0.05, key=sticky(f"aug_shift_{name}", float(defaults.shift)))
+    zoom = c3.slider("Zoom (± fraction)", 0.0, 0.3, step=0.05, key=sticky(f"aug_zoom_{name}", float(defaults.zoom)))
+    flip = c4.checkbox("Horizontal flip", key=sticky(f"aug_flip_{name}", defaults.flip),
+                       help="Right for photos, wrong for digits: a mirrored 7 is not a 7.")
+    seed = st.number_input("Random seed", 0, 10_000, key=sticky("aug_seed", 0))
+    originals = ds.train_images[data.stratified_indices(ds.y_train, 1, seed=0)][:8]
+
+    aug = augmented(originals, AugmentParams(rot, shift, zoom, flip), int(seed))
+    st.caption("Top: original · bottom: augmented")
+    images.image_grid_ui(list(originals), cols=8)
+    images.image_grid_ui(list(aug), cols=8)

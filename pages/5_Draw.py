@@ -37,8 +37,9 @@ if picked is None:
     st.stop()
 model, meta, choice = picked
 classes = meta.get("class_names") or [str(i) for i in range(10)]
+notice = st.empty()  # always there: a notice appearing must not move the canvas (that would blank it)
 if meta.get("dataset") == "fashion_mnist":
-    st.info("This model was trained on **clothes** (Fashion-MNIST): it will read your drawing as a piece of "
+    notice.info("This model was trained on **clothes** (Fashion-MNIST): it will read your drawing as a piece of "
             "clothing. Pick an MNIST model to read digits.", icon=":material/checkroom:")
 
 left, right = st.columns([1, 1.6])
@@ -96,7 +97,7 @@ cols = st.columns(4)
 for col, (img, cap) in zip(cols, [(steps.ink, "1 · as drawn"), (steps.cropped, "2 · cropped to the ink"),
                                   (steps.scaled, f"3 · scaled to {steps.scaled.shape[1]}×{steps.scaled.shape[0]}"),
                                   (steps.centered, "4 · centred 28×28: the model's input")], strict=True):
-    col.image(images.pixels(img, 140), caption=cap)
+    col.image(images.framed(img, 140), caption=cap, width=140)
 
 maps = inspection.feature_maps(model, steps.model_input) if inspection.conv_layers(model) else []
 if maps:

@@ -87,8 +87,8 @@ def warm_up() -> None:
     threading.Thread(target=_import, name="warm-up-tensorflow", daemon=True).start()
 
 
-def _file_pages() -> list:
-    return [st.Page(f"pages/{file}", title=title, icon=PAGE_ICONS[title], url_path=title)
+def _file_pages(default: str = "") -> list:
+    return [st.Page(f"pages/{file}", title=title, icon=PAGE_ICONS[title], url_path=title, default=title == default)
             for file, title in PAGE_FILES]
 
 
@@ -99,27 +99,27 @@ def navigation(home: st.Page):
     return st.navigation(pages, position="hidden")
 
 
-def _through_app_py() -> None:
-    """Until some session has run app.py, Streamlit serves a server's very first request for a sub-page
-    (a teacher's share link) in its old ``pages/``-folder mode: the page alone, without app.py, with
-    the old menu ("app", no icons). Declaring the pages switches the server to app.py's menu for
-    good; the rerun then shows the same page through app.py."""
-    if "menu" not in st.session_state:
-        st.navigation(_file_pages(), position="hidden")
-        st.rerun()
-
-
 def menu_ui() -> None:
-    """The page menu at the top of the sidebar."""
+    """The page menu at the top of the sidebar.
+
+    Until some session has run app.py, Streamlit serves a server's very first requests for a sub-page
+    (a teacher's share link) in its old ``pages/``-folder mode: the page alone, without app.py (and with
+    Streamlit's old menu, "app" and no icons, were it not switched off). The same menu then links the
+    page files, which that mode knows by path."""
     with st.sidebar:
-        for page in st.session_state.get("menu", []):
-            st.page_link(page)
+        pages = st.session_state["menu"]
+        if pages:
+            for page in pages:
+                st.page_link(page)
+        else:
+            st.page_link("app.py", label="Home", icon=PAGE_ICONS["Home"])
+            for file, title in PAGE_FILES:
+                st.page_link(f"pages/{file}", label=title, icon=PAGE_ICONS[title])
         st.divider()
 
 
 def page_setup_ui(title: str) -> None:
     """Page config, session state, the sidebar (presentation toggle, the session's runs)."""
-    _through_app_py()
     st.set_page_config(page_title=f"{title} · CNN Lab", page_icon=PAGE_ICONS.get(title, PAGE_ICONS["Home"]),
                        layout="wide")
     init_state()

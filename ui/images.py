@@ -18,6 +18,18 @@ def pixels(image: np.ndarray, size: int = 112) -> Image.Image:
     return img.resize((img.size[0] * scale, img.size[1] * scale), Image.Resampling.NEAREST)
 
 
+def framed(image: np.ndarray, size: int = 140) -> Image.Image:
+    """A float or uint8 image of any aspect, scaled to fit a ``size``×``size`` black square (crisp when
+    enlarged), so a tall thin stroke is shown as tall and thin, not stretched to the column's width."""
+    img = pixels(image, 1)
+    scale = size / max(img.size)
+    fitted = img.resize((max(1, round(img.size[0] * scale)), max(1, round(img.size[1] * scale))),
+                        Image.Resampling.NEAREST if scale >= 1 else Image.Resampling.LANCZOS)
+    square = Image.new(fitted.mode, (size, size), 0)
+    square.paste(fitted, ((size - fitted.size[0]) // 2, (size - fitted.size[1]) // 2))
+    return square
+
+
 def image_grid_ui(images, captions: list[str] | None = None, cols: int = 8, size: int = 84) -> None:
     """Images in rows of ``cols`` columns, each upscaled crisply with an optional caption."""
     captions = captions or [""] * len(images)

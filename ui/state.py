@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "ev_cache": {},  # (model token, dataset) -> cnn.evaluation.Evaluation for session models
     "canvas_key": 0,  # bumped by Clear: a new canvas component
     "open_drawing_in_inspect": False,  # Draw's "Open this drawing in Inspect" button was pressed
+    "data_shown": "",  # the dataset the Data page showed last
     "lesson_link": "",  # the ?lesson= link already applied (a link opens its lesson once)
     "lesson_fmap": None,  # the Convolution lesson's output, reused by Pooling and Activations
     "login_failures": 0,  # wrong teacher passphrases in this session (each one waits longer)

@@ -30,10 +30,24 @@ def test_pairs_and_confident_mistakes():
     assert ev.confident_mistakes(5).tolist()[0] == 1  # 0.95 sure and wrong
 
 
-def test_evaluate_and_compatibility(tiny):
-    model = arch.build_model(arch.preset("fast"), (28, 28, 1))
+def test_evaluate_agrees_with_keras_evaluate(tiny):
+    import keras
+
+    from cnn import training
+
+    model = training.train(training.TrainConfig(dataset="mnist", arch="fast", epochs=1, batch_size=32, seed=3),
+                           tiny, evaluate=False).model
     ev = evaluation.evaluate(model, tiny)
-    assert ev.n == len(tiny.y_test) and 0 <= ev.accuracy <= 1 and ev.loss > 0
+    model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+    loss, acc = model.evaluate(tiny.x_test, keras.utils.to_categorical(tiny.y_test, 10), verbose=0)
+    assert ev.n == len(tiny.y_test)
+    assert ev.accuracy == pytest.approx(acc, abs=1e-6) and ev.loss == pytest.approx(loss, rel=1e-4)
+    assert 0.3 < ev.accuracy < 1.0 or ev.accuracy == 1.0  # it learned something: not a trivial model
+
+
+def test_evaluate_refuses_a_model_for_other_images(tiny):
+    model = arch.build_model(arch.preset("fast"), (28, 28, 1))
+    assert evaluation.evaluate(model, tiny).n == len(tiny.y_test)
     cifar = arch.build_model(arch.preset("cifar"), (32, 32, 3))
     with pytest.raises(evaluation.CompatibilityError, match="expects images of shape"):
         evaluation.evaluate(cifar, tiny)

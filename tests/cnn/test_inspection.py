@@ -66,9 +66,32 @@ def test_grad_cam_differs_between_classes(fast_model):
     assert len({m.round(4).tobytes() for m in maps}) > 1
 
 
-def test_saliency_is_normalised(fast_model):
-    s = inspection.saliency(fast_model, x_input(), 1)
+def test_saliency_is_the_normalised_gradient_of_the_class_score():
+    """Against a finite-difference reference: nudge single pixels and watch the class score (pre-softmax).
+    LeNet (tanh, average pooling) is smooth, so central differences are accurate."""
+    model = arch.build_model(arch.preset("lenet"), (28, 28, 1))
+    x = x_input()
+    s = inspection.saliency(model, x, 1)
     assert s.shape == (28, 28) and s.max() == pytest.approx(1.0) and s.min() >= 0
+    logits = keras.Model(model.inputs, model.layers[-1].input)
+    head = model.layers[-1]
+    kernel, bias = (np.asarray(w, np.float64) for w in head.get_weights())
+
+    def score(img):
+        return float((np.asarray(logits(img), np.float64) @ kernel + bias)[0, 1])
+
+    eps = 1e-2
+    raw = {}
+    for r, c in [(14, 14), (10, 16), (20, 8), (5, 5), (22, 20)]:
+        up, down = x.copy(), x.copy()
+        up[0, r, c, 0] += eps
+        down[0, r, c, 0] -= eps
+        raw[(r, c)] = abs(score(up) - score(down)) / (2 * eps)
+    grads = np.array(list(raw.values()))
+    sal = np.array([s[r, c] for r, c in raw])
+    # saliency = |gradient| / max|gradient|: the ratios between pixels match the finite differences
+    top = int(np.argmax(grads))
+    np.testing.assert_allclose(sal / sal[top], grads / grads[top], atol=0.05)
 
 
 @pytest.mark.parametrize("name,shape", [("tutorial", (28, 28, 1)), ("lenet", (28, 28, 1)), ("cifar", (32, 32, 3)),

@@ -1,5 +1,6 @@
 """cnn.preprocess: each MNIST-style step on synthetic drawings, and safe image decoding."""
 import io
+import re
 import struct
 import zlib
 
@@ -122,8 +123,21 @@ def huge_png_header(w, h):
     (b"\x89PNG\r\n\x1a\n", "not an image"),
 ])
 def test_bad_uploads_get_clear_messages(content, message):
-    with pytest.raises(pp.ImageError, match=message):
+    with pytest.raises(pp.ImageError, match=message) as e:
         pp.open_image(content)
+    assert not re.search(r"[A-Z][a-z]+Error", str(e.value)), "no Python class names in what a student reads"
+
+
+def test_a_missing_file_is_named_once(tmp_path, capsys):
+    from cnn import cli
+
+    missing = tmp_path / "no-such-digit.png"
+    with pytest.raises(pp.ImageError) as e:
+        pp.open_image(missing)
+    assert str(missing) not in str(e.value)  # the caller names the file, once
+    assert cli.main(["predict", "--model", "mnist", str(missing)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("no-such-digit.png") == 1 and "cannot be read" in err
 
 
 def test_prepare_image_for_colour_models():

@@ -95,8 +95,22 @@ def test_validation_split_holds_out_the_last_fraction_like_keras():
     assert list(xv) == [8, 9] and list(xt) == list(range(8))
 
 
-def test_estimate_epoch_seconds_is_positive(tiny):
-    assert training.estimate_epoch_seconds(cfg(), tiny, probe_batches=2) > 0
+def test_estimate_epoch_seconds_scales_the_timed_steps_to_an_epoch(tiny, monkeypatch):
+    """A clock read before and after the 2 probe steps says they took 1 s: 0.5 s a step, times the epoch's steps."""
+
+    class Clock:
+        def __init__(self):
+            self.now = 0.0
+
+        def perf_counter(self):
+            self.now += 1.0
+            return self.now
+
+    monkeypatch.setattr(training, "time", Clock())
+    # 256 images, 25% held out for validation: 192 to train on, 6 steps of 32
+    assert training.estimate_epoch_seconds(cfg(), tiny, probe_batches=2) == pytest.approx(6 * 0.5)
+    monkeypatch.setattr(training, "time", Clock())
+    assert training.estimate_epoch_seconds(cfg(train_limit=128), tiny, probe_batches=2) == pytest.approx(3 * 0.5)
 
 
 def test_augmentation_changes_images_but_not_their_shape_or_range(tiny):

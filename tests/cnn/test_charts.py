@@ -1,0 +1,34 @@
+"""cnn.charts: figures from plain data, and one colour convention for signed values everywhere."""
+import numpy as np
+import plotly.colors
+
+from cnn import charts, inspection
+
+
+def colour_at(fig, value: float) -> np.ndarray:
+    """The RGB a heatmap draws for ``value``, from its colour scale and range."""
+    trace = fig.data[0]
+    t = (value - trace.zmin) / (trace.zmax - trace.zmin)
+    scale = [[pos, plotly.colors.unlabel_rgb(c) if str(c).startswith("rgb") else plotly.colors.hex_to_rgb(c)]
+             for pos, c in trace.colorscale]
+    lower = max((s for s in scale if s[0] <= t), key=lambda s: s[0])
+    upper = min((s for s in scale if s[0] >= t), key=lambda s: s[0])
+    w = 0.0 if upper[0] == lower[0] else (t - lower[0]) / (upper[0] - lower[0])
+    return (1 - w) * np.asarray(lower[1], float) + w * np.asarray(upper[1], float)
+
+
+def test_signed_heatmaps_draw_positive_red_and_negative_blue_like_the_filters():
+    values = np.array([[-2.0, 0.0, 2.0]])
+    fig = charts.heatmap(values, "kernel", centre_zero=True)
+    pos, neg, zero = colour_at(fig, 2.0), colour_at(fig, -2.0), colour_at(fig, 0.0)
+    assert pos[0] > pos[2] + 50 and neg[2] > neg[0] + 50  # red positive, blue negative
+    assert zero.min() > 200  # near white
+    filters = inspection.diverging_rgb(values[0]).astype(float)  # Inspect's filter colours
+    assert filters[2][0] > filters[2][2] and filters[0][2] > filters[0][0]
+
+
+def test_history_figure_has_train_and_validation_curves():
+    fig = charts.history_figure({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.5, 0.8],
+                                 "val_accuracy": [0.4, 0.7]})
+    names = {t.name for t in fig.data}
+    assert names == {"train", "validation"} and len(fig.data) == 4
