@@ -69,7 +69,7 @@ def open_image(data: bytes | str | Path) -> Image.Image:
         raise
     except Image.DecompressionBombError:
         raise ImageError("The image is too large to process (decompression-bomb guard).") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise ImageError("This file is not an image CNN Lab can read: use a PNG, JPEG, GIF, BMP, WebP or TIFF "
                          "file.") from None
     return img
