@@ -73,6 +73,14 @@ class DatasetError(Exception):
     """A dataset could not be loaded; the message says which file and why."""
 
 
+class DownloadError(DatasetError):
+    """The standard download failed; ``offline`` when there was no connection at all (remembered a while)."""
+
+    def __init__(self, message: str, offline: bool):
+        super().__init__(message)
+        self.offline = offline
+
+
 @dataclass(frozen=True)
 class Dataset:
     """Train and test images (uint8, N×H×W×C) with integer labels and where they came from."""
@@ -85,6 +93,7 @@ class Dataset:
     class_names: tuple[str, ...]
     source: str
     is_sample: bool = False
+    note: str = ""  # why a better source was not used (e.g. the download's error), for the UI
 
     @property
     def x_train(self) -> np.ndarray:
@@ -338,7 +347,7 @@ def download(name: str, progress: Callable[[float], None] | None = None,
     """
     global _offline_until
     if time.monotonic() < _offline_until:
-        raise DatasetError("No internet connection (checked a moment ago).")
+        raise DownloadError("No internet connection (checked a moment ago).", offline=True)
     meta = info(name)
     if name == "fashion_mnist":
         files = {f"{IDX_FILES[k]}.gz": meta.url + f"{IDX_FILES[k]}.gz" for k in IDX_FILES}
@@ -365,13 +374,23 @@ def download(name: str, progress: Callable[[float], None] | None = None,
                     if progress and total:
                         progress((i + done / total) / len(files))
             os.replace(tmp, dest)
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
+        except urllib.error.HTTPError as e:  # the server answered, with an error: not "offline"
+            tmp.unlink(missing_ok=True)
+            raise DownloadError(f"Could not download {meta.title}: {url} answered HTTP {e.code} ({e.reason}). "
+                                f"Put the dataset files in {data_dir()} (or set CNN_DATA_DIR).",
+                                offline=False) from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as e:  # no connection: offline
             tmp.unlink(missing_ok=True)
             _offline_until = time.monotonic() + 300
             reason = getattr(e, "reason", e)
-            raise DatasetError(f"Could not download {meta.title} ({reason}). You seem to be offline: "
-                               f"put the dataset files in {data_dir()} (or set CNN_DATA_DIR), "
-                               "or use the bundled sample.") from None
+            raise DownloadError(f"Could not download {meta.title} ({reason}). You seem to be offline: put the "
+                                f"dataset files in {data_dir()} (or set CNN_DATA_DIR), or use the bundled "
+                                "sample.", offline=True) from None
+        except OSError as e:  # the download worked but the file could not be written: say where and why
+            tmp.unlink(missing_ok=True)
+            raise DownloadError(f"Could not save the {meta.title} download to {dest.parent} ({e.strerror or e}). "
+                                "Free some disk space or set KERAS_HOME to a writable folder.",
+                                offline=False) from None
     return target
 
 
@@ -385,11 +404,12 @@ def load_dataset(name: str, *, allow_download: bool = True,
         arrays = _read_local(name, kind, path)
         return Dataset(name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
                        meta.class_names, f"local copy ({path})")
+    note = ""
     if allow_download and not os.environ.get("CNN_OFFLINE"):
         try:
             download(name, progress)
-        except DatasetError:
-            pass  # fall through to the bundled sample; source says so
+        except DatasetError as e:
+            note = str(e)  # the bundled sample is used; the page says why
         else:
             local = find_local(name)
             if local:
@@ -398,7 +418,7 @@ def load_dataset(name: str, *, allow_download: bool = True,
                                meta.class_names, "keras.datasets download")
     arrays = read_bundled(name)
     return Dataset(name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
-                   meta.class_names, "bundled sample (offline)", is_sample=True)
+                   meta.class_names, "bundled sample (offline)", is_sample=True, note=note)
 
 
 def source_status(name: str) -> str:

@@ -101,7 +101,7 @@ with c1:
     st.image(images.pixels(ds.test_images[i], 196))
     ok = ev.y_pred[i] == ev.y_true[i]
     st.markdown(f"Test image #{i}  \nActual: **{classes[ev.y_true[i]]}**  \nPredicted: **{classes[ev.y_pred[i]]}** "
-                + ("✅" if ok else "❌"))
+                + (" :green[:material/check_circle: right]" if ok else " :red[:material/cancel: wrong]"))
 with c2:
     st.plotly_chart(charts.probability_bars(ev.probs[i], classes), key="ev_one_bars")
 

@@ -66,7 +66,7 @@ c1.image(images.pixels(x[0], 160), caption="The input the model sees")
 c1.markdown(f"Prediction: **{class_names[pred]}** ({probs[pred]:.0%})")
 c2.plotly_chart(charts.probability_bars(probs, class_names), key="in_probs")
 
-with st.expander("📋 Layers and output shapes"):
+with st.expander("Layers and output shapes", icon=":material/table_rows:"):
     st.dataframe(inspection.layer_table(model), hide_index=True, width="stretch")
 
 try:

@@ -21,6 +21,8 @@ def dataset_ui(name: str) -> data.Dataset | None:
         return None
     note = " Only a sample: put the full dataset in the data folder for real training." if ds.is_sample else ""
     st.caption(f":material/inventory_2: {ds.describe()}.{note}")
+    if ds.note:
+        st.caption(f":material/cloud_off: {ds.note}")
     return ds
 
 

@@ -115,7 +115,41 @@ def test_download_offline_fails_fast_and_falls_back(monkeypatch, tmp_path):
         data.download("mnist", timeout=2)
     assert time.monotonic() - t0 < 10
     ds = data.load_dataset("mnist")  # the failure is remembered: straight to the sample
-    assert ds.is_sample
+    assert ds.is_sample and "No internet connection" in ds.note
+
+
+def test_a_server_or_disk_error_is_reported_as_such_not_as_offline(monkeypatch, tmp_path):
+    import io
+    import urllib.error
+
+    monkeypatch.delenv("CNN_OFFLINE")
+    monkeypatch.setattr(data, "KERAS_CACHE_DIR", tmp_path / "keras")
+    monkeypatch.setattr(data, "_offline_until", 0.0)
+
+    def not_found(url, timeout):
+        raise urllib.error.HTTPError(url, 404, "Not Found", {}, io.BytesIO())
+
+    monkeypatch.setattr(data.urllib.request, "urlopen", not_found)
+    ds = data.load_dataset("mnist")
+    assert ds.is_sample and "HTTP 404" in ds.note and "offline" not in ds.note
+    assert data._offline_until == 0.0, "a server error does not mark the machine offline for 5 minutes"
+
+    class Response(io.BytesIO):
+        headers: dict = {}  # noqa: RUF012
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def write_fails(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout: Response(b"x" * 100))
+    monkeypatch.setattr(data.os, "replace", write_fails)  # the download works, saving it does not
+    ds = data.load_dataset("mnist")
+    assert "Could not save" in ds.note and "No space left" in ds.note and data._offline_until == 0.0
 
 
 def test_unknown_dataset_message():
