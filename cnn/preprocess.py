@@ -2,7 +2,8 @@
 
 The steps follow how MNIST itself was made: take the ink, crop to its bounding box, scale
 the longer side to 20 px keeping the aspect ratio (anti-aliased), paste into a 28×28 field
-and shift the centre of mass to the centre (no wrap-around). The Draw page, the Inspect
+and shift the centre of mass to the centre (no wrap-around). Photos of paper are first evened
+out (uneven light, grain, specks), and strokes thinner than MNIST's are widened to its width. The Draw page, the Inspect
 page and ``python -m cnn predict`` all call :func:`preprocess_digit`.
 """
 from __future__ import annotations
@@ -18,6 +19,9 @@ from scipy import ndimage
 MAX_UPLOAD_BYTES = 20 * 2**20
 MAX_PIXELS = 40_000_000  # larger images are refused before decoding (decompression-bomb guard)
 INK_THRESHOLD = 0.08
+WORK_SIZE = 400  # photos are brought to this longer side first: a drawing's size, whatever the camera
+TARGET_STROKE = 0.12  # MNIST strokes are about 2.5 px in its 20 px box
+WORK_BOX = 20  # the digit's longer side in the 28×28 field, as in MNIST
 
 
 class ImageError(ValueError):
@@ -93,9 +97,46 @@ def _to_float_channels(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]
     return lum.astype(np.float32), alpha
 
 
+def _shrink(arr: np.ndarray, longest: int = WORK_SIZE) -> np.ndarray:
+    """A big photo at drawing size (its longer side ``longest`` px): the result is 28×28 anyway."""
+    h, w = arr.shape
+    if max(h, w) <= longest:
+        return arr
+    scale = longest / max(h, w)
+    img = Image.fromarray(arr.astype(np.float32), mode="F")
+    return np.asarray(img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX),
+                      np.float32)
+
+
+def _even_out(ink: np.ndarray) -> np.ndarray:
+    """Take away uneven light (a shadow, a brighter side, dark corners): what a grey opening with a window
+    wider than any stroke keeps is the background, not the ink."""
+    k = max(3, round(max(ink.shape) / 5))
+    small = ink[::2, ::2] if min(ink.shape) >= 64 else ink  # the light varies slowly: half resolution is enough
+    kk = max(3, k // 2) if small is not ink else k
+    background = ndimage.gaussian_filter(ndimage.grey_opening(small, size=(kk, kk)), kk / 4)
+    if small is not ink:
+        background = np.asarray(Image.fromarray(background, mode="F").resize(ink.shape[::-1],
+                                                                              Image.Resampling.BILINEAR))
+    return np.clip(ink - background, 0, None)
+
+
+def _keep_strokes(ink: np.ndarray) -> np.ndarray:
+    """Drop specks (paper grain, dust, JPEG blocks): parts much smaller than the largest stroke go."""
+    mask = ink > 0.3
+    labels, n = ndimage.label(mask)
+    if n <= 1:
+        return ink
+    sizes = ndimage.sum(mask, labels, index=np.arange(1, n + 1))
+    keep = np.flatnonzero(sizes >= max(0.08 * sizes.max(), 4)) + 1
+    near = ndimage.binary_dilation(np.isin(labels, keep), iterations=2)  # keep their soft edges too
+    return np.where(near, ink, 0.0).astype(np.float32)
+
+
 def extract_ink(image: Image.Image | np.ndarray) -> np.ndarray:
-    """Ink intensity in [0, 1] (ink = 1) from alpha when the background is transparent, else from
-    luminance, inverted when the background is light (dark ink on paper)."""
+    """Ink intensity in [0, 1] (ink = 1): from alpha when the background is transparent (the canvas), else
+    from luminance, inverted when the background is light (dark ink on paper). Photos of paper are evened
+    out (uneven light subtracted), cleaned of specks, and scaled so the strokes' own contrast is 0–1."""
     if isinstance(image, np.ndarray):
         arr = image
         if arr.ndim == 3 and arr.shape[-1] == 1:
@@ -105,17 +146,43 @@ def extract_ink(image: Image.Image | np.ndarray) -> np.ndarray:
         image = Image.fromarray(arr)
     lum, alpha = _to_float_channels(image)
     if alpha is not None:
-        return np.clip(alpha, 0, 1).astype(np.float32)
+        return np.clip(_shrink(alpha), 0, 1).astype(np.float32)
+    lum = _shrink(lum)
     border = np.concatenate([lum[0], lum[-1], lum[:, 0], lum[:, -1]])
-    background = float(np.median(border))
-    ink = (1.0 - lum) if background > 0.5 else lum
-    bg_ink = (1.0 - background) if background > 0.5 else background
+    ink = (1.0 - lum) if float(np.median(border)) > 0.5 else lum
+    ink = _even_out(ink)
     top = float(ink.max())
-    if top - bg_ink < 0.15:  # no contrast: nothing written
+    if top < 0.12:  # no contrast: nothing written
         return np.zeros_like(ink, dtype=np.float32)
-    # Paper is never perfectly uniform: treat everything near the background as background.
-    floor = bg_ink + 0.25 * (top - bg_ink)
-    return np.clip((ink - floor) / (top - floor), 0, 1).astype(np.float32)
+    # the noise left on the background: its median and spread (most pixels are background)
+    med = float(np.median(ink))
+    spread = 1.4826 * float(np.median(np.abs(ink - med)))
+    floor = min(max(med + 4 * spread, 0.15 * top), 0.5 * top)
+    ink = np.clip((ink - floor) / max(top - floor, 1e-6), 0, 1).astype(np.float32)
+    return _keep_strokes(ink)
+
+
+def stroke_width(ink: np.ndarray, threshold: float = 0.5) -> float:
+    """Typical stroke width in pixels, from the mean distance of an ink pixel to the paper."""
+    mask = np.pad(ink > threshold, 1)  # the crop's edge is not paper: the border around it is
+    if not mask.any():
+        return 0.0
+    return max(1.0, 4.0 * float(ndimage.distance_transform_edt(mask)[mask].mean()) - 2.0)  # w px: mean (w + 2)/4
+
+
+def thicken(cropped: np.ndarray, target: float | None = None) -> np.ndarray:
+    """Widen strokes thinner than MNIST's (about 1/8 of the digit's height) so a thin pen reads like a
+    marker after the downscale, as MNIST's digits do. Thick enough strokes are left as they are."""
+    target = TARGET_STROKE if target is None else target
+    small = _shrink(cropped, 4 * WORK_BOX)  # measure and widen at 4× the final size: as good, and fast
+    width = stroke_width(small)
+    wanted = target * max(small.shape)
+    if width <= 0 or width >= 0.75 * wanted:
+        return cropped
+    radius = max(1, round((wanted - width) / 2))
+    yy, xx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
+    disk = (yy ** 2 + xx ** 2) <= radius ** 2
+    return ndimage.grey_dilation(np.pad(small, radius), footprint=disk).astype(np.float32)
 
 
 def crop_to_ink(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarray:
@@ -127,7 +194,7 @@ def crop_to_ink(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarray
     return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
-def scale_longer_side(cropped: np.ndarray, size: int = 20) -> np.ndarray:
+def scale_longer_side(cropped: np.ndarray, size: int = WORK_BOX) -> np.ndarray:
     """Resize so the longer side is ``size`` px, keeping the aspect ratio, with anti-aliasing."""
     h, w = cropped.shape
     scale = size / max(h, w)
@@ -158,11 +225,11 @@ def preprocess_digit(image: Image.Image | np.ndarray | bytes) -> DigitSteps:
     if ink.size == 0:
         raise EmptyDrawing("The image has no pixels.")
     cropped = crop_to_ink(ink)
-    scaled = scale_longer_side(cropped)
+    scaled = scale_longer_side(thicken(cropped))
     centered = center_by_mass(scaled)
     if centered.max() < INK_THRESHOLD:
         raise EmptyDrawing("Too little ink to read: draw a bigger digit.")
-    return DigitSteps(ink, cropped, scaled, centered)
+    return DigitSteps(ink, cropped, scaled, np.clip(centered / centered.max(), 0, 1))
 
 
 def prepare_image(image: Image.Image, input_shape: tuple[int, int, int]) -> np.ndarray:

@@ -5,8 +5,11 @@
 Two sets, both through the Draw page's own preprocessing (cnn.preprocess.preprocess_digit):
 - strokes: digits drawn from stroke paths with a round brush at canvas scale (tests/drawn_digits.py):
   different sizes, places, slants, rotations and brush widths; RGBA canvas, white on black, dark on light;
-- handwriting at canvas scale: real MNIST test digits from the bundled sample, enlarged to 100-250 px,
-  thickened like a brush stroke, placed off-centre on a 280×280 canvas, half of them dark on light.
+- the same drawings all white on black, and all as dark ink on light paper;
+- photos of digits written on paper (tests/drawn_digits.py paper_photo): uneven light, grain, tinted paper,
+  thin to thick pens in black, blue or grey, blur and JPEG;
+- handwriting at canvas scale: real MNIST test digits (the data folder's, else the bundled sample), enlarged
+  to 100-250 px, thickened like a brush stroke, placed off-centre on a 280×280 canvas, half dark on light.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from PIL import Image, ImageFilter
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-from drawn_digits import drawn_set  # noqa: E402
+from drawn_digits import drawn_set, on_paper, photo_set  # noqa: E402
 
 from cnn import data, preprocess, store  # noqa: E402
 from cnn.predict import predict_proba  # noqa: E402
@@ -54,8 +57,16 @@ def main() -> None:
     args = p.parse_args()
     model = store.load_model(args.model)
     strokes, ys = drawn_set(args.n, seed=123)
+    white = [im.getchannel("A") if im.mode == "RGBA" else im for im in strokes]
+    white = [im if np.asarray(im).mean() < 128 else on_paper(im) for im in white]  # all white on black
+    photos, yp = photo_set(args.n * 2, seed=5)
     hand, yh = handwriting_at_canvas_scale(20 * args.n)
-    print(f"stroke-drawn digits ({len(ys)}): {accuracy(model, strokes, ys):.2%}")
+    print(f"stroke-drawn digits, mixed canvas/white-on-black/dark-on-light ({len(ys)}): "
+          f"{accuracy(model, strokes, ys):.2%}")
+    print(f"the same drawings, all white on black ({len(ys)}): {accuracy(model, white, ys):.2%}")
+    print(f"the same drawings, all dark ink on light paper ({len(ys)}): "
+          f"{accuracy(model, [on_paper(im) for im in white], ys):.2%}")
+    print(f"photos of digits written on paper ({len(yp)}): {accuracy(model, photos, yp):.2%}")
     print(f"handwriting at canvas scale ({len(yh)}): {accuracy(model, hand, yh):.2%}")
 
 

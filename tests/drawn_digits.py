@@ -83,3 +83,56 @@ def drawn_set(n_per_digit: int = 20, seed: int = 0, canvas: int = 280) -> tuple[
             images.append(img)
             labels.append(digit)
     return images, np.array(labels)
+
+
+def paper_photo(strokes, rng: np.random.Generator) -> Image.Image:
+    """One digit written with a pen on paper and photographed: uneven light, paper grain, a tint, thin or thick
+    pens in black, blue or grey, a little blur and JPEG. Strokes are in the unit box (see STROKES)."""
+    import io
+
+    from PIL import ImageFilter
+
+    w, h = int(rng.uniform(320, 900)), int(rng.uniform(320, 900))
+    size = rng.uniform(0.35, 0.8) * min(w, h)
+    pts = transform(strokes, size=size, cx=w / 2 + rng.uniform(-0.15, 0.15) * w,
+                    cy=h / 2 + rng.uniform(-0.12, 0.12) * h, slant=rng.uniform(-0.3, 0.3),
+                    angle_deg=rng.uniform(-12, 12), aspect=rng.uniform(0.8, 1.2))
+    pen = max(2, int(rng.uniform(0.025, 0.13) * size))
+    mask = Image.new("L", (w, h), 0)
+    d = ImageDraw.Draw(mask)
+    for stroke in pts:
+        d.line(stroke, fill=255, width=pen, joint="curve")
+        for x, y in (stroke[0], stroke[-1]):
+            d.ellipse([x - pen / 2, y - pen / 2, x + pen / 2, y + pen / 2], fill=255)
+    m = np.asarray(mask, np.float32)[..., None] / 255.0 * rng.uniform(0.75, 1.0)  # a pen is not fully opaque
+    paper = rng.uniform(165, 250) + rng.uniform(-12, 12, size=3)  # white to grey, warm or cool
+    ink = {0: [20, 20, 25], 1: [30, 40, 120], 2: [80, 80, 80]}[int(rng.integers(0, 3))] + rng.uniform(-15, 15, 3)
+    yy, xx = np.mgrid[0:h, 0:w] / max(w, h)
+    angle = rng.uniform(0, 2 * np.pi)
+    light = 1 - rng.uniform(0, 0.35) * (np.cos(angle) * xx + np.sin(angle) * yy)  # light from one side
+    light *= 1 - rng.uniform(0, 0.25) * ((xx - 0.5) ** 2 + (yy - 0.5) ** 2) * 2  # darker corners
+    img = (paper * (1 - m) + ink * m) * light[..., None]
+    img += rng.normal(0, rng.uniform(1, 6), img.shape)  # grain and sensor noise
+    photo = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
+    photo = photo.filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.5)))
+    buf = io.BytesIO()
+    photo.save(buf, format="JPEG", quality=int(rng.uniform(50, 95)))
+    return Image.open(io.BytesIO(buf.getvalue()))
+
+
+def photo_set(n_per_digit: int = 10, seed: int = 0) -> tuple[list[Image.Image], np.ndarray]:
+    """Photos of digits written on paper (see :func:`paper_photo`), ``n_per_digit`` of each digit."""
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for digit, strokes in STROKES.items():
+        for _ in range(n_per_digit):
+            images.append(paper_photo(strokes, rng))
+            labels.append(digit)
+    return images, np.array(labels)
+
+
+def on_paper(image: Image.Image) -> Image.Image:
+    """A white-on-black drawing as the same drawing in dark ink on light paper (greyscale inverse)."""
+    from PIL import ImageOps
+
+    return ImageOps.invert(image.convert("L"))

@@ -146,3 +146,49 @@ def test_prepare_image_for_colour_models():
     assert x.shape == (1, 32, 32, 3) and x.max() <= 1.0
     with pytest.raises(pp.ImageError, match="channels"):
         pp.prepare_image(photo, (32, 32, 4))
+
+
+def test_dark_ink_on_paper_reads_as_well_as_white_on_black():
+    """The same drawings in both polarities, and photos of digits written on paper, read by the shipped model."""
+    from cnn import store
+    from cnn.predict import predict_proba
+    from drawn_digits import drawn_set, on_paper, photo_set
+
+    model = store.load_model("mnist")
+
+    def read(images):
+        return predict_proba(model, np.concatenate([pp.preprocess_digit(im).model_input for im in images])).argmax(1)
+
+    drawings, labels = drawn_set(6, seed=11)
+    white = [im.getchannel("A") if im.mode == "RGBA" else im for im in drawings]
+    white = [im if np.asarray(im).mean() < 128 else on_paper(im) for im in white]
+    on_white = read(white)
+    assert (on_white == labels).mean() >= 0.98
+    assert (read([on_paper(im) for im in white]) == on_white).all(), "dark on light reads exactly as white on black"
+    photos, truth = photo_set(10, seed=21)
+    assert (read(photos) == truth).mean() >= 0.97  # 99.8% on 1,000 (scripts/drawn_accuracy.py)
+
+
+def test_uneven_light_and_specks_do_not_widen_the_crop():
+    """A digit photographed with one side of the paper darker, plus grain and dust, crops to the digit."""
+    h = w = 300
+    img = np.full((h, w), 235.0)
+    img *= np.linspace(0.65, 1.0, w)[None, :]  # a shadow across the page
+    img[100:200, 145:155] = 30.0  # a "1", 10 px wide, 100 px tall
+    rng = np.random.default_rng(0)
+    img += rng.normal(0, 4, img.shape)
+    img[20, 20] = img[280, 250] = 40.0  # dust
+    steps = pp.preprocess_digit(Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)))
+    ch, cw = steps.cropped.shape
+    assert 95 <= ch <= 110 and cw <= 20, steps.cropped.shape
+
+
+def test_thin_pen_strokes_are_widened_to_mnist_width():
+    thin = np.zeros((200, 200), np.float32)
+    thin[20:180, 98:101] = 1.0  # a 3 px line
+    widened = pp.thicken(pp.crop_to_ink(thin))
+    assert pp.stroke_width(pp.crop_to_ink(thin)) < 5
+    assert pp.stroke_width(widened) / max(widened.shape) > 0.08
+    marker = np.zeros((200, 200), np.float32)
+    marker[20:180, 90:110] = 1.0  # already as wide as MNIST's strokes: left alone
+    np.testing.assert_array_equal(pp.thicken(pp.crop_to_ink(marker)), pp.crop_to_ink(marker))
