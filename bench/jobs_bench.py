@@ -30,11 +30,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("CNN_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from browser.server import CHROMIUM, CHROMIUM_ARGS, free_port, running_app  # noqa: E402
-from load_test import rss_mb  # noqa: E402
+from cnn import data, training  # noqa: E402
 
 from bench import plain_fit  # noqa: E402
-from cnn import data, training  # noqa: E402
+from browser.server import CHROMIUM, CHROMIUM_ARGS, free_port, running_app  # noqa: E402
+from load_test import rss_mb  # noqa: E402
 
 ROWS: list[tuple[str, str]] = []
 

@@ -23,10 +23,10 @@ from PIL import Image, ImageFilter
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-from drawn_digits import drawn_set, on_paper, photo_set  # noqa: E402
-
 from cnn import data, preprocess, store  # noqa: E402
 from cnn.predict import predict_proba  # noqa: E402
+
+from drawn_digits import drawn_set, on_paper, photo_set  # noqa: E402
 
 
 def handwriting_at_canvas_scale(n: int, seed: int = 0) -> tuple[list[Image.Image], np.ndarray]:

@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
+
 from conftest import ROOT
 from drawn_digits import STROKES, draw, transform
-from streamlit.testing.v1 import AppTest
 
 PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
 TIMEOUT = 120  # importing TensorFlow alone takes several seconds
@@ -231,9 +232,9 @@ def test_training_failure_is_a_message_not_a_traceback(models_dir, monkeypatch):
     """A run that fails inside the worker process (here: a label outside the 10 classes) is a message."""
     import dataclasses
 
-    from conftest import tiny_dataset
-
     from ui import datasets
+
+    from conftest import tiny_dataset
 
     good = tiny_dataset()
     broken = dataclasses.replace(good, y_train=np.where(np.arange(len(good.y_train)) == 5, 10, good.y_train))

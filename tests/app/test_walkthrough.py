@@ -1,9 +1,10 @@
 """What walking every page as a student and a teacher found, each checked through the page (AppTest)."""
 
 from streamlit.testing.v1 import AppTest
-from test_pages import finish_runs, page
 
 from cnn import architectures, store
+
+from test_pages import finish_runs, page
 
 
 def test_grad_cam_explains_the_class_the_image_is_predicted_as(models_dir):

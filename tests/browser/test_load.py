@@ -5,12 +5,12 @@ Bounded and loopback-only; bench/load_test.py runs the same load and prints the 
 import sys
 
 import pytest
+
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
-from load_test import run_load, summary
-
 from browser.server import copy_models, running_app
+from load_test import run_load, summary
 
 pytestmark = pytest.mark.browser
 

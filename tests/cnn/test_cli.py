@@ -5,11 +5,12 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, shared_or_skip
-from drawn_digits import STROKES, draw, transform
 
 from cnn import architectures as arch
 from cnn import cli, store
+
+from conftest import ROOT, shared_or_skip
+from drawn_digits import STROKES, draw, transform
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ import time
 
 import numpy as np
 import pytest
-from conftest import shared_or_skip
 
 from cnn import data
+
+from conftest import shared_or_skip
 
 
 def write_idx(path, arr, gz=False):

@@ -152,6 +152,7 @@ def test_dark_ink_on_paper_reads_as_well_as_white_on_black():
     """The same drawings in both polarities, and photos of digits written on paper, read by the shipped model."""
     from cnn import store
     from cnn.predict import predict_proba
+
     from drawn_digits import drawn_set, on_paper, photo_set
 
     model = store.load_model("mnist")

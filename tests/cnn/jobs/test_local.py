@@ -5,11 +5,12 @@ import time
 
 import numpy as np
 import pytest
-from conftest import tiny_dataset
 
 from cnn import jobs, training
 from cnn.jobs import JobRequest
 from cnn.jobs.local import LocalEngine
+
+from conftest import tiny_dataset
 
 
 def config(**kw):

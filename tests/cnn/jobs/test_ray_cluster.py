@@ -11,10 +11,11 @@ import time
 
 import numpy as np
 import pytest
-from conftest import tiny_dataset
 
 from cnn import training
 from cnn.jobs import JobRequest
+
+from conftest import tiny_dataset
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-cluster.txt)")
 
