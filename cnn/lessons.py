@@ -84,16 +84,6 @@ def parameter_breakdown(model) -> list[dict[str, Any]]:
     return rows
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """Two seeded runs of a lesson, ready to plot on one chart."""
-
-    labels: tuple[str, str]
-    histories: tuple[dict[str, list[float]], dict[str, list[float]]]
-    test_accuracy: tuple[float, float]
-    extra: dict[str, Any]
-
-
 def with_dropout(spec: list[dict], rate: float) -> list[dict]:
     """The spec with a Dropout after every dense layer and after the last pooling (rate 0: removed)."""
     out = [layer for layer in spec if layer["type"] != "dropout"]
@@ -157,3 +147,126 @@ def transfer_model(base, num_classes: int, freeze: bool = True):
     x = keras.layers.Dropout(0.3, name="new_dropout")(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
     return keras.Model(inputs, outputs, name="transfer")
+
+
+# ---------------------------------------------------------------- the comparison lessons
+# Each lesson is a few seeded runs (what the page trains) and a verdict: whether the run shows what the
+# lesson teaches, in words. The page and tests/cnn/test_lessons.py use the same functions.
+
+SMALL_SPEC: list[dict[str, Any]] = [
+    {"type": "conv2d", "filters": 16, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
+    {"type": "maxpool", "size": 2},
+    {"type": "conv2d", "filters": 32, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
+    {"type": "maxpool", "size": 2},
+    {"type": "flatten"},
+    {"type": "dense", "units": 256, "activation": "relu"},
+]
+_CONV16 = {"type": "conv2d", "filters": 16, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"}
+_CONV32 = {**_CONV16, "filters": 32}
+DEEP_SPEC: list[dict[str, Any]] = [_CONV16, _CONV16, {"type": "maxpool", "size": 2}, _CONV32, _CONV32,
+                                   {"type": "maxpool", "size": 2}, {"type": "gap"}]
+
+
+@dataclass(frozen=True)
+class LessonRun:
+    """One run of a comparison: its label, its config and, for transfer, the model it starts from."""
+
+    label: str
+    config: Any  # cnn.training.TrainConfig
+    start_from: Callable[[], Any] | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the runs show what the lesson teaches, and the figures that say so."""
+
+    holds: bool
+    text: str
+
+
+def _config(**kw):
+    from cnn.training import TrainConfig
+
+    return TrainConfig(**{"arch": "custom", "schedule": "constant", "seed": 1, "optimizer": "adam", **kw})
+
+
+DROPOUT_DATA = ("mnist", 1000)  # dataset, training images (before the validation split)
+
+
+def dropout_runs(rate: float = 0.5) -> list[LessonRun]:
+    base = dict(dataset="mnist", epochs=15, batch_size=32, learning_rate=0.001, validation_split=0.3)
+    return [LessonRun("no dropout", _config(spec=with_dropout(SMALL_SPEC, 0), **base)),
+            LessonRun(f"dropout {rate:g}", _config(spec=with_dropout(SMALL_SPEC, rate), **base))]
+
+
+def _gap(history: dict[str, list[float]]) -> float:
+    """Overfitting at the end: training accuracy above validation accuracy (points of accuracy)."""
+    return history["accuracy"][-1] - history["val_accuracy"][-1]
+
+
+def dropout_verdict(results: list) -> Verdict:
+    (_, without), (_, with_) = results
+    a, b = _gap(without.history), _gap(with_.history)
+    return Verdict(b < a, f"The gap between training and validation accuracy (overfitting) was {a:.1%} without "
+                          f"dropout and {b:.1%} with it.")
+
+
+BATCHNORM_DATA = ("mnist", 3000)
+
+
+def batchnorm_runs() -> list[LessonRun]:
+    base = dict(dataset="mnist", epochs=6, batch_size=64, learning_rate=0.05, validation_split=0.2, optimizer="sgd")
+    return [LessonRun("without batch norm", _config(spec=with_batchnorm(DEEP_SPEC, False), **base)),
+            LessonRun("with batch norm", _config(spec=with_batchnorm(DEEP_SPEC, True), **base))]
+
+
+def batchnorm_verdict(results: list) -> Verdict:
+    (_, without), (_, with_) = results
+    a, b = without.history["loss"][1], with_.history["loss"][1]
+    return Verdict(b < a, f"After 2 epochs the training loss was {a:.3f} without batch norm and {b:.3f} with it: "
+                          f"{'faster' if b < a else 'not faster'} with batch norm.")
+
+
+AUGMENT_DATA = ("mnist", 2000)
+
+
+def augmentation_runs() -> list[LessonRun]:
+    base = dict(dataset="mnist", spec=SMALL_SPEC, epochs=8, batch_size=64, learning_rate=0.002,
+                validation_split=0.2)
+    return [LessonRun("without augmentation", _config(augment=False, **base)),
+            LessonRun("with augmentation", _config(augment=True, **base))]
+
+
+def moved_accuracy(model, moved: np.ndarray, labels: np.ndarray) -> float:
+    """Accuracy on test images that were shifted and rotated (:func:`transform_test_images`)."""
+    from cnn.predict import predict_proba
+
+    return float(np.mean(predict_proba(model, moved).argmax(1) == labels))
+
+
+def augmentation_verdict(results: list, moved: np.ndarray, labels: np.ndarray) -> Verdict:
+    (_, without), (_, with_) = results
+    a, b = moved_accuracy(without.model, moved, labels), moved_accuracy(with_.model, moved, labels)
+    return Verdict(b > a, f"On shifted and rotated test images: {a:.1%} without augmentation, {b:.1%} with it.")
+
+
+TRANSFER_IMAGES = (100, 200, 500)
+TRANSFER_DEFAULT = 200
+
+
+def transfer_runs(base, spec: list[dict[str, Any]], num_classes: int = 10) -> list[LessonRun]:
+    """From scratch, from the base frozen (a new head learns), and from the base fine-tuned (everything learns)."""
+    cfg = dict(dataset="fashion_mnist", epochs=10, batch_size=32, learning_rate=0.001, validation_split=0.2)
+    return [LessonRun("from scratch", _config(spec=spec, **cfg)),
+            LessonRun("transfer, frozen", _config(spec=spec, **cfg),
+                      lambda: transfer_model(base, num_classes, freeze=True)),
+            LessonRun("transfer, fine-tuned", _config(spec=spec, **cfg),
+                      lambda: transfer_model(base, num_classes, freeze=False))]
+
+
+def transfer_verdict(results: list) -> Verdict:
+    accs = {label: r.test_accuracy for label, r in results}
+    scratch, frozen, tuned = accs["from scratch"], accs["transfer, frozen"], accs["transfer, fine-tuned"]
+    best = max(frozen, tuned)
+    return Verdict(best > scratch, f"Test accuracy: {scratch:.1%} from scratch, {frozen:.1%} with the digit "
+                                   f"model's layers frozen, {tuned:.1%} fine-tuned from them.")

@@ -8,15 +8,7 @@ from cnn import architectures as arch
 from cnn import charts, data, lessons, store, training
 from cnn.jobs import JobRequest
 from ui import datasets, images, models, runs
-
-SMALL_SPEC = [
-    {"type": "conv2d", "filters": 16, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
-    {"type": "maxpool", "size": 2},
-    {"type": "conv2d", "filters": 32, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
-    {"type": "maxpool", "size": 2},
-    {"type": "flatten"},
-    {"type": "dense", "units": 256, "activation": "relu"},
-]
+from ui.state import sticky
 
 
 def _sample_image(key: str) -> np.ndarray:
@@ -139,8 +131,8 @@ def _lesson_data(name: str, n_train: int, n_test: int = 1000) -> data.Dataset:
     return data.subset(datasets.load_dataset(name), n_train, n_test, seed=0)
 
 
-def _compare_ui(key: str, runs, ds, metric: str = "accuracy") -> list | None:
-    results = run_pair_ui(key, runs, ds)
+def _compare_ui(key: str, pair: list[lessons.LessonRun], ds: data.Dataset, metric: str = "accuracy") -> list | None:
+    results = run_pair_ui(key, [(r.label, r.config, r.start_from) for r in pair], ds)
     if results:
         st.plotly_chart(charts.compare_figure({lab: r.history for lab, r in results}, metric), key=f"{key}_chart")
         cols = st.columns(len(results))
@@ -149,85 +141,90 @@ def _compare_ui(key: str, runs, ds, metric: str = "accuracy") -> list | None:
     return results
 
 
+def verdict_ui(verdict: lessons.Verdict, lesson: str) -> None:
+    """What this run showed, honestly: the lesson's point when it holds, and say so when it did not."""
+    if verdict.holds:
+        st.success(f"{verdict.text} That is {lesson}.", icon=":material/check_circle:")
+    else:
+        st.info(f"{verdict.text} This time the difference did not show: small runs vary. Try another seed or "
+                "more images.", icon=":material/info:")
+
+
 def dropout_ui() -> None:
     st.markdown("**Dropout** switches off a random share of units at every training step, so the network "
                 "cannot rely on any single one. With few training images a network *memorises* them: training "
                 "accuracy climbs to 100% while validation accuracy stalls — the gap is **overfitting**.")
-    rate = st.slider("Dropout rate", 0.1, 0.7, 0.5, 0.1, key="do_rate")
-    ds = _lesson_data("mnist", 1000)
-    base = dict(dataset="mnist", arch="custom", epochs=15, batch_size=32, learning_rate=0.001, schedule="constant",
-                validation_split=0.3, seed=1, optimizer="adam")
-    runs = [("no dropout", training.TrainConfig(spec=lessons.with_dropout(SMALL_SPEC, 0), **base), None),
-            (f"dropout {rate}", training.TrainConfig(spec=lessons.with_dropout(SMALL_SPEC, rate), **base), None)]
+    rate = st.slider("Dropout rate", 0.1, 0.7, key=sticky("do_rate", 0.5), step=0.1)
+    ds = _lesson_data(*lessons.DROPOUT_DATA)
     st.caption("1,000 MNIST images (700 to train, 300 to validate), 15 epochs, same seed. Solid: training, "
                "dashed: validation.")
-    _compare_ui("lesson_dropout", runs, ds)
+    results = _compare_ui("lesson_dropout", lessons.dropout_runs(rate), ds)
+    if results:
+        verdict_ui(lessons.dropout_verdict(results), "dropout holding back overfitting")
 
 
 def batchnorm_ui() -> None:
     st.markdown("**Batch normalisation** rescales each layer's outputs to a steady range during training. "
                 "The next layer then learns on stable inputs, so training converges faster and tolerates "
                 "larger learning rates.")
-    ds = _lesson_data("mnist", 3000)
-    deep = [{"type": "conv2d", "filters": 16, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"}] * 2 \
-        + [{"type": "maxpool", "size": 2}] \
-        + [{"type": "conv2d", "filters": 32, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"}] * 2 \
-        + [{"type": "maxpool", "size": 2}, {"type": "gap"}]
-    base = dict(dataset="mnist", arch="custom", epochs=6, batch_size=64, learning_rate=0.05, schedule="constant",
-                validation_split=0.2, seed=1, optimizer="sgd")
-    runs = [("without batch norm", training.TrainConfig(spec=lessons.with_batchnorm(deep, False), **base), None),
-            ("with batch norm", training.TrainConfig(spec=lessons.with_batchnorm(deep, True), **base), None)]
+    ds = _lesson_data(*lessons.BATCHNORM_DATA)
     st.caption("3,000 MNIST images, the same small network with and without batch norm, SGD, 6 epochs, same seed.")
-    _compare_ui("lesson_bn", runs, ds, metric="loss")
+    results = _compare_ui("lesson_bn", lessons.batchnorm_runs(), ds, metric="loss")
+    if results:
+        verdict_ui(lessons.batchnorm_verdict(results), "batch norm speeding up training")
 
 
 def augmentation_ui() -> None:
     st.markdown("**Data augmentation** shows the network randomly shifted, rotated and zoomed copies of the "
                 "training images (preview them on the **Data** page). It learns that position and tilt do not "
                 "change a digit, which matters when test images are not as neat as the training set.")
-    ds = _lesson_data("mnist", 2000)
-    base = dict(dataset="mnist", arch="custom", spec=SMALL_SPEC, epochs=8, batch_size=64, learning_rate=0.002,
-                schedule="constant", validation_split=0.2, seed=1, optimizer="adam")
-    runs = [("without augmentation", training.TrainConfig(augment=False, **base), None),
-            ("with augmentation", training.TrainConfig(augment=True, **base), None)]
+    ds = _lesson_data(*lessons.AUGMENT_DATA)
     st.caption("2,000 MNIST images, 8 epochs, same seed. Then both models face test images that were shifted "
                "(up to 4 pixels) and rotated (up to 20°).")
-    results = _compare_ui("lesson_aug", runs, ds)
+    results = _compare_ui("lesson_aug", lessons.augmentation_runs(), ds)
     if results:
         moved = lessons.transform_test_images(data.to_float(ds.test_images), seed=0)
         images.image_grid_ui(list(moved[:8]), cols=8)
         cols = st.columns(len(results))
         for col, (lab, r) in zip(cols, results, strict=True):
-            acc = float(np.mean(r.model(moved, training=False).numpy().argmax(1) == ds.y_test))
+            acc = lessons.moved_accuracy(r.model, moved, ds.y_test)
             col.metric(f"{lab}: on shifted + rotated images", f"{acc:.1%}")
+        verdict_ui(lessons.augmentation_verdict(results, moved, ds.y_test), "augmentation teaching robustness")
 
 
 def transfer_ui() -> None:
-    st.markdown("**Transfer learning** reuses what a network learned on one task for another. Here the "
-                "convolutional layers of the shipped digit model (trained on 60,000 MNIST digits) are **frozen** "
-                "and only a new small head is trained on a few hundred **clothes** images — compared with the "
-                "same network trained from scratch on the same images.")
-    bases = [e for e in store.list_models() if tuple(e.meta.get("input_shape", ())) == (28, 28, 1)]
+    st.markdown("**Transfer learning** reuses what a network learned on one task for another. Here the shipped "
+                "**digit** model (trained on 60,000 MNIST digits) starts off a model for **clothes**, trained on "
+                "only a few hundred Fashion-MNIST images: once with its layers **frozen** (only a new small head "
+                "learns), once **fine-tuned** (every layer keeps learning from there), and once **from scratch** "
+                "for comparison. With few images, starting from what the digit model learned helps a lot; with "
+                "more, training from scratch catches up, and frozen digit features fall behind: strokes are not "
+                "sleeves.")
+    bases = [e for e in store.list_models() if tuple(e.meta.get("input_shape", ())) == (28, 28, 1)
+             and e.meta.get("dataset") != "fashion_mnist"]  # a clothes model reused on clothes teaches nothing
     if not bases:
-        st.warning("No saved 28×28 model to start from. Train and save one on the Train page first.")
+        st.warning("No saved 28×28 digit model to start from. Train and save one on the Train page first.")
         return
+    names = [e.name for e in bases]
     c1, c2 = st.columns(2)
-    base_name = c1.selectbox("Start from", [e.name for e in bases], key="tl_base")
-    n = c2.select_slider("Training images (Fashion-MNIST)", [200, 500, 1000], 500, key="tl_n")
+    base_name = c1.selectbox("Start from", names, index=names.index("mnist") if "mnist" in names else 0,
+                             key="tl_base")
+    n = c2.select_slider("Training images (Fashion-MNIST)", list(lessons.TRANSFER_IMAGES),
+                         key=sticky("tl_n", lessons.TRANSFER_DEFAULT))
     entry = next(e for e in bases if e.name == base_name)
     base = models.load_choice({"kind": "saved", "entry": entry})
-    spec = entry.meta.get("spec") or arch.spec_from_model(base)
-    ds = _lesson_data("fashion_mnist", int(n))
-    cfg = dict(dataset="fashion_mnist", epochs=10, batch_size=32, learning_rate=0.001, schedule="constant",
-               validation_split=0.2, seed=1, optimizer="adam")
     if not any(layer.__class__.__name__ in ("Flatten", "GlobalAveragePooling2D") for layer in base.layers):
         st.error(f"{base_name} has no Flatten or global pooling layer to cut at; pick another base.")
         return
-    runs = [("from scratch", training.TrainConfig(arch="custom", spec=spec, **cfg), None),
-            (f"transfer from {base_name} (frozen)", training.TrainConfig(arch="custom", spec=spec, **cfg),
-             lambda: lessons.transfer_model(base, ds.num_classes, freeze=True))]
-    st.caption(f"{n} Fashion-MNIST images ({int(n * 0.8)} to train), 10 epochs, same seed; test on 1,000.")
-    _compare_ui("lesson_tl", runs, ds)
+    spec = entry.meta.get("spec") or arch.spec_from_model(base)
+    if spec is None:
+        st.error(f"{base_name} has layers CNN Lab cannot rebuild from scratch for the comparison; pick another.")
+        return
+    ds = _lesson_data("fashion_mnist", int(n))
+    st.caption(f"{n} Fashion-MNIST images ({int(n * 0.8)} to train), 10 epochs each, same seed; test on 1,000.")
+    results = _compare_ui("lesson_tl", lessons.transfer_runs(base, spec, ds.num_classes), ds)
+    if results:
+        verdict_ui(lessons.transfer_verdict(results), "transfer learning helping when images are few")
     st.caption("An ImageNet-pretrained base (such as MobileNetV2) needs its weights downloaded from the internet, "
                "which this offline lab does not do; the same idea works with any model saved here.")
 

@@ -80,3 +80,47 @@ def test_transformed_test_images_stay_in_range():
     x = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
     out = lessons.transform_test_images(x, seed=1)
     assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1 and not np.allclose(out, x)
+
+
+# The lessons' claims: each comparison, run exactly as the Lessons page runs it (same runs, same data), shows
+# what its text teaches.
+
+def lesson_data(name: str, n: int):
+    from cnn import data
+
+    return data.subset(data.load_dataset(name), n, 1000, seed=0)  # what ui.lessons._lesson_data gives
+
+
+def run(pair, ds):
+    from cnn import training
+
+    return [(r.label, training.train(r.config, ds, model=r.start_from() if r.start_from else None)) for r in pair]
+
+
+def test_dropout_lesson_shows_less_overfitting():
+    verdict = lessons.dropout_verdict(run(lessons.dropout_runs(0.5), lesson_data(*lessons.DROPOUT_DATA)))
+    assert verdict.holds, verdict.text
+
+
+def test_batchnorm_lesson_shows_faster_training():
+    verdict = lessons.batchnorm_verdict(run(lessons.batchnorm_runs(), lesson_data(*lessons.BATCHNORM_DATA)))
+    assert verdict.holds, verdict.text
+
+
+def test_augmentation_lesson_shows_robustness_to_moved_digits():
+    from cnn.data import to_float
+
+    ds = lesson_data(*lessons.AUGMENT_DATA)
+    moved = lessons.transform_test_images(to_float(ds.test_images), seed=0)
+    verdict = lessons.augmentation_verdict(run(lessons.augmentation_runs(), ds), moved, ds.y_test)
+    assert verdict.holds, verdict.text
+
+
+def test_transfer_lesson_from_the_digit_model_beats_scratch_with_few_images():
+    from cnn import store
+
+    base = store.load_model("mnist")  # the lesson's default start, as its text says: the shipped digit model
+    results = run(lessons.transfer_runs(base, store.read_meta("mnist")["spec"]),
+                  lesson_data("fashion_mnist", lessons.TRANSFER_DEFAULT))
+    verdict = lessons.transfer_verdict(results)
+    assert verdict.holds, verdict.text
