@@ -6,21 +6,25 @@ from ui import chrome
 
 
 def delete_model_ui(entries: list) -> None:
-    """Delete a saved model, after an explicit confirmation (shipped models are protected)."""
-    own = [e.name for e in entries if not e.meta.get("shipped")]
+    """Delete one of your saved models, after an explicit confirmation (others' and shipped ones are protected)."""
+    actor = chrome.actor()
+    own = [e.name for e in entries if not e.meta.get("shipped") and actor.may_change(e.meta)]
+    others = [e for e in entries if not e.meta.get("shipped") and not actor.may_change(e.meta)]
     if not own:
+        if others:
+            st.caption("Models saved by others can be deleted only by them or by your teacher.")
         return
-    with st.expander("Delete a saved model"):
+    with st.expander("Delete a model you saved", icon=":material/delete:"):
         name = st.selectbox("Model", own, key="del_name")
         st.warning(f"Deleting **{name}** removes it for everyone on this server. This cannot be undone.")
         if st.checkbox(f"Yes, delete {name}", key=f"del_confirm_{name}") and st.button(
                 "Delete", type="primary", key="del_go"):
-                try:
-                    store.delete_model(name)
-                    st.toast(f"Deleted {name}.")
-                    st.rerun()
-                except store.StoreError as e:
-                    st.error(str(e))
+            try:
+                store.delete_model(name, actor=actor)
+                st.toast(f"Deleted {name}.")
+                st.rerun()
+            except store.StoreError as e:
+                st.error(str(e))
 
 
 def home() -> None:
@@ -67,7 +71,7 @@ def home() -> None:
         entries = store.list_models()
         if entries:
             st.dataframe(
-                [{"name": e.name, "dataset": e.dataset,
+                [{"name": e.name, "student": e.meta.get("owner_name") or "", "dataset": e.dataset,
                   "test accuracy": f"{e.test_accuracy:.2%}" if e.test_accuracy is not None else "—",
                   "parameters": f"{e.meta.get('params', 0):,}", "saved": e.meta.get("saved", "")} for e in entries],
                 hide_index=True, width="stretch")

@@ -6,6 +6,7 @@ look inside the archive that refuses code-carrying layers (Lambda) and unknown c
 """
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import re
@@ -33,6 +34,25 @@ ALLOWED_CLASSES = {
 
 class StoreError(Exception):
     """A model could not be saved, listed, loaded or deleted; the message says why."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks to change a saved model: a browser session (its owner id) or, with ``teacher``, the teacher.
+    The command line passes none: it is the person running the server."""
+
+    owner: str = ""
+    teacher: bool = False
+
+    def may_change(self, meta: dict[str, Any]) -> bool:
+        """The teacher may change any model; a session only those it saved (a model with no owner: nobody)."""
+        owner = meta.get("owner")
+        return self.teacher or (isinstance(owner, str) and bool(owner) and hmac.compare_digest(owner, self.owner))
+
+
+def _owner_words(meta: dict[str, Any]) -> str:
+    name = meta.get("owner_name")
+    return f"{name}'s" if isinstance(name, str) and name else "someone else's"
 
 
 @dataclass(frozen=True)
@@ -129,13 +149,21 @@ def _write_temp(folder: Path, suffix: str, write) -> Path:
 
 
 def save_model(model, name: str, meta: dict[str, Any], *, overwrite: bool = False,
-               folder: Path | None = None) -> ModelEntry:
-    """Save a Keras model and its metadata atomically; refuse an existing name unless ``overwrite``."""
+               folder: Path | None = None, actor: Actor | None = None) -> ModelEntry:
+    """Save a Keras model and its metadata atomically; refuse an existing name unless ``overwrite`` (and
+    then only when ``actor`` may change the model there)."""
     folder = folder or models_dir()
     folder.mkdir(parents=True, exist_ok=True)
     kpath, jpath = paths(name, folder)
     if kpath.exists() and not overwrite:
         raise StoreError(f"A model named '{name}' already exists. Choose another name.")
+    if kpath.exists() and actor is not None:
+        existing = _read_meta(jpath) or {}
+        if existing.get("shipped"):
+            raise StoreError(f"'{name}' ships with CNN Lab and cannot be replaced. Choose another name.")
+        if not actor.may_change(existing):
+            raise StoreError(f"'{name}' is {_owner_words(existing)} model: you can replace only models you saved. "
+                             "Choose another name, or ask your teacher.")
     meta = {**meta, "name": name, "saved": time.strftime("%Y-%m-%d %H:%M:%S")}
     tmp_k = _write_temp(folder, ".keras", lambda p: model.save(p))
     tmp_j = _write_temp(folder, ".json", lambda p: p.write_text(json.dumps(meta, indent=1, default=_json_default)))
@@ -171,13 +199,17 @@ def read_meta(name: str, folder: Path | None = None) -> dict[str, Any]:
     return meta
 
 
-def delete_model(name: str, folder: Path | None = None) -> None:
-    """Remove both files of a saved model (shipped models are protected)."""
+def delete_model(name: str, folder: Path | None = None, actor: Actor | None = None) -> None:
+    """Remove both files of a saved model (shipped models are protected; a session may delete only its own)."""
     kpath, jpath = paths(name, folder)
     if not kpath.exists() and not jpath.exists():
         raise StoreError(f"No saved model named '{name}'.")
-    if (_read_meta(jpath) or {}).get("shipped"):
+    meta = _read_meta(jpath) or {}
+    if meta.get("shipped"):
         raise StoreError(f"'{name}' ships with CNN Lab and cannot be deleted here.")
+    if actor is not None and not actor.may_change(meta):
+        raise StoreError(f"'{name}' is {_owner_words(meta)} model: you can delete only models you saved. "
+                         "Ask your teacher.")
     kpath.unlink(missing_ok=True)
     jpath.unlink(missing_ok=True)
 

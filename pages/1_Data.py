@@ -4,7 +4,7 @@ import streamlit as st
 
 from cnn import charts, data
 from cnn.augment import AugmentParams, augment_images, default_params
-from ui import chrome, datasets, images
+from ui import chrome, datasets, figures, images
 from ui.state import sticky
 
 chrome.page_setup_ui("Data")
@@ -51,11 +51,11 @@ with st.container():
     left, right = st.columns(2)
     with left:
         counts = np.bincount(ds.y_train, minlength=ds.num_classes)
-        st.plotly_chart(charts.bar_counts(ds.class_names, counts, "How many training images per class"),
+        figures.plot(st, charts.bar_counts(ds.class_names, counts, "How many training images per class"),
                         width="stretch")
     with right:
         sample = ds.train_images[rng.choice(len(ds.train_images), size=min(2000, len(ds.train_images)), replace=False)]
-        st.plotly_chart(charts.histogram(data.to_float(sample).ravel(), "Pixel intensities (2,000 images)"),
+        figures.plot(st, charts.histogram(data.to_float(sample).ravel(), "Pixel intensities (2,000 images)"),
                         width="stretch")
 
     st.subheader("Data augmentation preview")

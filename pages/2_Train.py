@@ -62,11 +62,18 @@ def summary_rows(spec_json: str, shape: tuple, k: int) -> list[dict]:
     return inspection.layer_table(arch.build_model(json.loads(spec_json), shape, k))
 
 
-st.subheader("Hyperparameters")
-values = settings.settings_ui(disabled=running)
+if chrome.presenting():  # on a projector: the Train button first, the settings folded under it
+    buttons = st.container()
+    with st.expander("Settings", icon=":material/tune:"):
+        values = settings.settings_ui(disabled=running, per_row=2)
+    buttons.markdown(f"**{settings.summary(values)}**")
+else:
+    st.subheader("Hyperparameters")
+    values = settings.settings_ui(disabled=running)
+    buttons = st.container()
 config = training.TrainConfig(dataset=ds_name, arch=arch_name, spec=spec if arch_name == CUSTOM else None, **values)
 
-b1, b2, b3 = st.columns([1, 1, 3], vertical_alignment="center")
+b1, b2, b3 = buttons.columns([1, 1, 3], vertical_alignment="center")
 start = b1.button("Train", type="primary", key="tr_start", disabled=running or not valid, width="stretch",
                   icon=":material/play_arrow:")
 if b2.button("Stop", key="tr_stop", disabled=not running, width="stretch", icon=":material/stop:",

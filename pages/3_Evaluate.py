@@ -6,7 +6,7 @@ import streamlit as st
 
 from cnn import charts, data, evaluation, store
 from cnn.predict import top_k
-from ui import chrome, datasets, images, models
+from ui import chrome, datasets, figures, images, models
 
 chrome.page_setup_ui("Evaluate")
 chrome.title_ui("Evaluate")
@@ -61,7 +61,7 @@ if TRUE not in st.session_state:  # start on the most frequent mistake
     st.session_state[TRUE], st.session_state[PRED] = int(t), int(p)
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(charts.confusion_figure(cm, classes), key="ev_cm", on_select=_cell_clicked,
+    figures.plot(st, charts.confusion_figure(cm, classes), key="ev_cm", on_select=_cell_clicked,
                     selection_mode="points")
 with right:
     s1, s2 = st.columns(2)
@@ -103,11 +103,11 @@ with c1:
     st.markdown(f"Test image #{i}  \nActual: **{classes[ev.y_true[i]]}**  \nPredicted: **{classes[ev.y_pred[i]]}** "
                 + (" :green[:material/check_circle: right]" if ok else " :red[:material/cancel: wrong]"))
 with c2:
-    st.plotly_chart(charts.probability_bars(ev.probs[i], classes), key="ev_one_bars")
+    figures.plot(st, charts.probability_bars(ev.probs[i], classes), key="ev_one_bars")
 
 st.subheader("Training curves")
 if meta.get("history"):
-    st.plotly_chart(charts.history_figure(meta["history"]), key="ev_hist")
+    figures.plot(st, charts.history_figure(meta["history"]), key="ev_hist")
 else:
     st.caption("This model has no stored training history.")
 saved = store.list_models()
@@ -116,7 +116,7 @@ if len(saved) >= 2:
     chosen = st.multiselect("Models", [e.name for e in saved], default=[e.name for e in saved[:2]], key="ev_cmp")
     runs = {e.name: e.meta.get("history", {}) for e in saved if e.name in chosen}
     metric = st.radio("Metric", ["accuracy", "loss"], horizontal=True, key="ev_cmp_metric")
-    st.plotly_chart(charts.compare_figure(runs, metric), key="ev_cmp_chart")
+    figures.plot(st, charts.compare_figure(runs, metric), key="ev_cmp_chart")
     st.dataframe([{"model": e.name, "dataset": e.dataset, "architecture": e.meta.get("arch", "?"),
                    "parameters": f"{e.meta.get('params', 0):,}",
                    "epochs": len(e.meta.get("history", {}).get("loss", [])),

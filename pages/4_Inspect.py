@@ -6,7 +6,7 @@ import streamlit as st
 
 from cnn import charts, data, inspection, preprocess
 from cnn.predict import model_input_shape, predict_proba
-from ui import chrome, datasets, images, models
+from ui import chrome, datasets, figures, images, models
 
 chrome.page_setup_ui("Inspect")
 chrome.title_ui("Inspect", "Inspect a network")
@@ -64,7 +64,7 @@ view = hashlib.sha1(choice["token"].encode() + np.asarray(x, np.float32).tobytes
 c1, c2 = st.columns([1, 3])
 c1.image(images.pixels(x[0], 160), caption="The input the model sees")
 c1.markdown(f"Prediction: **{class_names[pred]}** ({probs[pred]:.0%})")
-c2.plotly_chart(charts.probability_bars(probs, class_names), key="in_probs")
+figures.plot(c2, charts.probability_bars(probs, class_names), key="in_probs")
 
 with st.expander("Layers and output shapes", icon=":material/table_rows:"):
     st.dataframe(inspection.layer_table(model), hide_index=True, width="stretch")

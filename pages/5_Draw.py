@@ -7,7 +7,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from cnn import charts, inspection, preprocess
 from cnn.predict import predict_proba
-from ui import chrome, images, models
+from ui import chrome, figures, images, models
 from ui.state import sticky
 
 chrome.page_setup_ui("Draw")
@@ -87,7 +87,7 @@ with right:
     st.caption(f"{probs[top]:.1%} sure · model {choice['title']} · {ms:.0f} ms")
     if probs[top] < 0.6:
         st.warning("The network is not sure. Try drawing bigger and more clearly, in the middle.")
-    st.plotly_chart(charts.probability_bars(probs, classes, height=230), key="dr_probs")
+    figures.plot(st, charts.probability_bars(probs, classes, height=230), key="dr_probs")
     st.session_state["last_drawing"] = steps.model_input
 
 st.subheader("What the network sees: the preprocessing steps")

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 
 import streamlit as st
 
+from cnn import classroom, store
 from ui import runs
 from ui.state import init_state, keep_sticky, sticky
 
@@ -21,16 +23,32 @@ log = logging.getLogger("cnnlab")
 
 # The page menu: Material icons ship with Streamlit and render on every machine (emoji need a font).
 PAGE_FILES = [("1_Data.py", "Data"), ("2_Train.py", "Train"), ("3_Evaluate.py", "Evaluate"),
-              ("4_Inspect.py", "Inspect"), ("5_Draw.py", "Draw"), ("6_Lessons.py", "Lessons")]
+              ("4_Inspect.py", "Inspect"), ("5_Draw.py", "Draw"), ("6_Lessons.py", "Lessons"),
+              ("8_Leaderboard.py", "Leaderboard"), ("9_Class.py", "Class")]
 PAGE_ICONS = {"Home": ":material/neurology:", "Data": ":material/dataset:", "Train": ":material/model_training:",
               "Evaluate": ":material/fact_check:", "Inspect": ":material/biotech:", "Draw": ":material/draw:",
-              "Lessons": ":material/school:"}
+              "Lessons": ":material/school:", "Leaderboard": ":material/trophy:", "Class": ":material/groups:"}
+TEACHER_ONLY = {"Class"}  # in the menu only in teacher mode (the page itself asks for the passphrase)
 
+# Presentation mode: read from the back of a classroom on a 1280×720 projector. Text, widget labels and
+# values, tables and buttons grow; captions (the fine print) go; charts grow through ui.figures.
 PRESENT_CSS = """
 <style>
-html, body, [class*="css"], .stMarkdown p, .stMarkdown li { font-size: 1.3rem !important; }
-h1 { font-size: 3rem !important; } h2 { font-size: 2.3rem !important; } h3 { font-size: 1.9rem !important; }
-[data-testid="stMetricValue"] { font-size: 3rem !important; }
+.stMarkdown p, .stMarkdown li, [data-testid="stText"] { font-size: 1.45rem !important; line-height: 1.45; }
+h1 { font-size: 2.5rem !important; } h2 { font-size: 2rem !important; } h3 { font-size: 1.7rem !important; }
+[data-testid="stWidgetLabel"] p, [data-testid="stWidgetLabel"] { font-size: 1.35rem !important; }
+[data-testid="stWidgetLabel"] { white-space: normal !important; overflow: visible !important; }
+input, textarea, [data-baseweb="select"] div, [data-testid="stNumberInputField"] {
+  font-size: 1.35rem !important; }
+[data-testid="stMetricValue"] { font-size: 2.8rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.35rem !important; }
+[data-testid="stTable"] td, [data-testid="stTable"] th { font-size: 1.45rem !important; padding: 0.5rem 0.8rem; }
+.stButton button p, .stFormSubmitButton button p, [data-testid="stPageLink-NavLink"] p {
+  font-size: 1.35rem !important; }
+[data-testid="stExpander"] summary p { font-size: 1.35rem !important; }
+[data-testid="stProgress"] p { font-size: 1.35rem !important; }
+[data-testid="stMain"] [data-testid="stCaptionContainer"] { display: none; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem !important; }
 </style>
 """
 
@@ -106,15 +124,18 @@ def menu_ui() -> None:
     (a teacher's share link) in its old ``pages/``-folder mode: the page alone, without app.py (and with
     Streamlit's old menu, "app" and no icons, were it not switched off). The same menu then links the
     page files, which that mode knows by path."""
+    shown = {t for _, t in PAGE_FILES} - (set() if st.session_state["teacher"] else TEACHER_ONLY)
     with st.sidebar:
         pages = st.session_state["menu"]
         if pages:
             for page in pages:
-                st.page_link(page)
+                if page.title in shown or page.title == "Home":
+                    st.page_link(page)
         else:
             st.page_link("app.py", label="Home", icon=PAGE_ICONS["Home"])
             for file, title in PAGE_FILES:
-                st.page_link(f"pages/{file}", label=title, icon=PAGE_ICONS[title])
+                if title in shown:
+                    st.page_link(f"pages/{file}", label=title, icon=PAGE_ICONS[title])
         st.divider()
 
 
@@ -131,11 +152,49 @@ def page_setup_ui(title: str) -> None:
         st.session_state["present"] = True
     menu_ui()
     with st.sidebar:
+        identity_ui()
         st.toggle("Presentation mode", key=sticky("present", False),
                   help="Larger text and fewer controls, for a classroom projector.")
     runs.sidebar_ui()
     if presenting():
         st.markdown(PRESENT_CSS, unsafe_allow_html=True)
+
+
+def _name_changed() -> None:
+    try:
+        st.session_state["display_name"] = classroom.validate_display_name(st.session_state["name_input"])
+        st.session_state["name_error"] = ""
+    except classroom.ClassroomError as e:
+        st.session_state["name_error"] = str(e)
+
+
+def identity_ui() -> None:
+    """The student's display name (optional, shown to the teacher), and teacher mode's badge."""
+    st.text_input("Your name", key=sticky("name_input", ""), on_change=_name_changed, max_chars=None,
+                  placeholder="so your teacher knows your runs", help="Shown to your teacher with your runs and "
+                  "saved models. Letters, digits, spaces and . ' - _; at most 40 characters.")
+    if st.session_state["name_error"]:
+        st.error(st.session_state["name_error"], icon=":material/badge:")
+    if st.session_state["teacher"]:
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        left.caption(":material/verified_user: Teacher mode")
+        if right.button("Leave", key="leave_teacher", help="Back to a student's view in this browser tab."):
+            st.session_state["teacher"] = False
+            st.rerun()
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: str) -> str:
+    """Text from a person (a name, a link's value) made safe to put inside Markdown: shown as typed, never
+    as markup (Streamlit renders no HTML in Markdown unless asked; this also stops links and emphasis)."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
+def actor() -> store.Actor:
+    """Who this session is, for changes to saved models."""
+    return store.Actor(owner=st.session_state["owner"], teacher=st.session_state["teacher"])
 
 
 def title_ui(title: str, text: str | None = None) -> None:

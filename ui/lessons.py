@@ -7,7 +7,7 @@ import streamlit as st
 from cnn import architectures as arch
 from cnn import charts, data, lessons, store, training
 from cnn.jobs import JobRequest
-from ui import datasets, images, models, runs
+from ui import datasets, figures, images, models, runs
 from ui.state import sticky
 
 
@@ -66,9 +66,9 @@ def convolution_ui() -> None:
     out = lessons.convolve(img, kernel, stride, padding)
     h, w = img.shape
     a, b, c = st.columns([1, 0.6, 1])
-    a.plotly_chart(charts.heatmap(img, f"input {h}×{w}"), key="conv_in")
-    b.plotly_chart(charts.heatmap(kernel, "kernel 3×3", centre_zero=True, text=True), key="conv_k")
-    c.plotly_chart(charts.heatmap(out, f"output {out.shape[0]}×{out.shape[1]}", centre_zero=True), key="conv_out")
+    figures.plot(a, charts.heatmap(img, f"input {h}×{w}"), key="conv_in")
+    figures.plot(b, charts.heatmap(kernel, "kernel 3×3", centre_zero=True, text=True), key="conv_k")
+    figures.plot(c, charts.heatmap(out, f"output {out.shape[0]}×{out.shape[1]}", centre_zero=True), key="conv_out")
     st.info(f"Output size = {'ceil(n / stride)' if padding == 'same' else 'floor((n − 3) / stride) + 1'} = "
             f"**{out.shape[0]}×{out.shape[1]}** for a {h}×{w} input, stride {stride}, '{padding}' padding. "
             "'same' pads the border with zeros so the size only shrinks by the stride.")
@@ -84,9 +84,9 @@ def pooling_ui() -> None:
     fmap = np.maximum(fmap, 0)
     mx, av = lessons.pool(fmap, 2, 2, "max"), lessons.pool(fmap, 2, 2, "avg")
     a, b, c = st.columns(3)
-    a.plotly_chart(charts.heatmap(fmap, f"feature map {fmap.shape[0]}×{fmap.shape[1]} (after ReLU)"), key="pool_in")
-    b.plotly_chart(charts.heatmap(mx, f"max pooling → {mx.shape[0]}×{mx.shape[1]}"), key="pool_max")
-    c.plotly_chart(charts.heatmap(av, f"average pooling → {av.shape[0]}×{av.shape[1]}"), key="pool_avg")
+    figures.plot(a, charts.heatmap(fmap, f"feature map {fmap.shape[0]}×{fmap.shape[1]} (after ReLU)"), key="pool_in")
+    figures.plot(b, charts.heatmap(mx, f"max pooling → {mx.shape[0]}×{mx.shape[1]}"), key="pool_max")
+    figures.plot(c, charts.heatmap(av, f"average pooling → {av.shape[0]}×{av.shape[1]}"), key="pool_avg")
     st.caption("The feature map comes from the Convolution lesson (the vertical-edge kernel until you change it). "
                "The size halves; max pooling keeps sharp strokes, average pooling blurs them.")
 
@@ -95,15 +95,15 @@ def activation_ui() -> None:
     st.markdown("An **activation function** bends each number after a layer. Without it, stacked layers would "
                 "collapse into one linear step, and the network could only draw straight lines.")
     z = np.linspace(-5, 5, 201)
-    st.plotly_chart(charts.activation_figure(lessons.ACTIVATION_FUNCTIONS, z), key="act_plot")
+    figures.plot(st, charts.activation_figure(lessons.ACTIVATION_FUNCTIONS, z), key="act_plot")
     fn = st.radio("Apply to a feature map", list(lessons.ACTIVATION_FUNCTIONS), horizontal=True, key="act_fn")
     fmap = st.session_state.get("lesson_fmap")
     if fmap is None:
         fmap = lessons.convolve(_sample_image("act"), lessons.KERNELS["vertical edges"], 1, "same")
     out = lessons.ACTIVATION_FUNCTIONS[fn](fmap)
     a, b = st.columns(2)
-    a.plotly_chart(charts.heatmap(fmap, "before (blue negative, red positive)", centre_zero=True), key="act_in")
-    b.plotly_chart(charts.heatmap(out, f"after {fn}", centre_zero=True), key="act_out")
+    figures.plot(a, charts.heatmap(fmap, "before (blue negative, red positive)", centre_zero=True), key="act_in")
+    figures.plot(b, charts.heatmap(out, f"after {fn}", centre_zero=True), key="act_out")
     st.caption("ReLU zeroes every negative value; sigmoid squashes into (0, 1); tanh into (−1, 1); leaky ReLU "
                "keeps a little of the negative side.")
 
@@ -120,7 +120,7 @@ def dense_ui() -> None:
     rows = _tutorial_breakdown()
     st.dataframe([{"layer": r["layer"], "type": r["type"], "parameters": f"{r['params']:,}",
                    "share": f"{r['share']:.1%}", "how": r["formula"]} for r in rows], hide_index=True)
-    st.plotly_chart(charts.bar_counts([r["layer"] for r in rows], [r["params"] for r in rows],
+    figures.plot(st, charts.bar_counts([r["layer"] for r in rows], [r["params"] for r in rows],
                                       f"Parameters per layer (total {sum(r['params'] for r in rows):,})"),
                     key="dense_bars")
     st.info("dense1 alone holds 6,272 × 1,024 + 1,024 = 6,423,552 of the 6,526,474 parameters (98.4%). "
@@ -134,7 +134,7 @@ def _lesson_data(name: str, n_train: int, n_test: int = 1000) -> data.Dataset:
 def _compare_ui(key: str, pair: list[lessons.LessonRun], ds: data.Dataset, metric: str = "accuracy") -> list | None:
     results = run_pair_ui(key, [(r.label, r.config, r.start_from) for r in pair], ds)
     if results:
-        st.plotly_chart(charts.compare_figure({lab: r.history for lab, r in results}, metric), key=f"{key}_chart")
+        figures.plot(st, charts.compare_figure({lab: r.history for lab, r in results}, metric), key=f"{key}_chart")
         cols = st.columns(len(results))
         for col, (lab, r) in zip(cols, results, strict=True):
             col.metric(f"{lab}: test accuracy", f"{r.test_accuracy:.1%}")

@@ -84,8 +84,27 @@ def pick_model_ui(key: str, require_shape: tuple[int, ...] | None = None,
     return model, choices[picked]["meta"], {"id": picked, **choices[picked]}
 
 
+def apply_model_link() -> None:
+    """A link with ``?model=NAME`` (the teacher's "open on the projector") opens that saved model, once."""
+    name = st.query_params.get("model")
+    if name and st.session_state["model_link"] != name:
+        st.session_state["model_link"] = name
+        try:
+            known = store.exists(name)
+        except store.StoreError:
+            known = False
+        if known:
+            st.session_state["current_model"] = f"saved:{name}"
+        else:
+            from ui.chrome import plain
+
+            st.warning(f"The link asks for a model named “{plain(name)}”, which is not saved on this server.",
+                       icon=":material/link_off:")
+
+
 def model_section_ui(key: str) -> tuple[Any, dict, dict] | None:
     """The model picker with an "Upload a model" expander under it (Evaluate, Inspect)."""
+    apply_model_link()
     with st.expander("Upload a model", icon=":material/upload_file:"):
         upload_model_ui(f"{key}_upload")
     return pick_model_ui(f"{key}_model")

@@ -7,7 +7,7 @@ import math
 import streamlit as st
 
 from cnn import charts, data, store, training
-from ui import models
+from ui import chrome, figures, models
 
 
 def estimate_ui(config: training.TrainConfig, ds: data.Dataset) -> None:
@@ -57,7 +57,7 @@ def result_ui(label: str, result: training.TrainResult, meta: dict) -> None:
     m[0].metric("Test accuracy", "—" if math.isnan(acc) else f"{acc:.2%}")
     m[1].metric("Test loss", "—" if math.isnan(loss) else f"{loss:.4f}")
     m[2].metric("Training time", f"{result.seconds:.1f} s")
-    st.plotly_chart(charts.history_figure(result.history, result.batch_history), key="final_chart")
+    figures.plot(st, charts.history_figure(result.history, result.batch_history), key="final_chart")
     entry = st.session_state["session_models"].get(label, {})
     if entry.get("saved_as"):
         st.success(f"Saved as **{entry['saved_as']}**: it is in every model list.", icon=":material/save:")
@@ -82,10 +82,13 @@ def save_ui(label: str, result: training.TrainResult, meta: dict) -> None:
         name = st.text_input("Save as", value=f"{result.config.arch}-{result.config.dataset}",
                              help=f"Letters, digits, - and _, at most {store.MAX_NAME} characters. Saved models are "
                                   "shared with everyone on this server.")
+        replace = st.checkbox("Replace my own model of that name", key="tr_replace",
+                              help="Only models you saved in this browser session can be replaced.")
         if st.form_submit_button("Save model", icon=":material/save:"):
             model = st.session_state["session_models"].get(label, {}).get("model") or result.model
+            meta = {**meta, "owner": st.session_state["owner"], "owner_name": st.session_state["display_name"]}
             try:
-                entry = store.save_model(model, name, meta)
+                entry = store.save_model(model, name, meta, overwrite=replace, actor=chrome.actor())
             except store.StoreError as e:
                 st.error(str(e))
             else:

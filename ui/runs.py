@@ -16,6 +16,7 @@ import streamlit as st
 
 from cnn import charts, jobs, training
 from cnn.jobs import Job, JobRequest
+from ui import figures
 
 POLL_S = 1.0  # the sidebar and the live charts redraw once a second
 PAGE_OF_GROUP = {"train": "pages/2_Train.py"}  # other groups (lessons) link to Lessons
@@ -198,4 +199,4 @@ def progress_ui(key: str, title: str = "") -> None:
         if job.state == "running" and last is not None:
             st.caption(f"Training on {job.where} · elapsed {fmt_seconds(last.elapsed)}")
             history, points = history_from_events(job.progress())
-            st.plotly_chart(charts.history_figure(history, points), key=f"{key}_{job.id}_live_chart")
+            figures.plot(st, charts.history_figure(history, points), key=f"{key}_{job.id}_live_chart")

@@ -9,8 +9,14 @@ from cnn import hyperparams, training
 from cnn.hyperparams import PARAMS, Param
 from ui.state import set_sticky, sticky
 
-LAYOUT = (("epochs", "batch_size", "optimizer", "learning_rate"),
-          ("validation_split", "schedule", "augment", "seed"))
+ORDER = ("epochs", "batch_size", "optimizer", "learning_rate", "validation_split", "schedule", "augment", "seed")
+
+
+def summary(values: dict[str, Any]) -> str:
+    """The settings in one line (presentation mode's collapsed settings)."""
+    images = "all images" if values.get("train_limit") is None else f"{values['train_limit']:,} images"
+    return (f"{values['epochs']} epoch{'s' if values['epochs'] != 1 else ''}, batch {values['batch_size']}, "
+            f"{values['optimizer']} at {values['learning_rate']:g}, {images}")
 
 
 def key_of(name: str) -> str:
@@ -49,11 +55,12 @@ def widget_ui(param: Param, container: Any = st, disabled: bool = False) -> Any:
     return container.number_input(param.label, lo, float(param.hi), step=param.step, format=param.format, **common)
 
 
-def settings_ui(disabled: bool = False) -> dict[str, Any]:
-    """All Train settings in two rows plus the training-set size; returns TrainConfig fields."""
+def settings_ui(disabled: bool = False, per_row: int = 4) -> dict[str, Any]:
+    """All Train settings, ``per_row`` to a row, then the training-set size; returns TrainConfig fields."""
     values: dict[str, Any] = {}
-    for row in LAYOUT:
-        for col, name in zip(st.columns(len(row)), row, strict=True):
+    for start in range(0, len(ORDER), per_row):
+        row = ORDER[start:start + per_row]
+        for col, name in zip(st.columns(per_row), row, strict=False):
             values[name] = widget_ui(PARAMS[name], col, disabled)
     values["train_limit"] = hyperparams.limit_value(widget_ui(PARAMS["train_limit"], st, disabled))
     with st.expander("More settings", icon=":material/tune:"):

@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "menu": [],  # the st.Page objects of this session's page menu (set by app.py on every run)
     "owner": "",  # this browser session's owner id (set once, random): whose runs and models are whose
     "display_name": "",  # the name a student typed (validated), shown to the teacher
+    "name_error": "",  # why the name typed last was refused
     "teacher": False,  # teacher mode, after the passphrase
     "session_models": {},  # label -> {"model", "meta", "token", "saved_as"}: trained or uploaded this session
     "current_model": "",  # "session:LABEL" or "saved:NAME": what Evaluate, Inspect and Draw open on
@@ -40,8 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "open_drawing_in_inspect": False,  # Draw's "Open this drawing in Inspect" button was pressed
     "data_shown": "",  # the dataset the Data page showed last
     "lesson_link": "",  # the ?lesson= link already applied (a link opens its lesson once)
+    "lb_link": "",  # the ?dataset= link the Leaderboard applied
+    "model_link": "",  # the ?model= link Evaluate or Inspect applied
     "lesson_fmap": None,  # the Convolution lesson's output, reused by Pooling and Activations
-    "login_failures": 0,  # wrong teacher passphrases in this session (each one waits longer)
 }
 
 

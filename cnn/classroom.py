@@ -1,0 +1,219 @@
+"""A class on one server: who is who without accounts, the teacher's passphrase, the leaderboard.
+
+Every browser session gets a random owner id (kept by the session, never shown); a student may
+add a display name. Saved models record both, and only their owner's session (or the teacher)
+may overwrite or delete them (:mod:`cnn.store` checks). Teacher mode is a passphrase the server
+sets (``CNN_TEACHER_PASSWORD`` or ``teacher_password`` in ``.streamlit/secrets.toml``), compared
+in constant time, with a growing wait after wrong attempts, per session and server-wide.
+The challenge (dataset, epoch and parameter limits) is one small JSON file beside the models.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import os
+import re
+import threading
+import time
+import unicodedata
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from cnn import store
+
+MAX_NAME = 40
+MAX_PASSPHRASE = 200
+NAME_RE = re.compile(r"^[\w][\w .'-]*$")  # letters (any script), digits, spaces, . ' - _
+
+
+class ClassroomError(ValueError):
+    """A name, passphrase or challenge setting was refused; the message says why."""
+
+
+def validate_display_name(name: str) -> str:
+    """A student's display name, cleaned; ClassroomError says what is wrong (never any markup passes)."""
+    if not isinstance(name, str):
+        raise ClassroomError("Type your name.")
+    name = unicodedata.normalize("NFC", " ".join(name.split()))
+    if not name:
+        return ""
+    if len(name) > MAX_NAME:
+        raise ClassroomError(f"Your name is {len(name):,} characters long; use at most {MAX_NAME}.")
+    if not NAME_RE.match(name) or any(unicodedata.category(c)[0] == "C" for c in name):
+        raise ClassroomError("Use letters, digits, spaces and . ' - _ only in your name.")
+    return name
+
+
+def clean_title(text: str, limit: int = 120) -> str:
+    """A challenge title as plain words: letters, digits, spaces and . , : ; ! ? ' ( ) - only (no markup)."""
+    kept = "".join(c for c in str(text) if c.isalnum() or c in " .,:;!?'()-")
+    return " ".join(kept.split())[:limit]
+
+
+# ---------------------------------------------------------------- teacher mode
+
+
+def configured_passphrase(secrets: Any = None) -> str:
+    """The teacher passphrase this server was given ("" when there is none: no teacher mode)."""
+    env = os.environ.get("CNN_TEACHER_PASSWORD", "")
+    if env:
+        return env
+    try:
+        return str(secrets.get("teacher_password", "")) if secrets is not None else ""
+    except Exception:  # no secrets.toml, or an unreadable one: no teacher mode
+        return ""
+
+
+class PassphraseGate:
+    """Checks attempts in constant time; each wrong attempt makes the next one wait longer.
+
+    Waits are counted per session (``who``) and for the whole server, so opening new tabs does not help
+    someone guessing: after a few wrong attempts anywhere, every attempt waits.
+    """
+
+    def __init__(self, base_wait: float = 1.0, max_wait: float = 60.0, server_free: int = 5):
+        self.base_wait, self.max_wait, self.server_free = base_wait, max_wait, server_free
+        self._lock = threading.Lock()
+        self._failures: dict[str, int] = {}
+        self._locked_until: dict[str, float] = {}
+        self._server_failures: list[float] = []
+
+    def wait_left(self, who: str) -> float:
+        """Seconds before ``who`` may try again (0 when they may)."""
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._server_failures if now - t < 60]
+            server = 0.0
+            if len(recent) >= self.server_free:
+                server = max(0.0, recent[-1] + min(self.max_wait, self.base_wait * 2 ** (len(recent) -
+                                                                                           self.server_free)) - now)
+            return max(server, self._locked_until.get(who, 0.0) - now)
+
+    def check(self, attempt: str, expected: str, who: str) -> bool:
+        """True if ``attempt`` is the passphrase; ClassroomError when empty, too long or too soon."""
+        if not expected:
+            raise ClassroomError("This server has no teacher passphrase, so it has no teacher mode. The person "
+                                 "running it can set CNN_TEACHER_PASSWORD (or teacher_password in "
+                                 ".streamlit/secrets.toml) and restart it.")
+        wait = self.wait_left(who)
+        if wait > 0:
+            raise ClassroomError(f"Wait {wait:.0f} s before trying again.")
+        if not attempt:
+            raise ClassroomError("Type the passphrase.")
+        if len(attempt) > MAX_PASSPHRASE:
+            ok = False  # still counted as a wrong attempt
+        else:
+            # Compare digests: constant time whatever the lengths, and no early exit on the first wrong letter.
+            ok = hmac.compare_digest(hashlib.sha256(attempt.encode()).digest(),
+                                     hashlib.sha256(expected.encode()).digest())
+        now = time.monotonic()
+        with self._lock:
+            if ok:
+                self._failures.pop(who, None)
+                self._locked_until.pop(who, None)
+                return True
+            n = self._failures[who] = self._failures.get(who, 0) + 1
+            self._locked_until[who] = now + min(self.max_wait, self.base_wait * 2 ** (n - 1))
+            self._server_failures = [t for t in self._server_failures if now - t < 60] + [now]
+        return False
+
+
+GATE = PassphraseGate()  # one per server process
+
+
+# ---------------------------------------------------------------- challenge and leaderboard
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """The teacher's exercise: best test accuracy on a dataset within limits (0: no limit)."""
+
+    dataset: str = "cifar10"
+    max_epochs: int = 0
+    max_params: int = 0
+    title: str = ""
+
+    def check(self, meta: dict[str, Any]) -> list[str]:
+        """What a saved model breaks of this challenge ([] when it meets it)."""
+        problems = []
+        if meta.get("dataset") != self.dataset:
+            problems.append(f"trained on {meta.get('dataset')}, not {self.dataset}")
+        epochs = len((meta.get("history") or {}).get("loss", []))
+        if self.max_epochs and epochs > self.max_epochs:
+            problems.append(f"{epochs} epochs > {self.max_epochs}")
+        params = meta.get("params")
+        if self.max_params and (not isinstance(params, int) or params > self.max_params):
+            problems.append(f"{params:,} parameters > {self.max_params:,}" if isinstance(params, int)
+                            else "unknown parameter count")
+        return problems
+
+
+def _challenge_path(folder: Path | None = None) -> Path:
+    return (folder or store.models_dir()) / ".challenge.json"
+
+
+def load_challenge(folder: Path | None = None) -> Challenge | None:
+    """The current challenge, or None when the teacher has set none (or its file is unreadable)."""
+    try:
+        raw = json.loads(_challenge_path(folder).read_text())
+        return Challenge(dataset=str(raw["dataset"]), max_epochs=int(raw.get("max_epochs", 0)),
+                         max_params=int(raw.get("max_params", 0)), title=clean_title(raw.get("title", "")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save_challenge(challenge: Challenge | None, folder: Path | None = None) -> None:
+    """Set (or with None, clear) the challenge; written atomically like the models."""
+    from cnn.data import DATASETS
+
+    path = _challenge_path(folder)
+    if challenge is None:
+        path.unlink(missing_ok=True)
+        return
+    if challenge.dataset not in DATASETS and not challenge.dataset.startswith("user:"):
+        raise ClassroomError(f"Unknown dataset '{challenge.dataset}'.")
+    if challenge.max_epochs < 0 or challenge.max_params < 0:
+        raise ClassroomError("Limits must be 0 (no limit) or more.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(asdict(challenge)))
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One saved model on the leaderboard."""
+
+    rank: int
+    name: str
+    student: str
+    accuracy: float
+    params: int | None
+    epochs: int
+    seconds: float | None
+    arch: str
+    problems: tuple[str, ...]  # what it breaks of the challenge; () when it meets it
+
+
+def leaderboard(dataset: str, challenge: Challenge | None = None,
+                entries: list[store.ModelEntry] | None = None) -> list[Standing]:
+    """Saved models of a dataset ranked by test accuracy; models that break the challenge rank after those
+    that meet it (and are marked)."""
+    rows = []
+    for e in entries if entries is not None else store.list_models():
+        acc = e.test_accuracy
+        if e.dataset != dataset or not isinstance(acc, (int, float)) or math.isnan(acc):
+            continue
+        meta = e.meta
+        problems = tuple(challenge.check(meta)) if challenge and challenge.dataset == dataset else ()
+        params = meta.get("params") if isinstance(meta.get("params"), int) else None
+        seconds = meta.get("training_seconds") if isinstance(meta.get("training_seconds"), (int, float)) else None
+        student = meta.get("owner_name") if isinstance(meta.get("owner_name"), str) else ""
+        rows.append((bool(problems), -float(acc), e.name, Standing(0, e.name, student or "—", float(acc), params,
+                                                                    len((meta.get("history") or {}).get("loss", [])),
+                                                                    seconds, str(meta.get("arch", "?")), problems)))
+    rows.sort(key=lambda r: r[:3])
+    return [replace(r[3], rank=i + 1) for i, r in enumerate(rows)]

@@ -1,0 +1,26 @@
+"""Class (teacher mode only): every run on the server live, the queue, every saved model, the challenge."""
+import streamlit as st
+
+from cnn import data
+from ui import chrome, leaderboard, teacher
+
+chrome.page_setup_ui("Class")
+chrome.title_ui("Class", "Your class")
+if not st.session_state["teacher"]:
+    st.markdown("This page is for the teacher.")
+    teacher.passphrase_ui()
+    st.stop()
+
+st.subheader("Runs")
+teacher.runs_ui()
+st.subheader("Leaderboard")
+names = list(data.DATASETS)
+titles = {n: data.DATASETS[n].title for n in names}
+challenge = teacher.challenge_ui(names, titles)
+dataset = st.selectbox("Dataset", names, index=names.index(challenge.dataset) if challenge and challenge.dataset
+                       in names else 0, format_func=lambda n: titles[n], key="cls_lb_ds")
+st.markdown(leaderboard.challenge_caption(challenge))
+leaderboard.leaderboard_ui(dataset, challenge, "cls_lb")
+st.caption(f"On the projector: {teacher.present_link('Leaderboard', dataset=dataset)}")
+st.subheader("Saved models")
+teacher.models_ui()

@@ -1,0 +1,15 @@
+"""Charts on the pages: one call that also makes them readable on a projector in presentation mode."""
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from cnn import charts
+
+
+def plot(where: Any, fig, **kwargs: Any):
+    """``where.plotly_chart(fig, ...)``, with the figure's text enlarged in presentation mode."""
+    if st.session_state.get("present"):
+        fig = charts.for_projector(fig)
+    return where.plotly_chart(fig, **kwargs)
