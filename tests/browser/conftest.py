@@ -16,6 +16,7 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 
 
 HEARTBEAT_S = 10  # a run whose session shows no page for this long is stopped (short, to test it)
+TEACHER_PASSPHRASE = "projector owl 42"
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +25,7 @@ def server(tmp_path_factory):
     models = copy_models(tmp_path_factory.mktemp("browser-models"))
     with running_app(models, tmp_path_factory.getbasetemp() / "streamlit.log",
                      CNN_DATA_DIR=str(tmp_path_factory.mktemp("no-data")), CNN_MAX_JOBS="1",
-                     CNN_HEARTBEAT_S=str(HEARTBEAT_S)) as app:
+                     CNN_HEARTBEAT_S=str(HEARTBEAT_S), CNN_TEACHER_PASSWORD=TEACHER_PASSPHRASE) as app:
         yield app
 
 

@@ -1,0 +1,55 @@
+"""A class at once: two students train, the teacher watches every run on the Class page and stops one."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from browser.conftest import SHOTS, TEACHER_PASSPHRASE
+from browser.helpers import assert_no_error, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def student(browser, server, name: str):
+    pg = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
+    pg.set_default_timeout(120_000)
+    pg.goto(f"{server['url']}/Train?arch=fast&epochs=300&limit=all")
+    wait_idle(pg)
+    box = pg.locator("[data-testid=stSidebar]").get_by_role("textbox", name="Your name")
+    box.fill(name)
+    box.press("Enter")
+    wait_idle(pg)
+    pg.get_by_role("button", name="Train", exact=True).click()
+    wait_idle(pg)
+    return pg
+
+
+def test_the_teacher_sees_both_students_runs_live_and_stops_one(browser, server):
+    ada = student(browser, server, "Ada")
+    bob = student(browser, server, "Bob")  # one training slot on this server: Bob waits behind Ada
+    ada.get_by_text(re.compile(r"Epoch \d+/300 · batch")).first.wait_for()
+    teacher = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
+    try:
+        teacher.goto(f"{server['url']}/Class")
+        wait_idle(teacher)
+        teacher.get_by_label("Teacher passphrase").fill(TEACHER_PASSPHRASE)
+        teacher.get_by_role("button", name="Enter teacher mode").click()
+        teacher.get_by_role("heading", name="Runs").wait_for()
+        ada_row = teacher.locator("[data-testid=stHorizontalBlock]", has_text=re.compile(r"Ada · fast-mnist"))
+        bob_row = teacher.locator("[data-testid=stHorizontalBlock]", has_text=re.compile(r"Bob · fast-mnist"))
+        expect(ada_row.first).to_contain_text(re.compile(r"Epoch \d+/300"))
+        expect(bob_row.first).to_contain_text("number 1 in the queue")
+        assert teacher.locator("[data-testid=stSidebar]").get_by_role("link", name="Class").count() == 1
+        ada_row.first.get_by_role("button", name="Stop").click()
+        ada.get_by_text(re.compile(r"Stopped by your teacher at epoch \d+, batch \d+")).first.wait_for(
+            timeout=60_000)
+        expect(bob_row.first).to_contain_text(re.compile(r"Epoch \d+/300"), timeout=60_000)  # Bob's turn now
+        assert "Stopped by you" not in ada.inner_text("body").replace("Stopped by your teacher", "")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        teacher.screenshot(path=str(SHOTS / "class-page.png"), full_page=True)
+        for pg in (ada, bob, teacher):
+            assert_no_error(pg)
+    finally:
+        bob.get_by_role("button", name="Stop", exact=True).first.click()
+        for pg in (ada, bob, teacher):
+            pg.context.close()
