@@ -38,7 +38,7 @@ def _idle(pg, timeout=180_000) -> None:
 
 
 def run_load(browser, url: str, server_pid: int, trainers: int = 10, drawers: int = 20, rounds: int = 1,
-             jobs_log: Path | None = None) -> dict:
+             jobs_log: Path | None = None, finish_timeout_s: float = 600) -> dict:
     """``trainers`` sessions each train the fast preset (1 epoch, bundled sample) while ``drawers`` draw."""
     contexts = [browser.new_context(viewport={"width": 1200, "height": 900}) for _ in range(trainers + drawers)]
     pages = [c.new_page() for c in contexts]
@@ -82,7 +82,7 @@ def run_load(browser, url: str, server_pid: int, trainers: int = 10, drawers: in
     queue_wait_s, run_s, finished = [], [], 0
     for i, pg in enumerate(trainer_pages):  # every run ends: done, or queued then done
         pg.get_by_text(re.compile(r"Finished 1 epoch|Stopped|failed|ended unexpectedly")).first.wait_for(
-            timeout=900_000)
+            timeout=finish_timeout_s * 1000)
         body = pg.inner_text("body")
         finished += "Finished 1 epoch" in body
         run_s.append(time.perf_counter() - pressed[i])

@@ -169,7 +169,7 @@ def save_challenge(challenge: Challenge | None, folder: Path | None = None) -> N
     """Set (or with None, clear) the challenge; written atomically like the models."""
     from cnn.data import DATASETS
 
-    path = _challenge_path(folder)
+    path = _challenge_path(folder)  # a student's own dataset ("user:NAME") can be the challenge too
     if challenge is None:
         path.unlink(missing_ok=True)
         return

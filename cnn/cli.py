@@ -92,8 +92,9 @@ def _cmd_evaluate(args) -> int:
 def _cmd_summary(args) -> int:
     from cnn import architectures, data, inspection
 
-    shape = data.info(args.dataset).image_shape
-    model = architectures.build_model(architectures.preset(args.arch), shape, 10)
+    meta = data.info(args.dataset)
+    shape = meta.image_shape
+    model = architectures.build_model(architectures.preset(args.arch), shape, len(meta.class_names))
     table = inspection.layer_table(model)
     width = max(len(r["layer"]) for r in table) + 2
     print(f"Model: {args.arch} on {args.dataset} {shape}")
@@ -126,6 +127,35 @@ def _cmd_predict(args) -> int:
     return status
 
 
+def _cmd_dataset_import(args) -> int:
+    from cnn import userdata
+
+    sizes = {"28": (28, 28, 1), "32": (32, 32, 3), "64": (64, 64, 3)}
+    path = Path(args.zip)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise userdata.UserDataError(f"{path}: cannot be read ({e.strerror}).") from None
+    ds, skipped = userdata.import_zip(args.name, raw, sizes[args.size] if args.size else None,
+                                      owner_name="command line")
+    for line in skipped:
+        print(f"skipped {line}", file=sys.stderr)
+    counts = ", ".join(f"{c} {n}" for c, n in zip(ds.classes, ds.counts, strict=True))
+    print(f"{userdata.key(ds.name)}: {ds.describe()} ({counts})")
+    return 0
+
+
+def _cmd_dataset_list(args) -> int:
+    from cnn import userdata
+
+    found = userdata.list_datasets()
+    if not found:
+        print(f"No datasets of your own in {userdata.user_data_dir()}.")
+    for ds in found:
+        print(f"{userdata.key(ds.name):<28}{ds.describe()}")
+    return 0
+
+
 def _cmd_models(args) -> int:
     from cnn import store
 
@@ -142,13 +172,14 @@ def _cmd_models(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from cnn.architectures import PRESETS
-    from cnn.data import DATASETS
     from cnn.hyperparams import SCHEMA
+
+    dataset_help = "mnist, fashion_mnist, cifar10, or user:NAME for a dataset of your own (see: dataset list)"
 
     p = argparse.ArgumentParser(prog="python -m cnn", description="CNN Lab command line.")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model and save it to models/")
-    t.add_argument("--dataset", choices=list(DATASETS), default="mnist")
+    t.add_argument("--dataset", default="mnist", help=dataset_help)
     t.add_argument("--arch", choices=list(PRESETS), default="fast")
     for param in SCHEMA:  # every setting the Train page has, with the same bounds and messages
         if param.kind is bool:
@@ -161,11 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_cmd_train)
     e = sub.add_parser("evaluate", help="test loss and accuracy of a saved model (last line: JSON)")
     e.add_argument("--model", required=True)
-    e.add_argument("--dataset", choices=list(DATASETS))
+    e.add_argument("--dataset", help=dataset_help + " (default: the model's own)")
     e.set_defaults(func=_cmd_evaluate)
     s = sub.add_parser("summary", help="layer table and parameter count of an architecture")
     s.add_argument("--arch", choices=list(PRESETS), required=True)
-    s.add_argument("--dataset", choices=list(DATASETS), default="mnist")
+    s.add_argument("--dataset", default="mnist", help=dataset_help)
     s.set_defaults(func=_cmd_summary)
     pr = sub.add_parser("predict", help="classify image files (PNG, JPEG, ...) with a saved model")
     pr.add_argument("--model", required=True)
@@ -173,6 +204,16 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=_cmd_predict)
     m = sub.add_parser("models", help="list saved models")
     m.set_defaults(func=_cmd_models)
+    d = sub.add_parser("dataset", help="your own datasets: import a zip of class folders, list them")
+    dsub = d.add_subparsers(dest="dataset_command", required=True)
+    di = dsub.add_parser("import", help="a new dataset from a .zip of class folders (cats/…, dogs/…)")
+    di.add_argument("name", help="the new dataset's name (letters, digits, - and _)")
+    di.add_argument("zip", help="the .zip file")
+    di.add_argument("--size", choices=["28", "32", "64"], help="28: 28×28 grey (drawings); 32 or 64: colour "
+                    "photos (default: the zip's dataset.json, else 28)")
+    di.set_defaults(func=_cmd_dataset_import)
+    dl = dsub.add_parser("list", help="list your own datasets")
+    dl.set_defaults(func=_cmd_dataset_list)
     return p
 
 
@@ -185,15 +226,17 @@ def main(argv: list[str] | None = None) -> int:
     from cnn.preprocess import ImageError
     from cnn.store import StoreError
     from cnn.training import TrainingError
+    from cnn.userdata import UserDataError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = argv  # recorded in saved models' metadata
     try:
-        if args.command != "models":
+        if args.command not in ("models", "dataset"):
             _import_tensorflow_quietly()
         return args.func(args)
-    except (StoreError, DatasetError, SpecError, TrainingError, ImageError, CompatibilityError, HyperparamError) as e:
+    except (StoreError, DatasetError, SpecError, TrainingError, ImageError, CompatibilityError, HyperparamError,
+            UserDataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

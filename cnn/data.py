@@ -115,7 +115,7 @@ class Dataset:
 
     def describe(self) -> str:
         """One line for the UI: source and image counts."""
-        return (f"{DATASETS[self.name].title}: {len(self.train_images):,} training and "
+        return (f"{title(self.name)}: {len(self.train_images):,} training and "
                 f"{len(self.test_images):,} test images from {self.source}")
 
 
@@ -134,10 +134,32 @@ def data_dir() -> Path:
 
 
 def info(name: str) -> DatasetInfo:
-    try:
+    """What a dataset is: a built-in one, or a student's own (``user:NAME``, see :mod:`cnn.userdata`)."""
+    if name in DATASETS:
         return DATASETS[name]
-    except KeyError:
-        raise DatasetError(f"Unknown dataset '{name}'. Choose one of: {', '.join(DATASETS)}.") from None
+    from cnn import userdata
+
+    if userdata.is_user(name):
+        try:
+            ds = userdata.get(name[len(userdata.PREFIX):])
+        except userdata.UserDataError as e:
+            raise DatasetError(str(e)) from None
+        return DatasetInfo(name, title(name), ds.image_shape, ds.classes, "", "your own data")
+    raise DatasetError(f"Unknown dataset '{name}'. Choose one of: {', '.join(dataset_names())}.")
+
+
+def dataset_names() -> list[str]:
+    """Every dataset a page or the command line may pick: the built-in ones, then each ``user:NAME``."""
+    from cnn import userdata
+
+    return list(DATASETS) + [userdata.key(d.name) for d in userdata.list_datasets()]
+
+
+def title(name: str) -> str:
+    """A dataset's name for people: "MNIST (handwritten digits)", "My data: shapes"."""
+    if name in DATASETS:
+        return DATASETS[name].title
+    return f"My data: {name.split(':', 1)[-1]}" if name.startswith("user:") else name
 
 
 # ---------------------------------------------------------------- file parsers
@@ -396,7 +418,10 @@ def download(name: str, progress: Callable[[float], None] | None = None,
 
 def load_dataset(name: str, *, allow_download: bool = True,
                  progress: Callable[[float], None] | None = None) -> Dataset:
-    """Load a dataset from the first source that works; see the module docstring for the order."""
+    """Load a dataset from the first source that works; see the module docstring for the order.
+    A student's own dataset (``user:NAME``) is read from its folder and split into train and test."""
+    if name.startswith("user:"):
+        return _load_user(name)
     meta = info(name)
     local = find_local(name)
     if local:
@@ -419,6 +444,18 @@ def load_dataset(name: str, *, allow_download: bool = True,
     arrays = read_bundled(name)
     return Dataset(name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
                    meta.class_names, "bundled sample (offline)", is_sample=True, note=note)
+
+
+def _load_user(name: str) -> Dataset:
+    from cnn import userdata
+
+    try:
+        parts = userdata.split(name[len(userdata.PREFIX):])
+        ds = userdata.get(name[len(userdata.PREFIX):])
+    except userdata.UserDataError as e:
+        raise DatasetError(str(e)) from None
+    return Dataset(name, parts.x_train, parts.y_train, parts.x_test, parts.y_test, ds.classes,
+                   f"your own data ({ds.folder})", is_sample=False, note=" ".join(parts.notes))
 
 
 def source_status(name: str) -> str:

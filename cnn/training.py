@@ -41,6 +41,7 @@ class TrainConfig:
     train_limit: int | None = None  # train on at most this many images (lessons, quick demos)
     augment_params: dict[str, Any] | None = None  # None: the dataset's defaults
     precision: str = "auto"  # "auto": bfloat16 compute where the CPU has it, else float32
+    start_from: str | None = None  # a saved model whose layers start this run (transfer learning, fine-tuned)
 
     def resolved_spec(self) -> list[dict[str, Any]]:
         if self.arch == "custom":
@@ -77,9 +78,20 @@ PRESET_CONFIGS: dict[str, dict[str, Any]] = {
 }
 
 
-def default_config(arch: str = "fast", dataset: str = "mnist", **overrides: Any) -> TrainConfig:
-    """A TrainConfig with the preset's recommended hyperparameters."""
+SMALL_DATA = 2000  # fewer training images than this: the small-data recipe below
+
+
+def default_config(arch: str = "fast", dataset: str = "mnist", n_train: int | None = None,
+                   **overrides: Any) -> TrainConfig:
+    """A TrainConfig with the preset's recommended hyperparameters; for a small dataset (a student's own,
+    ``n_train`` images), a batch that fits it, enough epochs for a few hundred steps, and augmentation."""
     base = dict(PRESET_CONFIGS.get(arch, PRESET_CONFIGS["fast"]))
+    if n_train is not None and n_train < SMALL_DATA:
+        n_fit = max(1, n_train - int(n_train * base["validation_split"]))
+        base["batch_size"] = int(min(base["batch_size"], max(4, 2 ** int(math.log2(max(4, n_fit // 4))))))
+        steps_per_epoch = math.ceil(n_fit / base["batch_size"])
+        base["epochs"] = int(min(100, max(base["epochs"], math.ceil(300 / steps_per_epoch))))
+        base["augment"] = True  # a few dozen examples each: seeing them moved and turned helps a lot
     base.update(overrides)
     return TrainConfig(dataset=dataset, arch=arch, **base)
 
@@ -213,6 +225,10 @@ def keras_code(config: TrainConfig, input_shape: tuple[int, int, int], num_class
              "              metrics=[\"accuracy\"])"]
     if config.schedule == "cosine":
         lines.insert(1, "# learning rate: linear warm-up over the first 10% of steps, then cosine decay to 0")
+    if config.start_from:
+        lines.insert(1, f"# transfer learning: start from the saved model '{config.start_from}' (its layers up to "
+                        "global pooling, all still learning) with a new Dense(128) + Dropout + softmax head; see "
+                        "Lessons > Transfer learning")
     if config.augment:
         lines.insert(1, f"# augmentation (random layers applied to each batch): {config.augmentation().as_dict()}")
     lines.append(f"history = model.fit(x_train, y_train, epochs={config.epochs}, batch_size={config.batch_size}, "

@@ -5,7 +5,7 @@ import time
 import streamlit as st
 
 from cnn import architectures as arch
-from cnn import inspection, training
+from cnn import inspection, lessons, store, training, userdata
 from cnn.jobs import JobRequest
 from ui import chrome, classroom, datasets, editor, results, runs, settings
 from ui.state import sticky
@@ -30,9 +30,17 @@ def _arch_changed() -> None:
     settings.load_preset_defaults(a, st.session_state["tr_ds"])
 
 
+def _dataset_changed() -> None:
+    """To or from a small dataset of a student's own: settings that fit it (batch, epochs, augmentation)."""
+    new, old = st.session_state["tr_ds"], st.session_state["sticky"].get("tr_ds", "")
+    if userdata.is_user(new) or userdata.is_user(old):
+        a = st.session_state["tr_arch"]
+        settings.load_preset_defaults(a if a != CUSTOM else "fast", new)
+
+
 c1, c2 = st.columns(2)
 with c1:
-    ds_name = datasets.dataset_picker_ui("tr_ds", disabled=running)
+    ds_name = datasets.dataset_picker_ui("tr_ds", disabled=running, on_change=_dataset_changed)
 arch_name = c2.selectbox("Architecture", [*list(arch.PRESETS), CUSTOM], key=sticky("tr_arch", "fast"),
                          on_change=_arch_changed, disabled=running,
                          format_func=lambda a: arch.PRESET_TITLES.get(a, "Custom: build your own in the layer editor"))
@@ -42,8 +50,14 @@ if arch_name in arch.PRESET_NOTES and not chrome.presenting():
 ds = datasets.dataset_ui(ds_name)
 if ds is None:
     st.stop()
+start_from = settings.transfer_ui(ds_name, ds.image_shape, disabled=running)
 
-if arch_name == CUSTOM:
+if start_from:
+    base_meta = store.read_meta(start_from)
+    arch_name, spec, valid = base_meta.get("arch", "vgg"), base_meta.get("spec"), True
+    st.caption(f"The network is **{start_from}**'s layers, all still learning, with a new head for your "
+               f"{ds.num_classes} classes (the Architecture box does not apply).")
+elif arch_name == CUSTOM:
     with st.expander("Layer editor", expanded=not running, icon=":material/stacks:"):
         spec, valid = editor.layer_editor_ui(ds.image_shape, ds.num_classes, disabled=running)
 else:
@@ -58,7 +72,9 @@ else:
 
 
 @st.cache_data(max_entries=32, show_spinner="Building the model…")
-def summary_rows(spec_json: str, shape: tuple, k: int) -> list[dict]:
+def summary_rows(spec_json: str, shape: tuple, k: int, base: str | None) -> list[dict]:
+    if base:
+        return inspection.layer_table(lessons.transfer_model(store.load_model(base), k, freeze=False))
     return inspection.layer_table(arch.build_model(json.loads(spec_json), shape, k))
 
 
@@ -71,7 +87,8 @@ else:
     st.subheader("Hyperparameters")
     values = settings.settings_ui(disabled=running)
     buttons = st.container()
-config = training.TrainConfig(dataset=ds_name, arch=arch_name, spec=spec if arch_name == CUSTOM else None, **values)
+config = training.TrainConfig(dataset=ds_name, arch=arch_name, spec=spec if arch_name == CUSTOM else None,
+                              start_from=start_from, **values)
 
 b1, b2, b3 = buttons.columns([1, 1, 3], vertical_alignment="center")
 start = b1.button("Train", type="primary", key="tr_start", disabled=running or not valid, width="stretch",
@@ -91,8 +108,12 @@ if start and not running:
     except (training.TrainingError, arch.SpecError) as e:
         st.error(str(e))
     else:
-        label = f"{config.arch}-{ds_name}-{time.strftime('%H%M%S')}"
-        runs.start("train", [JobRequest(config, ds, label=label)], register=True)
+        label = f"{config.arch}-{ds_name.replace('user:', '')}-{time.strftime('%H%M%S')}"
+        initial = None
+        if start_from:  # the transfer model travels to the worker as a .keras file
+            initial = store.model_to_bytes(lessons.transfer_model(store.load_model(start_from), ds.num_classes,
+                                                                  freeze=False))
+        runs.start("train", [JobRequest(config, ds, label=label, initial_model=initial)], register=True)
         st.session_state["train_config"] = config
         st.rerun()  # redraw the controls: locked while it trains
 
@@ -104,7 +125,7 @@ else:
         st.error(message)
 
 if valid:
-    rows = summary_rows(arch.spec_json(spec), ds.image_shape, ds.num_classes)
+    rows = summary_rows(arch.spec_json(spec), ds.image_shape, ds.num_classes, start_from)
     total = sum(r["params"] for r in rows)
     with st.expander(f"Model summary: {len(rows)} layers, {total:,} parameters", icon=":material/table_rows:"):
         st.dataframe(rows, hide_index=True, width="stretch")

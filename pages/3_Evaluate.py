@@ -16,10 +16,10 @@ picked = models.model_section_ui("ev")
 if picked is None:
     st.stop()
 model, meta, choice = picked
-names = list(data.DATASETS)
+names = data.dataset_names()
 ds_default = meta.get("dataset") if meta.get("dataset") in names else names[0]
 ds_name = st.selectbox("Test dataset", names, index=names.index(ds_default), key=f"ev_ds_{choice['id']}",
-                       format_func=lambda n: data.DATASETS[n].title)
+                       format_func=data.title)
 ds = datasets.dataset_ui(ds_name)
 if ds is None:
     st.stop()

@@ -29,9 +29,10 @@ if st.session_state.get("in_source") not in sources:
 source = st.radio("Input", sources, horizontal=True, key="in_source")
 x = None
 if source == "A test image":
-    ds_name = meta.get("dataset") if meta.get("dataset") in data.DATASETS else None
+    names = data.dataset_names()
+    ds_name = meta.get("dataset") if meta.get("dataset") in names else None
     if ds_name is None:
-        ds_name = st.selectbox("Dataset", list(data.DATASETS), key="in_ds")
+        ds_name = st.selectbox("Dataset", names, key="in_ds", format_func=data.title)
     ds = datasets.dataset_ui(ds_name)
     if ds is not None and ds.image_shape != tuple(shape):
         st.error(f"The model expects {tuple(shape)} images but {ds_name} has {ds.image_shape}. Upload an image "

@@ -1,46 +1,34 @@
-"""Draw: draw a digit and watch the network read it, with every preprocessing step shown."""
+"""Draw: draw a digit (or one of your own classes) and watch the network read it, every step shown."""
 import time
 
 import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 from cnn import charts, inspection, preprocess
 from cnn.predict import predict_proba
-from ui import chrome, figures, images, models
+from ui import canvas, chrome, figures, images, models
 from ui.state import sticky
 
 chrome.page_setup_ui("Draw")
-chrome.title_ui("Draw", "Draw a digit")
-
-CANVAS, BAND = 280, 40  # the top band sits under the canvas's floating toolbar, which swallows strokes
-
-
-@st.cache_data
-def canvas_background() -> bytes:
-    """Black drawing square under a labelled band where the canvas toolbar floats."""
-    import io
-
-    from PIL import Image, ImageDraw
-
-    img = Image.new("RGB", (CANVAS, CANVAS + BAND), "black")
-    draw = ImageDraw.Draw(img)
-    draw.rectangle([0, 0, CANVAS, BAND - 1], fill=(38, 39, 48))
-    draw.text((8, 13), "canvas toolbar (undo, redo, clear) - draw below", fill=(150, 150, 160))
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return buf.getvalue()
-
+title = st.empty()  # says what to draw, once the model is known
 
 picked = models.pick_model_ui("dr_model", require_shape=(28, 28, 1))
 if picked is None:
+    title.title(f"{chrome.PAGE_ICONS['Draw']} Draw")
     st.stop()
 model, meta, choice = picked
 classes = meta.get("class_names") or [str(i) for i in range(10)]
+digits = list(classes) == [str(i) for i in range(10)]
+thing = "digit" if digits else "drawing"
+title.title(f"{chrome.PAGE_ICONS['Draw']} Draw a {thing}")
 notice = st.empty()  # always there: a notice appearing must not move the canvas (that would blank it)
 if meta.get("dataset") == "fashion_mnist":
     notice.info("This model was trained on **clothes** (Fashion-MNIST): it will read your drawing as a piece of "
-            "clothing. Pick an MNIST model to read digits.", icon=":material/checkroom:")
+                "clothing. Pick an MNIST model to read digits.", icon=":material/checkroom:")
+elif not digits:
+    notice.info("This model knows your own classes: draw one of " + ", ".join(f"**{chrome.plain(c)}**"
+                                                                          for c in classes) + ".",
+                icon=":material/draw:")
 
 left, right = st.columns([1, 1.6])
 with left:
@@ -49,17 +37,13 @@ with left:
     image = None
     if mode == "Draw":
         width = st.slider("Brush width", 8, 40, key=sticky("dr_brush", 20))
-        result = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_image=canvas_background(),
-                           height=CANVAS + BAND, width=CANVAS, drawing_mode="freedraw",
-                           return_image_data=True, key=f"canvas_{st.session_state['canvas_key']}")
+        image = canvas.canvas_ui(f"canvas_{st.session_state['canvas_key']}", width)
         if st.button("Clear", key="dr_clear", icon=":material/ink_eraser:"):
             st.session_state["canvas_key"] += 1
             st.rerun()
-        st.caption("Draw one digit, big, in the black square. The toolbar above the square also has undo.")
-        if result is not None and result.image_data is not None:
-            image = result.image_data  # RGBA of the strokes only (the background is not sent back)
+        st.caption(f"Draw one {thing}, big, in the black square. The toolbar above the square also has undo.")
     else:
-        up = st.file_uploader("A photo or scan of one digit", type=None, key="dr_upload")
+        up = st.file_uploader(f"A photo or scan of one {thing}", type=None, key="dr_upload")
         if up is not None:
             try:
                 image = preprocess.open_image(up.getvalue())
@@ -69,7 +53,7 @@ with left:
 
 with right:
     if image is None:
-        st.info("Draw a digit on the canvas to see what the network reads.")
+        st.info(f"Draw a {thing} on the canvas to see what the network reads.")
         st.stop()
     t0 = time.perf_counter()
     try:

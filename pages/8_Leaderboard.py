@@ -8,13 +8,13 @@ from ui.state import sticky
 chrome.page_setup_ui("Leaderboard")
 chrome.title_ui("Leaderboard")
 challenge = classroom.load_challenge()
-names = list(data.DATASETS)
+names = data.dataset_names()
 linked = st.query_params.get("dataset")
 if linked in names and st.session_state.get("lb_link") != linked:  # a link (e.g. the teacher's) opens its dataset
     st.session_state["lb_link"] = linked
     st.session_state["sticky"]["lb_ds"] = st.session_state["lb_ds"] = linked
 default = challenge.dataset if challenge and challenge.dataset in names else names[0]
-dataset = st.selectbox("Dataset", names, key=sticky("lb_ds", default), format_func=lambda n: data.DATASETS[n].title)
+dataset = st.selectbox("Dataset", names, key=sticky("lb_ds", default), format_func=data.title)
 st.markdown(leaderboard.challenge_caption(challenge))
 leaderboard.leaderboard_ui(dataset, challenge, "lb")
 if not chrome.presenting():

@@ -14,8 +14,8 @@ if not st.session_state["teacher"]:
 st.subheader("Runs")
 teacher.runs_ui()
 st.subheader("Leaderboard")
-names = list(data.DATASETS)
-titles = {n: data.DATASETS[n].title for n in names}
+names = data.dataset_names()
+titles = {n: data.title(n) for n in names}
 challenge = teacher.challenge_ui(names, titles)
 dataset = st.selectbox("Dataset", names, index=names.index(challenge.dataset) if challenge and challenge.dataset
                        in names else 0, format_func=lambda n: titles[n], key="cls_lb_ds")

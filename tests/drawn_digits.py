@@ -136,3 +136,38 @@ def on_paper(image: Image.Image) -> Image.Image:
     from PIL import ImageOps
 
     return ImageOps.invert(image.convert("L"))
+
+
+# Shapes a student might draw for a dataset of their own (the My data page), as strokes in the unit box.
+SHAPE_STROKES: dict[str, list[list[tuple[float, float]]]] = {
+    "circle": [[(0.5 + 0.45 * math.sin(t), 0.5 - 0.45 * math.cos(t)) for t in np.linspace(0, 2 * math.pi, 30)]],
+    "square": [[(0.08, 0.08), (0.92, 0.08), (0.92, 0.92), (0.08, 0.92), (0.08, 0.08)]],
+    "triangle": [[(0.5, 0.05), (0.95, 0.92), (0.05, 0.92), (0.5, 0.05)]],
+}
+
+
+def wobble(strokes, rng: np.random.Generator, amount: float = 0.03):
+    """A hand's imprecision: every point moved a little, in the unit box."""
+    return [[(x + rng.normal(0, amount), y + rng.normal(0, amount)) for x, y in stroke] for stroke in strokes]
+
+
+def shape_drawing(kind: str, rng: np.random.Generator, canvas: int = 280) -> tuple[list, int]:
+    """One hand-drawn shape as canvas strokes (pixels) and a brush width, placed and sized like a student's."""
+    size = rng.uniform(0.45, 0.8) * canvas
+    margin = size / 2 + 8
+    pts = transform(wobble(SHAPE_STROKES[kind], rng), size=size, cx=rng.uniform(margin, canvas - margin),
+                    cy=rng.uniform(margin, canvas - margin), slant=rng.uniform(-0.15, 0.15),
+                    angle_deg=rng.uniform(-15, 15), aspect=rng.uniform(0.85, 1.15))
+    return pts, int(rng.uniform(10, 26))
+
+
+def shapes_set(n_per_class: int, seed: int) -> tuple[list[Image.Image], np.ndarray]:
+    """Hand-drawn circles, squares and triangles as the canvas sends them (RGBA, ink in alpha)."""
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for k, kind in enumerate(SHAPE_STROKES):
+        for _ in range(n_per_class):
+            pts, width = shape_drawing(kind, rng)
+            images.append(draw(pts, width, 280, mode="RGBA"))
+            labels.append(k)
+    return images, np.array(labels)

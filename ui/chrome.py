@@ -22,12 +22,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 log = logging.getLogger("cnnlab")
 
 # The page menu: Material icons ship with Streamlit and render on every machine (emoji need a font).
-PAGE_FILES = [("1_Data.py", "Data"), ("2_Train.py", "Train"), ("3_Evaluate.py", "Evaluate"),
-              ("4_Inspect.py", "Inspect"), ("5_Draw.py", "Draw"), ("6_Lessons.py", "Lessons"),
-              ("8_Leaderboard.py", "Leaderboard"), ("9_Class.py", "Class")]
+PAGE_FILES = [("1_Data.py", "Data"), ("7_My_data.py", "My data"), ("2_Train.py", "Train"),
+              ("3_Evaluate.py", "Evaluate"), ("4_Inspect.py", "Inspect"), ("5_Draw.py", "Draw"),
+              ("6_Lessons.py", "Lessons"), ("8_Leaderboard.py", "Leaderboard"), ("9_Class.py", "Class")]
 PAGE_ICONS = {"Home": ":material/neurology:", "Data": ":material/dataset:", "Train": ":material/model_training:",
               "Evaluate": ":material/fact_check:", "Inspect": ":material/biotech:", "Draw": ":material/draw:",
-              "Lessons": ":material/school:", "Leaderboard": ":material/trophy:", "Class": ":material/groups:"}
+              "Lessons": ":material/school:", "Leaderboard": ":material/trophy:", "Class": ":material/groups:",
+              "My data": ":material/add_photo_alternate:"}
 TEACHER_ONLY = {"Class"}  # in the menu only in teacher mode (the page itself asks for the passphrase)
 
 # Presentation mode: read from the back of a classroom on a 1280×720 projector. Text, widget labels and
@@ -105,8 +106,9 @@ def warm_up() -> None:
     threading.Thread(target=_import, name="warm-up-tensorflow", daemon=True).start()
 
 
-def _file_pages(default: str = "") -> list:
-    return [st.Page(f"pages/{file}", title=title, icon=PAGE_ICONS[title], url_path=title, default=title == default)
+def _file_pages() -> list:
+    # url paths as Streamlit derives them from the file names ("7_My_data.py": My_data), in every mode
+    return [st.Page(f"pages/{file}", title=title, icon=PAGE_ICONS[title], url_path=file[:-3].split("_", 1)[1])
             for file, title in PAGE_FILES]
 
 

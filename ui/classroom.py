@@ -24,8 +24,8 @@ def apply_share_link() -> list[str]:
     problems: list[str] = []
     ds = st.query_params.get("dataset")
     arch = st.query_params.get("arch")
-    if ds is not None and ds not in data.DATASETS:
-        problems.append(f"dataset={ds}: Dataset must be one of {', '.join(data.DATASETS)}.")
+    if ds is not None and ds not in data.dataset_names():
+        problems.append(f"dataset={ds}: Dataset must be one of {', '.join(data.dataset_names())}.")
         ds = None
     if arch is not None and arch not in architectures.PRESETS:
         problems.append(f"arch={arch}: Architecture must be one of {', '.join(architectures.PRESETS)}.")

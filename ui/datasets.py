@@ -1,15 +1,32 @@
-"""Datasets on the pages: loaded once per server (cached), with their source always shown."""
+"""Datasets on the pages: the built-in ones and the students' own, loaded once (cached), source always shown."""
 from __future__ import annotations
 
 import streamlit as st
 
-from cnn import data
+from cnn import data, userdata
+from ui.state import sticky
 
 
 @st.cache_data(max_entries=4, show_spinner="Loading dataset…")
-def load_dataset(name: str) -> data.Dataset:
-    """Datasets are cached per server (each call gets a copy)."""
+def _load_builtin(name: str) -> data.Dataset:
     return data.load_dataset(name)
+
+
+@st.cache_data(max_entries=8, show_spinner="Loading your dataset…")
+def _load_user(name: str, signature: tuple) -> data.Dataset:
+    del signature  # part of the key only: any added or removed example loads it afresh
+    return data.load_dataset(name)
+
+
+def load_dataset(name: str) -> data.Dataset:
+    """Datasets are cached per server (each call gets a copy); a student's own is reloaded when it changes."""
+    if userdata.is_user(name):
+        try:
+            sig = userdata.signature(name[len(userdata.PREFIX):])
+        except userdata.UserDataError as e:
+            raise data.DatasetError(str(e)) from None
+        return _load_user(name, sig)
+    return _load_builtin(name)
 
 
 def dataset_ui(name: str) -> data.Dataset | None:
@@ -17,19 +34,31 @@ def dataset_ui(name: str) -> data.Dataset | None:
     try:
         ds = load_dataset(name)
     except data.DatasetError as e:
-        st.error(f"Could not load {name}: {e}")
+        st.error(f"Could not load {data.title(name)}: {e}")
         return None
     note = " Only a sample: put the full dataset in the data folder for real training." if ds.is_sample else ""
     st.caption(f":material/inventory_2: {ds.describe()}.{note}")
     if ds.note:
-        st.caption(f":material/cloud_off: {ds.note}")
+        icon = ":material/warning:" if userdata.is_user(name) else ":material/cloud_off:"
+        st.caption(f"{icon} {ds.note}")
     return ds
 
 
-def dataset_picker_ui(key: str, label: str = "Dataset", disabled: bool = False) -> str:
-    """A dataset selectbox over every dataset in the registry; its value survives other pages."""
-    from ui.state import sticky
+def dataset_picker_ui(key: str, label: str = "Dataset", disabled: bool = False,
+                      shape: tuple[int, int, int] | None = None, on_change=None) -> str:
+    """A dataset selectbox over the built-in datasets and the students' own ("My data: …"), optionally only those
+    of one image shape; its value survives other pages."""
+    names = data.dataset_names()
+    if shape is not None:
+        names = [n for n in names if _shape(n) == tuple(shape)]
+    k = sticky(key, names[0])
+    if st.session_state.get(k) not in names:  # a dataset that was deleted meanwhile
+        st.session_state[k] = names[0]
+    return st.selectbox(label, names, key=k, disabled=disabled, format_func=data.title, on_change=on_change)
 
-    names = list(data.DATASETS)
-    return st.selectbox(label, names, key=sticky(key, names[0]), disabled=disabled,
-                        format_func=lambda n: data.DATASETS[n].title)
+
+def _shape(name: str) -> tuple[int, int, int] | None:
+    try:
+        return data.info(name).image_shape
+    except data.DatasetError:
+        return None

@@ -23,8 +23,7 @@ def challenge_caption(challenge: classroom.Challenge | None) -> str:
               f"at most {challenge.max_params:,} parameters" if challenge.max_params else ""]
     limits = [x for x in limits if x]
     title = f"**{plain(challenge.title)}** · " if challenge.title else ""
-    info = data.DATASETS.get(challenge.dataset)
-    return (f"{title}Challenge: best test accuracy on {info.title if info else challenge.dataset}"
+    return (f"{title}Challenge: best test accuracy on {plain(data.title(challenge.dataset))}"
             + (f", {' and '.join(limits)}" if limits else "") + ". Models over a limit are listed after the "
             "others, marked.")
 

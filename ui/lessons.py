@@ -14,8 +14,7 @@ from ui.state import sticky
 def _sample_image(key: str) -> np.ndarray:
     """A grey test image picked by the student (MNIST, Fashion-MNIST or CIFAR-10 in grey)."""
     c1, c2 = st.columns(2)
-    name = c1.selectbox("Image from", list(data.DATASETS), key=f"{key}_ds",
-                        format_func=lambda n: data.DATASETS[n].title)
+    name = c1.selectbox("Image from", data.dataset_names(), key=f"{key}_ds", format_func=data.title)
     ds = datasets.load_dataset(name)
     i = c2.number_input("Test image #", 0, len(ds.test_images) - 1, 0, key=f"{key}_idx")
     img = data.to_float(ds.test_images[int(i)])

@@ -25,10 +25,44 @@ def key_of(name: str) -> str:
 
 
 def load_preset_defaults(arch: str, dataset: str) -> None:
-    """Put a preset's recommended settings into the widgets (when the architecture changes)."""
-    config = training.default_config(arch, dataset)
+    """Put a preset's recommended settings into the widgets (when the architecture or dataset changes); a small
+    dataset of a student's own gets the small-data recipe (see cnn.training.default_config)."""
+    from cnn import userdata
+
+    n_train = None
+    if userdata.is_user(dataset):
+        try:
+            n_train = userdata.get(dataset[len(userdata.PREFIX):]).total * 4 // 5
+        except userdata.UserDataError:
+            n_train = None
+    config = training.default_config(arch, dataset, n_train)
     for name, value in hyperparams.config_values(config).items():
         set_sticky(key_of(name), value)
+
+
+TRANSFER_BASE = "mnist"  # the shipped digit model: drawings of your own start from what it learned
+
+
+def transfer_ui(dataset: str, image_shape: tuple[int, int, int], disabled: bool = False) -> str | None:
+    """For a drawing dataset of a student's own: start from the shipped digit model (fine-tuned)? The base's
+    name, or None."""
+    from cnn import store, userdata
+
+    if not (userdata.is_user(dataset) and tuple(image_shape) == (28, 28, 1) and store.exists(TRANSFER_BASE)):
+        return None
+    use = st.checkbox("Start from the shipped digit model (transfer learning)", key=sticky("tr_transfer", True),
+                      disabled=disabled, on_change=_transfer_changed,
+                      help="Its convolutions already know strokes, curves and corners from 60,000 digits; with a "
+                           "few dozen drawings per class that helps a lot. See Lessons > Transfer learning.")
+    return TRANSFER_BASE if use else None
+
+
+def _transfer_changed() -> None:
+    from cnn import store
+
+    arch = store.read_meta(TRANSFER_BASE).get("arch", "vgg") if st.session_state["tr_transfer"] else \
+        st.session_state["tr_arch"]
+    load_preset_defaults(arch if arch != "custom" else "fast", st.session_state["tr_ds"])
 
 
 def ensure_defaults(arch: str, dataset: str) -> None:

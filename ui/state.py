@@ -32,12 +32,17 @@ DEFAULTS: dict[str, Any] = {
     "spec": None,  # the layer editor's current spec
     "spec_version": 0,  # bumped when layers move or go, so the editor's widgets start afresh
     "sticky": {},  # widget key -> value kept across pages (see sticky())
+    "sticky_next": {},  # widget key -> value it takes at the next run (see choose_next())
     "present_link_applied": False,  # ?present=1 switched presentation mode on (once per session)
     "share_applied": False,  # a share link's settings are applied once per session
     "estimate": None,  # (seconds per epoch, config it was measured for) from "Estimate time per epoch"
     "download": None,  # (label, bytes) of a prepared .keras download
     "ev_cache": {},  # (model token, dataset) -> cnn.evaluation.Evaluation for session models
     "canvas_key": 0,  # bumped by Clear: a new canvas component
+    "md_canvas_key": 0,  # My data's canvas, fresh after each drawing is added
+    "md_camera_key": 0,  # My data's camera, fresh after each photo is added
+    "md_upload_key": 0,  # My data's uploaders, emptied after their files are added
+    "md_message": None,  # (kind, text): how the last add went, shown once
     "open_drawing_in_inspect": False,  # Draw's "Open this drawing in Inspect" button was pressed
     "data_shown": "",  # the dataset the Data page showed last
     "lesson_link": "",  # the ?lesson= link already applied (a link opens its lesson once)
@@ -77,6 +82,14 @@ def keep_sticky() -> None:
         if key in st.session_state:
             kept[key] = st.session_state[key]
         st.session_state[key] = kept[key]
+    for key, value in st.session_state["sticky_next"].items():
+        kept[key] = st.session_state[key] = value
+    st.session_state["sticky_next"].clear()
+
+
+def choose_next(key: str, value: Any) -> None:
+    """Give a sticky widget this value at the next run (for code that runs after the widget was drawn)."""
+    st.session_state["sticky_next"][key] = value
 
 
 def set_sticky(key: str, value: Any) -> None:

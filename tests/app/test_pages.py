@@ -1,4 +1,5 @@
 """The pages through Streamlit's AppTest: every page runs, and the main flows work through their widgets."""
+import json
 
 import numpy as np
 import pytest
@@ -214,9 +215,11 @@ def test_bad_query_parameter_is_reported_not_crashing(models_dir):
 def test_delete_asks_for_confirmation(models_dir):
     import shutil
 
-    shutil.copy(models_dir / "mnist.keras", models_dir / "mine.keras")
-    (models_dir / "mine.json").write_text('{"dataset": "mnist", "input_shape": [28, 28, 1]}')
     at = page("app.py")
+    at.run()
+    shutil.copy(models_dir / "mnist.keras", models_dir / "mine.keras")  # saved by this very session:
+    (models_dir / "mine.json").write_text(json.dumps({"dataset": "mnist", "input_shape": [28, 28, 1],
+                                                      "owner": at.session_state["owner"]}))
     at.run()
     at.selectbox(key="del_name").set_value("mine")
     at.run()

@@ -29,8 +29,13 @@ def draw_digit(pg, digit: int, *, steps: int = 6, **placement) -> None:
     ``placement``: size, cx, cy, slant, angle_deg in canvas pixels (see drawn_digits.transform).
     """
     placement = {"size": 220, "cx": 140, "cy": 180, **placement}
+    draw_strokes(pg, transform(STROKES[digit], **placement), steps=steps)
+
+
+def draw_strokes(pg, strokes_px, *, steps: int = 6) -> None:
+    """Draw strokes (canvas pixels, the drawing square starting 40 px down) with the mouse."""
     box = pg.locator("canvas.upper-canvas").first.bounding_box()
-    for stroke in transform(STROKES[digit], **placement):
+    for stroke in strokes_px:
         pts = [(box["x"] + x, box["y"] + y) for x, y in stroke]
         pg.mouse.move(*pts[0])
         pg.mouse.down()

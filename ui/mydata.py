@@ -1,0 +1,242 @@
+"""The My data page's parts: make a dataset, add examples (draw, camera, upload, zip), see and prune them."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import numpy as np
+import streamlit as st
+
+from cnn import data, preprocess, userdata
+from ui import canvas, chrome, images, settings
+from ui.state import choose_next, set_sticky, sticky
+
+NEW = "+ New dataset"
+SHOW_PER_CLASS = 24
+
+
+def _refused(e: Exception) -> None:
+    st.error(str(e), icon=":material/block:")
+
+
+def new_dataset_ui() -> None:
+    """Name it, name its classes, choose its image size once; or import a .zip of class folders."""
+    with st.form("md_new", border=True):
+        st.markdown("**A new dataset**")
+        name = st.text_input("Name", placeholder="shapes", help="Letters, digits, - and _.", key="md_new_name")
+        classes = st.text_area("Classes, one per line (2 to 20)", placeholder="circle\ntriangle\nsquare", height=120,
+                               key="md_new_classes")
+        size = st.radio("Image size", list(userdata.SIZES), horizontal=True, key="md_new_size",
+                        help="28×28 grey for drawings (the Draw page can read them); colour for photos.")
+        if st.form_submit_button("Create the dataset", type="primary", icon=":material/add:"):
+            try:
+                ds = userdata.create(name, classes.splitlines(), userdata.SIZES[size], st.session_state["owner"],
+                                     st.session_state["display_name"])
+            except userdata.UserDataError as e:
+                _refused(e)
+            else:
+                choose_next("md_dataset", ds.name)
+                st.rerun()
+    with st.expander("Or import a .zip of class folders (cats/…, dogs/…)", icon=":material/folder_zip:"):
+        zip_name = st.text_input("Name of the new dataset", key="md_zip_name")
+        zip_size = st.radio("Image size", ["as in the zip's dataset.json", *userdata.SIZES], horizontal=True,
+                            key="md_zip_size")
+        up = st.file_uploader("The .zip", type=["zip"], key="md_zip_new",
+                              help=f"At most {userdata.MAX_ZIP_FILES:,} files, {userdata.MAX_ZIP_BYTES // 2**20} MB; "
+                                   "one folder per class, as Keras' image_dataset_from_directory reads them.")
+        if up is not None and st.button("Import", key="md_zip_import", icon=":material/upload:"):
+            shape = userdata.SIZES.get(zip_size)
+            try:
+                ds, skipped = userdata.import_zip(zip_name, up.getvalue(), shape, st.session_state["owner"],
+                                                  st.session_state["display_name"])
+            except userdata.UserDataError as e:
+                _refused(e)
+            else:
+                _skipped_ui(skipped)
+                choose_next("md_dataset", ds.name)
+                st.toast(f"Imported {ds.total} examples into {ds.name}.")
+                st.rerun()
+
+
+def _skipped_ui(skipped: list[str]) -> None:
+    if skipped:
+        st.warning(f"Skipped {len(skipped)} file{'s' if len(skipped) != 1 else ''}:  \n"
+                   + "  \n".join(chrome.plain(s) for s in skipped[:10])
+                   + ("  \n…" if len(skipped) > 10 else ""))
+
+
+def camera_note() -> str:
+    """Browsers open a camera only on https:// or on this very computer: say so on a class server over http."""
+    try:
+        url = urlparse(st.context.url or "")
+    except Exception:
+        return ""
+    if url.scheme == "http" and url.hostname not in ("localhost", "127.0.0.1", "::1", None):
+        return ("Browsers open the camera only on **https://** pages or on the computer running CNN Lab. This "
+                f"server is reached at http://{url.hostname}: ask whoever runs it to serve it with TLS (see the "
+                "README), or upload photos instead.")
+    return ""
+
+
+def add_examples_ui(ds: userdata.UserDataset) -> None:
+    """Add examples to one class: draw, take photos, upload images, or a zip of class folders."""
+    target = st.selectbox("Add examples to the class", list(ds.classes), key=sticky(f"md_class_{ds.name}",
+                                                                                      ds.classes[0]))
+    tabs = st.tabs(["Draw", "Camera", "Upload images", "Upload a .zip"])
+    with tabs[0]:
+        if ds.image_shape != (28, 28, 1):
+            st.info("Drawings go into 28×28 grey datasets; this one holds colour photos. Use the camera or upload "
+                    "images.")
+        else:
+            c1, c2 = st.columns([1, 1.2])
+            with c1:
+                width = st.slider("Brush width", 8, 40, key=sticky("md_brush", 20))
+                drawing = canvas.canvas_ui(f"md_canvas_{st.session_state['md_canvas_key']}", width)
+            with c2:
+                st.markdown(f"Draw one **{chrome.plain(target)}**, big, then add it. The same ink extraction as the "
+                            "Draw page turns it into the 28×28 example shown below.")
+                if st.button(f"Add to {target}", type="primary", key="md_add_drawing", icon=":material/add:",
+                             disabled=not canvas.has_ink(drawing)):
+                    try:
+                        example = userdata.prepare(preprocess_rgba(drawing), ds.image_shape)
+                        userdata.add_images(ds.name, target, [example], actor=chrome.actor())
+                    except (userdata.UserDataError, preprocess.ImageError) as e:
+                        _refused(e)
+                    else:
+                        st.session_state["md_canvas_key"] += 1  # a fresh canvas for the next one
+                        st.toast(f"Added to {target}.")
+                        st.rerun()
+    with tabs[1]:
+        note = camera_note()
+        if note:
+            st.warning(note, icon=":material/videocam_off:")
+        photo = st.camera_input("Take a photo", key=f"md_camera_{st.session_state['md_camera_key']}")
+        if photo is not None and st.button(f"Add this photo to {target}", key="md_add_photo", type="primary",
+                                           icon=":material/add_a_photo:"):
+            _add_files(ds, target, [("photo", photo.getvalue())])
+            st.session_state["md_camera_key"] += 1
+            st.rerun()
+    with tabs[2]:
+        ups = st.file_uploader("Images (several at once)", accept_multiple_files=True,
+                               type=sorted(s.lstrip(".") for s in userdata.IMAGE_SUFFIXES),
+                               key=f"md_files_{st.session_state['md_upload_key']}")
+        if ups and st.button(f"Add {len(ups)} image{'s' if len(ups) != 1 else ''} to {target}", key="md_add_files",
+                             type="primary", icon=":material/upload:"):
+            _add_files(ds, target, [(u.name, u.getvalue()) for u in ups])
+            st.session_state["md_upload_key"] += 1
+            st.rerun()
+    with tabs[3]:
+        up = st.file_uploader("A .zip of class folders", type=["zip"],
+                              key=f"md_zip_{st.session_state['md_upload_key']}",
+                              help="Folders named like this dataset's classes add to them; new names become new "
+                                   f"classes (up to {userdata.MAX_CLASSES}).")
+        if up is not None and st.button("Add the zip's examples", key="md_add_zip", icon=":material/upload:"):
+            _add_zip(ds, up.getvalue())
+            st.session_state["md_upload_key"] += 1
+            st.rerun()
+
+
+def preprocess_rgba(drawing: np.ndarray):
+    """The canvas's RGBA strokes as an image (the ink is in its alpha channel)."""
+    from PIL import Image
+
+    return Image.fromarray(np.asarray(drawing, np.uint8), "RGBA")
+
+
+def _add_files(ds: userdata.UserDataset, target: str, files: list[tuple[str, bytes]]) -> None:
+    try:
+        added, problems = userdata.add_files(ds.name, target, files, actor=chrome.actor())
+    except userdata.UserDataError as e:
+        st.session_state["md_message"] = ("error", str(e))
+        return
+    st.session_state["md_message"] = ("warning" if problems else "success",
+                                      f"Added {added} to {target}." + ("  \n" + "  \n".join(problems[:10])
+                                                                       if problems else ""))
+
+
+def _add_zip(ds: userdata.UserDataset, raw: bytes) -> None:
+    try:
+        contents = userdata.read_zip(raw, ds.image_shape)
+        for c, examples in contents.classes.items():
+            if c not in userdata.get(ds.name).classes:
+                userdata.add_class(ds.name, c, actor=chrome.actor())
+            userdata.add_images(ds.name, c, examples, actor=chrome.actor())
+    except userdata.UserDataError as e:
+        st.session_state["md_message"] = ("error", str(e))
+        return
+    total = sum(len(v) for v in contents.classes.values())
+    st.session_state["md_message"] = ("warning" if contents.skipped else "success",
+                                      f"Added {total} examples." + ("  \nSkipped: " + "; ".join(
+                                          contents.skipped[:10]) if contents.skipped else ""))
+
+
+def message_ui() -> None:
+    """The outcome of the last add, shown once after its rerun."""
+    msg = st.session_state.get("md_message")
+    if msg:
+        kind, text = msg
+        getattr(st, kind)(chrome.plain(text).replace("\\  \n", "  \n"))
+        st.session_state["md_message"] = None
+
+
+def _remove(ds_name: str, class_name: str, example_id: str) -> None:
+    try:
+        userdata.remove_example(ds_name, class_name, example_id, actor=chrome.actor())
+    except userdata.UserDataError as e:
+        st.session_state["md_message"] = ("error", str(e))
+
+
+def examples_ui(ds: userdata.UserDataset, editable: bool) -> None:
+    """Every class's newest examples as a grid with counts; one click removes a bad one."""
+    for c, n in zip(ds.classes, ds.counts, strict=True):
+        st.markdown(f"**{chrome.plain(c)}** · {n} example{'s' if n != 1 else ''}"
+                    + (" — add some" if n == 0 else ""))
+        items = userdata.examples(ds.name, c)[-SHOW_PER_CLASS:]
+        if not items:
+            continue
+        cols = st.columns(12)
+        for i, (example_id, arr) in enumerate(reversed(items)):
+            col = cols[i % 12]
+            col.image(images.pixels(arr, 56), width=56)
+            if editable:
+                col.button("", key=f"md_rm_{example_id}", icon=":material/close:", help="Remove this example",
+                           on_click=_remove, args=(ds.name, c, example_id))
+        if n > SHOW_PER_CLASS:
+            st.caption(f"The {SHOW_PER_CLASS} newest of {n}.")
+
+
+def manage_ui(ds: userdata.UserDataset, editable: bool) -> None:
+    """Download, train on it, delete it."""
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("Download as .zip", userdata.export_zip(ds.name), file_name=f"{ds.name}.zip",
+                       mime="application/zip", icon=":material/download:", disabled=ds.total == 0,
+                       help="Class folders of PNGs plus dataset.json: import it here again, or read it with Keras.")
+    if c2.button("Train on it", key="md_train", icon=":material/model_training:", disabled=ds.total == 0):
+        set_sticky("tr_ds", userdata.key(ds.name))
+        settings.load_preset_defaults(st.session_state["sticky"].get("tr_arch", "fast") if
+                                      st.session_state["sticky"].get("tr_arch") != "custom" else "fast",
+                                      userdata.key(ds.name))
+        st.switch_page("pages/2_Train.py")
+    if editable:
+        with c3.popover("Delete this dataset", icon=":material/delete:"):
+            st.warning(f"This deletes {ds.total} examples for everyone. Models trained on it stay.")
+            if st.button(f"Yes, delete {ds.name}", key="md_delete", type="primary"):
+                try:
+                    userdata.delete(ds.name, actor=chrome.actor())
+                except userdata.UserDataError as e:
+                    _refused(e)
+                else:
+                    choose_next("md_dataset", NEW)
+                    st.rerun()
+
+
+def may_change(ds: userdata.UserDataset) -> bool:
+    return chrome.actor().may_change(ds.meta)
+
+
+def dataset_choices() -> list[str]:
+    return [*(d.name for d in userdata.list_datasets()), NEW]
+
+
+def description(ds: userdata.UserDataset) -> str:
+    return f"{data.title(userdata.key(ds.name))}: {ds.describe()}."
+
