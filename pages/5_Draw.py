@@ -20,7 +20,7 @@ model, meta, choice = picked
 classes = meta.get("class_names") or [str(i) for i in range(10)]
 digits = list(classes) == [str(i) for i in range(10)]
 thing = "digit" if digits else "drawing"
-title.title(f"{chrome.PAGE_ICONS['Draw']} Draw a {thing}")
+title.title(f"{chrome.PAGE_ICONS['Draw']} " + ("Draw a digit" if digits else "Draw one of your classes"))
 notice = st.empty()  # always there: a notice appearing must not move the canvas (that would blank it)
 if meta.get("dataset") == "fashion_mnist":
     notice.info("This model was trained on **clothes** (Fashion-MNIST): it will read your drawing as a piece of "

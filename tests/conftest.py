@@ -19,8 +19,10 @@ os.environ["CNN_OFFLINE"] = "1"  # tests never try the network; the download pat
 
 @pytest.fixture(autouse=True)
 def _isolated_data(tmp_path_factory, monkeypatch):
-    """No developer data/ folder leaks into tests: an empty data dir unless a test sets one."""
+    """No developer data/ folder leaks into tests, nor do tests write there: empty data folders unless a test
+    sets its own."""
     monkeypatch.setenv("CNN_DATA_DIR", str(tmp_path_factory.getbasetemp() / "no-data"))
+    monkeypatch.setenv("CNN_USER_DATA_DIR", str(tmp_path_factory.mktemp("user-data")))
 
 
 @pytest.fixture

@@ -131,6 +131,6 @@ def test_train_on_your_drawings_then_the_draw_page_reads_them_by_name(user_dir, 
     draw.session_state["current_model"] = at.session_state["current_model"]
     draw.run()
     assert not draw.exception
-    assert next(t.value for t in draw.title).endswith("Draw a drawing")
+    assert next(t.value for t in draw.title).endswith("Draw one of your classes")
     head = next(m for m in draw.markdown if str(m.value).startswith("## Prediction: "))
     assert str(head.value).removeprefix("## Prediction: ") in SHAPES

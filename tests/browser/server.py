@@ -46,7 +46,8 @@ def running_app(models: Path | None = None, log_path: Path | None = None, **env:
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
          "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "CNN_OFFLINE": "1", "CNN_MODELS_DIR": str(models), **env})
+        env={**os.environ, "CNN_OFFLINE": "1", "CNN_MODELS_DIR": str(models),
+             "CNN_USER_DATA_DIR": str(tmp / "user-data"), **env})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120

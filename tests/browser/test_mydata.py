@@ -1,0 +1,119 @@
+"""Your own data in a real browser: draw a dataset with the mouse, train on it, draw against it; import a zip."""
+import io
+import re
+import zipfile
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from browser.helpers import assert_no_error, draw_strokes, menu, wait_idle
+from drawn_digits import SHAPE_STROKES, shape_drawing
+
+pytestmark = pytest.mark.browser
+BAND = 40  # the canvas's top band, under its toolbar: the drawing square starts below it
+
+
+def shifted(strokes):
+    return [[(x, y + BAND) for x, y in stroke] for stroke in strokes]
+
+
+def create_dataset(pg, name: str, classes: list[str]) -> None:
+    pg.get_by_label("Name", exact=True).fill(name)
+    pg.get_by_label("Classes, one per line (2 to 20)").fill("\n".join(classes))
+    pg.get_by_role("button", name="Create the dataset").click()
+    wait_idle(pg)
+    expect(pg.get_by_text(re.compile(rf"My data: {name}: 3 classes, 0 examples"))).to_be_visible()
+
+
+def choose(pg, label: str, option: str) -> None:
+    pg.get_by_role("combobox", name=label).click()
+    pg.get_by_role("option", name=option, exact=True).click()
+    wait_idle(pg)
+
+
+def test_draw_a_shapes_dataset_train_on_it_and_the_draw_page_reads_shapes_by_name(page, server):
+    page.set_default_timeout(120_000)
+    page.goto(f"{server['url']}/My_data")
+    wait_idle(page)
+    create_dataset(page, "shapes", list(SHAPE_STROKES))
+    rng = np.random.default_rng(4)
+    for kind in SHAPE_STROKES:
+        choose(page, "Add examples to the class", kind)
+        for _ in range(10):  # ten drawings of each shape, with the mouse
+            page.locator("canvas.upper-canvas").first.wait_for()
+            page.wait_for_timeout(200)
+            strokes, _ = shape_drawing(kind, rng)
+            draw_strokes(page, shifted(strokes), steps=2)
+            add = page.get_by_role("button", name=f"Add to {kind}")
+            expect(add).to_be_enabled()
+            add.click()
+            wait_idle(page)
+    expect(page.get_by_text(re.compile(r"3 classes, 30 examples"))).to_be_visible()
+    page.get_by_role("button", name="Train on it").click()
+    wait_idle(page)
+    expect(page.get_by_role("combobox", name="Dataset")).to_have_value("My data: shapes")
+    assert page.get_by_role("checkbox", name="Start from the shipped digit model (transfer learning)").is_checked()
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text(re.compile(r"Finished \d+ epochs")).wait_for(timeout=600_000)
+    assert_no_error(page)
+    menu(page, "Draw")  # the new model is what Draw opens on, with the shapes' names
+    expect(page.get_by_role("heading", name=re.compile("Draw one of your classes"))).to_be_visible()
+    right = 0
+    for kind in SHAPE_STROKES:
+        if page.get_by_role("button", name="Clear").count():
+            page.get_by_role("button", name="Clear").click()
+            wait_idle(page)
+        page.locator("canvas.upper-canvas").first.wait_for()
+        page.wait_for_timeout(300)
+        strokes, _ = shape_drawing(kind, np.random.default_rng(100 + len(kind)))
+        draw_strokes(page, shifted(strokes), steps=2)
+        head = page.get_by_text(re.compile(r"^Prediction: "))
+        head.first.wait_for()
+        wait_idle(page)
+        said = head.first.inner_text().removeprefix("Prediction: ")
+        assert said in SHAPE_STROKES, said  # read by name
+        right += said == kind
+    assert right >= 2, "new drawings of the classes are read (3 tries)"
+    assert_no_error(page)
+
+
+def photos_zip() -> bytes:
+    from PIL import Image, ImageDraw
+
+    buf = io.BytesIO()
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(buf, "w") as z:
+        for kind, colour in (("apples", (200, 30, 30)), ("limes", (60, 180, 40))):
+            for i in range(8):
+                img = Image.new("RGB", (96, 96), tuple(int(c) for c in rng.integers(150, 255, 3)))
+                r = int(rng.integers(20, 40))
+                cx, cy = (int(v) for v in rng.integers(35, 60, 2))
+                ImageDraw.Draw(img).ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour)
+                out = io.BytesIO()
+                img.save(out, format="JPEG")
+                z.writestr(f"fruit/{kind}/{i}.jpg", out.getvalue())
+    return buf.getvalue()
+
+
+def test_import_a_zip_of_two_photo_classes_and_train_on_it(page, server, tmp_path):
+    page.set_default_timeout(120_000)
+    page.goto(f"{server['url']}/My_data")
+    wait_idle(page)
+    if page.get_by_role("combobox", name="Dataset").input_value() != "+ New dataset":
+        choose(page, "Dataset", "+ New dataset")
+    page.get_by_text("Or import a .zip of class folders").click()
+    page.get_by_label("Name of the new dataset").fill("fruit")
+    page.get_by_text("32×32 colour (photos)").last.click()
+    archive = tmp_path / "fruit.zip"
+    archive.write_bytes(photos_zip())
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").last.set_input_files(str(archive))
+    page.get_by_role("button", name="Import").click()
+    wait_idle(page)
+    expect(page.get_by_text(re.compile(r"My data: fruit: 2 classes, 16 examples, 32×32 colour"))).to_be_visible()
+    page.get_by_role("button", name="Train on it").click()
+    wait_idle(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text(re.compile(r"Finished \d+ epochs")).wait_for(timeout=600_000)
+    expect(page.get_by_text("Test accuracy").first).to_be_visible()
+    assert_no_error(page)
