@@ -7,6 +7,7 @@ import streamlit as st
 from cnn import charts, data, evaluation, store
 from cnn.predict import top_k
 from ui import chrome, datasets, figures, images, models
+from ui.export import export_ui
 
 chrome.page_setup_ui("Evaluate")
 chrome.title_ui("Evaluate")
@@ -37,6 +38,8 @@ m[1].metric("Test loss", f"{ev.loss:.4f}")
 m[2].metric("Test images", f"{ev.n:,}")
 if meta.get("dataset") and meta.get("dataset") != ds_name:
     st.warning(f"This model was trained on {meta['dataset']}, not {ds_name}: expect nonsense.")
+
+export_ui(model, choice["token"], choice.get("label") or choice["id"].split(":", 1)[1], ds)
 
 st.subheader("Confusion matrix")
 st.caption("Rows: the true class. Columns: what the model said. The diagonal is right; everything else is a "

@@ -7,7 +7,8 @@ import math
 import streamlit as st
 
 from cnn import charts, data, store, training
-from ui import chrome, figures, models
+from ui import chrome, datasets, figures, models
+from ui.export import export_ui
 
 
 def estimate_ui(config: training.TrainConfig, ds: data.Dataset) -> None:
@@ -65,6 +66,13 @@ def result_ui(label: str, result: training.TrainResult, meta: dict) -> None:
         st.caption("This model is ready on the **Evaluate**, **Inspect** and **Draw** pages in this browser "
                    "session, saved or not.")
         save_ui(label, result, meta)
+    model = entry.get("model") or result.model
+    if model is not None:
+        try:
+            ds = datasets.load_dataset(result.config.dataset)
+        except data.DatasetError:
+            ds = None
+        export_ui(model, entry.get("token", label), label, ds)
     d1, d2 = st.columns(2)
     if d1.button("Prepare .keras download", icon=":material/package_2:"):
         model = entry.get("model") or result.model

@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "share_applied": False,  # a share link's settings are applied once per session
     "estimate": None,  # (seconds per epoch, config it was measured for) from "Estimate time per epoch"
     "download": None,  # (label, bytes) of a prepared .keras download
+    "exports": {},  # (model token, format) -> cnn.export.Exported, or the message why it was not offered
     "ev_cache": {},  # (model token, dataset) -> cnn.evaluation.Evaluation for session models
     "canvas_key": 0,  # bumped by Clear: a new canvas component
     "md_canvas_key": 0,  # My data's canvas, fresh after each drawing is added

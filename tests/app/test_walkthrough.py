@@ -94,3 +94,17 @@ def test_evaluate_shows_new_results_for_a_reuploaded_file_of_the_same_name(model
         assert at.selectbox(key="ev_model").value == "session:upload digits"
         accuracies.append(float(next(m for m in at.metric if m.label == "Test accuracy").value.rstrip("%")))
     assert accuracies[0] > 95 and accuracies[1] < 40
+
+
+def test_evaluate_exports_a_checked_litert_file(models_dir):
+    import pytest
+
+    pytest.importorskip("ai_edge_litert", reason="the export packages are not installed")
+    at = page("pages/3_Evaluate.py")
+    at.run()
+    next(b for b in at.button if b.label == "LiteRT (TFLite), float32").click()
+    at.run()
+    assert not at.exception
+    assert any("2,000/2,000 test predictions agree with Keras" in str(s.value).replace("\\\\", "")
+               for s in at.success)
+    assert [d for d in at.get("download_button") if "Download" in str(d.proto)]

@@ -1,0 +1,270 @@
+"""Take the model home: LiteRT (TFLite) for phones and microcontrollers, ONNX for other runtimes.
+
+Every file is checked before it is offered: it is loaded with its own runtime (the LiteRT
+interpreter, ONNX Runtime), the test images go through it, and its predictions are compared with
+Keras'. A float32 file must agree on every image; an int8 file (4× smaller) on at least 99%. A file
+that does not pass is not offered, and the message says why. The converters and runtimes are
+optional packages (``requirements-export.txt``).
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import logging
+import re
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FORMATS = {"litert": "LiteRT (TFLite), float32", "litert-int8": "LiteRT (TFLite), int8", "onnx": "ONNX"}
+SUFFIX = {"litert": ".tflite", "litert-int8": ".tflite", "onnx": ".onnx"}
+PACKAGES = {"litert": ["ai_edge_litert"], "litert-int8": ["ai_edge_litert"],
+            "onnx": ["tf2onnx", "onnx", "onnxruntime"]}
+MIN_AGREEMENT = {"litert": 1.0, "litert-int8": 0.99, "onnx": 1.0}
+# What an operation the converters cannot translate usually comes from, in a CNN Lab model.
+OP_HINTS = {"Erf": "a GELU activation", "Erfc": "a GELU activation",
+            "ImageProjectiveTransformV3": "a random augmentation layer (RandomRotation, RandomZoom, …)",
+            "StatelessRandomUniformV2": "a random augmentation layer (RandomRotation, RandomZoom, …)"}
+
+
+class ExportError(Exception):
+    """A model could not be exported, or its file did not match Keras; the message says why."""
+
+
+def missing(fmt: str) -> list[str]:
+    """The Python packages a format needs that are not installed (``pip install -r requirements-export.txt``)."""
+    return [p for p in PACKAGES[fmt] if importlib.util.find_spec(p) is None]
+
+
+@dataclass(frozen=True)
+class Check:
+    """How an exported file's predictions compare with Keras' on the same images."""
+
+    n: int
+    agree: int  # same top class
+    max_diff: float  # largest difference of a probability
+    accuracy: float | None  # the file's own accuracy, when the labels are known
+    keras_accuracy: float | None
+
+    def describe(self, fmt: str) -> str:
+        text = (f"{FORMATS[fmt]} file: {self.agree:,}/{self.n:,} test predictions agree with Keras, largest "
+                f"probability difference {self.max_diff:.1g}")
+        if self.accuracy is not None:
+            text += f"; accuracy {self.accuracy:.2%} (Keras {self.keras_accuracy:.2%})"
+        return text + "."
+
+
+@dataclass(frozen=True)
+class Exported:
+    """A checked file, ready to download."""
+
+    fmt: str
+    data: bytes
+    check: Check
+    seconds: float  # to convert
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def filename_suffix(self) -> str:
+        return ("-int8" if self.fmt == "litert-int8" else "") + SUFFIX[self.fmt]
+
+
+def float32_copy(model):
+    """The model computing in float32 (a model trained in mixed bfloat16 keeps bfloat16 casts that other
+    runtimes reject); the same weights."""
+    import keras
+
+    if all(getattr(layer, "dtype_policy", None) is None or layer.dtype_policy.compute_dtype == "float32"
+           for layer in model.layers):
+        return model
+
+    def clone(layer):
+        config = layer.get_config()
+        config["dtype"] = "float32"
+        return layer.__class__.from_config(config)
+
+    try:
+        copy = keras.models.clone_model(model, clone_function=clone)
+        copy.set_weights(model.get_weights())
+        return copy
+    except Exception:  # a model clone_model cannot rebuild: export it as it is, the check will tell
+        return model
+
+
+class _OpCollector(logging.Handler):
+    """Collects the converters' "unsupported op" complaints, to say which layer was the problem."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def _unsupported(lines: list[str], error: str) -> str:
+    ops = set(re.findall(r"op \[[^\]]*: (\w+)\] is not supported", "\n".join(lines)))
+    ops |= set(re.findall(r"\(\"[^\"]*\", (\w+), ", error))
+    if not ops:
+        return ""
+    hints = sorted({OP_HINTS[op] for op in ops if op in OP_HINTS})
+    return (f" The converter cannot translate {', '.join(sorted(ops))}"
+            + (f" (from {' and '.join(hints)})" if hints else "") + ".")
+
+
+def convert(model, fmt: str, calibration: np.ndarray | None = None) -> bytes:
+    """The bytes of ``model`` in ``fmt`` ("litert", "litert-int8" or "onnx"); ExportError when it cannot be made."""
+    if fmt not in FORMATS:
+        raise ExportError(f"Unknown export format '{fmt}'; use one of {', '.join(FORMATS)}.")
+    absent = missing(fmt)
+    if absent:
+        raise ExportError(f"{FORMATS[fmt]} export needs {', '.join(absent)}, which is not installed here. "
+                          "Install it with: pip install -r requirements-export.txt")
+    model = float32_copy(model)
+    sample = np.zeros((1, *model.inputs[0].shape[1:]), np.float32)
+    model(sample)  # ONNX export needs a model that has been called once
+    kwargs = {}
+    if fmt == "litert-int8":
+        import tensorflow as tf
+
+        if calibration is None or len(calibration) == 0:
+            raise ExportError("int8 needs some example images to calibrate with.")
+
+        def representative():
+            for i in range(min(200, len(calibration))):
+                yield [np.asarray(calibration[i:i + 1], np.float32)]
+
+        kwargs = {"optimizations": [tf.lite.Optimize.DEFAULT], "representative_dataset": representative}
+    collector = _OpCollector()
+    loggers = [logging.getLogger(name) for name in ("tf2onnx", "tf2onnx.tfonnx", "tf2onnx.tf_loader")]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"model{SUFFIX[fmt]}"
+        for lg in loggers:
+            lg.addHandler(collector)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the converters' own deprecation chatter
+                model.export(str(path), format="onnx" if fmt == "onnx" else "litert", verbose=False, **kwargs)
+        except Exception as e:
+            first = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
+            raise ExportError(f"{FORMATS[fmt]} export failed: {first}.{_unsupported(collector.lines, str(e))}") \
+                from None
+        finally:
+            for lg in loggers:
+                lg.removeHandler(collector)
+        if not path.is_file() or path.stat().st_size == 0:
+            raise ExportError(f"{FORMATS[fmt]} export made no file.")
+        data = path.read_bytes()
+    if fmt == "onnx" and collector.lines:
+        problem = _unsupported(collector.lines, "")
+        if problem:
+            raise ExportError(f"The ONNX file would be broken.{problem} The LiteRT export may still work.")
+    return data
+
+
+def run(fmt: str, data: bytes, x: np.ndarray) -> np.ndarray:
+    """Class probabilities of images ``x`` (N, H, W, C) from an exported file, with that format's own runtime."""
+    x = np.asarray(x, np.float32)
+    if fmt.startswith("litert"):
+        from ai_edge_litert.interpreter import Interpreter
+
+        interpreter = Interpreter(model_content=data)
+        interpreter.allocate_tensors()
+        inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+        scale, zero = inp.get("quantization", (0.0, 0))
+        results = []
+        for i in range(len(x)):  # the file takes one image at a time, as on a phone
+            xi = x[i:i + 1]
+            if np.issubdtype(inp["dtype"], np.integer) and scale:
+                xi = np.round(xi / scale + zero).astype(inp["dtype"])
+            interpreter.set_tensor(inp["index"], xi.astype(inp["dtype"]))
+            interpreter.invoke()
+            y = interpreter.get_tensor(out["index"])[0].astype(np.float32)
+            oscale, ozero = out.get("quantization", (0.0, 0))
+            results.append((y - ozero) * oscale if np.issubdtype(out["dtype"], np.integer) and oscale else y)
+        return np.stack(results)
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    return np.asarray(session.run(None, {session.get_inputs()[0].name: x})[0], np.float32)
+
+
+def check(fmt: str, data: bytes, model, x: np.ndarray, y: np.ndarray | None = None) -> Check:
+    """Compare an exported file's predictions with Keras' on images ``x`` (labels ``y`` if known)."""
+    from cnn.predict import predict_proba
+
+    try:
+        theirs = run(fmt, data, x)
+    except Exception as e:
+        first = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
+        raise ExportError(f"The {FORMATS[fmt]} file does not run in its own runtime: {first}."
+                          f"{_unsupported([], str(e))}") from None
+    ours = predict_proba(model, x)
+    agree = int(np.sum(theirs.argmax(1) == ours.argmax(1)))
+    acc = keras_acc = None
+    if y is not None:
+        acc, keras_acc = float(np.mean(theirs.argmax(1) == y)), float(np.mean(ours.argmax(1) == y))
+    return Check(len(x), agree, float(np.abs(theirs - ours).max()), acc, keras_acc)
+
+
+def export_checked(model, fmt: str, x: np.ndarray, y: np.ndarray | None = None,
+                   calibration: np.ndarray | None = None) -> Exported:
+    """Convert, run the check images through the file, and hand it over only if it matches Keras."""
+    t0 = time.perf_counter()
+    data = convert(model, fmt, calibration if calibration is not None else x)
+    seconds = time.perf_counter() - t0
+    result = check(fmt, data, model, x, y)
+    if result.agree < MIN_AGREEMENT[fmt] * result.n:
+        raise ExportError(f"Not offered: {result.describe(fmt)} That is below the {MIN_AGREEMENT[fmt]:.0%} a "
+                          f"{FORMATS[fmt]} file must reach.")
+    return Exported(fmt, data, result, seconds)
+
+
+def latency_ms(fmt: str, data: bytes, x: np.ndarray, repeats: int = 200) -> float:
+    """Median milliseconds for one image through an exported file (the runtime loaded once)."""
+    x = np.asarray(x[:1], np.float32)
+    if fmt.startswith("litert"):
+        from ai_edge_litert.interpreter import Interpreter
+
+        interpreter = Interpreter(model_content=data)
+        interpreter.allocate_tensors()
+        inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+
+        def once():
+            interpreter.set_tensor(inp["index"], x.astype(inp["dtype"]))
+            interpreter.invoke()
+            interpreter.get_tensor(out["index"])
+    else:
+        import onnxruntime as ort
+
+        session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+        name = session.get_inputs()[0].name
+
+        def once():
+            session.run(None, {name: x})
+    return _median_ms(once, repeats)
+
+
+def keras_latency_ms(model, x: np.ndarray, repeats: int = 200) -> float:
+    """Median milliseconds for one image through Keras (``predict_on_batch``, as the Draw page calls it)."""
+    x = np.asarray(x[:1], np.float32)
+    return _median_ms(lambda: model.predict_on_batch(x), repeats)
+
+
+def _median_ms(fn, repeats: int) -> float:
+    for _ in range(5):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return float(np.median(times))
