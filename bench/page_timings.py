@@ -33,7 +33,7 @@ def main() -> None:
         print(f"  server start → Home interactive in the browser: {time.perf_counter() - t0:.1f} s")
         for path, heading in PAGES:
             t = time.perf_counter()
-            pg.locator("[data-testid=stSidebarNav] a", has_text=path).first.click()
+            pg.locator("[data-testid=stSidebar]").get_by_role("link", name=path, exact=True).first.click()
             pg.get_by_role("heading", name=heading).first.wait_for(timeout=180_000)
             pg.wait_for_timeout(100)
             idle(pg)

@@ -30,64 +30,72 @@ elif not digits:
                                                                           for c in classes) + ".",
                 icon=":material/draw:")
 
-left, right = st.columns([1, 1.6])
-with left:
-    mode = st.radio("Input", ["Draw", "Upload an image"], horizontal=True, key=sticky("dr_mode", "Draw"),
-                    label_visibility="collapsed")
-    image = None
-    if mode == "Draw":
-        width = st.slider("Brush width", 8, 40, key=sticky("dr_brush", 20))
-        image = canvas.canvas_ui(f"canvas_{st.session_state['canvas_key']}", width)
-        if st.button("Clear", key="dr_clear", icon=":material/ink_eraser:"):
-            st.session_state["canvas_key"] += 1
-            st.rerun()
-        st.caption(f"Draw one {thing}, big, in the black square. The toolbar above the square also has undo.")
-    else:
-        up = st.file_uploader(f"A photo or scan of one {thing}", type=None, key="dr_upload")
-        if up is not None:
-            try:
-                image = preprocess.open_image(up.getvalue())
-                st.image(image, caption=up.name, width=200)
-            except preprocess.ImageError as e:
-                st.error(f"{up.name}: {e}")
+@st.fragment
+def drawing_ui(model, classes: list[str], thing: str, title: str) -> None:
+    """Canvas, prediction and chart, then the steps and feature maps. A stroke reruns only this fragment, and the
+    prediction is on its way to the browser before the steps and maps are drawn."""
+    left, right = st.columns([1, 1.6])
+    with left:
+        mode = st.radio("Input", ["Draw", "Upload an image"], horizontal=True, key=sticky("dr_mode", "Draw"),
+                        label_visibility="collapsed")
+        image = None
+        if mode == "Draw":
+            width = st.slider("Brush width", 8, 40, key=sticky("dr_brush", 20))
+            image = canvas.canvas_ui(f"canvas_{st.session_state['canvas_key']}", width)
+            if st.button("Clear", key="dr_clear", icon=":material/ink_eraser:"):
+                st.session_state["canvas_key"] += 1
+                st.rerun(scope="fragment")
+            st.caption(f"Draw one {thing}, big, in the black square. The toolbar above the square also has undo.")
+        else:
+            up = st.file_uploader(f"A photo or scan of one {thing}", type=None, key="dr_upload")
+            if up is not None:
+                try:
+                    image = preprocess.open_image(up.getvalue())
+                    st.image(image, caption=up.name, width=200)
+                except preprocess.ImageError as e:
+                    st.error(f"{up.name}: {e}")
+    with right:
+        if image is None:
+            st.info(f"Draw a {thing} on the canvas to see what the network reads.")
+            return
+        t0 = time.perf_counter()
+        try:
+            steps = preprocess.preprocess_digit(image)
+        except preprocess.EmptyDrawing as e:
+            st.info(f"{e}", icon=":material/draw:")
+            return
+        except preprocess.ImageError as e:
+            st.error(str(e))
+            return
+        probs = predict_proba(model, steps.model_input)[0]
+        ms = (time.perf_counter() - t0) * 1000
+        top = int(np.argmax(probs))
+        st.markdown(f"## Prediction: {classes[top]}")
+        st.caption(f"{probs[top]:.1%} sure · model {title} · {ms:.0f} ms")
+        if probs[top] < 0.6:
+            st.warning("The network is not sure. Try drawing bigger and more clearly, in the middle.")
+        figures.plot(st, charts.probability_bars(probs, classes, height=230), key="dr_probs")
+        st.session_state["last_drawing"] = steps.model_input
+    steps_ui(model, steps)
 
-with right:
-    if image is None:
-        st.info(f"Draw a {thing} on the canvas to see what the network reads.")
-        st.stop()
-    t0 = time.perf_counter()
-    try:
-        steps = preprocess.preprocess_digit(image)
-    except preprocess.EmptyDrawing as e:
-        st.info(f"{e}", icon=":material/draw:")
-        st.stop()
-    except preprocess.ImageError as e:
-        st.error(str(e))
-        st.stop()
-    probs = predict_proba(model, steps.model_input)[0]
-    ms = (time.perf_counter() - t0) * 1000
-    top = int(np.argmax(probs))
-    st.markdown(f"## Prediction: {classes[top]}")
-    st.caption(f"{probs[top]:.1%} sure · model {choice['title']} · {ms:.0f} ms")
-    if probs[top] < 0.6:
-        st.warning("The network is not sure. Try drawing bigger and more clearly, in the middle.")
-    figures.plot(st, charts.probability_bars(probs, classes, height=230), key="dr_probs")
-    st.session_state["last_drawing"] = steps.model_input
 
-st.subheader("What the network sees: the preprocessing steps")
-st.caption("Like MNIST itself: take the ink, crop to it, scale the longer side to 20 pixels, then place it in a "
-           "28×28 square with its centre of mass in the middle.")
-cols = st.columns(4)
-for col, (img, cap) in zip(cols, [(steps.ink, "1 · as drawn"), (steps.cropped, "2 · cropped to the ink"),
-                                  (steps.scaled, f"3 · scaled to {steps.scaled.shape[1]}×{steps.scaled.shape[0]}"),
-                                  (steps.centered, "4 · centred 28×28: the model's input")], strict=True):
-    col.image(images.framed(img, 140), caption=cap, width=140)
+def steps_ui(model, steps: preprocess.DigitSteps) -> None:
+    st.subheader("What the network sees: the preprocessing steps")
+    st.caption("Like MNIST itself: take the ink, crop to it, scale the longer side to 20 pixels, then place it in a "
+               "28×28 square with its centre of mass in the middle.")
+    cols = st.columns(4)
+    for col, (img, cap) in zip(cols, [(steps.ink, "1 · as drawn"), (steps.cropped, "2 · cropped to the ink"),
+                                      (steps.scaled, f"3 · scaled to {steps.scaled.shape[1]}×{steps.scaled.shape[0]}"),
+                                      (steps.centered, "4 · centred 28×28: the model's input")], strict=True):
+        col.image(images.framed(img, 140), caption=cap, width=140)
+    maps = inspection.feature_maps(model, steps.model_input) if inspection.conv_layers(model) else []
+    if maps:
+        first = maps[0]
+        st.subheader(f"First layer's feature maps ({first.layer})")
+        st.image(inspection.mosaic(first.maps, cols=16, cell=40))
+    if st.button("Open this drawing in Inspect", key="dr_inspect", icon=":material/biotech:"):
+        st.session_state["open_drawing_in_inspect"] = True
+        st.switch_page("pages/4_Inspect.py")
 
-maps = inspection.feature_maps(model, steps.model_input) if inspection.conv_layers(model) else []
-if maps:
-    first = maps[0]
-    st.subheader(f"First layer's feature maps ({first.layer})")
-    st.image(inspection.mosaic(first.maps, cols=16, cell=40))
-if st.button("Open this drawing in Inspect", key="dr_inspect", icon=":material/biotech:"):
-    st.session_state["open_drawing_in_inspect"] = True
-    st.switch_page("pages/4_Inspect.py")
+
+drawing_ui(model, list(classes), thing, choice["title"])

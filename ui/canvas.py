@@ -1,13 +1,56 @@
-"""The drawing canvas (Draw, My data): a black square under a band where the canvas's toolbar floats."""
+"""The drawing canvas (Draw, My data): streamlit-drawable-canvas, answering as soon as a stroke ends.
+
+The component waits 200 ms after each stroke before it sends the drawing to the server (a debounce for
+apps that redraw on every change). A student waits for the prediction through all of it, so CNN Lab
+loads the very same component code (the pinned version's own file, served by Streamlit) with that wait
+set to 0; if the file ever changes so that the wait cannot be found, it loads the code unchanged.
+The drawing square sits under a band where the component's toolbar floats (it swallows strokes).
+"""
 from __future__ import annotations
 
+import base64
+import functools
+import importlib.util
 import io
+import json
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
-import streamlit_drawable_canvas  # called through the module, so tests can put a fake canvas in its place
 
-CANVAS, BAND = 280, 40  # the top band sits under the canvas's floating toolbar, which swallows strokes
+CANVAS, BAND = 280, 40
+PACKAGE = Path(importlib.util.find_spec("streamlit_drawable_canvas").origin).parent  # its files, not imported
+ORIGINAL = "streamlit-drawable-canvas.streamlit_drawable_canvas"  # as the package registers it
+DEBOUNCE = "Bc = 200"  # the component's send delay in its pinned build (streamlit-drawable-canvas 0.13.0)
+
+LOADER = """
+let module = null;
+const load = () => {
+  if (module) return module;
+  const prefix = window.location.pathname.replace(/\\/[^/]*$/, "");
+  const url = `${window.location.origin}${prefix}/_stcore/bidi-components/%(component)s/%(js)s`;
+  module = fetch(url).then((r) => r.text()).then((source) => {
+    const fast = source.includes(%(debounce)s) ? source.replace(%(debounce)s, "Bc = 0") : source;
+    return import(URL.createObjectURL(new Blob([fast], {type: "text/javascript"})));
+  });
+  return module;
+};
+export default function (component) {
+  let cleanup = null, gone = false;
+  load().then((m) => { if (!gone) cleanup = m.default(component); });
+  return () => { gone = true; if (cleanup) cleanup(); };
+}
+"""
+
+
+@functools.cache
+def _component():
+    """The canvas component, registered once per server."""
+    js_file = sorted((PACKAGE / "frontend" / "build").glob("index-*.js"))[0].name
+    css = "\n".join(p.read_text() for p in sorted((PACKAGE / "frontend" / "build").glob("index-*.css")))
+    return st.components.v2.component(
+        "cnnlab.fast_canvas", html='<div class="canvas-root"></div>', css=css, isolate_styles=True,
+        js=LOADER % {"component": ORIGINAL, "js": js_file, "debounce": json.dumps(DEBOUNCE)})
 
 
 @st.cache_data
@@ -24,14 +67,30 @@ def background() -> bytes:
     return buf.getvalue()
 
 
+def read_canvas(key: str, stroke_width: int) -> np.ndarray | None:
+    """Draw the canvas; the RGBA of the strokes so far (the background is not sent back), or None."""
+    drawing = {"objects": [], "background": ""}
+    data = {  # what streamlit_drawable_canvas.st_canvas sends for freedraw with these settings
+        "fillColor": "#eee", "strokeWidth": stroke_width, "strokeColor": "#FFFFFF", "backgroundColor": "",
+        "backgroundImageURL": "data:image/png;base64," + base64.b64encode(background()).decode("ascii"),
+        "realtimeUpdateStreamlit": True, "canvasWidth": CANVAS, "canvasHeight": CANVAS + BAND,
+        "drawingMode": "freedraw", "initialDrawing": drawing, "displayRadius": 3, "returnImageData": True,
+        "disabled": False, "backgroundImageFit": "stretch", "maxDisplayHeight": None, "fontSize": 20, "label": ""}
+    result = _component()(data=data, key=key, default={"drawing": {"raw": drawing, "data": None},
+                                                         "backgroundFit": None},
+                          on_drawing_change=lambda: None, on_backgroundFit_change=lambda: None,
+                          width="content", height="content")
+    url = (result.get("drawing") or {}).get("data")
+    if not url or ";base64," not in url:
+        return None
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(";base64,", 1)[1]))))
+
+
 def canvas_ui(key: str, stroke_width: int) -> np.ndarray | None:
-    """The canvas; the RGBA of the strokes drawn so far (the background is not sent back), or None."""
-    result = streamlit_drawable_canvas.st_canvas(
-        stroke_width=stroke_width, stroke_color="#FFFFFF", background_image=background(), height=CANVAS + BAND,
-        width=CANVAS, drawing_mode="freedraw", return_image_data=True, key=key)
-    if result is not None and result.image_data is not None:
-        return result.image_data
-    return None
+    """The canvas; the RGBA of the strokes drawn so far, or None. (Tests replace ``read_canvas``.)"""
+    return read_canvas(key, stroke_width)
 
 
 def has_ink(image: np.ndarray | None) -> bool:

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from cnn import userdata
+from ui import canvas
 
-from test_pages import FakeCanvas, finish_runs, page
+from test_pages import finish_runs, page
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cnn"))
 from test_userdata import make_zip, png, shape_image
@@ -49,10 +50,8 @@ def test_make_a_dataset_then_add_by_drawing_and_uploading_and_remove_one(user_di
     assert any("at least 2 classes" in str(e.value) for e in at.error)
     create(at)
     assert not at.exception and userdata.get("shapes").classes == tuple(SHAPES)
-    import streamlit_drawable_canvas  # after the app ran once: the component registers with a runtime
-
     drawings = itertools.cycle([canvas_of("circle", 1), canvas_of("circle", 2)])
-    monkeypatch.setattr(streamlit_drawable_canvas, "st_canvas", lambda **kw: FakeCanvas(next(drawings)))
+    monkeypatch.setattr(canvas, "read_canvas", lambda key, stroke_width: next(drawings))
     for _ in range(2):
         at.run()
         at.button(key="md_add_drawing").click()
@@ -123,9 +122,7 @@ def test_train_on_your_drawings_then_the_draw_page_reads_them_by_name(user_dir, 
     assert not at.exception and not at.error
     meta = at.session_state["train_result"][2]
     assert meta["class_names"] == SHAPES and meta["dataset"] == "user:shapes" and meta["config"]["start_from"]
-    import streamlit_drawable_canvas
-
-    monkeypatch.setattr(streamlit_drawable_canvas, "st_canvas", lambda **kw: FakeCanvas(canvas_of("triangle", 77)))
+    monkeypatch.setattr(canvas, "read_canvas", lambda key, stroke_width: canvas_of("triangle", 77))
     draw = page("pages/5_Draw.py")
     draw.session_state["session_models"] = at.session_state["session_models"]
     draw.session_state["current_model"] = at.session_state["current_model"]

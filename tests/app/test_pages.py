@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ui import canvas
+
 from conftest import ROOT
 from drawn_digits import STROKES, draw, transform
 
@@ -139,18 +141,10 @@ def test_inspect_shows_maps_filters_and_grad_cam(models_dir):
     assert "Grad-CAM" in captions and "First-layer filters" in captions and "channels 1" in captions
 
 
-class FakeCanvas:
-    def __init__(self, image):
-        self.image_data = image
-        self.json_data = {"objects": [{}]}
-
-
 @pytest.mark.parametrize("digit", [1, 7, 0])
 def test_draw_page_reads_an_injected_drawing(models_dir, monkeypatch, digit):
-    import streamlit_drawable_canvas
-
     drawing = np.asarray(draw(transform(STROKES[digit], size=200, cx=140, cy=160), 20, 280, mode="RGBA"))
-    monkeypatch.setattr(streamlit_drawable_canvas, "st_canvas", lambda **kw: FakeCanvas(drawing))
+    monkeypatch.setattr(canvas, "read_canvas", lambda key, stroke_width: drawing)
     at = page("pages/5_Draw.py")
     at.run()
     assert not at.exception and not at.error
@@ -159,10 +153,8 @@ def test_draw_page_reads_an_injected_drawing(models_dir, monkeypatch, digit):
 
 
 def test_draw_page_prompts_on_an_empty_canvas(models_dir, monkeypatch):
-    import streamlit_drawable_canvas
-
     empty = np.zeros((320, 280, 4), np.uint8)
-    monkeypatch.setattr(streamlit_drawable_canvas, "st_canvas", lambda **kw: FakeCanvas(empty))
+    monkeypatch.setattr(canvas, "read_canvas", lambda key, stroke_width: empty)
     at = page("pages/5_Draw.py")
     at.run()
     assert not at.exception and not at.error
