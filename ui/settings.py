@@ -99,6 +99,7 @@ def settings_ui(disabled: bool = False, per_row: int = 4) -> dict[str, Any]:
     values["train_limit"] = hyperparams.limit_value(widget_ui(PARAMS["train_limit"], st, disabled))
     with st.expander("More settings", icon=":material/tune:"):
         values["label_smoothing"] = widget_ui(PARAMS["label_smoothing"], st, disabled)
+        values["precision"] = widget_ui(PARAMS["precision"], st, disabled)
     values["epochs"], values["batch_size"], values["seed"] = (int(values["epochs"]), int(values["batch_size"]),
                                                               int(values["seed"]))
     return values

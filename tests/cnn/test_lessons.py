@@ -72,7 +72,7 @@ def test_transfer_model_freezes_a_copy_of_the_base():
     assert model.get_layer("base").trainable is False
     assert all(layer.trainable for layer in base.layers)  # the shared base is untouched
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    assert trainable == 1024 * 128 + 128 + 128 * 10 + 10  # only the new head learns
+    assert trainable == 512 * 128 + 128 + 128 * 10 + 10  # only the new head learns (4x4x32 features)
     assert all(np.array_equal(a, b) for a, b in zip(before, base.get_weights(), strict=True))
 
 

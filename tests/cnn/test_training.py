@@ -70,7 +70,7 @@ def test_augmented_training_runs(tiny):
     (dict(learning_rate=0.0), "Learning rate must be between 1e-06 and 10, got 0."),
     (dict(learning_rate=50.0), "Learning rate must be between"),
     (dict(validation_split=1.0), "Validation split must be between 0 and 0.5, got 1."),
-    (dict(optimizer="magic"), "Optimizer must be one of adam, sgd, rmsprop, adamw; got 'magic'."),
+    (dict(optimizer="magic"), "Optimizer must be one of adam, adam-fast, sgd, rmsprop, adamw; got 'magic'."),
 ])
 def test_bad_configs_are_refused_before_training(change, message):
     with pytest.raises(training.TrainingError, match=re.escape(message)):

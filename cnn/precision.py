@@ -1,0 +1,141 @@
+"""Which number format training computes in on this machine, chosen by measuring it.
+
+bfloat16 halves the work on CPUs with AMX (Intel Xeon since Sapphire Rapids) but helps far less,
+or not at all, on CPUs with only AVX-512 BF16 (AMD EPYC). A CPU flag alone cannot tell these apart,
+so the first "auto" run on a machine times a few training steps of a small CNN in both formats
+and keeps the faster; the answer is cached per CPU, core count and TensorFlow version.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+BF16_MIN_SPEEDUP = 1.15  # bfloat16 must be this much faster to be worth its rounding
+
+
+def cpu_name() -> str:
+    """The CPU's model name ("Intel(R) Xeon(R) Processor"), or the platform's guess."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def cpu_bf16_flags() -> list[str]:
+    """The bfloat16 instruction sets this CPU reports (["amx_bf16", "avx512_bf16"], [] when none)."""
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return []
+    return [f for f in ("amx_bf16", "avx512_bf16") if f in flags]
+
+
+def cache_path() -> Path:
+    """Where measurements are kept (``CNN_CACHE_DIR``, else ~/.cache/cnn-lab)."""
+    return Path(os.environ.get("CNN_CACHE_DIR") or Path.home() / ".cache" / "cnn-lab") / "precision.json"
+
+
+def _machine_key() -> str:
+    import tensorflow as tf
+
+    raw = f"{cpu_name()}|{os.cpu_count()}|{','.join(cpu_bf16_flags())}|{tf.__version__}"
+    return hashlib.sha1(raw.encode()).hexdigest()[:16]
+
+
+def _read_cache() -> dict[str, Any]:
+    try:
+        data = json.loads(cache_path().read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def measure_step_seconds(dtype: str | None, steps: int = 8, batch: int = 256) -> float:
+    """Best-of-3 seconds per training step of the fast preset on random MNIST-sized batches."""
+    import keras
+
+    from cnn import architectures
+
+    model = architectures.build_model(architectures.preset("fast"), (28, 28, 1), 10, dtype=dtype)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x = rng.random((batch, 28, 28, 1), dtype=np.float32)
+    y = rng.integers(0, 10, batch)
+    for _ in range(2):  # trace and warm up
+        model.train_on_batch(x, y)
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            model.train_on_batch(x, y)
+        best = min(best, (time.perf_counter() - t0) / steps)
+    return best
+
+
+def measurement(measure: bool = True) -> dict[str, Any] | None:
+    """This machine's float32 and bfloat16 step times and the choice, measuring them once if asked.
+
+    None on a GPU machine, on a CPU without bfloat16 instructions (float32 is then the only sensible
+    choice), or when not yet measured and ``measure`` is False.
+    """
+    global _MEMO
+    if _MEMO is not None:
+        return _MEMO or None
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU") or not cpu_bf16_flags():
+        _MEMO = {}
+        return None
+    key = _machine_key()
+    cached = _read_cache().get(key)
+    if isinstance(cached, dict) and "bf16" in cached:
+        _MEMO = cached
+        return cached
+    if not measure:
+        return None
+    fp32 = measure_step_seconds(None)
+    bf16 = measure_step_seconds("mixed_bfloat16")
+    result = {"cpu": cpu_name(), "cores": os.cpu_count(), "flags": cpu_bf16_flags(), "tf": tf.__version__,
+              "fp32_step_s": round(fp32, 5), "bf16_step_s": round(bf16, 5),
+              "bf16": bool(fp32 / bf16 >= BF16_MIN_SPEEDUP), "measured": time.strftime("%Y-%m-%d %H:%M")}
+    _MEMO = result
+    try:
+        data = _read_cache()
+        data[key] = result
+        path = cache_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1))
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only home: measure again next process, still correct
+    return result
+
+
+_MEMO: dict[str, Any] | None = None
+
+
+def bf16_fast(measure: bool = True) -> bool:
+    """True when this machine trains measurably faster in bfloat16 than in float32 (see module doc)."""
+    result = measurement(measure)
+    return bool(result and result.get("bf16"))
+
+
+def describe() -> str:
+    """One line on the choice, for captions and benchmarks."""
+    result = measurement(measure=False)
+    if not result:
+        return f"{cpu_name()}: float32 (no faster bfloat16 measured)"
+    speedup = result["fp32_step_s"] / result["bf16_step_s"]
+    return (f"{result['cpu']}: {'bfloat16' if result['bf16'] else 'float32'} "
+            f"(bfloat16 step {speedup:.2f}x as fast as float32, measured)")

@@ -1,0 +1,62 @@
+"""Precision is chosen by measuring, cached per machine, and float32 wherever bfloat16 is not faster."""
+import json
+
+import pytest
+
+from cnn import precision
+
+
+@pytest.fixture
+def fresh(monkeypatch, tmp_path):
+    monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(precision, "_MEMO", None)
+    monkeypatch.setattr(precision, "cpu_bf16_flags", lambda: ["avx512_bf16"])
+    return tmp_path
+
+
+def _timings(monkeypatch, fp32, bf16):
+    calls = []
+
+    def fake(dtype, steps=8, batch=256):
+        calls.append(dtype)
+        return bf16 if dtype else fp32
+
+    monkeypatch.setattr(precision, "measure_step_seconds", fake)
+    return calls
+
+
+@pytest.mark.parametrize("fp32,bf16,chosen", [(0.02, 0.01, True), (0.02, 0.019, False), (0.01, 0.02, False)])
+def test_bfloat16_only_where_measured_faster(fresh, monkeypatch, fp32, bf16, chosen):
+    _timings(monkeypatch, fp32, bf16)
+    assert precision.bf16_fast() is chosen
+    assert ("bfloat16" if chosen else "float32") in precision.describe()
+
+
+def test_measured_once_per_machine_and_cached_on_disk(fresh, monkeypatch):
+    calls = _timings(monkeypatch, 0.02, 0.01)
+    assert precision.bf16_fast()
+    saved = json.loads((fresh / "precision.json").read_text())
+    assert [v["bf16"] for v in saved.values()] == [True]
+    monkeypatch.setattr(precision, "_MEMO", None)  # a new process reads the file instead of measuring
+    assert precision.bf16_fast() and len(calls) == 2
+
+
+def test_pages_never_wait_for_a_measurement(fresh, monkeypatch):
+    calls = _timings(monkeypatch, 0.02, 0.01)
+    assert precision.bf16_fast(measure=False) is False and calls == []
+
+
+def test_cpu_without_bfloat16_is_float32_without_measuring(fresh, monkeypatch):
+    monkeypatch.setattr(precision, "cpu_bf16_flags", lambda: [])
+    calls = _timings(monkeypatch, 0.02, 0.01)
+    assert precision.bf16_fast() is False and calls == []
+
+
+def test_unwritable_cache_still_answers(fresh, monkeypatch):
+    monkeypatch.setenv("CNN_CACHE_DIR", "/proc/no-such-dir")
+    _timings(monkeypatch, 0.02, 0.01)
+    assert precision.bf16_fast()
+
+
+def test_real_measurement_runs(fresh):
+    assert precision.measure_step_seconds(None, steps=1, batch=8) > 0
