@@ -376,6 +376,7 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
     epochs_done = len(history.get("loss", []))
     return TrainResult(model, replace(config), history, reporter.batch_history, float(test_loss), float(test_acc),
                        seconds, epochs_done, reporter.status, reporter.message, ds.source,
+                       extra={"updates": steps * epochs_done},
                        class_names=tuple(ds.class_names), image_shape=tuple(ds.image_shape),
                        stopped_at=reporter.stopped_at)
 
@@ -392,6 +393,11 @@ def verdict(result: TrainResult) -> str:
                 "plain guessing, so the weights blew up instead of learning. Lower the learning rate "
                 "(try 0.001) or use a smaller batch size, then train again.")
     acc = result.test_accuracy
+    updates = result.extra.get("updates", 0)
+    if not math.isnan(acc) and acc <= 1.5 / k and 0 < updates < 30:
+        return (f"The model did not learn yet: its test accuracy of {acc:.0%} is what guessing gets ({1 / k:.0%}), "
+                f"and it made only {updates} weight update{'s' if updates != 1 else ''} (batches of "
+                f"{result.config.batch_size}). Use more training images, more epochs or a smaller batch size.")
     if not math.isnan(acc) and acc <= 1.5 / k:
         return (f"The model did not learn: its test accuracy of {acc:.0%} is what guessing gets ({1 / k:.0%}). "
                 "Lower the learning rate (try 0.001), train for more epochs, or check the layers.")

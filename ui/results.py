@@ -13,7 +13,7 @@ from ui.export import export_ui
 
 def estimate_ui(config: training.TrainConfig, ds: data.Dataset) -> None:
     """"Estimate time per epoch": a few real training steps on this machine, scaled to an epoch."""
-    e1, e2 = st.columns([1, 3], vertical_alignment="center")
+    e1, e2 = st.columns([2, 3] if chrome.presenting() else [1, 3], vertical_alignment="center")  # big letters
     if e1.button("Estimate time per epoch", key="tr_estimate_btn", icon=":material/timer:"):
         with st.spinner("Timing a few training steps…"):
             try:

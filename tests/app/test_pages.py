@@ -53,10 +53,10 @@ def test_home_lists_datasets_and_shipped_models(models_dir):
 
 
 def start_training(epochs: int) -> AppTest:
-    """Open the Train page and press Train on 500 images for ``epochs`` epochs, as a student would."""
+    """Open the Train page and press Train on 2,000 images for ``epochs`` epochs, as a student would."""
     at = page("pages/2_Train.py")
     at.run()
-    at.select_slider(key="tr_train_limit").set_value(500)
+    at.select_slider(key="tr_train_limit").set_value(2000)
     at.number_input(key="tr_epochs").set_value(epochs)
     at.button(key="tr_start").click()
     at.run()

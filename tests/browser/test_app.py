@@ -67,16 +67,16 @@ def test_strokes_starting_at_the_top_of_the_drawing_square_take_ink(page, server
 
 
 def test_train_fast_preset_live_then_stop_and_save(page, server):
-    page.goto(f"{server['url']}/Train?arch=fast&epochs=30&limit=all")
+    page.goto(f"{server['url']}/Train?arch=fast&epochs=500&limit=all")
     wait_idle(page)
     page.get_by_role("button", name="Train", exact=True).click()
     bar = page.locator("[data-testid=stProgress]").first
     bar.wait_for()
-    page.get_by_text(re.compile(r"Epoch 1/30 · batch \d+/\d+")).first.wait_for(timeout=60_000)
-    first = page.get_by_text(re.compile(r"Epoch \d+/30 · batch")).first.inner_text()
+    page.get_by_text(re.compile(r"Epoch \d+/500 · batch \d+/\d+")).first.wait_for(timeout=60_000)
+    first = page.get_by_text(re.compile(r"Epoch \d+/500 · batch")).first.inner_text()
     page.locator(".js-plotly-plot").first.wait_for()
     page.wait_for_timeout(2500)
-    later = page.get_by_text(re.compile(r"Epoch \d+/30 · batch")).first.inner_text()
+    later = page.get_by_text(re.compile(r"Epoch \d+/500 · batch")).first.inner_text()
     assert later != first, "the progress bar moves"
     page.screenshot(path=str(server["log"].parent / "train-during.png"))
     page.get_by_role("button", name="Stop", exact=True).first.click()
@@ -102,6 +102,7 @@ def test_evaluate_confusion_cell_shows_its_images(page, server):
     wait_idle(page)
     plot = page.locator(".js-plotly-plot").first
     plot.wait_for()
+    plot.scroll_into_view_if_needed()  # a mouse click lands only inside the window
     page.wait_for_timeout(1000)  # plotly binds its click handlers after the first paint
     area = plot.locator(".nsewdrag").first.bounding_box()
     row, col = 4, 9  # true 4, predicted 9: a classic confusion

@@ -50,6 +50,7 @@ def test_choices_survive_a_visit_to_another_page(page, server):
     wait_idle(page)
     sidebar(page).get_by_text("Presentation mode").click()
     wait_idle(page)
+    page.get_by_text("Settings", exact=True).click()  # on a projector the settings fold under the Train button
     page.get_by_role("spinbutton", name="Epochs").fill("4")
     page.get_by_role("spinbutton", name="Epochs").press("Enter")
     wait_idle(page)
@@ -59,6 +60,7 @@ def test_choices_survive_a_visit_to_another_page(page, server):
     menu(page, "Data")
     assert sidebar(page).get_by_role("switch", name="Presentation mode").is_checked()
     menu(page, "Train")
+    page.get_by_text("Settings", exact=True).click()
     assert page.get_by_role("spinbutton", name="Epochs").input_value() == "4"
     expect(page.get_by_role("combobox", name="Dataset")).to_have_value(re.compile("^Fashion-MNIST"))
     assert sidebar(page).get_by_role("switch", name="Presentation mode").is_checked()
@@ -66,14 +68,14 @@ def test_choices_survive_a_visit_to_another_page(page, server):
 
 def test_a_closed_tab_ends_its_run_and_frees_the_slot(browser, server):
     first = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
-    first.goto(f"{server['url']}/Train?arch=fast&epochs=200&limit=all")
+    first.goto(f"{server['url']}/Train?arch=fast&epochs=500&limit=all")
     wait_idle(first)
     first.get_by_role("button", name="Train", exact=True).click()
-    first.get_by_text(re.compile(r"Epoch 1/200 · batch")).first.wait_for(timeout=120_000)
+    first.get_by_text(re.compile(r"Epoch \d+/500 · batch")).first.wait_for(timeout=120_000)
     first.context.close()  # the student closes the tab mid-run
     second = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
     try:
-        second.goto(f"{server['url']}/Train?arch=fast&epochs=1&limit=500")
+        second.goto(f"{server['url']}/Train?arch=fast&epochs=1&limit=2000")
         wait_idle(second)
         second.get_by_role("button", name="Train", exact=True).click()
         second.get_by_text(re.compile(r"number 1 in the queue")).first.wait_for(timeout=30_000)  # one slot, taken

@@ -84,8 +84,8 @@ def test_a_share_link_opened_first_shows_the_lab_menu_with_icons(browser, tmp_pa
         wait_idle(pg)
         links = pg.locator("[data-testid=stSidebar] [data-testid=stPageLink-NavLink]")
         names = [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(links.count())]
-        assert names[:7] == ["Home", "Data", "Train", "Evaluate", "Inspect", "Draw", "Lessons"], names
-        assert pg.locator("[data-testid=stSidebar] [data-testid=stIconMaterial]").count() >= 7  # icons, not boxes
+        assert names[:8] == ["Home", "Data", "My data", "Train", "Evaluate", "Inspect", "Draw", "Lessons"], names
+        assert pg.locator("[data-testid=stSidebar] [data-testid=stIconMaterial]").count() >= 8  # icons, not boxes
         assert pg.get_by_role("spinbutton", name="Epochs").input_value() == "3"
         assert "Page not found" not in pg.inner_text("body")
         pg.close()

@@ -127,3 +127,13 @@ def test_bfloat16_training_keeps_float32_weights_and_output(tiny):
     assert all(w.dtype == np.float32 for w in result.model.get_weights())
     assert np.asarray(result.model(tiny.x_test[:2])).dtype == np.float32
     assert training.TrainConfig(precision="float32").dtype_policy() is None
+
+
+def test_verdict_names_too_few_weight_updates_apart_from_a_model_that_cannot_learn():
+    def result(updates, acc=0.1):
+        return training.TrainResult(None, cfg(batch_size=256), {"loss": [2.3]}, [], 2.3, acc, 1.0, 1,
+                                    extra={"updates": updates}, class_names=tuple("0123456789"))
+
+    assert "only 2 weight updates" in training.verdict(result(2)) and "batches of 256" in training.verdict(result(2))
+    assert "did not learn:" in training.verdict(result(500))  # many updates and still guessing: the model
+    assert training.verdict(result(2, acc=0.6)) == ""
