@@ -76,14 +76,18 @@ def _dataset_for_model(meta: dict, override: str | None) -> str:
 
 
 def _cmd_evaluate(args) -> int:
-    from cnn import data, evaluation, store
+    from cnn import data, evaluation, predict, store
 
     meta = store.read_meta(args.model)
     model = store.load_model(args.model)
     ds = data.load_dataset(_dataset_for_model(meta, args.dataset))
     evaluation.check_compatible(model, ds)
-    result = evaluation.evaluate(model, ds)
+    mirror = predict.mirrors_at_test(meta)
+    result = evaluation.evaluate(model, ds, mirror=mirror)
     print(ds.describe(), file=sys.stderr)
+    if mirror:
+        print("Each test image is predicted as it is and mirrored, averaged (the model was trained with flips).",
+              file=sys.stderr)
     print(json.dumps({"loss": round(result.loss, 6), "accuracy": round(result.accuracy, 6), "n": result.n,
                       "dataset": ds.name, "source": ds.source}))
     return 0

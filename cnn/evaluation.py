@@ -67,13 +67,16 @@ def check_compatible(model, ds: Dataset) -> None:
         raise CompatibilityError(f"The model predicts {k} classes, but {ds.name} has {ds.num_classes}.")
 
 
-def evaluate(model, ds: Dataset, limit: int | None = None) -> Evaluation:
-    """Predict the test set once and compute loss and accuracy from the probabilities."""
+def evaluate(model, ds: Dataset, limit: int | None = None, mirror: bool = False) -> Evaluation:
+    """Predict the test set once and compute loss and accuracy from the probabilities.
+
+    ``mirror``: test-time augmentation for models trained with flips (:func:`cnn.predict.mirrors_at_test`).
+    """
     check_compatible(model, ds)
     x, y = ds.test_images, ds.y_test
     if limit:
         x, y = x[:limit], y[:limit]
-    probs = predict_proba(model, to_float(x))
+    probs = predict_proba(model, to_float(x), mirror=mirror)
     eps = 1e-7
     loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], eps, 1.0))))
     acc = float(np.mean(probs.argmax(axis=1) == y))

@@ -51,3 +51,28 @@ def test_evaluate_refuses_a_model_for_other_images(tiny):
     cifar = arch.build_model(arch.preset("cifar"), (32, 32, 3))
     with pytest.raises(evaluation.CompatibilityError, match="expects images of shape"):
         evaluation.evaluate(cifar, tiny)
+
+
+def test_mirrored_evaluation_averages_each_image_with_its_mirror(tiny):
+    from cnn.data import to_float
+    from cnn.predict import predict_proba
+
+    model = arch.build_model(arch.preset("fast"), (28, 28, 1))
+    x = to_float(tiny.test_images)
+    plain, flipped = predict_proba(model, x), predict_proba(model, x[:, :, ::-1])
+    ev = evaluation.evaluate(model, tiny, mirror=True)
+    np.testing.assert_allclose(ev.probs, (plain + flipped) / 2, rtol=1e-5, atol=1e-6)
+    assert ev.accuracy == pytest.approx(float(np.mean(((plain + flipped) / 2).argmax(1) == tiny.y_test)))
+
+
+@pytest.mark.parametrize("config,mirrors", [
+    ({"dataset": "cifar10", "augment": True, "augment_params": None}, True),  # CIFAR's default augmentation flips
+    ({"dataset": "mnist", "augment": True, "augment_params": None}, False),  # digits are never flipped
+    ({"dataset": "cifar10", "augment": False}, False),
+    ({"dataset": "user:cats", "augment": True, "augment_params": {"flip": True, "shift": 0.1}}, True),
+])
+def test_only_models_trained_with_flips_are_tested_mirrored(config, mirrors):
+    from cnn.predict import mirrors_at_test
+
+    assert mirrors_at_test({"config": config}) is mirrors
+    assert mirrors_at_test({}) is False and mirrors_at_test(None) is False
