@@ -239,16 +239,18 @@ def goal6_device() -> None:
 
 
 def goal7_cifar(folder: str) -> None:
-    print("7. CIFAR preset to 80% (10-minute budget)", flush=True)
+    print("7. CIFAR preset to 85% (10-minute budget)", flush=True)
     os.environ["CNN_DATA_DIR"] = folder  # where build_cifar10.py wrote cifar10.npz
     ds = data.load_dataset("cifar10")
     if ds.is_sample:
         sys.exit(f"No full CIFAR-10 in {folder}: python ../shared/datasets/build_cifar10.py {folder}/cifar10.npz")
     config = training.default_config("cifar", "cifar10")
     r = training.train(config, ds)
-    row("7 cifar preset: test accuracy, training time", f"{r.test_accuracy:.4f} in {r.seconds / 60:.1f} min "
-        f"({config.epochs} epochs, data: {ds.source})", "≥ 0.80 within 10 min",
-        r.test_accuracy >= 0.8 and r.seconds <= 600)
+    total = r.seconds + r.extra["test_seconds"]  # training plus the mirrored test predictions
+    row("7 cifar preset: test accuracy (image + mirror averaged), training + test time",
+        f"{r.test_accuracy:.4f} in {r.seconds / 60:.1f} + {r.extra['test_seconds']:.0f} s = {total / 60:.1f} min "
+        f"({config.epochs} epochs, data: {ds.source})", "≥ 0.85 within 10 min",
+        r.test_accuracy >= 0.85 and total <= 600)
 
 
 def main() -> None:
