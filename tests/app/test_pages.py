@@ -241,3 +241,18 @@ def test_training_failure_is_a_message_not_a_traceback(models_dir, monkeypatch):
     finish_runs(at, "train")
     assert not at.exception
     assert any("Training failed" in str(e.value) for e in at.error), [e.value for e in at.error]
+
+
+def test_one_out_of_range_value_gets_one_message_from_the_link_the_widget_and_the_command_line(models_dir):
+    import subprocess
+    import sys
+
+    expected = "Validation split must be between 0 and 0.5, got 0.9."
+    at = page("pages/2_Train.py")  # a share link
+    at.query_params.update({"val": "0.9"})
+    at.run()
+    assert not at.exception and any(expected in str(w.value) for w in at.warning)
+    assert at.slider(key="tr_validation_split").max == 0.5  # the widget stops where the schema does
+    run = subprocess.run([sys.executable, "-m", "cnn", "train", "--validation-split", "0.9", "--name", "x"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and expected in run.stderr
