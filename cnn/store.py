@@ -165,7 +165,7 @@ def save_model(model, name: str, meta: dict[str, Any], *, overwrite: bool = Fals
             raise StoreError(f"'{name}' is {_owner_words(existing)} model: you can replace only models you saved. "
                              "Choose another name, or ask your teacher.")
     meta = {**meta, "name": name, "saved": time.strftime("%Y-%m-%d %H:%M:%S")}
-    tmp_k = _write_temp(folder, ".keras", lambda p: model.save(p))
+    tmp_k = _write_temp(folder, ".keras", lambda p: without_optimizer(model).save(p))
     tmp_j = _write_temp(folder, ".json", lambda p: p.write_text(json.dumps(meta, indent=1, default=_json_default)))
     try:
         if overwrite:
@@ -281,6 +281,16 @@ def load_keras_file(path: Path):
     except Exception as e:  # Keras raises many types for bad archives
         msg = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
         raise StoreError(f"{path.name}: could not be loaded as a Keras model ({msg}).") from None
+
+
+def without_optimizer(model):
+    """The model without its optimizer's state, for saving: nothing reads that state back (training always
+    compiles afresh), and Adam's two moments per weight would triple the file."""
+    if getattr(model, "optimizer", None) is None:
+        return model
+    copy = type(model).from_config(model.get_config())  # clone_model would compile the copy too
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def model_to_bytes(model) -> bytes:

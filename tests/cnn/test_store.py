@@ -31,6 +31,21 @@ def test_round_trip_gives_identical_predictions(folder, small_model):
     assert entry.name == "lenet-test" and entry.dataset == "mnist" and "saved" in entry.meta
 
 
+def test_a_trained_model_is_saved_without_its_optimizer_state_and_predicts_the_same(folder):
+    import io
+
+    import h5py
+
+    model = arch.build_model(arch.preset("fast"), (28, 28, 1))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)
+    model.fit(x, np.arange(64) % 10, epochs=1, verbose=0)  # Adam now holds two moments per weight
+    entry = store.save_model(model, "trained", {"dataset": "mnist", "input_shape": [28, 28, 1]})
+    with zipfile.ZipFile(entry.path) as z, h5py.File(io.BytesIO(z.read("model.weights.h5"))) as h5:
+        assert "optimizer" not in h5  # nothing reads it back: training always compiles afresh
+    np.testing.assert_allclose(store.load_model("trained").predict_on_batch(x), model.predict_on_batch(x), atol=1e-6)
+
+
 @pytest.mark.parametrize("name", ["..", "../evil", "a/b", "/etc/passwd", ".hidden", "", "   ", "x" * 65,
                                   "with space", "dot.name", "-leading", "naïve"])
 def test_bad_names_are_refused(name):
