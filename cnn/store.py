@@ -101,7 +101,8 @@ def paths(name: str, folder: Path | None = None) -> tuple[Path, Path]:
     return folder / f"{name}.keras", folder / f"{name}.json"
 
 
-def _read_meta(path: Path) -> dict[str, Any] | None:
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object from a file; None when it is missing, unreadable or not an object (never raises)."""
     try:
         meta = json.loads(path.read_text())
         return meta if isinstance(meta, dict) else None
@@ -124,7 +125,7 @@ def list_models(folder: Path | None = None) -> list[ModelEntry]:
         name = kpath.stem
         if not NAME_RE.match(name) or not kpath.is_file():
             continue
-        meta = _read_meta(kpath.with_suffix(".json"))
+        meta = read_json(kpath.with_suffix(".json"))
         if meta is None:
             continue
         entries.append(ModelEntry(name, kpath, meta))
@@ -158,7 +159,7 @@ def save_model(model, name: str, meta: dict[str, Any], *, overwrite: bool = Fals
     if kpath.exists() and not overwrite:
         raise StoreError(f"A model named '{name}' already exists. Choose another name.")
     if kpath.exists() and actor is not None:
-        existing = _read_meta(jpath) or {}
+        existing = read_json(jpath) or {}
         if existing.get("shipped"):
             raise StoreError(f"'{name}' ships with CNN Lab and cannot be replaced. Choose another name.")
         if not actor.may_change(existing):
@@ -193,7 +194,7 @@ def _json_default(o: Any) -> Any:
 
 def read_meta(name: str, folder: Path | None = None) -> dict[str, Any]:
     kpath, jpath = paths(name, folder)
-    meta = _read_meta(jpath)
+    meta = read_json(jpath)
     if meta is None or not kpath.is_file():
         raise StoreError(f"No saved model named '{name}'.")
     return meta
@@ -204,7 +205,7 @@ def delete_model(name: str, folder: Path | None = None, actor: Actor | None = No
     kpath, jpath = paths(name, folder)
     if not kpath.exists() and not jpath.exists():
         raise StoreError(f"No saved model named '{name}'.")
-    meta = _read_meta(jpath) or {}
+    meta = read_json(jpath) or {}
     if meta.get("shipped"):
         raise StoreError(f"'{name}' ships with CNN Lab and cannot be deleted here.")
     if actor is not None and not actor.may_change(meta):

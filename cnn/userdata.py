@@ -123,14 +123,6 @@ class UserDataset:
                 + (f", by {self.owner_name}" if self.owner_name else ""))
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        meta = json.loads(path.read_text())
-        return meta if isinstance(meta, dict) else None
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None
-
-
 def _image_files(folder: Path) -> list[Path]:
     try:
         return sorted(p for p in folder.iterdir() if p.suffix == ".png" and not p.name.startswith("."))
@@ -142,7 +134,7 @@ def get(name: str) -> UserDataset:
     """The stored dataset ``name``; UserDataError when there is none (or its description is damaged)."""
     name = validate_name(name)
     folder = user_data_dir() / name
-    meta = _read_json(folder / "dataset.json")
+    meta = store.read_json(folder / "dataset.json")
     if meta is None:
         raise UserDataError(f"No dataset named '{name}'.")
     try:
@@ -227,7 +219,7 @@ def add_class(name: str, class_name: str, actor: store.Actor | None = None) -> U
     _check_may_change(ds, actor)
     classes = validate_classes([*ds.classes, class_name])
     (ds.folder / classes[-1]).mkdir(exist_ok=True)
-    meta = _read_json(ds.folder / "dataset.json") or {}
+    meta = store.read_json(ds.folder / "dataset.json") or {}
     _write_json(ds.folder / "dataset.json", {**meta, "classes": classes})
     return get(name)
 
@@ -375,7 +367,7 @@ def export_zip(name: str) -> bytes:
     ds = get(name)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        meta = _read_json(ds.folder / "dataset.json") or {}
+        meta = store.read_json(ds.folder / "dataset.json") or {}
         z.writestr(f"{name}/dataset.json", json.dumps({k: meta[k] for k in ("name", "classes", "image_shape",
                                                                               "format") if k in meta}, indent=1))
         for c in ds.classes:
