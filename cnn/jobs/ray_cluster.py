@@ -207,6 +207,10 @@ class RayEngine(Engine):
             with contextlib.suppress(Exception):
                 rj.board.request_stop.remote()
         super().shutdown()
+        # The monitor must be done before the caller may ray.shutdown(): a Ray call after that would start
+        # a new local cluster of its own (Ray's auto-init), owned by this process.
+        if self._monitor is not threading.current_thread():
+            self._monitor.join(timeout=POLL_S + 65)
 
     # ------------------------------------------------------------ the monitor
 
@@ -215,6 +219,8 @@ class RayEngine(Engine):
             with self._lock:
                 live = list(self._live.values())
             for rj in live:
+                if self.closed or not self._ray.is_initialized():
+                    return
                 try:
                     self._poll(rj)
                 except Exception as e:  # the cluster went away: tell the student, keep watching the others
@@ -261,5 +267,6 @@ class RayEngine(Engine):
         with self._lock:
             self._live.pop(rj.job.id, None)
         self.finish(rj.job, **how)
-        with contextlib.suppress(Exception):
-            self._ray.kill(rj.board)
+        if self._ray.is_initialized():
+            with contextlib.suppress(Exception):
+                self._ray.kill(rj.board)
