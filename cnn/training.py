@@ -74,6 +74,8 @@ PRESET_CONFIGS: dict[str, dict[str, Any]] = {
                   validation_split=0.1),
     "cifar": dict(epochs=12, batch_size=256, optimizer="adam", learning_rate=0.004, schedule="cosine",
                   validation_split=0.0, label_smoothing=0.2, augment=True),
+    "cifar_wide": dict(epochs=20, batch_size=256, optimizer="adam", learning_rate=0.004, schedule="cosine",
+                       validation_split=0.0, label_smoothing=0.2, augment=True),
     "vgg": dict(epochs=12, batch_size=128, optimizer="adam", learning_rate=0.003, schedule="cosine",
                 validation_split=0.1),
 }

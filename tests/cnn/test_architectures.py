@@ -34,7 +34,8 @@ def test_tutorial_matches_published_architecture_layer_by_layer():
 
 
 @pytest.mark.parametrize("name,shape", [("tutorial", (28, 28, 1)), ("fast", (28, 28, 1)), ("lenet", (28, 28, 1)),
-                                        ("cifar", (32, 32, 3)), ("vgg", (28, 28, 1)), ("fast", (32, 32, 3))])
+                                        ("cifar", (32, 32, 3)), ("vgg", (28, 28, 1)), ("fast", (32, 32, 3)),
+                                        ("cifar_wide", (32, 32, 3))])
 def test_presets_build_with_named_layers(name, shape):
     model = arch.build_model(arch.preset(name), shape, 10)
     assert model.outputs[0].shape[-1] == 10
@@ -93,6 +94,15 @@ def test_exported_keras_code_rebuilds_the_same_model(name, shape):
     assert [x.name for x in rebuilt.layers] == [x.name for x in original.layers]
     assert rebuilt.count_params() == original.count_params()
     assert arch.spec_from_model(rebuilt) == spec
+
+
+def test_every_preset_has_a_title_and_a_recipe():
+    from cnn import training
+
+    for name in arch.PRESETS:
+        assert name in arch.PRESET_TITLES and name in training.PRESET_CONFIGS, name
+    widths = [layer["filters"] for layer in arch.preset("cifar_wide") if layer["type"] == "conv2d"]
+    assert widths == [24, 64, 64, 256, 256, 256, 256]  # airbench's widths behind the 2x2 stem
 
 
 def test_specs_are_plain_json():
