@@ -127,6 +127,17 @@ def to_float(images: np.ndarray) -> np.ndarray:
     return np.clip(images.astype(np.float32), 0.0, 1.0)
 
 
+def to_float_tensor(images):
+    """:func:`to_float` as TensorFlow ops, bit for bit, for the training pipeline: keeping the training set
+    as uint8 and scaling each batch starts a run faster (a quarter of the bytes to hand to TensorFlow)."""
+    import tensorflow as tf
+
+    images = tf.convert_to_tensor(images)
+    if images.dtype == tf.uint8:
+        return tf.cast(images, tf.float32) / 255.0
+    return tf.clip_by_value(tf.cast(images, tf.float32), 0.0, 1.0)
+
+
 def data_dir() -> Path:
     """The local data folder: ``$CNN_DATA_DIR`` or ``data/`` in the project."""
     env = os.environ.get("CNN_DATA_DIR")

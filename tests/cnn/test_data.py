@@ -169,3 +169,11 @@ def test_full_mnist_matches_published_counts(monkeypatch):
     ds = data.load_dataset("mnist")
     assert len(ds.y_train) == 60000 and len(ds.y_test) == 10000
     assert list(np.bincount(ds.y_train)) == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+
+
+def test_training_pipeline_scales_exactly_like_to_float():
+    """Training scales batches with TensorFlow ops, prediction with NumPy: the two must agree bit for bit."""
+    every_byte = np.arange(256, dtype=np.uint8).reshape(4, 8, 8, 1)
+    np.testing.assert_array_equal(np.asarray(data.to_float_tensor(every_byte)), data.to_float(every_byte))
+    floats = np.array([-0.5, 0.0, 0.25, 1.0, 3.0], np.float64)
+    np.testing.assert_array_equal(np.asarray(data.to_float_tensor(floats)), data.to_float(floats))
