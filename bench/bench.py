@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 from cnn import architectures, data, preprocess, store, training  # noqa: E402
 from cnn.jobs import JobRequest  # noqa: E402
 from cnn.jobs.local import LocalEngine  # noqa: E402
-from cnn.predict import predict_proba  # noqa: E402
+from cnn.predict import predict_proba, tta_level  # noqa: E402
 
 ROWS: list[tuple[str, str, str, str]] = []  # goal, measured, target, verdict
 
@@ -246,8 +246,9 @@ def goal7_cifar(folder: str) -> None:
         sys.exit(f"No full CIFAR-10 in {folder}: python ../shared/datasets/build_cifar10.py {folder}/cifar10.npz")
     config = training.default_config("cifar", "cifar10")
     r = training.train(config, ds)
-    total = r.seconds + r.extra["test_seconds"]  # training plus the mirrored test predictions
-    row("7 cifar preset: test accuracy (image + mirror averaged), training + test time",
+    total = r.seconds + r.extra["test_seconds"]  # training plus the test predictions, augmented as Evaluate does
+    level = tta_level({"config": config.as_dict()})
+    row(f"7 cifar preset: test accuracy (test-time augmentation level {level}), training + test time",
         f"{r.test_accuracy:.4f} in {r.seconds / 60:.1f} + {r.extra['test_seconds']:.0f} s = {total / 60:.1f} min "
         f"({config.epochs} epochs, data: {ds.source})", "≥ 0.85 within 10 min",
         r.test_accuracy >= 0.85 and total <= 600)

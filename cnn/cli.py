@@ -82,11 +82,11 @@ def _cmd_evaluate(args) -> int:
     model = store.load_model(args.model)
     ds = data.load_dataset(_dataset_for_model(meta, args.dataset))
     evaluation.check_compatible(model, ds)
-    mirror = predict.mirrors_at_test(meta)
-    result = evaluation.evaluate(model, ds, mirror=mirror)
+    tta = predict.tta_level(meta)
+    result = evaluation.evaluate(model, ds, tta=tta)
     print(ds.describe(), file=sys.stderr)
-    if mirror:
-        print("Each test image is predicted as it is and mirrored, averaged (the model was trained with flips).",
+    if tta:
+        print(f"Test-time augmentation: {predict.TTA_WORDS[tta]} (the model was trained on such images).",
               file=sys.stderr)
     print(json.dumps({"loss": round(result.loss, 6), "accuracy": round(result.accuracy, 6), "n": result.n,
                       "dataset": ds.name, "source": ds.source}))

@@ -67,16 +67,16 @@ def check_compatible(model, ds: Dataset) -> None:
         raise CompatibilityError(f"The model predicts {k} classes, but {ds.name} has {ds.num_classes}.")
 
 
-def evaluate(model, ds: Dataset, limit: int | None = None, mirror: bool = False) -> Evaluation:
+def evaluate(model, ds: Dataset, limit: int | None = None, tta: int = 0) -> Evaluation:
     """Predict the test set once and compute loss and accuracy from the probabilities.
 
-    ``mirror``: test-time augmentation for models trained with flips (:func:`cnn.predict.mirrors_at_test`).
+    ``tta``: test-time augmentation level for the model (:func:`cnn.predict.tta_level`).
     """
     check_compatible(model, ds)
     x, y = ds.test_images, ds.y_test
     if limit:
         x, y = x[:limit], y[:limit]
-    probs = predict_proba(model, to_float(x), mirror=mirror)
+    probs = predict_proba(model, to_float(x), tta=tta)
     eps = 1e-7
     loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], eps, 1.0))))
     acc = float(np.mean(probs.argmax(axis=1) == y))

@@ -7,31 +7,49 @@ from typing import Any
 import numpy as np
 
 
-def predict_proba(model, x: np.ndarray, batch_size: int = 512, mirror: bool = False) -> np.ndarray:
+def predict_proba(model, x: np.ndarray, batch_size: int = 512, tta: int = 0) -> np.ndarray:
     """Class probabilities for float images (N, H, W, C) in [0, 1].
 
-    ``mirror``: average each image's probabilities with its left-right mirror image's (test-time
-    augmentation, for models trained on mirrored images too; see :func:`mirrors_at_test`).
+    ``tta`` (test-time augmentation, airbench's levels; :func:`tta_level` says which a model gets): 1 averages
+    each image's probabilities with its left-right mirror image's; 2 also moves the image one pixel up-left
+    and one down-right (borders reflected), each with its mirror, weighted a quarter each against the
+    half of the unmoved pair.
     """
     x = np.asarray(x, np.float32)
-    if mirror:
+    if tta >= 2:
+        padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
+        h, w = x.shape[1:3]
+        down_right, up_left = padded[:, :h, :w], padded[:, 2:, 2:]
+        return (predict_proba(model, x, batch_size, 1) / 2 + predict_proba(model, up_left, batch_size, 1) / 4
+                + predict_proba(model, down_right, batch_size, 1) / 4)
+    if tta == 1:
         return (predict_proba(model, x, batch_size) + predict_proba(model, x[:, :, ::-1], batch_size)) / 2
     if len(x) <= 64:
         return np.asarray(model.predict_on_batch(x), np.float32)
     return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
 
 
-def mirrors_at_test(meta: dict[str, Any] | None) -> bool:
-    """True for a model trained with left-right flips (a saved model's metadata says so): its test-set
-    predictions average each image and its mirror, the same on the Evaluate page, in the command line's
-    ``evaluate`` and in the test accuracy measured when training ends."""
+TTA_WORDS = {
+    1: "each test image is predicted as it is and mirrored, and the two answers averaged",
+    2: "each test image is predicted as it is, mirrored, and moved by one pixel each way (mirrored too), and "
+       "the answers averaged",
+}
+
+
+def tta_level(meta: dict[str, Any] | None) -> int:
+    """Test-time augmentation for a saved model (its metadata says how it was trained): 1 (mirror) for a
+    model trained with left-right flips, 2 (mirror and one-pixel moves) if it was trained with shifts too,
+    else 0. The same on the Evaluate page, in the command line's ``evaluate`` and in the test accuracy
+    measured when training ends (bench/README.md has what each level adds on the shipped CIFAR-10 model)."""
     from cnn.augment import default_params
 
     config = (meta or {}).get("config") or {}
     if not config.get("augment"):
-        return False
+        return 0
     params = config.get("augment_params") or default_params(str(config.get("dataset", ""))).as_dict()
-    return bool(params.get("flip"))
+    if not params.get("flip"):
+        return 0
+    return 2 if params.get("shift") else 1
 
 
 def model_input_shape(model) -> tuple[int, ...]:

@@ -20,7 +20,7 @@ from cnn.augment import AugmentParams, build_augmenter, default_params
 from cnn.data import Dataset, load_dataset, to_float, to_float_tensor
 from cnn.hyperparams import OPTIMIZERS, SCHEDULES
 from cnn.precision import bf16_fast
-from cnn.predict import mirrors_at_test
+from cnn.predict import tta_level
 
 
 @dataclass
@@ -376,7 +376,7 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
     test_loss = test_acc = float("nan")
     t1 = time.perf_counter()
     if evaluate and reporter.status != "nan":  # as the Evaluate page and `cnn evaluate` measure it
-        ev = evaluation.evaluate(model, ds, mirror=mirrors_at_test({"config": config.as_dict()}))
+        ev = evaluation.evaluate(model, ds, tta=tta_level({"config": config.as_dict()}))
         test_loss, test_acc = ev.loss, ev.accuracy
     test_seconds = time.perf_counter() - t1
     if on_progress:

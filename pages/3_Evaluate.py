@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import charts, data, evaluation, store
-from cnn.predict import mirrors_at_test, top_k
+from cnn.predict import TTA_WORDS, top_k, tta_level
 from ui import chrome, datasets, figures, images, models
 from ui.export import export_ui
 
@@ -36,10 +36,9 @@ m = st.columns(3)
 m[0].metric("Test accuracy", f"{ev.accuracy:.2%}")
 m[1].metric("Test loss", f"{ev.loss:.4f}")
 m[2].metric("Test images", f"{ev.n:,}")
-if mirrors_at_test(meta) and not chrome.presenting():
-    st.caption("This model was trained on mirrored photos too, so each test image is predicted as it is and "
-               "mirrored, and the two answers averaged (test-time augmentation). The command line's `evaluate` "
-               "does the same.")
+if tta_level(meta) and not chrome.presenting():
+    st.caption(f"Test-time augmentation: {TTA_WORDS[tta_level(meta)]}, as the model was trained on such "
+               "images too. The command line's `evaluate` does the same.")
 if meta.get("dataset") and meta.get("dataset") != ds_name:
     st.warning(f"This model was trained on {meta['dataset']}, not {ds_name}: expect nonsense.")
 

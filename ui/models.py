@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from cnn import data, evaluation, store
-from cnn.predict import mirrors_at_test, model_input_shape, model_num_classes
+from cnn.predict import model_input_shape, model_num_classes, tta_level
 
 SHIPPED_DEFAULT = "saved:mnist"
 
@@ -153,22 +153,22 @@ def meta_from_keras(model, filename: str) -> dict:
 
 
 @st.cache_data(max_entries=8, show_spinner="Predicting every test image…")
-def _saved_evaluation(path: str, mtime: float, ds_name: str, mirror: bool) -> evaluation.Evaluation:
+def _saved_evaluation(path: str, mtime: float, ds_name: str, tta: int) -> evaluation.Evaluation:
     from ui.datasets import load_dataset
 
-    return evaluation.evaluate(load_saved(path, mtime), load_dataset(ds_name), mirror=mirror)
+    return evaluation.evaluate(load_saved(path, mtime), load_dataset(ds_name), tta=tta)
 
 
 def evaluation_of(choice: dict[str, Any], model, ds: data.Dataset) -> evaluation.Evaluation:
     """Predictions of a model on a test set, computed once per model identity and dataset."""
-    mirror = mirrors_at_test(choice["meta"])
+    tta = tta_level(choice["meta"])
     if choice["kind"] == "saved":
-        return _saved_evaluation(str(choice["entry"].path), choice["entry"].mtime, ds.name, mirror)
+        return _saved_evaluation(str(choice["entry"].path), choice["entry"].mtime, ds.name, tta)
     cache = st.session_state["ev_cache"]
     key = (choice["token"], ds.name)
     if key not in cache:
         with st.spinner("Predicting every test image…"):
-            cache[key] = evaluation.evaluate(model, ds, mirror=mirror)
+            cache[key] = evaluation.evaluate(model, ds, tta=tta)
     return cache[key]
 
 

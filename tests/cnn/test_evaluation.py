@@ -60,19 +60,38 @@ def test_mirrored_evaluation_averages_each_image_with_its_mirror(tiny):
     model = arch.build_model(arch.preset("fast"), (28, 28, 1))
     x = to_float(tiny.test_images)
     plain, flipped = predict_proba(model, x), predict_proba(model, x[:, :, ::-1])
-    ev = evaluation.evaluate(model, tiny, mirror=True)
+    ev = evaluation.evaluate(model, tiny, tta=1)
     np.testing.assert_allclose(ev.probs, (plain + flipped) / 2, rtol=1e-5, atol=1e-6)
     assert ev.accuracy == pytest.approx(float(np.mean(((plain + flipped) / 2).argmax(1) == tiny.y_test)))
 
 
-@pytest.mark.parametrize("config,mirrors", [
-    ({"dataset": "cifar10", "augment": True, "augment_params": None}, True),  # CIFAR's default augmentation flips
-    ({"dataset": "mnist", "augment": True, "augment_params": None}, False),  # digits are never flipped
-    ({"dataset": "cifar10", "augment": False}, False),
-    ({"dataset": "user:cats", "augment": True, "augment_params": {"flip": True, "shift": 0.1}}, True),
-])
-def test_only_models_trained_with_flips_are_tested_mirrored(config, mirrors):
-    from cnn.predict import mirrors_at_test
+def test_level_2_adds_one_pixel_moves_with_reflected_borders(tiny):
+    """airbench's weights: the image and its mirror count half, each moved pair a quarter."""
+    from cnn.data import to_float
+    from cnn.predict import predict_proba
 
-    assert mirrors_at_test({"config": config}) is mirrors
-    assert mirrors_at_test({}) is False and mirrors_at_test(None) is False
+    model = arch.build_model(arch.preset("fast"), (28, 28, 1))
+    x = to_float(tiny.test_images[:40])
+    # By hand: move up-left = row/column 1 becomes 0, the last row/column reflects the one before it.
+    up_left = np.concatenate([x[:, 1:], x[:, -2:-1]], axis=1)
+    up_left = np.concatenate([up_left[:, :, 1:], up_left[:, :, -2:-1]], axis=2)
+    down_right = np.concatenate([x[:, 1:2], x[:, :-1]], axis=1)
+    down_right = np.concatenate([down_right[:, :, 1:2], down_right[:, :, :-1]], axis=2)
+    pair = [(predict_proba(model, v) + predict_proba(model, v[:, :, ::-1])) / 2 for v in (x, up_left, down_right)]
+    expected = pair[0] / 2 + pair[1] / 4 + pair[2] / 4
+    np.testing.assert_allclose(predict_proba(model, x, tta=2), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(predict_proba(model, x, tta=2).sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("config,level", [
+    ({"dataset": "cifar10", "augment": True, "augment_params": None}, 2),  # CIFAR's default: flips and shifts
+    ({"dataset": "mnist", "augment": True, "augment_params": None}, 0),  # digits are never flipped
+    ({"dataset": "cifar10", "augment": False}, 0),
+    ({"dataset": "user:cats", "augment": True, "augment_params": {"flip": True, "shift": 0.1}}, 2),
+    ({"dataset": "user:cats", "augment": True, "augment_params": {"flip": True, "shift": 0.0}}, 1),
+])
+def test_test_time_augmentation_follows_the_training_augmentation(config, level):
+    from cnn.predict import tta_level
+
+    assert tta_level({"config": config}) == level
+    assert tta_level({}) == 0 and tta_level(None) == 0
