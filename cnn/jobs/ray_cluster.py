@@ -239,6 +239,11 @@ class RayEngine(Engine):
         ready, _ = ray.wait([rj.ref], timeout=0)
         if not ready:
             return
+        if rj.cancelled:  # removed from the queue; if Ray had already handed it to a worker, it stopped at once
+            with contextlib.suppress(Exception):
+                ray.get(rj.ref)
+            self._end(rj, cancelled=True)
+            return
         try:
             payload = ray.get(rj.ref)
         except ray.exceptions.TaskCancelledError:
