@@ -116,12 +116,12 @@ PRESET_TITLES = {
 
 # Measured results shown next to a preset (bench/README.md has how they were measured).
 PRESET_NOTES: dict[str, str] = {
-    "fast": "Measured on an Intel Xeon with AMX (2 cores): 99.17–99.26% MNIST test accuracy after its one epoch "
-            "(3 seeds), in 0.35× the plain Keras CNN's time in the same run (5.9 s vs 16.7 s); 0.49× in float32, "
-            "what CPUs without fast bfloat16 use. `python bench/bench.py --only 1` measures your machine.",
-    "cifar": "Measured on an Intel Xeon with AMX (2 cores): 85.3% CIFAR-10 test accuracy (each test photo "
-             "averaged with its mirror image) after its 12 epochs, 9.2 min of training plus 8 s of testing. CPUs "
-             "without fast bfloat16 train in float32 and take longer.",
+    "fast": "Measured on an Intel Xeon with AMX (2 cores): 99.08–99.24% MNIST test accuracy after its one epoch "
+            "(5 seeds) in 5.8 s, 0.25× the plain Keras CNN's time in the same run; 7.0 s in float32, what CPUs "
+            "without fast bfloat16 use (0.30×). `python bench/bench.py --only 1` measures your machine.",
+    "cifar": "Measured on an Intel Xeon with AMX (2 cores): 85.3–85.8% CIFAR-10 test accuracy after its 12 "
+             "epochs, 9.2 min of training on a quiet machine (12.4 min on a busy one) plus 8–22 s of testing "
+             "(each photo also read mirrored and moved by a pixel). CPUs without fast bfloat16 take longer.",
     "cifar_wide": "Measured on an Intel Xeon with AMX (2 cores, bfloat16): 89.7% CIFAR-10 test accuracy after its "
                   "20 epochs (40 min of training); 89.9% after 30 epochs (57 min), which is the shipped CIFAR-10 "
                   "model. Test photos are also read mirrored and moved by a pixel, answers averaged.",
