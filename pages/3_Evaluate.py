@@ -36,8 +36,9 @@ m = st.columns(3)
 m[0].metric("Test accuracy", f"{ev.accuracy:.2%}")
 m[1].metric("Test loss", f"{ev.loss:.4f}")
 m[2].metric("Test images", f"{ev.n:,}")
-if tta_level(meta) and not chrome.presenting():
-    st.caption(f"Test-time augmentation: {TTA_WORDS[tta_level(meta)]}, as the model was trained on such "
+level = tta_level(meta)
+if level and not chrome.presenting():
+    st.caption(f"Test-time augmentation: {TTA_WORDS[level]}, as the model was trained on such "
                "images too. The command line's `evaluate` does the same.")
 if meta.get("dataset") and meta.get("dataset") != ds_name:
     st.warning(f"This model was trained on {meta['dataset']}, not {ds_name}: expect nonsense.")
