@@ -66,7 +66,7 @@ def _cmd_train(args) -> int:
         meta = training.result_metadata(result, command)
         if args.shipped:
             meta["shipped"] = True
-        entry = store.save_model(result.model, args.name, meta, overwrite=args.force)
+        entry = store.save_model(result.model, args.name, meta, overwrite=args.force, half=args.shipped)
         print(f"saved {entry.path}")
     return 0 if result.status != "nan" else 1
 

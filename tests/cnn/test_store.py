@@ -46,6 +46,26 @@ def test_a_trained_model_is_saved_without_its_optimizer_state_and_predicts_the_s
     np.testing.assert_allclose(store.load_model("trained").predict_on_batch(x), model.predict_on_batch(x), atol=1e-6)
 
 
+def test_half_precision_storage_halves_the_file_and_loads_back_as_float32(folder):
+    """Shipped models store float16 weights; Keras casts them back, so the model computes as before."""
+    model = arch.build_model(arch.preset("cifar"), (32, 32, 3))
+    weights = model.get_weights()
+    weights[0][0, 0, 0, 0] = 1e6  # too large for float16: must survive as float32
+    model.set_weights(weights)
+    full = store.save_model(model, "full", {"dataset": "cifar10"})
+    half = store.save_model(model, "half", {"dataset": "cifar10"}, half=True)
+    assert half.path.stat().st_size < 0.55 * full.path.stat().st_size
+    assert half.meta["weights_stored_as"] == "float16" and store.read_meta("half")["weights_stored_as"] == "float16"
+    loaded = store.load_model("half")
+    assert {v.dtype for v in loaded.weights} == {"float32"}
+    for w, got in zip(weights, loaded.get_weights()):
+        np.testing.assert_allclose(got, w, rtol=1e-3, atol=1e-4)
+    assert loaded.get_weights()[0][0, 0, 0, 0] == 1e6
+    x = np.random.default_rng(0).random((8, 32, 32, 3), dtype=np.float32)
+    np.testing.assert_allclose(loaded.predict_on_batch(x), model.predict_on_batch(x), atol=2e-3)
+    assert keras.saving.load_model(half.path, safe_mode=True).count_params() == model.count_params()  # plain Keras
+
+
 @pytest.mark.parametrize("name", ["..", "../evil", "a/b", "/etc/passwd", ".hidden", "", "   ", "x" * 65,
                                   "with space", "dot.name", "-leading", "naïve"])
 def test_bad_names_are_refused(name):
