@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cnn import store
+
 FORMATS = {"litert": "LiteRT (TFLite), float32", "litert-int8": "LiteRT (TFLite), int8", "onnx": "ONNX"}
 SUFFIX = {"litert": ".tflite", "litert-int8": ".tflite", "onnx": ".onnx"}
 PACKAGES = {"litert": ["ai_edge_litert"], "litert-int8": ["ai_edge_litert"],
@@ -79,28 +81,6 @@ class Exported:
         return ("-int8" if self.fmt == "litert-int8" else "") + SUFFIX[self.fmt]
 
 
-def float32_copy(model):
-    """The model computing in float32 (a model trained in mixed bfloat16 keeps bfloat16 casts that other
-    runtimes reject); the same weights."""
-    import keras
-
-    if all(getattr(layer, "dtype_policy", None) is None or layer.dtype_policy.compute_dtype == "float32"
-           for layer in model.layers):
-        return model
-
-    def clone(layer):
-        config = layer.get_config()
-        config["dtype"] = "float32"
-        return layer.__class__.from_config(config)
-
-    try:
-        copy = keras.models.clone_model(model, clone_function=clone)
-        copy.set_weights(model.get_weights())
-        return copy
-    except Exception:  # a model clone_model cannot rebuild: export it as it is, the check will tell
-        return model
-
-
 class _OpCollector(logging.Handler):
     """Collects the converters' "unsupported op" complaints, to say which layer was the problem."""
 
@@ -130,7 +110,7 @@ def convert(model, fmt: str, calibration: np.ndarray | None = None) -> bytes:
     if absent:
         raise ExportError(f"{FORMATS[fmt]} export needs {', '.join(absent)}, which is not installed here. "
                           "Install it with: pip install -r requirements-export.txt")
-    model = float32_copy(model)
+    model = store.float32_copy(model)
     sample = np.zeros((1, *model.inputs[0].shape[1:]), np.float32)
     model(sample)  # ONNX export needs a model that has been called once
     kwargs = {}

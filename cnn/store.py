@@ -172,7 +172,7 @@ def save_model(model, name: str, meta: dict[str, Any], *, overwrite: bool = Fals
         meta["weights_stored_as"] = "float16"
 
     def write_keras(p: Path) -> None:
-        without_optimizer(model).save(p)
+        float32_copy(without_optimizer(model)).save(p)
         if half:
             halve_weights(p)
 
@@ -333,6 +333,30 @@ def without_optimizer(model):
     copy = type(model).from_config(model.get_config())  # clone_model would compile the copy too
     copy.set_weights(model.get_weights())
     return copy
+
+
+def float32_copy(model):
+    """The model computing in float32, with the same weights. A model trained in mixed bfloat16 keeps its
+    bfloat16 casts; they speed up training on CPUs with AMX but make predictions slower (or impossible)
+    on CPUs without bfloat16 and are rejected by other runtimes, so saved files and exports compute in
+    float32."""
+    import keras
+
+    if all(getattr(layer, "dtype_policy", None) is None or layer.dtype_policy.compute_dtype == "float32"
+           for layer in model.layers):
+        return model
+
+    def clone(layer):
+        config = layer.get_config()
+        config["dtype"] = "float32"
+        return layer.__class__.from_config(config)
+
+    try:
+        copy = keras.models.clone_model(model, clone_function=clone)
+        copy.set_weights(model.get_weights())
+        return copy
+    except Exception:  # a model clone_model cannot rebuild stays as it is (an export then says what failed)
+        return model
 
 
 def model_to_bytes(model) -> bytes:

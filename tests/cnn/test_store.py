@@ -46,6 +46,17 @@ def test_a_trained_model_is_saved_without_its_optimizer_state_and_predicts_the_s
     np.testing.assert_allclose(store.load_model("trained").predict_on_batch(x), model.predict_on_batch(x), atol=1e-6)
 
 
+def test_a_model_trained_in_bfloat16_is_saved_computing_in_float32(folder):
+    """bfloat16 is a training speed-up on CPUs with AMX; a saved file must predict on any CPU."""
+    model = arch.build_model(arch.preset("fast"), (28, 28, 1), dtype="mixed_bfloat16")
+    store.save_model(model, "bf16", {"dataset": "mnist"})
+    loaded = store.load_model("bf16")
+    assert {layer.dtype_policy.compute_dtype for layer in loaded.layers} == {"float32"}
+    x = np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_allclose(loaded.predict_on_batch(x), model.predict_on_batch(x), atol=0.05)
+    np.testing.assert_array_equal(loaded.get_weights()[0], model.get_weights()[0])
+
+
 def test_half_precision_storage_halves_the_file_and_loads_back_as_float32(folder):
     """Shipped models store float16 weights; Keras casts them back, so the model computes as before."""
     model = arch.build_model(arch.preset("cifar"), (32, 32, 3))
