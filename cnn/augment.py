@@ -40,7 +40,10 @@ def build_augmenter(params: AugmentParams, seed: int | None = None):
     if params.rotation_deg:
         stack.append(layers.RandomRotation(params.rotation_deg / 360.0, fill_mode=fill, seed=seed, name="rotate"))
     if params.shift:
-        stack.append(layers.RandomTranslation(params.shift, params.shift, fill_mode=fill, seed=seed, name="shift"))
+        # Whole-pixel moves ("nearest"): a bilinear move by a fraction of a pixel also blurs the image,
+        # which test images never are (the classic random crop of CIFAR training moves whole pixels too).
+        stack.append(layers.RandomTranslation(params.shift, params.shift, fill_mode=fill, interpolation="nearest",
+                                              seed=seed, name="shift"))
     if params.zoom:
         stack.append(layers.RandomZoom((-params.zoom, params.zoom), fill_mode=fill, seed=seed, name="zoom"))
     if params.flip:

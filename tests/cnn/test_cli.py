@@ -12,7 +12,7 @@ from cnn import cli, store
 from conftest import ROOT, shared_or_skip
 from drawn_digits import STROKES, draw, transform
 
-CIFAR_MINIMUM = 0.895  # the shipped CIFAR-10 model on the full test set's JPEG copy (measured 89.94%)
+CIFAR_MINIMUM = 0.897  # the shipped CIFAR-10 model on the full test set's JPEG copy (measured 90.09%)
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def test_shipped_models_reach_their_accuracy_on_the_full_test_set(name, minimum,
 @pytest.mark.slow
 def test_shipped_cifar10_model_on_the_exact_original_test_photos(models_dir):
     """The JPEG copy costs accuracy: on the first 1,000 test photos with their original pixels the shipped model
-    reads 92.8% (91.4% on the JPEG copies of the same photos), with the test-time augmentation Evaluate uses."""
+    reads 92.5% (90.7% on the JPEG copies of the same photos), with the test-time augmentation Evaluate uses."""
     from cnn import data, predict
 
     exact = np.load(shared_or_skip("cifar10_exact_test1000.npz"))

@@ -121,6 +121,13 @@ def test_augmentation_changes_images_but_not_their_shape_or_range(tiny):
     assert not default_params("mnist").flip and default_params("cifar10").flip
 
 
+def test_shifts_move_whole_pixels_so_training_images_stay_sharp():
+    """A bilinear move by a fraction of a pixel blurs; test images are never blurred that way."""
+    x = np.random.default_rng(0).integers(0, 2, (16, 32, 32, 3)).astype(np.float32)
+    out = augment_images(x, AugmentParams(0, 0.1, 0, True), seed=3)
+    assert set(np.unique(out)) <= {0.0, 1.0} and not np.allclose(out, x)
+
+
 def test_bfloat16_training_keeps_float32_weights_and_output(tiny):
     result = training.train(cfg(precision="bfloat16"), tiny)
     assert result.status == "finished"
