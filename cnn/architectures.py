@@ -123,8 +123,9 @@ PRESET_NOTES: dict[str, str] = {
              "epochs, 9.2 min of training on a quiet machine (12.4 min on a busy one) plus 8–22 s of testing "
              "(each photo also read mirrored and moved by a pixel). CPUs without fast bfloat16 take longer.",
     "cifar_wide": "Measured on an Intel Xeon with AMX (2 cores, bfloat16): 89.7% CIFAR-10 test accuracy after its "
-                  "20 epochs (40 min of training, before shifts moved whole pixels); 90.1% after 30 epochs (46 min), which is the shipped CIFAR-10 "
-                  "model. Test photos are also read mirrored and moved by a pixel, answers averaged.",
+                  "20 epochs (40 min of training, before shifts moved whole pixels); 90.1% after 30 epochs "
+                  "(46 min), which is the shipped CIFAR-10 model. Test photos are also read mirrored and moved "
+                  "by a pixel, answers averaged.",
     "tutorial": "The classic tutorial: about 34 s per epoch on an Intel Xeon with AMX (2 cores, bfloat16); "
                 "82 s in plain float32 Keras.",
 }

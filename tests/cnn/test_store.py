@@ -69,7 +69,7 @@ def test_half_precision_storage_halves_the_file_and_loads_back_as_float32(folder
     assert half.meta["weights_stored_as"] == "float16" and store.read_meta("half")["weights_stored_as"] == "float16"
     loaded = store.load_model("half")
     assert {v.dtype for v in loaded.weights} == {"float32"}
-    for w, got in zip(weights, loaded.get_weights()):
+    for w, got in zip(weights, loaded.get_weights(), strict=True):
         np.testing.assert_allclose(got, w, rtol=1e-3, atol=1e-4)
     assert loaded.get_weights()[0][0, 0, 0, 0] == 1e6
     x = np.random.default_rng(0).random((8, 32, 32, 3), dtype=np.float32)
