@@ -1,4 +1,8 @@
 """CNN Lab: the home page (what the lab is, where to start, data and models) and the page menu."""
+# pandas first, whole: Plotly looks pandas up in sys.modules without waiting for an import in progress, so
+# a chart drawn while another thread of a fresh server was still importing it failed with "partially
+# initialized module 'pandas'" (seen on the Data page). Every page runs after this line.
+import pandas  # noqa: F401
 import streamlit as st
 
 from cnn import data, store
