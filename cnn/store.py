@@ -172,7 +172,7 @@ def save_model(model, name: str, meta: dict[str, Any], *, overwrite: bool = Fals
         meta["weights_stored_as"] = "float16"
 
     def write_keras(p: Path) -> None:
-        float32_copy(without_optimizer(model)).save(p)
+        without_optimizer(float32_copy(model)).save(p)  # a bfloat16 model is cloned once, without its optimizer
         if half:
             halve_weights(p)
 
