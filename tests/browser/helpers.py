@@ -11,6 +11,18 @@ def wait_idle(pg, timeout: float = 120_000) -> None:
     pg.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
 
 
+def settled_box(pg, locator, timeout_ms: int = 10_000) -> dict:
+    """The element's bounding box once it has stopped moving (two readings 250 ms apart agree)."""
+    box = locator.bounding_box()
+    for _ in range(timeout_ms // 250):
+        pg.wait_for_timeout(250)
+        again = locator.bounding_box()
+        if again == box:
+            return box
+        box = again
+    return box
+
+
 def menu(pg, name: str) -> None:
     """Open a page from the sidebar menu, as a student does (same browser session, no reload)."""
     pg.locator("[data-testid=stSidebar]").get_by_role("link", name=name, exact=True).first.click()

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from browser.helpers import assert_no_error, draw_digit, wait_idle
+from browser.helpers import assert_no_error, draw_digit, settled_box, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -102,13 +102,13 @@ def test_evaluate_confusion_cell_shows_its_images(page, server):
     wait_idle(page)
     plot = page.locator(".js-plotly-plot").first
     plot.wait_for()
-    plot.scroll_into_view_if_needed()  # a mouse click lands only inside the window
-    page.wait_for_timeout(1000)  # plotly binds its click handlers after the first paint
-    area = plot.locator(".nsewdrag").first.bounding_box()
     row, col = 4, 9  # true 4, predicted 9: a classic confusion
-    x, y = area["x"] + (col + 0.5) * area["width"] / 10, area["y"] + (row + 0.5) * area["height"] / 10
     shown = page.get_by_text(re.compile(r"test images of 4 predicted as 9")).first
-    for _ in range(3):  # a click that lands while plotly is still settling is retried, as a person would
+    for _ in range(3):  # a click that lands while plotly or the page is still settling is retried, as a person would
+        plot.evaluate("e => e.scrollIntoView({block: 'center'})")  # a click lands only inside the window: all of it
+        page.wait_for_timeout(1000)  # plotly binds its click handlers after the first paint
+        area = settled_box(page, plot.locator(".nsewdrag").first)  # images arriving beside it may move it
+        x, y = area["x"] + (col + 0.5) * area["width"] / 10, area["y"] + (row + 0.5) * area["height"] / 10
         page.mouse.move(x, y)
         page.wait_for_timeout(400)
         page.mouse.click(x, y)
@@ -117,7 +117,11 @@ def test_evaluate_confusion_cell_shows_its_images(page, server):
             break
         except PlaywrightTimeoutError:
             continue
-    shown.wait_for(timeout=1000)
+    else:
+        pairs = page.get_by_text(re.compile(r"test images of")).all_inner_texts()
+        model = page.locator("[data-testid=stSelectbox]").first.inner_text()
+        raise AssertionError(f"clicking the cell at {x:.0f},{y:.0f} of {area} (window {page.viewport_size}) did "
+                             f"not show its images; the page says {pairs} for {model!r}")
     wait_idle(page)
     assert_no_error(page)
 
