@@ -1,6 +1,7 @@
 """CNN Lab performance benchmark: every goal of the performance issue, measured side by side.
 
     python bench/bench.py [--seeds 3] [--repeats 3] [--tutorial-epochs 0] [--cifar] [--browser]
+    python bench/bench.py --only 1,2,3,7,8,9 --cifar --browser   # every goal of performance round 2, one run
 
 Needs the full datasets (``../shared/datasets`` or ``CNN_DATA_DIR``). Prints one table of
 medians and ratios measured in this run, with the machine's cores and TensorFlow version.
@@ -24,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from cnn import architectures, data, preprocess, store, training  # noqa: E402
+from cnn import architectures, data, evaluation, precision, preprocess, store, training  # noqa: E402
 from cnn.jobs import JobRequest  # noqa: E402
 from cnn.jobs.local import LocalEngine  # noqa: E402
 from cnn.predict import predict_proba, tta_level  # noqa: E402
@@ -90,8 +91,6 @@ def cli_fast(seed: int, precision: str) -> tuple[float, float]:
 
 def goal1_fast_preset(ds, seeds: int) -> None:
     print("1. Fast preset vs the plain Keras reference (../shared/reference/plain_mnist.py), same run", flush=True)
-    from cnn import precision
-
     if not PLAIN_REFERENCE.exists():
         row("1 fast preset vs plain reference", f"skipped: no {PLAIN_REFERENCE}", "report", None)
         return
@@ -254,6 +253,51 @@ def goal7_cifar(folder: str) -> None:
         r.test_accuracy >= 0.85 and total <= 600)
 
 
+SHIPPED_TARGETS = {"mnist": 0.994, "fashion_mnist": 0.925, "cifar10": 0.90}  # round 2, goals 3 and 5
+SHIPPED_MAX_MB = 10
+
+
+def goal8_shipped(cifar_folder: str) -> None:
+    print("8. Shipped models on their full test sets, as the Evaluate page and `cnn evaluate` test them", flush=True)
+    shared = os.environ["CNN_DATA_DIR"]
+    for name, target in SHIPPED_TARGETS.items():
+        if not store.exists(name, ROOT / "models"):
+            row(f"8 shipped {name}", "missing from models/", f"≥ {target:.3f}", False)
+            continue
+        os.environ["CNN_DATA_DIR"] = cifar_folder if name == "cifar10" else shared
+        ds = data.load_dataset(name, allow_download=False)
+        os.environ["CNN_DATA_DIR"] = shared
+        if ds.is_sample:
+            row(f"8 shipped {name}", f"skipped: no full {name} test set", f"≥ {target:.3f}", None)
+            continue
+        meta = store.read_meta(name, ROOT / "models")
+        model = store.load_model(name, ROOT / "models")
+        level = tta_level(meta)
+        t0 = time.perf_counter()
+        ev = evaluation.evaluate(model, ds, tta=level)
+        seconds = time.perf_counter() - t0
+        mb = (ROOT / "models" / f"{name}.keras").stat().st_size / 2**20
+        row(f"8 shipped {name}: full test set (test-time augmentation level {level}), file size, testing time",
+            f"{ev.accuracy:.4f} on {ev.n:,} ({ds.source.split(' (')[0]}) · {mb:.1f} MB · {seconds:.0f} s",
+            f"≥ {target:.3f}, ≤ {SHIPPED_MAX_MB} MB", ev.accuracy >= target and mb <= SHIPPED_MAX_MB)
+
+
+def goal9_stroke_latency(strokes: int) -> None:
+    print("9. Stroke → prediction on the Draw page, in Chromium against the real app", flush=True)
+    sys.path.insert(0, str(ROOT / "bench"))
+    from draw_latency import UNCHANGED_TEXT, run, summary
+
+    try:
+        on_page, from_python = run(strokes)
+    except (OSError, RuntimeError) as e:
+        row("9 stroke → prediction in Chromium", f"not measured: {e}", "≤ 120 ms median", None)
+        return
+    row("9 stroke → prediction painted (mouse-up to the frame showing it, page clock)",
+        summary(on_page), "≤ 120 ms median", statistics.median(on_page) <= 120)
+    row("9 the same strokes, polled from Python every 20 ms (each poll a driver round trip)",
+        f"{summary(from_python)}; {UNCHANGED_TEXT[0]} answered with unchanged text", "report", None)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=3)
@@ -262,6 +306,7 @@ def main() -> None:
     p.add_argument("--cifar", action="store_true", help="also train the CIFAR preset (about 10 minutes)")
     p.add_argument("--cifar-data", default=str(ROOT / "data"), help="folder holding cifar10.npz")
     p.add_argument("--browser", action="store_true", help="also time app start and pages in Chromium")
+    p.add_argument("--strokes", type=int, default=16, help="strokes drawn for goal 9")
     p.add_argument("--only", default="", help="comma-separated goal numbers to run")
     args = p.parse_args()
     import tensorflow as tf
@@ -269,7 +314,7 @@ def main() -> None:
     only = set(args.only.split(",")) - {""}
     want = lambda g: not only or g in only  # noqa: E731
     started = time.perf_counter()
-    ds = data.load_dataset("mnist") if only - {"5", "6", "7"} or not only else None
+    ds = data.load_dataset("mnist") if only - {"5", "6", "7", "8", "9"} or not only else None
     if ds is not None and ds.is_sample:
         sys.exit("The full MNIST is needed: put mnist.npz in CNN_DATA_DIR (default ../shared/datasets).")
     if want("1"):
@@ -286,7 +331,13 @@ def main() -> None:
         goal6_device()
     if want("7") and args.cifar:
         goal7_cifar(args.cifar_data)
-    print(f"\nCNN Lab benchmark · {os.cpu_count()} cores · TensorFlow {tf.__version__} · "
+    if want("8"):
+        goal8_shipped(args.cifar_data)
+    if want("9") and args.browser:
+        goal9_stroke_latency(args.strokes)
+    flags = ", ".join(precision.cpu_bf16_flags()) or "no bfloat16 instructions"
+    print(f"\nCNN Lab benchmark · {precision.cpu_name()} ({flags}) · {os.cpu_count()} cores · "
+          f"TensorFlow {tf.__version__} · "
           f"{training.device_description()} · {time.strftime('%Y-%m-%d')} · {time.perf_counter() - started:.0f} s\n")
     width = max(len(r[0]) for r in ROWS)
     print(f"| {'goal':<{width}} | measured | target | verdict |")

@@ -30,6 +30,9 @@ elif not digits:
                                                                           for c in classes) + ".",
                 icon=":material/draw:")
 
+HEAD_START_S = 0.03  # the prediction reaches the screen before the steps' images compete for the 2 cores
+
+
 @st.fragment
 def drawing_ui(model, classes: list[str], thing: str, title: str) -> None:
     """Canvas, prediction and chart, then the steps and feature maps. A stroke reruns only this fragment, and the
@@ -76,6 +79,7 @@ def drawing_ui(model, classes: list[str], thing: str, title: str) -> None:
             st.warning("The network is not sure. Try drawing bigger and more clearly, in the middle.")
         figures.plot(st, charts.probability_bars(probs, classes, height=230), key="dr_probs")
         st.session_state["last_drawing"] = steps.model_input
+    time.sleep(HEAD_START_S)
     steps_ui(model, steps)
 
 
