@@ -122,19 +122,6 @@ PRESET_NOTES: dict[str, str] = {
     "cifar": "Measured on an Intel Xeon with AMX (2 cores, bfloat16): 87.1% CIFAR-10 test accuracy after its 12 "
              "epochs, 7.7 min of training plus 13 s of testing (each photo also read mirrored and moved by a "
              "pixel). In float32, what CPUs without fast bfloat16 use, the same CPU took 16.1 min (86.8%).",
-    "cifar_wide": "CIFAR wide (airbench's widths; the shipped CIFAR-10 model, slow on a CPU)",
-    "vgg": "Small VGG (batch norm; the shipped MNIST and Fashion models)",
-}
-
-
-# Measured results shown next to a preset (bench/README.md has how they were measured).
-PRESET_NOTES: dict[str, str] = {
-    "fast": "Measured on an Intel Xeon with AMX (2 cores): 99.08–99.24% MNIST test accuracy after its one epoch "
-            "(5 seeds) in 5.8 s, 0.25× the plain Keras CNN's time in the same run; 7.0 s in float32, what CPUs "
-            "without fast bfloat16 use (0.30×). `python bench/bench.py --only 1` measures your machine.",
-    "cifar": "Measured on an Intel Xeon with AMX (2 cores): 85.3–85.8% CIFAR-10 test accuracy after its 12 "
-             "epochs, 9.2 min of training on a quiet machine (12.4 min on a busy one) plus 8–22 s of testing "
-             "(each photo also read mirrored and moved by a pixel). CPUs without fast bfloat16 take longer.",
     "cifar_wide": "Measured on an Intel Xeon with AMX (2 cores, bfloat16): 89.7% CIFAR-10 test accuracy after its "
                   "20 epochs (40 min of training, before shifts moved whole pixels); 90.1% after 30 epochs "
                   "(46 min), which is the shipped CIFAR-10 model. Test photos are also read mirrored and moved "
