@@ -285,7 +285,7 @@ def goal8_shipped(cifar_folder: str) -> None:
         t0 = time.perf_counter()
         ev = evaluation.evaluate(model, ds, tta=level)
         seconds = time.perf_counter() - t0
-        mb = (ROOT / "models" / f"{name}.keras").stat().st_size / 2**20
+        mb = store.paths(name, ROOT / "models")[0].stat().st_size / 2**20
         row(f"8 shipped {name}: full test set (test-time augmentation level {level}), file size, testing time",
             f"{ev.accuracy:.4f} on {ev.n:,} ({ds.source.split(' (')[0]}) · {mb:.1f} MB · {seconds:.0f} s",
             f"≥ {target:.3f}, ≤ {SHIPPED_MAX_MB} MB", ev.accuracy >= target and mb <= SHIPPED_MAX_MB)
@@ -294,17 +294,17 @@ def goal8_shipped(cifar_folder: str) -> None:
 def goal9_stroke_latency(strokes: int) -> None:
     print("9. Stroke → prediction on the Draw page, in Chromium against the real app", flush=True)
     sys.path.insert(0, str(ROOT / "bench"))
-    from draw_latency import UNCHANGED_TEXT, run, summary
+    from draw_latency import run, summary
 
     try:
-        on_page, from_python = run(strokes)
+        result = run(strokes)
     except (OSError, RuntimeError) as e:
         row("9 stroke → prediction in Chromium", f"not measured: {e}", "≤ 120 ms median", None)
         return
     row("9 stroke → prediction painted (mouse-up to the frame showing it, page clock)",
-        summary(on_page), "≤ 120 ms median", statistics.median(on_page) <= 120)
+        summary(result.on_page), "≤ 120 ms median", statistics.median(result.on_page) <= 120)
     row("9 the same strokes, polled from Python every 20 ms (each poll a driver round trip)",
-        f"{summary(from_python)}; {UNCHANGED_TEXT[0]} answered with unchanged text", "report", None)
+        f"{summary(result.from_python)}; {result.unchanged_text} answered with unchanged text", "report", None)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ import argparse
 import statistics
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,14 +52,19 @@ ARM = """() => {
 }"""
 
 
-UNCHANGED_TEXT = [0]  # strokes whose prediction came back exactly as before (counted as re-sent)
+@dataclass
+class Latency:
+    """Milliseconds from mouse-up to the new prediction, per stroke, taken on the page and from Python."""
+
+    on_page: list[float] = field(default_factory=list)
+    from_python: list[float] = field(default_factory=list)
+    unchanged_text: int = 0  # strokes whose prediction came back exactly as before (counted once re-sent)
 
 
-def measure(pg, strokes: int) -> tuple[list[float], list[float]]:
-    """Draw ``strokes`` strokes; milliseconds from mouse-up to the new prediction, polled on the page and from
-    Python."""
+def measure(pg, strokes: int) -> Latency:
+    """Draw ``strokes`` strokes and time each one."""
     box = pg.locator("canvas.upper-canvas").first.bounding_box()
-    on_page, from_python = [], []
+    result = Latency()
     digits = [7, 1, 4, 0, 3, 8]
     for i in range(strokes):
         if i and i % 6 == 0:  # a fresh canvas now and then, as a student clears it
@@ -80,18 +86,17 @@ def measure(pg, strokes: int) -> tuple[list[float], list[float]]:
             pg.wait_for_timeout(20)
             if time.perf_counter() - t0 > 30:
                 raise RuntimeError("no new prediction within 30 s")
-        from_python.append((time.perf_counter() - t0) * 1000)
+        result.from_python.append((time.perf_counter() - t0) * 1000)
         took, how = pg.evaluate("() => [window.__stroke.seen - window.__stroke.up, window.__stroke.how]")
-        on_page.append(took)
-        UNCHANGED_TEXT[0] += how != "text"
+        result.on_page.append(took)
+        result.unchanged_text += how != "text"
         wait_idle(pg)
         pg.wait_for_timeout(200)
-    return on_page, from_python
+    return result
 
 
-def run(strokes: int) -> tuple[list[float], list[float]]:
-    """Start the app and Chromium, draw ``strokes`` strokes after two warm-up ones; milliseconds per stroke,
-    polled on the page and from Python."""
+def run(strokes: int) -> Latency:
+    """Start the app and Chromium, then time ``strokes`` strokes after two warm-up ones."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -114,10 +119,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--strokes", type=int, default=16)
     args = p.parse_args()
-    on_page, from_python = run(args.strokes)
-    print(f"  stroke → prediction, polled on the page: {summary(on_page)}")
-    print(f"  the same strokes polled from Python over Playwright: {summary(from_python)}")
-    print(f"  strokes (warm-up included) whose prediction line came back unchanged: {UNCHANGED_TEXT[0]}")
+    result = run(args.strokes)
+    print(f"  stroke → prediction painted, page clock: {summary(result.on_page)}")
+    print(f"  the same strokes polled from Python over Playwright: {summary(result.from_python)}")
+    print(f"  strokes whose prediction line came back unchanged: {result.unchanged_text}")
 
 
 def summary(times: list[float]) -> str:
