@@ -320,6 +320,9 @@ def main() -> None:
     p.add_argument("--strokes", type=int, default=16, help="strokes drawn for goal 9")
     p.add_argument("--only", default="", help="comma-separated goal numbers to run")
     args = p.parse_args()
+    unknown = set(args.cifar_precision.split(",")) - {"auto", "float32", "bfloat16"}
+    if unknown:
+        p.error(f"--cifar-precision: {', '.join(sorted(unknown))} is not one of auto, float32, bfloat16")
     import tensorflow as tf
 
     only = set(args.only.split(",")) - {""}
