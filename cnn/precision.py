@@ -45,10 +45,16 @@ def cache_path() -> Path:
     return Path(os.environ.get("CNN_CACHE_DIR") or Path.home() / ".cache" / "cnn-lab") / "precision.json"
 
 
+def isa_cap() -> str:
+    """The instruction-set limit set for oneDNN (``ONEDNN_MAX_CPU_ISA``, e.g. "AVX512_CORE_BF16": no AMX), or ""."""
+    return os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper()
+
+
 def _machine_key() -> str:
     import tensorflow as tf
 
-    raw = f"{cpu_name()}|{os.cpu_count()}|{','.join(cpu_bf16_flags())}|{tf.__version__}"
+    # The ISA limit is part of the machine: under AVX512_CORE_BF16 an AMX CPU computes like one without AMX.
+    raw = f"{cpu_name()}|{os.cpu_count()}|{','.join(cpu_bf16_flags())}|{tf.__version__}|{isa_cap()}"
     return hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
@@ -105,7 +111,8 @@ def measurement(measure: bool = True) -> dict[str, Any] | None:
         return None
     fp32 = measure_step_seconds(None)
     bf16 = measure_step_seconds("mixed_bfloat16")
-    result = {"cpu": cpu_name(), "cores": os.cpu_count(), "flags": cpu_bf16_flags(), "tf": tf.__version__,
+    result = {"cpu": cpu_name(), "cores": os.cpu_count(), "flags": cpu_bf16_flags(), "isa_cap": isa_cap(),
+              "tf": tf.__version__,
               "fp32_step_s": round(fp32, 5), "bf16_step_s": round(bf16, 5),
               "bf16": bool(fp32 / bf16 >= BF16_MIN_SPEEDUP), "measured": time.strftime("%Y-%m-%d %H:%M")}
     _MEMO = result
@@ -134,8 +141,9 @@ def bf16_fast(measure: bool = True) -> bool:
 def describe() -> str:
     """One line on the choice, for captions and benchmarks."""
     result = measurement(measure=False)
+    cpu = cpu_name() + (f" (oneDNN limited to {isa_cap()})" if isa_cap() else "")
     if not result:
-        return f"{cpu_name()}: float32 (no faster bfloat16 measured)"
+        return f"{cpu}: float32 (no faster bfloat16 measured)"
     speedup = result["fp32_step_s"] / result["bf16_step_s"]
-    return (f"{result['cpu']}: {'bfloat16' if result['bf16'] else 'float32'} "
+    return (f"{cpu}: {'bfloat16' if result['bf16'] else 'float32'} "
             f"(bfloat16 step {speedup:.2f}x as fast as float32, measured)")

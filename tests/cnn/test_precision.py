@@ -60,3 +60,17 @@ def test_unwritable_cache_still_answers(fresh, monkeypatch):
 
 def test_real_measurement_runs(fresh):
     assert precision.measure_step_seconds(None, steps=1, batch=8) > 0
+
+
+def test_an_instruction_set_limit_is_measured_as_another_machine(fresh, monkeypatch):
+    """ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16 makes an AMX CPU compute like one without AMX: its own answer."""
+    calls = _timings(monkeypatch, 0.02, 0.01)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    assert precision.bf16_fast()
+    monkeypatch.setattr(precision, "_MEMO", None)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16")
+    _timings(monkeypatch, 0.02, 0.03)
+    assert precision.bf16_fast() is False
+    assert "limited to AVX512_CORE_BF16" in precision.describe() and "float32" in precision.describe()
+    saved = json.loads((fresh / "precision.json").read_text())
+    assert sorted(v["bf16"] for v in saved.values()) == [False, True] and len(calls) == 2
