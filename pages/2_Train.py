@@ -47,6 +47,8 @@ arch_name = c2.selectbox("Architecture", [*list(arch.PRESETS), CUSTOM], key=stic
 settings.ensure_defaults(arch_name if arch_name != CUSTOM else "fast", ds_name)
 if arch_name in arch.PRESET_NOTES and not chrome.presenting():
     c2.caption(arch.PRESET_NOTES[arch_name])
+if advice := training.preset_advice(arch_name):
+    c2.info(advice, icon=":material/speed:")
 ds = datasets.dataset_ui(ds_name)
 if ds is None:
     st.stop()

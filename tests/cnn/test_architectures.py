@@ -35,7 +35,7 @@ def test_tutorial_matches_published_architecture_layer_by_layer():
 
 @pytest.mark.parametrize("name,shape", [("tutorial", (28, 28, 1)), ("fast", (28, 28, 1)), ("lenet", (28, 28, 1)),
                                         ("cifar", (32, 32, 3)), ("vgg", (28, 28, 1)), ("fast", (32, 32, 3)),
-                                        ("cifar_wide", (32, 32, 3))])
+                                        ("cifar_wide", (32, 32, 3)), ("cifar_small", (32, 32, 3))])
 def test_presets_build_with_named_layers(name, shape):
     model = arch.build_model(arch.preset(name), shape, 10)
     assert model.outputs[0].shape[-1] == 10
@@ -103,6 +103,20 @@ def test_every_preset_has_a_title_and_a_recipe():
         assert name in arch.PRESET_TITLES and name in training.PRESET_CONFIGS, name
     widths = [layer["filters"] for layer in arch.preset("cifar_wide") if layer["type"] == "conv2d"]
     assert widths == [24, 64, 64, 256, 256, 256, 256]  # airbench's widths behind the 2x2 stem
+
+
+def test_cifar_small_saves_its_work_at_full_resolution():
+    """CIFAR small is the CIFAR blocks with a narrow stem and first block, where most multiplications are."""
+    def multiplies(name):
+        total, prev = 0, 3
+        for layer, shape in zip(arch.preset(name), arch.validate(arch.preset(name), (32, 32, 3)), strict=False):
+            if layer["type"] == "conv2d":
+                total += shape.output_shape[0] * shape.output_shape[1] * layer["kernel"] ** 2 * prev * layer["filters"]
+                prev = layer["filters"]
+        return total
+
+    assert multiplies("cifar_small") < 0.6 * multiplies("cifar")
+    assert [x["type"] for x in arch.preset("cifar_small")] == [x["type"] for x in arch.preset("cifar")]
 
 
 def test_specs_are_plain_json():

@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from cnn import training
+from cnn import precision, training
 from cnn.augment import AugmentParams, augment_images, default_params
 from cnn.data import Dataset
 
@@ -144,3 +144,22 @@ def test_verdict_names_too_few_weight_updates_apart_from_a_model_that_cannot_lea
     assert "only 2 weight updates" in training.verdict(result(2)) and "batches of 256" in training.verdict(result(2))
     assert "did not learn:" in training.verdict(result(500))  # many updates and still guessing: the model
     assert training.verdict(result(2, acc=0.6)) == ""
+
+
+@pytest.mark.parametrize("bf16,best,other,named", [(True, "cifar", "cifar_small", "**CIFAR**"),
+                                                   (False, "cifar_small", "cifar", "**CIFAR small**")])
+def test_the_cifar_preset_follows_the_measured_number_format(monkeypatch, bf16, best, other, named):
+    monkeypatch.setattr(precision, "cpu_bf16_flags", lambda: ["amx_bf16", "avx512_bf16"])
+    monkeypatch.setattr(precision, "measurement", lambda measure=True: {"bf16": bf16})
+    assert training.cifar_preset() == best
+    assert training.preset_advice(best) == "" and named in training.preset_advice(other)
+    assert training.preset_advice("fast") == ""
+
+
+def test_no_cifar_advice_until_the_cpu_is_measured(monkeypatch):
+    monkeypatch.setattr(precision, "cpu_bf16_flags", lambda: ["avx512_bf16"])
+    monkeypatch.setattr(precision, "measurement", lambda measure=True: None)
+    assert training.cifar_preset(measure=False) is None and training.preset_advice("cifar") == ""
+    monkeypatch.setattr(precision, "cpu_bf16_flags", lambda: [])  # no bfloat16 at all: float32, known
+    assert training.cifar_preset(measure=False) == "cifar_small"
+    assert "CIFAR small" in training.preset_advice("cifar")
