@@ -256,3 +256,17 @@ def test_one_out_of_range_value_gets_one_message_from_the_link_the_widget_and_th
     run = subprocess.run([sys.executable, "-m", "cnn", "train", "--validation-split", "0.9", "--name", "x"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode != 0 and expected in run.stderr
+
+
+def test_train_page_names_the_cifar_preset_that_suits_this_computer(models_dir, monkeypatch):
+    from cnn import training
+
+    monkeypatch.setattr(training, "cifar_preset", lambda measure=True: "cifar_small")  # measured: float32 here
+    at = page("pages/2_Train.py")
+    at.query_params.update({"dataset": "cifar10", "arch": "cifar"})
+    at.run()
+    assert not at.exception
+    assert any("CIFAR small" in str(i.value) for i in at.info), [i.value for i in at.info]
+    at.selectbox(key="tr_arch").set_value("cifar_small")
+    at.run()
+    assert not at.exception and not any("CIFAR small" in str(i.value) for i in at.info)
