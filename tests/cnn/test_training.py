@@ -162,4 +162,4 @@ def test_no_cifar_advice_until_the_cpu_is_measured(monkeypatch):
     assert training.cifar_preset(measure=False) is None and training.preset_advice("cifar") == ""
     monkeypatch.setattr(precision, "cpu_bf16_flags", lambda: [])  # no bfloat16 at all: float32, known
     assert training.cifar_preset(measure=False) == "cifar_small"
-    assert "CIFAR small" in training.preset_advice("cifar")
+    assert "CIFAR small" in training.preset_advice("cifar") and "no bfloat16" in training.preset_advice("cifar")
