@@ -326,13 +326,18 @@ def main() -> None:
     p.add_argument("--strokes", type=int, default=16, help="strokes drawn for goal 9")
     p.add_argument("--only", default="", help="comma-separated goal numbers to run")
     args = p.parse_args()
-    unknown = set(args.cifar_precision.split(",")) - {"auto", "float32", "bfloat16"}
-    if unknown:
-        p.error(f"--cifar-precision: {', '.join(sorted(unknown))} is not one of auto, float32, bfloat16")
-    cifar_archs = {"auto", *(a for a in architectures.PRESETS if a.startswith("cifar"))}
-    unknown = set(args.cifar_arch.split(",")) - cifar_archs
-    if unknown:
-        p.error(f"--cifar-arch: {', '.join(sorted(unknown))} is not one of {', '.join(sorted(cifar_archs))}")
+    def listed(flag: str, value: str, allowed: set[str]) -> list[str]:
+        """A comma-separated option's values, or argparse's error naming the ones it does not know."""
+        values = value.split(",")
+        if unknown := set(values) - allowed:
+            p.error(f"{flag}: {', '.join(sorted(unknown))} is not one of {', '.join(sorted(allowed))}")
+        return values
+
+    precisions = listed("--cifar-precision", args.cifar_precision, {"auto", "float32", "bfloat16"})
+    cifar_archs = listed("--cifar-arch", args.cifar_arch,
+                         {"auto", *(a for a in architectures.PRESETS if a.startswith("cifar"))})
+    if args.cifar_seeds < 1:
+        p.error("--cifar-seeds: at least 1")
     import tensorflow as tf
 
     only = set(args.only.split(",")) - {""}
@@ -354,7 +359,7 @@ def main() -> None:
     if want("6"):
         goal6_device()
     if want("7") and args.cifar:
-        goal7_cifar(args.cifar_data, args.cifar_precision.split(","), args.cifar_arch.split(","), args.cifar_seeds)
+        goal7_cifar(args.cifar_data, precisions, cifar_archs, args.cifar_seeds)
     if want("8"):
         goal8_shipped(args.cifar_data)
     if want("9") and args.browser:

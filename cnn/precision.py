@@ -7,6 +7,7 @@ and keeps the faster; the answer is cached per CPU, core count and TensorFlow ve
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -20,23 +21,26 @@ import numpy as np
 BF16_MIN_SPEEDUP = 1.15  # bfloat16 must be this much faster to be worth its rounding
 
 
+@functools.cache
+def _cpuinfo() -> str:
+    """/proc/cpuinfo, read once per process ("" where there is none): the Train page asks on every rerun."""
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+
+
 def cpu_name() -> str:
     """The CPU's model name ("Intel(R) Xeon(R) Processor"), or the platform's guess."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
+    for line in _cpuinfo().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
 def cpu_bf16_flags() -> list[str]:
     """The bfloat16 instruction sets this CPU reports (["amx_bf16", "avx512_bf16"], [] when none)."""
-    try:
-        flags = set(Path("/proc/cpuinfo").read_text().split())
-    except OSError:
-        return []
+    flags = set(_cpuinfo().split())
     return [f for f in ("amx_bf16", "avx512_bf16") if f in flags]
 
 
