@@ -67,6 +67,21 @@ def test_training_batches_come_without_tf_data_autotuning_yet_all_of_them_once(t
     assert sorted(seen) == list(labels) and len(list(batches)) == -(-len(labels) // 32)
 
 
+def test_the_training_step_is_traced_once_and_the_metrics_start_from_zero(tiny, monkeypatch):
+    """Variables first made while tracing (optimizer moments, metric totals) make TensorFlow trace the whole
+    step again (cnn.training.build_training_state); the blank image that builds them is not counted."""
+    import keras
+
+    traces = []
+    step = keras.Model.train_step
+    monkeypatch.setattr(keras.Model, "train_step", lambda self, data: traces.append(1) or step(self, data))
+    result = training.train(cfg(validation_split=0.0, batch_size=64), tiny, evaluate=False)
+    assert len(traces) == 1 and result.status == "finished"
+    model = result.model
+    training.compile_model(model, result.config)
+    assert model.optimizer.built and all(float(v) == 0 for m in model.metrics for v in m.variables)
+
+
 def test_augmented_training_runs(tiny):
     result = training.train(cfg(augment=True), tiny)
     assert result.status == "finished" and len(result.history["loss"]) == 1
