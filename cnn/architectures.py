@@ -129,9 +129,10 @@ PRESET_TITLES = {
 # Measured results shown next to a preset (bench/README.md has how they were measured).
 PRESET_NOTES: dict[str, str] = {
     "fast": "Measured on an Intel Xeon with AMX (2 cores): 99.08–99.24% MNIST test accuracy after its one epoch "
-            "(5 seeds) in 3.1 s in bfloat16, 0.34× the plain Keras CNN's 9.3 s in the same run. In float32, what "
-            "CPUs without fast bfloat16 use, 4.4–4.6 s: 0.37× the plain CNN's 12.2 s with the CPU limited to AMD "
-            "EPYC's instructions. `python bench/bench.py --only 1` measures your machine.",
+            "(5 seeds) in 2.4–2.6 s in bfloat16, 0.21× the plain Keras CNN's 12.2 s in the same run. In float32, "
+            "what CPUs without fast bfloat16 use, 3.6–3.9 s: 0.31× the plain CNN's 12.1 s (0.42–0.44× its runs of "
+            "8.6–9.0 s) with the CPU limited to AMD EPYC's instructions. `python bench/bench.py --only 1` measures "
+            "your machine.",
     "cifar": "Measured on an Intel Xeon with AMX (2 cores, bfloat16): 87.1% CIFAR-10 test accuracy after its 12 "
              "epochs, 7.7 min of training plus 13 s of testing (each photo also read mirrored and moved by a "
              "pixel). In float32, what CPUs without fast bfloat16 use, the same CPU took 16.1 min (86.8%): "
