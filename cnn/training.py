@@ -262,8 +262,8 @@ def keras_code(config: TrainConfig, input_shape: tuple[int, int, int], num_class
         lines.insert(1, "# learning rate: linear warm-up over the first 10% of steps, then cosine decay to 0")
     if config.start_from:
         lines.insert(1, f"# transfer learning: start from the saved model '{config.start_from}' (its layers up to "
-                        "global pooling, all still learning) with a new Dense(128) + Dropout + softmax head; see "
-                        "Lessons > Transfer learning")
+                        "global pooling, all still learning but batch normalization) with a new Dense(128) + "
+                        "Dropout + softmax head; see Lessons > Transfer learning")
     if config.augment:
         lines.insert(1, f"# augmentation (random layers applied to each batch): {config.augmentation().as_dict()}")
     lines.append(f"history = model.fit(x_train, y_train, epochs={config.epochs}, batch_size={config.batch_size}, "

@@ -195,7 +195,8 @@ def transfer_ui() -> None:
     st.markdown("**Transfer learning** reuses what a network learned on one task for another. Here the shipped "
                 "**digit** model (trained on 60,000 MNIST digits) starts off a model for **clothes**, trained on "
                 "only a few hundred Fashion-MNIST images: once with its layers **frozen** (only a new small head "
-                "learns), once **fine-tuned** (every layer keeps learning from there), and once **from scratch** "
+                "learns), once **fine-tuned** (every layer keeps learning from there, except that batch "
+                "normalization keeps the digits' statistics), and once **from scratch** "
                 "for comparison. With few images, starting from what the digit model learned helps a lot; with "
                 "more, training from scratch catches up, and frozen digit features fall behind: strokes are not "
                 "sleeves.")

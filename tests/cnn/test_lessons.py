@@ -76,6 +76,26 @@ def test_transfer_model_freezes_a_copy_of_the_base():
     assert all(np.array_equal(a, b) for a, b in zip(before, base.get_weights(), strict=True))
 
 
+def test_fine_tuning_keeps_the_base_batch_norm_statistics_while_its_convolutions_learn():
+    """Left trainable, Keras 3 runs batch norm in training mode under fit whatever the base was called with,
+    and its statistics drifted to a few dozen drawings' (keras-team/keras#20285)."""
+    spec = lessons.with_batchnorm(arch.preset("lenet"), True)
+    base = arch.build_model(spec, (28, 28, 1))
+    model = lessons.transfer_model(base, 3, freeze=False)
+    norms = [layer for layer in model.get_layer("base").layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert norms and not any(layer.trainable for layer in norms)
+    stats = [np.asarray(v).copy() for layer in norms for v in layer.non_trainable_variables]
+    conv = next(layer for layer in model.get_layer("base").layers if isinstance(layer, keras.layers.Conv2D))
+    kernel = np.asarray(conv.kernel).copy()
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    model.train_on_batch(rng.random((8, 28, 28, 1), np.float32) * 5, np.eye(3, dtype=np.float32)[rng.integers(0, 3, 8)])
+    assert all(np.array_equal(a, np.asarray(v)) for a, v in
+               zip(stats, [v for layer in norms for v in layer.non_trainable_variables], strict=True))
+    assert not np.array_equal(kernel, np.asarray(conv.kernel))  # the rest is fine-tuned
+    assert all(layer.trainable for layer in base.layers)  # the shared base is untouched
+
+
 def test_transformed_test_images_stay_in_range():
     x = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
     out = lessons.transform_test_images(x, seed=1)
