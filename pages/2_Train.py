@@ -34,8 +34,7 @@ def _dataset_changed() -> None:
     """To or from a small dataset of a student's own: settings that fit it (batch, epochs, augmentation)."""
     new, old = st.session_state["tr_ds"], st.session_state["sticky"].get("tr_ds", "")
     if userdata.is_user(new) or userdata.is_user(old):
-        a = st.session_state["tr_arch"]
-        settings.load_preset_defaults(a if a != CUSTOM else "fast", new)
+        settings.load_preset_defaults(st.session_state["tr_arch"], new)
 
 
 c1, c2 = st.columns(2)
@@ -52,13 +51,14 @@ if advice := training.preset_advice(arch_name):
 ds = datasets.dataset_ui(ds_name)
 if ds is None:
     st.stop()
-start_from = settings.transfer_ui(ds_name, ds.image_shape, disabled=running)
+start_from = settings.transfer_ui(ds_name, disabled=running)
 
 if start_from:
     base_meta = store.read_meta(start_from)
     arch_name, spec, valid = base_meta.get("arch", "vgg"), base_meta.get("spec"), True
-    st.caption(f"The network is **{start_from}**'s layers, all still learning, with a new head for your "
-               f"{ds.num_classes} classes (the Architecture box does not apply).")
+    st.caption(f"The network is **{start_from}**'s layers, all still learning but its batch normalization, which "
+               f"keeps the digits' statistics, with a new head for your {ds.num_classes} classes (the Architecture "
+               "box does not apply; the settings below are that network's).")
 elif arch_name == CUSTOM:
     with st.expander("Layer editor", expanded=not running, icon=":material/stacks:"):
         spec, valid = editor.layer_editor_ui(ds.image_shape, ds.num_classes, disabled=running)

@@ -25,9 +25,11 @@ def key_of(name: str) -> str:
 
 
 def load_preset_defaults(arch: str, dataset: str) -> None:
-    """Put a preset's recommended settings into the widgets (when the architecture or dataset changes); a small
-    dataset of a student's own gets the small-data recipe (see cnn.training.default_config)."""
-    from cnn import userdata
+    """Put the recommended settings of the network that will train into the widgets (when the architecture,
+    the dataset or the transfer choice changes): the shipped digit model's own recipe when a student's
+    drawings start from it, else the preset's; a small dataset of a student's own gets the small-data
+    recipe (see cnn.training.default_config)."""
+    from cnn import store, userdata
 
     n_train = None
     if userdata.is_user(dataset):
@@ -35,7 +37,9 @@ def load_preset_defaults(arch: str, dataset: str) -> None:
             n_train = userdata.get(dataset[len(userdata.PREFIX):]).total * 4 // 5
         except userdata.UserDataError:
             n_train = None
-    config = training.default_config(arch, dataset, n_train)
+    if transfer_base(dataset) and st.session_state["sticky"].get("tr_transfer", True):
+        arch = store.read_meta(TRANSFER_BASE).get("arch", "vgg")
+    config = training.default_config(arch if arch != "custom" else "fast", dataset, n_train)
     for name, value in hyperparams.config_values(config).items():
         set_sticky(key_of(name), value)
 
@@ -43,26 +47,35 @@ def load_preset_defaults(arch: str, dataset: str) -> None:
 TRANSFER_BASE = "mnist"  # the shipped digit model: drawings of your own start from what it learned
 
 
-def transfer_ui(dataset: str, image_shape: tuple[int, int, int], disabled: bool = False) -> str | None:
-    """For a drawing dataset of a student's own: start from the shipped digit model (fine-tuned)? The base's
-    name, or None."""
+def transfer_base(dataset: str) -> str | None:
+    """The model a dataset may start from: the shipped digit model for a student's own 28x28 grey drawings."""
     from cnn import store, userdata
 
-    if not (userdata.is_user(dataset) and tuple(image_shape) == (28, 28, 1) and store.exists(TRANSFER_BASE)):
+    if not userdata.is_user(dataset) or not store.exists(TRANSFER_BASE):
+        return None
+    try:
+        shape = userdata.get(dataset[len(userdata.PREFIX):]).image_shape
+    except userdata.UserDataError:
+        return None
+    return TRANSFER_BASE if tuple(shape) == (28, 28, 1) else None
+
+
+def transfer_ui(dataset: str, disabled: bool = False) -> str | None:
+    """For a drawing dataset of a student's own: start from the shipped digit model (fine-tuned)? The base's
+    name, or None."""
+    base = transfer_base(dataset)
+    if base is None:
         return None
     use = st.checkbox("Start from the shipped digit model (transfer learning)", key=sticky("tr_transfer", True),
                       disabled=disabled, on_change=_transfer_changed,
                       help="Its convolutions already know strokes, curves and corners from 60,000 digits; with a "
                            "few dozen drawings per class that helps a lot. See Lessons > Transfer learning.")
-    return TRANSFER_BASE if use else None
+    return base if use else None
 
 
 def _transfer_changed() -> None:
-    from cnn import store
-
-    arch = store.read_meta(TRANSFER_BASE).get("arch", "vgg") if st.session_state["tr_transfer"] else \
-        st.session_state["tr_arch"]
-    load_preset_defaults(arch if arch != "custom" else "fast", st.session_state["tr_ds"])
+    set_sticky("tr_transfer", st.session_state["tr_transfer"])
+    load_preset_defaults(st.session_state["tr_arch"], st.session_state["tr_ds"])
 
 
 def ensure_defaults(arch: str, dataset: str) -> None:

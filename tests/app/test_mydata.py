@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnn import userdata
+from cnn import hyperparams, store, training, userdata
 from ui import canvas
 
 from test_pages import finish_runs, page
@@ -102,6 +102,37 @@ def test_another_session_may_train_on_a_dataset_but_not_change_it(user_dir):
     at.run()
     assert any("Ada's dataset: you can train on it" in str(i.value) for i in at.info)
     assert not [b for b in at.button if b.key == "md_add_drawing"]
+
+
+def test_drawings_that_start_from_the_digit_model_get_its_settings_whichever_way_they_are_chosen(user_dir):
+    """The settings are those of the network that trains: the digit model's recipe (not the Architecture
+    box's Fast one, whose learning rate of 0.01 suits no fine-tuning), on choosing the dataset as after
+    switching transfer off and on again."""
+    userdata.create("shapes", SHAPES, (28, 28, 1))
+    for k in SHAPES:
+        userdata.add_files("shapes", k, [(f"{i}.png", png(shape_image(k, i, size=200))) for i in range(15)])
+
+    def settings(at):
+        return {name: at.session_state[f"tr_{name}"] for name in ("optimizer", "learning_rate", "batch_size",
+                                                                   "epochs", "label_smoothing")}
+
+    def recipe(arch_name):
+        values = hyperparams.config_values(training.default_config(arch_name, "user:shapes", n_train=36))
+        return {name: values[name] for name in ("optimizer", "learning_rate", "batch_size", "epochs",
+                                                "label_smoothing")}
+
+    at = page("pages/2_Train.py")
+    at.run()
+    at.selectbox(key="tr_ds").set_value("user:shapes")
+    at.run()
+    chosen = settings(at)
+    assert at.checkbox(key="tr_transfer").value and chosen == recipe(store.read_meta("mnist")["arch"])
+    at.checkbox(key="tr_transfer").uncheck()
+    at.run()
+    assert settings(at) == recipe("fast")
+    at.checkbox(key="tr_transfer").check()
+    at.run()
+    assert settings(at) == chosen and not at.exception
 
 
 def test_train_on_your_drawings_then_the_draw_page_reads_them_by_name(user_dir, monkeypatch):
