@@ -51,7 +51,7 @@ if advice := training.preset_advice(arch_name):
 ds = datasets.dataset_ui(ds_name)
 if ds is None:
     st.stop()
-start_from = settings.transfer_ui(ds_name, disabled=running)
+start_from = settings.transfer_ui(ds_name, ds.image_shape, disabled=running)
 
 if start_from:
     base_meta = store.read_meta(start_from)

@@ -31,13 +31,14 @@ def load_preset_defaults(arch: str, dataset: str) -> None:
     recipe (see cnn.training.default_config)."""
     from cnn import store, userdata
 
-    n_train = None
+    n_train, shape = None, None
     if userdata.is_user(dataset):
         try:
-            n_train = userdata.get(dataset[len(userdata.PREFIX):]).total * 4 // 5
+            stored = userdata.get(dataset[len(userdata.PREFIX):])
+            n_train, shape = stored.total * 4 // 5, stored.image_shape
         except userdata.UserDataError:
-            n_train = None
-    if transfer_base(dataset) and st.session_state["sticky"].get("tr_transfer", True):
+            pass
+    if shape and transfer_base(dataset, shape) and st.session_state["sticky"].get("tr_transfer", True):
         arch = store.read_meta(TRANSFER_BASE).get("arch", "vgg")
     config = training.default_config(arch if arch != "custom" else "fast", dataset, n_train)
     for name, value in hyperparams.config_values(config).items():
@@ -47,23 +48,19 @@ def load_preset_defaults(arch: str, dataset: str) -> None:
 TRANSFER_BASE = "mnist"  # the shipped digit model: drawings of your own start from what it learned
 
 
-def transfer_base(dataset: str) -> str | None:
+def transfer_base(dataset: str, image_shape: tuple[int, int, int]) -> str | None:
     """The model a dataset may start from: the shipped digit model for a student's own 28x28 grey drawings."""
     from cnn import store, userdata
 
-    if not userdata.is_user(dataset) or not store.exists(TRANSFER_BASE):
-        return None
-    try:
-        shape = userdata.get(dataset[len(userdata.PREFIX):]).image_shape
-    except userdata.UserDataError:
-        return None
-    return TRANSFER_BASE if tuple(shape) == (28, 28, 1) else None
+    if userdata.is_user(dataset) and tuple(image_shape) == (28, 28, 1) and store.exists(TRANSFER_BASE):
+        return TRANSFER_BASE
+    return None
 
 
-def transfer_ui(dataset: str, disabled: bool = False) -> str | None:
+def transfer_ui(dataset: str, image_shape: tuple[int, int, int], disabled: bool = False) -> str | None:
     """For a drawing dataset of a student's own: start from the shipped digit model (fine-tuned)? The base's
     name, or None."""
-    base = transfer_base(dataset)
+    base = transfer_base(dataset, image_shape)
     if base is None:
         return None
     use = st.checkbox("Start from the shipped digit model (transfer learning)", key=sticky("tr_transfer", True),
