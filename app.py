@@ -6,7 +6,7 @@ import pandas  # noqa: F401
 import streamlit as st
 
 from cnn import data, store
-from ui import chrome
+from ui import chrome, runs
 
 
 def delete_model_ui(entries: list) -> None:
@@ -84,7 +84,9 @@ def home() -> None:
             st.write("None yet: train one on the Train page.")
         unsaved = [label for label, entry in st.session_state["session_models"].items() if not entry["saved_as"]]
         if unsaved:
-            st.caption("Trained or uploaded in this browser session (not saved): " + ", ".join(unsaved))
+            st.caption("Trained or uploaded in this browser, not saved (a reload keeps them, a server restart does "
+                       "not): " + ", ".join(unsaved))
+    runs.your_runs_ui("home_your_runs")
 
 
 ICONS = chrome.PAGE_ICONS

@@ -1,11 +1,12 @@
 """A class on one server: who is who without accounts, the teacher's passphrase, the leaderboard.
 
-Every browser session gets a random owner id (kept by the session, never shown); a student may
-add a display name. Saved models record both, and only their owner's session (or the teacher)
-may overwrite or delete them (:mod:`cnn.store` checks). Teacher mode is a passphrase the server
+Every browser gets an identity (:mod:`cnn.identity`: a random token it keeps, never shown); a student
+may add a display name. Saved models record both, and only their owner (or the teacher) may
+overwrite or delete them (:mod:`cnn.store` checks). Teacher mode is a passphrase the server
 sets (``CNN_TEACHER_PASSWORD`` or ``teacher_password`` in ``.streamlit/secrets.toml``), compared
 in constant time, with a growing wait after wrong attempts, per session and server-wide.
-The challenge (dataset, epoch and parameter limits) is one small JSON file beside the models.
+The challenge (dataset, epoch and parameter limits) is a row of the class database, shared by every
+server of the class.
 """
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ import re
 import threading
 import time
 import unicodedata
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from cnn import store
+from cnn import db, store
 
 MAX_NAME = 40
 MAX_PASSPHRASE = 200
@@ -155,8 +156,8 @@ def _challenge_path(folder: Path | None = None) -> Path:
     return (folder or store.models_dir()) / ".challenge.json"
 
 
-def load_challenge(folder: Path | None = None) -> Challenge | None:
-    """The current challenge, or None when the teacher has set none (or its file is unreadable)."""
+def _legacy_challenge(folder: Path | None = None) -> Challenge | None:
+    """The challenge file of CNN Lab before the class database (imported once, then removed)."""
     try:
         raw = json.loads(_challenge_path(folder).read_text())
         return Challenge(dataset=str(raw["dataset"]), max_epochs=int(raw.get("max_epochs", 0)),
@@ -165,22 +166,36 @@ def load_challenge(folder: Path | None = None) -> Challenge | None:
         return None
 
 
-def save_challenge(challenge: Challenge | None, folder: Path | None = None) -> None:
-    """Set (or with None, clear) the challenge; written atomically like the models."""
+def load_challenge(database: db.Database | None = None) -> Challenge | None:
+    """The current challenge (the same on every server of the class), or None when the teacher has set none."""
+    database = database or db.database()
+    legacy = _legacy_challenge()
+    if legacy is not None:
+        save_challenge(legacy, database)
+    _challenge_path().unlink(missing_ok=True)
+    rows = database.query("SELECT dataset, max_epochs, max_params, title FROM challenge WHERE id = 1")
+    if not rows:
+        return None
+    r = rows[0]
+    return Challenge(str(r["dataset"]), int(r["max_epochs"]), int(r["max_params"]), clean_title(r["title"]))
+
+
+def save_challenge(challenge: Challenge | None, database: db.Database | None = None) -> None:
+    """Set (or with None, clear) the class's challenge."""
     from cnn.data import DATASETS
 
-    path = _challenge_path(folder)  # a student's own dataset ("user:NAME") can be the challenge too
+    database = database or db.database()
     if challenge is None:
-        path.unlink(missing_ok=True)
+        database.execute("DELETE FROM challenge WHERE id = 1")
         return
     if challenge.dataset not in DATASETS and not challenge.dataset.startswith("user:"):
         raise ClassroomError(f"Unknown dataset '{challenge.dataset}'.")
     if challenge.max_epochs < 0 or challenge.max_params < 0:
         raise ClassroomError("Limits must be 0 (no limit) or more.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(asdict(challenge)))
-    os.replace(tmp, path)
+    database.execute("INSERT INTO challenge (id, dataset, max_epochs, max_params, title) VALUES (1, ?, ?, ?, ?) "
+                     "ON CONFLICT (id) DO UPDATE SET dataset = excluded.dataset, max_epochs = excluded.max_epochs, "
+                     "max_params = excluded.max_params, title = excluded.title",
+                     (challenge.dataset, challenge.max_epochs, challenge.max_params, clean_title(challenge.title)))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import platform
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -125,7 +126,7 @@ def measurement(measure: bool = True) -> dict[str, Any] | None:
         data[key] = result
         path = cache_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # one per writer
         tmp.write_text(json.dumps(data, indent=1))
         tmp.replace(path)
     except OSError:

@@ -6,6 +6,8 @@ look inside the archive that refuses code-carrying layers (Lambda) and unknown c
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hmac
 import io
 import json
@@ -14,9 +16,12 @@ import re
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from cnn import index
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_NAME = 64
@@ -49,6 +54,23 @@ class Actor:
         """The teacher may change any model; a session only those it saved (a model with no owner: nobody)."""
         owner = meta.get("owner")
         return self.teacher or (isinstance(owner, str) and bool(owner) and hmac.compare_digest(owner, self.owner))
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path, exclusive: bool = True) -> Iterator[None]:
+    """An advisory lock on a shared folder (``.lock`` in it), held across processes and threads: writers
+    take it exclusively for a read-check-rename, readers shared to see a ``.keras``/``.json`` pair whole."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:  # a read-only folder: nothing can be written there, so there is nothing to order
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _owner_words(meta: dict[str, Any]) -> str:
@@ -117,19 +139,22 @@ def list_models(folder: Path | None = None) -> list[ModelEntry]:
     Stray, hidden, temporary or half-written files are skipped, never an error.
     """
     folder = folder or models_dir()
-    entries = []
-    try:
-        candidates = sorted(folder.glob("*.keras"))
-    except OSError:
+    if not folder.is_dir():
         return []
-    for kpath in candidates:
-        name = kpath.stem
-        if not NAME_RE.match(name) or not kpath.is_file():
-            continue
-        meta = read_json(kpath.with_suffix(".json"))
-        if meta is None:
-            continue
-        entries.append(ModelEntry(name, kpath, meta))
+    entries = []
+    with folder_lock(folder, exclusive=False):
+        try:
+            candidates = sorted(folder.glob("*.keras"))
+        except OSError:
+            return []
+        for kpath in candidates:
+            name = kpath.stem
+            if not NAME_RE.match(name) or not kpath.is_file():
+                continue
+            meta = read_json(kpath.with_suffix(".json"))
+            if meta is None:
+                continue
+            entries.append(ModelEntry(name, kpath, meta))
     return sorted(entries, key=lambda e: (not e.meta.get("shipped", False), -e.mtime))
 
 
@@ -160,13 +185,6 @@ def save_model(model, name: str, meta: dict[str, Any], *, overwrite: bool = Fals
     kpath, jpath = paths(name, folder)
     if kpath.exists() and not overwrite:
         raise StoreError(f"A model named '{name}' already exists. Choose another name.")
-    if kpath.exists() and actor is not None:
-        existing = read_json(jpath) or {}
-        if existing.get("shipped"):
-            raise StoreError(f"'{name}' ships with CNN Lab and cannot be replaced. Choose another name.")
-        if not actor.may_change(existing):
-            raise StoreError(f"'{name}' is {_owner_words(existing)} model: you can replace only models you saved. "
-                             "Choose another name, or ask your teacher.")
     meta = {**meta, "name": name, "saved": time.strftime("%Y-%m-%d %H:%M:%S")}
     if half:
         meta["weights_stored_as"] = "float16"
@@ -176,18 +194,22 @@ def save_model(model, name: str, meta: dict[str, Any], *, overwrite: bool = Fals
         if half:
             halve_weights(p)
 
-    tmp_k = _write_temp(folder, ".keras", write_keras)
+    tmp_k = _write_temp(folder, ".keras", write_keras)  # the slow part, outside the lock
     tmp_j = _write_temp(folder, ".json", lambda p: p.write_text(json.dumps(meta, indent=1, default=_json_default)))
     try:
-        if overwrite:
+        with folder_lock(folder):  # the check and both renames as one step for every other saver and reader
+            if kpath.exists() and not overwrite:
+                raise StoreError(f"A model named '{name}' already exists. Choose another name.")
+            if kpath.exists() and actor is not None:
+                existing = read_json(jpath) or {}
+                if existing.get("shipped"):
+                    raise StoreError(f"'{name}' ships with CNN Lab and cannot be replaced. Choose another name.")
+                if not actor.may_change(existing):
+                    raise StoreError(f"'{name}' is {_owner_words(existing)} model: you can replace only models you "
+                                     "saved. Choose another name, or ask your teacher.")
             os.replace(tmp_k, kpath)
-        else:
-            try:
-                os.link(tmp_k, kpath)  # atomic "create if absent": exactly one concurrent saver wins
-            except FileExistsError:
-                raise StoreError(f"A model named '{name}' already exists. Choose another name.") from None
-            tmp_k.unlink()
-        os.replace(tmp_j, jpath)
+            os.replace(tmp_j, jpath)
+            index.saved(name, meta)
     finally:
         tmp_k.unlink(missing_ok=True)
         tmp_j.unlink(missing_ok=True)
@@ -243,17 +265,21 @@ def read_meta(name: str, folder: Path | None = None) -> dict[str, Any]:
 
 def delete_model(name: str, folder: Path | None = None, actor: Actor | None = None) -> None:
     """Remove both files of a saved model (shipped models are protected; a session may delete only its own)."""
+    folder = folder or models_dir()
     kpath, jpath = paths(name, folder)
-    if not kpath.exists() and not jpath.exists():
-        raise StoreError(f"No saved model named '{name}'.")
-    meta = read_json(jpath) or {}
-    if meta.get("shipped"):
-        raise StoreError(f"'{name}' ships with CNN Lab and cannot be deleted here.")
-    if actor is not None and not actor.may_change(meta):
-        raise StoreError(f"'{name}' is {_owner_words(meta)} model: you can delete only models you saved. "
-                         "Ask your teacher.")
-    kpath.unlink(missing_ok=True)
-    jpath.unlink(missing_ok=True)
+    with folder_lock(folder):
+        if not kpath.exists() and not jpath.exists():
+            raise StoreError(f"No saved model named '{name}'.")
+        meta = read_json(jpath) or {}
+        if meta.get("shipped"):
+            raise StoreError(f"'{name}' ships with CNN Lab and cannot be deleted here.")
+        if actor is not None and not actor.may_change(meta):
+            raise StoreError(f"'{name}' is {_owner_words(meta)} model: you can delete only models you saved. "
+                             "Ask your teacher.")
+        kpath.unlink(missing_ok=True)
+        jpath.unlink(missing_ok=True)
+        index.deleted(name, "teacher" if actor is not None and actor.teacher and not (
+            isinstance(meta.get("owner"), str) and meta.get("owner") == actor.owner) else "owner")
 
 
 def inspect_archive(path: Path) -> dict[str, Any]:

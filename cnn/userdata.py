@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from cnn import preprocess, store
+from cnn import index, preprocess, store
 
 PREFIX = "user:"
 SIZES: dict[str, tuple[int, int, int]] = {
@@ -203,7 +203,9 @@ def create(name: str, classes: list[str], image_shape: tuple[int, int, int], own
             raise UserDataError(f"A dataset named '{name}' already exists. Choose another name.") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return get(name)
+    ds = get(name)
+    index.dataset_changed(name, {**ds.meta, "classes": ds.classes})
+    return ds
 
 
 def _check_may_change(ds: UserDataset, actor: store.Actor | None) -> None:
@@ -214,13 +216,17 @@ def _check_may_change(ds: UserDataset, actor: store.Actor | None) -> None:
 
 
 def add_class(name: str, class_name: str, actor: store.Actor | None = None) -> UserDataset:
-    """One more class (up to 20)."""
-    ds = get(name)
-    _check_may_change(ds, actor)
-    classes = validate_classes([*ds.classes, class_name])
-    (ds.folder / classes[-1]).mkdir(exist_ok=True)
-    meta = store.read_json(ds.folder / "dataset.json") or {}
-    _write_json(ds.folder / "dataset.json", {**meta, "classes": classes})
+    """One more class (up to 20). Read, change and rewrite of dataset.json happen under the dataset's lock, so
+    students adding classes at once each keep theirs."""
+    folder = get(name).folder
+    with store.folder_lock(folder):
+        ds = get(name)
+        _check_may_change(ds, actor)
+        classes = validate_classes([*ds.classes, class_name])
+        (ds.folder / classes[-1]).mkdir(exist_ok=True)
+        meta = {**(store.read_json(ds.folder / "dataset.json") or {}), "classes": classes}
+        _write_json(ds.folder / "dataset.json", meta)
+        index.dataset_changed(name, meta)
     return get(name)
 
 
@@ -297,6 +303,7 @@ def delete(name: str, actor: store.Actor | None = None) -> None:
     trash = ds.folder.with_name(f".tmp-deleted-{name}-{uuid.uuid4().hex[:8]}")
     os.rename(ds.folder, trash)  # gone from the listing at once
     shutil.rmtree(trash, ignore_errors=True)
+    index.dataset_deleted(name)
 
 
 def _read_png(path: Path, shape: tuple[int, int, int]) -> np.ndarray:

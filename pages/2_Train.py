@@ -142,3 +142,4 @@ if arch_name != CUSTOM and not chrome.presenting():
 
 if st.session_state["train_result"] and not running:
     results.result_ui(*st.session_state["train_result"])
+runs.your_runs_ui("tr_your_runs")

@@ -21,8 +21,43 @@ os.environ["CNN_OFFLINE"] = "1"  # tests never try the network; the download pat
 def _isolated_data(tmp_path_factory, monkeypatch):
     """No developer data/ folder leaks into tests, nor do tests write there: empty data folders unless a test
     sets its own."""
+    from cnn import db
+
     monkeypatch.setenv("CNN_DATA_DIR", str(tmp_path_factory.getbasetemp() / "no-data"))
     monkeypatch.setenv("CNN_USER_DATA_DIR", str(tmp_path_factory.mktemp("user-data")))
+    monkeypatch.setenv("CNN_DATABASE_URL", f"sqlite:///{tmp_path_factory.mktemp('db') / 'cnnlab.db'}")
+    db.forget_shared()
+    yield
+    db.forget_shared()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL server for this test session (Debian's postgresql, started here; skipped only when it cannot
+    start)."""
+    from postgres import PostgresUnavailable, postgres_server
+
+    try:
+        with postgres_server() as url:
+            yield url
+    except PostgresUnavailable as e:
+        pytest.skip(f"PostgreSQL: {e}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    """The class database, once on SQLite and once on a real PostgreSQL server."""
+    from cnn import db
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'class.db'}"
+    else:
+        from postgres import fresh_database
+
+        url = fresh_database(request.getfixturevalue("postgres_url"))
+    d = db.Database(url)
+    yield d
+    d.close()
 
 
 @pytest.fixture

@@ -6,16 +6,18 @@ server, so the first page that needs a model does not wait for the import.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
+import socket
 import threading
 import time
 
 import streamlit as st
 
-from cnn import classroom, store
-from ui import runs
+from cnn import classroom, db, index, jobs, store, userdata
+from ui import identity, runs
 from ui.state import init_state, keep_sticky, sticky
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -97,6 +99,11 @@ def warm_up() -> None:
             return
         _warm_started = True
     keep_keras_session()
+    # A stable name for this server in the class: after a restart on the same port, its unfinished runs are known.
+    jobs.set_server_id(f"{socket.gethostname()}:{st.get_option('server.port')}")
+    with contextlib.suppress(db.DatabaseError):  # every page says so (page_setup_ui)
+        # models and datasets saved before the class database existed join its index, once
+        index.import_existing(db.database(), store.models_dir(), userdata.user_data_dir())
 
     def _import() -> None:
         time.sleep(2.0)  # let the first page reach the browser before competing for the CPU
@@ -147,6 +154,11 @@ def page_setup_ui(title: str) -> None:
                        layout="wide")
     init_state()
     keep_sticky()
+    try:
+        identity.attach_ui()
+    except db.DatabaseError as e:  # a corrupt, locked or read-only database: one clear message, nothing touched
+        st.error(f"CNN Lab cannot open its class database. {e}", icon=":material/database:")
+        st.stop()
     warm_up()
     if st.query_params.get("present") in ("1", "true", "yes") and not st.session_state["present_link_applied"]:
         st.session_state["present_link_applied"] = True  # once: the toggle can still switch it off
@@ -164,7 +176,7 @@ def page_setup_ui(title: str) -> None:
 
 def _name_changed() -> None:
     try:
-        st.session_state["display_name"] = classroom.validate_display_name(st.session_state["name_input"])
+        identity.set_name(classroom.validate_display_name(st.session_state["name_input"]))
         st.session_state["name_error"] = ""
     except classroom.ClassroomError as e:
         st.session_state["name_error"] = str(e)
@@ -180,9 +192,15 @@ def identity_ui() -> None:
     if st.session_state["teacher"]:
         left, right = st.columns([3, 2], vertical_alignment="center")
         left.caption(":material/verified_user: Teacher mode")
-        if right.button("Leave", key="leave_teacher", help="Back to a student's view in this browser tab."):
-            st.session_state["teacher"] = False
+        if right.button("Leave", key="leave_teacher", help="Back to a student's view in this browser (until you "
+                        "type the passphrase again)."):
+            identity.leave_teacher()
             st.rerun()
+    if st.button("Not you? Start fresh", key="start_fresh", icon=":material/person_add:", type="tertiary",
+                 help="On a shared computer: this browser becomes a new student. The work of the one before stays "
+                      "theirs (saved models keep their name)."):
+        identity.start_fresh()
+        st.rerun()
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")

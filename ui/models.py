@@ -8,13 +8,15 @@ model's *token* (file path + mtime, a job id, or an upload's content hash), neve
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from cnn import data, evaluation, store
+from cnn import data, db, evaluation, index, store
+from cnn.jobs import records
 from cnn.predict import model_input_shape, model_num_classes, tta_level
 
 SHIPPED_DEFAULT = "saved:mnist"
@@ -31,7 +33,7 @@ def model_choices(require_shape: tuple[int, ...] | None = None) -> dict[str, dic
     """id -> {"kind", "title", "meta", "token", ...} for every model this session may pick."""
     choices: dict[str, dict[str, Any]] = {}
     for label, entry in st.session_state["session_models"].items():
-        if entry.get("saved_as"):
+        if entry.get("saved_as") and not saved_model_gone(entry):
             continue  # listed once, as the saved model
         shape = tuple(entry["meta"].get("input_shape", ()))
         if require_shape is None or shape == tuple(require_shape):
@@ -172,11 +174,30 @@ def evaluation_of(choice: dict[str, Any], model, ds: data.Dataset) -> evaluation
     return cache[key]
 
 
+def saved_model_gone(entry: dict[str, Any]) -> str:
+    """For a session model that was saved: "" while its file is there, else who deleted it ("teacher", "owner" or
+    "someone"); the entry then counts as unsaved again, so it can be saved anew."""
+    name = entry.get("saved_as")
+    try:
+        if not name or store.exists(name):
+            return ""
+    except store.StoreError:
+        return ""
+    status = index.model_status(name) or {}
+    entry["saved_as"], entry["deleted_as"] = "", name
+    entry["deleted_by"] = str(status.get("deleted_by") or "someone")
+    return entry["deleted_by"]
+
+
 def mark_saved(label: str, name: str) -> None:
     """A session model was saved as ``name``: list it once, as the saved model, and keep it current."""
     entry = st.session_state["session_models"].get(label)
     if entry is None:
         return
     entry["saved_as"] = name
+    entry.pop("deleted_as", None)
+    if entry.get("run"):
+        with contextlib.suppress(db.DatabaseError):
+            records.mark_saved(db.database(), entry["run"], name)
     if st.session_state["current_model"] == f"session:{label}":
         st.session_state["current_model"] = f"saved:{name}"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 
 import streamlit as st
 
@@ -60,6 +61,11 @@ def result_ui(label: str, result: training.TrainResult, meta: dict) -> None:
     m[2].metric("Training time", f"{result.seconds:.1f} s")
     figures.plot(st, charts.history_figure(result.history, result.batch_history), key="final_chart")
     entry = st.session_state["session_models"].get(label, {})
+    models.saved_model_gone(entry)
+    if entry.get("deleted_as"):
+        who = {"teacher": "your teacher", "owner": "you"}.get(entry.get("deleted_by", ""), "someone")
+        st.warning(f"You saved this model as **{entry['deleted_as']}**, but {who} deleted it since. It is still "
+                   "here in your browser; save it again below to keep it.", icon=":material/delete_forever:")
     if entry.get("saved_as"):
         st.success(f"Saved as **{entry['saved_as']}**: it is in every model list.", icon=":material/save:")
     else:
@@ -84,14 +90,19 @@ def result_ui(label: str, result: training.TrainResult, meta: dict) -> None:
                        mime="text/csv", icon=":material/download:")
 
 
+def default_save_name(config: training.TrainConfig) -> str:
+    """A valid model name from the run's architecture and dataset ("vgg-user-shapes" for "user:shapes")."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", f"{config.arch}-{config.dataset}").strip("-_")[:store.MAX_NAME] or "model"
+
+
 def save_ui(label: str, result: training.TrainResult, meta: dict) -> None:
     """Save the session's model under a validated name (never overwriting someone else's)."""
     with st.form("save_form", border=True):
-        name = st.text_input("Save as", value=f"{result.config.arch}-{result.config.dataset}",
+        name = st.text_input("Save as", value=default_save_name(result.config),
                              help=f"Letters, digits, - and _, at most {store.MAX_NAME} characters. Saved models are "
                                   "shared with everyone on this server.")
         replace = st.checkbox("Replace my own model of that name", key="tr_replace",
-                              help="Only models you saved in this browser session can be replaced.")
+                              help="Only models you saved (in this browser, under your identity) can be replaced.")
         if st.form_submit_button("Save model", icon=":material/save:"):
             model = st.session_state["session_models"].get(label, {}).get("model") or result.model
             meta = {**meta, "owner": st.session_state["owner"], "owner_name": st.session_state["display_name"]}

@@ -10,6 +10,7 @@ wherever the student is.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -53,6 +54,7 @@ def start(key: str, requests: list[JobRequest], register: bool = False) -> RunGr
     name = st.session_state.get("display_name", "")
     for r in requests:
         r.owner, r.owner_name = owner, name
+        r.extra.setdefault("group", key)
     group = RunGroup(key, [engine().submit(r) for r in requests], register)
     st.session_state["runs"][key] = group
     return group
@@ -99,7 +101,7 @@ def _collect(key: str, job: Job) -> None:
     meta = training.result_metadata(result, made_by="CNN Lab Train page")
     meta.update(owner=job.owner, owner_name=job.owner_name)
     st.session_state["session_models"][job.label] = {"model": result.model, "meta": meta, "token": f"job:{job.id}",
-                                                     "saved_as": ""}
+                                                     "saved_as": "", "run": job.id}
     st.session_state["current_model"] = f"session:{job.label}"
     if key == "train":
         st.session_state["train_result"] = (job.label, result, meta)
@@ -200,3 +202,41 @@ def progress_ui(key: str, title: str = "") -> None:
             st.caption(f"Training on {job.where} · elapsed {fmt_seconds(last.elapsed)}")
             history, points = history_from_events(job.progress())
             figures.plot(st, charts.history_figure(history, points), key=f"{key}_{job.id}_live_chart")
+
+
+def your_runs_ui(key: str = "your_runs") -> None:
+    """This identity's runs as the class database keeps them (over reloads and restarts), with one run's curves."""
+    from cnn import db
+    from cnn.jobs import records
+
+    try:
+        mine = records.runs_of(db.database(), st.session_state["owner"])
+    except db.DatabaseError as e:
+        st.error(f"Your earlier runs cannot be read: {e}")
+        return
+    if not mine:
+        return
+    with st.expander(f"Your runs ({len(mine)})", icon=":material/history:"):
+        held = {entry.get("run") for entry in st.session_state["session_models"].values()}
+        rows = []
+        for r in mine:
+            acc = r.test_accuracy
+            if r.saved_as:
+                weights = f"saved as {r.saved_as}"
+            elif r.id in held:
+                weights = "in this browser, not saved (a server restart loses it)"
+            elif r.finished:
+                weights = "not kept"
+            else:
+                weights = "training"
+            rows.append({"run": r.label, "dataset": r.dataset, "architecture": r.arch,
+                         "started": time.strftime("%d %b %H:%M", time.localtime(r.submitted)),
+                         "test accuracy": f"{acc:.1%}" if acc is not None else "—",
+                         "how it ended": r.message or ("finished" if r.finished else r.state), "model": weights})
+        st.dataframe(rows, hide_index=True, width="stretch")
+        with_curves = [r for r in mine if r.history or r.points]
+        if with_curves:
+            pick = st.selectbox("Curves of", [r.id for r in with_curves], key=f"{key}_pick",
+                                format_func=lambda i: next(r.label for r in with_curves if r.id == i))
+            run = next(r for r in with_curves if r.id == pick)
+            figures.plot(st, charts.history_figure(run.history, run.points), key=f"{key}_chart")

@@ -11,7 +11,6 @@ their page's prefix: ``tr_`` Train, ``data_``/``aug_`` Data, ``ev_`` Evaluate, `
 from __future__ import annotations
 
 import copy
-import uuid
 from typing import Any
 
 import streamlit as st
@@ -19,13 +18,17 @@ import streamlit as st
 # Every non-widget session key, with its initial value.
 DEFAULTS: dict[str, Any] = {
     "menu": [],  # the st.Page objects of this session's page menu (set by app.py on every run)
-    "owner": "",  # this browser session's owner id (set once, random): whose runs and models are whose
+    "owner": "",  # this browser's identity id (ui.identity): whose runs, models and datasets are whose
+    "identity_bound": False,  # the identity and its workspace are bound to this session
+    "cookie_token": "",  # a new identity's token, written into the browser's cookie on every run
+    "workspace_seen": {},  # key -> id() of the workspace value this session last saw (ui.identity)
     "display_name": "",  # the name a student typed (validated), shown to the teacher
     "name_error": "",  # why the name typed last was refused
     "teacher": False,  # teacher mode, after the passphrase
-    "session_models": {},  # label -> {"model", "meta", "token", "saved_as"}: trained or uploaded this session
+    # These five belong to the identity's workspace (ui.identity), shared by its tabs and kept over a reload:
+    "session_models": {},  # label -> {"model", "meta", "token", "saved_as", "run"}: trained or uploaded, not saved
     "current_model": "",  # "session:LABEL" or "saved:NAME": what Evaluate, Inspect and Draw open on
-    "runs": {},  # group key -> ui.runs.RunGroup: this session's training runs ("train", lesson keys)
+    "runs": {},  # group key -> ui.runs.RunGroup: this identity's training runs ("train", lesson keys)
     "train_result": None,  # (label, TrainResult, meta) of the newest run started on the Train page
     "train_config": None,  # the TrainConfig that run was started with
     "last_drawing": None,  # (1, 28, 28, 1) float32 from the Draw page, for Inspect
@@ -58,8 +61,6 @@ def init_state() -> None:
     for key, value in DEFAULTS.items():
         if key not in st.session_state:
             st.session_state[key] = copy.copy(value)
-    if not st.session_state["owner"]:
-        st.session_state["owner"] = uuid.uuid4().hex
 
 
 def sticky(key: str, default: Any = None) -> str:

@@ -6,8 +6,9 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from cnn import classroom, jobs, store
-from ui import runs
+from cnn import classroom, db, store
+from cnn.jobs import records
+from ui import identity, runs
 from ui.chrome import plain
 
 RECENT_S = 3 * 3600  # finished runs listed this long
@@ -30,7 +31,7 @@ def passphrase_ui() -> None:
                 st.error(str(e))
                 return
             if ok:
-                st.session_state["teacher"] = True
+                identity.become_teacher()  # kept over a reload for a school day, for this browser only
                 st.rerun()
             st.error(f"That is not the passphrase. Wait {classroom.GATE.wait_left(st.session_state['owner']):.0f} s "
                      "before the next try.")
@@ -43,40 +44,84 @@ def _secrets():
         return None
 
 
-def _row(job: jobs.Job) -> dict:
-    last = job.latest()
-    acc = job.accuracy()
-    return {"student": job.owner_name or "(no name)", "run": job.label, "dataset": job.dataset,
-            "architecture": job.arch, "state": job.state,
+def how_it_stands(run: records.RunRecord) -> str:
+    """A run's state in words, telling apart the ways a run can end."""
+    if not run.finished:
+        return run.state
+    if run.stop_reason == "restart":
+        return "interrupted (server restart)"
+    if run.state == "cancelled":
+        return "removed from queue"
+    if run.state == "error":
+        return "failed"
+    status = run.result.get("status")
+    if status == "stopped":
+        return {"teacher": "stopped by you", "abandoned": "stopped (tab closed)", "shutdown": "stopped (shutdown)"}.get(
+            run.stop_reason or "", "stopped by student")
+    return "diverged" if status == "nan" else "finished"
+
+
+def _row(run: records.RunRecord) -> dict:
+    last = run.latest()
+    acc = run.test_accuracy if run.finished else (last.logs.get("accuracy") if last else None)
+    waited = ((run.started or run.ended or time.time()) - run.submitted) if run.state != "queued" else \
+        time.time() - run.submitted
+    return {"student": run.owner_name or "(no name)", "run": run.label, "state": how_it_stands(run),
+            "how it ended": run.message, "dataset": run.dataset, "architecture": run.arch,
             "epoch": f"{last.epoch}/{last.epochs} · batch {last.batch}/{last.batches}" if last else "—",
-            "accuracy": f"{acc:.1%}" if acc is not None else "—", "waited": runs.fmt_seconds(job.wait_seconds()),
-            "where": job.where or ("queue place " + str(job.place) if job.state == "queued" else ""),
-            "how it ended": job.message}
+            "accuracy": f"{acc:.1%}" if acc is not None else "—", "waited": runs.fmt_seconds(max(0.0, waited)),
+            "where": f"{run.worker or 'queue'} · {run.server}"}
+
+
+def _record_line(run: records.RunRecord) -> tuple[float, str]:
+    """(fraction, line) of a run on any server, from its record."""
+    last = run.latest()
+    if run.state == "queued":
+        return 0.0, "Waiting for a free training slot."
+    if last is None:
+        return 0.0, "Preparing the data and building the model…"
+    acc = last.logs.get("accuracy")
+    return last.fraction, (f"Epoch {last.epoch}/{last.epochs} · batch {last.batch}/{last.batches}"
+                           + (f" · accuracy {acc:.1%}" if acc is not None else ""))
+
+
+def stop_run(run: records.RunRecord) -> None:
+    """Stop a student's run wherever it trains: at once on this server, through the database on another."""
+    job = runs.engine().get(run.id)
+    if job is not None:
+        job.stop("teacher")
+    else:
+        records.request_stop(db.database(), run.id, "teacher")
 
 
 @st.fragment(run_every=2.0)
 def runs_ui() -> None:
-    """Every run on this server: running and queued first, then those that ended in the last hours; Stop any."""
+    """Every run of the class, on every server: running and queued first, then those that ended in the last hours;
+    Stop any."""
     engine = runs.engine()
     cap = engine.capacity()
-    st.caption(f"Queue: {cap['running']} training, {cap['waiting']} waiting; at most {cap['limit']} at once "
-               f"({cap['where']}).")
-    now = time.time()
-    listed = [j for j in engine.jobs() if not j.finished or now - (j.ended or now) < RECENT_S]
-    active = [j for j in listed if not j.finished]
+    try:
+        listed = records.recent_runs(db.database(), time.time() - RECENT_S)
+        others = [s for s in records.servers(db.database()) if engine.recorder is None
+                  or s["id"] != engine.recorder.server]
+    except db.DatabaseError as e:
+        st.error(f"The class database cannot be read: {e}")
+        return
+    st.caption(f"This server's queue: {cap['running']} training, {cap['waiting']} waiting; at most {cap['limit']} at "
+               f"once ({cap['where']})." + (f" {len(others)} other server{'s' if len(others) != 1 else ''} of this "
+                                            "class: " + ", ".join(s["id"] for s in others) + "." if others else ""))
     if not listed:
         st.info("No runs yet. When students press Train, their runs appear here.")
         return
-    for job in active:
+    for run in [r for r in listed if not r.finished]:
         c1, c2 = st.columns([6, 1], vertical_alignment="center")
-        fraction, line = runs.status_line(job)
-        c1.progress(fraction, text=f"{plain(job.owner_name) or '(no name)'} · {plain(job.label)} · {line}")
-        if c2.button("Stop", key=f"cls_stop_{job.id}", icon=":material/stop_circle:",
+        fraction, line = _record_line(run)
+        c1.progress(fraction, text=f"{plain(run.owner_name) or '(no name)'} · {plain(run.label)} · {line}")
+        if c2.button("Stop", key=f"cls_stop_{run.id}", icon=":material/stop_circle:",
                      help="Ends this student's run after its current batch; they see that you stopped it."):
-            job.stop("teacher")
+            stop_run(run)
             st.rerun(scope="fragment")
-    st.dataframe([_row(j) for j in sorted(listed, key=lambda j: (j.finished, -j.submitted))], hide_index=True,
-                 width="stretch")
+    st.dataframe([_row(r) for r in listed], hide_index=True, width="stretch")
 
 
 def present_link(page: str, **params: str) -> str:

@@ -24,13 +24,33 @@ from cnn.jobs.base import (
 )
 
 __all__ = ["ACTIVE", "FINISHED", "Engine", "EngineError", "Job", "JobRequest", "engine", "heartbeat_timeout_default",
-           "max_jobs_default", "set_engine"]
+           "max_jobs_default", "set_engine", "set_server_id"]
 
 _engine: Engine | None = None
 _lock = threading.Lock()
+_server_id = ""
+
+
+def set_server_id(server_id: str) -> None:
+    """This server's stable name in the class (the app gives host and port, so a restart on the same port knows
+    which unfinished runs were its own); set before the engine starts."""
+    global _server_id
+    _server_id = server_id
 
 
 def _make_engine() -> Engine:
+    engine = _make_bare_engine()
+    from cnn import db
+    from cnn.jobs.records import Recorder
+
+    try:
+        engine.record_to(Recorder(db.database(), _server_id or None))
+    except db.DatabaseError as e:  # training still works; the runs are not kept, and the pages say why
+        engine.notice = (engine.notice + " " if engine.notice else "") + str(e)
+    return engine
+
+
+def _make_bare_engine() -> Engine:
     from cnn.jobs.local import LocalEngine
 
     address = os.environ.get("CNN_RAY_ADDRESS", "").strip()

@@ -14,10 +14,13 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnn.data import Dataset
 from cnn.training import Progress, TrainConfig, TrainResult
+
+if TYPE_CHECKING:
+    from cnn.jobs.records import Recorder
 
 ACTIVE = ("queued", "running")
 FINISHED = ("done", "error", "cancelled")
@@ -200,6 +203,7 @@ class Engine:
         self.heartbeat_timeout = heartbeat_timeout or heartbeat_timeout_default()
         self.notice = ""  # something the pages should tell (e.g. a cluster that could not be reached)
         self.closed = False
+        self.recorder: Recorder | None = None  # keeps the jobs in the class database (see record_to)
         self._jobs: dict[str, Job] = {}
         self._jobs_lock = threading.Lock()
         self._reaper = threading.Thread(target=self._reap, name="jobs-heartbeat", daemon=True)
@@ -207,11 +211,19 @@ class Engine:
 
     # ------------------------------------------------------------ the interface
 
+    def record_to(self, recorder: Recorder) -> Engine:
+        """Keep every job of this engine in the class database from now on (:mod:`cnn.jobs.records`)."""
+        self.recorder = recorder
+        recorder.attach(self)
+        return self
+
     def submit(self, request: JobRequest) -> Job:
         """Queue a training run; returns its handle at once."""
         if self.closed:
             raise EngineError("The training engine has been shut down.")
         job = Job(request, self)
+        if self.recorder is not None:
+            self.recorder.submitted(job, request)  # the label becomes unique in the class
         with self._jobs_lock:
             self._jobs[job.id] = job
         self._enqueue(job, request)
@@ -248,6 +260,8 @@ class Engine:
 
     def shutdown(self) -> None:
         self.closed = True
+        if self.recorder is not None:
+            self.recorder.close(restarting=True)
 
     # ------------------------------------------------------------ for subclasses
 
@@ -281,6 +295,8 @@ class Engine:
             else:
                 job.error = job.message = error or "The training failed."
                 job.state = "error"
+        if self.recorder is not None:
+            self.recorder.finished(job)
         job._done.set()
         _log_finished(job)
 

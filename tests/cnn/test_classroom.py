@@ -121,8 +121,14 @@ def test_challenge_is_saved_cleaned_and_cleared(folder):
     assert c == classroom.Challenge("cifar10", 3, 250_000, "Best 3 epochs!")
     with pytest.raises(classroom.ClassroomError, match="Unknown dataset"):
         classroom.save_challenge(classroom.Challenge("imagenet"))
-    (folder / ".challenge.json").write_text("{broken")
-    assert classroom.load_challenge() is None  # a damaged file is no challenge, not a crash
     classroom.save_challenge(None)
+    assert classroom.load_challenge() is None
+    assert [e.name for e in store.list_models()] == []
+
+
+def test_the_challenge_file_of_before_the_database_is_imported_once(folder):
+    (folder / ".challenge.json").write_text('{"dataset": "mnist", "max_epochs": 2, "title": "<b>old</b>"}')
+    assert classroom.load_challenge() == classroom.Challenge("mnist", 2, 0, "boldb")
     assert not (folder / ".challenge.json").exists()
-    assert [e.name for e in store.list_models()] == []  # the challenge file is never listed as a model
+    (folder / ".challenge.json").write_text("{broken")
+    assert classroom.load_challenge() == classroom.Challenge("mnist", 2, 0, "boldb")  # a damaged file: ignored
