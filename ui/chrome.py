@@ -196,11 +196,10 @@ def identity_ui() -> None:
                         "type the passphrase again)."):
             identity.leave_teacher()
             st.rerun()
-    if st.button("Not you? Start fresh", key="start_fresh", icon=":material/person_add:", type="tertiary",
-                 help="On a shared computer: this browser becomes a new student. The work of the one before stays "
-                      "theirs (saved models keep their name)."):
-        identity.start_fresh()
-        st.rerun()
+    st.button("Not you? Start fresh", key="start_fresh", icon=":material/person_add:", type="tertiary",
+              on_click=identity.start_fresh,  # a callback: it runs before the name box is drawn again
+              help="On a shared computer: this browser becomes a new student. The work of the one before stays "
+                   "theirs (saved models keep their name).")
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")

@@ -73,13 +73,17 @@ def attach_ui() -> None:
                                 "max_age": COOKIE_DAYS * 86400}, key="identity_cookie")
 
 
-def _bind(found: identity.Identity) -> None:
+def _bind(found: identity.Identity, adopt: bool = True) -> None:
+    """Bind this session to an identity and its workspace. With ``adopt``, values this session already holds (set
+    before its first run, as tests and links do) join the workspace."""
     ss = st.session_state
     ss["owner"], ss["display_name"] = found.id, found.name
     ss["sticky"]["name_input"] = ss["name_input"] = found.name
     ss["identity_bound"] = True
     space = workspace(found.id)
     for key in WORKSPACE_KEYS:
+        if adopt and ss.get(key):
+            space[key] = ss[key]
         ss[key] = space[key]
     ss["workspace_seen"] = {k: id(space[k]) for k in WORKSPACE_KEYS}
     refresh_teacher()
@@ -100,20 +104,23 @@ def _sync_workspace() -> None:
 
 
 def refresh_teacher() -> None:
-    """Teacher mode while this identity holds a valid grant (a reload keeps it; Leave or a new passphrase ends it)."""
+    """Teacher mode while this identity holds a valid grant (a reload keeps it; Leave, its expiry or a new
+    passphrase ends it, in every tab)."""
     expected = classroom.configured_passphrase(_secrets())
-    st.session_state["teacher"] = identity.teacher_until(class_db(), st.session_state["owner"], expected) is not None
+    granted = identity.teacher_until(class_db(), st.session_state["owner"], expected) is not None
+    if granted or st.session_state.get("teacher_granted"):
+        st.session_state["teacher"] = st.session_state["teacher_granted"] = granted
 
 
 def become_teacher() -> None:
     """The passphrase was right: a grant for this identity (a school day), and teacher mode now."""
     identity.grant_teacher(class_db(), st.session_state["owner"], classroom.configured_passphrase(_secrets()))
-    st.session_state["teacher"] = True
+    st.session_state["teacher"] = st.session_state["teacher_granted"] = True
 
 
 def leave_teacher() -> None:
     identity.revoke_teacher(class_db(), st.session_state["owner"])
-    st.session_state["teacher"] = False
+    st.session_state["teacher"] = st.session_state["teacher_granted"] = False
 
 
 def set_name(name: str) -> None:
@@ -128,7 +135,7 @@ def start_fresh() -> None:
     ss["cookie_token"] = token
     for key in ("name_error", "download", "exports", "ev_cache", "estimate", "last_drawing"):
         ss.pop(key, None)
-    _bind(found)
+    _bind(found, adopt=False)
 
 
 def _secrets():

@@ -231,8 +231,8 @@ def your_runs_ui(key: str = "your_runs") -> None:
                 weights = "training"
             rows.append({"run": r.label, "dataset": r.dataset, "architecture": r.arch,
                          "started": time.strftime("%d %b %H:%M", time.localtime(r.submitted)),
-                         "test accuracy": f"{acc:.1%}" if acc is not None else "—",
-                         "how it ended": r.message or ("finished" if r.finished else r.state), "model": weights})
+                         "test accuracy": f"{acc:.1%}" if acc is not None else "—", "model": weights,
+                         "how it ended": r.message or ("finished" if r.finished else r.state)})
         st.dataframe(rows, hide_index=True, width="stretch")
         with_curves = [r for r in mine if r.history or r.points]
         if with_curves:

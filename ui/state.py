@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "display_name": "",  # the name a student typed (validated), shown to the teacher
     "name_error": "",  # why the name typed last was refused
     "teacher": False,  # teacher mode, after the passphrase
+    "teacher_granted": False,  # ... through this identity's grant in the class database (ui.identity)
     # These five belong to the identity's workspace (ui.identity), shared by its tabs and kept over a reload:
     "session_models": {},  # label -> {"model", "meta", "token", "saved_as", "run"}: trained or uploaded, not saved
     "current_model": "",  # "session:LABEL" or "saved:NAME": what Evaluate, Inspect and Draw open on

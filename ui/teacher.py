@@ -74,7 +74,10 @@ def _row(run: records.RunRecord) -> dict:
 
 
 def _record_line(run: records.RunRecord) -> tuple[float, str]:
-    """(fraction, line) of a run on any server, from its record."""
+    """(fraction, line) of a run: live from the engine when it trains here, else from its record (another server)."""
+    job = runs.engine().get(run.id)
+    if job is not None:
+        return runs.status_line(job)
     last = run.latest()
     if run.state == "queued":
         return 0.0, "Waiting for a free training slot."

@@ -36,18 +36,23 @@ def copy_models(folder: Path) -> Path:
 
 
 @contextlib.contextmanager
-def running_app(models: Path | None = None, log_path: Path | None = None, **env: str) -> Iterator[dict]:
-    """Headless server, no usage stats, no file watcher; yields {"url", "pid", "models"}; always stopped."""
-    tmp = Path(tempfile.mkdtemp(prefix="cnnlab-"))
-    models = models or copy_models(tmp / "models")
-    port = free_port()
+def running_app(models: Path | None = None, log_path: Path | None = None, port: int | None = None,
+                home: Path | None = None, **env: str) -> Iterator[dict]:
+    """Headless server, no usage stats, no file watcher; yields {"url", "pid", "models", "home"}; always stopped.
+
+    Its user data and class database live in ``home`` (a new temporary folder unless given: give the same one, and
+    the same ``port``, to restart "the same" server; a given ``home`` is kept)."""
+    tmp = home or Path(tempfile.mkdtemp(prefix="cnnlab-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    models = models or (tmp / "models" if (tmp / "models").is_dir() else copy_models(tmp / "models"))
+    port = port or free_port()
     log = open(log_path or tmp / "streamlit.log", "w")  # noqa: SIM115  (open for the server's whole life)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
          "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, "CNN_OFFLINE": "1", "CNN_MODELS_DIR": str(models),
-             "CNN_USER_DATA_DIR": str(tmp / "user-data"), **env})
+             "CNN_USER_DATA_DIR": str(tmp / "user-data"), "CNN_DATABASE_URL": f"sqlite:///{tmp / 'cnnlab.db'}", **env})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -60,7 +65,7 @@ def running_app(models: Path | None = None, log_path: Path | None = None, **env:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start; see {log.name}")
             time.sleep(0.05)
-        yield {"url": url, "pid": proc.pid, "models": models, "log": Path(log.name)}
+        yield {"url": url, "pid": proc.pid, "models": models, "log": Path(log.name), "home": tmp, "port": port}
     finally:
         proc.terminate()
         try:
@@ -68,4 +73,5 @@ def running_app(models: Path | None = None, log_path: Path | None = None, **env:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if home is None:
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,158 @@
+"""Runs as records: unique labels, live snapshots, how runs end, stop requests from another server, restarts."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from cnn import training
+from cnn.jobs import JobRequest, records
+from cnn.jobs.base import Engine, Job
+from cnn.jobs.local import LocalEngine
+
+from conftest import tiny_dataset
+
+
+def config(**kw):
+    base = dict(dataset="mnist", arch="fast", epochs=1, batch_size=32, validation_split=0.0, seed=1)
+    return training.TrainConfig(**{**base, **kw})
+
+
+class PaperEngine(Engine):
+    """An engine that trains nothing: the test moves its jobs by hand (records only, no TensorFlow)."""
+
+    name = "paper"
+
+    def _enqueue(self, job, request):
+        pass
+
+    def _cancel_queued(self, job):
+        return True
+
+    def _interrupt(self, job):
+        self.interrupted.append(job.id)
+
+    def place(self, job):
+        return 1
+
+    def capacity(self):
+        return {"limit": 1, "running": 0, "waiting": 0, "where": "paper"}
+
+    def __init__(self):
+        super().__init__(heartbeat_timeout=600)
+        self.interrupted: list[str] = []
+
+
+def progress(epoch, batch, acc):
+    return training.Progress("batch", epoch, 3, batch, 10, 1.0, 100.0, {"loss": 1.0, "accuracy": acc})
+
+
+def request(label="fast-mnist-204037", owner="ana-id", name="Ana"):
+    return JobRequest(config(), tiny_dataset(n_train=32, n_test=8), label=label, owner=owner, owner_name=name,
+                      extra={"group": "train"})
+
+
+def test_labels_are_unique_in_the_class_and_records_follow_a_run(database):
+    engine = PaperEngine().record_to(records.Recorder(database, "server-a", tick_s=3600))
+    try:
+        ana = engine.submit(request())
+        ben = engine.submit(request(owner="ben-id", name="Ben"))  # the same second, the same label
+        assert ana.label == "fast-mnist-204037" and ben.label == "fast-mnist-204037-2"
+        engine.mark_running(ana, "local worker (pid 1)", 1)
+        ana.add_event(progress(1, 4, 0.5))
+        engine.recorder.tick()
+        rec = records.get(database, ana.id)
+        assert rec.state == "running" and rec.latest().batch == 4 and rec.worker == "local worker (pid 1)"
+        assert rec.owner == "ana-id" and rec.owner_name == "Ana" and rec.group_key == "train"
+        assert rec.config["arch"] == "fast"
+        ana.add_event(training.Progress("epoch", 1, 3, 10, 10, 2.0, 100.0, {"loss": 0.5, "accuracy": 0.8}))
+        engine.stop(ana, "teacher")
+        assert engine.interrupted == [ana.id]
+        result = training.TrainResult(None, config(), {"loss": [0.5], "accuracy": [0.8]}, [{"loss": 1.0}], 0.4, 0.87,
+                                      2.0, 1, status="stopped", stopped_at=(2, 1))
+        engine.finish(ana, result=result)
+        rec = records.get(database, ana.id)
+        assert rec.finished and rec.stop_reason == "teacher" and rec.message.startswith("Stopped by your teacher")
+        assert rec.history == {"loss": [0.5], "accuracy": [0.8]} and rec.test_accuracy == pytest.approx(0.87)
+        assert [r.label for r in records.runs_of(database, "ana-id")] == ["fast-mnist-204037"]
+        listed = records.recent_runs(database, time.time() - 60)
+        assert [r.label for r in listed] == ["fast-mnist-204037-2", "fast-mnist-204037"]  # unfinished first
+    finally:
+        engine.shutdown()
+
+
+def test_a_stop_asked_on_another_server_reaches_the_run(database):
+    engine = PaperEngine().record_to(records.Recorder(database, "server-a", tick_s=3600))
+    try:
+        job = engine.submit(request())
+        engine.mark_running(job, "w", 1)
+        assert records.request_stop(database, job.id, "teacher")  # server B's Class page
+        engine.recorder.tick()  # server A's recorder, once a second
+        assert job.stop_reason == "teacher" and engine.interrupted == [job.id]
+    finally:
+        engine.shutdown()
+
+
+def test_runs_of_a_server_that_went_away_end_as_interrupted_by_a_restart(database):
+    first = PaperEngine().record_to(records.Recorder(database, "host:8501", tick_s=3600))
+    job = first.submit(request())
+    first.mark_running(job, "w", 1)
+    job.add_event(training.Progress("epoch", 4, 10, 10, 10, 2.0, 100.0, {"loss": 0.5, "accuracy": 0.8}))
+    first.recorder.tick()
+    first.recorder._stop.set()  # the process dies: nothing more is written
+    # The server starts again on the same port: its own unfinished runs are known at once.
+    second = PaperEngine().record_to(records.Recorder(database, "host:8501", tick_s=3600))
+    try:
+        rec = records.get(database, job.id)
+        assert rec.state == "error" and rec.stop_reason == "restart"
+        assert rec.message.startswith("Interrupted by a server restart at epoch 4")
+        assert rec.history["accuracy"] == [0.8]  # the curves so far are kept
+        first.finish(job, error="late")  # a late word from the old process changes nothing
+        assert records.get(database, job.id).message.startswith("Interrupted")
+    finally:
+        second.shutdown()
+
+
+def test_runs_of_a_server_that_stopped_beating_are_interrupted_by_the_others(database):
+    gone = PaperEngine().record_to(records.Recorder(database, "other:8502", tick_s=3600))
+    job = gone.submit(request())
+    gone.recorder._stop.set()
+    database.execute("UPDATE servers SET beat = ? WHERE id = 'other:8502'", (time.time() - 3600,))
+    alive = PaperEngine().record_to(records.Recorder(database, "this:8501", tick_s=3600))
+    try:
+        alive.recorder.tick()
+        assert records.get(database, job.id).stop_reason == "restart"
+        assert [s["id"] for s in records.servers(database)] == ["this:8501"]
+    finally:
+        alive.shutdown()
+
+
+def test_a_server_that_shuts_down_marks_its_unfinished_runs(database):
+    engine = PaperEngine().record_to(records.Recorder(database, "s", tick_s=3600))
+    job = engine.submit(request())
+    engine.shutdown()
+    assert records.get(database, job.id).message.startswith("Interrupted by a server restart")
+
+
+def test_a_real_run_reaches_the_database_about_once_a_second(tmp_path):
+    from cnn import db
+
+    database = db.Database(f"sqlite:///{tmp_path / 'class.db'}")
+    engine = LocalEngine(limit=1, heartbeat_timeout=600).record_to(records.Recorder(database, "s", tick_s=0.5))
+    try:
+        job: Job = engine.submit(JobRequest(config(epochs=2), tiny_dataset(n_train=2048), label="live"))
+        seen = set()
+        deadline = time.monotonic() + 180
+        while not job.finished and time.monotonic() < deadline:
+            rec = records.get(database, job.id)
+            if rec.latest() is not None:
+                seen.add((rec.latest().epoch, rec.latest().batch))
+            time.sleep(0.2)
+        assert job.wait(60) and job.state == "done", job.message
+        rec = records.get(database, job.id)
+        assert rec.state == "done" and len(rec.history["loss"]) == 2 and rec.test_accuracy is not None
+        assert rec.points and rec.result["epochs_done"] == 2
+        assert len(seen) >= 2, seen  # the record moved while it trained
+    finally:
+        engine.shutdown()
+        database.close()
