@@ -118,6 +118,8 @@ def fmt_seconds(seconds: float) -> str:
 def status_line(job: Job) -> tuple[float, str]:
     """(fraction done, one line) for a job: its queue place, epoch and batch, accuracy so far."""
     if job.state == "queued":
+        if job.note:
+            return 0.0, job.note
         place = job.place
         if place:
             return 0.0, f"Waiting for a free training slot: number {place} in the queue."

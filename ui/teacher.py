@@ -97,6 +97,26 @@ def stop_run(run: records.RunRecord) -> None:
         records.request_stop(db.database(), run.id, "teacher")
 
 
+def engine_status_ui(engine) -> None:
+    """Which engine trains new runs, since when and why; Ray's own words under "details" (never to students)."""
+    status = getattr(engine, "status", None)
+    if status is None:
+        return
+    s = status()
+    since = time.strftime("%H:%M:%S", time.localtime(s["since"]))
+    if s["state"] == "connected":
+        st.success(f"New runs train on the Ray cluster at {s['address']} (since {since}).", icon=":material/lan:")
+    elif s["state"] == "connecting":
+        st.info(f"Connecting to the training cluster at {s['address']} (since {since}); new runs train on this "
+                "server meanwhile.", icon=":material/lan:")
+    else:
+        st.warning(f"New runs train on this server (since {since}): {s['reason']} CNN Lab tries the cluster again "
+                   "every half minute.", icon=":material/lan:")
+    if s["details"]:
+        with st.expander("Details (for the person running the cluster)"):
+            st.code(s["details"], language=None)
+
+
 @st.fragment(run_every=2.0)
 def runs_ui() -> None:
     """Every run of the class, on every server: running and queued first, then those that ended in the last hours;
@@ -113,6 +133,7 @@ def runs_ui() -> None:
     st.caption(f"This server's queue: {cap['running']} training, {cap['waiting']} waiting; at most {cap['limit']} at "
                f"once ({cap['where']})." + (f" {len(others)} other server{'s' if len(others) != 1 else ''} of this "
                                             "class: " + ", ".join(s["id"] for s in others) + "." if others else ""))
+    engine_status_ui(engine)
     if not listed:
         st.info("No runs yet. When students press Train, their runs appear here.")
         return

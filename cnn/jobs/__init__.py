@@ -56,14 +56,9 @@ def _make_bare_engine() -> Engine:
     address = os.environ.get("CNN_RAY_ADDRESS", "").strip()
     if not address:
         return LocalEngine()
-    try:
-        from cnn.jobs.ray_cluster import RayEngine
+    from cnn.jobs.cluster import ClusterEngine
 
-        return RayEngine(address)
-    except EngineError as e:  # the class keeps working on this machine, and the pages say why
-        local = LocalEngine()
-        local.notice = f"{e} Training runs on this machine instead."
-        return local
+    return ClusterEngine(address)  # Ray's driver runs in a process of its own; this returns at once
 
 
 def engine() -> Engine:

@@ -102,6 +102,7 @@ class Job:
         self.message = ""  # how it ended, in words
         self.stop_reason: str | None = None
         self.where = ""  # which worker or machine runs it
+        self.note = ""  # what a queued job waits for, when not for a place in the queue ("starting a worker…")
         self.worker_pid: int | None = None
         self.submitted = time.time()
         self.started: float | None = None

@@ -26,13 +26,24 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 120.0  # importing TensorFlow in a new process on a busy machine
 
 
+# Settings a worker never needs: the web server's secrets stay in the web server.
+PRIVATE_ENV = ("CNN_TEACHER_PASSWORD", "CNN_DATABASE_URL", "RAY_AUTH_TOKEN")
+
+
+def worker_env(keep: tuple[str, ...] = ()) -> dict[str, str]:
+    """The environment for a process this server starts: its own, less :data:`PRIVATE_ENV` (except ``keep``), with
+    the project on PYTHONPATH."""
+    env = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV or k in keep}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
 class _Worker:
     """One worker process and the socket to it."""
 
     def __init__(self) -> None:
         mine, theirs = socket.socketpair()
-        env = {**os.environ, "CNN_WORKER_FD": str(theirs.fileno()),
-               "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+        env = {**worker_env(), "CNN_WORKER_FD": str(theirs.fileno())}
         self.proc = subprocess.Popen([sys.executable, "-m", "cnn.jobs.worker"], cwd=ROOT, env=env,
                                      pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
         theirs.close()

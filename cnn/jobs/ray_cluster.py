@@ -122,8 +122,24 @@ class _RayJob:
         self.cancelled = False
 
 
+def connect_error(address: str, e: BaseException) -> EngineError:
+    """Why ``ray.init`` failed, in plain words (``details``: Ray's own text, for the server log and the teacher)."""
+    details = f"{type(e).__name__}: {e}".strip()
+    low = details.lower()
+    if any(w in low for w in ("auth", "token", "unauthenticated", "permission denied")):
+        plain = (f"The training cluster at {address} refused this server: authentication failed (give CNN Lab "
+                 "RAY_AUTH_MODE=token and the cluster's RAY_AUTH_TOKEN).")
+    else:
+        plain = f"The training cluster at {address} could not be reached."
+    err = EngineError(plain)
+    err.details = details[:2000]
+    return err
+
+
 class RayEngine(Engine):
     """Jobs as Ray tasks on a cluster; see the module docstring."""
+
+    LOST = "Lost contact with the Ray cluster: "
 
     def __init__(self, address: str, heartbeat_timeout: float | None = None, **init_kwargs: Any):
         super().__init__(heartbeat_timeout)
@@ -143,8 +159,7 @@ class RayEngine(Engine):
             self._defs = _defs()
         except Exception as e:  # ConnectionError, RuntimeError, ... : say what failed
             self.closed = True
-            first = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
-            raise EngineError(f"Could not reach the Ray cluster at {address} ({first}).") from None
+            raise connect_error(address, e) from None
         self.name = f"Ray cluster at {address}"
         self._ray = ray
         self._lock = threading.Lock()
@@ -224,7 +239,7 @@ class RayEngine(Engine):
                 try:
                     self._poll(rj)
                 except Exception as e:  # the cluster went away: tell the student, keep watching the others
-                    self._end(rj, error=f"Lost contact with the Ray cluster: {type(e).__name__}: {e}")
+                    self._end(rj, error=f"{self.LOST}{type(e).__name__}: {e}")
             time.sleep(POLL_S)
 
     def _poll(self, rj: _RayJob) -> None:
@@ -264,9 +279,13 @@ class RayEngine(Engine):
         if "error" in payload:
             self._end(rj, error=payload["error"])
         else:
-            from cnn.jobs.worker import unpack
+            self._end(rj, result=self._unpack(payload))
 
-            self._end(rj, result=unpack(payload))
+    def _unpack(self, payload: dict[str, Any]) -> Any:
+        """The TrainResult of a finished task's payload (its model loaded in safe mode)."""
+        from cnn.jobs.worker import unpack
+
+        return unpack(payload)
 
     def _end(self, rj: _RayJob, **how: Any) -> None:
         with self._lock:

@@ -1,12 +1,10 @@
-"""cnn.jobs on a real Ray cluster, started by the test on loopback (2 CPUs) and stopped afterwards.
+"""cnn.jobs on a real Ray cluster, started by the test on loopback (2 CPUs) and stopped afterwards, through the
+app's cluster engine (Ray's driver in a process of its own).
 
 Skipped, saying why, where Ray is not installed or cannot start; every wait is bounded.
 """
 import os
-import shutil
 import signal
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -16,42 +14,31 @@ from cnn import training
 from cnn.jobs import JobRequest
 
 from conftest import tiny_dataset
+from ray_head import Head, free_port
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-cluster.txt)")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ray_cli() -> list[str]:
-    exe = shutil.which("ray") or os.path.join(os.path.dirname(sys.executable), "ray")
-    return [exe]
-
-
 @pytest.fixture(scope="module")
 def cluster():
-    port = free_port()
-    start = [*ray_cli(), "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port), "--num-cpus", "2",
-             "--include-dashboard", "false", "--disable-usage-stats"]
-    try:
-        proc = subprocess.run(start, capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        pytest.skip(f"Ray could not start a local cluster here: {e}")
-    if proc.returncode != 0:
-        subprocess.run([*ray_cli(), "stop", "--force"], capture_output=True, timeout=60)
-        pytest.skip(f"Ray could not start a local cluster here: {proc.stderr.strip()[-300:]}")
-    from cnn.jobs.ray_cluster import RayEngine
+    """The app's cluster engine (Ray's driver in its own process) on a head started here."""
+    from cnn.jobs.cluster import ClusterEngine
+    from cnn.jobs.local import LocalEngine
 
-    engine = RayEngine(f"127.0.0.1:{port}", heartbeat_timeout=600)
+    head = Head(free_port())
+    head.start()
+    engine = ClusterEngine(f"127.0.0.1:{head.port}", heartbeat_timeout=600, connect_timeout_s=60,
+                           local=LocalEngine(limit=1, heartbeat_timeout=600, prestart=False))
+    deadline = time.monotonic() + 90
+    while engine.state != "connected":
+        if time.monotonic() > deadline:
+            engine.shutdown()
+            head.stop()
+            pytest.fail(f"the cluster engine did not connect: {engine.reason} {engine.details}")
+        time.sleep(0.2)
     yield engine
     engine.shutdown()
-    ray.shutdown()
-    subprocess.run([*ray_cli(), "stop", "--force"], capture_output=True, timeout=120)
+    head.stop()
 
 
 @pytest.fixture(scope="module")

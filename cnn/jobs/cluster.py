@@ -1,0 +1,288 @@
+"""The engine the web server uses when ``CNN_RAY_ADDRESS`` is set: Ray's driver in a supervised process.
+
+The web server never imports Ray. :class:`ClusterEngine` starts ``python -m cnn.jobs.ray_driver`` and
+talks to it over a socket with bounded waits: connecting may take at most :data:`CONNECT_TIMEOUT_S`,
+a ping must be answered within :data:`PING_TIMEOUT_S`. While the cluster is connecting, unreachable
+or lost, new runs train on this server's own worker processes (a :class:`~cnn.jobs.local.LocalEngine`),
+and the supervisor tries the cluster again every :data:`RETRY_S`; once it answers, new runs go
+there again. A run the cluster held when it went away ends with a plain message (its curves are
+kept); Ray's own words go to the server log and to the Class page's details, never to a student.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import subprocess
+import sys
+import threading
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+from cnn.jobs.base import Engine, Job, JobRequest
+from cnn.jobs.local import ROOT, LocalEngine, worker_env
+
+log = logging.getLogger("cnnlab.cluster")
+
+CONNECT_TIMEOUT_S = 15.0
+PING_S = 5.0
+PING_TIMEOUT_S = 20.0
+RETRY_S = 30.0
+
+
+def lost_message(job: Job) -> str:
+    last = job.latest()
+    where = f" at epoch {last.epoch}" if last else " before its first batch"
+    return (f"The training cluster stopped answering{where}; your curves so far are kept. New runs train on "
+            "this server until it is back.")
+
+
+class _Driver:
+    """One driver process and the socket to it."""
+
+    def __init__(self, address: str) -> None:
+        mine, theirs = socket.socketpair()
+        env = {**worker_env(keep=("RAY_AUTH_TOKEN",)), "CNN_DRIVER_FD": str(theirs.fileno()),
+               "CNN_RAY_ADDRESS": address}
+        self.proc = subprocess.Popen([sys.executable, "-m", "cnn.jobs.ray_driver"], cwd=ROOT, env=env,
+                                     pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+        theirs.close()
+        self.conn = Connection(mine.detach())
+        self.lock = threading.Lock()
+        self.started = time.monotonic()
+
+    def send(self, msg: tuple) -> bool:
+        with self.lock:
+            try:
+                self.conn.send(msg)
+                return True
+            except OSError:
+                return False
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            self.proc.wait(10)
+        with contextlib.suppress(OSError):
+            self.conn.close()
+
+
+class ClusterEngine(Engine):
+    """Runs on a Ray cluster through a supervised driver process, on local workers while the cluster is away."""
+
+    def __init__(self, address: str, heartbeat_timeout: float | None = None, local: LocalEngine | None = None,
+                 retry_s: float = RETRY_S, connect_timeout_s: float = CONNECT_TIMEOUT_S):
+        super().__init__(heartbeat_timeout)
+        self.address, self.retry_s, self.connect_timeout_s = address, retry_s, connect_timeout_s
+        self.local = local or LocalEngine(heartbeat_timeout=self.heartbeat_timeout, prestart=False)
+        self.local.finish = self.finish  # the local engine's endings are this engine's (records, messages)
+        self.local.mark_running = self.mark_running
+        self.state = "connecting"  # connecting | connected | unavailable
+        self.since = time.time()
+        self.reason = ""  # why the cluster is not in use, in plain words
+        self.details = ""  # Ray's own words about it (server log, Class page)
+        self.cluster_capacity: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._on_cluster: dict[str, Job] = {}
+        self._driver: _Driver | None = None
+        self._next_try = 0.0
+        self._last_pong = time.monotonic()
+        self._set_notice()
+        self._supervisor = threading.Thread(target=self._supervise, name="jobs-cluster-supervisor", daemon=True)
+        self._supervisor.start()
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"Ray cluster at {self.address}" if self.state == "connected" else "local worker processes"
+
+    # ------------------------------------------------------------ engine interface
+
+    def _enqueue(self, job: Job, request: JobRequest) -> None:
+        driver = self._driver
+        if self.state == "connected" and driver is not None:
+            with self._lock:
+                self._on_cluster[job.id] = job
+            job.note = "Starting a worker on the cluster…"
+            if driver.send(("run", job.id, request)):
+                return
+            with self._lock:
+                self._on_cluster.pop(job.id, None)
+        job.note = ""
+        self.local._enqueue(job, request)
+
+    def _cancel_queued(self, job: Job) -> bool:
+        if job.id in self._on_cluster:
+            self._send(("stop", job.id, job.stop_reason or "user"))
+            return False  # the driver says how it ended
+        return self.local._cancel_queued(job)
+
+    def _interrupt(self, job: Job) -> None:
+        if job.id in self._on_cluster:
+            self._send(("stop", job.id, job.stop_reason or "user"))
+        else:
+            self.local._interrupt(job)
+
+    def place(self, job: Job) -> int:
+        if job.id not in self._on_cluster:
+            return self.local.place(job)
+        queued = [j for j in self.jobs() if j.state == "queued" and j.id in self._on_cluster]
+        return queued.index(job) + 1 if job in queued else 0
+
+    def capacity(self) -> dict[str, Any]:
+        local = self.local.capacity()
+        if self.state != "connected":
+            return {**local, "where": f"{local['where']} (training cluster {self.state})"}
+        cluster = self.cluster_capacity or {"limit": 0, "where": f"Ray cluster at {self.address}"}
+        jobs = [j for j in self.jobs() if j.id in self._on_cluster]
+        return {"limit": cluster.get("limit", 0), "running": sum(j.state == "running" for j in jobs) + local["running"],
+                "waiting": sum(j.state == "queued" for j in jobs) + local["waiting"], "where": cluster.get("where", "")}
+
+    def status(self) -> dict[str, Any]:
+        """Which engine is in use, since when and why (the Class page); ``details`` is Ray's own text."""
+        return {"state": self.state, "since": self.since, "reason": self.reason, "details": self.details,
+                "address": self.address}
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        self._send(("exit",))
+        driver = self._driver
+        if driver is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+                driver.proc.wait(5)
+            driver.kill()
+        self.local.shutdown()
+
+    def worker_pids(self) -> list[int]:
+        return self.local.worker_pids()
+
+    def driver_pid(self) -> int | None:
+        driver = self._driver
+        return driver.proc.pid if driver is not None else None
+
+    # ------------------------------------------------------------ supervision
+
+    def _send(self, msg: tuple) -> None:
+        driver = self._driver
+        if driver is not None:
+            driver.send(msg)
+
+    def _set_state(self, state: str, reason: str = "", details: str = "") -> None:
+        if state != self.state or reason != self.reason:
+            self.since = time.time()
+        self.state, self.reason, self.details = state, reason, details
+        if details:
+            log.warning("CNN Lab training cluster %s: %s (%s)", state, reason, details)
+        self._set_notice()
+
+    def _set_notice(self) -> None:
+        at = time.strftime("%H:%M", time.localtime(self.since))
+        self.notice = {
+            "connecting": "Connecting to the training cluster… Runs started now train on this server.",
+            "connected": "",
+            "unavailable": f"The training cluster is unavailable since {at}: {self.reason} Runs train on this "
+                           "server until it is back (tried again every half minute).",
+        }[self.state]
+
+    def _supervise(self) -> None:
+        while not self.closed:
+            try:
+                self._supervise_once()
+            except Exception:  # the supervisor itself never dies
+                log.exception("CNN Lab: cluster supervisor")
+            time.sleep(0.2)
+
+    def _supervise_once(self) -> None:
+        now = time.monotonic()
+        driver = self._driver
+        if driver is None:
+            if now >= self._next_try:
+                self._set_state("connecting", self.reason, self.details)
+                self._driver = _Driver(self.address)
+                self._last_pong = now
+                threading.Thread(target=self._read, args=(self._driver,), name="jobs-cluster-reader",
+                                 daemon=True).start()
+            return
+        if self.state == "connecting" and now - driver.started > self.connect_timeout_s:
+            self._lose(driver, f"The training cluster at {self.address} did not answer within "
+                               f"{self.connect_timeout_s:.0f} s.", "ray.init did not return in time")
+        elif self.state == "connected":
+            self._update_notes()
+            if now - self._last_pong > PING_TIMEOUT_S:
+                self._lose(driver, "The training cluster stopped answering.", "no answer to a ping in "
+                           f"{PING_TIMEOUT_S:.0f} s")
+            elif now - getattr(driver, "pinged", 0.0) > PING_S:
+                driver.pinged = now
+                driver.send(("ping",))
+
+    def _update_notes(self) -> None:
+        """A queued run the cluster has room for says it is starting a worker; the others show their place."""
+        mine = [j for j in self.jobs() if j.id in self._on_cluster]
+        free = max(0, int(self.cluster_capacity.get("limit", 0)) - sum(j.state == "running" for j in mine))
+        for i, job in enumerate(j for j in mine if j.state == "queued"):
+            job.note = "Starting a worker on the cluster…" if i < free else ""
+
+    def _lose(self, driver: _Driver, reason: str, details: str) -> None:
+        """The driver is gone or useless: end its runs in plain words, fall back, try again later."""
+        if self._driver is not driver:
+            return
+        self._driver = None
+        driver.kill()
+        with self._lock:
+            held, self._on_cluster = list(self._on_cluster.values()), {}
+        for job in held:
+            if not job.finished:
+                self.finish(job, error=lost_message(job))
+        self._next_try = time.monotonic() + self.retry_s
+        self._set_state("unavailable", reason, details)
+
+    def _read(self, driver: _Driver) -> None:
+        """Messages from one driver process, until it ends."""
+        from cnn.jobs.worker import unpack
+
+        reason, details = "The training cluster stopped answering.", "the driver process ended"
+        while True:
+            try:
+                msg = driver.conn.recv()
+            except (EOFError, OSError):
+                code = driver.proc.poll()
+                details = f"the driver process ended (exit code {code})" if code is not None else details
+                break
+            kind = msg[0]
+            if kind == "connected":
+                self.cluster_capacity = msg[2]
+                self._last_pong = time.monotonic()
+                self._set_state("connected")
+            elif kind == "failed":
+                reason, details = msg[1], msg[2]
+                break
+            elif kind == "lost":
+                details = msg[1]
+                break
+            elif kind == "pong":
+                self.cluster_capacity = msg[1]
+                self._last_pong = time.monotonic()
+            else:
+                job = self._on_cluster.get(msg[1])
+                if job is None:
+                    continue
+                if kind == "started":
+                    job.note = ""
+                    self.mark_running(job, msg[2], msg[3])
+                elif kind == "progress":
+                    job.add_event(msg[2])
+                elif kind in ("result", "error", "cancelled"):
+                    with self._lock:
+                        self._on_cluster.pop(job.id, None)
+                    if kind == "result":
+                        try:
+                            self.finish(job, result=unpack(msg[2]))
+                        except Exception as e:
+                            self.finish(job, error=f"The trained model could not be received: {type(e).__name__}")
+                    elif kind == "error":
+                        self.finish(job, error=msg[2])
+                    else:
+                        self.finish(job, cancelled=True)
+        if not self.closed:
+            self._lose(driver, reason, details)
