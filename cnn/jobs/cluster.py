@@ -10,8 +10,10 @@ kept); Ray's own words go to the server log and to the Class page's details, nev
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
+import re
 import socket
 import subprocess
 import sys
@@ -29,6 +31,7 @@ CONNECT_TIMEOUT_S = 15.0
 PING_S = 5.0
 PING_TIMEOUT_S = 20.0
 RETRY_S = 30.0
+AUTH_FAILED = re.compile(r"Unauthenticated|InvalidAuthToken|authentication", re.IGNORECASE)
 
 
 def lost_message(job: Job) -> str:
@@ -46,11 +49,24 @@ class _Driver:
         env = {**worker_env(keep=("RAY_AUTH_TOKEN",)), "CNN_DRIVER_FD": str(theirs.fileno()),
                "CNN_RAY_ADDRESS": address}
         self.proc = subprocess.Popen([sys.executable, "-m", "cnn.jobs.ray_driver"], cwd=ROOT, env=env,
-                                     pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+                                     pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
         theirs.close()
         self.conn = Connection(mine.detach())
         self.lock = threading.Lock()
         self.started = time.monotonic()
+        self.log: collections.deque[str] = collections.deque(maxlen=200)  # Ray's last words (it logs to stderr)
+        threading.Thread(target=self._copy_log, name="jobs-cluster-log", daemon=True).start()
+
+    def _copy_log(self) -> None:
+        """Keep the driver's stderr (Ray's own log lines) for the teacher's details, and pass it to the server log."""
+        for raw in iter(self.proc.stderr.readline, b""):
+            line = raw.decode(errors="replace").rstrip()
+            self.log.append(line)
+            with contextlib.suppress(OSError, ValueError):
+                print(line, file=sys.stderr, flush=True)
+
+    def tail(self, n: int = 8) -> str:
+        return "\n".join(list(self.log)[-n:])
 
     def send(self, msg: tuple) -> bool:
         with self.lock:
@@ -229,6 +245,11 @@ class ClusterEngine(Engine):
             return
         self._driver = None
         driver.kill()
+        said = driver.tail()
+        if AUTH_FAILED.search(said) and self.state == "connecting":
+            reason = (f"The training cluster at {self.address} refused this server: authentication failed (give "
+                      "CNN Lab RAY_AUTH_MODE=token and the cluster's RAY_AUTH_TOKEN).")
+        details = "\n".join(x for x in (details, said) if x)
         with self._lock:
             held, self._on_cluster = list(self._on_cluster.values()), {}
         for job in held:

@@ -18,7 +18,7 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from cnn.jobs.base import EngineError, Job
+from cnn.jobs.base import DIED, EngineError, Job
 from cnn.jobs.ray_cluster import RayEngine
 
 RELAY_S = 0.25
@@ -29,7 +29,25 @@ class DriverEngine(RayEngine):
 
     def __init__(self, address: str, send) -> None:
         self._send = send
+        self._sent: dict[str, int] = {}  # job id -> progress events already sent
+        self._flush_lock = threading.Lock()
         super().__init__(address, heartbeat_timeout=10**9)
+
+    def flush(self, job: Job) -> None:
+        """Send the job's progress events the web server has not had yet (in order, each once)."""
+        with self._flush_lock:
+            events = job.progress()
+            for e in events[self._sent.get(job.id, 0):]:
+                self._send(("progress", job.id, e))
+            self._sent[job.id] = len(events)
+
+    def relay(self) -> None:
+        """Forever: every job's new events, a few times a second."""
+        while True:
+            time.sleep(RELAY_S)
+            for job in self.jobs():
+                if not job.finished:
+                    self.flush(job)
 
     def mark_running(self, job: Job, where: str, pid: int | None = None) -> None:
         super().mark_running(job, where, pid)
@@ -38,7 +56,23 @@ class DriverEngine(RayEngine):
     def _unpack(self, payload: dict[str, Any]) -> Any:
         return payload  # the web server loads the model (safe mode); here it is only bytes
 
+    def cluster_alive(self, timeout: float = 5.0) -> bool:
+        """Does the cluster still answer (its head lists a live machine) within ``timeout``? A dead head makes
+        Ray's calls hang, so the question is asked from a thread that may be abandoned."""
+        answer: list[bool] = []
+
+        def ask() -> None:
+            with contextlib.suppress(Exception):
+                answer.append(any(n.get("Alive") for n in self._ray.nodes()))
+
+        t = threading.Thread(target=ask, daemon=True)
+        t.start()
+        t.join(timeout)
+        return bool(answer and answer[0])
+
     def finish(self, job: Job, result=None, error: str = "", cancelled: bool = False) -> None:
+        if error == DIED and not self.cluster_alive():
+            error = f"{self.LOST}the machine running it and the cluster's head stopped answering"
         if error.startswith(self.LOST):
             self._send(("lost", error[len(self.LOST):]))
             os._exit(3)  # the cluster is gone: the supervisor ends every run of this driver in plain words
@@ -47,6 +81,11 @@ class DriverEngine(RayEngine):
                 return
             job.state = "done"
         job._done.set()
+        self.flush(job)  # every event before the ending
+        with self._flush_lock:
+            self._sent.pop(job.id, None)
+        with self._jobs_lock:
+            self._jobs.pop(job.id, None)
         if cancelled:
             self._send(("cancelled", job.id))
         elif result is not None:
@@ -74,20 +113,7 @@ def main() -> None:  # pragma: no cover - runs in its own process (tests drive i
         send(("failed", str(e), getattr(e, "details", "")))
         return
     send(("connected", engine.name, engine.capacity()))
-    jobs: dict[str, tuple[Job, list[int]]] = {}  # the server's job id -> (the job here, [events sent])
-
-    def relay() -> None:
-        while True:
-            time.sleep(RELAY_S)
-            for server_id, (job, sent) in list(jobs.items()):
-                events = job.progress()
-                for e in events[sent[0]:]:
-                    send(("progress", server_id, e))
-                sent[0] = len(events)
-                if job.finished:
-                    jobs.pop(server_id, None)
-
-    threading.Thread(target=relay, name="driver-relay", daemon=True).start()
+    threading.Thread(target=engine.relay, name="driver-relay", daemon=True).start()
     while True:
         try:
             msg = conn.recv()
@@ -100,13 +126,12 @@ def main() -> None:  # pragma: no cover - runs in its own process (tests drive i
             job.id = server_id  # one id on both sides
             with engine._jobs_lock:
                 engine._jobs[job.id] = job
-            jobs[server_id] = (job, [0])
             engine._enqueue(job, request)
         elif kind == "stop":
             _, server_id, reason = msg
-            entry = jobs.get(server_id) or (engine.get(server_id), None)
-            if entry[0] is not None:
-                engine.stop(entry[0], reason)
+            job = engine.get(server_id)
+            if job is not None:
+                engine.stop(job, reason)
         elif kind == "ping":
             try:
                 send(("pong", engine.capacity()))
