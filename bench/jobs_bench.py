@@ -1,6 +1,6 @@
 """Training jobs in the real app: throughput in the browser vs plain fit, Train → first batch, memory.
 
-    python bench/jobs_bench.py [--repeats 3] [--no-ray]
+    python bench/jobs_bench.py [--repeats 3] [--no-ray | --only-ray]
 
 Needs the full MNIST (``CNN_DATA_DIR``, default ``../shared/datasets``) and Debian's Chromium.
 Measured in one run, side by side, with the CPU named:
@@ -182,13 +182,15 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--no-ray", action="store_true")
+    p.add_argument("--only-ray", action="store_true", help="only Train → first batch on a Ray cluster")
     args = p.parse_args()
     import tensorflow as tf
 
     started = time.perf_counter()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        throughput_and_first_batch(browser, args.repeats)
+        if not args.only_ray:
+            throughput_and_first_batch(browser, args.repeats)
         if not args.no_ray:
             ray_first_batch(browser, args.repeats)
         browser.close()

@@ -48,10 +48,22 @@ def validate_display_name(name: str) -> str:
     return name
 
 
+def usable_name(name: str) -> str:
+    """What a refused display name becomes with its forbidden characters taken out ("<b>Zed</b>" -> "b Zed b"),
+    or "" when nothing usable is left."""
+    kept = re.sub(r"[^\w .'-]+", " ", unicodedata.normalize("NFC", str(name)))
+    kept = " ".join(kept.split()).lstrip(" .'-")[:MAX_NAME].strip()
+    try:
+        return validate_display_name(kept)
+    except ClassroomError:
+        return ""
+
+
 def clean_title(text: str, limit: int = 120) -> str:
-    """A challenge title as plain words: letters, digits, spaces and . , : ; ! ? ' ( ) - only (no markup)."""
-    kept = "".join(c for c in str(text) if c.isalnum() or c in " .,:;!?'()-")
-    return " ".join(kept.split())[:limit]
+    """A challenge title kept as the teacher typed it (pages show it as text, never as markup), less control
+    characters and extra spaces, at most ``limit`` characters."""
+    kept = "".join(c for c in str(text) if unicodedata.category(c)[0] != "C")
+    return " ".join(unicodedata.normalize("NFC", kept).split())[:limit]
 
 
 # ---------------------------------------------------------------- teacher mode

@@ -119,7 +119,8 @@ class UserDataset:
 
     def describe(self) -> str:
         h, w, c = self.image_shape
-        return (f"{len(self.classes)} classes, {self.total:,} examples, {h}×{w} {'grey' if c == 1 else 'colour'}"
+        examples = f"{self.total:,} example{'s' if self.total != 1 else ''}"
+        return (f"{len(self.classes)} classes, {examples}, {h}×{w} {'grey' if c == 1 else 'colour'}"
                 + (f", by {self.owner_name}" if self.owner_name else ""))
 
 

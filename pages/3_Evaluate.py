@@ -6,7 +6,7 @@ import streamlit as st
 
 from cnn import charts, data, evaluation, store
 from cnn.predict import TTA_WORDS, top_k, tta_level
-from ui import chrome, datasets, figures, images, models
+from ui import chrome, datasets, figures, images, models, runs
 from ui.export import export_ui
 
 chrome.page_setup_ui("Evaluate")
@@ -34,7 +34,7 @@ view = hashlib.sha1(f"{choice['token']}|{ds_name}".encode()).hexdigest()[:10]  #
 classes = ds.class_names
 m = st.columns(3)
 m[0].metric("Test accuracy", f"{ev.accuracy:.2%}")
-m[1].metric("Test loss", f"{ev.loss:.4f}")
+m[1].metric("Test loss", chrome.loss_text(ev.loss))
 m[2].metric("Test images", f"{ev.n:,}")
 level = tta_level(meta)
 if level and not chrome.presenting():
@@ -100,17 +100,13 @@ else:
 st.subheader("One test image")
 c1, c2 = st.columns([1, 2])
 with c1:
-    by_class = st.selectbox("Pick by class (or by index below)", ["any", *list(classes)], key=f"ev_one_class_{view}")
-    pool = np.arange(ev.n) if by_class == "any" else np.flatnonzero(ev.y_true == classes.index(by_class))
-    pos = st.number_input(f"Index (0–{len(pool) - 1})", 0, max(0, len(pool) - 1), 0,
-                          key=f"ev_one_idx_{view}_{by_class}")
-    i = int(pool[int(pos)])
-    st.image(images.pixels(ds.test_images[i], 196))
+    i = images.test_image_ui(classes, ev.y_true, f"ev_one_{view}", "Pick by class (or by index below)")
+if i is not None:
+    c1.image(images.pixels(ds.test_images[i], 196))
     ok = ev.y_pred[i] == ev.y_true[i]
-    st.markdown(f"Test image #{i}  \nActual: **{classes[ev.y_true[i]]}**  \nPredicted: **{classes[ev.y_pred[i]]}** "
+    c1.markdown(f"Test image #{i}  \nActual: **{classes[ev.y_true[i]]}**  \nPredicted: **{classes[ev.y_pred[i]]}** "
                 + (" :green[:material/check_circle: right]" if ok else " :red[:material/cancel: wrong]"))
-with c2:
-    figures.plot(st, charts.probability_bars(ev.probs[i], classes), key="ev_one_bars")
+    figures.plot(c2, charts.probability_bars(ev.probs[i], classes), key="ev_one_bars")
 
 st.subheader("Training curves")
 if meta.get("history"):
@@ -118,15 +114,31 @@ if meta.get("history"):
 else:
     st.caption("This model has no stored training history.")
 saved = store.list_models()
-if len(saved) >= 2:
-    st.subheader("Compare saved models")
-    chosen = st.multiselect("Models", [e.name for e in saved], default=[e.name for e in saved[:2]], key="ev_cmp")
-    runs = {e.name: e.meta.get("history", {}) for e in saved if e.name in chosen}
+mine = [r for r in runs.my_runs() if r.finished and r.history.get("loss")]  # kept over reloads and restarts
+curves = {e.name: e.meta.get("history", {}) for e in saved}
+curves.update({f"{r.label} (your run)": r.history for r in mine if r.label not in curves})
+if len(curves) >= 2:
+    st.subheader("Compare models and runs")
+    default = [f"{r.label} (your run)" for r in mine[:2]] or [e.name for e in saved[:2]]
+    chosen = st.multiselect("Models and your runs", list(curves), default=[c for c in default if c in curves],
+                            key="ev_cmp")
     metric = st.radio("Metric", ["accuracy", "loss"], horizontal=True, key="ev_cmp_metric")
-    figures.plot(st, charts.compare_figure(runs, metric), key="ev_cmp_chart")
-    st.dataframe([{"model": e.name, "dataset": e.dataset, "architecture": e.meta.get("arch", "?"),
-                   "parameters": f"{e.meta.get('params', 0):,}",
-                   "epochs": len(e.meta.get("history", {}).get("loss", [])),
-                   "test accuracy": f"{e.test_accuracy:.2%}" if e.test_accuracy is not None else "—",
-                   "training time": f"{e.meta.get('training_seconds', 0):.0f} s"}
-                  for e in saved if e.name in chosen], hide_index=True)
+    figures.plot(st, charts.compare_figure({c: curves[c] for c in chosen}, metric), key="ev_cmp_chart")
+    by_name = {e.name: e for e in saved}
+    by_run = {f"{r.label} (your run)": r for r in mine}
+    rows = []
+    for c in chosen:
+        if c in by_name:
+            e = by_name[c]
+            rows.append({"model": c, "dataset": e.dataset, "architecture": e.meta.get("arch", "?"),
+                         "parameters": f"{e.meta.get('params', 0):,}", "epochs": len(curves[c].get("loss", [])),
+                         "test accuracy": f"{e.test_accuracy:.2%}" if e.test_accuracy is not None else "—",
+                         "training time": f"{e.meta.get('training_seconds', 0):.0f} s"})
+        else:
+            r = by_run[c]
+            acc, seconds = r.test_accuracy, r.result.get("seconds")
+            rows.append({"model": c, "dataset": r.dataset, "architecture": r.arch, "parameters": "—",
+                         "epochs": len(curves[c].get("loss", [])),
+                         "test accuracy": f"{acc:.2%}" if acc is not None else "—",
+                         "training time": f"{seconds:.0f} s" if isinstance(seconds, (int, float)) else "—"})
+    st.dataframe(rows, hide_index=True)

@@ -38,13 +38,10 @@ if source == "A test image":
         st.error(f"The model expects {tuple(shape)} images but {ds_name} has {ds.image_shape}. Upload an image "
                  "instead.")
     elif ds is not None:
-        c1, c2 = st.columns(2)
-        cls = c1.selectbox("Class", ["any", *list(ds.class_names)], key=f"in_cls_{ds_name}")
-        pool = np.arange(len(ds.y_test)) if cls == "any" else np.flatnonzero(ds.y_test == ds.class_names.index(cls))
-        pos = c2.number_input(f"Index (0–{len(pool) - 1})", 0, len(pool) - 1, 0, key=f"in_idx_{ds_name}_{cls}")
-        i = int(pool[int(pos)])
-        x = data.to_float(ds.test_images[i:i + 1])
-        st.caption(f"Test image #{i}, actual class **{ds.class_names[ds.y_test[i]]}**")
+        i = images.test_image_ui(ds.class_names, ds.y_test, f"in_{ds_name}", columns=st.columns(2))
+        if i is not None:
+            x = data.to_float(ds.test_images[i:i + 1])
+            st.caption(f"Test image #{i}, actual class **{ds.class_names[ds.y_test[i]]}**")
 elif source == "Upload an image":
     up = st.file_uploader("Image (PNG, JPEG, …)", type=None, key="in_upload_img")
     if up is not None:

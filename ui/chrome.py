@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import re
 import socket
@@ -175,11 +176,18 @@ def page_setup_ui(title: str) -> None:
 
 
 def _name_changed() -> None:
+    typed = st.session_state["name_input"]
     try:
-        identity.set_name(classroom.validate_display_name(st.session_state["name_input"]))
+        identity.set_name(classroom.validate_display_name(typed))
         st.session_state["name_error"] = ""
     except classroom.ClassroomError as e:
-        st.session_state["name_error"] = str(e)
+        usable = classroom.usable_name(typed)
+        if usable:  # keep what can be kept, and say so: the teacher sees this name, not "(no name)"
+            identity.set_name(usable)
+            st.session_state["name_input"] = usable
+            st.session_state["name_error"] = f"{e} Your name is saved as “{plain(usable)}”; change it if you like."
+        else:
+            st.session_state["name_error"] = str(e)
 
 
 def identity_ui() -> None:
@@ -209,6 +217,16 @@ def plain(text: str) -> str:
     """Text from a person (a name, a link's value) made safe to put inside Markdown: shown as typed, never
     as markup (Streamlit renders no HTML in Markdown unless asked; this also stops links and emphasis)."""
     return _MARKDOWN.sub(r"\\\1", str(text))
+
+
+def count(n: int, word: str, plural: str = "") -> str:
+    """"1 example", "2 examples", "1,000 examples"."""
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"
+
+
+def loss_text(loss: float) -> str:
+    """A loss for people: "—" when there is none, never "-0.0000" (a cross-entropy is never below zero)."""
+    return "—" if math.isnan(loss) else f"{max(0.0, loss):.4f}"
 
 
 def actor() -> store.Actor:

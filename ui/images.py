@@ -37,3 +37,17 @@ def image_grid_ui(images, captions: list[str] | None = None, cols: int = 8, size
         columns = st.columns(cols)
         for col, img, cap in zip(columns, images[start:start + cols], captions[start:start + cols], strict=False):
             col.image(pixels(img, size), caption=cap or None)
+
+
+def test_image_ui(class_names, y_test: np.ndarray, key: str, label: str = "Class", columns=None) -> int | None:
+    """Pick one test image, by class or by index (Evaluate, Inspect); None, with a message, when the class has no
+    test image (a class of one's own dataset with too few examples)."""
+    left, right = columns if columns is not None else (st, st)
+    by_class = left.selectbox(label, ["any", *list(class_names)], key=f"{key}_cls")
+    pool = np.arange(len(y_test)) if by_class == "any" else np.flatnonzero(y_test == list(class_names).index(by_class))
+    if len(pool) == 0:
+        right.info(f"No test image of “{by_class}” yet: one example in five is kept for testing, so add a few more "
+                   "examples of it on **My data**.", icon=":material/image_not_supported:")
+        return None
+    pos = right.number_input(f"Index (0–{len(pool) - 1})", 0, len(pool) - 1, 0, key=f"{key}_idx_{by_class}")
+    return int(pool[int(pos)])

@@ -53,7 +53,7 @@ def new_dataset_ui() -> None:
             else:
                 _skipped_ui(skipped)
                 choose_next("md_dataset", ds.name)
-                st.toast(f"Imported {ds.total} examples into {ds.name}.")
+                st.toast(f"Imported {chrome.count(ds.total, 'example')} into {ds.name}.")
                 st.rerun()
 
 
@@ -165,7 +165,7 @@ def _add_zip(ds: userdata.UserDataset, raw: bytes) -> None:
         return
     total = sum(len(v) for v in contents.classes.values())
     st.session_state["md_message"] = ("warning" if contents.skipped else "success",
-                                      f"Added {total} examples." + ("  \nSkipped: " + "; ".join(
+                                      f"Added {chrome.count(total, 'example')}." + ("  \nSkipped: " + "; ".join(
                                           contents.skipped[:10]) if contents.skipped else ""))
 
 
@@ -218,7 +218,7 @@ def manage_ui(ds: userdata.UserDataset, editable: bool) -> None:
         st.switch_page("pages/2_Train.py")
     if editable:
         with c3.popover("Delete this dataset", icon=":material/delete:"):
-            st.warning(f"This deletes {ds.total} examples for everyone. Models trained on it stay.")
+            st.warning(f"This deletes {chrome.count(ds.total, 'example')} for everyone. Models trained on it stay.")
             if st.button(f"Yes, delete {ds.name}", key="md_delete", type="primary"):
                 try:
                     userdata.delete(ds.name, actor=chrome.actor())

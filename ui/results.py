@@ -57,7 +57,7 @@ def result_ui(label: str, result: training.TrainResult, meta: dict) -> None:
     m = st.columns(3)
     acc, loss = result.test_accuracy, result.test_loss
     m[0].metric("Test accuracy", "—" if math.isnan(acc) else f"{acc:.2%}")
-    m[1].metric("Test loss", "—" if math.isnan(loss) else f"{loss:.4f}")
+    m[1].metric("Test loss", chrome.loss_text(loss))
     m[2].metric("Training time", f"{result.seconds:.1f} s")
     figures.plot(st, charts.history_figure(result.history, result.batch_history), key="final_chart")
     entry = st.session_state["session_models"].get(label, {})

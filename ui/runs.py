@@ -206,16 +206,20 @@ def progress_ui(key: str, title: str = "") -> None:
             figures.plot(st, charts.history_figure(history, points), key=f"{key}_{job.id}_live_chart")
 
 
-def your_runs_ui(key: str = "your_runs") -> None:
-    """This identity's runs as the class database keeps them (over reloads and restarts), with one run's curves."""
+def my_runs() -> list:
+    """This identity's runs as the class database keeps them (newest first; [] when it cannot be read)."""
     from cnn import db
     from cnn.jobs import records
 
     try:
-        mine = records.runs_of(db.database(), st.session_state["owner"])
-    except db.DatabaseError as e:
-        st.error(f"Your earlier runs cannot be read: {e}")
-        return
+        return records.runs_of(db.database(), st.session_state["owner"])
+    except db.DatabaseError:
+        return []
+
+
+def your_runs_ui(key: str = "your_runs") -> None:
+    """This identity's runs as the class database keeps them (over reloads and restarts), with one run's curves."""
+    mine = my_runs()
     if not mine:
         return
     with st.expander(f"Your runs ({len(mine)})", icon=":material/history:"):

@@ -83,9 +83,9 @@ class RunRecord:
             server=row["server"], submitted=float(row["submitted"]),
             started=None if row["started"] is None else float(row["started"]),
             ended=None if row["ended"] is None else float(row["ended"]), updated=float(row["updated"]),
-            progress=dbm.loads(row["progress"], {}), history=dbm.loads(row["history"], {}),
-            points=dbm.loads(row["points"], []), result=dbm.loads(row["result"], {}),
-            config=dbm.loads(row["config"], {}), extra=dbm.loads(row["extra"], {}), saved_as=row["saved_as"])
+            progress=dbm.loads(row["progress"], {}), history=dbm.loads(row.get("history"), {}),
+            points=dbm.loads(row.get("points"), []), result=dbm.loads(row["result"], {}),
+            config=dbm.loads(row.get("config"), {}), extra=dbm.loads(row.get("extra"), {}), saved_as=row["saved_as"])
 
     @property
     def finished(self) -> bool:
@@ -208,10 +208,16 @@ def runs_of(db: dbm.Database, owner: str, limit: int = 50) -> list[RunRecord]:
     return [RunRecord.from_row(r) for r in rows]
 
 
+# The columns a listing needs: not the curves, which only one run's chart reads.
+LIST_COLUMNS = ("id, label, owner, owner_name, group_key, dataset, arch, epochs, state, message, stop_reason, worker, "
+                "server, submitted, started, ended, updated, progress, result, saved_as")
+
+
 def recent_runs(db: dbm.Database, since: float, limit: int = 300) -> list[RunRecord]:
-    """Every unfinished run of the class, and those that ended after ``since``; unfinished first, newest first."""
-    rows = db.query("SELECT * FROM runs WHERE state IN ('queued', 'running') OR ended > ? ORDER BY submitted DESC "
-                    "LIMIT ?", (since, limit))
+    """Every unfinished run of the class, and those that ended after ``since``; unfinished first, newest first
+    (without their curves)."""
+    rows = db.query(f"SELECT {LIST_COLUMNS} FROM runs WHERE state IN ('queued', 'running') OR ended > ? "
+                    "ORDER BY submitted DESC LIMIT ?", (since, limit))
     records = [RunRecord.from_row(r) for r in rows]
     return sorted(records, key=lambda r: (r.finished, -r.submitted))
 

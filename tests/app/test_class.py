@@ -112,8 +112,10 @@ def test_display_names_with_markup_or_huge_are_refused_with_a_message(models_dir
     at.run()
     at.text_input(key="name_input").set_value(name)
     at.run()
-    assert at.session_state["display_name"] == ""
+    kept = at.session_state["display_name"]
+    assert not set(kept) & set("<>*[]()/:") and len(kept) <= classroom.MAX_NAME  # never the markup itself
     assert any("letters, digits" in str(e.value) or "characters long" in str(e.value) for e in at.error)
+    assert any(f"saved as “{kept}”" in str(e.value) for e in at.error)  # and it says what it kept
 
 
 def test_names_and_forged_owners_show_as_text_on_the_class_page(teacher_server):
@@ -126,3 +128,48 @@ def test_names_and_forged_owners_show_as_text_on_the_class_page(teacher_server):
     assert all(m.proto.allow_html is False for m in shown)
     with pytest.raises(store.StoreError):
         store.delete_model("forged", actor=store.Actor("12345"))
+
+
+def test_a_challenge_title_with_markup_is_kept_and_shown_as_text(teacher_server):
+    """Item 16 of the walkthrough: "<b>under</b>" was silently turned into "bunderb"."""
+    at = page("pages/9_Class.py")
+    at.session_state["teacher"] = True
+    at.run()
+    form_title = next(t for t in at.text_input if t.label == "Title (optional)")
+    form_title.set_value("<b>under</b> 3 **epochs**")
+    next(b for b in at.button if b.label == "Set the challenge").click()
+    at.run()
+    assert classroom.load_challenge().title == "<b>under</b> 3 **epochs**"
+    board = page("pages/8_Leaderboard.py")
+    board.run()
+    shown = [str(m.value) for m in board.markdown if "under" in str(m.value)]
+    assert shown and r"\<b\>under\</b\> 3 \*\*epochs\*\*" in shown[0]  # escaped: rendered as the text typed
+
+
+def test_the_class_page_tells_runs_stopped_by_the_teacher_from_closed_tabs(teacher_server):
+    """Item 14 of the walkthrough: every stopped run showed as "done"; why was in the last column, off-screen."""
+    from cnn.jobs import records
+    from ui import teacher
+
+    def rec(status, reason, state="done", message=""):
+        return records.RunRecord("i", "l", "o", "Ana", "train", "mnist", "fast", 1, state, message, reason, "w", "s",
+                                 0.0, 0.0, 1.0, 1.0, result={"status": status})
+
+    assert teacher.how_it_stands(rec("stopped", "teacher")) == "stopped by you"
+    assert teacher.how_it_stands(rec("stopped", "abandoned")) == "stopped (tab closed)"
+    assert teacher.how_it_stands(rec("stopped", "user")) == "stopped by student"
+    assert teacher.how_it_stands(rec("finished", None)) == "finished"
+    assert teacher.how_it_stands(rec("", "restart", state="error")) == "interrupted (server restart)"
+    row = teacher._row(rec("stopped", "teacher", message="Stopped by your teacher at epoch 1, batch 3."))
+    assert list(row)[:4] == ["student", "run", "state", "how it ended"]  # why it ended is on screen
+
+
+def test_a_refused_name_is_kept_in_its_usable_form_so_the_teacher_never_sees_no_name(teacher_server):
+    """Item 15 of the walkthrough: "<b>Zed</b>" was refused, then Zed trained as "(no name)"."""
+    at = page("app.py")
+    at.run()
+    next(t for t in at.sidebar.text_input if t.label == "Your name").set_value("<b>Zed</b>")
+    at.run()
+    assert at.session_state["display_name"] == "b Zed b"
+    assert any("saved as “b Zed b”" in str(e.value) for e in at.sidebar.error)
+    assert classroom.usable_name("<<>>") == "" and classroom.usable_name("Ana") == "Ana"

@@ -162,3 +162,28 @@ def test_train_on_your_drawings_then_the_draw_page_reads_them_by_name(user_dir, 
     assert next(t.value for t in draw.title).endswith("Draw one of your classes")
     head = next(m for m in draw.markdown if str(m.value).startswith("## Prediction: "))
     assert str(head.value).removeprefix("## Prediction: ") in SHAPES
+
+
+def test_a_class_without_test_images_gets_a_message_on_evaluate_and_inspect(user_dir):
+    """Item 10 of the walkthrough issue: Evaluate's pool[0] and Inspect's number_input(0, -1) on an empty class."""
+    import keras
+
+    userdata.create("sparse", ["circle", "square", "empty"], (28, 28, 1))
+    for k in ("circle", "square"):
+        userdata.add_files("sparse", k, [(f"{i}.png", png(shape_image(k, i, size=200))) for i in range(10)])
+    inputs = keras.Input((28, 28, 1), name="image")
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="probs")(
+        keras.layers.Flatten(name="flat")(inputs)))
+    store.save_model(model, "sparse-model", {"dataset": "user:sparse", "input_shape": [28, 28, 1], "num_classes": 3,
+                                             "class_names": ["circle", "square", "empty"]})
+    for path, key in (("pages/3_Evaluate.py", None), ("pages/4_Inspect.py", "in_user:sparse_cls")):
+        at = page(path)
+        at.session_state["current_model"] = "saved:sparse-model"
+        at.run()
+        assert not at.exception, at.exception
+        box = next(s for s in at.selectbox if s.key == key or (key is None and s.key and s.key.startswith("ev_one_")
+                                                                 and s.key.endswith("_cls")))
+        box.set_value("empty")
+        at.run()
+        assert not at.exception, at.exception
+        assert any("No test image of “empty” yet" in str(i.value) for i in at.info), path

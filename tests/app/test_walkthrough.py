@@ -10,7 +10,7 @@ from test_pages import finish_runs, page
 def test_grad_cam_explains_the_class_the_image_is_predicted_as(models_dir):
     at = page("pages/4_Inspect.py")
     at.run()
-    at.selectbox(key="in_cls_mnist").set_value("7")
+    at.selectbox(key="in_mnist_cls").set_value("7")
     at.run()
     cam = next(b for b in at.selectbox if b.key.startswith("in_cam_cls_"))
     assert cam.value == 7 and cam.format_func(cam.value) == "7 (predicted)"

@@ -118,7 +118,7 @@ def test_challenge_is_saved_cleaned_and_cleared(folder):
     assert classroom.load_challenge() is None
     classroom.save_challenge(classroom.Challenge("cifar10", 3, 250_000, classroom.clean_title("Best **3** epochs!")))
     c = classroom.load_challenge()
-    assert c == classroom.Challenge("cifar10", 3, 250_000, "Best 3 epochs!")
+    assert c == classroom.Challenge("cifar10", 3, 250_000, "Best **3** epochs!")  # as typed; shown as text
     with pytest.raises(classroom.ClassroomError, match="Unknown dataset"):
         classroom.save_challenge(classroom.Challenge("imagenet"))
     classroom.save_challenge(None)
@@ -128,7 +128,7 @@ def test_challenge_is_saved_cleaned_and_cleared(folder):
 
 def test_the_challenge_file_of_before_the_database_is_imported_once(folder):
     (folder / ".challenge.json").write_text('{"dataset": "mnist", "max_epochs": 2, "title": "<b>old</b>"}')
-    assert classroom.load_challenge() == classroom.Challenge("mnist", 2, 0, "boldb")
+    assert classroom.load_challenge() == classroom.Challenge("mnist", 2, 0, "<b>old</b>")
     assert not (folder / ".challenge.json").exists()
     (folder / ".challenge.json").write_text("{broken")
-    assert classroom.load_challenge() == classroom.Challenge("mnist", 2, 0, "boldb")  # a damaged file: ignored
+    assert classroom.load_challenge() == classroom.Challenge("mnist", 2, 0, "<b>old</b>")  # a damaged file: ignored

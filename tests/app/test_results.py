@@ -1,0 +1,23 @@
+"""Small words of the result views (items 2 and 9 of the walkthrough issue)."""
+import pytest
+from PIL import Image
+
+from cnn import store, training, userdata
+from ui import chrome, results
+
+
+@pytest.mark.parametrize(("arch", "dataset", "expected"), [("vgg", "user:shapes", "vgg-user-shapes"),
+                                                           ("fast", "mnist", "fast-mnist"),
+                                                           ("custom", "user:my set", "custom-user-my-set")])
+def test_the_save_name_offered_is_a_valid_model_name(arch, dataset, expected):
+    name = results.default_save_name(training.TrainConfig(arch=arch, dataset=dataset))
+    assert name == expected and store.validate_name(name) == name
+
+
+def test_numbers_read_as_words_do():
+    assert chrome.loss_text(-0.0000001) == "0.0000" and chrome.loss_text(float("nan")) == "—"
+    assert chrome.count(1, "example") == "1 example" and chrome.count(1000, "example") == "1,000 examples"
+    ds = userdata.create("one", ["a", "b"], (28, 28, 1))
+    assert "0 examples" in ds.describe()
+    userdata.add_images("one", "a", [userdata.prepare(Image.new("L", (28, 28)), (28, 28, 1))])
+    assert "1 example," in userdata.get("one").describe()
