@@ -110,7 +110,10 @@ def convert(model, fmt: str, calibration: np.ndarray | None = None) -> bytes:
     if absent:
         raise ExportError(f"{FORMATS[fmt]} export needs {', '.join(absent)}, which is not installed here. "
                           "Install it with: pip install -r requirements-export.txt")
-    model = store.float32_copy(model)
+    try:
+        model = store.float32_copy(model)
+    except store.StoreError as e:
+        raise ExportError(str(e)) from None
     sample = np.zeros((1, *model.inputs[0].shape[1:]), np.float32)
     model(sample)  # ONNX export needs a model that has been called once
     kwargs = {}

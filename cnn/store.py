@@ -381,8 +381,10 @@ def float32_copy(model):
         copy = keras.models.clone_model(model, clone_function=clone)
         copy.set_weights(model.get_weights())
         return copy
-    except Exception:  # a model clone_model cannot rebuild stays as it is (an export then says what failed)
-        return model
+    except Exception as e:  # never hand on a bfloat16 model as if it were float32
+        first = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        raise StoreError(f"This model could not be converted to compute in float32 ({first}), so it was not "
+                         "saved or exported. Train it again with Number format float32 under More settings.") from None
 
 
 def model_to_bytes(model) -> bytes:

@@ -24,6 +24,8 @@ from cnn.jobs.worker import unpack
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 120.0  # importing TensorFlow in a new process on a busy machine
+SHUTDOWN_GRACE_S = 10.0  # how long running jobs get to stop after their current batch when the server stops
+SHUT_DOWN = "The CNN Lab server is shutting down, so this run was stopped before it finished."
 
 
 # Settings a worker never needs: the web server's secrets stay in the web server.
@@ -142,17 +144,29 @@ class LocalEngine(Engine):
         """Process ids of the live workers (for tests and the benchmark)."""
         return [s.worker.pid for s in self._slots if s.worker is not None and s.worker.alive()]
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace_s: float = SHUTDOWN_GRACE_S) -> None:
+        """Stop cleanly: queued runs are cancelled, running ones asked to stop (they end with "the server was shut
+        down" and their curves), then each worker is told to exit, waited for, and only then killed."""
         super().shutdown()
         with self._cond:
             waiting = list(self._waiting)
             self._waiting.clear()
             self._cond.notify_all()
+            running = [slot._job for slot in self._slots if slot._job is not None and not slot._job.finished]
         for job, _ in waiting:
             job.stop_reason = job.stop_reason or "shutdown"
             self.finish(job, cancelled=True)
+        for job in running:
+            job.stop_reason = job.stop_reason or "shutdown"
+            self._interrupt(job)
+        deadline = time.monotonic() + grace_s
+        for job in running:
+            job.wait(max(0.0, deadline - time.monotonic()))
         for slot in self._slots:
-            slot.close()
+            slot.close(max(0.5, deadline - time.monotonic()))
+        for slot in self._slots:
+            if slot is not threading.current_thread():
+                slot.join(timeout=2.0)
 
 
 class _Slot(threading.Thread):
@@ -179,9 +193,16 @@ class _Slot(threading.Thread):
             with contextlib.suppress(OSError):  # the worker is gone: run() reports it
                 worker.send(("stop",))
 
-    def close(self) -> None:
-        if self.worker is not None:
-            self.worker.kill()
+    def close(self, timeout: float = 2.0) -> None:
+        """Tell the worker to exit, wait for it a moment, then kill it."""
+        worker = self.worker
+        if worker is None:
+            return
+        with contextlib.suppress(OSError):
+            worker.send(("exit",))
+        with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+            worker.proc.wait(timeout)
+        worker.kill()
 
     def run(self) -> None:
         if self.prestart:
@@ -192,9 +213,11 @@ class _Slot(threading.Thread):
             if item is None:
                 return
             job, request = item
+            self._job = job
             try:
                 self._train(job, request)
             finally:
+                self._job = None
                 self.engine._done(job)
 
     def _train(self, job: Job, request: JobRequest) -> None:
@@ -223,6 +246,6 @@ class _Slot(threading.Thread):
         except (EOFError, OSError, ConnectionError):
             worker.kill()
             self.worker = None
-            self.engine.finish(job, error=DIED)
+            self.engine.finish(job, error=SHUT_DOWN if self.engine.closed else DIED)
         except Exception as e:  # unpacking the result failed: still a message, and the slot lives on
             self.engine.finish(job, error=f"The trained model could not be received: {type(e).__name__}: {e}")

@@ -270,3 +270,21 @@ def test_train_page_names_the_cifar_preset_that_suits_this_computer(models_dir, 
     at.selectbox(key="tr_arch").set_value("cifar_small")
     at.run()
     assert not at.exception and not any("CIFAR small" in str(i.value) for i in at.info)
+
+
+@pytest.mark.parametrize("path", ["app.py", "pages/2_Train.py", "pages/9_Class.py"])
+def test_a_corrupt_class_database_is_one_message_and_touches_no_model(path, models_dir, tmp_path, monkeypatch):
+    from cnn import db
+
+    bad = tmp_path / "cnnlab.db"
+    bad.write_bytes(b"not a database at all" * 200)
+    monkeypatch.setenv("CNN_DATABASE_URL", f"sqlite:///{bad}")
+    db.forget_shared()
+    before = {f.name: f.stat().st_mtime_ns for f in models_dir.iterdir()}
+    at = page(path)
+    at.run()
+    assert not at.exception
+    assert [str(e.value) for e in at.error] == [next(str(e.value) for e in at.error)]  # one message
+    assert "cannot open its class database" in at.error[0].value and str(bad) in at.error[0].value
+    assert {f.name: f.stat().st_mtime_ns for f in models_dir.iterdir()} == before
+    assert bad.read_bytes().startswith(b"not a database at all")

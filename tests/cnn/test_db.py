@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from cnn import db
+from cnn import db, store
 
 
 def test_schema_is_created_once_and_versioned(database):
@@ -110,3 +110,18 @@ def test_bad_urls_say_what_is_expected(monkeypatch):
     with pytest.raises(db.DatabaseError, match="Cannot connect") as e:
         db.Database("postgresql://u:secret@127.0.0.1:1/nothing")
     assert "secret" not in str(e.value)
+
+
+def test_models_and_datasets_saved_before_the_database_are_indexed_once(database, models_dir, tmp_path):
+    from cnn import index
+
+    user = tmp_path / "user"
+    (user / "shapes").mkdir(parents=True)
+    (user / "shapes" / "dataset.json").write_text('{"name": "shapes", "classes": ["a", "b"], "owner": "o1", '
+                                                  '"owner_name": "Ana"}')
+    n = index.import_existing(database, models_dir, user)
+    assert n == 4  # the three shipped models and the dataset
+    assert {r["name"] for r in database.query("SELECT name FROM models")} == {"mnist", "fashion_mnist", "cifar10"}
+    assert database.query("SELECT owner_name FROM datasets WHERE name = 'shapes'")[0]["owner_name"] == "Ana"
+    assert index.import_existing(database, models_dir, user) == 0  # once
+    assert len(store.list_models(models_dir)) == 3  # the files are untouched

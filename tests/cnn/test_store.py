@@ -57,6 +57,20 @@ def test_a_model_trained_in_bfloat16_is_saved_computing_in_float32(folder):
     np.testing.assert_array_equal(loaded.get_weights()[0], model.get_weights()[0])
 
 
+def test_a_bfloat16_model_that_cannot_be_converted_is_refused_loudly_not_saved_as_it_is(folder, monkeypatch):
+    import keras
+
+    model = arch.build_model(arch.preset("fast"), (28, 28, 1), dtype="mixed_bfloat16")
+
+    def broken(*args, **kwargs):
+        raise ValueError("cannot rebuild this layer")
+
+    monkeypatch.setattr(keras.models, "clone_model", broken)
+    with pytest.raises(store.StoreError, match="could not be converted to compute in float32"):
+        store.save_model(model, "bf16", {"dataset": "mnist"})
+    assert not store.exists("bf16") and not list(folder.glob(".tmp-*"))
+
+
 def test_half_precision_storage_halves_the_file_and_loads_back_as_float32(folder):
     """Shipped models store float16 weights; Keras casts them back, so the model computes as before."""
     model = arch.build_model(arch.preset("cifar"), (32, 32, 3))

@@ -139,3 +139,18 @@ def test_default_limit_is_cpu_count(monkeypatch):
     assert jobs.max_jobs_default() == 3
     monkeypatch.setenv("CNN_MAX_JOBS", "nonsense")
     assert jobs.max_jobs_default() == (os.cpu_count() or 1)
+
+
+def test_a_clean_shutdown_stops_running_runs_with_their_curves_and_says_why(data):
+    e = LocalEngine(limit=1, heartbeat_timeout=600)
+    job = e.submit(JobRequest(config(epochs=300), data, label="long"))
+    queued = e.submit(JobRequest(config(), data, label="queued"))
+    wait_for_batches(job)
+    pid = e.worker_pids()[0]
+    e.shutdown()
+    assert job.finished and queued.finished
+    assert job.state == "done" and job.result.status == "stopped", job.message
+    assert "the CNN Lab server was shut down" in job.message and "killed" not in job.message
+    assert queued.state == "cancelled" and "shut down before this run started" in queued.message
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the worker is gone
