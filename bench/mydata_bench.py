@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from cnn import data, lessons, store, training, userdata  # noqa: E402
+from cnn import data, store, transfer, userdata  # noqa: E402
 from cnn.jobs import JobRequest  # noqa: E402
 from cnn.jobs.local import LocalEngine  # noqa: E402
 from cnn.predict import predict_proba  # noqa: E402
@@ -43,12 +43,11 @@ def make_dataset(per_class: int, seed: int) -> data.Dataset:
     return data.load_dataset(userdata.key(name))
 
 
-def run(engine: LocalEngine, ds: data.Dataset, transfer: bool) -> tuple[object, float, float]:
+def run(engine: LocalEngine, ds: data.Dataset, from_digits: bool) -> tuple[object, float, float]:
     """(model, seconds from submit to the model back, training seconds) as the Train page runs it."""
-    arch = store.read_meta("mnist")["arch"] if transfer else "fast"
-    config = training.default_config(arch, ds.name, len(ds.train_images), start_from="mnist" if transfer else None)
-    initial = store.model_to_bytes(lessons.transfer_model(store.load_model("mnist"), 3, freeze=False)) \
-        if transfer else None
+    config = transfer.recipe(ds.name, len(ds.train_images), "mnist" if from_digits else None, "fast")
+    initial = store.model_to_bytes(transfer.starting_model("mnist", 3, (28, 28, 1), seed=config.seed)) \
+        if from_digits else None
     t0 = time.perf_counter()
     job = engine.submit(JobRequest(config, ds, initial_model=initial))
     while not job.wait(0.5):
@@ -71,11 +70,11 @@ def main() -> None:
     rows = {False: [], True: []}
     for seed in range(1, args.seeds + 1):
         ds = make_dataset(args.per_class, seed)
-        for transfer in (False, True):
-            model, wall, fit = run(engine, ds, transfer)
+        for from_digits in (False, True):
+            model, wall, fit = run(engine, ds, from_digits)
             acc = float(np.mean(predict_proba(model, x_new).argmax(1) == y_new))
-            rows[transfer].append((acc, wall, fit))
-            print(f"   seed {seed} {'transfer ' if transfer else 'scratch  '}: new drawings {acc:.1%}, "
+            rows[from_digits].append((acc, wall, fit))
+            print(f"   seed {seed} {'transfer ' if from_digits else 'scratch  '}: new drawings {acc:.1%}, "
                   f"Train → model {wall:.1f} s (training {fit:.1f} s)", flush=True)
     engine.shutdown()
     n = len(SHAPE_STROKES) * args.per_class
@@ -83,8 +82,8 @@ def main() -> None:
           f"{os.cpu_count()} cores · {time.strftime('%Y-%m-%d')}\n")
     print("| start | accuracy on new drawings (median, min–max) | Train pressed → model back (median) |")
     print("|---|---|---|")
-    for transfer, label in ((False, "fast preset from scratch"), (True, "shipped digit model, fine-tuned")):
-        accs, walls = [r[0] for r in rows[transfer]], [r[1] for r in rows[transfer]]
+    for from_digits, label in ((False, "fast preset from scratch"), (True, "shipped digit model, fine-tuned")):
+        accs, walls = [r[0] for r in rows[from_digits]], [r[1] for r in rows[from_digits]]
         print(f"| {label} | {statistics.median(accs):.1%} ({min(accs):.1%}–{max(accs):.1%}) | "
               f"{statistics.median(walls):.1f} s |")
 

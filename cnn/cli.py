@@ -10,6 +10,7 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -40,6 +41,28 @@ def _train_overrides(args) -> dict:
     return overrides
 
 
+def train_config(args, ds) -> Any:
+    """The run the Train page would make for this dataset (its recipe, and for a student's own drawings a start
+    from the shipped digit model unless ``--start-from none``), then every flag given on top."""
+    from dataclasses import replace
+
+    from cnn import store, training, transfer
+
+    start = args.start_from
+    if start is None:
+        start = transfer.base_for(args.dataset, ds.image_shape)
+    elif start.lower() == "none":
+        start = None
+    else:
+        store.read_meta(start)  # a clear "No saved model named ..." before anything trains
+    n_train = len(ds.train_images)
+    if start or ds.name.startswith("user:"):
+        config = transfer.recipe(args.dataset, n_train, start, args.arch, freeze=args.freeze)
+    else:
+        config = training.default_config(args.arch, args.dataset)
+    return replace(config, **_train_overrides(args))
+
+
 def _cmd_train(args) -> int:
     from cnn import data, store, training
 
@@ -47,9 +70,12 @@ def _cmd_train(args) -> int:
         store.validate_name(args.name)
         if store.exists(args.name) and not args.force:
             raise store.StoreError(f"A model named '{args.name}' already exists; choose another name or pass --force.")
-    config = training.default_config(args.arch, args.dataset, **_train_overrides(args))
     ds = data.load_dataset(args.dataset)
     print(ds.describe(), flush=True)
+    config = train_config(args, ds)
+    if config.start_from:
+        print(f"Starting from the saved model '{config.start_from}' ({'frozen' if config.freeze else 'fine-tuned'}; "
+              f"its recipe: {config.arch}, batch {config.batch_size}, {config.epochs} epochs)", flush=True)
 
     def report(p: training.Progress) -> None:
         if p.kind == "epoch":
@@ -212,6 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
             t.add_argument(param.cli, dest=param.name, action="store_true", help=param.help)
         else:
             t.add_argument(param.cli, dest=param.name, help=f"{param.help} ({param.allowed()})")
+    t.add_argument("--start-from", metavar="MODEL", help="transfer learning: start from this saved model's layers "
+                   "(default for your own 28x28 drawings: the shipped digit model 'mnist'; 'none' to train from "
+                   "scratch); the run then uses that model's architecture and recipe")
+    t.add_argument("--freeze", action="store_true", help="with --start-from: keep the base's layers as they are, "
+                   "train only the new head (default: fine-tune them all, batch normalization excepted)")
     t.add_argument("--name", help="save under this name (letters, digits, - and _)")
     t.add_argument("--force", action="store_true", help="overwrite an existing model of that name")
     t.add_argument("--shipped", action="store_true", help=argparse.SUPPRESS)
@@ -261,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     from cnn.preprocess import ImageError
     from cnn.store import StoreError
     from cnn.training import TrainingError
+    from cnn.transfer import TransferError
     from cnn.userdata import UserDataError
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -271,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             _import_tensorflow_quietly()
         return args.func(args)
     except (StoreError, DatasetError, SpecError, TrainingError, ImageError, CompatibilityError, HyperparamError,
-            UserDataError, ExportError) as e:
+            UserDataError, ExportError, TransferError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

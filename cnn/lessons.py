@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnn import transfer
 from cnn.layers import conv_out
 
 KERNELS: dict[str, np.ndarray] = {
@@ -126,37 +127,6 @@ def transform_test_images(images: np.ndarray, max_shift: int = 4, max_rotation: 
     return np.clip(out, 0, 1)
 
 
-def transfer_model(base, num_classes: int, freeze: bool = True):
-    """A new model: the base's layers up to its last feature layer (frozen, or learning when ``freeze`` is
-    False), plus a new softmax head. Its batch normalization layers never learn: Keras 3 keeps one in
-    inference mode only when it is not trainable (``fit``'s ``training=True`` overrides a ``training=False``
-    call, keras-team/keras#20285). Fine-tuned on a few dozen drawings in batches of 8, their running
-    statistics drifted half-way to the new batches', and about one run in fifteen then read its test
-    images no better than guessing while its training loss was that of a perfect fit."""
-    import keras
-
-    feature_layer = None
-    for layer in base.layers[::-1]:
-        if isinstance(layer, (keras.layers.Flatten, keras.layers.GlobalAveragePooling2D)):
-            feature_layer = layer
-            break
-    if feature_layer is None:
-        raise ValueError("The base model has no Flatten or global pooling layer to cut at.")
-    clone = keras.models.clone_model(base)  # the base may be a shared, cached model: never mutate it
-    clone.set_weights(base.get_weights())
-    features = keras.Model(clone.inputs, clone.get_layer(feature_layer.name).output, name="base")
-    features.trainable = not freeze
-    for layer in features.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.trainable = False  # keeps the base's statistics, also while the rest is fine-tuned
-    inputs = keras.Input(shape=tuple(base.inputs[0].shape[1:]), name="image")
-    x = features(inputs, training=False)
-    x = keras.layers.Dense(128, activation="relu", name="new_dense")(x)
-    x = keras.layers.Dropout(0.3, name="new_dropout")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, outputs, name="transfer")
-
-
 # ---------------------------------------------------------------- the comparison lessons
 # Each lesson is a few seeded runs (what the page trains) and a verdict: whether the run shows what the
 # lesson teaches, in words. The page and tests/cnn/test_lessons.py use the same functions.
@@ -267,9 +237,9 @@ def transfer_runs(base, spec: list[dict[str, Any]], num_classes: int = 10) -> li
     cfg = dict(dataset="fashion_mnist", epochs=10, batch_size=32, learning_rate=0.001, validation_split=0.2)
     return [LessonRun("from scratch", _config(spec=spec, **cfg)),
             LessonRun("transfer, frozen", _config(spec=spec, **cfg),
-                      lambda: transfer_model(base, num_classes, freeze=True)),
+                      lambda: transfer.transfer_model(base, num_classes, freeze=True)),
             LessonRun("transfer, fine-tuned", _config(spec=spec, **cfg),
-                      lambda: transfer_model(base, num_classes, freeze=False))]
+                      lambda: transfer.transfer_model(base, num_classes, freeze=False))]
 
 
 def transfer_verdict(results: list) -> Verdict:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from cnn import architectures, evaluation, hyperparams, precision
+from cnn import architectures, evaluation, hyperparams, precision, transfer
 from cnn.augment import AugmentParams, build_augmenter, default_params
 from cnn.data import Dataset, load_dataset, to_float, to_float_tensor
 from cnn.hyperparams import OPTIMIZERS, SCHEDULES
@@ -42,7 +42,8 @@ class TrainConfig:
     train_limit: int | None = None  # train on at most this many images (lessons, quick demos)
     augment_params: dict[str, Any] | None = None  # None: the dataset's defaults
     precision: str = "auto"  # "auto": bfloat16 where measured faster on this CPU (cnn/precision.py)
-    start_from: str | None = None  # a saved model whose layers start this run (transfer learning, fine-tuned)
+    start_from: str | None = None  # a saved model whose layers start this run (transfer learning, cnn/transfer.py)
+    freeze: bool = False  # with start_from: the base's layers stay as they are and only the new head learns
 
     def resolved_spec(self) -> list[dict[str, Any]]:
         if self.arch == "custom":
@@ -415,6 +416,16 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
     if config.train_limit and config.train_limit < len(x_all):
         x_all, y_all = x_all[:config.train_limit], y_all[:config.train_limit]
     check_config(config, len(x_all), ds.image_shape)
+    if config.start_from:
+        if model is None:  # the command line; the Train page sends it built by the same function
+            model = transfer.starting_model(config.start_from, ds.num_classes, ds.image_shape, config.freeze,
+                                            config.seed)
+        # Made again after seeding, as a worker makes it from its file: layers draw their own random seeds (dropout)
+        # when made, so this is what lets the page's path and the command line's train alike for one seed.
+        from cnn import store
+
+        keras.utils.set_random_seed(config.seed)
+        model = store.load_keras_bytes(store.model_to_bytes(model))
     keras.utils.set_random_seed(config.seed)
     y = keras.utils.to_categorical(y_all, ds.num_classes).astype(np.float32)
     (x_fit, y_fit), val = split_validation(x_all, y, config.validation_split)  # images still as stored

@@ -5,7 +5,7 @@ import time
 import streamlit as st
 
 from cnn import architectures as arch
-from cnn import inspection, lessons, store, training, userdata
+from cnn import inspection, store, training, transfer, userdata
 from cnn.jobs import JobRequest
 from ui import chrome, classroom, datasets, editor, results, runs, settings
 from ui.state import sticky
@@ -76,7 +76,7 @@ else:
 @st.cache_data(max_entries=32, show_spinner="Building the model…")
 def summary_rows(spec_json: str, shape: tuple, k: int, base: str | None) -> list[dict]:
     if base:
-        return inspection.layer_table(lessons.transfer_model(store.load_model(base), k, freeze=False))
+        return inspection.layer_table(transfer.transfer_model(store.load_model(base), k, freeze=False))
     return inspection.layer_table(arch.build_model(json.loads(spec_json), shape, k))
 
 
@@ -112,9 +112,13 @@ if start and not running:
     else:
         label = f"{config.arch}-{ds_name.replace('user:', '')}-{time.strftime('%H%M%S')}"
         initial = None
-        if start_from:  # the transfer model travels to the worker as a .keras file
-            initial = store.model_to_bytes(lessons.transfer_model(store.load_model(start_from), ds.num_classes,
-                                                                  freeze=False))
+        if start_from:  # the transfer model travels to the worker (a Ray machine has no models folder) as a file
+            try:
+                initial = store.model_to_bytes(transfer.starting_model(start_from, ds.num_classes, ds.image_shape,
+                                                                       config.freeze, config.seed))
+            except (store.StoreError, transfer.TransferError) as e:
+                st.error(str(e))
+                st.stop()
         runs.start("train", [JobRequest(config, ds, label=label, initial_model=initial)], register=True)
         st.session_state["train_config"] = config
         st.rerun()  # redraw the controls: locked while it trains

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import architectures as arch
-from cnn import charts, data, lessons, store, training
+from cnn import charts, data, lessons, store, training, transfer
 from cnn.jobs import JobRequest
 from ui import datasets, figures, images, models, runs
 from ui.state import sticky
@@ -213,8 +213,10 @@ def transfer_ui() -> None:
                          key=sticky("tl_n", lessons.TRANSFER_DEFAULT))
     entry = next(e for e in bases if e.name == base_name)
     base = models.load_choice({"kind": "saved", "entry": entry})
-    if not any(layer.__class__.__name__ in ("Flatten", "GlobalAveragePooling2D") for layer in base.layers):
-        st.error(f"{base_name} has no Flatten or global pooling layer to cut at; pick another base.")
+    try:
+        transfer.cut_layer(base)  # the same cut as every transfer run's
+    except transfer.TransferError as e:
+        st.error(f"{e} Pick another base.")
         return
     spec = entry.meta.get("spec") or arch.spec_from_model(base)
     if spec is None:

@@ -5,7 +5,7 @@ from typing import Any
 
 import streamlit as st
 
-from cnn import hyperparams, training
+from cnn import hyperparams, transfer
 from cnn.hyperparams import PARAMS, Param
 from ui.state import set_sticky, sticky
 
@@ -29,7 +29,7 @@ def load_preset_defaults(arch: str, dataset: str) -> None:
     the dataset or the transfer choice changes): the shipped digit model's own recipe when a student's
     drawings start from it, else the preset's; a small dataset of a student's own gets the small-data
     recipe (see cnn.training.default_config)."""
-    from cnn import store, userdata
+    from cnn import userdata
 
     n_train, shape = None, None
     if userdata.is_user(dataset):
@@ -38,29 +38,17 @@ def load_preset_defaults(arch: str, dataset: str) -> None:
             n_train, shape = stored.total * 4 // 5, stored.image_shape
         except userdata.UserDataError:
             pass
-    if shape and transfer_base(dataset, shape) and st.session_state["sticky"].get("tr_transfer", True):
-        arch = store.read_meta(TRANSFER_BASE).get("arch", "vgg")
-    config = training.default_config(arch if arch != "custom" else "fast", dataset, n_train)
+    base = transfer.base_for(dataset, shape) if shape else None
+    start = base if base and st.session_state["sticky"].get("tr_transfer", True) else None
+    config = transfer.recipe(dataset, n_train, start, arch)  # the same recipe as the command line's
     for name, value in hyperparams.config_values(config).items():
         set_sticky(key_of(name), value)
-
-
-TRANSFER_BASE = "mnist"  # the shipped digit model: drawings of your own start from what it learned
-
-
-def transfer_base(dataset: str, image_shape: tuple[int, int, int]) -> str | None:
-    """The model a dataset may start from: the shipped digit model for a student's own 28x28 grey drawings."""
-    from cnn import store, userdata
-
-    if userdata.is_user(dataset) and tuple(image_shape) == (28, 28, 1) and store.exists(TRANSFER_BASE):
-        return TRANSFER_BASE
-    return None
 
 
 def transfer_ui(dataset: str, image_shape: tuple[int, int, int], disabled: bool = False) -> str | None:
     """For a drawing dataset of a student's own: start from the shipped digit model (fine-tuned)? The base's
     name, or None."""
-    base = transfer_base(dataset, image_shape)
+    base = transfer.base_for(dataset, image_shape)
     if base is None:
         return None
     use = st.checkbox("Start from the shipped digit model (transfer learning)", key=sticky("tr_transfer", True),

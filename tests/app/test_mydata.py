@@ -150,7 +150,7 @@ def test_train_on_your_drawings_then_the_draw_page_reads_them_by_name(user_dir, 
     at.button(key="tr_start").click()
     at.run()
     finish_runs(at, "train")
-    assert not at.exception and not at.error
+    assert not at.exception and not at.error, [str(e.value) for e in at.error]
     meta = at.session_state["train_result"][2]
     assert meta["class_names"] == SHAPES and meta["dataset"] == "user:shapes" and meta["config"]["start_from"]
     monkeypatch.setattr(canvas, "read_canvas", lambda key, stroke_width: canvas_of("triangle", 77))

@@ -5,7 +5,7 @@ import pytest
 from scipy import signal
 
 from cnn import architectures as arch
-from cnn import lessons
+from cnn import lessons, transfer
 from cnn.layers import conv_out
 
 
@@ -68,7 +68,7 @@ def test_spec_transforms_validate():
 def test_transfer_model_freezes_a_copy_of_the_base():
     base = arch.build_model(arch.preset("fast"), (28, 28, 1))
     before = [w.copy() for w in base.get_weights()]
-    model = lessons.transfer_model(base, 10, freeze=True)
+    model = transfer.transfer_model(base, 10, freeze=True)
     assert model.get_layer("base").trainable is False
     assert all(layer.trainable for layer in base.layers)  # the shared base is untouched
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
@@ -81,7 +81,7 @@ def test_fine_tuning_keeps_the_base_batch_norm_statistics_while_its_convolutions
     and its statistics drifted to a few dozen drawings' (keras-team/keras#20285)."""
     spec = lessons.with_batchnorm(arch.preset("lenet"), True)
     base = arch.build_model(spec, (28, 28, 1))
-    model = lessons.transfer_model(base, 3, freeze=False)
+    model = transfer.transfer_model(base, 3, freeze=False)
     norms = [layer for layer in model.get_layer("base").layers if isinstance(layer, keras.layers.BatchNormalization)]
     assert norms and not any(layer.trainable for layer in norms)
     stats = [np.asarray(v).copy() for layer in norms for v in layer.non_trainable_variables]

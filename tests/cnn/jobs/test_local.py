@@ -120,10 +120,10 @@ def test_errors_inside_training_become_messages_and_the_worker_lives_on(engine, 
 
 
 def test_transfer_learning_starts_from_the_model_it_is_given(engine, data):
-    from cnn import architectures, lessons, store
+    from cnn import architectures, store, transfer
 
     base = architectures.build_model(architectures.preset("fast"), (28, 28, 1))
-    start = lessons.transfer_model(base, 10, freeze=True)
+    start = transfer.transfer_model(base, 10, freeze=True)
     job = engine.submit(JobRequest(config(), data, label="transfer", initial_model=store.model_to_bytes(start)))
     assert job.wait(120) and job.state == "done", job.message
     model = job.result.model
