@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import data, preprocess, userdata
-from ui import canvas, chrome, images, settings
+from ui import canvas, chrome, images, runs, settings
 from ui.state import choose_next, set_sticky, sticky
 
 NEW = "+ New dataset"
@@ -210,7 +210,10 @@ def manage_ui(ds: userdata.UserDataset, editable: bool) -> None:
     c1.download_button("Download as .zip", userdata.export_zip(ds.name), file_name=f"{ds.name}.zip",
                        mime="application/zip", icon=":material/download:", disabled=ds.total == 0,
                        help="Class folders of PNGs plus dataset.json: import it here again, or read it with Keras.")
-    if c2.button("Train on it", key="md_train", icon=":material/model_training:", disabled=ds.total == 0):
+    busy = runs.is_running("train")  # the Train page shows the running run's settings until it ends
+    if busy:
+        c2.caption("Your run on the Train page is still training: stop it or let it finish, then train on this.")
+    if c2.button("Train on it", key="md_train", icon=":material/model_training:", disabled=ds.total == 0 or busy):
         set_sticky("tr_ds", userdata.key(ds.name))
         settings.load_preset_defaults(st.session_state["sticky"].get("tr_arch", "fast") if
                                       st.session_state["sticky"].get("tr_arch") != "custom" else "fast",

@@ -187,3 +187,30 @@ def test_a_class_without_test_images_gets_a_message_on_evaluate_and_inspect(user
         at.run()
         assert not at.exception, at.exception
         assert any("No test image of “empty” yet" in str(i.value) for i in at.info), path
+
+
+def test_train_on_it_waits_while_a_run_trains_so_the_train_page_shows_that_runs_settings(user_dir):
+    """Item 3 of the walkthrough: "Train on it" during an MNIST run made the locked Train page show the new
+    dataset's settings (transfer, 60 epochs, batch 4) while the run was MNIST Fast."""
+    userdata.create("shapes", SHAPES, (28, 28, 1))
+    userdata.add_files("shapes", "circle", [("0.png", png(shape_image("circle", 0, size=200)))])
+    at = page("pages/2_Train.py")
+    at.run()
+    at.number_input(key="tr_epochs").set_value(200)
+    at.run()
+    at.button(key="tr_start").click()
+    at.run()
+    try:
+        at.switch_page("pages/7_My_data.py")
+        at.run()
+        at.selectbox(key="md_dataset").set_value("shapes")
+        at.run()
+        assert at.button(key="md_train").disabled
+        assert any("still training" in str(c.value) for c in at.caption)
+        at.switch_page("pages/2_Train.py")
+        at.run()
+        assert at.selectbox(key="tr_ds").value == "mnist" and at.number_input(key="tr_epochs").value == 200
+    finally:
+        for job in at.session_state["runs"]["train"].jobs:
+            job.stop("user")
+            job.wait(120)
