@@ -17,8 +17,8 @@ if st.session_state[key] not in choices:  # deleted meanwhile
     st.session_state[key] = choices[0]
 picked = st.selectbox("Dataset", choices, key=key,
                       format_func=lambda n: n if n == mydata.NEW else f"My data: {n}")
-mydata.message_ui()
 if picked == mydata.NEW:
+    mydata.message_ui()
     mydata.new_dataset_ui()
     st.stop()
 try:

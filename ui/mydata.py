@@ -81,7 +81,9 @@ def add_examples_ui(ds: userdata.UserDataset) -> None:
     """Add examples to one class: draw, take photos, upload images, or a zip of class folders."""
     target = st.selectbox("Add examples to the class", list(ds.classes), key=sticky(f"md_class_{ds.name}",
                                                                                       ds.classes[0]))
-    tabs = st.tabs(["Draw", "Camera", "Upload images", "Upload a .zip"])
+    message_ui()  # the outcome of the last add, right above the tab it came from
+    # Keyed: the tab stays open over the rerun that follows an add (a refused upload's message stays in view)
+    tabs = st.tabs(["Draw", "Camera", "Upload images", "Upload a .zip"], key="md_tab", on_change=_clear_message)
     with tabs[0]:
         if ds.image_shape != (28, 28, 1):
             st.info("Drawings go into 28×28 grey datasets; this one holds colour photos. Use the camera or upload "
@@ -170,12 +172,15 @@ def _add_zip(ds: userdata.UserDataset, raw: bytes) -> None:
 
 
 def message_ui() -> None:
-    """The outcome of the last add, shown once after its rerun."""
+    """The outcome of the last add: it stays until the next add or another tab (a rerun does not wipe it)."""
     msg = st.session_state.get("md_message")
     if msg:
         kind, text = msg
         getattr(st, kind)(chrome.plain(text).replace("\\  \n", "  \n"))
-        st.session_state["md_message"] = None
+
+
+def _clear_message() -> None:
+    st.session_state["md_message"] = None
 
 
 def _remove(ds_name: str, class_name: str, example_id: str) -> None:

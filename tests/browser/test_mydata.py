@@ -117,3 +117,35 @@ def test_import_a_zip_of_two_photo_classes_and_train_on_it(page, server, tmp_pat
     page.get_by_text(re.compile(r"Finished \d+ epochs")).wait_for(timeout=600_000)
     expect(page.get_by_text("Test accuracy").first).to_be_visible()
     assert_no_error(page)
+
+
+def test_a_refused_upload_keeps_its_tab_and_its_message_in_view(page, server):
+    """Item 1 of the walkthrough: the error showed for under half a second, then the page jumped to the Draw tab."""
+    page.goto(f"{server['url']}/My_data")
+    wait_idle(page)
+    create_dataset(page, "junk", ["a", "b", "c"])
+    page.get_by_role("tab", name="Upload images").click()
+    wait_idle(page)
+    page.locator("[data-testid=stFileUploader]", has_text="Images (several at once)").locator(
+        "[data-testid=stFileUploaderDropzoneInput]").set_input_files(
+        files=[{"name": "x.png", "mimeType": "image/png", "buffer": np.random.default_rng(0).bytes(3000)}])
+    wait_idle(page)
+    page.get_by_role("button", name="Add 1 image to a").click()
+    wait_idle(page)
+    page.wait_for_timeout(1500)
+    expect(page.get_by_role("tab", name="Upload images")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_text(re.compile(r"x\.png"))).to_be_visible()
+    page.get_by_role("tab", name="Upload a .zip").click()
+    wait_idle(page)
+    empty = io.BytesIO()
+    zipfile.ZipFile(empty, "w").close()
+    page.locator("[data-testid=stFileUploader]", has_text="A .zip of class folders").locator(
+        "[data-testid=stFileUploaderDropzoneInput]").set_input_files(
+        files=[{"name": "empty.zip", "mimeType": "application/zip", "buffer": empty.getvalue()}])
+    wait_idle(page)
+    page.get_by_role("button", name="Add the zip's examples").click()
+    wait_idle(page)
+    page.wait_for_timeout(1500)
+    expect(page.get_by_role("tab", name="Upload a .zip")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("[data-testid=stAlertContentError]").first).to_be_visible()
+    assert_no_error(page)
