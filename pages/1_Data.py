@@ -59,8 +59,9 @@ with st.container():
                         width="stretch")
 
     st.subheader("Data augmentation preview")
+    what = {"mnist": "digit", "fashion_mnist": "piece of clothing", "cifar10": "photo"}.get(name, "picture")
     st.markdown("Training can show the network slightly changed copies of each image, so it learns that a "
-                "digit moved or tilted a little is still the same digit. These are the **same random layers** "
+                f"{what} moved or tilted a little still shows the same thing. These are the **same random layers** "
                 "training uses when you tick *augmentation* on the Train page.")
     defaults = default_params(name)
     c1, c2, c3, c4 = st.columns(4)

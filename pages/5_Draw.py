@@ -19,7 +19,7 @@ if picked is None:
 model, meta, choice = picked
 classes = meta.get("class_names") or [str(i) for i in range(10)]
 digits = list(classes) == [str(i) for i in range(10)]
-thing = "digit" if digits else "drawing"
+thing = "digit" if digits else "shape of one of your classes"
 title.title(f"{chrome.PAGE_ICONS['Draw']} " + ("Draw a digit" if digits else "Draw one of your classes"))
 notice = st.empty()  # always there: a notice appearing must not move the canvas (that would blank it)
 if meta.get("dataset") == "fashion_mnist":
@@ -48,9 +48,11 @@ def drawing_ui(model, classes: list[str], thing: str, title: str) -> None:
             if st.button("Clear", key="dr_clear", icon=":material/ink_eraser:"):
                 st.session_state["canvas_key"] += 1
                 st.rerun(scope="fragment")
-            st.caption(f"Draw one {thing}, big, in the black square. The toolbar above the square also has undo.")
+            st.caption(f"Draw one {thing}, big, in the black square. The toolbar above the square also has undo. No "
+                       "mouse or touch? Choose “Upload an image” above.")
         else:
-            up = st.file_uploader(f"A photo or scan of one {thing}", type=None, key="dr_upload")
+            up = st.file_uploader(f"A photo or scan of one {thing} (dark on light or light on dark)", type=None,
+                                  key="dr_upload")
             if up is not None:
                 try:
                     image = preprocess.open_image(up.getvalue())
@@ -59,7 +61,8 @@ def drawing_ui(model, classes: list[str], thing: str, title: str) -> None:
                     st.error(f"{up.name}: {e}")
     with right:
         if image is None:
-            st.info(f"Draw a {thing} on the canvas to see what the network reads.")
+            st.info(f"Draw one {thing} on the canvas to see what the network reads." if mode == "Draw" else
+                    f"Upload a photo or scan of one {thing} to see what the network reads.")
             return
         t0 = time.perf_counter()
         try:

@@ -69,8 +69,11 @@ def result_ui(label: str, result: training.TrainResult, meta: dict) -> None:
     if entry.get("saved_as"):
         st.success(f"Saved as **{entry['saved_as']}**: it is in every model list.", icon=":material/save:")
     else:
-        st.caption("This model is ready on the **Evaluate**, **Inspect** and **Draw** pages in this browser "
-                   "session, saved or not.")
+        st.caption("This model is ready on the **Evaluate**, **Inspect** and **Draw** pages in this browser, "
+                   "saved or not.")
+        if verdict:
+            st.caption("You can still save it (to compare it with a better run, say), but it predicts no better "
+                       "than guessing: the Leaderboard will show that.")
         save_ui(label, result, meta)
     model = entry.get("model") or result.model
     if model is not None:

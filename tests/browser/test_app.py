@@ -43,13 +43,13 @@ def expect_prediction(pg, digit):
 def clear(pg):
     pg.get_by_role("button", name="Clear").click()
     wait_idle(pg)
-    pg.get_by_text("Draw a digit on the canvas").wait_for()
+    pg.get_by_text("Draw one digit on the canvas").wait_for()
 
 
 def test_draw_reads_mouse_strokes(page, server):
     page.goto(f"{server['url']}/Draw")
     wait_idle(page)
-    page.get_by_text("Draw a digit on the canvas").wait_for()
+    page.get_by_text("Draw one digit on the canvas").wait_for()
     for digit in (1, 0, 7, 4, 2, 3, 8):
         stroke_digit(page, digit)
         expect_prediction(page, digit)
