@@ -461,6 +461,20 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
                        stopped_at=reporter.stopped_at)
 
 
+def history_from_events(events: list[Progress]) -> tuple[dict[str, list[float]], list[dict[str, float]]]:
+    """Epoch history and running batch points from a run's progress events so far (live charts, run records)."""
+    history: dict[str, list[float]] = {}
+    points = []
+    for e in events:
+        if e.kind == "epoch":
+            for k, v in e.logs.items():
+                if k != "learning_rate":
+                    history.setdefault(k, []).append(v)
+        elif e.kind == "batch":
+            points.append(e.logs)
+    return history, points
+
+
 def verdict(result: TrainResult) -> str:
     """Why a run that ran to the end did not learn ("" when it did): it diverged, or it guesses."""
     if result.status != "finished":

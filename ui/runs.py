@@ -137,20 +137,6 @@ def status_line(job: Job) -> tuple[float, str]:
                            + (f" · accuracy {acc:.1%}" if acc is not None else ""))
 
 
-def history_from_events(events: list[training.Progress]) -> tuple[dict[str, list[float]], list[dict[str, float]]]:
-    """Epoch history and running batch points from the progress events so far."""
-    history: dict[str, list[float]] = {}
-    points = []
-    for e in events:
-        if e.kind == "epoch":
-            for k, v in e.logs.items():
-                if k != "learning_rate":
-                    history.setdefault(k, []).append(v)
-        elif e.kind == "batch":
-            points.append(e.logs)
-    return history, points
-
-
 def _sidebar_body() -> None:
     active = active_jobs()
     if not active:
@@ -202,7 +188,7 @@ def progress_ui(key: str, title: str = "") -> None:
         st.progress(fraction, text=line)
         if job.state == "running" and last is not None:
             st.caption(f"Training on {job.where} · elapsed {fmt_seconds(last.elapsed)}")
-            history, points = history_from_events(job.progress())
+            history, points = training.history_from_events(job.progress())
             figures.plot(st, charts.history_figure(history, points), key=f"{key}_{job.id}_live_chart")
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cnn import db as dbm
-from cnn.training import Progress
+from cnn.training import Progress, history_from_events
 
 if TYPE_CHECKING:
     from cnn.jobs.base import Engine, Job, JobRequest
@@ -120,16 +120,9 @@ def insert(db: dbm.Database, job: Job, request: JobRequest, server: str, group_k
 
 
 def _curves(job: Job) -> tuple[dict[str, Any], dict[str, list[float]], list[dict[str, float]]]:
-    last, history, points = None, {}, []
-    for e in job.progress():
-        if e.kind == "epoch":
-            for k, v in e.logs.items():
-                if k != "learning_rate":
-                    history.setdefault(k, []).append(v)
-        elif e.kind == "batch":
-            points.append(e.logs)
-        if e.kind in ("batch", "epoch"):
-            last = e
+    events = job.progress()
+    history, points = history_from_events(events)
+    last = next((e for e in reversed(events) if e.kind in ("batch", "epoch")), None)
     points = points[::max(1, math.ceil(len(points) / MAX_POINTS))]
     progress = {} if last is None else {
         "kind": last.kind, "epoch": last.epoch, "epochs": last.epochs, "batch": last.batch, "batches": last.batches,
