@@ -83,8 +83,9 @@ def _describe(url: str) -> str:
 class Database:
     """One database, one connection per thread. ``?`` placeholders in every statement."""
 
-    def __init__(self, url: str | None = None):
+    def __init__(self, url: str | None = None, busy_timeout_s: float = 30.0):
         self.url = url or default_url()
+        self.busy_timeout_s = busy_timeout_s  # how long a SQLite writer waits for another before giving up
         scheme = urlparse(self.url).scheme
         if scheme == "sqlite":
             self.kind = "sqlite"
@@ -113,9 +114,10 @@ class Database:
         if self.kind == "sqlite":
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None,
+                                       check_same_thread=False)
                 conn.row_factory = sqlite3.Row
-                conn.execute("PRAGMA busy_timeout = 30000")
+                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
                 if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
                     raise sqlite3.OperationalError("could not switch to WAL mode")
                 conn.execute("PRAGMA synchronous = NORMAL")

@@ -81,27 +81,17 @@ def test_a_read_only_database_file_is_one_clear_message(tmp_path):  # pragma: no
         os.chmod(tmp_path, 0o755)
 
 
-def test_a_database_locked_by_another_writer_is_one_clear_message(tmp_path, monkeypatch):
+def test_a_database_locked_by_another_writer_is_one_clear_message(tmp_path):
     path = tmp_path / "locked.db"
     db.Database(f"sqlite:///{path}").close()
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        monkeypatch.setattr(sqlite3, "connect", _quick(sqlite3.connect))
         with pytest.raises(db.DatabaseError, match="locked"):
-            db.Database(f"sqlite:///{path}")
+            db.Database(f"sqlite:///{path}", busy_timeout_s=0.2)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-
-
-def _quick(connect):
-    def wrapped(*args, **kwargs):
-        kwargs["timeout"] = 0.2
-        conn = connect(*args, **kwargs)
-        conn.execute("PRAGMA busy_timeout = 200")
-        return conn
-    return wrapped
 
 
 def test_bad_urls_say_what_is_expected(monkeypatch):

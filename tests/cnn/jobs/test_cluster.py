@@ -130,7 +130,7 @@ def test_a_head_with_token_authentication_trains_with_the_token_and_says_why_wit
         monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
         monkeypatch.delenv("RAY_AUTH_TOKEN", raising=False)
         without = ClusterEngine(f"127.0.0.1:{h.port}", heartbeat_timeout=600, local=local, retry_s=600,
-                                connect_timeout_s=40)
+                                connect_timeout_s=8)  # Ray logs the refusal at once, then retries for 20 s
         try:
             wait_until(lambda: without.state == "unavailable", 60, "the refusal")
             assert "authentication failed" in without.reason, (without.reason, without.details)

@@ -138,9 +138,9 @@ def test_a_real_run_reaches_the_database_about_once_a_second(tmp_path):
     from cnn import db
 
     database = db.Database(f"sqlite:///{tmp_path / 'class.db'}")
-    engine = LocalEngine(limit=1, heartbeat_timeout=600).record_to(records.Recorder(database, "s", tick_s=0.5))
+    engine = LocalEngine(limit=1, heartbeat_timeout=600).record_to(records.Recorder(database, "s", tick_s=0.25))
     try:
-        job: Job = engine.submit(JobRequest(config(epochs=2), tiny_dataset(n_train=2048), label="live"))
+        job: Job = engine.submit(JobRequest(config(epochs=6), tiny_dataset(n_train=4096), label="live"))
         seen = set()
         deadline = time.monotonic() + 180
         while not job.finished and time.monotonic() < deadline:
@@ -150,8 +150,8 @@ def test_a_real_run_reaches_the_database_about_once_a_second(tmp_path):
             time.sleep(0.2)
         assert job.wait(60) and job.state == "done", job.message
         rec = records.get(database, job.id)
-        assert rec.state == "done" and len(rec.history["loss"]) == 2 and rec.test_accuracy is not None
-        assert rec.points and rec.result["epochs_done"] == 2
+        assert rec.state == "done" and len(rec.history["loss"]) == 6 and rec.test_accuracy is not None
+        assert rec.points and rec.result["epochs_done"] == 6
         assert len(seen) >= 2, seen  # the record moved while it trained
     finally:
         engine.shutdown()
