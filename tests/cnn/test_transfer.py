@@ -43,8 +43,11 @@ def test_the_page_and_the_command_line_train_the_same_transfer_model(shapes, mod
     x = shapes.x_test[:8]
     # TensorFlow's CPU kernels add in varying order across threads: two command-line runs differ as much
     tolerance = max(2e-3, 2 * float(np.abs(again.predict_on_batch(x) - command_line.predict_on_batch(x)).max()))
-    np.testing.assert_allclose(page.predict_on_batch(x), command_line.predict_on_batch(x), atol=tolerance)
-    assert (page.predict_on_batch(x).argmax(1) == command_line.predict_on_batch(x).argmax(1)).all()
+    ours, theirs = page.predict_on_batch(x), command_line.predict_on_batch(x)
+    np.testing.assert_allclose(ours, theirs, atol=tolerance)
+    top2 = np.sort(theirs, axis=1)[:, -2:]
+    clear = top2[:, 1] - top2[:, 0] > 2 * tolerance  # a near-tie may fall either way within the tolerance
+    assert (ours.argmax(1) == theirs.argmax(1))[clear].all()
     assert command_line.name == "transfer" and command_line.get_layer("base").trainable
 
 
