@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from cnn import architectures, data, evaluation, precision, preprocess, store, training  # noqa: E402
+from cnn import architectures, data, evaluation, precision, preprocess, presets, store, training  # noqa: E402
 from cnn.jobs import JobRequest  # noqa: E402
 from cnn.jobs.local import LocalEngine  # noqa: E402
 from cnn.predict import predict_proba, tta_level  # noqa: E402
@@ -335,7 +335,7 @@ def main() -> None:
 
     precisions = listed("--cifar-precision", args.cifar_precision, {"auto", "float32", "bfloat16"})
     cifar_archs = listed("--cifar-arch", args.cifar_arch,
-                         {"auto", *(a for a in architectures.PRESETS if a.startswith("cifar"))})
+                         {"auto", *(a for a in presets.PRESETS if a.startswith("cifar"))})
     if args.cifar_seeds < 1:
         p.error("--cifar-seeds: at least 1")
     import tensorflow as tf

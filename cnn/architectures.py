@@ -9,145 +9,16 @@ defined once in :mod:`cnn.layers`; this module only walks a spec through that re
 """
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass
 from typing import Any
 
+from cnn import presets
 from cnn.layers import ACTIVATIONS, KINDS, PADDINGS, SpecError  # noqa: F401  (re-exported for callers)
 
 Spec = list[dict[str, Any]]
 MAX_LAYERS = 200
 MAX_PARAMS = 50_000_000
-
-
-def _conv_bn_relu(filters: int) -> list[dict[str, Any]]:
-    """3x3 convolution, batch norm, ReLU: the block of the VGG-style presets."""
-    return [{"type": "conv2d", "filters": filters, "kernel": 3, "stride": 1, "padding": "same", "activation": "linear"},
-            {"type": "batchnorm"}, {"type": "activation", "activation": "relu"}]
-
-
-def _conv_pool_bn_relu(filters: int) -> list[dict[str, Any]]:
-    """3x3 convolution, 2x2 max pool, batch norm, ReLU: an airbench block's first half."""
-    conv, *rest = _conv_bn_relu(filters)
-    return [conv, {"type": "maxpool", "size": 2}, *rest]
-
-
-PRESETS: dict[str, Spec] = {
-    # The classic Keras tutorial, layer for layer: 6,526,474 parameters on 28x28x1.
-    "tutorial": [
-        {"type": "conv2d", "filters": 32, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
-        {"type": "maxpool", "size": 2},
-        {"type": "conv2d", "filters": 64, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
-        {"type": "maxpool", "size": 2},
-        {"type": "conv2d", "filters": 128, "kernel": 3, "stride": 1, "padding": "same", "activation": "relu"},
-        {"type": "flatten"},
-        {"type": "dense", "units": 1024, "activation": "relu"},
-        {"type": "dropout", "rate": 0.2},
-    ],
-    # Small and quick: no batch norm (slow on CPUs), 5x5 filters, few channels, one hidden dense layer.
-    # With a high learning rate, short-memory Adam and label smoothing it passes 99% on MNIST in one
-    # epoch of batch 256 (bench/); widths after tuomaso/train_mnist_fast.
-    "fast": [
-        {"type": "conv2d", "filters": 16, "kernel": 5, "stride": 1, "padding": "valid", "activation": "relu"},
-        {"type": "maxpool", "size": 2},
-        {"type": "conv2d", "filters": 32, "kernel": 5, "stride": 1, "padding": "valid", "activation": "relu"},
-        {"type": "maxpool", "size": 2},
-        {"type": "flatten"},
-        {"type": "dense", "units": 128, "activation": "relu"},
-    ],
-    # LeNet-5 (LeCun et al. 1998) in a modern form: tanh, average pooling.
-    "lenet": [
-        {"type": "conv2d", "filters": 6, "kernel": 5, "stride": 1, "padding": "same", "activation": "tanh"},
-        {"type": "avgpool", "size": 2},
-        {"type": "conv2d", "filters": 16, "kernel": 5, "stride": 1, "padding": "valid", "activation": "tanh"},
-        {"type": "avgpool", "size": 2},
-        {"type": "flatten"},
-        {"type": "dense", "units": 120, "activation": "tanh"},
-        {"type": "dense", "units": 84, "activation": "tanh"},
-    ],
-    # CIFAR-10 in 10 minutes on a CPU, after airbench (Jordan 2024) scaled down to fit 2 cores: a 2x2 stem
-    # convolution, then three blocks of conv -> max pool -> batch norm -> ReLU, conv -> batch norm -> ReLU
-    # (pooling before normalising does the costly work at a quarter of the pixels), and a global max pool.
-    "cifar": [
-        {"type": "conv2d", "filters": 24, "kernel": 2, "stride": 1, "padding": "valid", "activation": "relu"},
-        *_conv_pool_bn_relu(48), *_conv_bn_relu(48),
-        *_conv_pool_bn_relu(96), *_conv_bn_relu(96),
-        *_conv_pool_bn_relu(192), *_conv_bn_relu(192),
-        {"type": "gmp"},
-    ],
-}
-
-# The shipped CIFAR-10 model: the same blocks at airbench's widths (64/256/256), three times the work
-# per image of "cifar". Too slow for a lesson on 2 cores (about an hour), but 2 points more accurate.
-PRESETS["cifar_wide"] = [
-    PRESETS["cifar"][0],
-    *_conv_pool_bn_relu(64), *_conv_bn_relu(64),
-    *_conv_pool_bn_relu(256), *_conv_bn_relu(256),
-    *_conv_pool_bn_relu(256), *_conv_bn_relu(256),
-    {"type": "gmp"},
-]
-
-# The same blocks for CPUs that compute in float32 (no AMX: AMD EPYC, most laptops), where "cifar" takes
-# twice its 8 minutes: a 16-filter stem and a narrow first block (the full-resolution convolutions are most
-# of the work), the later blocks kept wide. About 0.55x the time per batch of "cifar" in float32.
-PRESETS["cifar_small"] = [
-    {**PRESETS["cifar"][0], "filters": 16},
-    *_conv_pool_bn_relu(32), *_conv_bn_relu(32),
-    *_conv_pool_bn_relu(64), *_conv_bn_relu(64),
-    *_conv_pool_bn_relu(192), *_conv_bn_relu(192),
-    {"type": "gmp"},
-]
-
-# The small VGG of the shipped MNIST and Fashion-MNIST models: two convolutions per block.
-PRESETS["vgg"] = [
-    *_conv_bn_relu(32),
-    *_conv_bn_relu(32),
-    {"type": "maxpool", "size": 2},
-    *_conv_bn_relu(64),
-    *_conv_bn_relu(64),
-    {"type": "maxpool", "size": 2},
-    *_conv_bn_relu(128),
-    {"type": "maxpool", "size": 2},
-    {"type": "dropout", "rate": 0.2},
-    {"type": "gap"},
-    {"type": "dense", "units": 128, "activation": "relu"},
-    {"type": "dropout", "rate": 0.3},
-]
-
-PRESET_TITLES = {
-    "tutorial": "Tutorial (the classic Keras CNN, 6.5M parameters)",
-    "fast": "Fast (small; 99% on MNIST in one epoch)",
-    "lenet": "LeNet-5 (the 1998 classic)",
-    "cifar": "CIFAR (airbench-style, for colour photos)",
-    "cifar_small": "CIFAR small (for CPUs without fast bfloat16)",
-    "cifar_wide": "CIFAR wide (airbench's widths; the shipped CIFAR-10 model, slow on a CPU)",
-    "vgg": "Small VGG (batch norm; the shipped MNIST and Fashion models)",
-}
-
-
-# Measured results shown next to a preset (bench/README.md has how they were measured).
-PRESET_NOTES: dict[str, str] = {
-    "fast": "Measured on an Intel Xeon with AMX (2 cores): 99.08–99.24% MNIST test accuracy after its one epoch "
-            "(5 seeds) in 2.4–2.6 s in bfloat16, 0.21× the plain Keras CNN's 12.2 s in the same run. In float32, "
-            "what CPUs without fast bfloat16 use, 3.6–3.9 s: 0.31× the plain CNN's 12.1 s (0.42–0.44× its runs of "
-            "8.6–9.0 s) with the CPU limited to AMD EPYC's instructions. `python bench/bench.py --only 1` measures "
-            "your machine.",
-    "cifar": "Measured on an Intel Xeon with AMX (2 cores, bfloat16): 87.1% CIFAR-10 test accuracy after its 12 "
-             "epochs, 7.7 min of training plus 13 s of testing (each photo also read mirrored and moved by a "
-             "pixel). In float32, what CPUs without fast bfloat16 use, the same CPU took 16.1 min (86.8%): "
-             "pick CIFAR small there.",
-    "cifar_small": "Measured on an Intel Xeon limited to AVX-512 BF16 without AMX (as on AMD EPYC; 2 cores, "
-                   "float32, chosen by measuring): 85.1–85.6% CIFAR-10 test accuracy after its 12 epochs "
-                   "(3 seeds), 8.5–9.1 min of training and testing (each photo also read mirrored and moved by "
-                   "a pixel). `python bench/bench.py --only 7 --cifar` measures your machine.",
-    "cifar_wide": "Measured on an Intel Xeon with AMX (2 cores, bfloat16): 89.7% CIFAR-10 test accuracy after its "
-                  "20 epochs (40 min of training, before shifts moved whole pixels); 90.1% after 30 epochs "
-                  "(46 min), which is the shipped CIFAR-10 model. Test photos are also read mirrored and moved "
-                  "by a pixel, answers averaged.",
-    "tutorial": "The classic tutorial: about 34 s per epoch on an Intel Xeon with AMX (2 cores, bfloat16); "
-                "82 s in plain float32 Keras.",
-}
 
 
 @dataclass(frozen=True)
@@ -162,11 +33,8 @@ class LayerShape:
 
 
 def preset(name: str) -> Spec:
-    """A fresh copy of a preset spec, safe to edit."""
-    try:
-        return copy.deepcopy(PRESETS[name])
-    except KeyError:
-        raise SpecError(f"Unknown architecture '{name}'. Choose one of: {', '.join(PRESETS)}.") from None
+    """A fresh copy of a preset's layers, safe to edit (the registry is :mod:`cnn.presets`)."""
+    return presets.get(name).spec()
 
 
 def new_layer(layer_type: str) -> dict[str, Any]:

@@ -223,8 +223,8 @@ def _cmd_models(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cnn.architectures import PRESETS
     from cnn.hyperparams import SCHEMA
+    from cnn.presets import PRESETS
 
     dataset_help = "mnist, fashion_mnist, cifar10, or user:NAME for a dataset of your own (see: dataset list)"
 

@@ -44,6 +44,11 @@ class Param:
     cli: str = ""  # command-line flag ("" when not offered)
     step: float | None = None  # widget step
     format: str | None = None  # widget number format
+    labels: tuple[tuple[Any, str], ...] = ()  # how a choice reads on the page, where its name is jargon
+
+    def label_of(self, choice: Any) -> str:
+        """A choice as the page shows it."""
+        return dict(self.labels).get(choice, str(choice))
 
     def allowed(self) -> str:
         """The allowed values in words: "1 to 500", "adam, sgd, ..."."""
@@ -110,7 +115,7 @@ SCHEMA: tuple[Param, ...] = (
     Param("optimizer", "Optimizer", str, choices=tuple(OPTIMIZERS),
           help="How the weights move: adam adapts each weight's step (adam-fast forgets old gradients sooner, "
                "good for one-epoch runs); sgd uses momentum.", query="optimizer",
-          cli="--optimizer"),
+          cli="--optimizer", labels=(("adam-fast", "adam, quick to adapt (for one-pass runs)"),)),
     Param("learning_rate", "Learning rate", float, 1e-6, 10.0, help="How big each weight update is.",
           query="lr", cli="--lr", step=0.0005, format="%.4f"),
     Param("validation_split", "Validation split", float, 0.0, 0.5,

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from cnn import architectures, evaluation, hyperparams, precision, transfer
+from cnn import architectures, evaluation, hyperparams, precision, presets, transfer
 from cnn.augment import AugmentParams, build_augmenter, default_params
 from cnn.data import Dataset, load_dataset, to_float, to_float_tensor
 from cnn.hyperparams import OPTIMIZERS, SCHEDULES
@@ -65,25 +65,6 @@ class TrainConfig:
         return None
 
 
-# Recommended hyperparameters per preset; "tutorial" is exactly the classic tutorial's recipe.
-PRESET_CONFIGS: dict[str, dict[str, Any]] = {
-    "tutorial": dict(epochs=10, batch_size=64, optimizer="adam", learning_rate=0.001, schedule="constant",
-                     validation_split=0.2),
-    "fast": dict(epochs=1, batch_size=256, optimizer="adam-fast", learning_rate=0.01, schedule="cosine",
-                 validation_split=0.0, label_smoothing=0.1),
-    "lenet": dict(epochs=5, batch_size=128, optimizer="adam", learning_rate=0.001, schedule="constant",
-                  validation_split=0.1),
-    "cifar": dict(epochs=12, batch_size=256, optimizer="adam", learning_rate=0.004, schedule="cosine",
-                  validation_split=0.0, label_smoothing=0.2, augment=True),
-    "cifar_small": dict(epochs=12, batch_size=256, optimizer="adam", learning_rate=0.004, schedule="cosine",
-                        validation_split=0.0, label_smoothing=0.2, augment=True),
-    "cifar_wide": dict(epochs=20, batch_size=256, optimizer="adam", learning_rate=0.004, schedule="cosine",
-                       validation_split=0.0, label_smoothing=0.2, augment=True),
-    "vgg": dict(epochs=12, batch_size=128, optimizer="adam", learning_rate=0.003, schedule="cosine",
-                validation_split=0.1),
-}
-
-
 SMALL_DATA = 2000  # fewer training images than this: the small-data recipe below
 
 
@@ -91,7 +72,7 @@ def default_config(arch: str = "fast", dataset: str = "mnist", n_train: int | No
                    **overrides: Any) -> TrainConfig:
     """A TrainConfig with the preset's recommended hyperparameters; for a small dataset (a student's own,
     ``n_train`` images), a batch that fits it, enough epochs for a few hundred steps, and augmentation."""
-    base = dict(PRESET_CONFIGS.get(arch, PRESET_CONFIGS["fast"]))
+    base = dict(presets.get(arch).recipe)  # an unknown name is a SpecError listing the known ones
     if n_train is not None and n_train < SMALL_DATA:
         n_fit = max(1, n_train - int(n_train * base["validation_split"]))
         base["batch_size"] = int(min(base["batch_size"], max(4, 2 ** int(math.log2(max(4, n_fit // 4))))))

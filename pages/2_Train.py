@@ -5,7 +5,7 @@ import time
 import streamlit as st
 
 from cnn import architectures as arch
-from cnn import inspection, store, training, transfer, userdata
+from cnn import inspection, presets, store, training, transfer, userdata
 from cnn.jobs import JobRequest
 from ui import chrome, classroom, datasets, editor, results, runs, settings
 from ui.state import sticky
@@ -40,12 +40,13 @@ def _dataset_changed() -> None:
 c1, c2 = st.columns(2)
 with c1:
     ds_name = datasets.dataset_picker_ui("tr_ds", disabled=running, on_change=_dataset_changed)
-arch_name = c2.selectbox("Architecture", [*list(arch.PRESETS), CUSTOM], key=sticky("tr_arch", "fast"),
+arch_name = c2.selectbox("Architecture", [*presets.PRESETS, CUSTOM], key=sticky("tr_arch", "fast"),
                          on_change=_arch_changed, disabled=running,
-                         format_func=lambda a: arch.PRESET_TITLES.get(a, "Custom: build your own in the layer editor"))
+                         format_func=lambda a: presets.PRESETS[a].title if a in presets.PRESETS
+                         else "Custom: build your own in the layer editor")
 settings.ensure_defaults(arch_name if arch_name != CUSTOM else "fast", ds_name)
-if arch_name in arch.PRESET_NOTES and not chrome.presenting():
-    c2.caption(arch.PRESET_NOTES[arch_name])
+if arch_name in presets.PRESETS and not chrome.presenting():
+    settings.preset_about_ui(arch_name, ds_name, c2)
 if advice := training.preset_advice(arch_name):
     c2.info(advice, icon=":material/speed:")
 ds = datasets.dataset_ui(ds_name)

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from cnn import architectures, data, hyperparams, training
+from cnn import data, hyperparams, presets, training
 from ui.settings import key_of, load_preset_defaults
 from ui.state import set_sticky
 
@@ -27,9 +27,12 @@ def apply_share_link() -> list[str]:
     if ds is not None and ds not in data.dataset_names():
         problems.append(f"dataset={ds}: Dataset must be one of {', '.join(data.dataset_names())}.")
         ds = None
-    if arch is not None and arch not in architectures.PRESETS:
-        problems.append(f"arch={arch}: Architecture must be one of {', '.join(architectures.PRESETS)}.")
-        arch = None
+    if arch is not None:
+        try:
+            presets.get(arch)
+        except presets.SpecError as e:
+            problems.append(f"arch={arch}: {e}")
+            arch = None
     kept = st.session_state["sticky"]
     ds = ds or kept.get("tr_ds", "mnist")
     arch = arch or kept.get("tr_arch", "fast")

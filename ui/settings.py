@@ -16,7 +16,7 @@ def summary(values: dict[str, Any]) -> str:
     """The settings in one line (presentation mode's collapsed settings)."""
     images = "all images" if values.get("train_limit") is None else f"{values['train_limit']:,} images"
     return (f"{values['epochs']} epoch{'s' if values['epochs'] != 1 else ''}, batch {values['batch_size']}, "
-            f"{values['optimizer']} at {values['learning_rate']:g}, {images}")
+            f"{PARAMS['optimizer'].label_of(values['optimizer'])} at {values['learning_rate']:g}, {images}")
 
 
 def key_of(name: str) -> str:
@@ -78,7 +78,7 @@ def widget_ui(param: Param, container: Any = st, disabled: bool = False) -> Any:
     if param.name == "train_limit":
         return container.select_slider(param.label, list(param.choices), **common)
     if param.choices:
-        return container.selectbox(param.label, list(param.choices), **common)
+        return container.selectbox(param.label, list(param.choices), format_func=param.label_of, **common)
     if param.name == "validation_split":
         return container.slider(param.label, float(param.lo), float(param.hi), step=param.step, **common)
     if param.kind is int:
@@ -101,3 +101,28 @@ def settings_ui(disabled: bool = False, per_row: int = 4) -> dict[str, Any]:
     values["epochs"], values["batch_size"], values["seed"] = (int(values["epochs"]), int(values["batch_size"]),
                                                               int(values["seed"]))
     return values
+
+
+def preset_about_ui(name: str, dataset: str, container: Any = st) -> None:
+    """Under the Architecture box: what the preset is for and what it costs, in a student's words; what it took
+    on this class's servers with the current number of epochs, when it has been trained here; the benchmark
+    figures behind the caption in an expander for the curious."""
+    from cnn import db, presets
+    from cnn.jobs import records
+    from ui.runs import fmt_seconds
+
+    preset = presets.get(name)
+    container.caption(preset.caption)
+    epochs = st.session_state["sticky"].get(key_of("epochs"))
+    try:
+        here = records.measured_here(db.database(), name, dataset, int(epochs)) if epochs else None
+    except (db.DatabaseError, TypeError, ValueError):
+        here = None  # the page says once elsewhere when the class database cannot be read
+    if here is not None:
+        accuracy = f", {here.test_accuracy:.1%} of the test images right" if here.test_accuracy is not None else ""
+        runs = "one run" if here.runs == 1 else f"the median of {here.runs} runs"
+        container.caption(f"**Measured here:** {fmt_seconds(here.seconds)} of training for {epochs} "
+                          f"epoch{'s' if int(epochs) != 1 else ''} on {dataset}{accuracy} ({runs}).")
+    if preset.measured:
+        with container.expander("How these figures were measured", icon=":material/speed:"):
+            st.markdown(preset.measured)

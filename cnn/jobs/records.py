@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import socket
+import statistics
 import threading
 import time
 from dataclasses import dataclass, field
@@ -213,6 +214,31 @@ def recent_runs(db: dbm.Database, since: float, limit: int = 300) -> list[RunRec
                     "ORDER BY submitted DESC LIMIT ?", (since, limit))
     records = [RunRecord.from_row(r) for r in rows]
     return sorted(records, key=lambda r: (r.finished, -r.submitted))
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a preset took on this class's servers: completed runs of it on one dataset, with its own epochs."""
+
+    runs: int
+    seconds: float  # median training time
+    test_accuracy: float | None  # median
+
+
+def measured_here(db: dbm.Database, arch: str, dataset: str, epochs: int, limit: int = 20) -> Measured | None:
+    """The median time and test accuracy of the last completed runs of ``arch`` on ``dataset`` with ``epochs``
+    epochs on every training image (None when there are none): the Train page's "measured here"."""
+    rows = db.query("SELECT result, config FROM runs WHERE arch = ? AND dataset = ? AND epochs = ? AND state = 'done' "
+                    "ORDER BY ended DESC LIMIT ?", (arch, dataset, epochs, limit))
+    whole = [row for row in rows if dbm.loads(row["config"], {}).get("train_limit") is None]  # every image
+    results = [r for r in (dbm.loads(row["result"], {}) for row in whole)
+               if r.get("status") == "finished" and isinstance(r.get("seconds"), (int, float))]
+    if not results:
+        return None
+    accuracies = [float(r["test_accuracy"]) for r in results
+                  if isinstance(r.get("test_accuracy"), (int, float)) and not math.isnan(r["test_accuracy"])]
+    return Measured(len(results), statistics.median(float(r["seconds"]) for r in results),
+                    statistics.median(accuracies) if accuracies else None)
 
 
 def get(db: dbm.Database, run_id: str) -> RunRecord | None:

@@ -288,3 +288,30 @@ def test_a_corrupt_class_database_is_one_message_and_touches_no_model(path, mode
     assert "cannot open its class database" in at.error[0].value and str(bad) in at.error[0].value
     assert {f.name: f.stat().st_mtime_ns for f in models_dir.iterdir()} == before
     assert bad.read_bytes().startswith(b"not a database at all")
+
+
+def test_train_page_says_what_the_preset_is_for_and_what_it_took_here(models_dir):
+    """The caption speaks to a student; the benchmark figures wait in an expander; runs of the class say what the
+    preset took on this very server."""
+    from cnn import db, training
+    from cnn.jobs import JobRequest, records
+    from cnn.jobs.base import Job
+
+    from conftest import tiny_dataset
+
+    at = page("pages/2_Train.py")
+    at.run()
+    captions = " ".join(str(c.value) for c in at.caption)
+    assert "one quick pass" in captions and "Measured here" not in captions and "bench/" not in captions
+    assert any(e.label == "How these figures were measured" for e in at.expander)
+    database = db.database()
+    request = JobRequest(training.TrainConfig(dataset="mnist", arch="fast", epochs=1), tiny_dataset(), label="f-1")
+    job = Job(request, None)
+    records.insert(database, job, request, "server-a")
+    database.execute("UPDATE runs SET state = 'done', result = ? WHERE id = ?",
+                     (json.dumps({"status": "finished", "seconds": 5.4, "test_accuracy": 0.9912}), job.id))
+    at.run()
+    captions = " ".join(str(c.value) for c in at.caption)
+    assert "Measured here:** 5 s of training for 1 epoch on mnist, 99.1% of the test images right (one run)" \
+        in captions
+

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cnn import architectures as arch
+from cnn import presets
 
 
 def test_tutorial_matches_published_architecture_layer_by_layer():
@@ -96,11 +97,18 @@ def test_exported_keras_code_rebuilds_the_same_model(name, shape):
     assert arch.spec_from_model(rebuilt) == spec
 
 
-def test_every_preset_has_a_title_and_a_recipe():
-    from cnn import training
+def test_every_preset_has_a_title_a_caption_and_a_recipe_and_an_unknown_name_lists_them():
+    from cnn import hyperparams, training
 
-    for name in arch.PRESETS:
-        assert name in arch.PRESET_TITLES and name in training.PRESET_CONFIGS, name
+    for name, preset in presets.PRESETS.items():
+        assert preset.name == name and preset.title and preset.caption and preset.measured, name
+        config = training.default_config(name, "mnist")
+        hyperparams.check_values(config.as_dict())  # every recipe is inside the schema's bounds
+        assert "bench" not in preset.caption and "bfloat16" not in preset.caption, "captions speak to a student"
+    with pytest.raises(arch.SpecError, match="Unknown architecture 'resnet'. Choose one of: tutorial, fast"):
+        training.default_config("resnet", "mnist")  # never silently the fast preset
+    with pytest.raises(arch.SpecError, match="Unknown architecture"):
+        arch.preset("resnet")
     widths = [layer["filters"] for layer in arch.preset("cifar_wide") if layer["type"] == "conv2d"]
     assert widths == [24, 64, 64, 256, 256, 256, 256]  # airbench's widths behind the 2x2 stem
 
@@ -120,7 +128,7 @@ def test_cifar_small_saves_its_work_at_full_resolution():
 
 
 def test_specs_are_plain_json():
-    for name in arch.PRESETS:
+    for name in presets.PRESETS:
         assert json.loads(json.dumps(arch.preset(name))) == arch.preset(name)
     spec = arch.preset("fast")
     spec[0]["filters"] = 1

@@ -156,3 +156,22 @@ def test_a_real_run_reaches_the_database_about_once_a_second(tmp_path):
     finally:
         engine.shutdown()
         database.close()
+
+
+def test_what_a_preset_took_here_is_the_median_of_its_completed_runs_on_every_image(database):
+    engine = PaperEngine().record_to(records.Recorder(database, "server-a", tick_s=3600))
+    try:
+        assert records.measured_here(database, "fast", "mnist", 1) is None
+        for i, (seconds, acc, status) in enumerate([(5.0, 0.99, "finished"), (7.0, 0.98, "finished"),
+                                                     (6.0, 0.97, "finished"), (1.0, 0.5, "stopped")]):
+            job = engine.submit(request(label=f"run-{i}"))
+            engine.mark_running(job, "w", 1)
+            engine.finish(job, result=training.TrainResult(None, config(), {}, [], 0.1, acc, seconds, 1, status=status))
+        limited = engine.submit(JobRequest(config(train_limit=100), tiny_dataset(n_train=32, n_test=8), label="few"))
+        engine.mark_running(limited, "w", 1)
+        engine.finish(limited, result=training.TrainResult(None, config(), {}, [], 0.1, 0.2, 0.5, 1))
+        here = records.measured_here(database, "fast", "mnist", 1)
+        assert (here.runs, here.seconds, here.test_accuracy) == (3, 6.0, pytest.approx(0.98))  # stopped, few: out
+        assert records.measured_here(database, "fast", "mnist", 2) is None  # other settings, other figures
+    finally:
+        engine.shutdown()
