@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 import math
-import os
 import re
 import threading
 import time
@@ -23,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from cnn import db, store
+from cnn import db, settings, store
 
 MAX_NAME = 40
 MAX_PASSPHRASE = 200
@@ -71,7 +70,7 @@ def clean_title(text: str, limit: int = 120) -> str:
 
 def configured_passphrase(secrets: Any = None) -> str:
     """The teacher passphrase this server was given ("" when there is none: no teacher mode)."""
-    env = os.environ.get("CNN_TEACHER_PASSWORD", "")
+    env = settings.value("CNN_TEACHER_PASSWORD")
     if env:
         return env
     try:

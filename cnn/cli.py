@@ -222,6 +222,20 @@ def _cmd_models(args) -> int:
     return 0
 
 
+def _cmd_settings(args) -> int:
+    from cnn import settings
+
+    if args.markdown:
+        print(settings.markdown_table())
+        return 0
+    for name, setting in settings.SETTINGS.items():
+        if not setting.internal:
+            print(f"{settings.describe(name):<60} {setting.help}")
+    for problem in settings.problems():
+        print(f"error: {problem}", file=sys.stderr)
+    return 1 if settings.problems() else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from cnn.hyperparams import SCHEMA
     from cnn.presets import PRESETS
@@ -255,6 +269,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--arch", choices=list(PRESETS), required=True)
     s.add_argument("--dataset", default="mnist", help=dataset_help)
     s.set_defaults(func=_cmd_summary)
+    st = sub.add_parser("settings", help="the server settings (CNN_* variables): their values here, or --markdown "
+                        "for the README's table")
+    st.add_argument("--markdown", action="store_true")
+    st.set_defaults(func=_cmd_settings)
     pr = sub.add_parser("predict", help="classify image files (PNG, JPEG, ...) with a saved model")
     pr.add_argument("--model", required=True)
     pr.add_argument("files", nargs="+", metavar="FILE")
@@ -295,9 +313,15 @@ def main(argv: list[str] | None = None) -> int:
     from cnn.transfer import TransferError
     from cnn.userdata import UserDataError
 
+    from cnn import settings
+
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = argv  # recorded in saved models' metadata
+    if (bad := settings.problems()) and args.command != "settings":
+        for problem in bad:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
     try:
         if args.command not in ("models", "dataset"):
             _import_tensorflow_quietly()

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cnn import settings
+
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -140,8 +142,7 @@ def to_float_tensor(images):
 
 def data_dir() -> Path:
     """The local data folder: ``$CNN_DATA_DIR`` or ``data/`` in the project."""
-    env = os.environ.get("CNN_DATA_DIR")
-    return Path(env).expanduser() if env else ROOT / "data"
+    return settings.value("CNN_DATA_DIR")
 
 
 def info(name: str) -> DatasetInfo:
@@ -441,7 +442,7 @@ def load_dataset(name: str, *, allow_download: bool = True,
         return Dataset(name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
                        meta.class_names, f"local copy ({path})")
     note = ""
-    if allow_download and not os.environ.get("CNN_OFFLINE"):
+    if allow_download and not settings.value("CNN_OFFLINE"):
         try:
             download(name, progress)
         except DatasetError as e:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+from cnn import settings
 
 SCHEMA_VERSION = 1
 LOCK_ID = 7_311_042  # PostgreSQL advisory lock taken by every write transaction
@@ -65,7 +66,7 @@ class DatabaseError(RuntimeError):
 
 def default_url() -> str:
     """``$CNN_DATABASE_URL``, or a SQLite file ``data/cnnlab.db`` in the project."""
-    url = os.environ.get("CNN_DATABASE_URL", "").strip()
+    url = settings.value("CNN_DATABASE_URL")
     if url:
         return url
     root = Path(__file__).resolve().parent.parent

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from cnn import settings
+
 BF16_MIN_SPEEDUP = 1.15  # bfloat16 must be this much faster to be worth its rounding
 
 
@@ -47,7 +49,7 @@ def cpu_bf16_flags() -> list[str]:
 
 def cache_path() -> Path:
     """Where measurements are kept (``CNN_CACHE_DIR``, else ~/.cache/cnn-lab)."""
-    return Path(os.environ.get("CNN_CACHE_DIR") or Path.home() / ".cache" / "cnn-lab") / "precision.json"
+    return settings.value("CNN_CACHE_DIR") / "precision.json"
 
 
 def isa_cap() -> str:

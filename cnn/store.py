@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cnn import index
+from cnn import index, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_NAME = 64
@@ -101,8 +101,7 @@ class ModelEntry:
 
 def models_dir() -> Path:
     """``$CNN_MODELS_DIR`` or ``models/`` in the project."""
-    env = os.environ.get("CNN_MODELS_DIR")
-    return Path(env).expanduser() if env else ROOT / "models"
+    return settings.value("CNN_MODELS_DIR")
 
 
 def validate_name(name: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from cnn import architectures, evaluation, hyperparams, precision, presets, transfer
+from cnn import architectures, evaluation, hyperparams, precision, presets, settings, transfer
 from cnn.augment import AugmentParams, build_augmenter, default_params
 from cnn.data import Dataset, load_dataset, to_float, to_float_tensor
 from cnn.hyperparams import OPTIMIZERS, SCHEDULES
@@ -281,14 +281,8 @@ def check_config(config: TrainConfig, n_train: int, image_shape: tuple[int, int,
 
 
 def _memory_budget() -> int:
-    """Per-job activation memory allowed: a quarter of physical memory (env CNN_JOB_MEMORY_GB overrides)."""
-    env = os.environ.get("CNN_JOB_MEMORY_GB")
-    if env:
-        return int(float(env) * 2**30)
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
-    except (ValueError, OSError, AttributeError):
-        return 4 * 2**30
+    """Per-job activation memory allowed: a quarter of physical memory (``CNN_JOB_MEMORY_GB`` overrides)."""
+    return int(settings.value("CNN_JOB_MEMORY_GB") * 2**30)
 
 
 def split_validation(x: np.ndarray, y: np.ndarray, fraction: float):

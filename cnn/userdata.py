@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from cnn import index, preprocess, store
+from cnn import index, preprocess, settings, store
 
 PREFIX = "user:"
 SIZES: dict[str, tuple[int, int, int]] = {
@@ -51,8 +51,7 @@ class UserDataError(ValueError):
 
 def user_data_dir() -> Path:
     """``$CNN_USER_DATA_DIR`` or ``data/user`` in the project."""
-    env = os.environ.get("CNN_USER_DATA_DIR")
-    return Path(env).expanduser() if env else store.ROOT / "data" / "user"
+    return settings.value("CNN_USER_DATA_DIR")
 
 
 def key(name: str) -> str:

@@ -17,7 +17,7 @@ import time
 
 import streamlit as st
 
-from cnn import classroom, db, index, jobs, store, userdata
+from cnn import classroom, db, index, jobs, settings, store, userdata
 from ui import identity, runs
 from ui.state import init_state, keep_sticky, sticky
 
@@ -155,6 +155,10 @@ def page_setup_ui(title: str) -> None:
                        layout="wide")
     init_state()
     keep_sticky()
+    if bad := settings.problems():  # checked before anything reads them: one message per bad value
+        st.error("CNN Lab's server has a setting it cannot use, so it does not start. Whoever runs the server: fix "
+                 "it and restart.\n\n" + "\n\n".join(f"- {p}" for p in bad), icon=":material/settings_alert:")
+        st.stop()
     try:
         identity.attach_ui()
     except db.DatabaseError as e:  # a corrupt, locked or read-only database: one clear message, nothing touched

@@ -9,9 +9,9 @@ this machine (:mod:`cnn.jobs.local`), or on a Ray cluster when ``CNN_RAY_ADDRESS
 from __future__ import annotations
 
 import atexit
-import os
 import threading
 
+from cnn import settings
 from cnn.jobs.base import (
     ACTIVE,
     FINISHED,
@@ -44,7 +44,8 @@ def _make_engine() -> Engine:
     from cnn.jobs.records import Recorder
 
     try:
-        engine.record_to(Recorder(db.database(), _server_id or None))
+        named = settings.value("CNN_SERVER_ID") if settings.is_set("CNN_SERVER_ID") else _server_id
+        engine.record_to(Recorder(db.database(), named or None))
     except db.DatabaseError as e:  # training still works; the runs are not kept, and the pages say why
         engine.notice = (engine.notice + " " if engine.notice else "") + str(e)
     return engine
@@ -53,7 +54,7 @@ def _make_engine() -> Engine:
 def _make_bare_engine() -> Engine:
     from cnn.jobs.local import LocalEngine
 
-    address = os.environ.get("CNN_RAY_ADDRESS", "").strip()
+    address = settings.value("CNN_RAY_ADDRESS")
     if not address:
         return LocalEngine()
     from cnn.jobs.cluster import ClusterEngine

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cnn import settings
 from cnn.data import Dataset
 from cnn.training import Progress, TrainConfig, TrainResult
 
@@ -31,18 +31,12 @@ DIED = ("The training process ended unexpectedly (it was killed or ran out of me
 
 def max_jobs_default() -> int:
     """``$CNN_MAX_JOBS`` or the number of CPU cores."""
-    try:
-        return max(1, int(os.environ.get("CNN_MAX_JOBS", "")))
-    except ValueError:
-        return max(1, os.cpu_count() or 1)
+    return settings.value("CNN_MAX_JOBS")
 
 
 def heartbeat_timeout_default() -> float:
     """``$CNN_HEARTBEAT_S`` (seconds without any page of the session polling), default 60."""
-    try:
-        return max(1.0, float(os.environ.get("CNN_HEARTBEAT_S", "")))
-    except ValueError:
-        return 60.0
+    return settings.value("CNN_HEARTBEAT_S")
 
 
 class EngineError(RuntimeError):
@@ -173,7 +167,7 @@ class Job:
 
 def _log_finished(job: Job) -> None:
     """With ``$CNN_JOBS_LOG`` set, one JSON line per finished job (for a server's records and benchmarks)."""
-    path = os.environ.get("CNN_JOBS_LOG")
+    path = settings.value("CNN_JOBS_LOG")
     if not path:
         return
     started, ended = job.started or job.ended, job.ended or time.time()

@@ -19,6 +19,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from cnn import settings
 from cnn.jobs.base import DIED, Engine, EngineError, Job, JobRequest, max_jobs_default
 from cnn.jobs.worker import unpack
 
@@ -28,14 +29,12 @@ SHUTDOWN_GRACE_S = 10.0  # how long running jobs get to stop after their current
 SHUT_DOWN = "The CNN Lab server is shutting down, so this run was stopped before it finished."
 
 
-# Settings a worker never needs: the web server's secrets stay in the web server.
-PRIVATE_ENV = ("CNN_TEACHER_PASSWORD", "CNN_DATABASE_URL", "RAY_AUTH_TOKEN")
-
-
 def worker_env(keep: tuple[str, ...] = ()) -> dict[str, str]:
-    """The environment for a process this server starts: its own, less :data:`PRIVATE_ENV` (except ``keep``), with
-    the project on PYTHONPATH."""
-    env = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV or k in keep}
+    """The environment for a process this server starts: its own without any ``CNN_*`` variable or secret, the
+    settings a worker needs (:func:`cnn.settings.worker_env`, as a Ray task gets them), the variables in ``keep``,
+    and the project on PYTHONPATH."""
+    env = settings.worker_env(dict(os.environ))
+    env.update({k: os.environ[k] for k in keep if k in os.environ})
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return env
 

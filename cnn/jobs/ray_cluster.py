@@ -16,17 +16,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cnn import settings
 from cnn.jobs.base import DIED, Engine, EngineError, Job, JobRequest
 
-CNN_DIR = Path(__file__).resolve().parents[1]
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 POLL_S = 0.3
 
 
 def job_cpus() -> int:
-    try:
-        return max(1, int(os.environ.get("CNN_RAY_JOB_CPUS", "2")))
-    except ValueError:
-        return 2
+    return settings.value("CNN_RAY_JOB_CPUS")
 
 
 _remote: dict[str, Any] = {}
@@ -150,8 +148,8 @@ class RayEngine(Engine):
             raise EngineError("CNN_RAY_ADDRESS is set but Ray is not installed "
                               "(pip install -r requirements-cluster.txt).") from None
         self.address = address
-        runtime_env = {"py_modules": [str(CNN_DIR)], "excludes": ["bundled/", "__pycache__/"],
-                       "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}
+        runtime_env = {"py_modules": [str(PACKAGE_DIR)], "excludes": ["bundled/", "__pycache__/"],
+                       "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2", **settings.worker_env()}}
         try:
             if not ray.is_initialized():
                 ray.init(address=None if address == "local" else address, runtime_env=runtime_env,

@@ -18,6 +18,7 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from cnn import settings
 from cnn.jobs.base import DIED, EngineError, Job
 from cnn.jobs.ray_cluster import RayEngine
 
@@ -97,7 +98,7 @@ class DriverEngine(RayEngine):
 def main() -> None:  # pragma: no cover - runs in its own process (tests drive it through ClusterEngine)
     from multiprocessing.connection import Connection
 
-    conn = Connection(int(os.environ["CNN_DRIVER_FD"]))
+    conn = Connection(settings.value("CNN_DRIVER_FD"))
     lock = threading.Lock()
 
     def send(msg) -> None:
@@ -108,7 +109,7 @@ def main() -> None:  # pragma: no cover - runs in its own process (tests drive i
                 os._exit(0)  # the web server is gone
 
     try:
-        engine = DriverEngine(os.environ["CNN_RAY_ADDRESS"], send)
+        engine = DriverEngine(settings.value("CNN_RAY_ADDRESS"), send)
     except EngineError as e:
         send(("failed", str(e), getattr(e, "details", "")))
         return

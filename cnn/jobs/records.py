@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import os
 import socket
 import statistics
 import threading
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cnn import db as dbm
+from cnn import settings
 from cnn.training import Progress, history_from_events
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ ACTIVE = ("queued", "running")
 
 def default_server_id() -> str:
     """This process's name in the class: ``$CNN_SERVER_ID``, else host and process id."""
-    return os.environ.get("CNN_SERVER_ID", "").strip() or f"{socket.gethostname()}:pid{os.getpid()}"
+    return settings.value("CNN_SERVER_ID")
 
 
 def interrupted_message(epoch: int | None) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from cnn import settings
 from cnn.jobs.base import JobRequest
 from cnn.training import Progress, TrainingError, TrainResult
 
@@ -64,9 +65,9 @@ def main() -> None:  # pragma: no cover - runs in the worker process (tests driv
     """The local worker: one job at a time from the engine; "stop" may arrive at any moment."""
     from multiprocessing.connection import Connection
 
-    conn = Connection(int(os.environ["CNN_WORKER_FD"]))
+    conn = Connection(settings.value("CNN_WORKER_FD"))
     with contextlib.suppress(OSError, ValueError):  # the app's pages stay responsive while it trains
-        os.nice(int(os.environ.get("CNN_WORKER_NICE", "5")))
+        os.nice(settings.value("CNN_WORKER_NICE"))
     from cnn.cli import _import_tensorflow_quietly
 
     _import_tensorflow_quietly()  # warm: the first job does not wait for the import

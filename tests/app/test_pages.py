@@ -315,3 +315,13 @@ def test_train_page_says_what_the_preset_is_for_and_what_it_took_here(models_dir
     assert "Measured here:** 5 s of training for 1 epoch on mnist, 99.1% of the test images right (one run)" \
         in captions
 
+
+
+@pytest.mark.parametrize("path", ["app.py", "pages/2_Train.py"])
+def test_a_bad_server_setting_is_one_message_on_every_page(path, models_dir, monkeypatch):
+    monkeypatch.setenv("CNN_HEARTBEAT_S", "soon")
+    at = page(path)
+    at.run()
+    assert not at.exception
+    assert [str(e.value).count("CNN_HEARTBEAT_S='soon'") for e in at.error] == [1]
+    assert "a number from 1 to 86400" in at.error[0].value

@@ -105,7 +105,7 @@ def test_every_preset_has_a_title_a_caption_and_a_recipe_and_an_unknown_name_lis
         config = training.default_config(name, "mnist")
         hyperparams.check_values(config.as_dict())  # every recipe is inside the schema's bounds
         assert "bench" not in preset.caption and "bfloat16" not in preset.caption, "captions speak to a student"
-    with pytest.raises(arch.SpecError, match="Unknown architecture 'resnet'. Choose one of: tutorial, fast"):
+    with pytest.raises(arch.SpecError, match=r"Unknown architecture 'resnet'\. Choose one of: tutorial, fast"):
         training.default_config("resnet", "mnist")  # never silently the fast preset
     with pytest.raises(arch.SpecError, match="Unknown architecture"):
         arch.preset("resnet")

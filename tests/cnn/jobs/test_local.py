@@ -2,11 +2,12 @@
 import os
 import signal
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cnn import jobs, training
+from cnn import jobs, settings, training
 from cnn.jobs import JobRequest
 from cnn.jobs.local import LocalEngine
 
@@ -137,8 +138,33 @@ def test_transfer_learning_starts_from_the_model_it_is_given(engine, data):
 def test_default_limit_is_cpu_count(monkeypatch):
     monkeypatch.setenv("CNN_MAX_JOBS", "3")
     assert jobs.max_jobs_default() == 3
-    monkeypatch.setenv("CNN_MAX_JOBS", "nonsense")
+    monkeypatch.delenv("CNN_MAX_JOBS")
     assert jobs.max_jobs_default() == (os.cpu_count() or 1)
+
+
+def process_env(pid: int) -> dict[str, str]:
+    """What a running process was started with (Linux)."""
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+
+
+def test_a_worker_gets_the_allow_listed_settings_and_never_a_secret(monkeypatch):
+    monkeypatch.setenv("CNN_TEACHER_PASSWORD", "hunter2")
+    monkeypatch.setenv("RAY_AUTH_TOKEN", "t0k3n")
+    monkeypatch.setenv("CNN_JOB_MEMORY_GB", "3")
+    e = LocalEngine(limit=1, heartbeat_timeout=600)
+    try:
+        deadline = time.monotonic() + 120
+        while not e.worker_pids():  # the worker starts in the background
+            assert time.monotonic() < deadline, "a worker started"
+            time.sleep(0.1)
+        env = process_env(e.worker_pids()[0])
+    finally:
+        e.shutdown()
+    assert env["CNN_JOB_MEMORY_GB"] == "3" and "CNN_WORKER_FD" in env
+    assert not {"CNN_TEACHER_PASSWORD", "CNN_DATABASE_URL", "RAY_AUTH_TOKEN"} & set(env)
+    allowed = {k for k in settings.worker_env() if k.startswith("CNN_")}
+    assert {k for k in env if k.startswith("CNN_")} == {"CNN_WORKER_FD", *allowed}
 
 
 def test_a_clean_shutdown_stops_running_runs_with_their_curves_and_says_why(data):

@@ -14,6 +14,7 @@ from cnn import training
 from cnn.jobs import JobRequest
 
 from conftest import tiny_dataset
+from test_local import process_env
 from ray_head import Head, free_port
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-cluster.txt)")
@@ -27,6 +28,9 @@ def cluster():
 
     head = Head(free_port())
     head.start()
+    patch = pytest.MonkeyPatch()  # what the web server has: a worker setting and a secret
+    patch.setenv("CNN_JOB_MEMORY_GB", "3")
+    patch.setenv("CNN_TEACHER_PASSWORD", "hunter2")
     engine = ClusterEngine(f"127.0.0.1:{head.port}", heartbeat_timeout=600, connect_timeout_s=60,
                            local=LocalEngine(limit=1, heartbeat_timeout=600, prestart=False))
     deadline = time.monotonic() + 90
@@ -37,6 +41,7 @@ def cluster():
             pytest.fail(f"the cluster engine did not connect: {engine.reason} {engine.details}")
         time.sleep(0.2)
     yield engine
+    patch.undo()
     engine.shutdown()
     head.stop()
 
@@ -88,6 +93,8 @@ def test_a_killed_ray_worker_is_an_error_and_frees_its_place(cluster, data):
         assert time.monotonic() < deadline and not victim.finished, victim.message
         time.sleep(0.1)
     waiting = cluster.submit(JobRequest(config(), data, label="next"))
+    env = process_env(victim.worker_pid)  # a Ray task gets what a local worker gets
+    assert env.get("CNN_JOB_MEMORY_GB") == "3" and "CNN_TEACHER_PASSWORD" not in env
     os.kill(victim.worker_pid, signal.SIGKILL)
     assert victim.wait(60) and victim.state == "error" and "ended unexpectedly" in victim.message
     assert waiting.wait(300) and waiting.state == "done", waiting.message
