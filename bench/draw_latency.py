@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from browser.helpers import wait_idle  # noqa: E402
+from browser.helpers import DRAW_PAD, wait_idle  # noqa: E402
 from browser.server import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
 from drawn_digits import STROKES, transform  # noqa: E402
 
@@ -48,7 +48,7 @@ ARM = """() => {
   const watch = new MutationObserver(check);
   watch.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true,
                                 attributeFilter: ["data-stale"]});
-  window.addEventListener("mouseup", () => { t.up = performance.now(); check(); }, {capture: true, once: true});
+  window.addEventListener("pointerup", () => { t.up = performance.now(); check(); }, {capture: true, once: true});
 }"""
 
 
@@ -63,17 +63,17 @@ class Latency:
 
 def measure(pg, strokes: int) -> Latency:
     """Draw ``strokes`` strokes and time each one."""
-    box = pg.locator("canvas.upper-canvas").first.bounding_box()
+    box = pg.locator(DRAW_PAD).first.bounding_box()
     result = Latency()
     digits = [7, 1, 4, 0, 3, 8]
     for i in range(strokes):
         if i and i % 6 == 0:  # a fresh canvas now and then, as a student clears it
-            pg.get_by_role("button", name="Clear").click()
+            pg.get_by_role("button", name="Clear the drawing").click()
             wait_idle(pg)
-            pg.locator("canvas.upper-canvas").first.wait_for()
+            pg.locator(DRAW_PAD).first.wait_for()
             pg.wait_for_timeout(300)
-            box = pg.locator("canvas.upper-canvas").first.bounding_box()
-        stroke = transform(STROKES[digits[(i // 6) % len(digits)]], size=200 - 10 * (i % 6), cx=140, cy=180)[0]
+            box = pg.locator(DRAW_PAD).first.bounding_box()
+        stroke = transform(STROKES[digits[(i // 6) % len(digits)]], size=200 - 10 * (i % 6), cx=140, cy=140)[0]
         pts = [(box["x"] + x, box["y"] + y) for x, y in stroke]
         pg.mouse.move(*pts[0])
         pg.mouse.down()
@@ -107,7 +107,7 @@ def run(strokes: int) -> Latency:
             pg = browser.new_page(viewport={"width": 1400, "height": 1000})
             pg.goto(f"{app['url']}/Draw")
             wait_idle(pg)
-            pg.locator("canvas.upper-canvas").first.wait_for()
+            pg.locator(DRAW_PAD).first.wait_for()
             pg.wait_for_timeout(1000)
             measure(pg, 2)  # warm-up: the first predictions trace the model
             return measure(pg, strokes)

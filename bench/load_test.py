@@ -59,15 +59,15 @@ def run_load(browser, url: str, server_pid: int, trainers: int = 10, drawers: in
     for pg in drawer_pages:  # ...and twenty open Draw from the menu
         pg.locator("[data-testid=stSidebar]").get_by_role("link", name="Draw", exact=True).first.click()
     for pg in drawer_pages:
-        pg.get_by_text("Draw one digit on the canvas").wait_for()
+        pg.get_by_text("Draw one digit in the black square").wait_for()
     server_ms, round_trip_ms, correct, total, errors = [], [], 0, 0, 0
     digits = [1, 7, 0, 4, 2, 3, 8, 6, 9, 5]
     for r in range(rounds):
         started = {}
         for i, pg in enumerate(drawer_pages):  # all draw before anyone's prediction is awaited
             if r:
-                pg.get_by_role("button", name="Clear").click()
-                pg.get_by_text("Draw one digit on the canvas").wait_for()
+                pg.get_by_role("button", name="Clear the drawing").click()
+                pg.get_by_text("Draw one digit in the black square").wait_for()
             draw_digit(pg, digits[(i + r) % len(digits)], steps=3)
             started[i] = time.perf_counter()
         for i, pg in enumerate(drawer_pages):

@@ -302,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; known errors become one line on stderr and a non-zero exit."""
+    from cnn import settings
     from cnn.architectures import SpecError
     from cnn.data import DatasetError
     from cnn.evaluation import CompatibilityError
@@ -312,8 +313,6 @@ def main(argv: list[str] | None = None) -> int:
     from cnn.training import TrainingError
     from cnn.transfer import TransferError
     from cnn.userdata import UserDataError
-
-    from cnn import settings
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)

@@ -155,31 +155,52 @@ def convert(model, fmt: str, calibration: np.ndarray | None = None) -> bytes:
     return data
 
 
-def run(fmt: str, data: bytes, x: np.ndarray) -> np.ndarray:
-    """Class probabilities of images ``x`` (N, H, W, C) from an exported file, with that format's own runtime."""
-    x = np.asarray(x, np.float32)
-    if fmt.startswith("litert"):
-        from ai_edge_litert.interpreter import Interpreter
+class Runtime:
+    """An exported file loaded once in its format's own runtime (LiteRT's interpreter or ONNX Runtime); call it
+    with float images (N, H, W, C) for their class probabilities."""
 
-        interpreter = Interpreter(model_content=data)
-        interpreter.allocate_tensors()
-        inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    def __init__(self, fmt: str, data: bytes) -> None:
+        self.fmt = fmt
+        if fmt.startswith("litert"):
+            from ai_edge_litert.interpreter import Interpreter
+
+            self.interpreter = Interpreter(model_content=data)
+            self.interpreter.allocate_tensors()
+            self.inp, self.out = self.interpreter.get_input_details()[0], self.interpreter.get_output_details()[0]
+        else:
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            options.log_severity_level = 3  # errors only
+            self.session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+            self.input = self.session.get_inputs()[0].name
+
+    def outputs(self, x: np.ndarray) -> list[np.ndarray]:
+        """Every output of an ONNX file for images ``x`` (a model may give feature maps besides its answer)."""
+        return [np.asarray(o, np.float32) for o in self.session.run(None, {self.input: np.asarray(x, np.float32)})]
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, np.float32)
+        if not self.fmt.startswith("litert"):
+            return self.outputs(x)[0]
+        inp, out = self.inp, self.out
         scale, zero = inp.get("quantization", (0.0, 0))
+        oscale, ozero = out.get("quantization", (0.0, 0))
         results = []
         for i in range(len(x)):  # the file takes one image at a time, as on a phone
             xi = x[i:i + 1]
             if np.issubdtype(inp["dtype"], np.integer) and scale:
                 xi = np.round(xi / scale + zero).astype(inp["dtype"])
-            interpreter.set_tensor(inp["index"], xi.astype(inp["dtype"]))
-            interpreter.invoke()
-            y = interpreter.get_tensor(out["index"])[0].astype(np.float32)
-            oscale, ozero = out.get("quantization", (0.0, 0))
+            self.interpreter.set_tensor(inp["index"], xi.astype(inp["dtype"]))
+            self.interpreter.invoke()
+            y = self.interpreter.get_tensor(out["index"])[0].astype(np.float32)
             results.append((y - ozero) * oscale if np.issubdtype(out["dtype"], np.integer) and oscale else y)
         return np.stack(results)
-    import onnxruntime as ort
 
-    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
-    return np.asarray(session.run(None, {session.get_inputs()[0].name: x})[0], np.float32)
+
+def run(fmt: str, data: bytes, x: np.ndarray) -> np.ndarray:
+    """Class probabilities of images ``x`` (N, H, W, C) from an exported file, with that format's own runtime."""
+    return Runtime(fmt, data)(x)
 
 
 def check(fmt: str, data: bytes, model, x: np.ndarray, y: np.ndarray | None = None) -> Check:
@@ -217,27 +238,8 @@ def export_checked(model, fmt: str, x: np.ndarray, y: np.ndarray | None = None,
 
 def latency_ms(fmt: str, data: bytes, x: np.ndarray, repeats: int = 200) -> float:
     """Median milliseconds for one image through an exported file (the runtime loaded once)."""
-    x = np.asarray(x[:1], np.float32)
-    if fmt.startswith("litert"):
-        from ai_edge_litert.interpreter import Interpreter
-
-        interpreter = Interpreter(model_content=data)
-        interpreter.allocate_tensors()
-        inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-
-        def once():
-            interpreter.set_tensor(inp["index"], x.astype(inp["dtype"]))
-            interpreter.invoke()
-            interpreter.get_tensor(out["index"])
-    else:
-        import onnxruntime as ort
-
-        session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
-        name = session.get_inputs()[0].name
-
-        def once():
-            session.run(None, {name: x})
-    return _median_ms(once, repeats)
+    runtime, x = Runtime(fmt, data), np.asarray(x[:1], np.float32)
+    return _median_ms(lambda: runtime(x), repeats)
 
 
 def keras_latency_ms(model, x: np.ndarray, repeats: int = 200) -> float:

@@ -5,7 +5,6 @@ import numpy as np
 import streamlit as st
 
 from cnn import charts, inspection, preprocess
-from cnn.predict import predict_proba
 from ui import canvas, chrome, figures, images, models
 from ui.state import sticky
 
@@ -30,13 +29,14 @@ elif not digits:
                                                                           for c in classes) + ".",
                 icon=":material/draw:")
 
-HEAD_START_S = 0.03  # the prediction reaches the screen before the steps' images compete for the 2 cores
+HEAD_START_S = 0.03  # the prediction reaches the screen before the chart and the steps' images compete for it
 
 
 @st.fragment
-def drawing_ui(model, classes: list[str], thing: str, title: str) -> None:
+def drawing_ui(model, reader, classes: list[str], thing: str, title: str) -> None:
     """Canvas, prediction and chart, then the steps and feature maps. A stroke reruns only this fragment, and the
-    prediction is on its way to the browser before the steps and maps are drawn."""
+    prediction is on its way to the browser before the steps and maps are drawn. The prediction sits right under
+    the drawing, so a phone shows both without scrolling."""
     left, right = st.columns([1, 1.6])
     with left:
         mode = st.radio("Input", ["Draw", "Upload an image"], horizontal=True, key=sticky("dr_mode", "Draw"),
@@ -44,12 +44,8 @@ def drawing_ui(model, classes: list[str], thing: str, title: str) -> None:
         image = None
         if mode == "Draw":
             width = st.slider("Brush width", 8, 40, key=sticky("dr_brush", 20))
-            image = canvas.canvas_ui(f"canvas_{st.session_state['canvas_key']}", width)
-            if st.button("Clear", key="dr_clear", icon=":material/ink_eraser:"):
-                st.session_state["canvas_key"] += 1
-                st.rerun(scope="fragment")
-            st.caption(f"Draw one {thing}, big, in the black square. The toolbar above the square also has undo. No "
-                       "mouse or touch? Choose “Upload an image” above.")
+            image = canvas.draw_pad_ui("dr_pad", width, label=f"Drawing area: draw one {thing} with the mouse, a "
+                                       "finger or a pen")
         else:
             up = st.file_uploader(f"A photo or scan of one {thing} (dark on light or light on dark)", type=None,
                                   key="dr_upload")
@@ -59,34 +55,40 @@ def drawing_ui(model, classes: list[str], thing: str, title: str) -> None:
                     st.image(image, caption=up.name, width=200)
                 except preprocess.ImageError as e:
                     st.error(f"{up.name}: {e}")
-    with right:
-        if image is None:
-            st.info(f"Draw one {thing} on the canvas to see what the network reads." if mode == "Draw" else
+        answer = st.container()
+        if mode == "Draw":
+            st.caption(f"Draw one {thing}, big, in the black square; Undo and Clear are under it. No mouse or "
+                       "touch? Choose “Upload an image” above.")
+    if image is None:
+        answer.info(f"Draw one {thing} in the black square to see what the network reads." if mode == "Draw" else
                     f"Upload a photo or scan of one {thing} to see what the network reads.")
-            return
-        t0 = time.perf_counter()
-        try:
-            steps = preprocess.preprocess_digit(image)
-        except preprocess.EmptyDrawing as e:
-            st.info(f"{e}", icon=":material/draw:")
-            return
-        except preprocess.ImageError as e:
-            st.error(str(e))
-            return
-        probs = predict_proba(model, steps.model_input)[0]
-        ms = (time.perf_counter() - t0) * 1000
-        top = int(np.argmax(probs))
-        st.markdown(f"## Prediction: {classes[top]}")
-        st.caption(f"{probs[top]:.1%} sure · model {title} · {ms:.0f} ms")
-        if probs[top] < 0.6:
-            st.warning("The network is not sure. Try drawing bigger and more clearly, in the middle.")
-        figures.plot(st, charts.probability_bars(probs, classes, height=230), key="dr_probs")
-        st.session_state["last_drawing"] = steps.model_input
-    time.sleep(HEAD_START_S)
-    steps_ui(model, steps)
+        return
+    t0 = time.perf_counter()
+    try:
+        steps = preprocess.preprocess_digit(image)
+    except preprocess.EmptyDrawing as e:
+        answer.info(f"{e}", icon=":material/draw:")
+        return
+    except preprocess.ImageError as e:
+        answer.error(str(e))
+        return
+    probs, first_maps = reader.read(steps.model_input)
+    probs = probs[0]
+    ms = (time.perf_counter() - t0) * 1000
+    top = int(np.argmax(probs))
+    answer.markdown(f"## Prediction: {classes[top]}")
+    answer.caption(f"{probs[top]:.1%} sure · model {title} · {ms:.0f} ms")
+    if probs[top] < 0.6:
+        answer.warning("The network is not sure. Try drawing bigger and more clearly, in the middle.")
+    st.session_state["last_drawing"] = steps.model_input
+    time.sleep(HEAD_START_S)  # the answer is painted before the chart (Plotly's drawing is the browser's heaviest)
+    figures.plot(right, charts.probability_bars(probs, classes, height=230), key="dr_probs")
+    steps_ui(model, steps, first_maps)
 
 
-def steps_ui(model, steps: preprocess.DigitSteps) -> None:
+def steps_ui(model, steps: preprocess.DigitSteps, first: inspection.FeatureMaps | None) -> None:
+    """The preprocessing steps, then the first layer's feature maps (they come with the answer when the model
+    runs in ONNX Runtime; else from Keras)."""
     st.subheader("What the network sees: the preprocessing steps")
     st.caption("Like MNIST itself: take the ink, crop to it, scale the longer side to 20 pixels, then place it in a "
                "28×28 square with its centre of mass in the middle.")
@@ -95,9 +97,9 @@ def steps_ui(model, steps: preprocess.DigitSteps) -> None:
                                       (steps.scaled, f"3 · scaled to {steps.scaled.shape[1]}×{steps.scaled.shape[0]}"),
                                       (steps.centered, "4 · centred 28×28: the model's input")], strict=True):
         col.image(images.framed(img, 140), caption=cap, width=140)
-    maps = inspection.feature_maps(model, steps.model_input) if inspection.conv_layers(model) else []
-    if maps:
-        first = maps[0]
+    if first is None and inspection.conv_layers(model):
+        first = inspection.feature_maps(model, steps.model_input)[0]
+    if first is not None:
         st.subheader(f"First layer's feature maps ({first.layer})")
         st.image(inspection.mosaic(first.maps, cols=16, cell=40))
     if st.button("Open this drawing in Inspect", key="dr_inspect", icon=":material/biotech:"):
@@ -105,4 +107,4 @@ def steps_ui(model, steps: preprocess.DigitSteps) -> None:
         st.switch_page("pages/4_Inspect.py")
 
 
-drawing_ui(model, list(classes), thing, choice["title"])
+drawing_ui(model, models.quick_reader(choice, model), list(classes), thing, choice["title"])

@@ -1,95 +1,80 @@
-"""The drawing canvas (Draw, My data): streamlit-drawable-canvas, answering as soon as a stroke ends.
+"""The drawing canvases: the Draw page's own pad, and streamlit-drawable-canvas for My data's examples.
 
-The component waits 200 ms after each stroke before it sends the drawing to the server (a debounce for
-apps that redraw on every change). A student waits for the prediction through all of it, so CNN Lab
-loads the very same component code (the pinned version's own file, served by Streamlit) with that wait
-set to 0; if the file ever changes so that the wait cannot be found, it loads the code unchanged.
-The drawing square sits under a band where the component's toolbar floats (it swallows strokes).
+The Draw page must answer the moment the pointer lifts, so it has a small component of the app's own
+(``ui/draw_pad.js``, Components v2, plain JavaScript: pointer and touch drawing, Undo, Clear). My data, where
+a short wait after a stroke does not matter, uses streamlit-drawable-canvas through its public ``st_canvas``.
+Both give the strokes as RGBA with the ink in the alpha channel, which :mod:`cnn.preprocess` reads.
 """
 from __future__ import annotations
 
 import base64
 import functools
-import importlib.util
 import io
-import json
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-CANVAS, BAND = 280, 40
-PACKAGE = Path(importlib.util.find_spec("streamlit_drawable_canvas").origin).parent  # its files, not imported
-ORIGINAL = "streamlit-drawable-canvas.streamlit_drawable_canvas"  # as the package registers it
-DEBOUNCE = "Bc = 200"  # the component's send delay in its pinned build (streamlit-drawable-canvas 0.13.0)
-
-LOADER = """
-let module = null;
-const load = () => {
-  if (module) return module;
-  const prefix = window.location.pathname.replace(/\\/[^/]*$/, "");
-  const url = `${window.location.origin}${prefix}/_stcore/bidi-components/%(component)s/%(js)s`;
-  module = fetch(url).then((r) => r.text()).then((source) => {
-    const fast = source.includes(%(debounce)s) ? source.replace(%(debounce)s, "Bc = 0") : source;
-    return import(URL.createObjectURL(new Blob([fast], {type: "text/javascript"})));
-  });
-  return module;
-};
-export default function (component) {
-  let cleanup = null, gone = false;
-  load().then((m) => { if (!gone) cleanup = m.default(component); });
-  return () => { gone = true; if (cleanup) cleanup(); };
-}
-"""
+CANVAS = 280
+HERE = Path(__file__).resolve().parent
 
 
 @functools.cache
-def _component():
-    """The canvas component, registered once per server."""
-    js_file = sorted((PACKAGE / "frontend" / "build").glob("index-*.js"))[0].name
-    css = "\n".join(p.read_text() for p in sorted((PACKAGE / "frontend" / "build").glob("index-*.css")))
-    return st.components.v2.component(
-        "cnnlab.fast_canvas", html='<div class="canvas-root"></div>', css=css, isolate_styles=True,
-        js=LOADER % {"component": ORIGINAL, "js": js_file, "debounce": json.dumps(DEBOUNCE)})
+def _pad():
+    """The Draw page's pad, registered once per server."""
+    html = ('<div class="draw-pad"><canvas width="280" height="280" tabindex="0" role="img" '
+            'aria-label="Drawing area"></canvas><div class="draw-pad-tools">'
+            '<button type="button" data-action="undo" aria-label="Undo the last stroke">↶ Undo</button>'
+            '<button type="button" data-action="clear" aria-label="Clear the drawing">✕ Clear</button></div></div>')
+    return st.components.v2.component("cnnlab_draw_pad", html=html, css=(HERE / "draw_pad.css").read_text(),
+                                      js=(HERE / "draw_pad.js").read_text(), isolate_styles=True)
 
 
-@st.cache_data
-def background() -> bytes:
-    """Black drawing square under a labelled band where the canvas toolbar floats."""
-    from PIL import Image, ImageDraw
-
-    img = Image.new("RGB", (CANVAS, CANVAS + BAND), "black")
-    draw = ImageDraw.Draw(img)
-    draw.rectangle([0, 0, CANVAS, BAND - 1], fill=(38, 39, 48))
-    draw.text((8, 13), "canvas toolbar (undo, redo, clear) - draw below", fill=(150, 150, 160))
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def read_canvas(key: str, stroke_width: int) -> np.ndarray | None:
-    """Draw the canvas; the RGBA of the strokes so far (the background is not sent back), or None."""
-    drawing = {"objects": [], "background": ""}
-    data = {  # what streamlit_drawable_canvas.st_canvas sends for freedraw with these settings
-        "fillColor": "#eee", "strokeWidth": stroke_width, "strokeColor": "#FFFFFF", "backgroundColor": "",
-        "backgroundImageURL": "data:image/png;base64," + base64.b64encode(background()).decode("ascii"),
-        "realtimeUpdateStreamlit": True, "canvasWidth": CANVAS, "canvasHeight": CANVAS + BAND,
-        "drawingMode": "freedraw", "initialDrawing": drawing, "displayRadius": 3, "returnImageData": True,
-        "disabled": False, "backgroundImageFit": "stretch", "maxDisplayHeight": None, "fontSize": 20, "label": ""}
-    result = _component()(data=data, key=key, default={"drawing": {"raw": drawing, "data": None},
-                                                         "backgroundFit": None},
-                          on_drawing_change=lambda: None, on_backgroundFit_change=lambda: None,
-                          width="content", height="content")
-    url = (result.get("drawing") or {}).get("data")
+def _png_rgba(url: str | None) -> np.ndarray | None:
+    """A ``data:image/png;base64,...`` URL as RGBA, or None."""
     if not url or ";base64," not in url:
         return None
     from PIL import Image
 
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(";base64,", 1)[1]))))
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(";base64,", 1)[1]))).convert("RGBA"))
+
+
+def read_pad(key: str, brush: int, label: str) -> np.ndarray | None:
+    """Mount the pad; the RGBA of its strokes so far, or None (tests replace this)."""
+    result = _pad()(data={"brush": int(brush), "label": label}, key=key, default={"drawing": None},
+                    on_drawing_change=lambda: None)
+    drawing = result.get("drawing") if hasattr(result, "get") else getattr(result, "drawing", None)
+    return _png_rgba((drawing or {}).get("png"))
+
+
+def draw_pad_ui(key: str, brush: int, label: str = "Drawing area") -> np.ndarray | None:
+    """The Draw page's pad; the RGBA of the strokes drawn so far, or None."""
+    return read_pad(key, brush, label)
+
+
+@functools.cache
+def _black() -> bytes:
+    """The black square behind My data's strokes (a background image is not sent back: the ink stays alone in
+    the alpha channel)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (CANVAS, CANVAS), "black").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def read_canvas(key: str, stroke_width: int) -> np.ndarray | None:
+    """streamlit-drawable-canvas (public API); the RGBA of the strokes so far, or None (tests replace this)."""
+    from streamlit_drawable_canvas import st_canvas
+
+    result = st_canvas(stroke_width=stroke_width, stroke_color="#FFFFFF", background_image=_black(),
+                       height=CANVAS, width=CANVAS, drawing_mode="freedraw", return_image_data=True, key=key)
+    image = getattr(result, "image_data", None) if result is not None else None
+    return None if image is None else np.asarray(image)
 
 
 def canvas_ui(key: str, stroke_width: int) -> np.ndarray | None:
-    """The canvas; the RGBA of the strokes drawn so far, or None. (Tests replace ``read_canvas``.)"""
+    """My data's canvas; the RGBA of the strokes drawn so far, or None."""
     return read_canvas(key, stroke_width)
 
 

@@ -1,13 +1,13 @@
 """What every page has around its content: page config, session state, sidebar, presentation mode.
 
-Every page starts with :func:`page_setup_ui`. It also keeps Keras' compiled functions alive
-between reruns (:func:`keep_keras_session`) and imports TensorFlow in the background once per
-server, so the first page that needs a model does not wait for the import.
+Every page starts with :func:`page_setup_ui`. It also imports TensorFlow in the background once per
+server, so the first page that needs a model does not wait for the import, and then freezes what that
+import made out of later garbage collections (see :func:`warm_up`).
 """
 from __future__ import annotations
 
 import contextlib
-import logging
+import gc
 import math
 import os
 import re
@@ -22,7 +22,7 @@ from ui import identity, runs
 from ui.state import init_state, keep_sticky, sticky
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-log = logging.getLogger("cnnlab")
+
 
 # The page menu: Material icons ship with Streamlit and render on every machine (emoji need a font).
 PAGE_FILES = [("1_Data.py", "Data"), ("7_My_data.py", "My data"), ("2_Train.py", "Train"),
@@ -36,6 +36,16 @@ TEACHER_ONLY = {"Class"}  # in the menu only in teacher mode (the page itself as
 
 # Presentation mode: read from the back of a classroom on a 1280×720 projector. Text, widget labels and
 # values, tables and buttons grow; captions (the fine print) go; charts grow through ui.figures.
+# A phone (390 px wide): less space above the title, so Draw's answer under the pad fits on the first screen.
+PHONE_CSS = """
+<style>
+@media (max-width: 640px) {
+  [data-testid="stMainBlockContainer"] { padding-top: 3.2rem !important; }
+  h1 { font-size: 2rem !important; }
+}
+</style>
+"""
+
 PRESENT_CSS = """
 <style>
 .stMarkdown p, .stMarkdown li, [data-testid="stText"] { font-size: 1.45rem !important; line-height: 1.45; }
@@ -57,37 +67,6 @@ input, textarea, [data-baseweb="select"] div, [data-testid="stNumberInputField"]
 """
 
 
-def keep_keras_session() -> bool:
-    """Stop Streamlit from calling ``keras.backend.clear_session()`` after every script run.
-
-    Streamlit does that for apps that rebuild models on each rerun. CNN Lab keeps its models across
-    reruns: clearing the session drops every compiled predict function (the next drawing's
-    prediction then takes ~45 ms instead of ~4 ms) and runs a full garbage collection (~0.2 s with
-    TensorFlow loaded) after *every* rerun, which the sidebar's live status triggers once a second
-    per session. Streamlit has no public option for it, so this patches its private hook; when a
-    Streamlit upgrade renames the hook, this logs an error and ``tests/app`` fails.
-    """
-    try:
-        from streamlit.runtime.scriptrunner import script_runner
-    except ImportError:
-        log.error("CNN Lab: Streamlit's script runner moved; Keras sessions are cleared after every rerun.")
-        return False
-    if not hasattr(script_runner, "_clean_problem_modules"):
-        log.error("CNN Lab: Streamlit no longer has _clean_problem_modules; check whether it still clears "
-                  "the Keras session after every rerun (drawing predictions become ~10x slower).")
-        return False
-    script_runner._clean_problem_modules = _keep_matplotlib_clean_only
-    return True
-
-
-def _keep_matplotlib_clean_only() -> None:
-    """What Streamlit's hook does besides clearing Keras: close matplotlib figures (if used)."""
-    import sys
-
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")
-
-
 _warm_lock = threading.Lock()
 _warm_started = False
 
@@ -99,7 +78,6 @@ def warm_up() -> None:
         if _warm_started:
             return
         _warm_started = True
-    keep_keras_session()
     # A stable name for this server in the class: after a restart on the same port, its unfinished runs are known.
     jobs.set_server_id(f"{socket.gethostname()}:{st.get_option('server.port')}")
     with contextlib.suppress(db.DatabaseError):  # every page says so (page_setup_ui)
@@ -110,6 +88,13 @@ def warm_up() -> None:
         time.sleep(2.0)  # let the first page reach the browser before competing for the CPU
         import keras  # noqa: F401
         import tensorflow  # noqa: F401
+
+        # Streamlit clears the Keras session after every script run, and that ends in a full garbage collection:
+        # 0.2 s with TensorFlow's 350,000 objects, after every rerun of every session. Frozen, those objects are
+        # left out of every later collection (which then takes well under a millisecond); they live as long as
+        # the server anyway.
+        gc.collect()
+        gc.freeze()
 
     threading.Thread(target=_import, name="warm-up-tensorflow", daemon=True).start()
 
@@ -175,8 +160,7 @@ def page_setup_ui(title: str) -> None:
         st.toggle("Presentation mode", key=sticky("present", False),
                   help="Larger text and fewer controls, for a classroom projector.")
     runs.sidebar_ui()
-    if presenting():
-        st.markdown(PRESENT_CSS, unsafe_allow_html=True)
+    st.markdown(PRESENT_CSS if presenting() else PHONE_CSS, unsafe_allow_html=True)
 
 
 def _name_changed() -> None:

@@ -17,7 +17,7 @@ import streamlit as st
 
 from cnn import data, db, evaluation, index, store
 from cnn.jobs import records
-from cnn.predict import model_input_shape, model_num_classes, tta_level
+from cnn.predict import QuickReader, model_input_shape, model_num_classes, tta_level
 
 SHIPPED_DEFAULT = "saved:mnist"
 
@@ -27,6 +27,17 @@ def load_saved(path: str, mtime: float):
     """Saved models are shared by all sessions (never mutate them); keyed by path and mtime."""
     del mtime  # part of the cache key only: a re-saved file is loaded afresh
     return store.load_keras_file(Path(path))
+
+
+@st.cache_resource(max_entries=8, show_spinner="Getting the model ready to read drawings…")
+def _reader(token: str, _model) -> QuickReader:
+    del token  # the cache key: a model file's path and mtime, or a session model's own token
+    return QuickReader(_model)
+
+
+def quick_reader(choice: dict[str, Any], model) -> QuickReader:
+    """The Draw page's fast reader of one drawing (:class:`cnn.predict.QuickReader`), made once per model."""
+    return _reader(choice["token"], model)
 
 
 def model_choices(require_shape: tuple[int, ...] | None = None) -> dict[str, dict[str, Any]]:

@@ -107,7 +107,7 @@ def preset_about_ui(name: str, dataset: str, container: Any = st) -> None:
     """Under the Architecture box: what the preset is for and what it costs, in a student's words; what it took
     on this class's servers with the current number of epochs, when it has been trained here; the benchmark
     figures behind the caption in an expander for the curious."""
-    from cnn import db, presets
+    from cnn import data, db, presets
     from cnn.jobs import records
     from ui.runs import fmt_seconds
 
@@ -122,7 +122,7 @@ def preset_about_ui(name: str, dataset: str, container: Any = st) -> None:
         accuracy = f", {here.test_accuracy:.1%} of the test images right" if here.test_accuracy is not None else ""
         runs = "one run" if here.runs == 1 else f"the median of {here.runs} runs"
         container.caption(f"**Measured here:** {fmt_seconds(here.seconds)} of training for {epochs} "
-                          f"epoch{'s' if int(epochs) != 1 else ''} on {dataset}{accuracy} ({runs}).")
+                          f"epoch{'s' if int(epochs) != 1 else ''} on {data.title(dataset)}{accuracy} ({runs}).")
     if preset.measured:
         with container.expander("How these figures were measured", icon=":material/speed:"):
             st.markdown(preset.measured)

@@ -43,7 +43,6 @@ DEFAULTS: dict[str, Any] = {
     "download": None,  # (label, bytes) of a prepared .keras download
     "exports": {},  # (model token, format) -> cnn.export.Exported, or the message why it was not offered
     "ev_cache": {},  # (model token, dataset) -> cnn.evaluation.Evaluation for session models
-    "canvas_key": 0,  # bumped by Clear: a new canvas component
     "md_canvas_key": 0,  # My data's canvas, fresh after each drawing is added
     "md_camera_key": 0,  # My data's camera, fresh after each photo is added
     "md_upload_key": 0,  # My data's uploaders, emptied after their files are added

@@ -144,17 +144,18 @@ def test_inspect_shows_maps_filters_and_grad_cam(models_dir):
 @pytest.mark.parametrize("digit", [1, 7, 0])
 def test_draw_page_reads_an_injected_drawing(models_dir, monkeypatch, digit):
     drawing = np.asarray(draw(transform(STROKES[digit], size=200, cx=140, cy=160), 20, 280, mode="RGBA"))
-    monkeypatch.setattr(canvas, "read_canvas", lambda key, stroke_width: drawing)
+    monkeypatch.setattr(canvas, "read_pad", lambda key, brush, label: drawing)
     at = page("pages/5_Draw.py")
     at.run()
     assert not at.exception and not at.error
     assert any(str(m.value).strip() == f"## Prediction: {digit}" for m in at.markdown)
     assert at.session_state["last_drawing"].shape == (1, 28, 28, 1)
+    assert "ms" in at.caption[0].value  # the answer's line, under the drawing
 
 
 def test_draw_page_prompts_on_an_empty_canvas(models_dir, monkeypatch):
-    empty = np.zeros((320, 280, 4), np.uint8)
-    monkeypatch.setattr(canvas, "read_canvas", lambda key, stroke_width: empty)
+    empty = np.zeros((280, 280, 4), np.uint8)
+    monkeypatch.setattr(canvas, "read_pad", lambda key, brush, label: empty)
     at = page("pages/5_Draw.py")
     at.run()
     assert not at.exception and not at.error
@@ -312,8 +313,8 @@ def test_train_page_says_what_the_preset_is_for_and_what_it_took_here(models_dir
                      (json.dumps({"status": "finished", "seconds": 5.4, "test_accuracy": 0.9912}), job.id))
     at.run()
     captions = " ".join(str(c.value) for c in at.caption)
-    assert "Measured here:** 5 s of training for 1 epoch on mnist, 99.1% of the test images right (one run)" \
-        in captions
+    assert "Measured here:** 5 s of training for 1 epoch on MNIST (handwritten digits), 99.1% of the test images " \
+           "right (one run)" in captions
 
 
 

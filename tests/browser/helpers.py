@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from drawn_digits import STROKES, transform
 
+DRAW_PAD = ".draw-pad canvas"  # the Draw page's own pad (inside its component's shadow root)
+EXAMPLES_CANVAS = "canvas.upper-canvas"  # My data's streamlit-drawable-canvas (fabric's event layer)
+
 
 def wait_idle(pg, timeout: float = 120_000) -> None:
     """Wait until the script has finished running (and a moment for the page to paint)."""
@@ -36,17 +39,17 @@ def assert_no_error(pg) -> None:
 
 
 def draw_digit(pg, digit: int, *, steps: int = 6, **placement) -> None:
-    """Draw a digit's strokes with the mouse on the Draw page's canvas (fabric's event layer).
+    """Draw a digit's strokes with the mouse on the Draw page's pad.
 
     ``placement``: size, cx, cy, slant, angle_deg in canvas pixels (see drawn_digits.transform).
     """
-    placement = {"size": 220, "cx": 140, "cy": 180, **placement}
+    placement = {"size": 220, "cx": 140, "cy": 140, **placement}
     draw_strokes(pg, transform(STROKES[digit], **placement), steps=steps)
 
 
-def draw_strokes(pg, strokes_px, *, steps: int = 6) -> None:
-    """Draw strokes (canvas pixels, the drawing square starting 40 px down) with the mouse."""
-    box = pg.locator("canvas.upper-canvas").first.bounding_box()
+def draw_strokes(pg, strokes_px, *, steps: int = 6, target: str = DRAW_PAD) -> None:
+    """Draw strokes (canvas pixels from its top left corner) with the mouse on ``target``."""
+    box = pg.locator(target).first.bounding_box()
     for stroke in strokes_px:
         pts = [(box["x"] + x, box["y"] + y) for x, y in stroke]
         pg.mouse.move(*pts[0])

@@ -5,7 +5,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from browser.helpers import assert_no_error, draw_digit, settled_box, wait_idle
+from browser.helpers import DRAW_PAD, assert_no_error, draw_digit, settled_box, wait_idle
+from drawn_digits import STROKES, transform
 
 pytestmark = pytest.mark.browser
 
@@ -22,11 +23,11 @@ def test_every_page_opens_cleanly(page, server, path):
 
 
 def canvas_box(pg):
-    canvas = pg.locator("canvas.upper-canvas")  # fabric's event layer, inside the component's shadow DOM
+    canvas = pg.locator(DRAW_PAD)  # the app's own pad, inside its component's shadow root
     expect(canvas).to_have_count(1)
     pg.wait_for_timeout(300)
     box = canvas.first.bounding_box()
-    assert box and box["width"] == 280 and box["height"] == 320
+    assert box and box["width"] == 280 and box["height"] == 280
     return box
 
 
@@ -40,30 +41,74 @@ def expect_prediction(pg, digit):
     assert_no_error(pg)
 
 
+PROMPT = "Draw one digit in the black square"
+
+
 def clear(pg):
-    pg.get_by_role("button", name="Clear").click()
+    pg.get_by_role("button", name="Clear the drawing").click()
     wait_idle(pg)
-    pg.get_by_text("Draw one digit on the canvas").wait_for()
+    pg.get_by_text(PROMPT).wait_for()
 
 
-def test_draw_reads_mouse_strokes(page, server):
+def test_draw_reads_mouse_strokes_and_undo_takes_back_one_stroke(page, server):
     page.goto(f"{server['url']}/Draw")
     wait_idle(page)
-    page.get_by_text("Draw one digit on the canvas").wait_for()
+    page.get_by_text(PROMPT).wait_for()
+    expect(page.get_by_role("button", name="Undo the last stroke")).to_be_disabled()
     for digit in (1, 0, 7, 4, 2, 3, 8):
         stroke_digit(page, digit)
         expect_prediction(page, digit)
         clear(page)
+    stroke_digit(page, 1)
+    expect_prediction(page, 1)
+    draw_digit(page, 0, size=120, cx=200, cy=140)  # a second stroke makes it something else...
+    page.get_by_text(re.compile(r"^Prediction: [^1]$")).first.wait_for()
+    page.get_by_role("button", name="Undo the last stroke").click()  # ...and Undo takes it back
+    expect_prediction(page, 1)
 
 
-def test_strokes_starting_at_the_top_of_the_drawing_square_take_ink(page, server):
-    """The canvas toolbar floats over the top band; the drawing square right below it takes ink."""
+def test_strokes_at_the_very_top_of_the_square_take_ink(page, server):
+    """Nothing floats over the pad: a stroke along its top edge is ink like any other."""
     page.goto(f"{server['url']}/Draw")
     wait_idle(page)
     page.mouse.move(10, 10)  # the mouse arrives from outside, as a student's would
-    # A 7 whose top bar runs along the very top of the black square, under the toolbar's right side.
-    stroke_digit(page, 7, size=250, cx=150, cy=40 + 2 + 0.44 * 250)
+    stroke_digit(page, 7, size=250, cx=150, cy=2 + 0.44 * 250)  # the 7's top bar on the square's top edge
     expect_prediction(page, 7)
+
+
+def test_a_phone_draws_with_a_finger_and_sees_the_answer_without_scrolling(browser, server):
+    """390x844 with touch: strokes by finger (touch events, as a phone sends them); the prediction is on screen."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+                                  device_scale_factor=2)
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        pg.goto(f"{server['url']}/Draw")
+        wait_idle(pg)
+        pad = pg.locator(DRAW_PAD).first
+        pad.scroll_into_view_if_needed()
+        pg.wait_for_timeout(300)
+        box = pad.bounding_box()
+        scale = box["width"] / 280
+        cdp = context.new_cdp_session(pg)
+        for stroke in transform(STROKES[7], size=220, cx=140, cy=140):
+            pts = [(box["x"] + x * scale, box["y"] + y * scale) for x, y in stroke]
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": pts[0][0],
+                                                                                      "y": pts[0][1]}]})
+            for (x0, y0), (x1, y1) in zip(pts, pts[1:], strict=False):
+                for t in (0.25, 0.5, 0.75, 1.0):
+                    cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [
+                        {"x": x0 + (x1 - x0) * t, "y": y0 + (y1 - y0) * t}]})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        answer = pg.get_by_text("Prediction: 7", exact=True)
+        answer.wait_for(timeout=60_000)
+        wait_idle(pg)
+        assert_no_error(pg)
+        top = answer.bounding_box()["y"]
+        assert 0 <= top and top + 30 <= 844, f"the prediction is on screen (y={top:.0f} of 844)"
+        pg.screenshot(path=str(server["log"].parent / "draw-phone.png"))
+    finally:
+        context.close()
 
 
 def test_train_fast_preset_live_then_stop_and_save(page, server):
@@ -83,14 +128,14 @@ def test_train_fast_preset_live_then_stop_and_save(page, server):
     page.get_by_text(re.compile("Stopped by you")).first.wait_for(timeout=60_000)
     wait_idle(page)
     assert_no_error(page)
-    page.get_by_text("Test accuracy").first.wait_for()
+    page.get_by_text("Test accuracy", exact=True).first.wait_for()
     page.get_by_role("textbox", name="Save as").fill("browser-fast")
     page.get_by_role("button", name="Save model").click()
     page.get_by_text(re.compile("Saved as browser-fast")).first.wait_for()
     assert (server["models"] / "browser-fast.keras").exists()
     page.get_by_role("link", name=re.compile("Evaluate")).first.click()  # same session: the model is usable
     wait_idle(page)
-    page.get_by_text("Test accuracy").first.wait_for()
+    page.get_by_text("Test accuracy", exact=True).first.wait_for()
     assert_no_error(page)
     page.goto(f"{server['url']}/")
     wait_idle(page)

@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import assert_no_error, draw_digit, wait_idle
+from browser.helpers import DRAW_PAD, assert_no_error, draw_digit, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -12,8 +12,8 @@ FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shi
 
 
 def white_pixels_on_canvas(pg) -> int:
-    """Ink on the drawing canvas (the strokes are white; the background is black, its band grey)."""
-    return pg.locator("canvas.dc-canvas.lower-canvas").first.evaluate("""c => {  // inside the component's shadow DOM
+    """Ink on the Draw page's pad (white strokes on a transparent canvas shown on black)."""
+    return pg.locator(DRAW_PAD).first.evaluate("""c => {  // inside the component's shadow DOM
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0;
         for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] > 200 && d[i + 2] > 200) n++;
@@ -24,7 +24,7 @@ def white_pixels_on_canvas(pg) -> int:
 def test_draw_steps_keep_their_shape_and_a_model_switch_keeps_the_drawing(page, server):
     page.goto(f"{server['url']}/Draw")
     wait_idle(page)
-    page.locator("canvas.upper-canvas").first.wait_for()
+    page.locator(DRAW_PAD).first.wait_for()
     page.wait_for_timeout(300)
     draw_digit(page, 1)
     page.get_by_text("Prediction: 1", exact=True).wait_for()
