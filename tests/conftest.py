@@ -103,3 +103,9 @@ def shared_or_skip(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (full datasets are only beside the repo in development and CI)")
     return path
+
+
+def process_env(pid: int) -> dict[str, str]:
+    """What a running process was started with (Linux)."""
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)

@@ -1,6 +1,8 @@
 """Helpers for driving the app in Chromium: waiting for the script, drawing with the mouse."""
 from __future__ import annotations
 
+import itertools
+
 from drawn_digits import STROKES, transform
 
 DRAW_PAD = ".draw-pad canvas"  # the Draw page's own pad (inside its component's shadow root)
@@ -58,3 +60,20 @@ def draw_strokes(pg, strokes_px, *, steps: int = 6, target: str = DRAW_PAD) -> N
             pg.mouse.move(x, y, steps=steps)
         pg.mouse.up()
         pg.wait_for_timeout(100)
+
+
+def touch_strokes(pg, strokes_px, *, target: str = DRAW_PAD) -> None:
+    """Draw strokes (canvas pixels, scaled to the canvas's size on screen) with a finger: touch events, as a phone
+    sends them (the page's context needs ``has_touch=True``)."""
+    box = pg.locator(target).first.bounding_box()
+    scale = box["width"] / 280
+    cdp = pg.context.new_cdp_session(pg)
+    for stroke in strokes_px:
+        pts = [(box["x"] + x * scale, box["y"] + y * scale) for x, y in stroke]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": pts[0][0], "y": pts[0][1]}]})
+        for (x0, y0), (x1, y1) in itertools.pairwise(pts):
+            for t in (0.25, 0.5, 0.75, 1.0):
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [
+                    {"x": x0 + (x1 - x0) * t, "y": y0 + (y1 - y0) * t}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        pg.wait_for_timeout(50)

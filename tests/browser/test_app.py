@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from browser.helpers import DRAW_PAD, assert_no_error, draw_digit, settled_box, wait_idle
+from browser.helpers import DRAW_PAD, assert_no_error, draw_digit, settled_box, touch_strokes, wait_idle
 from drawn_digits import STROKES, transform
 
 pytestmark = pytest.mark.browser
@@ -85,27 +85,15 @@ def test_a_phone_draws_with_a_finger_and_sees_the_answer_without_scrolling(brows
     try:
         pg.goto(f"{server['url']}/Draw")
         wait_idle(pg)
-        pad = pg.locator(DRAW_PAD).first
-        pad.scroll_into_view_if_needed()
+        pg.locator(DRAW_PAD).first.scroll_into_view_if_needed()
         pg.wait_for_timeout(300)
-        box = pad.bounding_box()
-        scale = box["width"] / 280
-        cdp = context.new_cdp_session(pg)
-        for stroke in transform(STROKES[7], size=220, cx=140, cy=140):
-            pts = [(box["x"] + x * scale, box["y"] + y * scale) for x, y in stroke]
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": pts[0][0],
-                                                                                      "y": pts[0][1]}]})
-            for (x0, y0), (x1, y1) in zip(pts, pts[1:], strict=False):
-                for t in (0.25, 0.5, 0.75, 1.0):
-                    cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [
-                        {"x": x0 + (x1 - x0) * t, "y": y0 + (y1 - y0) * t}]})
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        touch_strokes(pg, transform(STROKES[7], size=220, cx=140, cy=140))
         answer = pg.get_by_text("Prediction: 7", exact=True)
         answer.wait_for(timeout=60_000)
         wait_idle(pg)
         assert_no_error(pg)
         top = answer.bounding_box()["y"]
-        assert 0 <= top and top + 30 <= 844, f"the prediction is on screen (y={top:.0f} of 844)"
+        assert top >= 0 and top + 30 <= 844, f"the prediction is on screen (y={top:.0f} of 844)"
         pg.screenshot(path=str(server["log"].parent / "draw-phone.png"))
     finally:
         context.close()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import DRAW_PAD, EXAMPLES_CANVAS, assert_no_error, draw_strokes, menu, wait_idle
+from browser.helpers import DRAW_PAD, EXAMPLES_CANVAS, assert_no_error, draw_strokes, menu, touch_strokes, wait_idle
 from drawn_digits import SHAPE_STROKES, shape_drawing
 
 pytestmark = pytest.mark.browser
@@ -152,3 +152,31 @@ def test_a_refused_upload_keeps_its_tab_and_its_message_in_view(page, server):
     expect(page.get_by_role("tab", name="Upload a .zip")).to_have_attribute("aria-selected", "true")
     expect(page.locator("[data-testid=stAlertContentError]").first).to_be_visible()
     assert_no_error(page)
+
+
+def test_a_finger_draws_an_example_on_my_data(browser, server):
+    """My data's streamlit-drawable-canvas takes touch strokes too."""
+    context = browser.new_context(viewport={"width": 900, "height": 1000}, has_touch=True)
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        pg.goto(f"{server['url']}/My_data")
+        wait_idle(pg)
+        create_dataset(pg, "touched", list(SHAPE_STROKES))
+        strokes, _ = shape_drawing("circle", np.random.default_rng(9))
+        add = pg.get_by_role("button", name="Add to circle")
+        for attempt in range(3):
+            pg.locator(EXAMPLES_CANVAS).first.wait_for()
+            pg.wait_for_timeout(300)
+            touch_strokes(pg, strokes, target=EXAMPLES_CANVAS)
+            try:
+                expect(add).to_be_enabled(timeout=5_000)
+                break
+            except AssertionError:
+                assert attempt < 2, "the canvas took the finger's strokes"
+        add.click()
+        wait_idle(pg)
+        expect(pg.get_by_text(re.compile(r"My data: touched: 3 classes, 1 example"))).to_be_visible()
+        assert_no_error(pg)
+    finally:
+        context.close()

@@ -2,7 +2,6 @@
 import os
 import signal
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ from cnn import jobs, settings, training
 from cnn.jobs import JobRequest
 from cnn.jobs.local import LocalEngine
 
-from conftest import tiny_dataset
+from conftest import process_env, tiny_dataset
 
 
 def config(**kw):
@@ -140,12 +139,6 @@ def test_default_limit_is_cpu_count(monkeypatch):
     assert jobs.max_jobs_default() == 3
     monkeypatch.delenv("CNN_MAX_JOBS")
     assert jobs.max_jobs_default() == (os.cpu_count() or 1)
-
-
-def process_env(pid: int) -> dict[str, str]:
-    """What a running process was started with (Linux)."""
-    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
 
 
 def test_a_worker_gets_the_allow_listed_settings_and_never_a_secret(monkeypatch):

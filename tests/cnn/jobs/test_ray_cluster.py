@@ -13,8 +13,7 @@ import pytest
 from cnn import training
 from cnn.jobs import JobRequest
 
-from conftest import tiny_dataset
-from test_local import process_env
+from conftest import process_env, tiny_dataset
 from ray_head import Head, free_port
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-cluster.txt)")
