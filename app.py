@@ -6,7 +6,7 @@ import pandas  # noqa: F401
 import streamlit as st
 
 from cnn import data, store
-from ui import chrome, runs
+from ui import chrome, models, runs
 
 
 def delete_model_ui(entries: list) -> None:
@@ -19,16 +19,8 @@ def delete_model_ui(entries: list) -> None:
             st.caption("Models saved by others can be deleted only by them or by your teacher.")
         return
     with st.expander("Delete a model you saved", icon=":material/delete:"):
-        name = st.selectbox("Model", own, key="del_name")
-        st.warning(f"Deleting **{name}** removes it for everyone on this server. This cannot be undone.")
-        if st.checkbox(f"Yes, delete {name}", key=f"del_confirm_{name}") and st.button(
-                "Delete", type="primary", key="del_go"):
-            try:
-                store.delete_model(name, actor=actor)
-                st.toast(f"Deleted {name}.")
-                st.rerun()
-            except store.StoreError as e:
-                st.error(str(e))
+        models.delete_model_ui(own, actor, "del", warning="Deleting **{name}** removes it for everyone on this "
+                               "server. This cannot be undone.")
 
 
 def home() -> None:

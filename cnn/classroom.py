@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from cnn import db, settings, store
+from cnn import db, settings, store, userdata
 
 MAX_NAME = 40
 MAX_PASSPHRASE = 200
@@ -199,7 +199,7 @@ def save_challenge(challenge: Challenge | None, database: db.Database | None = N
     if challenge is None:
         database.execute("DELETE FROM challenge WHERE id = 1")
         return
-    if challenge.dataset not in DATASETS and not challenge.dataset.startswith("user:"):
+    if challenge.dataset not in DATASETS and not userdata.is_user(challenge.dataset):
         raise ClassroomError(f"Unknown dataset '{challenge.dataset}'.")
     if challenge.max_epochs < 0 or challenge.max_params < 0:
         raise ClassroomError("Limits must be 0 (no limit) or more.")

@@ -46,7 +46,7 @@ def train_config(args, ds) -> Any:
     from the shipped digit model unless ``--start-from none``), then every flag given on top."""
     from dataclasses import replace
 
-    from cnn import store, training, transfer
+    from cnn import store, training, transfer, userdata
 
     start = args.start_from
     if start is None:
@@ -56,7 +56,7 @@ def train_config(args, ds) -> Any:
     else:
         store.read_meta(start)  # a clear "No saved model named ..." before anything trains
     n_train = len(ds.train_images)
-    if start or ds.name.startswith("user:"):
+    if start or userdata.is_user(ds.name):
         config = transfer.recipe(args.dataset, n_train, start, args.arch, freeze=args.freeze)
     else:
         config = training.default_config(args.arch, args.dataset)
@@ -182,13 +182,12 @@ def _cmd_export(args) -> int:
 def _cmd_dataset_import(args) -> int:
     from cnn import userdata
 
-    sizes = {"28": (28, 28, 1), "32": (32, 32, 3), "64": (64, 64, 3)}
     path = Path(args.zip)
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise userdata.UserDataError(f"{path}: cannot be read ({e.strerror}).") from None
-    ds, skipped = userdata.import_zip(args.name, raw, sizes[args.size] if args.size else None,
+    ds, skipped = userdata.import_zip(args.name, raw, userdata.SHAPES[int(args.size)] if args.size else None,
                                       owner_name="command line")
     for line in skipped:
         print(f"skipped {line}", file=sys.stderr)
@@ -237,6 +236,7 @@ def _cmd_settings(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cnn import userdata
     from cnn.hyperparams import SCHEMA
     from cnn.presets import PRESETS
 
@@ -292,8 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     di = dsub.add_parser("import", help="a new dataset from a .zip of class folders (cats/…, dogs/…)")
     di.add_argument("name", help="the new dataset's name (letters, digits, - and _)")
     di.add_argument("zip", help="the .zip file")
-    di.add_argument("--size", choices=["28", "32", "64"], help="28: 28×28 grey (drawings); 32 or 64: colour "
-                    "photos (default: the zip's dataset.json, else 28)")
+    di.add_argument("--size", choices=[str(side) for side in userdata.SHAPES], help="; ".join(
+        f"{side}: {userdata.size_label(shape)}" for side, shape in userdata.SHAPES.items())
+        + " (default: the zip's dataset.json, else 28)")
     di.set_defaults(func=_cmd_dataset_import)
     dl = dsub.add_parser("list", help="list your own datasets")
     dl.set_defaults(func=_cmd_dataset_list)

@@ -152,10 +152,7 @@ def info(name: str) -> DatasetInfo:
     from cnn import userdata
 
     if userdata.is_user(name):
-        try:
-            ds = userdata.get(name[len(userdata.PREFIX):])
-        except userdata.UserDataError as e:
-            raise DatasetError(str(e)) from None
+        ds = _stored(name)
         return DatasetInfo(name, title(name), ds.image_shape, ds.classes, "", "your own data")
     raise DatasetError(f"Unknown dataset '{name}'. Choose one of: {', '.join(dataset_names())}.")
 
@@ -169,9 +166,32 @@ def dataset_names() -> list[str]:
 
 def title(name: str) -> str:
     """A dataset's name for people: "MNIST (handwritten digits)", "My data: shapes"."""
+    from cnn import userdata
+
     if name in DATASETS:
         return DATASETS[name].title
-    return f"My data: {name.split(':', 1)[-1]}" if name.startswith("user:") else name
+    return f"My data: {userdata.name_of(name)}" if userdata.is_user(name) else name
+
+
+def _stored(name: str):
+    """The stored dataset behind ``user:NAME``, its errors as DatasetError (what every caller of this module
+    catches)."""
+    from cnn import userdata
+
+    try:
+        return userdata.get(userdata.name_of(name))
+    except userdata.UserDataError as e:
+        raise DatasetError(str(e)) from None
+
+
+def user_signature(name: str) -> tuple:
+    """What changes when examples of ``user:NAME`` are added or removed (a cache key); DatasetError if gone."""
+    from cnn import userdata
+
+    try:
+        return userdata.signature(userdata.name_of(name))
+    except userdata.UserDataError as e:
+        raise DatasetError(str(e)) from None
 
 
 # ---------------------------------------------------------------- file parsers
@@ -432,7 +452,9 @@ def load_dataset(name: str, *, allow_download: bool = True,
                  progress: Callable[[float], None] | None = None) -> Dataset:
     """Load a dataset from the first source that works; see the module docstring for the order.
     A student's own dataset (``user:NAME``) is read from its folder and split into train and test."""
-    if name.startswith("user:"):
+    from cnn import userdata
+
+    if userdata.is_user(name):
         return _load_user(name)
     meta = info(name)
     local = find_local(name)
@@ -461,9 +483,9 @@ def load_dataset(name: str, *, allow_download: bool = True,
 def _load_user(name: str) -> Dataset:
     from cnn import userdata
 
+    ds = _stored(name)
     try:
-        parts = userdata.split(name[len(userdata.PREFIX):])
-        ds = userdata.get(name[len(userdata.PREFIX):])
+        parts = userdata.split(ds.name)
     except userdata.UserDataError as e:
         raise DatasetError(str(e)) from None
     return Dataset(name, parts.x_train, parts.y_train, parts.x_test, parts.y_test, ds.classes,

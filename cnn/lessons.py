@@ -6,6 +6,7 @@ augmentation, transfer learning) are small seeded training runs through cnn.trai
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,31 @@ ACTIVATION_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "tanh": np.tanh,
     "leaky ReLU (0.2)": lambda z: np.where(z > 0, z, 0.2 * z),
 }
+
+
+def shift_right(fmap: np.ndarray, pixels: int) -> np.ndarray:
+    """A feature map as it would be for the image moved ``pixels`` to the right (convolution moves with its input;
+    the columns that come in are empty)."""
+    out = np.zeros_like(fmap)
+    out[:, pixels:] = fmap[:, :fmap.shape[1] - pixels] if pixels else fmap
+    return out
+
+
+def difference(a: np.ndarray, b: np.ndarray) -> float:
+    """How different two maps of the same size are: 0 the same, 1 nothing in common (the summed absolute change
+    over the summed size of both)."""
+    return float(np.abs(a - b).sum() / max(1e-12, float(np.abs(a).sum() + np.abs(b).sum())))
+
+
+def tutorial_variant(units: int = 1024, global_pool: bool = False) -> list[dict[str, Any]]:
+    """The classic tutorial's layers with another dense width, and Flatten or global average pooling before it."""
+    from cnn import presets
+
+    spec = presets.get("tutorial").spec()
+    for layer in spec:
+        if layer["type"] == "dense":
+            layer["units"] = int(units)
+    return [{"type": "gap"} if layer["type"] == "flatten" and global_pool else layer for layer in spec]
 
 
 def parameter_breakdown(model) -> list[dict[str, Any]]:
@@ -162,79 +188,120 @@ class Verdict:
     text: str
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """A comparison lesson: which images it trains on, the seeded runs it trains (``runs(seed=..., **options)``),
+    and the verdict on their results (``verdict(results, dataset)``): the Lessons page and the tests use it."""
+
+    key: str  # the page's run group
+    dataset: str
+    n_train: int  # training images (before the validation split), unless the lesson lets the student choose
+    teaches: str  # "That is ..." when the verdict holds
+    runs: Callable[..., list[LessonRun]]
+    verdict: Callable[[list, Any], Verdict]
+    retry: str = "Small runs vary: try another seed."
+    metric: str = "accuracy"  # the curves compared
+
+
 def _config(**kw):
     from cnn.training import TrainConfig
 
     return TrainConfig(**{"arch": "custom", "schedule": "constant", "seed": 1, "optimizer": "adam", **kw})
 
 
-DROPOUT_DATA = ("mnist", 1000)  # dataset, training images (before the validation split)
+def _accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
+    """Accuracy of a trained model in inference mode (dropout off, batch norm's running statistics)."""
+    from cnn.predict import predict_proba
+
+    return float(np.mean(predict_proba(model, x).argmax(1) == y))
 
 
-def dropout_runs(rate: float = 0.5) -> list[LessonRun]:
-    base = dict(dataset="mnist", epochs=15, batch_size=32, learning_rate=0.001, validation_split=0.3)
+def _change(before: float, after: float, what: str) -> str:
+    """"rose from 92.7% to 93.7%" / "hardly changed (92.7%, 92.9%)"."""
+    if abs(after - before) < 0.005:
+        return f"{what} hardly changed ({before:.1%}, then {after:.1%})"
+    return f"{what} {'rose' if after > before else 'fell'} from {before:.1%} to {after:.1%}"
+
+
+def dropout_runs(seed: int = 1, rate: float = 0.5) -> list[LessonRun]:
+    base = dict(dataset="mnist", epochs=15, batch_size=32, learning_rate=0.001, validation_split=0.3, seed=seed)
     return [LessonRun("no dropout", _config(spec=with_dropout(SMALL_SPEC, 0), **base)),
             LessonRun(f"dropout {rate:g}", _config(spec=with_dropout(SMALL_SPEC, rate), **base))]
 
 
-def _gap(history: dict[str, list[float]]) -> float:
-    """Overfitting at the end: training accuracy above validation accuracy (points of accuracy)."""
-    return history["accuracy"][-1] - history["val_accuracy"][-1]
+def dropout_verdict(results: list, ds) -> Verdict:
+    """Overfitting measured like with like: accuracy on the training images and on the validation images, both
+    with dropout switched off (during training, the curves' training accuracy is measured with it on)."""
+    from cnn.data import to_float
+    from cnn.training import split_validation
 
-
-def dropout_verdict(results: list) -> Verdict:
     (_, without), (_, with_) = results
-    a, b = _gap(without.history), _gap(with_.history)
-    return Verdict(b < a, f"The gap between training and validation accuracy (overfitting) was {a:.1%} without "
-                          f"dropout and {b:.1%} with it.")
+    (x_fit, y_fit), (x_val, y_val) = split_validation(to_float(ds.train_images), ds.y_train,
+                                                      without.config.validation_split)
+    fit = [_accuracy(r.model, x_fit, y_fit) for r in (without, with_)]
+    val = [_accuracy(r.model, x_val, y_val) for r in (without, with_)]
+    gaps = [f - v for f, v in zip(fit, val, strict=True)]
+    text = (f"Measured the same way (dropout off), training accuracy was {fit[0]:.1%} without dropout and {fit[1]:.1%} "
+            f"with it, so the gap to validation accuracy (overfitting) went from {gaps[0]:.1%} to {gaps[1]:.1%}. "
+            f"{_change(val[0], val[1], 'Validation accuracy')}; "
+            f"{_change(without.test_accuracy, with_.test_accuracy, 'test accuracy')}.")
+    return Verdict(gaps[1] < gaps[0], text)
 
 
-BATCHNORM_DATA = ("mnist", 3000)
-
-
-def batchnorm_runs() -> list[LessonRun]:
-    base = dict(dataset="mnist", epochs=6, batch_size=64, learning_rate=0.05, validation_split=0.2, optimizer="sgd")
+def batchnorm_runs(seed: int = 1) -> list[LessonRun]:
+    base = dict(dataset="mnist", epochs=6, batch_size=64, learning_rate=0.05, validation_split=0.2, optimizer="sgd",
+                seed=seed)
     return [LessonRun("without batch norm", _config(spec=with_batchnorm(DEEP_SPEC, False), **base)),
             LessonRun("with batch norm", _config(spec=with_batchnorm(DEEP_SPEC, True), **base))]
 
 
-def batchnorm_verdict(results: list) -> Verdict:
+def batchnorm_verdict(results: list, ds=None) -> Verdict:
     (_, without), (_, with_) = results
     a, b = without.history["loss"][1], with_.history["loss"][1]
     return Verdict(b < a, f"After 2 epochs the training loss was {a:.3f} without batch norm and {b:.3f} with it: "
                           f"{'faster' if b < a else 'not faster'} with batch norm.")
 
 
-AUGMENT_DATA = ("mnist", 2000)
-
-
-def augmentation_runs() -> list[LessonRun]:
+def augmentation_runs(seed: int = 1) -> list[LessonRun]:
     base = dict(dataset="mnist", spec=SMALL_SPEC, epochs=8, batch_size=64, learning_rate=0.002,
-                validation_split=0.2)
+                validation_split=0.2, seed=seed)
     return [LessonRun("without augmentation", _config(augment=False, **base)),
             LessonRun("with augmentation", _config(augment=True, **base))]
 
 
+def moved_test_images(ds) -> np.ndarray:
+    """The lesson's test images, shifted and rotated (the same every time)."""
+    from cnn.data import to_float
+
+    return transform_test_images(to_float(ds.test_images), seed=0)
+
+
 def moved_accuracy(model, moved: np.ndarray, labels: np.ndarray) -> float:
     """Accuracy on test images that were shifted and rotated (:func:`transform_test_images`)."""
-    from cnn.predict import predict_proba
-
-    return float(np.mean(predict_proba(model, moved).argmax(1) == labels))
+    return _accuracy(model, moved, labels)
 
 
-def augmentation_verdict(results: list, moved: np.ndarray, labels: np.ndarray) -> Verdict:
+def augmentation_verdict(results: list, ds) -> Verdict:
     (_, without), (_, with_) = results
-    a, b = moved_accuracy(without.model, moved, labels), moved_accuracy(with_.model, moved, labels)
+    moved = moved_test_images(ds)
+    a, b = moved_accuracy(without.model, moved, ds.y_test), moved_accuracy(with_.model, moved, ds.y_test)
     return Verdict(b > a, f"On shifted and rotated test images: {a:.1%} without augmentation, {b:.1%} with it.")
 
 
 TRANSFER_IMAGES = (100, 200, 500)
 TRANSFER_DEFAULT = 200
+TRANSFER_BATCH, TRANSFER_STEPS = 16, 300  # every run gets the same few hundred steps, however few the images
 
 
-def transfer_runs(base, spec: list[dict[str, Any]], num_classes: int = 10) -> list[LessonRun]:
-    """From scratch, from the base frozen (a new head learns), and from the base fine-tuned (everything learns)."""
-    cfg = dict(dataset="fashion_mnist", epochs=10, batch_size=32, learning_rate=0.001, validation_split=0.2)
+def transfer_runs(seed: int = 1, base=None, spec: list[dict[str, Any]] | None = None, num_classes: int = 10,
+                  n_train: int = TRANSFER_DEFAULT) -> list[LessonRun]:
+    """From scratch, from the base frozen (a new head learns), and from the base fine-tuned (everything learns):
+    the same network, batch, augmentation and number of steps (enough for batch norm's running statistics to
+    settle in the run from scratch, which would otherwise make a broken baseline)."""
+    n_fit = n_train - int(n_train * 0.2)
+    epochs = max(10, math.ceil(TRANSFER_STEPS / math.ceil(n_fit / TRANSFER_BATCH)))
+    cfg = dict(dataset="fashion_mnist", epochs=epochs, batch_size=TRANSFER_BATCH, learning_rate=0.001,
+               validation_split=0.2, augment=True, seed=seed)
     return [LessonRun("from scratch", _config(spec=spec, **cfg)),
             LessonRun("transfer, frozen", _config(spec=spec, **cfg),
                       lambda: transfer.transfer_model(base, num_classes, freeze=True)),
@@ -242,9 +309,30 @@ def transfer_runs(base, spec: list[dict[str, Any]], num_classes: int = 10) -> li
                       lambda: transfer.transfer_model(base, num_classes, freeze=False))]
 
 
-def transfer_verdict(results: list) -> Verdict:
+def transfer_verdict(results: list, ds=None) -> Verdict:
+    """What starting from the digit model did here, against a sound start from scratch: only what the numbers
+    show (within a point is "about the same")."""
     accs = {label: r.test_accuracy for label, r in results}
     scratch, frozen, tuned = accs["from scratch"], accs["transfer, frozen"], accs["transfer, fine-tuned"]
-    best = max(frozen, tuned)
-    return Verdict(best > scratch, f"Test accuracy: {scratch:.1%} from scratch, {frozen:.1%} with the digit "
-                                   f"model's layers frozen, {tuned:.1%} fine-tuned from them.")
+    how, best = max((("fine-tuned", tuned), ("frozen", frozen)), key=lambda kv: kv[1])
+    figures = (f"Test accuracy: {scratch:.1%} from scratch, {frozen:.1%} with the digit model's layers frozen, "
+               f"{tuned:.1%} fine-tuned from them.")
+    if best - scratch > 0.01:
+        return Verdict(True, f"{figures} Starting from the digit model ({how}) read {best - scratch:.1%} more of "
+                             "the test images than starting from scratch.")
+    if scratch - best > 0.01:
+        return Verdict(False, f"{figures} Here the digit model's start did worse than starting from scratch: "
+                              "digit strokes did not help with clothes.")
+    return Verdict(False, f"{figures} Here the digit model's start was about as good as starting from scratch "
+                          "(within a point): digit strokes helped little with clothes.")
+
+
+DROPOUT = Comparison("lesson_dropout", "mnist", 1000, "dropout holding back overfitting", dropout_runs,
+                     dropout_verdict, retry="Small runs vary: try another seed or another rate.")
+BATCHNORM = Comparison("lesson_bn", "mnist", 3000, "batch norm speeding up training", batchnorm_runs,
+                       batchnorm_verdict, metric="loss")
+AUGMENTATION = Comparison("lesson_aug", "mnist", 2000, "augmentation teaching robustness", augmentation_runs,
+                          augmentation_verdict)
+TRANSFER = Comparison("lesson_tl", "fashion_mnist", TRANSFER_DEFAULT, "transfer learning helping when images are "
+                      "few", transfer_runs, transfer_verdict,
+                      retry="Small runs vary: try another seed, or fewer images, where a head start matters most.")

@@ -31,8 +31,16 @@ from PIL import Image
 from cnn import index, preprocess, settings, store
 
 PREFIX = "user:"
-SIZES: dict[str, tuple[int, int, int]] = {
-    "28×28 grey (drawings)": (28, 28, 1), "32×32 colour (photos)": (32, 32, 3), "64×64 colour (photos)": (64, 64, 3)}
+SHAPES: dict[int, tuple[int, int, int]] = {28: (28, 28, 1), 32: (32, 32, 3), 64: (64, 64, 3)}  # by side
+
+
+def size_label(shape: tuple[int, int, int]) -> str:
+    """"28×28 grey (drawings)", "32×32 colour (photos)"."""
+    h, w, c = shape
+    return f"{h}×{w} grey (drawings)" if c == 1 else f"{h}×{w} colour (photos)"
+
+
+SIZES: dict[str, tuple[int, int, int]] = {size_label(s): s for s in SHAPES.values()}  # as the page offers them
 MIN_CLASSES, MAX_CLASSES = 2, 20
 MAX_IMAGES = 20_000  # per dataset
 MAX_ZIP_BYTES = 100 * 2**20  # the upload limit
@@ -61,6 +69,13 @@ def key(name: str) -> str:
 
 def is_user(dataset: str) -> bool:
     return isinstance(dataset, str) and dataset.startswith(PREFIX)
+
+
+def name_of(dataset: str) -> str:
+    """The folder name of a dataset key ``user:NAME`` (UserDataError for a key that is not one)."""
+    if not is_user(dataset):
+        raise UserDataError(f"'{dataset}' is not a dataset of your own (those are named {PREFIX}NAME).")
+    return dataset[len(PREFIX):]
 
 
 def validate_name(name: str) -> str:

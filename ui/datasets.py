@@ -21,11 +21,7 @@ def _load_user(name: str, signature: tuple) -> data.Dataset:
 def load_dataset(name: str) -> data.Dataset:
     """Datasets are cached per server (each call gets a copy); a student's own is reloaded when it changes."""
     if userdata.is_user(name):
-        try:
-            sig = userdata.signature(name[len(userdata.PREFIX):])
-        except userdata.UserDataError as e:
-            raise data.DatasetError(str(e)) from None
-        return _load_user(name, sig)
+        return _load_user(name, data.user_signature(name))
     return _load_builtin(name)
 
 

@@ -75,19 +75,32 @@ def convolution_ui() -> None:
 
 
 def pooling_ui() -> None:
-    st.markdown("**Pooling** shrinks a feature map: each 2×2 window (stride 2) becomes one number — its "
-                "**maximum** (keeps the strongest response) or its **average** (keeps the overall level).")
+    st.markdown("**Pooling** shrinks a feature map: each window becomes one number — its **maximum** (keeps the "
+                "strongest response) or its **average** (keeps the overall level). It also makes the network care "
+                "less about exactly *where* a stroke is: move the image a little, and the pooled map barely changes.")
     fmap = st.session_state.get("lesson_fmap")
     if fmap is None:
         fmap = lessons.convolve(_sample_image("pool"), lessons.KERNELS["vertical edges"], 1, "same")
     fmap = np.maximum(fmap, 0)
-    mx, av = lessons.pool(fmap, 2, 2, "max"), lessons.pool(fmap, 2, 2, "avg")
+    c1, c2, c3 = st.columns(3)
+    size = c1.select_slider("Window (and stride)", [2, 3, 4], key=sticky("pool_size", 2))
+    mode = c2.radio("Keep each window's", ["max", "avg"], horizontal=True, key=sticky("pool_mode", "max"),
+                    format_func=lambda m: "maximum" if m == "max" else "average")
+    shift = c3.slider("Move the image right by (pixels)", 0, 3, key=sticky("pool_shift", 1))
+    moved = lessons.shift_right(fmap, shift)
+    pooled, pooled_moved = lessons.pool(fmap, size, size, mode), lessons.pool(moved, size, size, mode)
     a, b, c = st.columns(3)
     figures.plot(a, charts.heatmap(fmap, f"feature map {fmap.shape[0]}×{fmap.shape[1]} (after ReLU)"), key="pool_in")
-    figures.plot(b, charts.heatmap(mx, f"max pooling → {mx.shape[0]}×{mx.shape[1]}"), key="pool_max")
-    figures.plot(c, charts.heatmap(av, f"average pooling → {av.shape[0]}×{av.shape[1]}"), key="pool_avg")
+    figures.plot(b, charts.heatmap(pooled, f"{mode} pooling → {pooled.shape[0]}×{pooled.shape[1]}"), key="pool_out")
+    figures.plot(c, charts.heatmap(pooled_moved, f"the same, image moved {shift} px"), key="pool_moved")
+    before, after = lessons.difference(fmap, moved), lessons.difference(pooled, pooled_moved)
+    m1, m2 = st.columns(2)
+    m1.metric(f"Moving the image {shift} px changed the feature map by", f"{before:.0%}")
+    m2.metric(f"…and the map after {'max' if mode == 'max' else 'average'} pooling by", f"{after:.0%}",
+              f"{after - before:+.0%}", delta_color="inverse")
     st.caption("The feature map comes from the Convolution lesson (the vertical-edge kernel until you change it). "
-               "The size halves; max pooling keeps sharp strokes, average pooling blurs them.")
+               f"A {size}×{size} window shrinks each side {size} times. How much a map changed: 0% the same, 100% "
+               "nothing in common.")
 
 
 def activation_ui() -> None:
@@ -108,45 +121,61 @@ def activation_ui() -> None:
 
 
 @st.cache_data
-def _tutorial_breakdown() -> list[dict]:
-    return lessons.parameter_breakdown(arch.build_model(arch.preset("tutorial"), (28, 28, 1)))
+def _breakdown(units: int, global_pool: bool) -> list[dict]:
+    return lessons.parameter_breakdown(arch.build_model(lessons.tutorial_variant(units, global_pool), (28, 28, 1)))
 
 
 def dense_ui() -> None:
     st.markdown("A **fully connected** (Dense) layer connects every input number to every output unit. First "
                 "**Flatten** lines up the feature maps as one long vector. In the Tutorial model that vector has "
-                "7×7×128 = **6,272** numbers, each wired to each of 1,024 units: that is where the parameters are.")
-    rows = _tutorial_breakdown()
+                "7×7×128 = **6,272** numbers, each wired to each of 1,024 units: that is where the parameters are. "
+                "Change the layer and watch the count.")
+    c1, c2 = st.columns(2)
+    units = c1.select_slider("Units in the dense layer", [64, 128, 256, 512, 1024, 2048], key=sticky("dense_units",
+                                                                                                    1024))
+    gap = c2.radio("Before it", [False, True], key=sticky("dense_gap", False), horizontal=True,
+                   format_func=lambda g: "global average pooling (128 numbers)" if g else "Flatten (6,272 numbers)")
+    rows = _breakdown(int(units), bool(gap))
+    total = sum(r["params"] for r in rows)
+    dense = next(r for r in rows if r["layer"] == "dense1")
+    tutorial = sum(r["params"] for r in _breakdown(1024, False))
+    m1, m2 = st.columns(2)
+    m1.metric("Parameters", f"{total:,}", f"{total - tutorial:+,} against the tutorial", delta_color="inverse")
+    m2.metric("dense1's share", f"{dense['share']:.1%}", help=dense["formula"])
     st.dataframe([{"layer": r["layer"], "type": r["type"], "parameters": f"{r['params']:,}",
                    "share": f"{r['share']:.1%}", "how": r["formula"]} for r in rows], hide_index=True)
     figures.plot(st, charts.bar_counts([r["layer"] for r in rows], [r["params"] for r in rows],
-                                      f"Parameters per layer (total {sum(r['params'] for r in rows):,})"),
-                    key="dense_bars")
-    st.info("dense1 alone holds 6,272 × 1,024 + 1,024 = 6,423,552 of the 6,526,474 parameters (98.4%). "
-            "Global average pooling instead of Flatten (as in the *fast* preset) removes most of them.")
+                                      f"Parameters per layer (total {total:,})"), key="dense_bars")
+    st.caption("The classic tutorial: 1,024 units after Flatten, 6,526,474 parameters, 98.4% of them in dense1. "
+               "Global average pooling (as in the VGG preset) keeps one number per feature map instead of 49.")
 
 
 def _lesson_data(name: str, n_train: int, n_test: int = 1000) -> data.Dataset:
     return data.subset(datasets.load_dataset(name), n_train, n_test, seed=0)
 
 
-def _compare_ui(key: str, pair: list[lessons.LessonRun], ds: data.Dataset, metric: str = "accuracy") -> list | None:
-    results = run_pair_ui(key, [(r.label, r.config, r.start_from) for r in pair], ds)
+def comparison_ui(c: lessons.Comparison, caption: str, n_train: int | None = None, **options) -> list | None:
+    """A comparison lesson: its seed, its images, its runs with live progress, their curves and test accuracies,
+    and the verdict: only what the numbers show."""
+    seed = st.number_input("Seed", 0, 9999, key=sticky(f"{c.key}_seed", 1),
+                           help="Same seed, same runs. Another seed: other starting weights and another order of "
+                                "the images.")
+    ds = _lesson_data(c.dataset, n_train or c.n_train)
+    st.caption(caption)
+    runs_ = c.runs(seed=int(seed), **options)
+    results = run_pair_ui(c.key, [(r.label, r.config, r.start_from) for r in runs_], ds)
     if results:
-        figures.plot(st, charts.compare_figure({lab: r.history for lab, r in results}, metric), key=f"{key}_chart")
+        figures.plot(st, charts.compare_figure({lab: r.history for lab, r in results}, c.metric),
+                     key=f"{c.key}_chart")
         cols = st.columns(len(results))
         for col, (lab, r) in zip(cols, results, strict=True):
             col.metric(f"{lab}: test accuracy", f"{r.test_accuracy:.1%}")
+        verdict = c.verdict(results, ds)
+        if verdict.holds:
+            st.success(f"{verdict.text} That is {c.teaches}.", icon=":material/check_circle:")
+        else:
+            st.info(f"{verdict.text} {c.retry}", icon=":material/info:")
     return results
-
-
-def verdict_ui(verdict: lessons.Verdict, lesson: str) -> None:
-    """What this run showed, honestly: the lesson's point when it holds, and say so when it did not."""
-    if verdict.holds:
-        st.success(f"{verdict.text} That is {lesson}.", icon=":material/check_circle:")
-    else:
-        st.info(f"{verdict.text} This time the difference did not show: small runs vary. Try another seed or "
-                "more images.", icon=":material/info:")
 
 
 def dropout_ui() -> None:
@@ -154,41 +183,33 @@ def dropout_ui() -> None:
                 "cannot rely on any single one. With few training images a network *memorises* them: training "
                 "accuracy climbs to 100% while validation accuracy stalls — the gap is **overfitting**.")
     rate = st.slider("Dropout rate", 0.1, 0.7, key=sticky("do_rate", 0.5), step=0.1)
-    ds = _lesson_data(*lessons.DROPOUT_DATA)
-    st.caption("1,000 MNIST images (700 to train, 300 to validate), 15 epochs, same seed. Solid: training, "
-               "dashed: validation.")
-    results = _compare_ui("lesson_dropout", lessons.dropout_runs(rate), ds)
-    if results:
-        verdict_ui(lessons.dropout_verdict(results), "dropout holding back overfitting")
+    comparison_ui(lessons.DROPOUT, "1,000 MNIST images (700 to train, 300 to validate), 15 epochs. Solid: training "
+                  "accuracy, measured while dropout is switched on; dashed: validation. The verdict measures both "
+                  "with dropout off.", rate=rate)
 
 
 def batchnorm_ui() -> None:
     st.markdown("**Batch normalisation** rescales each layer's outputs to a steady range during training. "
                 "The next layer then learns on stable inputs, so training converges faster and tolerates "
                 "larger learning rates.")
-    ds = _lesson_data(*lessons.BATCHNORM_DATA)
-    st.caption("3,000 MNIST images, the same small network with and without batch norm, SGD, 6 epochs, same seed.")
-    results = _compare_ui("lesson_bn", lessons.batchnorm_runs(), ds, metric="loss")
-    if results:
-        verdict_ui(lessons.batchnorm_verdict(results), "batch norm speeding up training")
+    comparison_ui(lessons.BATCHNORM, "3,000 MNIST images, the same small network with and without batch norm, "
+                  "SGD, 6 epochs.")
 
 
 def augmentation_ui() -> None:
     st.markdown("**Data augmentation** shows the network randomly shifted, rotated and zoomed copies of the "
                 "training images (preview them on the **Data** page). It learns that position and tilt do not "
                 "change a digit, which matters when test images are not as neat as the training set.")
-    ds = _lesson_data(*lessons.AUGMENT_DATA)
-    st.caption("2,000 MNIST images, 8 epochs, same seed. Then both models face test images that were shifted "
-               "(up to 4 pixels) and rotated (up to 20°).")
-    results = _compare_ui("lesson_aug", lessons.augmentation_runs(), ds)
+    results = comparison_ui(lessons.AUGMENTATION, "2,000 MNIST images, 8 epochs. Then both models face test "
+                            "images that were shifted (up to 4 pixels) and rotated (up to 20°).")
     if results:
-        moved = lessons.transform_test_images(data.to_float(ds.test_images), seed=0)
+        ds = _lesson_data(lessons.AUGMENTATION.dataset, lessons.AUGMENTATION.n_train)
+        moved = lessons.moved_test_images(ds)
         images.image_grid_ui(list(moved[:8]), cols=8)
         cols = st.columns(len(results))
         for col, (lab, r) in zip(cols, results, strict=True):
-            acc = lessons.moved_accuracy(r.model, moved, ds.y_test)
-            col.metric(f"{lab}: on shifted + rotated images", f"{acc:.1%}")
-        verdict_ui(lessons.augmentation_verdict(results, moved, ds.y_test), "augmentation teaching robustness")
+            accuracy = lessons.moved_accuracy(r.model, moved, ds.y_test)
+            col.metric(f"{lab}: on shifted + rotated images", f"{accuracy:.1%}")
 
 
 def transfer_ui() -> None:
@@ -196,10 +217,10 @@ def transfer_ui() -> None:
                 "**digit** model (trained on 60,000 MNIST digits) starts off a model for **clothes**, trained on "
                 "only a few hundred Fashion-MNIST images: once with its layers **frozen** (only a new small head "
                 "learns), once **fine-tuned** (every layer keeps learning from there, except that batch "
-                "normalization keeps the digits' statistics), and once **from scratch** "
-                "for comparison. With few images, starting from what the digit model learned helps a lot; with "
-                "more, training from scratch catches up, and frozen digit features fall behind: strokes are not "
-                "sleeves.")
+                "normalization keeps the digits' statistics), and once **from scratch**, the same network from "
+                "random weights, for comparison. Does a head start from digits help with clothes, which are not "
+                "strokes? Run it and see; for drawings of your own (My data), the digit model's start helps "
+                "more, since drawings *are* strokes.")
     bases = [e for e in store.list_models() if tuple(e.meta.get("input_shape", ())) == (28, 28, 1)
              and e.meta.get("dataset") != "fashion_mnist"]  # a clothes model reused on clothes teaches nothing
     if not bases:
@@ -209,8 +230,8 @@ def transfer_ui() -> None:
     c1, c2 = st.columns(2)
     base_name = c1.selectbox("Start from", names, index=names.index("mnist") if "mnist" in names else 0,
                              key="tl_base")
-    n = c2.select_slider("Training images (Fashion-MNIST)", list(lessons.TRANSFER_IMAGES),
-                         key=sticky("tl_n", lessons.TRANSFER_DEFAULT))
+    n = int(c2.select_slider("Training images (Fashion-MNIST)", list(lessons.TRANSFER_IMAGES),
+                             key=sticky("tl_n", lessons.TRANSFER_DEFAULT)))
     entry = next(e for e in bases if e.name == base_name)
     base = models.load_choice({"kind": "saved", "entry": entry})
     try:
@@ -222,11 +243,10 @@ def transfer_ui() -> None:
     if spec is None:
         st.error(f"{base_name} has layers CNN Lab cannot rebuild from scratch for the comparison; pick another.")
         return
-    ds = _lesson_data("fashion_mnist", int(n))
-    st.caption(f"{n} Fashion-MNIST images ({int(n * 0.8)} to train), 10 epochs each, same seed; test on 1,000.")
-    results = _compare_ui("lesson_tl", lessons.transfer_runs(base, spec, ds.num_classes), ds)
-    if results:
-        verdict_ui(lessons.transfer_verdict(results), "transfer learning helping when images are few")
+    epochs = lessons.transfer_runs(n_train=n, spec=spec)[0].config.epochs
+    comparison_ui(lessons.TRANSFER, f"{n} Fashion-MNIST images ({n - int(n * 0.2)} to train), {epochs} epochs of "
+                  f"batch {lessons.TRANSFER_BATCH} each (about {lessons.TRANSFER_STEPS} steps, with augmentation); "
+                  "test on 1,000.", n_train=n, base=base, spec=spec, num_classes=10)
     st.caption("An ImageNet-pretrained base (such as MobileNetV2) needs its weights downloaded from the internet, "
                "which this offline lab does not do; the same idea works with any model saved here.")
 

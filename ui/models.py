@@ -212,3 +212,23 @@ def mark_saved(label: str, name: str) -> None:
             records.mark_saved(db.database(), entry["run"], name)
     if st.session_state["current_model"] == f"session:{label}":
         st.session_state["current_model"] = f"saved:{name}"
+
+
+def delete_model_ui(names: list[str], actor: store.Actor, prefix: str, label: str = "Model",
+                    warning: str = "") -> str:
+    """Pick one of ``names`` and delete it after an explicit confirmation (a checkbox naming it, then Delete);
+    returns the picked name. Keys: ``{prefix}_name``, ``{prefix}_sure_{name}``, ``{prefix}_go``."""
+    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+    name = c1.selectbox(label, names, key=f"{prefix}_name")
+    if warning:
+        st.warning(warning.format(name=name))
+    sure = c2.checkbox(f"Yes, delete {name}", key=f"{prefix}_sure_{name}")
+    if sure and c2.button("Delete", type="primary", key=f"{prefix}_go", icon=":material/delete:"):
+        try:
+            store.delete_model(name, actor=actor)
+        except store.StoreError as e:
+            st.error(str(e))
+        else:
+            st.toast(f"Deleted {name}.")
+            st.rerun()
+    return name

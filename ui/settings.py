@@ -34,7 +34,7 @@ def load_preset_defaults(arch: str, dataset: str) -> None:
     n_train, shape = None, None
     if userdata.is_user(dataset):
         try:
-            stored = userdata.get(dataset[len(userdata.PREFIX):])
+            stored = userdata.get(userdata.name_of(dataset))
             n_train, shape = stored.total * 4 // 5, stored.image_shape
         except userdata.UserDataError:
             pass

@@ -6,9 +6,9 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from cnn import classroom, db, store
+from cnn import architectures, classroom, db, hyperparams, store
 from cnn.jobs import records
-from ui import identity, runs
+from ui import identity, models, runs
 from ui.chrome import plain
 
 RECENT_S = 3 * 3600  # finished runs listed this long
@@ -167,17 +167,7 @@ def models_ui() -> None:
     deletable = [e.name for e in entries if not e.meta.get("shipped")]
     if not deletable:
         return
-    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
-    name = c1.selectbox("Delete a model", deletable, key="cls_del_name")
-    sure = c2.checkbox(f"Yes, delete {name}", key=f"cls_del_sure_{name}")
-    if sure and c2.button("Delete", type="primary", key="cls_del_go", icon=":material/delete:"):
-        try:
-            store.delete_model(name, actor=store.Actor(teacher=True))
-        except store.StoreError as e:
-            st.error(str(e))
-        else:
-            st.toast(f"Deleted {name}.")
-            st.rerun()
+    name = models.delete_model_ui(deletable, store.Actor(teacher=True), "cls_del", label="Delete a model")
     st.caption(f"Feature maps of a model on the projector: {present_link('Inspect', model=name)}")
 
 
@@ -189,9 +179,10 @@ def challenge_ui(datasets: list[str], titles: dict[str, str]) -> classroom.Chall
         c1, c2, c3 = st.columns(3)
         ds = c1.selectbox("Dataset", datasets, index=datasets.index(current.dataset) if current and current.dataset in
                           datasets else 0, format_func=lambda n: titles[n])
-        epochs = c2.number_input("Most epochs (0: any)", 0, 500, current.max_epochs if current else 0)
-        params = c3.number_input("Most parameters (0: any)", 0, 50_000_000, current.max_params if current else 0,
-                                 step=10_000)
+        epochs = c2.number_input("Most epochs (0: any)", 0, int(hyperparams.PARAMS["epochs"].hi),
+                                 current.max_epochs if current else 0)
+        params = c3.number_input("Most parameters (0: any)", 0, architectures.MAX_PARAMS,
+                                 current.max_params if current else 0, step=10_000)
         title = st.text_input("Title (optional)", current.title if current else "", max_chars=120,
                               placeholder="Best CIFAR-10 accuracy with your own architecture in 3 epochs")
         set_it, clear_it = st.columns(2)

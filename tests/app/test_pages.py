@@ -217,7 +217,7 @@ def test_delete_asks_for_confirmation(models_dir):
     at.selectbox(key="del_name").set_value("mine")
     at.run()
     assert not [b for b in at.button if b.key == "del_go"]  # no delete button before confirming
-    at.checkbox(key="del_confirm_mine").check()
+    at.checkbox(key="del_sure_mine").check()
     at.run()
     at.button(key="del_go").click()
     at.run()
@@ -326,3 +326,19 @@ def test_a_bad_server_setting_is_one_message_on_every_page(path, models_dir, mon
     assert not at.exception
     assert [str(e.value).count("CNN_HEARTBEAT_S='soon'") for e in at.error] == [1]
     assert "a number from 1 to 86400" in at.error[0].value
+
+
+def test_the_pooling_and_fully_connected_lessons_have_something_to_try(models_dir):
+    at = page("pages/6_Lessons.py")
+    at.session_state["lesson"] = "Pooling"
+    at.run()
+    moved = {m.label: m.value for m in at.metric}
+    assert any(label.startswith("Moving the image 1 px") for label in moved)
+    at.slider(key="pool_shift").set_value(0).run()
+    assert [m.value for m in at.metric] == ["0%", "0%"]  # not moved: nothing changed
+    at.session_state["lesson"] = "Fully connected layers"
+    at.run()
+    assert at.metric[0].value == "6,526,474"  # the tutorial
+    at.radio(key="dense_gap").set_value(True).run()
+    smaller = int(at.metric[0].value.replace(",", ""))
+    assert smaller < 300_000 and not at.exception

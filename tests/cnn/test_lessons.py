@@ -102,13 +102,42 @@ def test_transformed_test_images_stay_in_range():
     assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1 and not np.allclose(out, x)
 
 
+def test_pooling_forgives_a_small_move_that_changes_the_feature_map():
+    """The Pooling lesson's try-it: the image moved by a pixel changes the pooled map less than the map itself."""
+    from drawn_digits import STROKES, draw, transform
+
+    from cnn import preprocess
+
+    drawing = draw(transform(STROKES[4], size=200, cx=140, cy=140), 20, 280, mode="RGBA")
+    digit = preprocess.preprocess_digit(np.asarray(drawing)).model_input[0, :, :, 0]  # 28x28, as MNIST
+    fmap = np.maximum(lessons.convolve(digit, lessons.KERNELS["vertical edges"], 1, "same"), 0)
+    moved = lessons.shift_right(fmap, 1)
+    assert moved.shape == fmap.shape and np.array_equal(moved[:, 1:], fmap[:, :-1]) and not moved[:, 0].any()
+    before = lessons.difference(fmap, moved)
+    for size, mode in [(2, "max"), (3, "max"), (2, "avg")]:
+        after = lessons.difference(lessons.pool(fmap, size, size, mode), lessons.pool(moved, size, size, mode))
+        assert after < 0.8 * before, (size, mode, before, after)
+    assert lessons.difference(fmap, fmap) == 0 and lessons.difference(fmap, 0 * fmap) == 1
+
+
+def test_the_dense_lesson_counts_what_the_student_chooses():
+    import keras  # noqa: F401
+
+    def params(units, gap):
+        return arch.build_model(lessons.tutorial_variant(units, gap), (28, 28, 1)).count_params()
+
+    assert params(1024, False) == 6_526_474  # the tutorial itself
+    assert params(64, False) == 6_526_474 - (6272 * 960 + 960) - 960 * 10  # dense1 and the output layer shrink
+    assert params(1024, True) < 300_000 and lessons.tutorial_variant(1024, True)[5] == {"type": "gap"}
+
+
 # The lessons' claims: each comparison, run exactly as the Lessons page runs it (same runs, same data), shows
 # what its text teaches.
 
-def lesson_data(name: str, n: int):
+def lesson_data(comparison, n=None):
     from cnn import data
 
-    return data.subset(data.load_dataset(name), n, 1000, seed=0)  # what ui.lessons._lesson_data gives
+    return data.subset(data.load_dataset(comparison.dataset), n or comparison.n_train, 1000, seed=0)  # as the page
 
 
 def run(pair, ds):
@@ -117,30 +146,38 @@ def run(pair, ds):
     return [(r.label, training.train(r.config, ds, model=r.start_from() if r.start_from else None)) for r in pair]
 
 
-def test_dropout_lesson_shows_less_overfitting():
-    verdict = lessons.dropout_verdict(run(lessons.dropout_runs(0.5), lesson_data(*lessons.DROPOUT_DATA)))
+def test_dropout_lesson_measures_overfitting_like_with_like():
+    ds = lesson_data(lessons.DROPOUT)
+    results = run(lessons.DROPOUT.runs(seed=1, rate=0.5), ds)
+    verdict = lessons.DROPOUT.verdict(results, ds)
     assert verdict.holds, verdict.text
+    assert "Measured the same way (dropout off)" in verdict.text and "Validation accuracy" in verdict.text
 
 
 def test_batchnorm_lesson_shows_faster_training():
-    verdict = lessons.batchnorm_verdict(run(lessons.batchnorm_runs(), lesson_data(*lessons.BATCHNORM_DATA)))
+    ds = lesson_data(lessons.BATCHNORM)
+    verdict = lessons.BATCHNORM.verdict(run(lessons.BATCHNORM.runs(seed=1), ds), ds)
     assert verdict.holds, verdict.text
 
 
 def test_augmentation_lesson_shows_robustness_to_moved_digits():
-    from cnn.data import to_float
-
-    ds = lesson_data(*lessons.AUGMENT_DATA)
-    moved = lessons.transform_test_images(to_float(ds.test_images), seed=0)
-    verdict = lessons.augmentation_verdict(run(lessons.augmentation_runs(), ds), moved, ds.y_test)
+    ds = lesson_data(lessons.AUGMENTATION)
+    verdict = lessons.AUGMENTATION.verdict(run(lessons.AUGMENTATION.runs(seed=1), ds), ds)
     assert verdict.holds, verdict.text
 
 
-def test_transfer_lesson_from_the_digit_model_beats_scratch_with_few_images():
+def test_transfer_lesson_has_a_sound_baseline_and_claims_only_what_it_measured():
+    """From scratch is the same network given the same steps: it learns (no broken baseline below chance), and
+    the verdict says what happened, whichever way it went."""
     from cnn import store
 
     base = store.load_model("mnist")  # the lesson's default start, as its text says: the shipped digit model
-    results = run(lessons.transfer_runs(base, store.read_meta("mnist")["spec"]),
-                  lesson_data("fashion_mnist", lessons.TRANSFER_DEFAULT))
-    verdict = lessons.transfer_verdict(results)
-    assert verdict.holds, verdict.text
+    ds = lesson_data(lessons.TRANSFER)
+    results = dict(run(lessons.TRANSFER.runs(seed=1, base=base, spec=store.read_meta("mnist")["spec"],
+                                             n_train=lessons.TRANSFER_DEFAULT), ds))
+    scratch = results["from scratch"]
+    assert scratch.history["val_accuracy"][-1] > 0.5 and scratch.test_accuracy > 0.5, "a sound baseline"
+    verdict = lessons.TRANSFER.verdict(list(results.items()), ds)
+    best = max(results["transfer, frozen"].test_accuracy, results["transfer, fine-tuned"].test_accuracy)
+    assert verdict.holds == (best - scratch.test_accuracy > 0.01), verdict.text
+    assert "helps a lot" not in verdict.text
