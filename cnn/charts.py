@@ -48,6 +48,9 @@ def for_projector(fig: go.Figure, scale: float = 1.6) -> go.Figure:
     fig.update_layout(font=dict(size=size), legend=dict(font=dict(size=size)),
                       height=int((fig.layout.height or 340) * 1.25))
     fig.update_annotations(font_size=int(size * 1.1))  # subplot titles
+    # Axes too: Streamlit's chart theme sets their fonts itself, over the layout's.
+    fig.update_xaxes(tickfont_size=size, title_font_size=size)
+    fig.update_yaxes(tickfont_size=size, title_font_size=size)
     fig.update_traces(textfont_size=size, selector=dict(type="bar"))
     fig.update_traces(textfont_size=size, selector=dict(type="heatmap"))
     return fig

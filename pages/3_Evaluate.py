@@ -83,8 +83,12 @@ with right:
                       for i in shown], cols=4)
 
 st.subheader("Per-class precision and recall")
-st.dataframe([{"class": c, "precision": f"{r['precision']:.1%}", "recall": f"{r['recall']:.1%}",
-               "test images": r["support"]} for c, r in zip(classes, ev.per_class(), strict=True)], hide_index=True)
+per_class = [{"class": c, "precision": f"{r['precision']:.1%}", "recall": f"{r['recall']:.1%}",
+              "test images": r["support"]} for c, r in zip(classes, ev.per_class(), strict=True)]
+if chrome.presenting():  # a plain table, whose text grows with the page's on the projector
+    st.table(per_class, border="horizontal")
+else:
+    st.dataframe(per_class, hide_index=True)
 st.caption("Precision: of the images the model called this class, how many were. Recall: of the images of "
            "this class, how many the model found.")
 

@@ -35,8 +35,8 @@ HEAD_START_S = 0.03  # the prediction reaches the screen before the chart and th
 @st.fragment
 def drawing_ui(model, reader, classes: list[str], thing: str, title: str) -> None:
     """Canvas, prediction and chart, then the steps and feature maps. A stroke reruns only this fragment, and the
-    prediction is on its way to the browser before the steps and maps are drawn. The prediction sits right under
-    the drawing, so a phone shows both without scrolling."""
+    prediction is on its way to the browser before the steps and maps are drawn. The answer heads the right
+    column: beside the pad on a projector, right under it on a phone (both without scrolling)."""
     left, right = st.columns([1, 1.6])
     with left:
         mode = st.radio("Input", ["Draw", "Upload an image"], horizontal=True, key=sticky("dr_mode", "Draw"),
@@ -45,7 +45,7 @@ def drawing_ui(model, reader, classes: list[str], thing: str, title: str) -> Non
         if mode == "Draw":
             width = st.slider("Brush width", 8, 40, key=sticky("dr_brush", 20))
             image = canvas.draw_pad_ui("dr_pad", width, label=f"Drawing area: draw one {thing} with the mouse, a "
-                                       "finger or a pen")
+                                       "finger or a pen. No mouse or touch? Choose Upload an image above.")
         else:
             up = st.file_uploader(f"A photo or scan of one {thing} (dark on light or light on dark)", type=None,
                                   key="dr_upload")
@@ -55,10 +55,10 @@ def drawing_ui(model, reader, classes: list[str], thing: str, title: str) -> Non
                     st.image(image, caption=up.name, width=200)
                 except preprocess.ImageError as e:
                     st.error(f"{up.name}: {e}")
-        answer = st.container()
-        if mode == "Draw":
-            st.caption(f"Draw one {thing}, big, in the black square; Undo and Clear are under it. No mouse or "
-                       "touch? Choose “Upload an image” above.")
+    answer, chart = right.container(), right.container()
+    if mode == "Draw":
+        right.caption(f"Draw one {thing}, big, in the black square; Undo and Clear are under it. No mouse or "
+                      "touch? Choose “Upload an image” above the square.")
     if image is None:
         answer.info(f"Draw one {thing} in the black square to see what the network reads." if mode == "Draw" else
                     f"Upload a photo or scan of one {thing} to see what the network reads.")
@@ -82,7 +82,7 @@ def drawing_ui(model, reader, classes: list[str], thing: str, title: str) -> Non
         answer.warning("The network is not sure. Try drawing bigger and more clearly, in the middle.")
     st.session_state["last_drawing"] = steps.model_input
     time.sleep(HEAD_START_S)  # the answer is painted before the chart (Plotly's drawing is the browser's heaviest)
-    figures.plot(right, charts.probability_bars(probs, classes, height=230), key="dr_probs")
+    figures.plot(chart, charts.probability_bars(probs, classes, height=230), key="dr_probs")
     steps_ui(model, steps, first_maps)
 
 

@@ -41,7 +41,8 @@ def _png_rgba(url: str | None) -> np.ndarray | None:
 
 def read_pad(key: str, brush: int, label: str) -> np.ndarray | None:
     """Mount the pad; the RGBA of its strokes so far, or None (tests replace this)."""
-    result = _pad()(data={"brush": int(brush), "label": label}, key=key, default={"drawing": None},
+    big = bool(st.session_state.get("present"))  # presentation mode: larger buttons
+    result = _pad()(data={"brush": int(brush), "label": label, "big": big}, key=key, default={"drawing": None},
                     on_drawing_change=lambda: None)
     drawing = result.get("drawing") if hasattr(result, "get") else getattr(result, "drawing", None)
     return _png_rgba((drawing or {}).get("png"))

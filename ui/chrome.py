@@ -57,6 +57,10 @@ input, textarea, [data-baseweb="select"] div, [data-testid="stNumberInputField"]
 [data-testid="stMetricValue"] { font-size: 2.8rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.35rem !important; }
 [data-testid="stTable"] td, [data-testid="stTable"] th { font-size: 1.45rem !important; padding: 0.5rem 0.8rem; }
+[data-testid="stTable"] { overflow-x: auto; }
+[data-testid="stRadio"] label p, [data-testid="stCheckbox"] label p { font-size: 1.35rem !important; }
+[data-testid="stAlert"] p { font-size: 1.35rem !important; }
+[data-testid="stSliderThumbValue"], [data-testid="stSliderTickBar"] div { font-size: 1.2rem !important; }
 .stButton button p, .stFormSubmitButton button p, [data-testid="stPageLink-NavLink"] p {
   font-size: 1.35rem !important; }
 [data-testid="stExpander"] summary p { font-size: 1.35rem !important; }
@@ -136,10 +140,15 @@ def menu_ui() -> None:
 
 def page_setup_ui(title: str) -> None:
     """Page config, session state, the sidebar (presentation toggle, the session's runs)."""
-    st.set_page_config(page_title=f"{title} · CNN Lab", page_icon=PAGE_ICONS.get(title, PAGE_ICONS["Home"]),
-                       layout="wide")
     init_state()
     keep_sticky()
+    if st.query_params.get("present") in ("1", "true", "yes") and not st.session_state["present_link_applied"]:
+        st.session_state["present_link_applied"] = True  # once: the toggle can still switch it off
+        st.session_state["sticky"]["present"] = True
+        st.session_state["present"] = True
+    # Presentation mode collapses the sidebar (sent when it changes: a teacher who opens it again keeps it open).
+    st.set_page_config(page_title=f"{title} · CNN Lab", page_icon=PAGE_ICONS.get(title, PAGE_ICONS["Home"]),
+                       layout="wide", initial_sidebar_state="collapsed" if presenting() else "auto")
     if bad := settings.problems():  # checked before anything reads them: one message per bad value
         st.error("CNN Lab's server has a setting it cannot use, so it does not start. Whoever runs the server: fix "
                  "it and restart.\n\n" + "\n\n".join(f"- {p}" for p in bad), icon=":material/settings_alert:")
@@ -150,10 +159,6 @@ def page_setup_ui(title: str) -> None:
         st.error(f"CNN Lab cannot open its class database. {e}", icon=":material/database:")
         st.stop()
     warm_up()
-    if st.query_params.get("present") in ("1", "true", "yes") and not st.session_state["present_link_applied"]:
-        st.session_state["present_link_applied"] = True  # once: the toggle can still switch it off
-        st.session_state["sticky"]["present"] = True
-        st.session_state["present"] = True
     menu_ui()
     with st.sidebar:
         identity_ui()

@@ -104,4 +104,5 @@ export default function (args) {
   const label = args.data.label || "Drawing area";
   const canvas = root.querySelector("canvas");
   if (canvas.getAttribute("aria-label") !== label) canvas.setAttribute("aria-label", label);
+  root.classList.toggle("big", Boolean(args.data.big));  // presentation mode: read from the back of the room
 }

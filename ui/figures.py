@@ -9,7 +9,9 @@ from cnn import charts
 
 
 def plot(where: Any, fig, **kwargs: Any):
-    """``where.plotly_chart(fig, ...)``, with the figure's text enlarged in presentation mode."""
+    """``where.plotly_chart(fig, ...)``, with the figure's text enlarged in presentation mode (and no toolbar
+    floating over its titles)."""
     if st.session_state.get("present"):
         fig = charts.for_projector(fig)
+        kwargs.setdefault("config", {"displayModeBar": False})
     return where.plotly_chart(fig, **kwargs)
