@@ -104,9 +104,9 @@ def test_transformed_test_images_stay_in_range():
 
 def test_pooling_forgives_a_small_move_that_changes_the_feature_map():
     """The Pooling lesson's try-it: the image moved by a pixel changes the pooled map less than the map itself."""
-    from drawn_digits import STROKES, draw, transform
-
     from cnn import preprocess
+
+    from drawn_digits import STROKES, draw, transform
 
     drawing = draw(transform(STROKES[4], size=200, cx=140, cy=140), 20, 280, mode="RGBA")
     digit = preprocess.preprocess_digit(np.asarray(drawing)).model_input[0, :, :, 0]  # 28x28, as MNIST
