@@ -111,9 +111,11 @@ with tab_cam:
     cam = inspection.grad_cam(model, x, int(target))
     sal = inspection.saliency(model, x, int(target))
     g1, g2, g3 = st.columns(3)
-    g1.image(images.pixels(x[0], 224), caption="Input")
-    g2.image(images.pixels(inspection.overlay(x[0], cam), 224), caption=f"Grad-CAM for “{class_names[target]}”")
-    g3.image(images.pixels(inspection.overlay(x[0], sal, 0.6), 224),
-             caption="Saliency: pixels that change the score most")
+    side = 224  # the three side by side at one size, whatever each array's resolution
+    g1.image(images.pixels(x[0], side), caption="Input", width=side)
+    g2.image(images.pixels(inspection.overlay(x[0], cam), side), caption=f"Grad-CAM for “{class_names[target]}”",
+             width=side)
+    g3.image(images.pixels(inspection.overlay(x[0], sal, 0.6), side),
+             caption="Saliency: pixels that change the score most", width=side)
     st.caption("Grad-CAM weights the last convolutional layer's maps by how much they raise this class's score: "
                "red areas pushed the model towards it.")

@@ -166,4 +166,9 @@ def test_inspect_shows_feature_maps_of_the_shipped_model(page, server):
     expect(page.locator("[data-testid=stImage]").nth(4)).to_be_visible()  # images arrive after the text
     page.get_by_role("tab", name="Grad-CAM and saliency").click()
     page.get_by_text(re.compile("Grad-CAM for")).first.wait_for()
+    wait_idle(page)
+    trio = [page.locator("[data-testid=stImage]", has_text=re.compile(text)).locator("img").first
+            for text in ("^Input$", "^Grad-CAM for", "^Saliency")]
+    widths = [round(img.bounding_box()["width"]) for img in trio]
+    assert len(set(widths)) == 1, f"input, Grad-CAM and saliency side by side at one size: {widths}"
     assert_no_error(page)
