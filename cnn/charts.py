@@ -56,6 +56,41 @@ def for_projector(fig: go.Figure, scale: float = 1.6) -> go.Figure:
     return fig
 
 
+def _num(v: float) -> str:
+    return f"{v:.3g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.1e}"
+
+
+def describe(fig: go.Figure) -> str:
+    """What a chart shows, in a sentence or two, for people who cannot see it (a screen reader's text): each
+    line's last and best value, the tallest bar, the size of a heat map."""
+    layout = fig.layout
+    title = layout.title.text if layout.title and layout.title.text else ""
+    xt = layout.xaxis.title.text if layout.xaxis and layout.xaxis.title and layout.xaxis.title.text else "x"
+    yt = layout.yaxis.title.text if layout.yaxis and layout.yaxis.title and layout.yaxis.title.text else "value"
+    parts = [f"Chart{': ' + title if title else ''}."]
+    for trace in fig.data:
+        name = getattr(trace, "name", None) or ""
+        if trace.type == "heatmap" and trace.z is not None:
+            z = np.asarray(trace.z, float)
+            parts.append(f"A heat map of {z.shape[0]}×{z.shape[1]} values ({yt} by {xt}).")
+        elif trace.type == "bar" and trace.y is not None and len(trace.y):
+            y = np.asarray(trace.y, float)
+            x = list(trace.x) if trace.x is not None else list(range(len(y)))
+            k = int(np.argmax(y))
+            parts.append(f"{len(y)} bars of {yt}; the tallest is {x[k]} at {_num(float(y[k]))}.")
+        elif trace.type == "scatter" and trace.y is not None and len(trace.y) and name != "cells":
+            axis = trace.yaxis or "y"
+            panel = 0 if axis == "y" else int(axis[1:]) - 1
+            if layout.annotations and panel < len(layout.annotations):  # a panel of subplots: say which
+                name = f"{layout.annotations[panel].text}, {name}"
+            y = np.asarray(trace.y, float)
+            x = list(trace.x) if trace.x is not None else list(range(1, len(y) + 1))
+            best = int(np.nanargmin(y)) if "loss" in f"{name} {yt}".lower() else int(np.nanargmax(y))
+            parts.append(f"{name or yt}: {len(y)} points, last {_num(float(y[-1]))}, best {_num(float(y[best]))} at "
+                         f"{xt} {x[best]}.")
+    return " ".join(parts)
+
+
 def compare_figure(runs: dict[str, dict[str, list[float]]], metric: str = "accuracy", height: int = 340) -> go.Figure:
     """Several runs on one chart: solid lines for training, dashed for validation."""
     fig = go.Figure()

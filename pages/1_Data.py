@@ -46,7 +46,8 @@ with st.container():
         cols = st.columns([1.2] + [1] * per_class)
         cols[0].markdown(f"**{k}: {cname}**")
         for col, i in zip(cols[1:], idx, strict=False):
-            col.image(images.pixels(ds.train_images[i], 64))
+            col.image(images.pixels(ds.train_images[i], 64), alt=f"{data.title(ds.name)} training image, label "
+                      f"{cname}")
 
     left, right = st.columns(2)
     with left:
@@ -75,5 +76,7 @@ with st.container():
 
     aug = augmented(originals, AugmentParams(rot, shift, zoom, flip), int(seed))
     st.caption("Top: original · bottom: augmented")
-    images.image_grid_ui(list(originals), cols=8)
-    images.image_grid_ui(list(aug), cols=8)
+    images.image_grid_ui(list(originals), cols=8, alts=[f"Training image {n + 1}, as it is"
+                                                        for n in range(len(originals))])
+    images.image_grid_ui(list(aug), cols=8, alts=[f"Training image {n + 1}, augmented: moved, turned or zoomed at "
+                                                  "random" for n in range(len(aug))])

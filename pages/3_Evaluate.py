@@ -80,7 +80,8 @@ with right:
     shown = idx[:24]
     images.image_grid_ui([ds.test_images[i] for i in shown],
                      [f"#{i} · " + ", ".join(f"{c} {p:.0%}" for c, p in top_k(ev.probs[i], classes, 2))
-                      for i in shown], cols=4)
+                      for i in shown], cols=4,
+                     alts=[f"Test image #{i}, a {classes[true_c]}, predicted {classes[pred_c]}" for i in shown])
 
 st.subheader("Per-class precision and recall")
 per_class = [{"class": c, "precision": f"{r['precision']:.1%}", "recall": f"{r['recall']:.1%}",
@@ -97,7 +98,9 @@ worst = ev.confident_mistakes(16)
 if len(worst):
     images.image_grid_ui([ds.test_images[i] for i in worst],
                      [f"#{i}: {classes[ev.y_true[i]]} → {classes[ev.y_pred[i]]} ({ev.probs[i].max():.0%})"
-                      for i in worst], cols=8)
+                      for i in worst], cols=8,
+                     alts=[f"Test image #{i}, a {classes[ev.y_true[i]]}, predicted {classes[ev.y_pred[i]]} with "
+                           f"{ev.probs[i].max():.0%} certainty" for i in worst])
 else:
     st.success("No mistakes at all on this test set.")
 
@@ -106,7 +109,8 @@ c1, c2 = st.columns([1, 2])
 with c1:
     i = images.test_image_ui(classes, ev.y_true, f"ev_one_{view}", "Pick by class (or by index below)")
 if i is not None:
-    c1.image(images.pixels(ds.test_images[i], 196))
+    c1.image(images.pixels(ds.test_images[i], 196), alt=f"Test image #{i}: actual {classes[ev.y_true[i]]}, "
+                                                         f"predicted {classes[ev.y_pred[i]]}")
     ok = ev.y_pred[i] == ev.y_true[i]
     c1.markdown(f"Test image #{i}  \nActual: **{classes[ev.y_true[i]]}**  \nPredicted: **{classes[ev.y_pred[i]]}** "
                 + (" :green[:material/check_circle: right]" if ok else " :red[:material/cancel: wrong]"))

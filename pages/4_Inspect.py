@@ -60,7 +60,7 @@ probs = predict_proba(model, x)[0]
 pred = int(np.argmax(probs))
 view = hashlib.sha1(choice["token"].encode() + np.asarray(x, np.float32).tobytes()).hexdigest()[:10]
 c1, c2 = st.columns([1, 3])
-c1.image(images.pixels(x[0], 160), caption="The input the model sees")
+c1.image(images.pixels(x[0], 160), caption="The input the model sees", alt="The input image the model sees")
 c1.markdown(f"Prediction: **{class_names[pred]}** ({probs[pred]:.0%})")
 figures.plot(c2, charts.probability_bars(probs, class_names), key="in_probs")
 
@@ -87,7 +87,8 @@ with tab_maps:
                                   help=f"{per_page} channels per page") if pages > 1 else 1
         sl = fm.maps[..., (page - 1) * per_page:page * per_page]
         st.image(inspection.mosaic(sl, cols=16, cell=48), caption=f"channels {(page - 1) * per_page + 1}–"
-                 f"{min(c, page * per_page)} of {c}")
+                 f"{min(c, page * per_page)} of {c}", alt=f"Feature maps of layer {fm.layer}, channels "
+                 f"{(page - 1) * per_page + 1} to {min(c, page * per_page)} of {c}, {h}×{w} each")
 
 with tab_filters:
     convs = inspection.conv_layers(model)
@@ -98,12 +99,14 @@ with tab_filters:
         if n == 0:
             st.image(inspection.kernel_mosaic(kernel),
                      caption="First-layer filters" + (" as colour images" if cin == 3 else
-                                                      ": red positive, blue negative, white zero"))
+                                                      ": red positive, blue negative, white zero"),
+                     alt=f"The {cout} filters of layer {layer.name}, {kh}×{kw} weights each")
         else:
             oc = st.slider(f"Output channel of {layer.name}", 0, cout - 1, 0, key=f"in_oc_{layer.name}")
             st.image(inspection.kernel_mosaic(kernel, oc),
                      caption=f"Filter {oc}: its {kh}×{kw} weights for each of the {cin} input channels "
-                             "(red positive, blue negative, white zero; one colour scale centred on zero)")
+                             "(red positive, blue negative, white zero; one colour scale centred on zero)",
+                     alt=f"Filter {oc} of layer {layer.name}: its {kh}×{kw} weights for each of {cin} input channels")
 
 with tab_cam:
     target = st.selectbox("Explain the class", range(len(class_names)), index=pred, key=f"in_cam_cls_{view}",
@@ -112,10 +115,12 @@ with tab_cam:
     sal = inspection.saliency(model, x, int(target))
     g1, g2, g3 = st.columns(3)
     side = 224  # the three side by side at one size, whatever each array's resolution
-    g1.image(images.pixels(x[0], side), caption="Input", width=side)
+    g1.image(images.pixels(x[0], side), caption="Input", width=side, alt="The input image")
     g2.image(images.pixels(inspection.overlay(x[0], cam), side), caption=f"Grad-CAM for “{class_names[target]}”",
-             width=side)
+             width=side, alt=f"Grad-CAM heat map over the input: where the model looked to decide "
+                             f"“{class_names[target]}”, red most")
     g3.image(images.pixels(inspection.overlay(x[0], sal, 0.6), side),
-             caption="Saliency: pixels that change the score most", width=side)
+             caption="Saliency: pixels that change the score most", width=side,
+             alt=f"Saliency map over the input: the pixels that change the score of “{class_names[target]}” most")
     st.caption("Grad-CAM weights the last convolutional layer's maps by how much they raise this class's score: "
                "red areas pushed the model towards it.")

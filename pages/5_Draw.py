@@ -52,7 +52,7 @@ def drawing_ui(model, reader, classes: list[str], thing: str, title: str) -> Non
             if up is not None:
                 try:
                     image = preprocess.open_image(up.getvalue())
-                    st.image(image, caption=up.name, width=200)
+                    st.image(image, caption=up.name, width=200, alt=f"The uploaded image {up.name}")
                 except preprocess.ImageError as e:
                     st.error(f"{up.name}: {e}")
     answer, chart = right.container(), right.container()
@@ -96,12 +96,14 @@ def steps_ui(model, steps: preprocess.DigitSteps, first: inspection.FeatureMaps 
     for col, (img, cap) in zip(cols, [(steps.ink, "1 · as drawn"), (steps.cropped, "2 · cropped to the ink"),
                                       (steps.scaled, f"3 · scaled to {steps.scaled.shape[1]}×{steps.scaled.shape[0]}"),
                                       (steps.centered, "4 · centred 28×28: the model's input")], strict=True):
-        col.image(images.framed(img, 140), caption=cap, width=140)
+        col.image(images.framed(img, 140), caption=cap, width=140, alt=f"Preprocessing step {cap}")
     if first is None and inspection.conv_layers(model):
         first = inspection.feature_maps(model, steps.model_input)[0]
     if first is not None:
         st.subheader(f"First layer's feature maps ({first.layer})")
-        st.image(inspection.mosaic(first.maps, cols=16, cell=40))
+        st.image(inspection.mosaic(first.maps, cols=16, cell=40),
+                 alt=f"The {first.maps.shape[-1]} feature maps of layer {first.layer} for your drawing, "
+                     f"{first.maps.shape[0]}×{first.maps.shape[1]} each")
     if st.button("Open this drawing in Inspect", key="dr_inspect", icon=":material/biotech:"):
         st.session_state["open_drawing_in_inspect"] = True
         st.switch_page("pages/4_Inspect.py")

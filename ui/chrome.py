@@ -37,6 +37,8 @@ TEACHER_ONLY = {"Class"}  # in the menu only in teacher mode (the page itself as
 # Presentation mode: read from the back of a classroom on a 1280×720 projector. Text, widget labels and
 # values, tables and buttons grow; captions (the fine print) go; charts grow through ui.figures.
 # A phone (390 px wide): less space above the title, so Draw's answer under the pad fits on the first screen.
+SR_ONLY = """.cnnlab-sr-only { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px;
+  overflow: hidden; clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }"""  # read aloud, never seen
 PHONE_CSS = """
 <style>
 @media (max-width: 640px) {
@@ -165,7 +167,8 @@ def page_setup_ui(title: str) -> None:
         st.toggle("Presentation mode", key=sticky("present", False),
                   help="Larger text and fewer controls, for a classroom projector.")
     runs.sidebar_ui()
-    st.markdown(PRESENT_CSS if presenting() else PHONE_CSS, unsafe_allow_html=True)
+    st.markdown((PRESENT_CSS if presenting() else PHONE_CSS).replace("</style>", SR_ONLY + "\n</style>"),
+                unsafe_allow_html=True)
 
 
 def _name_changed() -> None:

@@ -30,13 +30,17 @@ def framed(image: np.ndarray, size: int = 140) -> Image.Image:
     return square
 
 
-def image_grid_ui(images, captions: list[str] | None = None, cols: int = 8, size: int = 84) -> None:
-    """Images in rows of ``cols`` columns, each upscaled crisply with an optional caption."""
+def image_grid_ui(images, captions: list[str] | None = None, cols: int = 8, size: int = 84,
+                  alts: list[str] | None = None) -> None:
+    """Images in rows of ``cols`` columns, each upscaled crisply with an optional caption; ``alts`` say what each
+    shows to a screen reader (else its caption)."""
     captions = captions or [""] * len(images)
+    alts = alts or [cap or "Image" for cap in captions]
     for start in range(0, len(images), cols):
         columns = st.columns(cols)
-        for col, img, cap in zip(columns, images[start:start + cols], captions[start:start + cols], strict=False):
-            col.image(pixels(img, size), caption=cap or None)
+        for col, img, cap, alt in zip(columns, images[start:start + cols], captions[start:start + cols],
+                                      alts[start:start + cols], strict=False):
+            col.image(pixels(img, size), caption=cap or None, alt=alt)
 
 
 def test_image_ui(class_names, y_test: np.ndarray, key: str, label: str = "Class", columns=None) -> int | None:

@@ -205,7 +205,8 @@ def augmentation_ui() -> None:
     if results:
         ds = _lesson_data(lessons.AUGMENTATION.dataset, lessons.AUGMENTATION.n_train)
         moved = lessons.moved_test_images(ds)
-        images.image_grid_ui(list(moved[:8]), cols=8)
+        images.image_grid_ui(list(moved[:8]), cols=8, alts=[f"Test image {n + 1}, shifted and rotated"
+                                                           for n in range(8)])
         cols = st.columns(len(results))
         for col, (lab, r) in zip(cols, results, strict=True):
             accuracy = lessons.moved_accuracy(r.model, moved, ds.y_test)

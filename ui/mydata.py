@@ -201,7 +201,7 @@ def examples_ui(ds: userdata.UserDataset, editable: bool) -> None:
         cols = st.columns(12)
         for i, (example_id, arr) in enumerate(reversed(items)):
             col = cols[i % 12]
-            col.image(images.pixels(arr, 56), width=56)
+            col.image(images.pixels(arr, 56), width=56, alt=f"An example of {c}")
             if editable:
                 col.button("", key=f"md_rm_{example_id}", icon=":material/close:", help="Remove this example",
                            on_click=_remove, args=(ds.name, c, example_id))

@@ -9,6 +9,7 @@ wherever the student is.
 """
 from __future__ import annotations
 
+import html
 import math
 import time
 from dataclasses import dataclass, field
@@ -170,6 +171,20 @@ def sidebar_ui() -> None:
             st.warning(engine().notice, icon=":material/lan:")
 
 
+def epoch_news(job: Job) -> str:
+    """What a screen reader announces about a run: it changes only when an epoch ends (or the run does), so a
+    polite live region speaks once an epoch, never once a batch."""
+    epochs = [e for e in job.progress() if e.kind == "epoch"]
+    if job.finished:
+        return f"{job.label}: {job.message or 'finished'}"
+    if not epochs:
+        return f"{job.label}: training started" if job.state == "running" else f"{job.label}: waiting to start"
+    e = epochs[-1]
+    figures_ = ", ".join(f"{k.replace('_', ' ')} {v:.1%}" if "accuracy" in k else f"{k.replace('_', ' ')} {v:.3f}"
+                         for k, v in e.logs.items() if k in ("loss", "accuracy", "val_loss", "val_accuracy"))
+    return f"{job.label}: epoch {e.epoch} of {e.epochs} done" + (f": {figures_}" if figures_ else "")
+
+
 @st.fragment(run_every=POLL_S)
 def progress_ui(key: str, title: str = "") -> None:
     """Progress bars, status and the two live charts of the runs under ``key`` (for the page that started them)."""
@@ -186,6 +201,8 @@ def progress_ui(key: str, title: str = "") -> None:
         if last is not None and not job.finished:
             line += f" · {last.images_per_sec:,.0f} images/s · ETA {fmt_seconds(last.eta)}"
         st.progress(fraction, text=line)
+        st.markdown(f'<div class="cnnlab-sr-only" role="status" aria-live="polite">{html.escape(epoch_news(job))}'
+                    '</div>', unsafe_allow_html=True)
         if job.state == "running" and last is not None:
             st.caption(f"Training on {job.where} · elapsed {fmt_seconds(last.elapsed)}")
             history, points = training.history_from_events(job.progress())

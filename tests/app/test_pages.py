@@ -342,3 +342,24 @@ def test_the_pooling_and_fully_connected_lessons_have_something_to_try(models_di
     at.radio(key="dense_gap").set_value(True).run()
     smaller = int(at.metric[0].value.replace(",", ""))
     assert smaller < 300_000 and not at.exception
+
+
+def test_a_screen_reader_hears_each_epoch_end_once_not_each_batch():
+    from cnn import training
+    from cnn.jobs import JobRequest
+    from cnn.jobs.base import Job
+    from ui.runs import epoch_news
+
+    from conftest import tiny_dataset
+
+    job = Job(JobRequest(training.TrainConfig(dataset="mnist", arch="fast", epochs=3), tiny_dataset(), label="f-1"),
+              None)
+    assert epoch_news(job) == "f-1: waiting to start"
+    job.state = "running"
+    job.add_event(training.Progress("batch", 1, 3, 5, 10, 1.0, 100.0, {"loss": 1.0, "accuracy": 0.5}))
+    said = epoch_news(job)
+    job.add_event(training.Progress("batch", 1, 3, 9, 10, 1.5, 100.0, {"loss": 0.9, "accuracy": 0.6}))
+    assert epoch_news(job) == said == "f-1: training started"  # batches change nothing that is read aloud
+    job.add_event(training.Progress("epoch", 1, 3, 10, 10, 2.0, 100.0, {"loss": 0.5, "accuracy": 0.875,
+                                                                          "val_accuracy": 0.9}))
+    assert epoch_news(job) == "f-1: epoch 1 of 3 done: loss 0.500, accuracy 87.5%, val accuracy 90.0%"

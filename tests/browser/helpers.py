@@ -77,3 +77,12 @@ def touch_strokes(pg, strokes_px, *, target: str = DRAW_PAD) -> None:
                     {"x": x0 + (x1 - x0) * t, "y": y0 + (y1 - y0) * t}]})
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
         pg.wait_for_timeout(50)
+
+
+def enter_teacher_mode(pg, url: str, passphrase: str) -> None:
+    """Open the Class page at ``url`` and enter teacher mode with the passphrase, as a teacher does."""
+    pg.goto(f"{url}/Class")
+    wait_idle(pg)
+    pg.get_by_label("Teacher passphrase").fill(passphrase)
+    pg.get_by_role("button", name="Enter teacher mode").click()
+    pg.get_by_role("heading", name="Runs").wait_for()

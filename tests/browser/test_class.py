@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.conftest import SHOTS, TEACHER_PASSPHRASE
-from browser.helpers import assert_no_error, wait_idle
+from browser.helpers import assert_no_error, enter_teacher_mode, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -30,11 +30,7 @@ def test_the_teacher_sees_both_students_runs_live_and_stops_one(browser, server)
     ada.get_by_text(re.compile(r"Epoch \d+/300 · batch")).first.wait_for()
     teacher = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
     try:
-        teacher.goto(f"{server['url']}/Class")
-        wait_idle(teacher)
-        teacher.get_by_label("Teacher passphrase").fill(TEACHER_PASSPHRASE)
-        teacher.get_by_role("button", name="Enter teacher mode").click()
-        teacher.get_by_role("heading", name="Runs").wait_for()
+        enter_teacher_mode(teacher, server["url"], TEACHER_PASSPHRASE)
         ada_row = teacher.locator("[data-testid=stHorizontalBlock]", has_text=re.compile(r"Ada · fast-mnist"))
         bob_row = teacher.locator("[data-testid=stHorizontalBlock]", has_text=re.compile(r"Bob · fast-mnist"))
         expect(ada_row.first).to_contain_text(re.compile(r"Epoch \d+/300"))

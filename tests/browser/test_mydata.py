@@ -21,6 +21,23 @@ def create_dataset(pg, name: str, classes: list[str]) -> None:
     expect(pg.get_by_text(re.compile(rf"My data: {name}: 3 classes, 0 examples"))).to_be_visible()
 
 
+def add_example(pg, kind: str, draw) -> None:
+    """Draw on My data's canvas (``draw()``) and add the drawing to class ``kind``. A canvas still setting itself up
+    misses the strokes: then draw again, as anyone would."""
+    add = pg.get_by_role("button", name=f"Add to {kind}")
+    for attempt in range(3):
+        pg.locator(EXAMPLES_CANVAS).first.wait_for()
+        pg.wait_for_timeout(200)
+        draw()
+        try:
+            expect(add).to_be_enabled(timeout=5_000)
+            break
+        except AssertionError:
+            assert attempt < 2, "the canvas took the strokes"
+    add.click()
+    wait_idle(pg)
+
+
 def choose(pg, label: str, option: str) -> None:
     pg.get_by_role("combobox", name=label).click()
     pg.get_by_role("option", name=option, exact=True).click()
@@ -37,18 +54,7 @@ def test_draw_a_shapes_dataset_train_on_it_and_the_draw_page_reads_shapes_by_nam
         choose(page, "Add examples to the class", kind)
         for _ in range(10):  # ten drawings of each shape, with the mouse
             strokes, _ = shape_drawing(kind, rng)
-            add = page.get_by_role("button", name=f"Add to {kind}")
-            for attempt in range(3):  # a canvas still setting itself up misses the strokes: draw again, as anyone would
-                page.locator(EXAMPLES_CANVAS).first.wait_for()
-                page.wait_for_timeout(200)
-                draw_strokes(page, strokes, steps=2, target=EXAMPLES_CANVAS)
-                try:
-                    expect(add).to_be_enabled(timeout=5_000)
-                    break
-                except AssertionError:
-                    assert attempt < 2, "the canvas took the strokes"
-            add.click()
-            wait_idle(page)
+            add_example(page, kind, lambda s=strokes: draw_strokes(page, s, steps=2, target=EXAMPLES_CANVAS))
     expect(page.get_by_text(re.compile(r"3 classes, 30 examples"))).to_be_visible()
     page.get_by_role("button", name="Train on it").click()
     wait_idle(page)
@@ -164,18 +170,7 @@ def test_a_finger_draws_an_example_on_my_data(browser, server):
         wait_idle(pg)
         create_dataset(pg, "touched", list(SHAPE_STROKES))
         strokes, _ = shape_drawing("circle", np.random.default_rng(9))
-        add = pg.get_by_role("button", name="Add to circle")
-        for attempt in range(3):
-            pg.locator(EXAMPLES_CANVAS).first.wait_for()
-            pg.wait_for_timeout(300)
-            touch_strokes(pg, strokes, target=EXAMPLES_CANVAS)
-            try:
-                expect(add).to_be_enabled(timeout=5_000)
-                break
-            except AssertionError:
-                assert attempt < 2, "the canvas took the finger's strokes"
-        add.click()
-        wait_idle(pg)
+        add_example(pg, "circle", lambda: touch_strokes(pg, strokes, target=EXAMPLES_CANVAS))
         expect(pg.get_by_text(re.compile(r"My data: touched: 3 classes, 1 example"))).to_be_visible()
         assert_no_error(pg)
     finally:

@@ -1,11 +1,12 @@
 """Presentation mode on a classroom projector (1280×720): the sidebar folds away, nothing is cut off sideways, text
 is large. Screenshots of each page go to artifacts/screenshots/present-*.png."""
+import contextlib
 import re
 
 import pytest
 
 from browser.conftest import SHOTS, TEACHER_PASSPHRASE
-from browser.helpers import assert_no_error, draw_digit, wait_idle
+from browser.helpers import assert_no_error, draw_digit, enter_teacher_mode, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -24,6 +25,18 @@ CLIPPED = """() => {
 }"""
 
 
+@contextlib.contextmanager
+def projector(browser):
+    """A page in a 1280×720 window, as on a classroom projector."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
 def sidebar_folded(pg) -> bool:
     box = pg.locator("[data-testid=stSidebar]").first.bounding_box()
     return box is None or box["x"] + box["width"] <= 1
@@ -35,10 +48,7 @@ def text_px(pg, locator) -> float:
 
 @pytest.mark.parametrize("path", ["Train", "Evaluate", "Draw", "Leaderboard"])
 def test_each_page_on_the_projector(browser, server, path):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    pg = context.new_page()
-    pg.set_default_timeout(60_000)
-    try:
+    with projector(browser) as pg:
         pg.goto(f"{server['url']}/{path}?present=1")
         wait_idle(pg)
         pg.wait_for_timeout(800)  # the sidebar's folding animation
@@ -64,20 +74,11 @@ def test_each_page_on_the_projector(browser, server, path):
         assert pg.evaluate(CLIPPED) == []
         SHOTS.mkdir(parents=True, exist_ok=True)
         pg.screenshot(path=str(SHOTS / f"present-{path.lower()}.png"))
-    finally:
-        context.close()
 
 
 def test_the_class_page_on_the_projector(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    pg = context.new_page()
-    pg.set_default_timeout(60_000)
-    try:
-        pg.goto(f"{server['url']}/Class")
-        wait_idle(pg)
-        pg.get_by_label("Teacher passphrase").fill(TEACHER_PASSPHRASE)
-        pg.get_by_role("button", name="Enter teacher mode").click()
-        pg.get_by_role("heading", name="Runs").wait_for()
+    with projector(browser) as pg:
+        enter_teacher_mode(pg, server["url"], TEACHER_PASSPHRASE)
         pg.get_by_text("Presentation mode").click()  # the teacher switches it on from the sidebar
         wait_idle(pg)
         pg.wait_for_timeout(800)
@@ -89,5 +90,3 @@ def test_the_class_page_on_the_projector(browser, server):
         pg.locator("[data-testid=stExpandSidebarButton], [data-testid=stSidebarCollapsedControl] button").first.click()
         pg.get_by_text("Presentation mode").wait_for()  # the way back stays one click away
         assert re.search("Presentation mode", pg.locator("[data-testid=stSidebar]").inner_text())
-    finally:
-        context.close()

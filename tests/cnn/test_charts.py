@@ -32,3 +32,14 @@ def test_history_figure_has_train_and_validation_curves():
                                  "val_accuracy": [0.4, 0.7]})
     names = {t.name for t in fig.data}
     assert names == {"train", "validation"} and len(fig.data) == 4
+
+
+def test_every_chart_is_described_in_words_for_a_screen_reader():
+    history = charts.describe(charts.history_figure({"loss": [1, .5, .3], "accuracy": [.8, .9, .95],
+                                                     "val_loss": [1.1, .4, .5], "val_accuracy": [.7, .92, .9]}))
+    assert "Loss, validation: 3 points, last 0.5, best 0.4 at epoch 2" in history  # lowest loss is best
+    assert "Accuracy, validation: 3 points, last 0.9, best 0.92 at epoch 2" in history
+    bars = charts.describe(charts.probability_bars(np.array([.1, .7, .2]), ["cat", "dog", "cow"]))
+    assert "3 bars of probability; the tallest is dog at 0.7" in bars
+    assert "A heat map of 3×3 values (true class by predicted class)" in charts.describe(
+        charts.confusion_figure(np.eye(3, dtype=int), ["a", "b", "c"]))
