@@ -8,6 +8,7 @@ Two sets, both through the Draw page's own preprocessing (cnn.preprocess.preproc
 - the same drawings all white on black, and all as dark ink on light paper;
 - photos of digits written on paper (tests/drawn_digits.py paper_photo): uneven light, grain, tinted paper,
   thin to thick pens in black, blue or grey, blur and JPEG;
+- digits of stroke fonts the project's strokes were not drawn from (tests/drawn_digits.py stroke_font_set);
 - handwriting at canvas scale: real MNIST test digits (the data folder's, else the bundled sample), enlarged
   to 100-250 px, thickened like a brush stroke, placed off-centre on a 280×280 canvas, half dark on light.
 """
@@ -26,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from cnn import data, preprocess, store  # noqa: E402
 from cnn.predict import predict_proba  # noqa: E402
 
-from drawn_digits import drawn_set, on_paper, photo_set  # noqa: E402
+from drawn_digits import drawn_set, on_paper, photo_set, stroke_font_set  # noqa: E402
 
 
 def handwriting_at_canvas_scale(n: int, seed: int = 0) -> tuple[list[Image.Image], np.ndarray]:
@@ -68,6 +69,9 @@ def main() -> None:
           f"{accuracy(model, [on_paper(im) for im in white], ys):.2%}")
     print(f"photos of digits written on paper ({len(yp)}): {accuracy(model, photos, yp):.2%}")
     print(f"handwriting at canvas scale ({len(yh)}): {accuracy(model, hand, yh):.2%}")
+    fonts, yf = stroke_font_set(30, seed=0)
+    print(f"digits of 14 stroke fonts never drawn from, half dark on light ({len(yf)}): "
+          f"{accuracy(model, fonts, yf):.2%}")
 
 
 if __name__ == "__main__":

@@ -171,3 +171,38 @@ def shapes_set(n_per_class: int, seed: int) -> tuple[list[Image.Image], np.ndarr
             images.append(draw(pts, width, 280, mode="RGBA"))
             labels.append(k)
     return images, np.array(labels)
+
+
+# Stroke fonts the project's own strokes were not drawn from (the Hershey fonts: single-line digits of 14 styles,
+# sans, serif, script, italic, bold triplex, Greek and Cyrillic sets): a check on new hands.
+STROKE_FONTS = ("futural", "futuram", "rowmans", "rowmand", "rowmant", "scripts", "scriptc", "cursive", "timesr",
+                "timesi", "timesrb", "timesib", "greek", "cyrillic")
+
+
+def font_strokes(font: str, digit: int) -> list[list[tuple[float, float]]]:
+    """A digit of a Hershey stroke font as strokes in a unit box (y down), as :data:`STROKES` are."""
+    from HersheyFonts import HersheyFonts
+
+    h = HersheyFonts()
+    h.load_default_font(font)
+    h.normalize_rendering(100)  # y up, as the unit box flips it
+    segments = list(h.strokes_for_text(str(digit)))
+    pts = np.array([p for s in segments for p in s], float)
+    lo, span = pts.min(0), (pts.max(0) - pts.min(0)).max()
+    return [[((x - lo[0]) / span, 1 - (y - lo[1]) / span) for x, y in s] for s in segments]
+
+
+def stroke_font_set(n_per_digit: int = 30, seed: int = 0) -> tuple[list[Image.Image], np.ndarray]:
+    """Every digit of every :data:`STROKE_FONTS` font ``n_per_digit`` times: sizes 120-240 px, anywhere near the
+    middle of a 280 px canvas, brushes 10-27 px, every other one dark ink on light paper."""
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for font in STROKE_FONTS:
+        for digit in range(10):
+            unit = font_strokes(font, digit)
+            for k in range(n_per_digit):
+                size, cx, cy = rng.uniform(120, 240), rng.uniform(100, 180), rng.uniform(100, 180)
+                strokes = [[(cx + (x - 0.5) * size, cy + (y - 0.5) * size) for x, y in s] for s in unit]
+                images.append(draw(strokes, int(rng.integers(10, 28)), 280, dark_on_light=bool(k % 2)))
+                labels.append(digit)
+    return images, np.array(labels)

@@ -170,6 +170,32 @@ def test_dark_ink_on_paper_reads_as_well_as_white_on_black():
     assert (read(photos) == truth).mean() >= 0.97  # 99.8% on 1,000 (scripts/drawn_accuracy.py)
 
 
+def test_digits_of_stroke_fonts_it_never_saw_half_dark_on_light_read_at_99_percent():
+    """New hands: 4,200 digits of 14 Hershey stroke fonts, every size and brush, every other one dark ink on light
+    paper, read by the shipped digit model through the Draw page's preprocessing."""
+    pytest.importorskip("HersheyFonts", reason="pip install -r requirements-dev.txt")
+    from cnn import store
+    from cnn.predict import predict_proba
+
+    from drawn_digits import stroke_font_set
+
+    images, labels = stroke_font_set(30, seed=0)
+    x = np.concatenate([pp.preprocess_digit(im).model_input for im in images])
+    accuracy = float((predict_proba(store.load_model("mnist"), x).argmax(1) == labels).mean())
+    assert accuracy >= 0.99, f"{accuracy:.2%}"
+
+
+def test_very_thick_strokes_are_narrowed_like_thin_ones_are_widened():
+    from drawn_digits import STROKES, draw, transform
+
+    marker = np.asarray(draw(transform(STROKES[8], size=120, cx=140, cy=140), 27, 280)) / 255.0
+    cropped = pp.crop_to_ink(marker)
+    narrowed = pp.normalize_width(cropped)
+    wanted = pp.TARGET_STROKE * max(narrowed.shape)
+    assert pp.stroke_width(pp._shrink(cropped, 4 * pp.WORK_BOX)) > 1.4 * wanted  # a marker on a small 8
+    assert pp.stroke_width(narrowed) < 1.4 * wanted
+
+
 def test_uneven_light_and_specks_do_not_widen_the_crop():
     """A digit photographed with one side of the paper darker, plus grain and dust, crops to the digit."""
     h = w = 300
