@@ -17,6 +17,13 @@ import streamlit as st
 
 CANVAS = 280
 HERE = Path(__file__).resolve().parent
+# Inline SVG (Material's "undo" and "close" shapes): no emoji font needed, drawn in the button's text colour.
+_SVG = ('<svg aria-hidden="true" width="18" height="18" viewBox="0 0 24 24" fill="currentColor" '
+        'style="vertical-align: -3px">{}</svg>')
+UNDO_ICON = _SVG.format('<path d="M12.5 8c-2.65 0-5.05.99-6.9 2.6L2 7v9h9l-3.62-3.62c1.39-1.16 3.16-1.88 5.12-1.88 '
+                        '3.54 0 6.55 2.31 7.6 5.5l2.37-.78C21.08 11.03 17.15 8 12.5 8z"/>')
+CLEAR_ICON = _SVG.format('<path d="M19 6.41 17.59 5 12 10.59 6.41 5 5 6.41 10.59 12 5 17.59 6.41 19 12 13.41 17.59 19 '
+                         '19 17.59 13.41 12z"/>')
 
 
 @functools.cache
@@ -24,8 +31,9 @@ def _pad():
     """The Draw page's pad, registered once per server."""
     html = ('<div class="draw-pad"><canvas width="280" height="280" tabindex="0" role="img" '
             'aria-label="Drawing area"></canvas><div class="draw-pad-tools">'
-            '<button type="button" data-action="undo" aria-label="Undo the last stroke">↶ Undo</button>'
-            '<button type="button" data-action="clear" aria-label="Clear the drawing">✕ Clear</button></div></div>')
+            f'<button type="button" data-action="undo" aria-label="Undo the last stroke">{UNDO_ICON} Undo</button>'
+            f'<button type="button" data-action="clear" aria-label="Clear the drawing">{CLEAR_ICON} Clear</button>'
+            '</div></div>')
     return st.components.v2.component("cnnlab_draw_pad", html=html, css=(HERE / "draw_pad.css").read_text(),
                                       js=(HERE / "draw_pad.js").read_text(), isolate_styles=True)
 

@@ -28,8 +28,17 @@ def settled_box(pg, locator, timeout_ms: int = 10_000) -> dict:
     return box
 
 
+def open_sidebar(pg) -> None:
+    """Unfold the sidebar if it is folded (presentation mode folds it), as a person clicks » at the top left."""
+    expand = pg.locator("[data-testid=stExpandSidebarButton], [data-testid=stSidebarCollapsedControl] button")
+    if expand.count() and expand.first.is_visible():
+        expand.first.click()
+        pg.wait_for_timeout(500)
+
+
 def menu(pg, name: str) -> None:
     """Open a page from the sidebar menu, as a student does (same browser session, no reload)."""
+    open_sidebar(pg)
     pg.locator("[data-testid=stSidebar]").get_by_role("link", name=name, exact=True).first.click()
     wait_idle(pg)
 

@@ -13,7 +13,14 @@ from drawn_digits import SHAPE_STROKES, shape_drawing
 pytestmark = pytest.mark.browser
 
 
+def new_dataset_form(pg) -> None:
+    """My data's form for a new dataset (other tests' datasets are on this server too: then pick it)."""
+    if pg.get_by_role("combobox", name="Dataset").input_value() != "+ New dataset":
+        choose(pg, "Dataset", "+ New dataset")
+
+
 def create_dataset(pg, name: str, classes: list[str]) -> None:
+    new_dataset_form(pg)
     pg.get_by_label("Name", exact=True).fill(name)
     pg.get_by_label("Classes, one per line (2 to 20)").fill("\n".join(classes))
     pg.get_by_role("button", name="Create the dataset").click()
@@ -107,8 +114,7 @@ def test_import_a_zip_of_two_photo_classes_and_train_on_it(page, server, tmp_pat
     page.set_default_timeout(120_000)
     page.goto(f"{server['url']}/My_data")
     wait_idle(page)
-    if page.get_by_role("combobox", name="Dataset").input_value() != "+ New dataset":
-        choose(page, "Dataset", "+ New dataset")
+    new_dataset_form(page)
     page.get_by_text("Or import a .zip of class folders").click()
     page.get_by_label("Name of the new dataset").fill("fruit")
     page.get_by_text("32×32 colour (photos)").last.click()
@@ -130,8 +136,7 @@ def test_a_refused_upload_keeps_its_tab_and_its_message_in_view(page, server):
     """Item 1 of the walkthrough: the error showed for under half a second, then the page jumped to the Draw tab."""
     page.goto(f"{server['url']}/My_data")
     wait_idle(page)
-    if page.get_by_role("combobox", name="Dataset").input_value() != "+ New dataset":
-        choose(page, "Dataset", "+ New dataset")  # other tests' datasets are on this server too
+    new_dataset_form(page)
     create_dataset(page, "junk", ["a", "b", "c"])
     page.get_by_role("tab", name="Upload images").click()
     wait_idle(page)

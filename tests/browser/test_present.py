@@ -6,7 +6,7 @@ import re
 import pytest
 
 from browser.conftest import SHOTS, TEACHER_PASSPHRASE
-from browser.helpers import assert_no_error, draw_digit, enter_teacher_mode, wait_idle
+from browser.helpers import assert_no_error, draw_digit, enter_teacher_mode, open_sidebar, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -87,6 +87,6 @@ def test_the_class_page_on_the_projector(browser, server):
         assert_no_error(pg)
         SHOTS.mkdir(parents=True, exist_ok=True)
         pg.screenshot(path=str(SHOTS / "present-class.png"))
-        pg.locator("[data-testid=stExpandSidebarButton], [data-testid=stSidebarCollapsedControl] button").first.click()
+        open_sidebar(pg)
         pg.get_by_text("Presentation mode").wait_for()  # the way back stays one click away
         assert re.search("Presentation mode", pg.locator("[data-testid=stSidebar]").inner_text())

@@ -12,8 +12,6 @@ from cnn import cli, store
 from conftest import ROOT, shared_or_skip
 from drawn_digits import STROKES, draw, transform
 
-CIFAR_MINIMUM = 0.897  # the shipped CIFAR-10 model on the full test set's JPEG copy (measured 90.09%)
-
 
 @pytest.fixture
 def tmp_models(tmp_path, monkeypatch):
@@ -90,22 +88,12 @@ def test_subprocess_error_has_no_traceback(tmp_models):
     assert run.stderr.strip().splitlines() == ["error: No saved model named 'missing'."]
 
 
-@pytest.fixture(scope="module")
-def cifar10_folder(tmp_path_factory):
-    """The full CIFAR-10 decoded from ../shared's JPEG copy, as the shared README says (about 5 s)."""
-    shared_or_skip("cifar10_jpeg.npz")
-    folder = tmp_path_factory.mktemp("cifar10")
-    build = shared_or_skip("build_cifar10.py")
-    subprocess.run([sys.executable, str(build), str(folder / "cifar10.npz")], check=True, timeout=300,
-                   capture_output=True)
-    return folder
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("name,minimum", [("mnist", 0.994), ("fashion_mnist", 0.925), ("cifar10", CIFAR_MINIMUM)])
-def test_shipped_models_reach_their_accuracy_on_the_full_test_set(name, minimum, request):
-    folder = (request.getfixturevalue("cifar10_folder") if name == "cifar10"
-              else shared_or_skip(f"{name}.npz").parent)
+@pytest.mark.parametrize("name,minimum", [("mnist", 0.996), ("fashion_mnist", 0.925)])
+def test_shipped_models_reach_their_accuracy_on_the_full_test_set(name, minimum):
+    """MNIST and Fashion-MNIST through the whole command line. The CIFAR-10 model's full-set figure (two minutes of
+    testing here) is bench/README.md's; the test below checks it on 1,000 of the original test photos."""
+    folder = shared_or_skip(f"{name}.npz").parent
     run = subprocess.run([sys.executable, "-m", "cnn", "evaluate", "--model", name, "--dataset", name], cwd=ROOT,
                          capture_output=True, text=True, timeout=600, env={**__import__("os").environ,
                                                                             "CNN_DATA_DIR": str(folder)})
