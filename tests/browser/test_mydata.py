@@ -59,10 +59,10 @@ def test_draw_a_shapes_dataset_train_on_it_and_the_draw_page_reads_shapes_by_nam
     rng = np.random.default_rng(4)
     for kind in SHAPE_STROKES:
         choose(page, "Add examples to the class", kind)
-        for _ in range(10):  # ten drawings of each shape, with the mouse
+        for _ in range(8):  # eight drawings of each shape, with the mouse
             strokes, _ = shape_drawing(kind, rng)
             add_example(page, kind, lambda s=strokes: draw_strokes(page, s, steps=2, target=EXAMPLES_CANVAS))
-    expect(page.get_by_text(re.compile(r"3 classes, 30 examples"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"3 classes, 24 examples"))).to_be_visible()
     page.get_by_role("button", name="Train on it").click()
     wait_idle(page)
     expect(page.get_by_role("combobox", name="Dataset")).to_have_value("My data: shapes")

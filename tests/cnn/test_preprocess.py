@@ -171,15 +171,16 @@ def test_dark_ink_on_paper_reads_as_well_as_white_on_black():
 
 
 def test_digits_of_stroke_fonts_it_never_saw_half_dark_on_light_read_at_99_percent():
-    """New hands: 4,200 digits of 14 Hershey stroke fonts, every size and brush, every other one dark ink on light
-    paper, read by the shipped digit model through the Draw page's preprocessing."""
+    """New hands: 2,100 digits of 14 Hershey stroke fonts, every size and brush, every other one dark ink on light
+    paper, read by the shipped digit model through the Draw page's preprocessing (99.24% here; 99.48% on the
+    4,200 of scripts/drawn_accuracy.py)."""
     pytest.importorskip("HersheyFonts", reason="pip install -r requirements-dev.txt")
     from cnn import store
     from cnn.predict import predict_proba
 
     from drawn_digits import stroke_font_set
 
-    images, labels = stroke_font_set(30, seed=0)
+    images, labels = stroke_font_set(15, seed=0)
     x = np.concatenate([pp.preprocess_digit(im).model_input for im in images])
     accuracy = float((predict_proba(store.load_model("mnist"), x).argmax(1) == labels).mean())
     assert accuracy >= 0.99, f"{accuracy:.2%}"
