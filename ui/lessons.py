@@ -154,6 +154,16 @@ def _lesson_data(name: str, n_train: int, n_test: int = 1000) -> data.Dataset:
     return data.subset(datasets.load_dataset(name), n_train, n_test, seed=0)
 
 
+def _per_results(name: str, results: list, compute):
+    """``compute()`` once per set of finished runs (the page reruns often; a verdict predicts thousands of images),
+    kept in the session until other runs replace these."""
+    token = tuple(id(r) for _, r in results)
+    kept = st.session_state.get(name)
+    if kept is None or kept[0] != token:
+        kept = st.session_state[name] = (token, compute())
+    return kept[1]
+
+
 def comparison_ui(c: lessons.Comparison, caption: str, n_train: int | None = None, **options) -> list | None:
     """A comparison lesson: its seed, its images, its runs with live progress, their curves and test accuracies,
     and the verdict: only what the numbers show."""
@@ -170,7 +180,7 @@ def comparison_ui(c: lessons.Comparison, caption: str, n_train: int | None = Non
         cols = st.columns(len(results))
         for col, (lab, r) in zip(cols, results, strict=True):
             col.metric(f"{lab}: test accuracy", f"{r.test_accuracy:.1%}")
-        verdict = c.verdict(results, ds)
+        verdict = _per_results(f"{c.key}_verdict", results, lambda: c.verdict(results, ds))
         if verdict.holds:
             st.success(f"{verdict.text} That is {c.teaches}.", icon=":material/check_circle:")
         else:
@@ -204,12 +214,16 @@ def augmentation_ui() -> None:
                             "images that were shifted (up to 4 pixels) and rotated (up to 20°).")
     if results:
         ds = _lesson_data(lessons.AUGMENTATION.dataset, lessons.AUGMENTATION.n_train)
-        moved = lessons.moved_test_images(ds)
-        images.image_grid_ui(list(moved[:8]), cols=8, alts=[f"Test image {n + 1}, shifted and rotated"
-                                                           for n in range(8)])
+
+        def moved_results():
+            moved = lessons.moved_test_images(ds)
+            return moved[:8], [lessons.moved_accuracy(r.model, moved, ds.y_test) for _, r in results]
+
+        shown, accuracies = _per_results("lesson_aug_moved", results, moved_results)
+        images.image_grid_ui(list(shown), cols=8, alts=[f"Test image {n + 1}, shifted and rotated"
+                                                        for n in range(len(shown))])
         cols = st.columns(len(results))
-        for col, (lab, r) in zip(cols, results, strict=True):
-            accuracy = lessons.moved_accuracy(r.model, moved, ds.y_test)
+        for col, (lab, _), accuracy in zip(cols, results, accuracies, strict=True):
             col.metric(f"{lab}: on shifted + rotated images", f"{accuracy:.1%}")
 
 
