@@ -198,6 +198,32 @@ class Runtime:
         return np.stack(results)
 
 
+def publish(data: bytes, folder: Path, key: str, suffix: str = ".onnx", keep: int = 200) -> str:
+    """Keep ``data`` in ``folder`` under a name made from ``key`` (a model file's path and mtime, or a session
+    model's token: the converter's bytes differ from one conversion to the next, so their hash would not do);
+    written once, atomically (a browser fetching it never sees half a file), readable by all. The ``keep`` most
+    recently published files stay; older ones go. The file's name. The Draw page's browser reading fetches its
+    model this way."""
+    import hashlib
+    import os
+
+    name = hashlib.sha256(key.encode()).hexdigest()[:24] + suffix
+    path = folder / name
+    if path.exists():
+        os.utime(path)  # in use: kept when older files are cleared
+        return name
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".part-", delete=False) as f:
+        f.write(data)
+    os.chmod(f.name, 0o644)
+    Path(f.name).replace(path)
+    files = sorted(folder.glob(f"*{suffix}"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[keep:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+    return name
+
+
 def run(fmt: str, data: bytes, x: np.ndarray) -> np.ndarray:
     """Class probabilities of images ``x`` (N, H, W, C) from an exported file, with that format's own runtime."""
     return Runtime(fmt, data)(x)

@@ -214,13 +214,13 @@ def crop_to_ink(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarray
 
 
 def scale_longer_side(cropped: np.ndarray, size: int = WORK_BOX) -> np.ndarray:
-    """Resize so the longer side is ``size`` px, keeping the aspect ratio, with anti-aliasing."""
+    """Resize so the longer side is ``size`` px, keeping the aspect ratio, with anti-aliasing (Lanczos, in floats:
+    the browser's copy in ``static/cnnlab/preprocess.mjs`` computes the very same numbers)."""
     h, w = cropped.shape
     scale = size / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    img = Image.fromarray((np.clip(cropped, 0, 1) * 255).astype(np.uint8))
-    out = np.asarray(img.resize((nw, nh), Image.Resampling.LANCZOS, reducing_gap=3.0), np.float32) / 255.0
-    return np.clip(out, 0, 1)
+    img = Image.fromarray(np.clip(cropped, 0, 1).astype(np.float32), mode="F")
+    return np.clip(np.asarray(img.resize((nw, nh), Image.Resampling.LANCZOS), np.float32), 0, 1)
 
 
 def center_by_mass(scaled: np.ndarray, field: int = 28) -> np.ndarray:

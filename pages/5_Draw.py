@@ -33,20 +33,33 @@ HEAD_START_S = 0.03  # the prediction reaches the screen before the chart and th
 
 
 @st.fragment
-def drawing_ui(model, reader, classes: list[str], thing: str, title: str) -> None:
-    """Canvas, prediction and chart, then the steps and feature maps. A stroke reruns only this fragment, and the
-    prediction is on its way to the browser before the steps and maps are drawn. The answer heads the right
-    column: beside the pad on a projector, right under it on a phone (both without scrolling)."""
-    left, right = st.columns([1, 1.6])
-    with left:
-        mode = st.radio("Input", ["Draw", "Upload an image"], horizontal=True, key=sticky("dr_mode", "Draw"),
-                        label_visibility="collapsed")
-        image = None
-        if mode == "Draw":
-            width = st.slider("Brush width", 8, 40, key=sticky("dr_brush", 20))
-            image = canvas.draw_pad_ui("dr_pad", width, label=f"Drawing area: draw one {thing} with the mouse, a "
-                                       "finger or a pen. No mouse or touch? Choose Upload an image above.")
-        else:
+def drawing_ui(model, choice: dict, reader, classes: list[str], thing: str, title: str) -> None:
+    """The pad, which reads the drawing in the browser while it is drawn, or an upload; then the steps and feature
+    maps from the server. A stroke reruns only this fragment, once the pen lifts."""
+    mode = st.radio("Input", ["Draw", "Upload an image"], horizontal=True, key=sticky("dr_mode", "Draw"),
+                    label_visibility="collapsed")
+    if mode == "Draw":
+        width = st.columns([1, 1.6])[0].slider("Brush width", 8, 40, key=sticky("dr_brush", 20))
+        invite = f"Draw one {thing} in the black square to see what the network reads."
+        browser, why_not = models.browser_model(choice, reader, classes, title)
+        image, read, why = canvas.draw_pad_ui(
+            "dr_pad", width, label=f"Drawing area: draw one {thing} with the mouse, a finger or a pen. No mouse or "
+            "touch? Choose Upload an image above.", model={"model": browser, "why": why_not, "thing": thing,
+                                                            "invite": invite})
+        st.caption(f"Draw one {thing}, big, in the black square; Undo and Clear are under it. The network reads it "
+                   "in your browser as you draw. No mouse or touch? Choose “Upload an image” above the square.")
+        answered = browser is not None and read is not None and read.model == browser["url"] \
+            and len(read.probs) == len(classes)
+        answer, chart = st.container(), st.container()
+        if image is None:
+            if browser is None:
+                answer.info(invite)
+            return
+        why = why or why_not
+    else:
+        left, right = st.columns([1, 1.6])
+        image, answered, why = None, False, ""
+        with left:
             up = st.file_uploader(f"A photo or scan of one {thing} (dark on light or light on dark)", type=None,
                                   key="dr_upload")
             if up is not None:
@@ -55,35 +68,37 @@ def drawing_ui(model, reader, classes: list[str], thing: str, title: str) -> Non
                     st.image(image, caption=up.name, width=200, alt=f"The uploaded image {up.name}")
                 except preprocess.ImageError as e:
                     st.error(f"{up.name}: {e}")
-    answer, chart = right.container(), right.container()
-    if mode == "Draw":
-        right.caption(f"Draw one {thing}, big, in the black square; Undo and Clear are under it. No mouse or "
-                      "touch? Choose “Upload an image” above the square.")
-    if image is None:
-        answer.info(f"Draw one {thing} in the black square to see what the network reads." if mode == "Draw" else
-                    f"Upload a photo or scan of one {thing} to see what the network reads.")
-        return
+        answer, chart = right.container(), right.container()
+        if image is None:
+            answer.info(f"Upload a photo or scan of one {thing} to see what the network reads.")
+            return
     t0 = time.perf_counter()
     try:
         steps = preprocess.preprocess_digit(image)
     except preprocess.EmptyDrawing as e:
-        answer.info(f"{e}", icon=":material/draw:")
+        if not answered:
+            answer.info(f"{e}", icon=":material/draw:")
         return
     except preprocess.ImageError as e:
         answer.error(str(e))
         return
     probs, first_maps = reader.read(steps.model_input)
-    probs = probs[0]
-    ms = (time.perf_counter() - t0) * 1000
+    st.session_state["last_drawing"] = steps.model_input
+    if not answered:
+        server_answer(answer, chart, probs[0], classes, title, (time.perf_counter() - t0) * 1000, why)
+    steps_ui(model, steps, first_maps)
+
+
+def server_answer(answer, chart, probs: np.ndarray, classes: list[str], title: str, ms: float, why: str) -> None:
+    """The server's reading (an upload, or a drawing the browser could not read): the answer, then the chart."""
     top = int(np.argmax(probs))
     answer.markdown(f"## Prediction: {classes[top]}")
-    answer.caption(f"{probs[top]:.1%} sure · model {title} · {ms:.0f} ms")
+    answer.caption(f"{probs[top]:.1%} sure · model {title} · read on the server in {ms:.0f} ms"
+                   + (f" ({why})" if why else ""))
     if probs[top] < 0.6:
         answer.warning("The network is not sure. Try drawing bigger and more clearly, in the middle.")
-    st.session_state["last_drawing"] = steps.model_input
     time.sleep(HEAD_START_S)  # the answer is painted before the chart (Plotly's drawing is the browser's heaviest)
     figures.plot(chart, charts.probability_bars(probs, classes, height=230), key="dr_probs")
-    steps_ui(model, steps, first_maps)
 
 
 def steps_ui(model, steps: preprocess.DigitSteps, first: inspection.FeatureMaps | None) -> None:
@@ -109,4 +124,4 @@ def steps_ui(model, steps: preprocess.DigitSteps, first: inspection.FeatureMaps 
         st.switch_page("pages/4_Inspect.py")
 
 
-drawing_ui(model, models.quick_reader(choice, model), list(classes), thing, choice["title"])
+drawing_ui(model, choice, models.quick_reader(choice, model), list(classes), thing, choice["title"])

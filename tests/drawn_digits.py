@@ -206,3 +206,30 @@ def stroke_font_set(n_per_digit: int = 30, seed: int = 0) -> tuple[list[Image.Im
                 images.append(draw(strokes, int(rng.integers(10, 28)), 280, dark_on_light=bool(k % 2)))
                 labels.append(digit)
     return images, np.array(labels)
+
+
+def pad_drawings(n_per_font_digit: int = 3, n_per_hand_digit: int = 10, seed: int = 0
+                 ) -> tuple[list[tuple[list, int]], np.ndarray]:
+    """Strokes (canvas pixels) and brush widths as students draw them on the Draw page's 280 px pad, for a browser
+    to draw: every stroke font's digits, then the hand-made :data:`STROKES`, varied in size, place, slant,
+    rotation and brush as in :func:`stroke_font_set` and :func:`drawn_set`."""
+    rng = np.random.default_rng(seed)
+    drawings, labels = [], []
+    for font in STROKE_FONTS:
+        for digit in range(10):
+            unit = font_strokes(font, digit)
+            for _ in range(n_per_font_digit):
+                size, cx, cy = rng.uniform(120, 240), rng.uniform(100, 180), rng.uniform(100, 180)
+                drawings.append(([[(cx + (x - 0.5) * size, cy + (y - 0.5) * size) for x, y in s] for s in unit],
+                                 int(rng.integers(10, 28))))
+                labels.append(digit)
+    for digit, strokes in STROKES.items():
+        for _ in range(n_per_hand_digit):
+            size = rng.uniform(0.35, 0.85) * 280
+            margin = size / 2 + 10
+            pts = transform(strokes, size=size, cx=rng.uniform(margin * 0.7, 280 - margin * 0.7),
+                            cy=rng.uniform(margin, 280 - margin) if 280 - margin > margin else 140,
+                            slant=rng.uniform(-0.3, 0.3), angle_deg=rng.uniform(-12, 12), aspect=rng.uniform(0.8, 1.2))
+            drawings.append((pts, max(4, int(rng.uniform(0.07, 0.16) * size))))
+            labels.append(digit)
+    return drawings, np.array(labels)

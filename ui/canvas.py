@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import functools
 import io
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -28,37 +30,69 @@ CLEAR_ICON = _SVG.format('<path d="M19 6.41 17.59 5 12 10.59 6.41 5 5 6.41 10.59
 
 @functools.cache
 def _pad():
-    """The Draw page's pad, registered once per server."""
-    html = ('<div class="draw-pad"><canvas width="280" height="280" tabindex="0" role="img" '
-            'aria-label="Drawing area"></canvas><div class="draw-pad-tools">'
+    """The Draw page's pad and the browser's answer beside it, registered once per server."""
+    html = ('<div class="draw-pad"><div class="draw-pad-left"><canvas width="280" height="280" tabindex="0" '
+            'role="img" aria-label="Drawing area"></canvas><div class="draw-pad-tools">'
             f'<button type="button" data-action="undo" aria-label="Undo the last stroke">{UNDO_ICON} Undo</button>'
             f'<button type="button" data-action="clear" aria-label="Clear the drawing">{CLEAR_ICON} Clear</button>'
-            '</div></div>')
+            '</div></div><div class="draw-pad-answer" hidden><h2 hidden></h2><p class="note"></p>'
+            '<p class="warn" hidden>The network is not sure. Try drawing bigger and more clearly, in the middle.</p>'
+            '<div class="bars" role="list" aria-label="How sure the network is of each class"></div>'
+            '<div class="sr-only" role="status" aria-live="polite"></div></div></div>')
     return st.components.v2.component("cnnlab_draw_pad", html=html, css=(HERE / "draw_pad.css").read_text(),
                                       js=(HERE / "draw_pad.js").read_text(), isolate_styles=True)
 
 
 def _png_rgba(url: str | None) -> np.ndarray | None:
-    """A ``data:image/png;base64,...`` URL as RGBA, or None."""
+    """A ``data:image/png;base64,...`` URL as RGBA, or None (also for anything that is not a PNG)."""
     if not url or ";base64," not in url:
         return None
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(";base64,", 1)[1]))).convert("RGBA"))
+    try:
+        return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(";base64,", 1)[1]))).convert("RGBA"))
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
 
 
-def read_pad(key: str, brush: int, label: str) -> np.ndarray | None:
-    """Mount the pad; the RGBA of its strokes so far, or None (tests replace this)."""
-    big = bool(st.session_state.get("present"))  # presentation mode: larger buttons
-    result = _pad()(data={"brush": int(brush), "label": label, "big": big}, key=key, default={"drawing": None},
-                    on_drawing_change=lambda: None)
+@dataclass(frozen=True)
+class BrowserRead:
+    """What the browser read in the drawing (class index, probabilities, milliseconds) and with which model file."""
+
+    top: int
+    probs: tuple[float, ...]
+    ms: float
+    model: str
+
+
+def _browser_read(value: Any) -> BrowserRead | None:
+    """The pad's answer as sent, checked (it comes from the browser: anything malformed counts as no answer)."""
+    try:
+        probs = tuple(float(p) for p in value["probs"])
+        read = BrowserRead(int(value["top"]), probs, float(value["ms"]), str(value["model"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return read if probs and 0 <= read.top < len(probs) else None
+
+
+def read_pad(key: str, brush: int, label: str, model: dict[str, Any] | None = None
+             ) -> tuple[np.ndarray | None, BrowserRead | None, str]:
+    """Mount the pad (``model``: what the browser needs to read drawings itself, or None); the RGBA of its
+    strokes so far or None, the browser's reading or None, and why the browser could not read (tests replace
+    this)."""
+    big = bool(st.session_state.get("present"))  # presentation mode: larger buttons and answer
+    result = _pad()(data={"brush": int(brush), "label": label, "big": big, **(model or {})}, key=key,
+                    default={"drawing": None}, on_drawing_change=lambda: None)
     drawing = result.get("drawing") if hasattr(result, "get") else getattr(result, "drawing", None)
-    return _png_rgba((drawing or {}).get("png"))
+    drawing = drawing if isinstance(drawing, dict) else {}
+    return _png_rgba(drawing.get("png")), _browser_read(drawing.get("read")), str(drawing.get("why") or "")
 
 
-def draw_pad_ui(key: str, brush: int, label: str = "Drawing area") -> np.ndarray | None:
-    """The Draw page's pad; the RGBA of the strokes drawn so far, or None."""
-    return read_pad(key, brush, label)
+def draw_pad_ui(key: str, brush: int, label: str = "Drawing area", model: dict[str, Any] | None = None
+                ) -> tuple[np.ndarray | None, BrowserRead | None, str]:
+    """The Draw page's pad; the RGBA of the strokes drawn so far (or None), the browser's reading, and why the
+    browser could not read the drawing."""
+    return read_pad(key, brush, label, model)
 
 
 @functools.cache

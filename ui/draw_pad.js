@@ -1,16 +1,59 @@
 // CNN Lab's drawing pad (Streamlit Components v2, plain JavaScript, no build step).
 //
 // White strokes on a black square, drawn with a mouse, a finger or a pen (pointer events), with Undo and
-// Clear. The moment the pointer lifts, the drawing goes to the server as a PNG whose alpha channel is the
-// ink (the same form cnn.preprocess reads from any canvas). The pad's strokes live on its own DOM element,
-// so a rerun that sends new data (another brush width) keeps the drawing; a new mount starts empty.
+// Clear. The network reads the drawing right here in the browser: ONNX Runtime Web (served by the app from
+// static/ort, so it works offline) runs the model the server converted (static/models, one file per model),
+// on the input static/cnnlab/preprocess.mjs makes exactly as cnn/preprocess.py does. It reads at most every
+// 50 ms while the pen moves and at once when it lifts. Then the drawing goes to the server as a PNG whose
+// alpha channel is the ink, with the browser's answer, for the preprocessing steps and the feature maps.
+// Where the browser cannot run the model, the pad says so and the server answers instead.
+
+const READ_EVERY_MS = 50;
+const LOAD_WAIT_MS = 4000;  // a pen lifted while the engine still loads waits this long, then the server answers
+
+const engine = { ort: null, sessions: new Map(), preprocess: null };
+
+function absolute(path) {
+  return new URL(path, window.location.origin).href;
+}
+
+/** ONNX Runtime Web and the preprocessing module, loaded once per page. */
+function loadEngine(base) {
+  if (!engine.ort) {
+    engine.ort = import(absolute(base + "ort/ort.wasm.min.mjs")).then((ort) => {
+      ort.env.wasm.wasmPaths = absolute(base + "ort/");
+      ort.env.wasm.numThreads = 1;  // no cross-origin isolation needed; a digit model takes a few ms anyway
+      return ort;
+    });
+    engine.preprocess = import(absolute(base + "cnnlab/preprocess.mjs"));
+  }
+  return Promise.all([engine.ort, engine.preprocess]);
+}
+
+/** The model's inference session, created once per model file (the file's name is its content's hash). */
+async function modelSession(model) {
+  const [ort, preprocess] = await loadEngine(model.static);
+  if (!engine.sessions.has(model.url)) {
+    engine.sessions.set(model.url, ort.InferenceSession.create(absolute(model.url), { executionProviders: ["wasm"] }));
+  }
+  return { ort, preprocess, session: await engine.sessions.get(model.url) };
+}
+
+const timeout = (ms) => new Promise((_, reject) => setTimeout(() => reject(new Error("the model took too long to load")), ms));
 
 function setup(root) {
   const canvas = root.querySelector("canvas");
-  const ctx = canvas.getContext("2d");
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
   const undo = root.querySelector("[data-action=undo]");
   const clear = root.querySelector("[data-action=clear]");
-  const pad = { strokes: [], current: null, args: null };
+  const answer = root.querySelector(".draw-pad-answer");
+  const head = answer.querySelector("h2");
+  const note = answer.querySelector(".note");
+  const warn = answer.querySelector(".warn");
+  const bars = answer.querySelector(".bars");
+  const news = answer.querySelector("[aria-live]");
+  const pad = { strokes: [], current: null, args: null, chain: Promise.resolve(), waiting: false, lastRead: -Infinity,
+               why: "", result: null };
 
   const point = (e) => {
     const r = canvas.getBoundingClientRect();
@@ -38,9 +81,90 @@ function setup(root) {
   const buttons = () => {
     undo.disabled = clear.disabled = pad.strokes.length === 0;
   };
-  const send = () => {
+
+  const invite = (text) => {
+    head.hidden = warn.hidden = true;
+    bars.replaceChildren();
+    note.textContent = text;
+    pad.result = null;
+  };
+  const show = (probs, ms, final, url) => {
+    const data = pad.args.data, classes = data.model.classes;
+    let top = 0;
+    for (let i = 1; i < probs.length; i++) if (probs[i] > probs[top]) top = i;
+    head.hidden = false;
+    head.textContent = `Prediction: ${classes[top]}`;
+    note.textContent = `${(100 * probs[top]).toFixed(1)}% sure · model ${data.model.title} · read in your browser in ${Math.max(1, Math.round(ms))} ms`;
+    warn.hidden = probs[top] >= 0.6;
+    if (bars.children.length !== probs.length) {
+      bars.replaceChildren(...classes.map((name) => {
+        const row = document.createElement("div");
+        row.setAttribute("role", "listitem");
+        row.innerHTML = '<span class="name"></span><span class="track"><span class="fill"></span></span><span class="pct"></span>';
+        row.querySelector(".name").textContent = name;
+        return row;
+      }));
+    }
+    [...bars.children].forEach((row, i) => {
+      const pct = `${(100 * probs[i]).toFixed(1)}%`;
+      row.classList.toggle("top", i === top);
+      row.querySelector(".fill").style.width = pct;
+      row.querySelector(".pct").textContent = pct;
+      row.setAttribute("aria-label", `${classes[i]}: ${pct}`);
+    });
+    answer.dataset.reads = String(Number(answer.dataset.reads || 0) + 1);  // for benchmarks: a reading was shown
+    answer.dataset.final = final ? "1" : "0";
+    if (final) news.textContent = `Prediction: ${classes[top]}, ${(100 * probs[top]).toFixed(0)}% sure`;
+    pad.result = { top, label: classes[top], probs: Array.from(probs), ms: Math.round(ms * 10) / 10, model: url };
+  };
+
+  /** Read the drawing in the browser now. */
+  const readNow = async (final) => {
+    const model = pad.args.data.model;
+    if (!model) return;
+    try {
+      const t0 = performance.now();
+      const ready = modelSession(model);
+      const { ort, preprocess, session } = final ? await Promise.race([ready, timeout(LOAD_WAIT_MS)]) : await ready;
+      const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+      const x = preprocess.preprocessDrawing(pixels, canvas.width, canvas.height);
+      if (x.empty) {
+        invite(pad.strokes.length ? x.empty.replace("a digit", `one ${pad.args.data.thing}`) : pad.args.data.invite);
+        return;
+      }
+      const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", x.input, [1, 28, 28, 1]) };
+      const outputs = await session.run(feeds, [session.outputNames[0]]);
+      show(outputs[session.outputNames[0]].data, performance.now() - t0, final, model.url);
+      pad.why = "";
+    } catch (e) {
+      pad.why = `your browser could not run the model (${e && e.message ? e.message : e})`;
+      invite(`The server reads your drawing when you lift the pen: ${pad.why}.`);
+    } finally {
+      pad.lastRead = performance.now();
+    }
+  };
+  /** Reads run one after another; while the pen moves, one waits at most and they come at most every 50 ms. */
+  const read = (final = false) => {
+    if (!final) {
+      if (pad.waiting || performance.now() - pad.lastRead < READ_EVERY_MS) return pad.chain;
+      pad.waiting = true;
+    }
+    pad.chain = pad.chain.then(() => {
+      if (!final) pad.waiting = false;
+      return readNow(final);
+    });
+    return pad.chain;
+  };
+
+  const send = async () => {
     buttons();
-    const drawing = pad.strokes.length ? { png: canvas.toDataURL("image/png"), strokes: pad.strokes.length } : null;
+    if (!pad.strokes.length) {
+      invite(pad.args.data.invite);
+      pad.args.setStateValue("drawing", null);
+      return;
+    }
+    await read(true);
+    const drawing = { png: canvas.toDataURL("image/png"), strokes: pad.strokes.length, read: pad.result, why: pad.why };
     pad.args.setStateValue("drawing", drawing);
   };
 
@@ -67,6 +191,7 @@ function setup(root) {
       segment(s.points[s.points.length - 1], p, s.width);
       s.points.push(p);
     }
+    read();  // while the pen moves
   });
   const lift = (e) => {
     if (!pad.current) return;
@@ -93,16 +218,33 @@ function setup(root) {
     send();
   });
   buttons();
+  pad.invite = invite;
+  pad.read = read;
   return pad;
 }
 
 export default function (args) {
   const root = args.parentElement.querySelector(".draw-pad");
-  if (!root.__pad) root.__pad = setup(root);
+  const first = !root.__pad;
+  if (first) root.__pad = setup(root);
   const pad = root.__pad;
+  const before = pad.args && pad.args.data.model ? pad.args.data.model.url : null;
   pad.args = args;
-  const label = args.data.label || "Drawing area";
+  const data = args.data;
+  const label = data.label || "Drawing area";
   const canvas = root.querySelector("canvas");
   if (canvas.getAttribute("aria-label") !== label) canvas.setAttribute("aria-label", label);
-  root.classList.toggle("big", Boolean(args.data.big));  // presentation mode: read from the back of the room
+  root.classList.toggle("big", Boolean(data.big));  // presentation mode: read from the back of the room
+  const answer = root.querySelector(".draw-pad-answer");
+  answer.hidden = !data.model && !data.why;
+  if (!data.model) {
+    if (data.why) pad.invite(`This model is read on the server: ${data.why}.`);
+    return;
+  }
+  loadEngine(data.model.static);  // fetched while the student starts drawing
+  modelSession(data.model).catch(() => {});
+  if (first || before !== data.model.url) {
+    if (pad.strokes.length) pad.read(true);  // another model: read the drawing again
+    else pad.invite(data.invite);
+  }
 }

@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from cnn import data, db, evaluation, index, store
+from cnn import data, db, evaluation, export, index, store
 from cnn.jobs import records
 from cnn.predict import QuickReader, model_input_shape, model_num_classes, tta_level
 
@@ -38,6 +38,31 @@ def _reader(token: str, _model) -> QuickReader:
 def quick_reader(choice: dict[str, Any], model) -> QuickReader:
     """The Draw page's fast reader of one drawing (:class:`cnn.predict.QuickReader`), made once per model."""
     return _reader(choice["token"], model)
+
+
+STATIC = Path(__file__).resolve().parent.parent / "static"  # served at app/static/ (server.enableStaticServing)
+
+
+def static_url() -> str:
+    """The URL path of the app's static files, under the server's base path."""
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/app/static/" if base else "/app/static/"
+
+
+def browser_model(choice: dict[str, Any], reader: QuickReader, classes: list[str], title: str
+                  ) -> tuple[dict[str, Any] | None, str]:
+    """What the Draw pad needs to read drawings in the browser (the model's ONNX file, published once under
+    ``static/models``), or None and why the server reads them instead."""
+    if not reader.onnx:
+        return None, f"it could not be converted to run in the browser ({reader.why})"
+    if not st.get_option("server.enableStaticServing"):
+        return None, "this server does not serve the files the browser would need (server.enableStaticServing)"
+    try:
+        name = export.publish(reader.onnx, STATIC / "models", choice["token"])
+    except OSError as e:
+        return None, f"its file for the browser cannot be written here ({e.strerror or e})"
+    return {"url": f"{static_url()}models/{name}", "static": static_url(), "classes": list(classes),
+            "title": title}, ""
 
 
 def model_choices(require_shape: tuple[int, ...] | None = None) -> dict[str, dict[str, Any]]:

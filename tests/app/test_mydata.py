@@ -153,7 +153,7 @@ def test_train_on_your_drawings_then_the_draw_page_reads_them_by_name(user_dir, 
     assert not at.exception and not at.error, [str(e.value) for e in at.error]
     meta = at.session_state["train_result"][2]
     assert meta["class_names"] == SHAPES and meta["dataset"] == "user:shapes" and meta["config"]["start_from"]
-    monkeypatch.setattr(canvas, "read_pad", lambda key, brush, label: canvas_of("triangle", 77))
+    monkeypatch.setattr(canvas, "read_pad", lambda *a, **k: (canvas_of("triangle", 77), None, ""))
     draw = page("pages/5_Draw.py")
     draw.session_state["session_models"] = at.session_state["session_models"]
     draw.session_state["current_model"] = at.session_state["current_model"]

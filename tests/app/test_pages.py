@@ -144,18 +144,41 @@ def test_inspect_shows_maps_filters_and_grad_cam(models_dir):
 @pytest.mark.parametrize("digit", [1, 7, 0])
 def test_draw_page_reads_an_injected_drawing(models_dir, monkeypatch, digit):
     drawing = np.asarray(draw(transform(STROKES[digit], size=200, cx=140, cy=160), 20, 280, mode="RGBA"))
-    monkeypatch.setattr(canvas, "read_pad", lambda key, brush, label: drawing)
+    monkeypatch.setattr(canvas, "read_pad", lambda *a, **k: (drawing, None, ""))
     at = page("pages/5_Draw.py")
     at.run()
     assert not at.exception and not at.error
     assert any(str(m.value).strip() == f"## Prediction: {digit}" for m in at.markdown)
     assert at.session_state["last_drawing"].shape == (1, 28, 28, 1)
-    assert "ms" in at.caption[0].value  # the answer's line, under the drawing
+    assert any("read on the server in" in c.value for c in at.caption)  # the answer's line, under the drawing
+
+
+def test_draw_page_leaves_the_answer_to_the_browser_that_read_the_drawing(models_dir, monkeypatch):
+    """The pad read the drawing with the model file the page gave it: the server shows the steps, not a second
+    answer; a reading made with another model (the pick changed since) is answered by the server."""
+    drawing = np.asarray(draw(transform(STROKES[7], size=200, cx=140, cy=160), 20, 280, mode="RGBA"))
+    sent = {}
+
+    def pad(key, brush, label, model=None):
+        sent.update(model or {})
+        url = (model or {}).get("model", {}).get("url", "") if sent.get("same", True) else "another"
+        return drawing, canvas.BrowserRead(7, (0.0,) * 7 + (1.0, 0.0, 0.0), 3.0, url), ""
+
+    monkeypatch.setattr(canvas, "read_pad", pad)
+    at = page("pages/5_Draw.py")
+    at.run()
+    assert not at.exception and not at.error
+    assert sent["model"]["url"].startswith("/app/static/models/") and sent["model"]["classes"][7] == "7"
+    assert not any(str(m.value).startswith("## Prediction") for m in at.markdown)
+    assert any(s.value.startswith("What the network sees") for s in at.subheader)
+    sent["same"] = False
+    at.run()
+    assert any(str(m.value).strip() == "## Prediction: 7" for m in at.markdown)
 
 
 def test_draw_page_prompts_on_an_empty_canvas(models_dir, monkeypatch):
     empty = np.zeros((280, 280, 4), np.uint8)
-    monkeypatch.setattr(canvas, "read_pad", lambda key, brush, label: empty)
+    monkeypatch.setattr(canvas, "read_pad", lambda *a, **k: (empty, None, ""))
     at = page("pages/5_Draw.py")
     at.run()
     assert not at.exception and not at.error
