@@ -3,8 +3,9 @@
     python bench/load_test.py [--trainers 10] [--drawers 20] [--rounds 1]
 
 Loopback only, bounded (fixed sessions × rounds, hard timeouts) and self-stopping. Prints
-how many runs finished and how long each student waited, the queue waits, the server-side
-draw latency percentiles (the page reports preprocess + predict time), the browser round trip
+how many runs finished and how long each student waited, the queue waits, where drawings were read
+(in the browser, as the Draw page does where it can, or on the server) and how long that took, the
+messages pages sent the server while a pen was down (the pad sends only when it lifts), the round trip
 from mouse-up to the prediction on screen, and the server's memory.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from browser.helpers import draw_digit  # noqa: E402
+from browser.helpers import COUNT_SENDS_WHILE_DRAWING, draw_digit  # noqa: E402
 from browser.server import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
 
 
@@ -41,6 +42,8 @@ def run_load(browser, url: str, server_pid: int, trainers: int = 10, drawers: in
              jobs_log: Path | None = None, finish_timeout_s: float = 600) -> dict:
     """``trainers`` sessions each train the fast preset (1 epoch, bundled sample) while ``drawers`` draw."""
     contexts = [browser.new_context(viewport={"width": 1200, "height": 900}) for _ in range(trainers + drawers)]
+    for c in contexts:
+        c.add_init_script(COUNT_SENDS_WHILE_DRAWING)
     pages = [c.new_page() for c in contexts]
     for pg in pages:
         pg.set_default_timeout(300_000)
@@ -60,7 +63,7 @@ def run_load(browser, url: str, server_pid: int, trainers: int = 10, drawers: in
         pg.locator("[data-testid=stSidebar]").get_by_role("link", name="Draw", exact=True).first.click()
     for pg in drawer_pages:
         pg.get_by_text("Draw one digit in the black square").wait_for()
-    server_ms, round_trip_ms, correct, total, errors = [], [], 0, 0, 0
+    server_ms, browser_ms, round_trip_ms, correct, total, errors = [], [], [], 0, 0, 0
     digits = [1, 7, 0, 4, 2, 3, 8, 6, 9, 5]
     for r in range(rounds):
         started = {}
@@ -75,8 +78,10 @@ def run_load(browser, url: str, server_pid: int, trainers: int = 10, drawers: in
             head = pg.get_by_text(re.compile(r"^Prediction: ")).first
             head.wait_for()
             round_trip_ms.append((time.perf_counter() - started[i]) * 1000)
-            caption = pg.get_by_text(re.compile(r"sure · model .* · \d+ ms")).first.inner_text()
-            server_ms.append(float(re.search(r"(\d+) ms", caption).group(1)))
+            said = pg.get_by_text(re.compile(r"sure · model .* · read (in your browser|on the server) in \d+ ms"))
+            said = said.first.inner_text()
+            ms = float(re.search(r"(\d+) ms", said).group(1))
+            (browser_ms if "in your browser" in said else server_ms).append(ms)
             total += 1
             correct += head.inner_text().strip() == f"Prediction: {want}"
     queue_wait_s, run_s, finished = [], [], 0
@@ -87,13 +92,16 @@ def run_load(browser, url: str, server_pid: int, trainers: int = 10, drawers: in
         finished += "Finished 1 epoch" in body
         run_s.append(time.perf_counter() - pressed[i])
     rss_end = rss_mb(server_pid)
+    sends = [pg.evaluate("() => window.__cnnlabSends") for pg in drawer_pages]
     waits = _queue_waits(jobs_log)
     for pg in pages:
         errors += pg.locator("[data-testid=stException]").count() + ("Traceback" in pg.inner_text("body"))
     for c in contexts:
         c.close()
     return {"trainers": trainers, "drawers": drawers, "runs_finished": finished, "predictions": total,
-            "correct": correct, "errors": errors, "server_ms": server_ms, "round_trip_ms": round_trip_ms,
+            "correct": correct, "errors": errors, "server_ms": server_ms, "browser_ms": browser_ms,
+            "round_trip_ms": round_trip_ms, "sent_while_drawing": sum(x["all"] for x in sends),
+            "pad_sent_while_drawing": sum(x["pad"] for x in sends),
             "press_to_done_s": run_s, "queue_wait_s": waits or queue_wait_s, "rss_start_mb": rss_start,
             "rss_end_mb": rss_end}
 
@@ -106,18 +114,22 @@ def _queue_waits(jobs_log: Path | None) -> list[float]:
 
 
 def summary(stats: dict) -> str:
-    s, rt = np.array(stats["server_ms"]), np.array(stats["round_trip_ms"])
-    done = np.array(stats["press_to_done_s"])
+    rt, done = np.array(stats["round_trip_ms"]), np.array(stats["press_to_done_s"])
     lines = [f"{stats['trainers']} sessions training (fast preset, 1 epoch, bundled sample) while "
              f"{stats['drawers']} draw: {stats['runs_finished']}/{stats['trainers']} runs finished, "
              f"{stats['predictions']} predictions ({stats['correct']} read correctly), {stats['errors']} errors",
              f"Train pressed -> run finished, per student: p50 {np.percentile(done, 50):.0f} s · "
-             f"p90 {np.percentile(done, 90):.0f} s · max {done.max():.0f} s (the queue runs CNN_MAX_JOBS at once)",
-             f"server-side preprocess + predict: p50 {np.percentile(s, 50):.0f} ms · p90 {np.percentile(s, 90):.0f} ms"
-             f" · max {s.max():.0f} ms",
-             f"browser round trip (mouse-up to prediction on screen, all sessions at once): "
-             f"p50 {statistics.median(rt) / 1000:.1f} s · p90 {np.percentile(rt, 90) / 1000:.1f} s",
-             f"server memory: {stats['rss_start_mb']:.0f} MB before → {stats['rss_end_mb']:.0f} MB after"]
+             f"p90 {np.percentile(done, 90):.0f} s · max {done.max():.0f} s (the queue runs CNN_MAX_JOBS at once)"]
+    for where, key in (("in the browser", "browser_ms"), ("on the server", "server_ms")):
+        if stats[key]:
+            s = np.array(stats[key])
+            lines.append(f"drawings read {where}: {len(s)}, preprocess + predict p50 {np.percentile(s, 50):.0f} ms · "
+                         f"p90 {np.percentile(s, 90):.0f} ms · max {s.max():.0f} ms")
+    lines += [f"messages to the server while a pen was down: {stats['sent_while_drawing']} "
+              f"({stats['pad_sent_while_drawing']} carrying the drawing)",
+              f"mouse-up to prediction on screen (timed from Python, all sessions at once): "
+              f"p50 {statistics.median(rt) / 1000:.2f} s · p90 {np.percentile(rt, 90) / 1000:.2f} s",
+              f"server memory: {stats['rss_start_mb']:.0f} MB before → {stats['rss_end_mb']:.0f} MB after"]
     if stats["queue_wait_s"]:
         w = np.array(stats["queue_wait_s"])
         lines.insert(2, f"queue wait: p50 {np.percentile(w, 50):.0f} s · p90 {np.percentile(w, 90):.0f} s · "

@@ -8,6 +8,27 @@ from drawn_digits import STROKES, transform
 DRAW_PAD = ".draw-pad canvas"  # the Draw page's own pad (inside its component's shadow root)
 EXAMPLES_CANVAS = "canvas.upper-canvas"  # My data's streamlit-drawable-canvas (fabric's event layer)
 
+# An init script: counts the messages the page sends the server while a pointer is down (all of them, and those
+# that carry the Draw pad's state). The pad reads in the browser while the pen moves and sends only on lifting it.
+COUNT_SENDS_WHILE_DRAWING = """(() => {
+  let down = 0;
+  window.__cnnlabSends = { all: 0, pad: 0 };
+  addEventListener("pointerdown", () => { down += 1; }, true);
+  const up = () => { down = Math.max(0, down - 1); };
+  for (const end of ["pointerup", "pointercancel"]) addEventListener(end, up, true);
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (message) {
+    if (down) {
+      window.__cnnlabSends.all += 1;
+      const bytes = message instanceof ArrayBuffer ? new Uint8Array(message) : ArrayBuffer.isView(message)
+        ? new Uint8Array(message.buffer, message.byteOffset, message.byteLength) : null;
+      const text = bytes ? String.fromCharCode(...bytes.subarray(0, 4096)) : String(message);
+      if (text.includes("dr_pad")) window.__cnnlabSends.pad += 1;
+    }
+    return send.call(this, message);
+  };
+})()"""
+
 
 def wait_idle(pg, timeout: float = 120_000) -> None:
     """Wait until the script has finished running (and a moment for the page to paint)."""

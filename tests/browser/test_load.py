@@ -26,4 +26,6 @@ def test_twelve_sessions_four_train_while_eight_draw(browser, tmp_path):
     assert stats["runs_finished"] == 4, "every run ends: done, or queued then done"
     assert len(stats["queue_wait_s"]) == 4 and max(stats["queue_wait_s"]) > 0, "a queue formed and drained"
     assert stats["predictions"] == 8 and stats["correct"] >= 7
+    assert len(stats["browser_ms"]) == 8, "every drawing was read in its browser"
+    assert stats["pad_sent_while_drawing"] == 0, "nothing reaches the server's predict path while a pen is down"
     assert stats["rss_end_mb"] < 8 * 1024  # bounded: one shared copy of models and data, not one per session
