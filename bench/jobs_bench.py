@@ -51,13 +51,15 @@ def idle(pg, timeout: float = 300_000) -> None:
     pg.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
 
 
-def train_in_browser(browser, url: str, query: str) -> tuple[float, float]:
-    """Press Train on a fresh session; (seconds from the press to the first batch shown, training seconds)."""
+def train_in_browser(browser, url: str, query: str, read_s: float = 0.0) -> tuple[float, float]:
+    """Press Train on a fresh session (``read_s`` after the page is drawn, as a student reads it first); (seconds
+    from the press to the first batch shown, training seconds)."""
     ctx = browser.new_context(viewport={"width": 1300, "height": 900})
     pg = ctx.new_page()
     pg.set_default_timeout(600_000)
     pg.goto(f"{url}/Train?{query}")
     idle(pg)
+    pg.wait_for_timeout(read_s * 1000)
     pg.get_by_role("button", name="Train", exact=True).click()
     t0 = time.perf_counter()
     pg.get_by_text(re.compile(r"Epoch 1/\d+ · batch \d+")).first.wait_for()
@@ -103,9 +105,21 @@ def throughput_and_first_batch(browser, repeats: int) -> None:
         ROWS.append(("live training in the browser vs plain model.fit (fast preset, full MNIST, images/s)",
                      f"{statistics.median(app_ips):,.0f} vs {statistics.median(plain_ips):,.0f} → {ratio:.1%} "
                      f"(target ≥ 95%)"))
-        ROWS.append(("Train pressed → first batch on the page, local workers (median)",
+        ROWS.append(("Train pressed → first batch on the page, local workers, the page pressed at once (median)",
                      f"{statistics.median(first):.1f} s (runs {', '.join(f'{x:.1f}' for x in first)})"))
+        warm_first_batch(browser, app, repeats)
         memory_while_two_train(browser, app)
+
+
+def warm_first_batch(browser, app: dict, repeats: int) -> None:
+    """Train → first live batch with a free slot and warm workers (TensorFlow imported, the dataset held, the
+    model the page shows built and traced while the student reads it: 2 s between the page and the press)."""
+    first = [train_in_browser(browser, app["url"], "arch=fast&epochs=1&limit=all&seed=1", read_s=2.0)[0]
+             for _ in range(repeats)]
+    ROWS.append(("Train pressed → first live batch, warm workers, free slot, 2 s after the page is drawn (median)",
+                 f"{statistics.median(first):.2f} s (runs {', '.join(f'{x:.2f}' for x in first)}; target ≤ 1 s)"))
+    ROWS.append(("memory of the warm workers (idle, each holding MNIST and a prepared model)",
+                 f"{child_rss_mb(app['pid']):.0f} MB for {os.cpu_count()} workers"))
 
 
 def memory_while_two_train(browser, app: dict) -> None:

@@ -379,11 +379,55 @@ def without_autotune(ds):
     return ds.with_options(options)
 
 
+@dataclass
+class Prepared:
+    """A model built, compiled and with its training step traced for a run not started yet (:func:`prepare`)."""
+
+    key: str
+    model: Any
+
+
+def prepare_key(config: TrainConfig, image_shape: tuple[int, ...], num_classes: int, n_train: int) -> str:
+    """What a prepared model depends on: the whole config, the images' shape, the classes, the training images."""
+    import json
+
+    n = min(n_train, config.train_limit or n_train)
+    return json.dumps([config.as_dict(), list(image_shape), int(num_classes), int(n)], sort_keys=True, default=str)
+
+
+def prepare(config: TrainConfig, image_shape: tuple[int, ...], num_classes: int, n_train: int) -> Prepared:
+    """Build and compile the model ``config`` would train, trace its training step on a few blank batches, then
+    put every variable back as built (weights, optimizer, random generators' states). A worker does this while
+    idle, so a run that presses Train with this config starts at its first batch: tracing is most of a fast
+    run's first second. The run then trains exactly as a fresh one would (tests/cnn/test_training.py)."""
+    import keras
+
+    keras.backend.clear_session(free_memory=False)
+    keras.utils.set_random_seed(config.seed)  # as train() does before building: the same initial weights
+    n = min(n_train, config.train_limit or n_train)
+    steps = math.ceil((n - int(n * config.validation_split)) / config.batch_size)
+    model = architectures.build_model(config.resolved_spec(), tuple(image_shape), num_classes,
+                                      dtype=config.dtype_policy())
+    compile_model(model, config, steps * config.epochs, steps_per_execution(steps))
+    variables = list(model.variables) + list(model.optimizer.variables)
+    saved = [v.numpy() for v in variables]
+    blank = steps_per_execution(steps) * config.batch_size
+    model.fit(_dataset_pipeline(np.zeros((blank, *image_shape), np.uint8), np.zeros((blank, num_classes), np.float32),
+                                config.batch_size, config.seed), epochs=1, verbose=0, shuffle=False)
+    for v, value in zip(variables, saved, strict=True):
+        v.assign(value)
+    model.reset_metrics()
+    model.stop_training = False
+    return Prepared(prepare_key(config, image_shape, num_classes, n_train), model)
+
+
 def train(config: TrainConfig, dataset: Dataset | None = None, *,
           on_progress: Callable[[Progress], None] | None = None,
           should_stop: Callable[[], bool] | None = None,
-          model=None, report_every_s: float = 0.25, evaluate: bool = True) -> TrainResult:
-    """Train a model as ``config`` says; see the module docstring for progress and stopping."""
+          model=None, report_every_s: float = 0.25, evaluate: bool = True,
+          prepared: Prepared | None = None) -> TrainResult:
+    """Train a model as ``config`` says; see the module docstring for progress and stopping. ``prepared``: this
+    run's model from :func:`prepare` (used when its key matches; else the model is built here)."""
     import keras
 
     ds = dataset if dataset is not None else load_dataset(config.dataset)
@@ -407,10 +451,14 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
     if val is not None:
         val = (to_float(val[0]), val[1])  # (N, H, W, C) float32 in [0, 1]
     steps = math.ceil(len(x_fit) / config.batch_size)
-    if model is None:
-        model = architectures.build_model(config.resolved_spec(), ds.image_shape, ds.num_classes,
-                                          dtype=config.dtype_policy())
-    compile_model(model, config, steps * config.epochs, steps_per_execution(steps))
+    if prepared is not None and model is None and prepared.key == prepare_key(config, ds.image_shape,
+                                                                               ds.num_classes, len(x_all)):
+        model = prepared.model  # built, compiled and traced already
+    else:
+        if model is None:
+            model = architectures.build_model(config.resolved_spec(), ds.image_shape, ds.num_classes,
+                                              dtype=config.dtype_policy())
+        compile_model(model, config, steps * config.epochs, steps_per_execution(steps))
     reporter = _progress_callback(on_progress, should_stop, config.epochs, steps, config.batch_size, report_every_s)
     t0 = time.perf_counter()
     augmenter = build_augmenter(config.augmentation(), config.seed) if config.augment else None

@@ -93,6 +93,9 @@ else:
 config = training.TrainConfig(dataset=ds_name, arch=arch_name, spec=spec if arch_name == CUSTOM else None,
                               start_from=start_from, **values)
 
+if valid and not running and not start_from:
+    runs.get_ready(config, ds)  # an idle worker builds and traces this model now: Train answers at once
+
 b1, b2, b3 = buttons.columns([1, 1, 3], vertical_alignment="center")
 start = b1.button("Train", type="primary", key="tr_start", disabled=running or not valid, width="stretch",
                   icon=":material/play_arrow:")

@@ -9,6 +9,7 @@ wherever the student is.
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import math
 import time
@@ -21,6 +22,7 @@ from cnn.jobs import Job, JobRequest
 from ui import figures
 
 POLL_S = 1.0  # the sidebar and the live charts redraw once a second
+FIRST_BATCH_WAIT_S = 15.0  # for this long after Train, the live view waits for the first batch instead of polling
 PAGE_OF_GROUP = {"train": "pages/2_Train.py"}  # other groups (lessons) link to Lessons
 TITLE_OF_GROUP = {"train": "Train"}
 
@@ -47,6 +49,17 @@ class RunGroup:
 
 def engine() -> jobs.Engine:
     return jobs.engine()
+
+
+def get_ready(config: training.TrainConfig, ds) -> None:
+    """Tell the engine the run this Train page shows (once per change of settings): an idle worker builds,
+    compiles and traces its model before Train is pressed (:func:`cnn.training.prepare`)."""
+    n = len(ds.train_images)
+    key = training.prepare_key(config, ds.image_shape, ds.num_classes, n)
+    if st.session_state.get("_ready_for") != key:
+        st.session_state["_ready_for"] = key
+        with contextlib.suppress(jobs.EngineError):
+            engine().prepare(config, ds)
 
 
 def start(key: str, requests: list[JobRequest], register: bool = False) -> RunGroup:
@@ -193,6 +206,9 @@ def progress_ui(key: str, title: str = "") -> None:
         return
     if poll() or g.finished:
         st.rerun(scope="app")  # show the results with the rest of the page
+    fresh = [j for j in g.jobs if not j.finished and time.time() - j.submitted < FIRST_BATCH_WAIT_S]
+    if fresh and fresh[0].latest() is None:
+        fresh[0].wait_for_progress(0.9 * POLL_S)  # a run just started: its first batch shows as it comes
     for job in g.jobs:
         job.touch()
         fraction, line = status_line(job)
@@ -206,7 +222,8 @@ def progress_ui(key: str, title: str = "") -> None:
         if job.state == "running" and last is not None:
             st.caption(f"Training on {job.where} · elapsed {fmt_seconds(last.elapsed)}")
             history, points = training.history_from_events(job.progress())
-            figures.plot(st, charts.history_figure(history, points), key=f"{key}_{job.id}_live_chart")
+            if len(points) > 1 or history:  # the first batch's line is painted first; the chart follows
+                figures.plot(st, charts.history_figure(history, points), key=f"{key}_{job.id}_live_chart")
 
 
 def my_runs() -> list:

@@ -55,6 +55,7 @@ class JobRequest:
     initial_model: bytes | None = None  # a .keras file to start from (transfer learning)
     evaluate: bool = True
     extra: dict[str, Any] = field(default_factory=dict)  # plain facts for listings (e.g. the lesson)
+    dataset_key: str = ""  # the dataset's fingerprint, set by an engine that sends each dataset to a worker once
 
 
 def stop_message(reason: str | None, at: tuple[int, int] | None, timeout: float) -> str:
@@ -104,6 +105,7 @@ class Job:
         self.last_seen = time.monotonic()
         self._engine = engine
         self._lock = threading.Lock()
+        self._news = threading.Condition(self._lock)  # a new progress event
         self._done = threading.Event()
 
     # ------------------------------------------------------------ read by pages
@@ -125,7 +127,7 @@ class Job:
     def latest(self) -> Progress | None:
         """The newest batch or epoch event, if any."""
         with self._lock:
-            return next((e for e in reversed(self.events) if e.kind in ("batch", "epoch")), None)
+            return self.latest_locked()
 
     def accuracy(self) -> float | None:
         """Accuracy so far: test accuracy when done, else the latest running training accuracy."""
@@ -153,6 +155,22 @@ class Job:
         """Block until the job has finished (tests, command line); True if it has."""
         return self._done.wait(timeout)
 
+    def wait_for_progress(self, timeout: float) -> bool:
+        """Block until the run has shown a batch or an epoch, or has ended, at most ``timeout`` seconds: a page
+        drawing a run that just started shows its first batch the moment it comes, not at its next poll. True if
+        there is something to show."""
+        deadline = time.monotonic() + timeout
+        with self._news:
+            while self.latest_locked() is None and not self.finished:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._news.wait(min(left, 0.1))
+        return True
+
+    def latest_locked(self) -> Progress | None:
+        return next((e for e in reversed(self.events) if e.kind in ("batch", "epoch")), None)
+
     def release_model(self) -> None:
         """Drop the engine's reference to the trained model once its owner has taken it."""
         if self.result is not None:
@@ -161,8 +179,9 @@ class Job:
     # ------------------------------------------------------------ called by engines
 
     def add_event(self, event: Progress) -> None:
-        with self._lock:
+        with self._news:
             self.events.append(event)
+            self._news.notify_all()
 
 
 def _log_finished(job: Job) -> None:
@@ -223,6 +242,11 @@ class Engine:
             self._jobs[job.id] = job
         self._enqueue(job, request)
         return job
+
+    def prepare(self, config: TrainConfig, dataset: Dataset) -> None:
+        """A hint from the Train page: the run it shows may start soon. An engine with idle workers can take its
+        dataset and build, compile and trace its model now (:func:`cnn.training.prepare`); the default does
+        nothing."""
 
     def jobs(self) -> list[Job]:
         """Every job of this server still listed, oldest first."""

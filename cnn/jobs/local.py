@@ -15,13 +15,16 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from cnn import settings
+from cnn import data, settings
 from cnn.jobs.base import DIED, Engine, EngineError, Job, JobRequest, max_jobs_default
-from cnn.jobs.worker import unpack
+from cnn.jobs.worker import Datasets, unpack
+from cnn.data import Dataset
+from cnn.training import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 120.0  # importing TensorFlow in a new process on a busy machine
@@ -50,6 +53,7 @@ class _Worker:
         theirs.close()
         self.conn = Connection(mine.detach())
         self._send_lock = threading.Lock()
+        self.datasets: collections.OrderedDict[str, None] = collections.OrderedDict()  # what it holds (newest last)
         if not self.conn.poll(START_TIMEOUT_S):
             self.kill()
             raise EngineError("A training worker did not start within two minutes.")
@@ -63,6 +67,30 @@ class _Worker:
     def send(self, msg: tuple) -> None:
         with self._send_lock:
             self.conn.send(msg)
+
+    def _sending(self, dataset) -> tuple[str, bool]:
+        """(the dataset's fingerprint, whether the worker holds it already), counted as held from now on."""
+        key = data.fingerprint(dataset)
+        held = key in self.datasets
+        self.datasets[key] = None
+        self.datasets.move_to_end(key)
+        while len(self.datasets) > Datasets.KEPT:
+            self.datasets.popitem(last=False)
+        return key, held
+
+    def run_message(self, job: Job, request: JobRequest) -> tuple:
+        """The "run" message: with its dataset the first time, then with only the dataset's fingerprint."""
+        if request.dataset is None:
+            return ("run", job.id, request)
+        key, held = self._sending(request.dataset)
+        return ("run", job.id, replace(request, dataset=None if held else request.dataset, dataset_key=key))
+
+    def prepare_message(self, hint: tuple) -> tuple:
+        """The "prepare" message: the run's config and shapes, and its dataset if the worker does not hold it."""
+        config, dataset = hint
+        key, held = self._sending(dataset)
+        shape_etc = (config, tuple(dataset.image_shape), int(dataset.num_classes), len(dataset.train_images))
+        return ("prepare", shape_etc, None if held else dataset, key)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -88,6 +116,8 @@ class LocalEngine(Engine):
         self._cond = threading.Condition()
         self._waiting: collections.deque[tuple[Job, JobRequest]] = collections.deque()
         self._running: dict[str, _Slot] = {}
+        self._hint: tuple | None = None  # the newest run a Train page shows ready (see prepare)
+        self._hint_seq = 0
         self._slots = [_Slot(self, i, prestart) for i in range(self.limit)]
         for slot in self._slots:
             slot.start()
@@ -97,13 +127,25 @@ class LocalEngine(Engine):
             self._waiting.append((job, request))
             self._cond.notify_all()
 
-    def _next(self, slot: _Slot) -> tuple[Job, JobRequest] | None:
-        """Block until a job is waiting (first come, first served); None on shutdown."""
+    def prepare(self, config: TrainConfig, dataset: Dataset) -> None:
+        """Idle workers take this run's dataset and build, compile and trace its model now (only the newest hint
+        counts)."""
         with self._cond:
-            while not self._waiting and not self.closed:
+            self._hint = (config, dataset)
+            self._hint_seq += 1
+            self._cond.notify_all()
+
+    def _next(self, slot: _Slot) -> tuple[Job, JobRequest] | tuple[str, tuple] | None:
+        """Block until a job is waiting (first come, first served), or a newer hint to prepare for while idle;
+        None on shutdown."""
+        with self._cond:
+            while not self._waiting and not self.closed and slot.hint_seq == self._hint_seq:
                 self._cond.wait(1.0)
             if self.closed:
                 return None
+            if not self._waiting:
+                slot.hint_seq = self._hint_seq
+                return ("prepare", self._hint)
             job, request = self._waiting.popleft()
             job.started = time.time()  # left the queue: its wait ends here, in arrival order
             self._running[job.id] = slot
@@ -177,6 +219,7 @@ class _Slot(threading.Thread):
         self.worker: _Worker | None = None
         self.prestart = prestart
         self._job: Job | None = None
+        self.hint_seq = 0  # the newest hint this slot's worker was sent
 
     def _ensure_worker(self) -> _Worker:
         if self.worker is None or not self.worker.alive():
@@ -211,6 +254,11 @@ class _Slot(threading.Thread):
             item = self.engine._next(self)
             if item is None:
                 return
+            if item[0] == "prepare":
+                with contextlib.suppress(EngineError, OSError):  # a hint only: the run itself reports problems
+                    worker = self._ensure_worker()
+                    worker.send(worker.prepare_message(item[1]))
+                continue
             job, request = item
             self._job = job
             try:
@@ -226,7 +274,7 @@ class _Slot(threading.Thread):
             self.engine.finish(job, error=str(e))
             return
         try:
-            worker.send(("run", job.id, request))
+            worker.send(worker.run_message(job, request))
             if job.stop_reason:  # stopped while being handed over
                 worker.send(("stop",))
             while True:

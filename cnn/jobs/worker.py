@@ -30,17 +30,52 @@ def device_description() -> str:
 
 
 def run_request(request: JobRequest, report: Callable[[Progress], None] | None,
-                should_stop: Callable[[], bool]) -> dict[str, Any]:
-    """Train one request; the result with its model as ``.keras`` bytes (picklable, safe to load)."""
+                should_stop: Callable[[], bool], prepared=None) -> dict[str, Any]:
+    """Train one request; the result with its model as ``.keras`` bytes (picklable, safe to load). ``prepared``:
+    a model :func:`cnn.training.prepare` made while the worker was idle (used if it is this run's)."""
     import keras
 
     from cnn import store, training
 
-    keras.backend.clear_session(free_memory=False)  # a worker trains many jobs: start each one clean
+    ds = request.dataset
+    if prepared is None or request.initial_model or prepared.key != training.prepare_key(
+            request.config, ds.image_shape, ds.num_classes, len(ds.train_images)):
+        prepared = None
+        keras.backend.clear_session(free_memory=False)  # a worker trains many jobs: start each one clean
     model = store.load_keras_bytes(request.initial_model) if request.initial_model else None
-    result = training.train(request.config, request.dataset, on_progress=report, should_stop=should_stop,
-                            model=model, evaluate=request.evaluate)
+    result = training.train(request.config, ds, on_progress=report, should_stop=should_stop,
+                            model=model, evaluate=request.evaluate, prepared=prepared)
     return {"result": replace(result, model=None), "model": store.model_to_bytes(result.model)}
+
+
+class Datasets:
+    """The datasets a worker holds, by fingerprint (:func:`cnn.data.fingerprint`), newest last: the engine sends a
+    dataset once, then only its fingerprint. Holds one more than the engine counts on (:data:`KEPT`)."""
+
+    KEPT = 2  # what the engine assumes a worker still has
+
+    def __init__(self) -> None:
+        import collections
+
+        self._held: collections.OrderedDict[str, Any] = collections.OrderedDict()
+
+    def resolve(self, request: JobRequest) -> JobRequest:
+        """The request with its dataset: as sent (kept for next time) or, sent earlier, from here."""
+        key = request.dataset_key
+        if request.dataset is None:
+            if key not in self._held:
+                raise RuntimeError("the worker no longer holds this run's dataset")
+            self._held.move_to_end(key)
+            return replace(request, dataset=self._held[key])
+        if key:
+            self.keep(key, request.dataset)
+        return request
+
+    def keep(self, key: str, dataset: Any) -> None:
+        self._held[key] = dataset
+        self._held.move_to_end(key)
+        while len(self._held) > self.KEPT + 1:
+            self._held.popitem(last=False)
 
 
 def unpack(payload: dict[str, Any]) -> TrainResult:
@@ -98,23 +133,54 @@ def main() -> None:  # pragma: no cover - runs in the worker process (tests driv
                 with have_run:
                     runs.append(msg)
                     have_run.notify()
+            elif msg[0] == "prepare":
+                with have_run:  # only the newest hint counts, and only while no run waits
+                    runs[:] = [m for m in runs if m[0] != "prepare"]
+                    if not runs:
+                        runs.append(msg)
+                        have_run.notify()
             elif msg[0] == "exit":
                 os._exit(0)
 
     threading.Thread(target=read, name="worker-reader", daemon=True).start()
     send(("ready", os.getpid(), device_description()))
+    datasets, prepared = Datasets(), None
     while True:
         with have_run:
             while not runs:
                 have_run.wait()
-            _, job_id, request = runs.pop(0)
+            msg = runs.pop(0)
+        if msg[0] == "prepare":  # idle: get the run the page shows ready (cnn.training.prepare), and its data
+            _, hint, dataset, key = msg
+            if dataset is not None:
+                datasets.keep(key, dataset)
+            prepared = _prepare(hint, prepared)
+            continue
+        _, job_id, request = msg
         send(("started", job_id))
         try:
-            payload = run_request(request, lambda p, job_id=job_id: send(("progress", job_id, p)), stop.is_set)
+            request = datasets.resolve(request)
+            payload = run_request(request, lambda p, job_id=job_id: send(("progress", job_id, p)), stop.is_set,
+                                  prepared)
             send(("result", job_id, payload))
         except BaseException as e:
             send(("error", job_id, error_message(e)))
+        prepared = None  # used, or made for another run
         sys.stdout.flush()
+
+
+def _prepare(hint: tuple, prepared):
+    """A prepared model for ``hint`` (config, image shape, classes, training images), or the one already made for
+    it; None when it cannot be made (the run then builds its own and says what is wrong)."""
+    from cnn import training
+
+    config, shape, classes, n = hint
+    if prepared is not None and prepared.key == training.prepare_key(config, shape, classes, n):
+        return prepared
+    try:
+        return training.prepare(config, shape, classes, n)
+    except Exception:  # a config the run itself will reject with a message
+        return None
 
 
 if __name__ == "__main__":

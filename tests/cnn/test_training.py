@@ -57,6 +57,20 @@ def test_same_seed_same_weights(tiny):
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
+def test_a_prepared_model_trains_exactly_as_a_fresh_one_and_is_used_only_for_its_own_run(tiny, monkeypatch):
+    """What a warm worker builds and traces before Train is pressed gives the very same run (weights, curves)."""
+    fresh = training.train(cfg(epochs=2), tiny, evaluate=False)
+    prepared = training.prepare(cfg(epochs=2), tiny.image_shape, tiny.num_classes, len(tiny.train_images))
+    built, build = [], training.architectures.build_model
+    monkeypatch.setattr(training.architectures, "build_model", lambda *a, **k: built.append(1) or build(*a, **k))
+    warm = training.train(cfg(epochs=2), tiny, evaluate=False, prepared=prepared)
+    assert warm.model is prepared.model and not built, "the prepared model was used, nothing built"
+    assert warm.history == fresh.history
+    assert all(np.array_equal(x, y) for x, y in zip(fresh.model.get_weights(), warm.model.get_weights(), strict=True))
+    other = training.prepare(cfg(epochs=3), tiny.image_shape, tiny.num_classes, len(tiny.train_images))
+    assert training.train(cfg(epochs=2), tiny, evaluate=False, prepared=other).model is not other.model
+
+
 def test_training_batches_come_without_tf_data_autotuning_yet_all_of_them_once(tiny):
     """Autotuning held up each epoch's end by ~1.4 s (cnn.training.without_autotune); every image still
     comes exactly once per epoch, in whole batches."""

@@ -52,6 +52,39 @@ def test_a_run_trains_outside_this_process_and_returns_its_model(engine, data):
                                here.predict_on_batch(data.x_test[:16]), atol=2e-2)
 
 
+def test_a_worker_gets_each_dataset_once_and_a_prepared_run_trains_the_same(data):
+    """The Train page's hint sends the dataset and has the idle worker trace the model; the run then goes without
+    its dataset, and trains as it would have anyway."""
+    from cnn.jobs import local
+
+    sent = []
+    real = local._Worker.send
+    e = LocalEngine(limit=1, heartbeat_timeout=600)
+    try:
+        while not e.worker_pids():
+            time.sleep(0.1)
+        worker = e._slots[0].worker
+        worker.send = lambda msg: sent.append(msg) or real(worker, msg)
+        e.prepare(config(epochs=2), data)
+        deadline = time.monotonic() + 60
+        while not sent:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert sent[0][0] == "prepare" and sent[0][2] is data, "the hint carries the dataset the worker lacks"
+        jobs_ = [e.submit(JobRequest(config(epochs=2), data, label=f"warm{i}")) for i in range(2)]
+        for job in jobs_:
+            assert job.wait(180) and job.state == "done", job.message
+        runs = [m for m in sent if m[0] == "run"]
+        assert [m[2].dataset for m in runs] == [None, None] and runs[0][2].dataset_key == sent[0][3]
+        here = training.train(config(epochs=2), data, evaluate=False)
+        assert jobs_[0].result.history == here.history, "the prepared run trained as a fresh one"
+        other = tiny_dataset(n_train=300, seed=5)
+        assert e.submit(JobRequest(config(), other)).wait(180)
+        assert [m for m in sent if m[0] == "run"][-1][2].dataset is other, "a new dataset travels once"
+    finally:
+        e.shutdown()
+
+
 def test_limit_and_first_come_first_served(engine, data):
     submitted = [engine.submit(JobRequest(config(epochs=3), data, label=f"q{i}")) for i in range(5)]
     places = [j.place for j in submitted]
