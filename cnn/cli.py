@@ -301,19 +301,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+KNOWN_ERRORS = {"cnn.store": "StoreError", "cnn.data": "DatasetError", "cnn.layers": "SpecError",
+                "cnn.training": "TrainingError", "cnn.preprocess": "ImageError", "cnn.evaluation": "CompatibilityError",
+                "cnn.hyperparams": "HyperparamError", "cnn.userdata": "UserDataError", "cnn.export": "ExportError",
+                "cnn.transfer": "TransferError"}
+
+
+def _known_errors() -> tuple[type[Exception], ...]:
+    """The library's error types, of the modules this command loaded: ``train`` need not import the image
+    preprocessing (and SciPy, a quarter of a second) just to be able to catch its errors."""
+    return tuple(getattr(sys.modules[m], name) for m, name in KNOWN_ERRORS.items() if m in sys.modules)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; known errors become one line on stderr and a non-zero exit."""
     from cnn import settings
-    from cnn.architectures import SpecError
-    from cnn.data import DatasetError
-    from cnn.evaluation import CompatibilityError
-    from cnn.export import ExportError
-    from cnn.hyperparams import HyperparamError
-    from cnn.preprocess import ImageError
-    from cnn.store import StoreError
-    from cnn.training import TrainingError
-    from cnn.transfer import TransferError
-    from cnn.userdata import UserDataError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
@@ -326,16 +328,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command not in ("models", "dataset"):
             _import_tensorflow_quietly()
         return args.func(args)
-    except (StoreError, DatasetError, SpecError, TrainingError, ImageError, CompatibilityError, HyperparamError,
-            UserDataError, ExportError, TransferError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
     except MemoryError:
         print("error: out of memory; use a smaller batch size or dataset", file=sys.stderr)
         return 1
-    except Exception as e:  # last resort: still one line, never a traceback
+    except Exception as e:
+        if isinstance(e, _known_errors()):  # the library's own: the message says what to do
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        # last resort: still one line, never a traceback
         print(f"error: unexpected {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}", file=sys.stderr)
         return 1

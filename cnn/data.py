@@ -10,12 +10,14 @@ is the one scaling to float32 in [0, 1] that training and prediction both use.
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
 import pickle
 import struct
 import tarfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -376,6 +378,39 @@ def find_local(name: str) -> tuple[str, Path] | None:
 
 
 def _read_local(name: str, kind: str, path: Path) -> dict[str, np.ndarray]:
+    """A local copy's arrays, decoded once: later reads come from an uncompressed copy in ``CNN_CACHE_DIR``
+    (MNIST in 0.1 s instead of 0.35 s; CIFAR-10 without decoding its photos again), made again when the source
+    changes. Without a writable cache folder the source is read every time."""
+    import hashlib
+
+    cached = None
+    with contextlib.suppress(OSError):
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        key = hashlib.sha1(str(path.resolve()).encode(), usedforsecurity=False)
+        for f in files:  # a folder's files (IDX, CIFAR batches) each count
+            stat = f.stat()
+            key.update(f"|{f.name}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+        cached = settings.value("CNN_CACHE_DIR") / "datasets" / f"{name}-{key.hexdigest()[:16]}.npz"
+    if cached is not None and cached.is_file():
+        try:
+            with np.load(cached, allow_pickle=False) as f:
+                return {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+        except Exception:  # a damaged copy: decoded again below
+            pass
+    arrays = _decode_local(name, kind, path)
+    if cached is not None:
+        with contextlib.suppress(OSError):
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            for old in cached.parent.glob(f"{name}-*.npz"):  # an earlier copy of a source that changed
+                old.unlink(missing_ok=True)
+            part = cached.with_suffix(f".part-{os.getpid()}-{threading.get_ident()}")
+            with open(part, "wb") as f:
+                np.savez(f, **arrays)
+            part.replace(cached)
+    return arrays
+
+
+def _decode_local(name: str, kind: str, path: Path) -> dict[str, np.ndarray]:
     shape = DATASETS[name].image_shape
     if kind == "npz":
         return read_npz(path, shape)

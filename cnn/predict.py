@@ -1,5 +1,5 @@
 """Predictions: ``predict_on_batch`` for a few images (a compiled call, ~2 ms for one drawing, where
-an eager model call takes ~20 ms and ``predict`` ~50 ms), batched ``predict`` for many."""
+an eager model call takes ~20 ms and ``predict`` ~50 ms), eager calls batch by batch for many."""
 from __future__ import annotations
 
 from typing import Any
@@ -26,7 +26,10 @@ def predict_proba(model, x: np.ndarray, batch_size: int = 512, tta: int = 0) -> 
         return (predict_proba(model, x, batch_size) + predict_proba(model, x[:, :, ::-1], batch_size)) / 2
     if len(x) <= 64:
         return np.asarray(model.predict_on_batch(x), np.float32)
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+    # Many images: the model called batch by batch, eagerly. ``predict`` would first trace a graph (0.1-0.2 s of
+    # the test at the end of a one-epoch MNIST run, bench/README.md) for a single pass over the data.
+    return np.concatenate([np.asarray(model(x[i:i + batch_size], training=False), np.float32)
+                           for i in range(0, len(x), batch_size)])
 
 
 class QuickReader:

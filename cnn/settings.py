@@ -115,8 +115,8 @@ _ALL = [
     Setting("CNN_RAY_ADDRESS", str, "", "train on a Ray cluster: `host:port` of its head (see *Running a class*)",
             "unset: train on this server"),
     Setting("CNN_RAY_JOB_CPUS", int, 2, "CPUs per run on the cluster", "2", 1, 1024),
-    Setting("CNN_CACHE_DIR", Path, Path.home() / ".cache" / "cnn-lab", "where the number-format measurement is "
-            "cached", "`~/.cache/cnn-lab`", worker=True),
+    Setting("CNN_CACHE_DIR", Path, Path.home() / ".cache" / "cnn-lab", "where the number-format measurement and "
+            "decoded copies of the local datasets are cached", "`~/.cache/cnn-lab`", worker=True),
     Setting("CNN_WORKER_NICE", int, 5, "how much a training worker yields the CPU to the pages (Unix nice)", "5", 0,
             19, worker=True),
     Setting("CNN_WORKER_FD", int, None, "the socket of a local worker to its server", "set by the app", 0, 2**31,

@@ -77,6 +77,24 @@ def test_npz_local_copy_and_errors(tmp_path, monkeypatch):
         data.load_dataset("mnist")
 
 
+def test_a_local_copy_is_decoded_once_and_again_when_it_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path / "cache"))
+    np.savez_compressed(tmp_path / "mnist.npz", **tiny_arrays())
+    first = data.load_dataset("mnist")
+    decode = data._decode_local
+    monkeypatch.setattr(data, "_decode_local", lambda *a: pytest.fail("decoded again"))
+    again = data.load_dataset("mnist")
+    assert np.array_equal(first.train_images, again.train_images) and np.array_equal(first.y_test, again.y_test)
+    assert len(list((tmp_path / "cache" / "datasets").glob("mnist-*.npz"))) == 1
+    changed = tiny_arrays()
+    changed["y_train"] = (changed["y_train"] + 1) % 10
+    np.savez(tmp_path / "mnist.npz", **changed)
+    monkeypatch.setattr(data, "_decode_local", decode)
+    assert np.array_equal(data.load_dataset("mnist").y_train[:, ...].ravel(), changed["y_train"].ravel())
+    assert len(list((tmp_path / "cache" / "datasets").glob("mnist-*.npz"))) == 1, "the old copy is gone"
+
+
 def _cifar_batch(n, seed):
     rng = np.random.default_rng(seed)
     return {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"labels": list(rng.integers(0, 10, n))}
