@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from cnn import data, settings
+from cnn.data import Dataset
 from cnn.jobs.base import DIED, Engine, EngineError, Job, JobRequest, max_jobs_default
 from cnn.jobs.worker import Datasets, unpack
-from cnn.data import Dataset
 from cnn.training import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[2]
