@@ -58,10 +58,14 @@ def isa_cap() -> str:
 
 
 def _machine_key() -> str:
-    import tensorflow as tf
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:  # TensorFlow's version without importing it (a page's thread must not race the warm-up's import)
+        tf_version = version("tensorflow")
+    except PackageNotFoundError:
+        tf_version = "none"
     # The ISA limit is part of the machine: under AVX512_CORE_BF16 an AMX CPU computes like one without AMX.
-    raw = f"{cpu_name()}|{os.cpu_count()}|{','.join(cpu_bf16_flags())}|{tf.__version__}|{isa_cap()}"
+    raw = f"{cpu_name()}|{os.cpu_count()}|{','.join(cpu_bf16_flags())}|{tf_version}|{isa_cap()}"
     return hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
@@ -123,17 +127,28 @@ def measurement(measure: bool = True) -> dict[str, Any] | None:
               "fp32_step_s": round(fp32, 5), "bf16_step_s": round(bf16, 5),
               "bf16": bool(fp32 / bf16 >= BF16_MIN_SPEEDUP), "measured": time.strftime("%Y-%m-%d %H:%M")}
     _MEMO = result
+    remember(key, result)
+    return result
+
+
+def remember(key: str, value: Any) -> None:
+    """Keep one measurement in the cache file (a read-only home: measured again next process, still correct)."""
     try:
         data = _read_cache()
-        data[key] = result
+        data[key] = value
         path = cache_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # one per writer
         tmp.write_text(json.dumps(data, indent=1))
         tmp.replace(path)
     except OSError:
-        pass  # a read-only home: measure again next process, still correct
-    return result
+        pass
+
+
+def recalled(what: str) -> tuple[str, Any]:
+    """(the cache key of measurement ``what`` on this machine, its kept value or None)."""
+    key = f"{_machine_key()}|{what}"
+    return key, _read_cache().get(key)
 
 
 _MEMO: dict[str, Any] | None = None

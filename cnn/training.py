@@ -146,37 +146,69 @@ def device_description() -> str:
     return f"CPU ({os.cpu_count()} cores{', bfloat16' if bf16_fast(measure=False) else ''})"
 
 
-def cifar_preset(measure: bool = True) -> str | None:
-    """The CIFAR-10 preset that reaches 85% within 10 minutes of training here: "cifar" on a GPU or where
-    training computes in bfloat16, "cifar_small" where it computes in float32 (bench/README.md, round 2).
-    None when this CPU's number format has not been measured yet and ``measure`` is False."""
-    import tensorflow as tf
+CIFAR_BUDGET_S = 600.0  # the CIFAR-10 preset the Train page recommends trains within 10 minutes here
+CIFAR_PRESETS = ("cifar", "cifar_small")  # the more accurate first (presets' measured notes)
+CIFAR_TRAIN = 50_000
 
-    if tf.config.list_physical_devices("GPU"):
-        return "cifar"
-    if not precision.cpu_bf16_flags():
-        return "cifar_small"
-    result = precision.measurement(measure)
-    if result is None:
+
+def measure_cifar_minutes(probe_batches: int = 6) -> dict[str, float]:
+    """Minutes of training each CIFAR preset's recipe takes here: its epochs times the measured seconds per
+    epoch of 50,000 photos (a few real steps of its own batch size and number format, about 20 s in all)."""
+    rng = np.random.default_rng(0)
+    minutes = {}
+    for name in CIFAR_PRESETS:
+        config = default_config(name, "cifar10")
+        probe = Dataset("cifar10", rng.integers(0, 256, (config.batch_size, 32, 32, 3), dtype=np.uint8),
+                        rng.integers(0, 10, config.batch_size), np.zeros((1, 32, 32, 3), np.uint8), np.zeros(1, int),
+                        tuple(str(i) for i in range(10)), "random photos, for timing")
+        per_batch = estimate_epoch_seconds(config, probe, probe_batches)  # one batch: the probe holds one
+        minutes[name] = round(per_batch * math.ceil(CIFAR_TRAIN / config.batch_size) * config.epochs / 60, 2)
+    return minutes
+
+
+def cifar_minutes(measure: bool = True) -> dict[str, float] | None:
+    """Each CIFAR preset's training minutes on this machine (:func:`measure_cifar_minutes`), measured once per
+    machine and kept with the number-format measurement; None when not measured yet and ``measure`` is False."""
+    key, kept = precision.recalled("cifar_minutes")
+    if isinstance(kept, dict) and all(isinstance(kept.get(p), (int, float)) for p in CIFAR_PRESETS):
+        return {p: float(kept[p]) for p in CIFAR_PRESETS}
+    if not measure:
         return None
-    return "cifar" if result.get("bf16") else "cifar_small"
+    minutes = measure_cifar_minutes()
+    precision.remember(key, minutes)
+    return minutes
+
+
+def cifar_preset(measure: bool = True) -> str | None:
+    """The CIFAR-10 preset to recommend: the most accurate one whose training was measured to fit 10 minutes on
+    this machine (else the quicker one), whatever number format it computes in; "cifar" on a GPU. None when this
+    machine has not been measured yet and ``measure`` is False (pages never wait for the measurement)."""
+    import sys
+
+    tf = sys.modules.get("tensorflow")  # imported by whoever trains; a page's thread never imports it for this
+    if tf is not None and hasattr(tf, "config") and tf.config.list_physical_devices("GPU"):
+        return "cifar"
+    minutes = cifar_minutes(measure)
+    if minutes is None:
+        return None
+    fits = [p for p in CIFAR_PRESETS if minutes[p] * 60 <= CIFAR_BUDGET_S]
+    return fits[0] if fits else min(CIFAR_PRESETS, key=minutes.__getitem__)
 
 
 def preset_advice(arch: str) -> str:
-    """A line for the Train page when the other CIFAR preset suits this computer better ("" when this one
-    does, or when the number format is not measured yet: pages never wait for that measurement)."""
-    if arch not in ("cifar", "cifar_small"):
+    """A line for the Train page when the other CIFAR preset suits this computer better, with the minutes measured
+    here ("" when this one does, or when this computer is not measured yet)."""
+    if arch not in CIFAR_PRESETS:
         return ""
     best = cifar_preset(measure=False)
     if best is None or best == arch:
         return ""
+    minutes = cifar_minutes(measure=False) or {}
+    measured = (f"Measured on this computer ({precision.cpu_name()}): **CIFAR** trains in about "
+                f"{minutes.get('cifar', 0):.0f} minutes, **CIFAR small** in about {minutes.get('cifar_small', 0):.0f}.")
     if best == "cifar_small":
-        why = "bfloat16 was measured no faster here" if precision.cpu_bf16_flags() else "its CPU has no bfloat16"
-        return (f"This computer trains in float32 ({why}), where the CIFAR preset "
-                "takes about twice as long as the figures above. **CIFAR small** is made for it: 85% within "
-                "10 minutes.")
-    return ("This computer trains in bfloat16 (measured faster here), where the full **CIFAR** preset fits 10 "
-            "minutes and reads about 2 points more than CIFAR small.")
+        return f"{measured} **CIFAR small** is the one that fits 10 minutes here (about 85% of test photos)."
+    return f"{measured} The full **CIFAR** preset fits 10 minutes here and reads about 2 points more."
 
 
 def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", total_steps: int = 0):

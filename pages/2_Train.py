@@ -49,6 +49,8 @@ if arch_name in presets.PRESETS and not chrome.presenting():
     settings.preset_about_ui(arch_name, ds_name, c2)
 if advice := training.preset_advice(arch_name):
     c2.info(advice, icon=":material/speed:")
+elif arch_name in training.CIFAR_PRESETS and not running:
+    settings.cifar_timing_ui(c2)
 ds = datasets.dataset_ui(ds_name)
 if ds is None:
     st.stop()

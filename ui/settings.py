@@ -5,7 +5,7 @@ from typing import Any
 
 import streamlit as st
 
-from cnn import hyperparams, transfer
+from cnn import hyperparams, training, transfer
 from cnn.hyperparams import PARAMS, Param
 from ui.state import set_sticky, sticky
 
@@ -126,3 +126,18 @@ def preset_about_ui(name: str, dataset: str, container: Any = st) -> None:
     if preset.measured:
         with container.expander("How these figures were measured", icon=":material/speed:"):
             st.markdown(preset.measured)
+
+
+def cifar_timing_ui(where) -> None:
+    """Until this computer is measured, a button that times both CIFAR presets here (about 20 s, once per
+    computer) so the page can say which one trains within 10 minutes."""
+    minutes = training.cifar_minutes(measure=False)
+    if minutes is not None:
+        where.caption(f"Measured on this computer: CIFAR trains in about {minutes['cifar']:.0f} minutes, CIFAR small "
+                      f"in about {minutes['cifar_small']:.0f}.")
+        return
+    if where.button("Which CIFAR preset fits 10 minutes here? Measure this computer (about 20 s)",
+                    key="tr_measure_cifar", icon=":material/timer:"):
+        with where.spinner("Timing a few training steps of each CIFAR preset…"):
+            training.cifar_minutes(measure=True)
+        st.rerun()

@@ -296,6 +296,22 @@ def test_train_page_names_the_cifar_preset_that_suits_this_computer(models_dir, 
     assert not at.exception and not any("CIFAR small" in str(i.value) for i in at.info)
 
 
+def test_train_page_measures_this_computer_for_the_cifar_presets_on_request(models_dir, monkeypatch, tmp_path):
+    from cnn import training
+
+    monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: {"cifar": 12.4, "cifar_small": 8.5})
+    at = page("pages/2_Train.py")
+    at.query_params.update({"dataset": "cifar10", "arch": "cifar"})
+    at.run()
+    assert not at.exception and not any("CIFAR small" in str(i.value) for i in at.info)
+    at.button(key="tr_measure_cifar").click()
+    at.run()
+    assert not at.exception
+    advice = [str(i.value) for i in at.info if "Measured on this computer" in str(i.value)]
+    assert advice and "about 12 minutes" in advice[0] and "**CIFAR small** is the one" in advice[0]
+
+
 @pytest.mark.parametrize("path", ["app.py", "pages/2_Train.py", "pages/9_Class.py"])
 def test_a_corrupt_class_database_is_one_message_and_touches_no_model(path, models_dir, tmp_path, monkeypatch):
     from cnn import db

@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from cnn import precision, training
+from cnn import training
 from cnn.augment import AugmentParams, augment_images, default_params
 from cnn.data import Dataset
 
@@ -185,20 +185,25 @@ def test_verdict_names_too_few_weight_updates_apart_from_a_model_that_cannot_lea
     assert training.verdict(result(2, acc=0.6)) == ""
 
 
-@pytest.mark.parametrize("bf16,best,other,named", [(True, "cifar", "cifar_small", "**CIFAR**"),
-                                                   (False, "cifar_small", "cifar", "**CIFAR small**")])
-def test_the_cifar_preset_follows_the_measured_number_format(monkeypatch, bf16, best, other, named):
-    monkeypatch.setattr(precision, "cpu_bf16_flags", lambda: ["amx_bf16", "avx512_bf16"])
-    monkeypatch.setattr(precision, "measurement", lambda measure=True: {"bf16": bf16})
+@pytest.mark.parametrize("minutes,best,other,named", [({"cifar": 8.4, "cifar_small": 4.5}, "cifar", "cifar_small",
+                                                       "**CIFAR** preset fits"),
+                                                      ({"cifar": 12.4, "cifar_small": 8.5}, "cifar_small", "cifar",
+                                                       "**CIFAR small** is the one")])
+def test_the_cifar_preset_follows_the_measured_training_time(monkeypatch, tmp_path, minutes, best, other, named):
+    """Recommended by the minutes measured here (10-minute budget), not by the number format."""
+    monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: dict(minutes))
+    assert training.cifar_preset(measure=False) is None and training.preset_advice(other) == ""  # pages never wait
     assert training.cifar_preset() == best
+    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: pytest.fail("measured once per machine"))
+    assert training.cifar_preset(measure=False) == best
     assert training.preset_advice(best) == "" and named in training.preset_advice(other)
+    assert f"about {minutes['cifar']:.0f} minutes" in training.preset_advice(other)
     assert training.preset_advice("fast") == ""
 
 
-def test_no_cifar_advice_until_the_cpu_is_measured(monkeypatch):
-    monkeypatch.setattr(precision, "cpu_bf16_flags", lambda: ["avx512_bf16"])
-    monkeypatch.setattr(precision, "measurement", lambda measure=True: None)
-    assert training.cifar_preset(measure=False) is None and training.preset_advice("cifar") == ""
-    monkeypatch.setattr(precision, "cpu_bf16_flags", lambda: [])  # no bfloat16 at all: float32, known
-    assert training.cifar_preset(measure=False) == "cifar_small"
-    assert "CIFAR small" in training.preset_advice("cifar") and "no bfloat16" in training.preset_advice("cifar")
+def test_the_cifar_timing_probe_measures_both_presets_briefly(monkeypatch):
+    monkeypatch.setattr(training, "estimate_epoch_seconds", lambda config, probe, n: 0.25 if config.arch == "cifar"
+                        else 0.125)
+    minutes = training.measure_cifar_minutes()
+    assert minutes == {"cifar": round(0.25 * 196 * 12 / 60, 2), "cifar_small": round(0.125 * 196 * 12 / 60, 2)}
