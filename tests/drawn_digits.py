@@ -195,17 +195,23 @@ def font_strokes(font: str, digit: int) -> list[list[tuple[float, float]]]:
 def stroke_font_set(n_per_digit: int = 30, seed: int = 0) -> tuple[list[Image.Image], np.ndarray]:
     """Every digit of every :data:`STROKE_FONTS` font ``n_per_digit`` times: sizes 120-240 px, anywhere near the
     middle of a 280 px canvas, brushes 10-27 px, every other one dark ink on light paper."""
-    rng = np.random.default_rng(seed)
     images, labels = [], []
+    for k, (strokes, width, digit) in enumerate(_font_digits(n_per_digit, np.random.default_rng(seed))):
+        images.append(draw(strokes, width, 280, dark_on_light=bool(k % 2)))
+        labels.append(digit)
+    return images, np.array(labels)
+
+
+def _font_digits(n_per_digit: int, rng: np.random.Generator):
+    """(strokes in canvas pixels, brush width, digit) for every stroke font's digits, ``n_per_digit`` of each:
+    sizes 120-240 px, anywhere near the middle of a 280 px canvas, brushes 10-27 px."""
     for font in STROKE_FONTS:
         for digit in range(10):
             unit = font_strokes(font, digit)
-            for k in range(n_per_digit):
+            for _ in range(n_per_digit):
                 size, cx, cy = rng.uniform(120, 240), rng.uniform(100, 180), rng.uniform(100, 180)
-                strokes = [[(cx + (x - 0.5) * size, cy + (y - 0.5) * size) for x, y in s] for s in unit]
-                images.append(draw(strokes, int(rng.integers(10, 28)), 280, dark_on_light=bool(k % 2)))
-                labels.append(digit)
-    return images, np.array(labels)
+                yield ([[(cx + (x - 0.5) * size, cy + (y - 0.5) * size) for x, y in s] for s in unit],
+                       int(rng.integers(10, 28)), digit)
 
 
 def pad_drawings(n_per_font_digit: int = 3, n_per_hand_digit: int = 10, seed: int = 0
@@ -215,14 +221,9 @@ def pad_drawings(n_per_font_digit: int = 3, n_per_hand_digit: int = 10, seed: in
     rotation and brush as in :func:`stroke_font_set` and :func:`drawn_set`."""
     rng = np.random.default_rng(seed)
     drawings, labels = [], []
-    for font in STROKE_FONTS:
-        for digit in range(10):
-            unit = font_strokes(font, digit)
-            for _ in range(n_per_font_digit):
-                size, cx, cy = rng.uniform(120, 240), rng.uniform(100, 180), rng.uniform(100, 180)
-                drawings.append(([[(cx + (x - 0.5) * size, cy + (y - 0.5) * size) for x, y in s] for s in unit],
-                                 int(rng.integers(10, 28))))
-                labels.append(digit)
+    for strokes, width, digit in _font_digits(n_per_font_digit, rng):
+        drawings.append((strokes, width))
+        labels.append(digit)
     for digit, strokes in STROKES.items():
         for _ in range(n_per_hand_digit):
             size = rng.uniform(0.35, 0.85) * 280

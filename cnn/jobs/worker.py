@@ -49,33 +49,28 @@ def run_request(request: JobRequest, report: Callable[[Progress], None] | None,
 
 
 class Datasets:
-    """The datasets a worker holds, by fingerprint (:func:`cnn.data.fingerprint`), newest last: the engine sends a
-    dataset once, then only its fingerprint. Holds one more than the engine counts on (:data:`KEPT`)."""
+    """The datasets a worker holds, by fingerprint (:func:`cnn.data.fingerprint`): the engine sends a dataset once,
+    then only its fingerprint. The worker's reader thread takes every message in the order the engine sent them,
+    and both keep the :data:`KEPT` most recently used the same way, so a worker always holds what its engine
+    counts on."""
 
-    KEPT = 2  # what the engine assumes a worker still has
+    KEPT = 2
 
     def __init__(self) -> None:
         import collections
 
         self._held: collections.OrderedDict[str, Any] = collections.OrderedDict()
 
-    def resolve(self, request: JobRequest) -> JobRequest:
-        """The request with its dataset: as sent (kept for next time) or, sent earlier, from here."""
-        key = request.dataset_key
-        if request.dataset is None:
-            if key not in self._held:
-                raise RuntimeError("the worker no longer holds this run's dataset")
+    def take(self, key: str, dataset: Any = None) -> Any:
+        """The dataset of fingerprint ``key``: ``dataset`` as sent (kept for next time), else the one kept (None if
+        it is not held: the run then says so)."""
+        if dataset is not None:
+            self._held[key] = dataset
+        if key in self._held:
             self._held.move_to_end(key)
-            return replace(request, dataset=self._held[key])
-        if key:
-            self.keep(key, request.dataset)
-        return request
-
-    def keep(self, key: str, dataset: Any) -> None:
-        self._held[key] = dataset
-        self._held.move_to_end(key)
-        while len(self._held) > self.KEPT + 1:
+        while len(self._held) > self.KEPT:
             self._held.popitem(last=False)
+        return self._held.get(key, dataset)
 
 
 def unpack(payload: dict[str, Any]) -> TrainResult:
@@ -130,10 +125,16 @@ def main() -> None:  # pragma: no cover - runs in the worker process (tests driv
                 stop.set()
             elif msg[0] == "run":
                 stop.clear()  # messages arrive in order: a stop sent after this run is not lost
+                request = msg[2]
+                if request.dataset_key:
+                    msg = (*msg[:2], replace(request, dataset=datasets.take(request.dataset_key, request.dataset)))
                 with have_run:
                     runs.append(msg)
                     have_run.notify()
             elif msg[0] == "prepare":
+                _, hint, dataset, key = msg
+                datasets.take(key, dataset)  # kept even when the hint itself is dropped
+                msg = ("prepare", hint)
                 with have_run:  # only the newest hint counts, and only while no run waits
                     runs[:] = [m for m in runs if m[0] != "prepare"]
                     if not runs:
@@ -142,24 +143,23 @@ def main() -> None:  # pragma: no cover - runs in the worker process (tests driv
             elif msg[0] == "exit":
                 os._exit(0)
 
+    datasets = Datasets()  # used by the reader thread alone
     threading.Thread(target=read, name="worker-reader", daemon=True).start()
     send(("ready", os.getpid(), device_description()))
-    datasets, prepared = Datasets(), None
+    prepared = None
     while True:
         with have_run:
             while not runs:
                 have_run.wait()
             msg = runs.pop(0)
-        if msg[0] == "prepare":  # idle: get the run the page shows ready (cnn.training.prepare), and its data
-            _, hint, dataset, key = msg
-            if dataset is not None:
-                datasets.keep(key, dataset)
-            prepared = _prepare(hint, prepared)
+        if msg[0] == "prepare":  # idle: get the run the page shows ready (cnn.training.prepare)
+            prepared = _prepare(msg[1], prepared)
             continue
         _, job_id, request = msg
         send(("started", job_id))
         try:
-            request = datasets.resolve(request)
+            if request.dataset is None:
+                raise RuntimeError("the worker no longer holds this run's dataset; start the run again")
             payload = run_request(request, lambda p, job_id=job_id: send(("progress", job_id, p)), stop.is_set,
                                   prepared)
             send(("result", job_id, payload))

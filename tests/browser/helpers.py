@@ -79,6 +79,17 @@ def draw_digit(pg, digit: int, *, steps: int = 6, **placement) -> None:
     draw_strokes(pg, transform(STROKES[digit], **placement), steps=steps)
 
 
+def draw_and_read(pg, url: str, digit: int) -> None:
+    """Open the Draw page, draw ``digit`` with the mouse and wait until it is read and the page is idle."""
+    pg.goto(f"{url}/Draw")
+    wait_idle(pg)
+    pg.locator(DRAW_PAD).first.wait_for()
+    pg.wait_for_timeout(300)
+    draw_digit(pg, digit)
+    pg.get_by_text(f"Prediction: {digit}", exact=True).wait_for()
+    wait_idle(pg)
+
+
 def draw_strokes(pg, strokes_px, *, steps: int = 6, target: str = DRAW_PAD) -> None:
     """Draw strokes (canvas pixels from its top left corner) with the mouse on ``target``."""
     box = pg.locator(target).first.bounding_box()

@@ -7,10 +7,9 @@ import base64
 import io
 
 import numpy as np
-import pytest
 from PIL import Image
 
-from browser.helpers import DRAW_PAD, assert_no_error, draw_digit, wait_idle
+from browser.helpers import assert_no_error, draw_and_read, wait_idle
 
 # Draws each drawing on a 280 px canvas exactly as the pad does, preprocesses it and runs the model in the page.
 READ_ALL = """async ([drawings, modelUrl]) => {
@@ -81,16 +80,9 @@ def test_the_browser_reads_the_drawn_set_as_the_server_does(page, server):
     assert len(results) == len(labels) >= 500
 
 
-@pytest.mark.parametrize("blocked", ["**/app/static/ort/**"])
-def test_where_the_browser_cannot_run_the_model_the_server_reads_and_says_so(page, server, blocked):
-    page.route(blocked, lambda route: route.abort())
-    page.goto(f"{server['url']}/Draw")
-    wait_idle(page)
-    page.locator(DRAW_PAD).first.wait_for()
-    page.wait_for_timeout(300)
-    draw_digit(page, 7)
-    page.get_by_text("Prediction: 7", exact=True).wait_for()
-    wait_idle(page)
+def test_where_the_browser_cannot_run_the_model_the_server_reads_and_says_so(page, server):
+    page.route("**/app/static/ort/**", lambda route: route.abort())  # ONNX Runtime Web cannot be loaded
+    draw_and_read(page, server["url"], 7)
     page.get_by_text("The server reads your drawing when you lift the pen: your browser could not run").wait_for()
     page.get_by_text("read on the server in").first.wait_for()
     assert_no_error(page)

@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import DRAW_PAD, assert_no_error, draw_digit, wait_idle
+from browser.helpers import DRAW_PAD, assert_no_error, draw_and_read, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -22,13 +22,7 @@ def white_pixels_on_canvas(pg) -> int:
 
 
 def test_draw_steps_keep_their_shape_and_a_model_switch_keeps_the_drawing(page, server):
-    page.goto(f"{server['url']}/Draw")
-    wait_idle(page)
-    page.locator(DRAW_PAD).first.wait_for()
-    page.wait_for_timeout(300)
-    draw_digit(page, 1)
-    page.get_by_text("Prediction: 1", exact=True).wait_for()
-    wait_idle(page)
+    draw_and_read(page, server["url"], 1)
     steps = page.locator("[data-testid=stImage]", has=page.get_by_text(re.compile(r"^[234] · ")))
     expect(steps).to_have_count(3)
     for i in range(3):  # a tall thin "1" is shown tall and thin in its 140 px frame, not stretched to a column

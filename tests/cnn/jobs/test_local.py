@@ -85,6 +85,32 @@ def test_a_worker_gets_each_dataset_once_and_a_prepared_run_trains_the_same(data
         e.shutdown()
 
 
+def test_a_worker_always_holds_the_datasets_its_engine_counts_on():
+    """Whatever order of hints and runs, with or without their datasets, the engine's bookkeeping and the worker's
+    store agree (the engine sends a fingerprint alone only for a dataset the worker holds)."""
+    import collections
+    import random
+
+    from cnn.jobs import local
+    from cnn.jobs.worker import Datasets
+
+    sets = [tiny_dataset(n_train=64, seed=i) for i in range(4)]
+    engine_side = object.__new__(local._Worker)
+    engine_side.datasets = collections.OrderedDict()
+    worker_side = Datasets()
+    rnd = random.Random(0)
+    for _ in range(300):
+        ds = rnd.choice(sets)
+        if rnd.random() < 0.5:  # a hint
+            _, _, sent, key = engine_side.prepare_message((config(), ds))
+            worker_side.take(key, sent)
+        else:
+            job = jobs.Job.__new__(jobs.Job)
+            job.id = "j"
+            request = engine_side.run_message(job, JobRequest(config(), ds))[2]
+            assert worker_side.take(request.dataset_key, request.dataset) is ds
+
+
 def test_limit_and_first_come_first_served(engine, data):
     submitted = [engine.submit(JobRequest(config(epochs=3), data, label=f"q{i}")) for i in range(5)]
     places = [j.place for j in submitted]
