@@ -24,7 +24,7 @@ from cnn import data, settings
 from cnn.data import Dataset
 from cnn.jobs.base import DIED, Engine, EngineError, Job, JobRequest, max_jobs_default
 from cnn.jobs.worker import Datasets, unpack
-from cnn.training import TrainConfig
+from cnn.training import TrainConfig, prepare_key
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 120.0  # importing TensorFlow in a new process on a busy machine
@@ -118,38 +118,51 @@ class LocalEngine(Engine):
         self._running: dict[str, _Slot] = {}
         self._hint: tuple | None = None  # the newest run a Train page shows ready (see prepare)
         self._hint_seq = 0
+        self._hint_taken = 0  # the newest hint one idle slot took (one worker prepares each hint)
         self._slots = [_Slot(self, i, prestart) for i in range(self.limit)]
         for slot in self._slots:
             slot.start()
 
     def _enqueue(self, job: Job, request: JobRequest) -> None:
+        if request.dataset is not None and not request.initial_model:  # which prepared model it could use
+            job.prepare_key = prepare_key(request.config, request.dataset.image_shape, request.dataset.num_classes,
+                                          len(request.dataset.train_images))
         with self._cond:
             self._waiting.append((job, request))
             self._cond.notify_all()
 
     def prepare(self, config: TrainConfig, dataset: Dataset) -> None:
-        """Idle workers take this run's dataset and build, compile and trace its model now (only the newest hint
-        counts)."""
+        """One idle worker takes this run's dataset and builds, compiles and traces its model now (only the newest
+        hint counts); the run goes to that worker when it is free."""
         with self._cond:
             self._hint = (config, dataset)
             self._hint_seq += 1
             self._cond.notify_all()
 
     def _next(self, slot: _Slot) -> tuple[Job, JobRequest] | tuple[str, tuple] | None:
-        """Block until a job is waiting (first come, first served), or a newer hint to prepare for while idle;
-        None on shutdown."""
+        """Block until a job is waiting (first come, first served; a job another idle slot's worker has prepared is
+        left to that slot), or a hint no slot has taken yet to prepare for while idle; None on shutdown."""
         with self._cond:
-            while not self._waiting and not self.closed and slot.hint_seq == self._hint_seq:
-                self._cond.wait(1.0)
-            if self.closed:
+            slot.idle = True
+            try:
+                while not self.closed:
+                    if self._waiting:
+                        key = getattr(self._waiting[0][0], "prepare_key", "")
+                        if key and slot.prepared != key and any(
+                                s.idle and s.prepared == key for s in self._slots if s is not slot):
+                            self._cond.wait(0.05)  # the slot whose worker has this model ready takes it
+                            continue
+                        job, request = self._waiting.popleft()
+                        job.started = time.time()  # left the queue: its wait ends here, in arrival order
+                        self._running[job.id] = slot
+                        return job, request
+                    if self._hint_taken < self._hint_seq:
+                        self._hint_taken = self._hint_seq
+                        return ("prepare", self._hint)
+                    self._cond.wait(1.0)
                 return None
-            if not self._waiting:
-                slot.hint_seq = self._hint_seq
-                return ("prepare", self._hint)
-            job, request = self._waiting.popleft()
-            job.started = time.time()  # left the queue: its wait ends here, in arrival order
-            self._running[job.id] = slot
-            return job, request
+            finally:
+                slot.idle = False
 
     def _done(self, job: Job) -> None:
         with self._cond:
@@ -219,7 +232,8 @@ class _Slot(threading.Thread):
         self.worker: _Worker | None = None
         self.prestart = prestart
         self._job: Job | None = None
-        self.hint_seq = 0  # the newest hint this slot's worker was sent
+        self.idle = False  # waiting in the engine's _next
+        self.prepared = ""  # the key of the model its worker was last asked to prepare (cnn.training.prepare_key)
 
     def _ensure_worker(self) -> _Worker:
         if self.worker is None or not self.worker.alive():
@@ -257,7 +271,9 @@ class _Slot(threading.Thread):
             if item[0] == "prepare":
                 with contextlib.suppress(EngineError, OSError):  # a hint only: the run itself reports problems
                     worker = self._ensure_worker()
-                    worker.send(worker.prepare_message(item[1]))
+                    message = worker.prepare_message(item[1])
+                    worker.send(message)
+                    self.prepared = prepare_key(*message[1])
                 continue
             job, request = item
             self._job = job
@@ -275,6 +291,7 @@ class _Slot(threading.Thread):
             return
         try:
             worker.send(worker.run_message(job, request))
+            self.prepared = ""  # a worker's prepared model serves one run, or none
             if job.stop_reason:  # stopped while being handed over
                 worker.send(("stop",))
             while True:

@@ -85,6 +85,22 @@ def test_a_worker_gets_each_dataset_once_and_a_prepared_run_trains_the_same(data
         e.shutdown()
 
 
+def test_one_idle_worker_prepares_a_hint_and_its_run_goes_to_that_worker(engine, data):
+    """Two idle workers: one builds and traces the hinted model (not both: a class changing settings would keep both
+    cores busy), and the run it was made for is trained by that worker."""
+    engine.prepare(config(epochs=1, seed=7), data)
+    deadline = time.monotonic() + 60
+    while not any(s.prepared for s in engine._slots):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    ready = [s for s in engine._slots if s.prepared]
+    assert len(ready) == 1
+    pid = ready[0].worker.pid
+    job = engine.submit(JobRequest(config(epochs=1, seed=7), data, label="routed"))
+    assert job.wait(180) and job.state == "done", job.message
+    assert job.worker_pid == pid and not ready[0].prepared
+
+
 def test_a_worker_always_holds_the_datasets_its_engine_counts_on():
     """Whatever order of hints and runs, with or without their datasets, the engine's bookkeeping and the worker's
     store agree (the engine sends a fingerprint alone only for a dataset the worker holds)."""
