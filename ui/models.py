@@ -55,6 +55,8 @@ def browser_model(choice: dict[str, Any], reader: QuickReader, classes: list[str
     ``static/models``), or None and why the server reads them instead."""
     if not reader.onnx:
         return None, f"it could not be converted to run in the browser ({reader.why})"
+    if not (STATIC / "ort" / "ort-wasm-simd-threaded.wasm").is_file():
+        return None, "the in-browser runtime is not installed on this server"
     if not st.get_option("server.enableStaticServing"):
         return None, "this server does not serve the files the browser would need (server.enableStaticServing)"
     try:
