@@ -204,7 +204,7 @@ def preset_advice(arch: str) -> str:
     if best is None or best == arch:
         return ""
     minutes = cifar_minutes(measure=False) or {}
-    measured = (f"Measured on this computer ({precision.cpu_name()}): **CIFAR** trains in about "
+    measured = ("Measured on this computer: **CIFAR** trains in about "
                 f"{minutes.get('cifar', 0):.0f} minutes, **CIFAR small** in about {minutes.get('cifar_small', 0):.0f}.")
     if best == "cifar_small":
         return f"{measured} **CIFAR small** is the one that fits 10 minutes here (about 85% of test photos)."

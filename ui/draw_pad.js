@@ -137,7 +137,8 @@ function setup(root) {
       show(outputs[session.outputNames[0]].data, performance.now() - t0, final, model.url);
       pad.why = "";
     } catch (e) {
-      pad.why = `your browser could not run the model (${e && e.message ? e.message : e})`;
+      console.warn("CNN Lab: reading the drawing in the browser failed", e);  // the details, for whoever looks
+      pad.why = "your browser could not run the model";
       invite(`The server reads your drawing when you lift the pen: ${pad.why}.`);
     } finally {
       pad.lastRead = performance.now();

@@ -99,6 +99,7 @@ class Job:
         self.where = ""  # which worker or machine runs it
         self.note = ""  # what a queued job waits for, when not for a place in the queue ("starting a worker…")
         self.worker_pid: int | None = None
+        self.prepare_key = ""  # which prepared model it could start from (cnn.training.prepare_key), if any
         self.submitted = time.time()
         self.started: float | None = None
         self.ended: float | None = None

@@ -147,7 +147,7 @@ class LocalEngine(Engine):
             try:
                 while not self.closed:
                     if self._waiting:
-                        key = getattr(self._waiting[0][0], "prepare_key", "")
+                        key = self._waiting[0][0].prepare_key
                         if key and slot.prepared != key and any(
                                 s.idle and s.prepared == key for s in self._slots if s is not slot):
                             self._cond.wait(0.05)  # the slot whose worker has this model ready takes it
