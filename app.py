@@ -6,6 +6,7 @@ import pandas  # noqa: F401
 import streamlit as st
 
 from cnn import data, store
+from cnn.i18n import N_, _, number
 from ui import chrome, models, runs
 
 
@@ -16,11 +17,11 @@ def delete_model_ui(entries: list) -> None:
     others = [e for e in entries if not e.meta.get("shipped") and not actor.may_change(e.meta)]
     if not own:
         if others:
-            st.caption("Models saved by others can be deleted only by them or by your teacher.")
+            st.caption(_("Models saved by others can be deleted only by them or by your teacher."))
         return
-    with st.expander("Delete a model you saved", icon=":material/delete:"):
-        models.delete_model_ui(own, actor, "del", warning="Deleting **{name}** removes it for everyone on this "
-                               "server. This cannot be undone.")
+    with st.expander(_("Delete a model you saved"), icon=":material/delete:"):
+        models.delete_model_ui(own, actor, "del", warning=N_("Deleting **{name}** removes it for everyone "
+                               "on this server. This cannot be undone."))
 
 
 def home() -> None:
@@ -28,56 +29,54 @@ def home() -> None:
     chrome.page_setup_ui("Home")
     chrome.title_ui("Home", "CNN Lab")
     st.markdown(
-        "Learn **convolutional neural networks** by doing them. Look at the data, build a network layer by "
-        "layer, train it and watch the curves move, then open it up: its filters, its feature maps, what it "
-        "gets wrong, and what it makes of a digit **you** draw. Everything runs on this computer, no internet "
-        "needed."
+        _("Learn **convolutional neural networks** by doing them. Look at the data, build a network layer by "
+          "layer, train it and watch the curves move, then open it up: its filters, its feature maps, what it "
+          "gets wrong, and what it makes of a digit **you** draw. Everything runs on this computer, no internet "
+          "needed.")
     )
 
-    st.subheader("Where to start")
+    st.subheader(_("Where to start"))
     steps = [
-        ("pages/1_Data.py", "1 · Data", ICONS["Data"], "Meet the images: samples, classes, pixels, augmentation."),
-        ("pages/2_Train.py", "2 · Train", ICONS["Train"], "Pick an architecture, train it, watch loss and accuracy "
-                                                          "live."),
-        ("pages/3_Evaluate.py", "3 · Evaluate", ICONS["Evaluate"], "Confusion matrix, mistakes, one test image at "
-                                                                   "a time."),
-        ("pages/4_Inspect.py", "4 · Inspect", ICONS["Inspect"], "Filters, feature maps and Grad-CAM: what the "
-                                                                "network sees."),
-        ("pages/5_Draw.py", "5 · Draw", ICONS["Draw"], "Draw a digit and watch the network read it."),
-        ("pages/6_Lessons.py", "6 · Lessons", ICONS["Lessons"], "Convolution, pooling, activations, dropout, batch "
-                                                                "norm, augmentation, transfer learning: try each."),
+        ("pages/1_Data.py", "Data", _("Meet the images: samples, classes, pixels, augmentation.")),
+        ("pages/2_Train.py", "Train", _("Pick an architecture, train it, watch loss and accuracy live.")),
+        ("pages/3_Evaluate.py", "Evaluate", _("Confusion matrix, mistakes, one test image at a time.")),
+        ("pages/4_Inspect.py", "Inspect", _("Filters, feature maps and Grad-CAM: what the network sees.")),
+        ("pages/5_Draw.py", "Draw", _("Draw a digit and watch the network read it.")),
+        ("pages/6_Lessons.py", "Lessons", _("Convolution, pooling, activations, dropout, batch norm, augmentation, "
+                                            "transfer learning: try each.")),
     ]
     cols = st.columns(3)
-    for i, (page, label, icon, text) in enumerate(steps):
+    for i, (page, title, text) in enumerate(steps):
         with cols[i % 3].container(border=True):
-            st.page_link(page, label=f"**{label}**", icon=icon)
+            st.page_link(page, label=f"**{i + 1} · {_(title)}**", icon=ICONS[title])
             st.caption(text)
 
-    st.info("New here? Go to **5 · Draw** and draw a digit: a trained network is already included. "
-            "Then follow the steps from **1 · Data** to build your own.", icon=":material/waving_hand:")
+    st.info(_("New here? Go to **5 · Draw** and draw a digit: a trained network is already included. "
+              "Then follow the steps from **1 · Data** to build your own."), icon=":material/waving_hand:")
 
     left, right = st.columns(2)
     with left:
-        st.subheader("Datasets")
+        st.subheader(_("Datasets"))
         for name, meta in data.DATASETS.items():
             st.markdown(f"**{meta.title}** — {data.source_status(name)}")
-        st.caption(f"Local data folder: `{data.data_dir()}` (set `CNN_DATA_DIR` to change it).")
+        st.caption(_("Local data folder: `{data_dir}` (set `CNN_DATA_DIR` to change it).", data_dir=data.data_dir()))
     with right:
-        st.subheader("Saved models")
+        st.subheader(_("Saved models"))
         entries = store.list_models()
         if entries:
             st.dataframe(
-                [{"name": e.name, "student": e.meta.get("owner_name") or "", "dataset": e.dataset,
-                  "test accuracy": f"{e.test_accuracy:.2%}" if e.test_accuracy is not None else "—",
-                  "parameters": f"{e.meta.get('params', 0):,}", "saved": e.meta.get("saved", "")} for e in entries],
+                [{_("name"): e.name, _("student"): e.meta.get("owner_name") or "", _("dataset"): e.dataset,
+                  _("test accuracy"): number(e.test_accuracy, ".2%") if e.test_accuracy is not None else "—",
+                  _("parameters"): number(e.meta.get("params", 0), ","), _("saved"): e.meta.get("saved", "")}
+                 for e in entries],
                 hide_index=True, width="stretch")
             delete_model_ui(entries)
         else:
-            st.write("None yet: train one on the Train page.")
+            st.write(_("None yet: train one on the Train page."))
         unsaved = [label for label, entry in st.session_state["session_models"].items() if not entry["saved_as"]]
         if unsaved:
-            st.caption("Trained or uploaded in this browser, not saved (a reload keeps them, a server restart does "
-                       "not): " + ", ".join(unsaved))
+            st.caption(_("Trained or uploaded in this browser, not saved (a reload keeps them, a server restart "
+                         "does not): {models}", models=", ".join(unsaved)))
     runs.your_runs_ui("home_your_runs")
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnn import presets
+from cnn.i18n import _
 from cnn.layers import ACTIVATIONS, KINDS, PADDINGS, SpecError  # noqa: F401  (re-exported for callers)
 
 Spec = list[dict[str, Any]]
@@ -40,7 +41,7 @@ def preset(name: str) -> Spec:
 def new_layer(layer_type: str) -> dict[str, Any]:
     """A layer of the given kind with its default settings."""
     if layer_type not in KINDS:
-        raise SpecError(f"Unknown layer type '{layer_type}'.")
+        raise SpecError(_("Unknown layer type '{layer_type}'.", layer_type=layer_type))
     return KINDS[layer_type].defaults()
 
 
@@ -59,16 +60,18 @@ def layer_names(spec: Spec) -> list[str]:
 def _checked(spec: Spec) -> list[dict[str, Any]]:
     """Every layer's kind and settings, checked (SpecError names the first bad layer)."""
     if not isinstance(spec, list) or not spec:
-        raise SpecError("The model has no layers. Add at least one layer.")
+        raise SpecError(_("The model has no layers. Add at least one layer."))
     if len(spec) > MAX_LAYERS:
-        raise SpecError(f"The model has {len(spec)} layers; the limit is {MAX_LAYERS}.")
+        raise SpecError(_("The model has {n_spec} layers; the limit is {max_layers}.",
+                          n_spec=len(spec), max_layers=MAX_LAYERS))
     out = []
     for i, (layer, name) in enumerate(zip(spec, layer_names(spec), strict=True)):
         if not isinstance(layer, dict) or layer.get("type") not in KINDS:
             kind = layer.get("type") if isinstance(layer, dict) else layer
-            raise SpecError(f"Layer {i + 1}: unknown layer type {kind!r}; use one of {', '.join(KINDS)}.", i)
+            raise SpecError(_("Layer {i}: unknown layer type {kind!r}; use one of {join}.",
+                              i=i + 1, kind=kind, join=', '.join(KINDS)), i)
         kind = KINDS[layer["type"]]
-        where = f"Layer {i + 1} ({name}, {kind.type})"
+        where = _("Layer {i} ({name}, {type})", i=i + 1, name=name, type=kind.type)
         out.append({"kind": kind, "name": name, "where": where, "values": kind.checked(layer, where, i)})
     return out
 
@@ -76,7 +79,7 @@ def _checked(spec: Spec) -> list[dict[str, Any]]:
 def validate(spec: Spec, input_shape: tuple[int, int, int], num_classes: int = 10) -> list[LayerShape]:
     """Check a spec and infer every layer's output shape; raise :class:`SpecError` naming the layer."""
     if len(input_shape) != 3 or min(input_shape) < 1:
-        raise SpecError(f"Input shape must be (height, width, channels), got {input_shape}.")
+        raise SpecError(_("Input shape must be (height, width, channels), got {input_shape}.", input_shape=input_shape))
     shape: tuple[int, ...] = tuple(int(s) for s in input_shape)
     out: list[LayerShape] = []
     total = 0
@@ -84,25 +87,25 @@ def validate(spec: Spec, input_shape: tuple[int, int, int], num_classes: int = 1
         kind, where = item["kind"], item["where"]
         spatial = len(shape) == 3
         if kind.needs == "spatial" and not spatial:
-            raise SpecError(f"{where}: {kind.title.lower()} needs feature maps (an image-shaped input), but the "
-                            f"previous layer outputs a flat vector {shape}. Move it before Flatten/Dense, or "
-                            "remove it.", i)
+            raise SpecError(_("{where}: {lower} needs feature maps (an image-shaped input), but the previous layer "
+                              "outputs a flat vector {shape}. Move it before Flatten/Dense, or remove it.",
+                              where=where, lower=kind.title.lower(), shape=shape), i)
         if kind.needs == "flat" and spatial:
-            raise SpecError(f"{where}: a dense layer needs a flat input, but it gets feature maps {shape}. Add "
-                            "Flatten or Global average pooling before it.", i)
+            raise SpecError(_("{where}: a dense layer needs a flat input, but it gets feature maps {shape}. Add "
+                              "Flatten or Global average pooling before it.", where=where, shape=shape), i)
         new_shape = kind.output_shape(item["values"], shape, where, i)
         params = kind.params(item["values"], shape, new_shape)
         total += params
         if total > MAX_PARAMS:
-            raise SpecError(f"{where}: the model would have over 50 million parameters, too many to train here. "
-                            "Use fewer filters or units, or pool before Flatten.", i)
+            raise SpecError(_("{where}: the model would have over 50 million parameters, too many to train here. Use "
+                              "fewer filters or units, or pool before Flatten.", where=where), i)
         shape = new_shape
         out.append(LayerShape(i, item["name"], kind.type, shape, params))
     if len(shape) == 3:
-        raise SpecError("The last layer outputs feature maps; end with Flatten or Global average pooling "
-                        "(the output Dense layer is added for you).", len(spec) - 1)
+        raise SpecError(_("The last layer outputs feature maps; end with Flatten or Global average pooling "
+                          "(the output Dense layer is added for you)."), len(spec) - 1)
     if num_classes < 2:
-        raise SpecError(f"The dataset must have at least 2 classes, got {num_classes}.")
+        raise SpecError(_("The dataset must have at least 2 classes, got {num_classes}.", num_classes=num_classes))
     return out
 
 

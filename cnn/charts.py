@@ -8,6 +8,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from cnn import i18n
+from cnn.i18n import _
+
 TRAIN_COLOUR, VAL_COLOUR = "#1f77b4", "#ff7f0e"
 # One convention for signed values everywhere (lessons, filters, kernels): red positive, blue negative,
 # white zero, as cnn.inspection.diverging_rgb draws filters. Plotly's "RdBu" runs the other way round.
@@ -20,24 +23,31 @@ def history_figure(history: dict[str, list[float]] | None = None,
 
     ``batch_points`` (fractional epoch, running loss/accuracy) make the curves move during an epoch.
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(_("Loss"), _("Accuracy")), horizontal_spacing=0.1)
     history = history or {}
     for col, metric in ((1, "loss"), (2, "accuracy")):
         if batch_points:
             fig.add_trace(go.Scatter(x=[p["epoch"] for p in batch_points], y=[p[metric] for p in batch_points],
-                                     mode="lines", name="train (running)", line=dict(color=TRAIN_COLOUR, width=1),
+                                     mode="lines", name=_("train (running)"), line=dict(color=TRAIN_COLOUR, width=1),
                                      opacity=0.5, legendgroup="running", showlegend=col == 1), 1, col)
         epochs = list(range(1, len(history.get(metric, [])) + 1))
         if epochs:
-            fig.add_trace(go.Scatter(x=epochs, y=history[metric], mode="lines+markers", name="train",
+            fig.add_trace(go.Scatter(x=epochs, y=history[metric], mode="lines+markers", name=_("train"),
                                      line=dict(color=TRAIN_COLOUR), legendgroup="train", showlegend=col == 1), 1, col)
         val = history.get(f"val_{metric}", [])
         if val:
-            fig.add_trace(go.Scatter(x=list(range(1, len(val) + 1)), y=val, mode="lines+markers", name="validation",
+            fig.add_trace(go.Scatter(x=list(range(1, len(val) + 1)), y=val, mode="lines+markers",
+                                     name=_("validation"),
                                      line=dict(color=VAL_COLOUR), legendgroup="val", showlegend=col == 1), 1, col)
-        fig.update_xaxes(title_text="epoch", row=1, col=col, rangemode="tozero")
+        fig.update_xaxes(title_text=_("epoch"), row=1, col=col, rangemode="tozero")
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=-0.25))
+    return localised(fig)
+
+
+def localised(fig: go.Figure) -> go.Figure:
+    """Axis numbers with the language's decimal mark and group separator ("0,5" and "1.000" in German)."""
+    fig.update_layout(separators=i18n.number(1000.5, ",.1f")[-2] + i18n.number(1000.5, ",.1f")[1])
     return fig
 
 
@@ -57,7 +67,7 @@ def for_projector(fig: go.Figure, scale: float = 1.6) -> go.Figure:
 
 
 def _num(v: float) -> str:
-    return f"{v:.3g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.1e}"
+    return i18n.number(v, ".3g") if abs(v) >= 1e-3 or v == 0 else i18n.number(v, ".1e")
 
 
 def describe(fig: go.Figure) -> str:
@@ -67,17 +77,22 @@ def describe(fig: go.Figure) -> str:
     title = layout.title.text if layout.title and layout.title.text else ""
     xt = layout.xaxis.title.text if layout.xaxis and layout.xaxis.title and layout.xaxis.title.text else "x"
     yt = layout.yaxis.title.text if layout.yaxis and layout.yaxis.title and layout.yaxis.title.text else "value"
-    parts = [f"Chart{': ' + title if title else ''}."]
+    xt = xt if xt != "x" else _("x")
+    yt = yt if yt != "value" else _("value")
+    parts = [_("Chart: {title}.", title=title) if title else _("Chart.")]
+    loss_words = {"loss", _("loss").lower(), _("Loss").lower()}
     for trace in fig.data:
         name = getattr(trace, "name", None) or ""
         if trace.type == "heatmap" and trace.z is not None:
             z = np.asarray(trace.z, float)
-            parts.append(f"A heat map of {z.shape[0]}×{z.shape[1]} values ({yt} by {xt}).")
+            parts.append(_("A heat map of {rows}×{cols} values ({y} by {x}).", rows=z.shape[0], cols=z.shape[1], y=yt,
+                           x=xt))
         elif trace.type == "bar" and trace.y is not None and len(trace.y):
             y = np.asarray(trace.y, float)
             x = list(trace.x) if trace.x is not None else list(range(len(y)))
             k = int(np.argmax(y))
-            parts.append(f"{len(y)} bars of {yt}; the tallest is {x[k]} at {_num(float(y[k]))}.")
+            parts.append(_("{n} bars of {y}; the tallest is {x} at {value}.", n=len(y), y=yt, x=x[k],
+                           value=_num(float(y[k]))))
         elif trace.type == "scatter" and trace.y is not None and len(trace.y) and name != "cells":
             axis = trace.yaxis or "y"
             panel = 0 if axis == "y" else int(axis[1:]) - 1
@@ -85,9 +100,10 @@ def describe(fig: go.Figure) -> str:
                 name = f"{layout.annotations[panel].text}, {name}"
             y = np.asarray(trace.y, float)
             x = list(trace.x) if trace.x is not None else list(range(1, len(y) + 1))
-            best = int(np.nanargmin(y)) if "loss" in f"{name} {yt}".lower() else int(np.nanargmax(y))
-            parts.append(f"{name or yt}: {len(y)} points, last {_num(float(y[-1]))}, best {_num(float(y[best]))} at "
-                         f"{xt} {x[best]}.")
+            lowest = any(w in f"{name} {yt}".lower() for w in loss_words)
+            best = int(np.nanargmin(y)) if lowest else int(np.nanargmax(y))
+            parts.append(_("{line}: {n} points, last {last}, best {best} at {x} {where}.", line=name or yt, n=len(y),
+                           last=_num(float(y[-1])), best=_num(float(y[best])), x=xt, where=x[best]))
     return " ".join(parts)
 
 
@@ -97,14 +113,14 @@ def compare_figure(runs: dict[str, dict[str, list[float]]], metric: str = "accur
     palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
     for i, (label, hist) in enumerate(runs.items()):
         colour = palette[i % len(palette)]
-        for key, dash, suffix in ((metric, "solid", "train"), (f"val_{metric}", "dash", "validation")):
+        for key, dash, suffix in ((metric, "solid", _("train")), (f"val_{metric}", "dash", _("validation"))):
             ys = hist.get(key, [])
             if ys:
                 fig.add_trace(go.Scatter(x=list(range(1, len(ys) + 1)), y=ys, mode="lines+markers",
                                          name=f"{label} — {suffix}", line=dict(color=colour, dash=dash)))
-    fig.update_layout(height=height, xaxis_title="epoch", yaxis_title=metric, margin=dict(l=10, r=10, t=30, b=10),
-                      legend=dict(orientation="h", y=-0.3))
-    return fig
+    fig.update_layout(height=height, xaxis_title=_("epoch"), yaxis_title=_(metric),
+                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.3))
+    return localised(fig)
 
 
 def probability_bars(probs: np.ndarray, class_names, highlight: int | None = None, height: int = 260) -> go.Figure:
@@ -112,10 +128,10 @@ def probability_bars(probs: np.ndarray, class_names, highlight: int | None = Non
     top = int(np.argmax(probs)) if highlight is None else highlight
     colours = ["#2ca02c" if i == top else "#9ecae1" for i in range(len(probs))]
     fig = go.Figure(go.Bar(x=[str(c) for c in class_names], y=[float(p) for p in probs], marker_color=colours,
-                           text=[f"{p:.0%}" if p >= 0.01 else "" for p in probs], textposition="outside"))
-    fig.update_layout(height=height, yaxis=dict(range=[0, 1.1], tickformat=".0%", title="probability"),
+                           text=[i18n.number(p, ".0%") if p >= 0.01 else "" for p in probs], textposition="outside"))
+    fig.update_layout(height=height, yaxis=dict(range=[0, 1.1], tickformat=".0%", title=_("probability")),
                       xaxis=dict(type="category"), margin=dict(l=10, r=10, t=10, b=10))
-    return fig
+    return localised(fig)
 
 
 def confusion_figure(cm: np.ndarray, class_names, height: int = 520) -> go.Figure:
@@ -131,11 +147,11 @@ def confusion_figure(cm: np.ndarray, class_names, height: int = 520) -> go.Figur
                              y=[names[i] for i in range(k) for j in range(k)], mode="markers",
                              marker=dict(symbol="square", size=36, opacity=0.01, color="black"),
                              customdata=cm.reshape(-1), showlegend=False, name="cells",
-                             hovertemplate="true %{y} → predicted %{x}: %{customdata}<br>click to see them"
-                                           "<extra></extra>"))
-    fig.update_layout(height=height, xaxis=dict(title="predicted class", type="category", side="top",
+                             hovertemplate=_("true %{y} → predicted %{x}: %{customdata}<br>click to see them")
+                             + "<extra></extra>"))
+    fig.update_layout(height=height, xaxis=dict(title=_("predicted class"), type="category", side="top",
                                                 range=[-0.5, k - 0.5]),
-                      yaxis=dict(title="true class", type="category", range=[k - 0.5, -0.5]),
+                      yaxis=dict(title=_("true class"), type="category", range=[k - 0.5, -0.5]),
                       margin=dict(l=10, r=10, t=60, b=10), clickmode="event+select", dragmode=False)
     return fig
 
@@ -145,8 +161,8 @@ def activation_figure(functions: dict, z: np.ndarray) -> go.Figure:
     fig = go.Figure()
     for name, fn in functions.items():
         fig.add_trace(go.Scatter(x=z, y=fn(z), mode="lines", name=name))
-    fig.update_layout(height=320, xaxis_title="input z", yaxis_title="f(z)", margin=dict(l=10, r=10, t=10, b=10))
-    return fig
+    fig.update_layout(height=320, xaxis_title=_("input z"), yaxis_title="f(z)", margin=dict(l=10, r=10, t=10, b=10))
+    return localised(fig)
 
 
 def heatmap(values: np.ndarray, title: str = "", centre_zero: bool = False, height: int = 260,
@@ -171,12 +187,12 @@ def heatmap(values: np.ndarray, title: str = "", centre_zero: bool = False, heig
 def bar_counts(labels, counts, title: str = "", height: int = 280) -> go.Figure:
     fig = go.Figure(go.Bar(x=[str(x) for x in labels], y=list(counts)))
     fig.update_layout(title=title, height=height, xaxis=dict(type="category"), margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+    return localised(fig)
 
 
 def histogram(values: np.ndarray, title: str = "", height: int = 280) -> go.Figure:
     counts, edges = np.histogram(values, bins=32, range=(0.0, 1.0))
     fig = go.Figure(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=1 / 32))
-    fig.update_layout(title=title, height=height, xaxis_title="pixel value (0 = black, 1 = white)",
-                      yaxis_title="pixels", yaxis_type="log", margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+    fig.update_layout(title=title, height=height, xaxis_title=_("pixel value (0 = black, 1 = white)"),
+                      yaxis_title=_("pixels"), yaxis_type="log", margin=dict(l=10, r=10, t=40, b=10))
+    return localised(fig)

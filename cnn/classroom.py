@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cnn import db, settings, store, userdata
+from cnn.i18n import _
 
 MAX_NAME = 40
 MAX_PASSPHRASE = 200
@@ -36,14 +37,15 @@ class ClassroomError(ValueError):
 def validate_display_name(name: str) -> str:
     """A student's display name, cleaned; ClassroomError says what is wrong (never any markup passes)."""
     if not isinstance(name, str):
-        raise ClassroomError("Type your name.")
+        raise ClassroomError(_("Type your name."))
     name = unicodedata.normalize("NFC", " ".join(name.split()))
     if not name:
         return ""
     if len(name) > MAX_NAME:
-        raise ClassroomError(f"Your name is {len(name):,} characters long; use at most {MAX_NAME}.")
+        raise ClassroomError(_("Your name is {n_name:,} characters long; use at most {max_name}.",
+                               n_name=len(name), max_name=MAX_NAME))
     if not NAME_RE.match(name) or any(unicodedata.category(c)[0] == "C" for c in name):
-        raise ClassroomError("Use letters, digits, spaces and . ' - _ only in your name.")
+        raise ClassroomError(_("Use letters, digits, spaces and . ' - _ only in your name."))
     return name
 
 
@@ -107,14 +109,14 @@ class PassphraseGate:
     def check(self, attempt: str, expected: str, who: str) -> bool:
         """True if ``attempt`` is the passphrase; ClassroomError when empty, too long or too soon."""
         if not expected:
-            raise ClassroomError("This server has no teacher passphrase, so it has no teacher mode. The person "
-                                 "running it can set CNN_TEACHER_PASSWORD (or teacher_password in "
-                                 ".streamlit/secrets.toml) and restart it.")
+            raise ClassroomError(_("This server has no teacher passphrase, so it has no teacher mode. The person "
+                                   "running it can set CNN_TEACHER_PASSWORD (or teacher_password in "
+                                   ".streamlit/secrets.toml) and restart it."))
         wait = self.wait_left(who)
         if wait > 0:
-            raise ClassroomError(f"Wait {wait:.0f} s before trying again.")
+            raise ClassroomError(_("Wait {wait:.0f} s before trying again.", wait=wait))
         if not attempt:
-            raise ClassroomError("Type the passphrase.")
+            raise ClassroomError(_("Type the passphrase."))
         if len(attempt) > MAX_PASSPHRASE:
             ok = False  # still counted as a wrong attempt
         else:
@@ -152,14 +154,14 @@ class Challenge:
         """What a saved model breaks of this challenge ([] when it meets it)."""
         problems = []
         if meta.get("dataset") != self.dataset:
-            problems.append(f"trained on {meta.get('dataset')}, not {self.dataset}")
+            problems.append(_("trained on {dataset}, not {wanted}", dataset=meta.get("dataset"), wanted=self.dataset))
         epochs = len((meta.get("history") or {}).get("loss", []))
         if self.max_epochs and epochs > self.max_epochs:
-            problems.append(f"{epochs} epochs > {self.max_epochs}")
+            problems.append(_("{epochs} epochs > {most}", epochs=epochs, most=self.max_epochs))
         params = meta.get("params")
         if self.max_params and (not isinstance(params, int) or params > self.max_params):
-            problems.append(f"{params:,} parameters > {self.max_params:,}" if isinstance(params, int)
-                            else "unknown parameter count")
+            problems.append(_("{params:,} parameters > {most:,}", params=params, most=self.max_params)
+                            if isinstance(params, int) else _("unknown parameter count"))
         return problems
 
 
@@ -200,9 +202,9 @@ def save_challenge(challenge: Challenge | None, database: db.Database | None = N
         database.execute("DELETE FROM challenge WHERE id = 1")
         return
     if challenge.dataset not in DATASETS and not userdata.is_user(challenge.dataset):
-        raise ClassroomError(f"Unknown dataset '{challenge.dataset}'.")
+        raise ClassroomError(_("Unknown dataset '{dataset}'.", dataset=challenge.dataset))
     if challenge.max_epochs < 0 or challenge.max_params < 0:
-        raise ClassroomError("Limits must be 0 (no limit) or more.")
+        raise ClassroomError(_("Limits must be 0 (no limit) or more."))
     database.execute("INSERT INTO challenge (id, dataset, max_epochs, max_params, title) VALUES (1, ?, ?, ?, ?) "
                      "ON CONFLICT (id) DO UPDATE SET dataset = excluded.dataset, max_epochs = excluded.max_epochs, "
                      "max_params = excluded.max_params, title = excluded.title",

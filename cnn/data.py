@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from cnn import settings
+from cnn.i18n import N_, _
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
@@ -50,19 +51,19 @@ class DatasetInfo:
 
 DATASETS: dict[str, DatasetInfo] = {
     "mnist": DatasetInfo(
-        "mnist", "MNIST (handwritten digits)", (28, 28, 1), tuple(str(i) for i in range(10)),
+        "mnist", N_("MNIST (handwritten digits)"), (28, 28, 1), tuple(str(i) for i in range(10)),
         "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
         "MNIST by LeCun, Cortes and Burges, CC BY-SA 3.0"),
     "fashion_mnist": DatasetInfo(
-        "fashion_mnist", "Fashion-MNIST (clothes)", (28, 28, 1),
-        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        "fashion_mnist", N_("Fashion-MNIST (clothes)"), (28, 28, 1),
+        (N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"),
+         N_("Sandal"), N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot")),
         "https://storage.googleapis.com/tensorflow/tf-keras-datasets/fashion-mnist/",
         "Fashion-MNIST by Zalando Research, MIT licence"),
     "cifar10": DatasetInfo(
-        "cifar10", "CIFAR-10 (small photos)", (32, 32, 3),
-        ("airplane", "automobile", "bird", "cat", "deer",
-         "dog", "frog", "horse", "ship", "truck"),
+        "cifar10", N_("CIFAR-10 (small photos)"), (32, 32, 3),
+        (N_("airplane"), N_("automobile"), N_("bird"), N_("cat"), N_("deer"),
+         N_("dog"), N_("frog"), N_("horse"), N_("ship"), N_("truck")),
         "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
         "CIFAR-10 by Krizhevsky (2009), free for research and teaching"),
 }
@@ -119,8 +120,8 @@ class Dataset:
 
     def describe(self) -> str:
         """One line for the UI: source and image counts."""
-        return (f"{title(self.name)}: {len(self.train_images):,} training and "
-                f"{len(self.test_images):,} test images from {self.source}")
+        return _("{title}: {train:,} training and {test:,} test images from {source}", title=title(self.name),
+                 train=len(self.train_images), test=len(self.test_images), source=source_text(self.source))
 
 
 def to_float(images: np.ndarray) -> np.ndarray:
@@ -156,7 +157,8 @@ def info(name: str) -> DatasetInfo:
     if userdata.is_user(name):
         ds = _stored(name)
         return DatasetInfo(name, title(name), ds.image_shape, ds.classes, "", "your own data")
-    raise DatasetError(f"Unknown dataset '{name}'. Choose one of: {', '.join(dataset_names())}.")
+    raise DatasetError(_("Unknown dataset '{name}'. Choose one of: {join}.",
+                         name=name, join=', '.join(dataset_names())))
 
 
 def dataset_names() -> list[str]:
@@ -171,8 +173,8 @@ def title(name: str) -> str:
     from cnn import userdata
 
     if name in DATASETS:
-        return DATASETS[name].title
-    return f"My data: {userdata.name_of(name)}" if userdata.is_user(name) else name
+        return _(DATASETS[name].title)
+    return _("My data: {name}", name=userdata.name_of(name)) if userdata.is_user(name) else name
 
 
 def _stored(name: str):
@@ -216,7 +218,7 @@ def _open_maybe_gz(path: Path) -> bytes:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as e:
-            raise DatasetError(f"{path}: not a valid gzip file ({e}).") from None
+            raise DatasetError(_("{path}: not a valid gzip file ({e}).", path=path, e=e)) from None
     return raw
 
 
@@ -224,16 +226,16 @@ def read_idx(path: Path) -> np.ndarray:
     """Parse an idx file (raw or gzip), as MNIST ships them."""
     raw = _open_maybe_gz(path)
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise DatasetError(f"{path}: not an idx file of unsigned bytes (bad magic number).")
+        raise DatasetError(_("{path}: not an idx file of unsigned bytes (bad magic number).", path=path))
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise DatasetError(f"{path}: idx header is truncated.")
+        raise DatasetError(_("{path}: idx header is truncated.", path=path))
     shape = struct.unpack(">" + "I" * ndim, raw[4:header])
     expected = int(np.prod(shape))
     if len(raw) - header != expected:
-        raise DatasetError(f"{path}: idx header promises {expected:,} bytes of data, "
-                           f"file has {len(raw) - header:,}.")
+        raise DatasetError(_("{path}: idx header promises {expected:,} bytes of data, file has {n_raw:,}.",
+                             path=path, expected=expected, n_raw=len(raw) - header))
     return np.frombuffer(raw, np.uint8, offset=header).reshape(shape)
 
 
@@ -245,11 +247,13 @@ def _check_arrays(arrays: dict[str, np.ndarray], shape: tuple[int, int, int], wh
         if x.ndim == 3:
             x = x[..., None]
         if x.shape[1:] != shape:
-            raise DatasetError(f"{where}: x_{split} has images of shape {x.shape[1:]}, expected {shape}.")
+            raise DatasetError(_("{where}: x_{split} has images of shape {shape}, expected {shape2}.",
+                                 where=where, split=split, shape=x.shape[1:], shape2=shape))
         if len(x) != len(y):
-            raise DatasetError(f"{where}: x_{split} has {len(x)} images but y_{split} has {len(y)} labels.")
+            raise DatasetError(_("{where}: x_{split} has {n_x} images but y_{split} has {n_y} labels.",
+                                 where=where, split=split, n_x=len(x), n_y=len(y)))
         if len(y) and (y.min() < 0 or y.max() > 9):
-            raise DatasetError(f"{where}: y_{split} has labels outside 0-9.")
+            raise DatasetError(_("{where}: y_{split} has labels outside 0-9.", where=where, split=split))
         if x.dtype != np.uint8:
             if x.size and x.max() <= 1.0:
                 x = x * 255.0
@@ -264,13 +268,14 @@ def read_npz(path: Path, shape: tuple[int, int, int]) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as f:
             missing = {"x_train", "y_train", "x_test", "y_test"} - set(f.files)
             if missing:
-                raise DatasetError(f"{path}: missing arrays {sorted(missing)}; expected x_train, y_train, x_test, "
-                                   "y_test.")
+                raise DatasetError(_("{path}: missing arrays {sorted}; expected x_train, y_train, x_test, y_test.",
+                                     path=path, sorted=sorted(missing)))
             arrays = {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test")}
     except DatasetError:
         raise
     except Exception as e:  # zipfile.BadZipFile, ValueError, OSError, EOFError...
-        raise DatasetError(f"{path}: cannot be read as a .npz file ({type(e).__name__}: {e}).") from None
+        raise DatasetError(_("{path}: cannot be read as a .npz file ({name}: {e}).",
+                             path=path, name=type(e).__name__, e=e)) from None
     return _check_arrays(arrays, shape, str(path))
 
 
@@ -297,7 +302,8 @@ def _unpickle_batch(raw: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
         x = np.asarray(data, np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
         return x, np.asarray(labels, np.int64)
     except Exception as e:
-        raise DatasetError(f"{where}: not a CIFAR-10 python batch ({type(e).__name__}: {e}).") from None
+        raise DatasetError(_("{where}: not a CIFAR-10 python batch ({name}: {e}).",
+                             where=where, name=type(e).__name__, e=e)) from None
 
 
 def read_cifar_batches(folder: Path) -> dict[str, np.ndarray]:
@@ -320,12 +326,12 @@ def read_cifar_tar(path: Path) -> dict[str, np.ndarray]:
             needed = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
             missing = [n for n in needed if n not in members]
             if missing:
-                raise DatasetError(f"{path}: archive lacks {', '.join(missing)}.")
+                raise DatasetError(_("{path}: archive lacks {join}.", path=path, join=', '.join(missing)))
             parts = {n: _unpickle_batch(tar.extractfile(members[n]).read(), f"{path}:{n}") for n in needed}
     except DatasetError:
         raise
     except (tarfile.TarError, OSError, EOFError) as e:
-        raise DatasetError(f"{path}: not a readable .tar.gz archive ({e}).") from None
+        raise DatasetError(_("{path}: not a readable .tar.gz archive ({e}).", path=path, e=e)) from None
     train = [parts[f"data_batch_{i}"] for i in range(1, 6)]
     return _check_arrays({"x_train": np.concatenate([p[0] for p in train]),
                           "y_train": np.concatenate([p[1] for p in train]),
@@ -425,7 +431,7 @@ def read_bundled(name: str) -> dict[str, np.ndarray]:
     """The small sample of real images committed in ``cnn/bundled``."""
     path = BUNDLED_DIR / f"{name}_sample.npz"
     if not path.is_file():
-        raise DatasetError(f"{path}: the bundled sample is missing from this installation.")
+        raise DatasetError(_("{path}: the bundled sample is missing from this installation.", path=path))
     if name != "cifar10":
         return read_npz(path, DATASETS[name].image_shape)
     try:
@@ -433,7 +439,7 @@ def read_bundled(name: str) -> dict[str, np.ndarray]:
             arrays = {"x_train": decode_jpeg_array(f["train_jpeg"], f["train_offsets"]), "y_train": f["y_train"],
                       "x_test": decode_jpeg_array(f["test_jpeg"], f["test_offsets"]), "y_test": f["y_test"]}
     except Exception as e:
-        raise DatasetError(f"{path}: the bundled sample is damaged ({e}).") from None
+        raise DatasetError(_("{path}: the bundled sample is damaged ({e}).", path=path, e=e)) from None
     return _check_arrays(arrays, (32, 32, 3), str(path))
 
 
@@ -448,7 +454,7 @@ def download(name: str, progress: Callable[[float], None] | None = None,
     """
     global _offline_until
     if time.monotonic() < _offline_until:
-        raise DownloadError("No internet connection (checked a moment ago).", offline=True)
+        raise DownloadError(_("No internet connection (checked a moment ago)."), offline=True)
     meta = info(name)
     if name == "fashion_mnist":
         files = {f"{IDX_FILES[k]}.gz": meta.url + f"{IDX_FILES[k]}.gz" for k in IDX_FILES}
@@ -477,20 +483,22 @@ def download(name: str, progress: Callable[[float], None] | None = None,
             os.replace(tmp, dest)
         except urllib.error.HTTPError as e:  # the server answered, with an error: not "offline"
             tmp.unlink(missing_ok=True)
-            raise DownloadError(f"Could not download {meta.title}: {url} answered HTTP {e.code} ({e.reason}). "
-                                f"Put the dataset files in {data_dir()} (or set CNN_DATA_DIR).",
+            raise DownloadError(_("Could not download {title}: {url} answered HTTP {code} ({reason}). Put the "
+                                  "dataset files in {data_dir} (or set CNN_DATA_DIR).",
+                                  title=meta.title, url=url, code=e.code, reason=e.reason, data_dir=data_dir()),
                                 offline=False) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as e:  # no connection: offline
             tmp.unlink(missing_ok=True)
             _offline_until = time.monotonic() + 300
             reason = getattr(e, "reason", e)
-            raise DownloadError(f"Could not download {meta.title} ({reason}). You seem to be offline: put the "
-                                f"dataset files in {data_dir()} (or set CNN_DATA_DIR), or use the bundled "
-                                "sample.", offline=True) from None
+            raise DownloadError(_("Could not download {title} ({reason}). You seem to be offline: put the dataset "
+                                  "files in {data_dir} (or set CNN_DATA_DIR), or use the bundled sample.",
+                                  title=meta.title, reason=reason, data_dir=data_dir()), offline=True) from None
         except OSError as e:  # the download worked but the file could not be written: say where and why
             tmp.unlink(missing_ok=True)
-            raise DownloadError(f"Could not save the {meta.title} download to {dest.parent} ({e.strerror or e}). "
-                                "Free some disk space or set KERAS_HOME to a writable folder.",
+            raise DownloadError(_("Could not save the {title} download to {parent} ({value}). Free some disk space "
+                                  "or set KERAS_HOME to a writable folder.",
+                                  title=meta.title, parent=dest.parent, value=e.strerror or e),
                                 offline=False) from None
     return target
 
@@ -543,8 +551,22 @@ def source_status(name: str) -> str:
     """Which source :func:`load_dataset` would use now, without loading or downloading anything."""
     local = find_local(name)
     if local:
-        return f"local copy ({local[1]})"
-    return "bundled sample (offline), or the download if online"
+        return _("local copy ({path})", path=local[1])
+    return _("bundled sample (offline), or the download if online")
+
+
+_SOURCES = {"local copy": N_("local copy ({path})"), "your own data": N_("your own data ({path})")}
+
+
+def source_text(source: str) -> str:
+    """A dataset's source (kept in English: the command line prints it) in the language of the page."""
+    for start, text in _SOURCES.items():
+        if source.startswith(start + " (") and source.endswith(")"):
+            return _(text, path=source[len(start) + 2:-1])
+    return _(source)
+
+
+OTHER_SOURCES = (N_("keras.datasets download"), N_("bundled sample (offline)"))  # translated by source_text
 
 
 def stratified_indices(labels: np.ndarray, per_class: int, seed: int = 0) -> np.ndarray:

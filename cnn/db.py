@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from cnn import settings
+from cnn.i18n import _
 
 SCHEMA_VERSION = 1
 LOCK_ID = 7_311_042  # PostgreSQL advisory lock taken by every write transaction
@@ -92,12 +93,13 @@ class Database:
             self.kind = "sqlite"
             self.path = Path(self.url[len("sqlite:///"):]) if self.url.startswith("sqlite:///") else None
             if self.path is None or not str(self.path):
-                raise DatabaseError(f"'{self.url}' is not a SQLite URL: write sqlite:////absolute/path/cnnlab.db.")
+                raise DatabaseError(_("'{url}' is not a SQLite URL: write sqlite:////absolute/path/cnnlab.db.",
+                                      url=self.url))
         elif scheme in ("postgresql", "postgres"):
             self.kind, self.path = "postgresql", None
         else:
-            raise DatabaseError(f"CNN_DATABASE_URL '{_describe(self.url)}' is neither sqlite:///PATH nor "
-                                "postgresql://USER:PASSWORD@HOST:PORT/DATABASE.")
+            raise DatabaseError(_("CNN_DATABASE_URL '{describe}' is neither sqlite:///PATH nor "
+                                  "postgresql://USER:PASSWORD@HOST:PORT/DATABASE.", describe=_describe(self.url)))
         self._local = threading.local()
         self._connections: list[Any] = []
         self._lock = threading.Lock()
@@ -120,7 +122,7 @@ class Database:
                 conn.row_factory = sqlite3.Row
                 conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
                 if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
-                    raise sqlite3.OperationalError("could not switch to WAL mode")
+                    raise sqlite3.OperationalError(_("could not switch to WAL mode"))
                 conn.execute("PRAGMA synchronous = NORMAL")
             except (sqlite3.Error, OSError) as e:
                 raise DatabaseError(self._sqlite_message(e)) from None
@@ -129,13 +131,14 @@ class Database:
                 import psycopg
                 from psycopg.rows import dict_row
             except ImportError:
-                raise DatabaseError("CNN_DATABASE_URL names PostgreSQL, but psycopg is not installed: "
-                                    "pip install 'psycopg[binary]'.") from None
+                raise DatabaseError(_("CNN_DATABASE_URL names PostgreSQL, but psycopg is not installed: "
+                                      "pip install 'psycopg[binary]'.")) from None
             try:
                 conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=10)
             except psycopg.Error as e:
                 first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                raise DatabaseError(f"Cannot connect to the class database {_describe(self.url)}: {first}") from None
+                raise DatabaseError(_("Cannot connect to the class database {describe}: {first}",
+                                      describe=_describe(self.url), first=first)) from None
         self._local.conn = conn
         with self._lock:
             self._connections.append(conn)
@@ -182,7 +185,8 @@ class Database:
         except Exception as e:
             if self.kind == "postgresql" and type(e).__module__.startswith("psycopg"):
                 self._drop_connection()
-                raise DatabaseError(f"The class database {_describe(self.url)} failed: {e}") from None
+                raise DatabaseError(_("The class database {where} failed: {e}", where=_describe(self.url),
+                                      e=e)) from None
             raise
 
     def _drop_connection(self) -> None:
@@ -221,7 +225,8 @@ class Database:
                 yield Transaction(self, cur)
         except psycopg.Error as e:
             self._drop_connection()
-            raise DatabaseError(f"The class database {_describe(self.url)} failed: {e}") from None
+            raise DatabaseError(_("The class database {where} failed: {e}", where=_describe(self.url),
+                                      e=e)) from None
 
     # ------------------------------------------------------------ schema
 
@@ -235,8 +240,9 @@ class Database:
             row = tx.one("SELECT value FROM settings WHERE key = 'schema_version'")
             version = int(row["value"]) if row else 0
             if version > SCHEMA_VERSION:
-                raise DatabaseError(f"The class database was made by a newer CNN Lab (schema {version}; this one "
-                                    f"knows {SCHEMA_VERSION}). Update CNN Lab on this server.")
+                raise DatabaseError(_("The class database was made by a newer CNN Lab (schema {version}; this one "
+                                      "knows {schema_version}). Update CNN Lab on this server.",
+                                      version=version, schema_version=SCHEMA_VERSION))
             for v in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in UPGRADES[v]:
                     tx.execute(statement)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnn.data import Dataset, to_float
+from cnn.i18n import _
 from cnn.predict import model_input_shape, model_num_classes, predict_proba
 
 
@@ -61,10 +62,12 @@ def check_compatible(model, ds: Dataset) -> None:
     """Raise CompatibilityError unless the model takes this dataset's images and classes."""
     shape, k = model_input_shape(model), model_num_classes(model)
     if tuple(shape) != tuple(ds.image_shape):
-        raise CompatibilityError(f"The model expects images of shape {tuple(shape)}, but {ds.name} has "
-                                 f"{tuple(ds.image_shape)}. Pick the dataset the model was trained on.")
+        raise CompatibilityError(_("The model expects images of shape {tuple}, but {name} has {tuple2}. Pick the "
+                                   "dataset the model was trained on.",
+                                   tuple=tuple(shape), name=ds.name, tuple2=tuple(ds.image_shape)))
     if k != ds.num_classes:
-        raise CompatibilityError(f"The model predicts {k} classes, but {ds.name} has {ds.num_classes}.")
+        raise CompatibilityError(_("The model predicts {k} classes, but {name} has {num_classes}.",
+                                   k=k, name=ds.name, num_classes=ds.num_classes))
 
 
 def evaluate(model, ds: Dataset, limit: int | None = None, tta: int = 0) -> Evaluation:

@@ -23,17 +23,18 @@ from pathlib import Path
 import numpy as np
 
 from cnn import store
+from cnn.i18n import N_, _
 
-FORMATS = {"litert": "LiteRT (TFLite), float32", "litert-int8": "LiteRT (TFLite), int8", "onnx": "ONNX"}
+FORMATS = {"litert": "LiteRT (TFLite), float32", "litert-int8": "LiteRT (TFLite), int8", "onnx": "ONNX"}  # names
 SUFFIX = {"litert": ".tflite", "litert-int8": ".tflite", "onnx": ".onnx"}
 PACKAGES = {"litert": ["ai_edge_litert"], "litert-int8": ["ai_edge_litert"],
             "onnx": ["tf2onnx", "onnx", "onnxruntime"]}
 MIN_AGREEMENT = {"litert": 1.0, "litert-int8": 0.99, "onnx": 1.0}
 NEAR_TIE = 0.005  # Keras' top two probabilities closer than this: either answer counts as agreeing
 # What an operation the converters cannot translate usually comes from, in a CNN Lab model.
-OP_HINTS = {"Erf": "a GELU activation", "Erfc": "a GELU activation",
-            "ImageProjectiveTransformV3": "a random augmentation layer (RandomRotation, RandomZoom, …)",
-            "StatelessRandomUniformV2": "a random augmentation layer (RandomRotation, RandomZoom, …)"}
+OP_HINTS = {"Erf": N_("a GELU activation"), "Erfc": N_("a GELU activation"),
+            "ImageProjectiveTransformV3": N_("a random augmentation layer (RandomRotation, RandomZoom, …)"),
+            "StatelessRandomUniformV2": N_("a random augmentation layer (RandomRotation, RandomZoom, …)")}
 
 
 class ExportError(Exception):
@@ -56,10 +57,10 @@ class Check:
     keras_accuracy: float | None
 
     def describe(self, fmt: str) -> str:
-        text = (f"{FORMATS[fmt]} file: {self.agree:,}/{self.n:,} test predictions agree with Keras, largest "
-                f"probability difference {self.max_diff:.1g}")
+        text = _("{format} file: {agree:,}/{n:,} test predictions agree with Keras, largest probability difference "
+                 "{diff:.1g}", format=FORMATS[fmt], agree=self.agree, n=self.n, diff=self.max_diff)
         if self.accuracy is not None:
-            text += f"; accuracy {self.accuracy:.2%} (Keras {self.keras_accuracy:.2%})"
+            text += _("; accuracy {acc:.2%} (Keras {keras:.2%})", acc=self.accuracy, keras=self.keras_accuracy)
         return text + "."
 
 
@@ -97,19 +98,21 @@ def _unsupported(lines: list[str], error: str) -> str:
     ops |= set(re.findall(r"\(\"[^\"]*\", (\w+), ", error))
     if not ops:
         return ""
-    hints = sorted({OP_HINTS[op] for op in ops if op in OP_HINTS})
-    return (f" The converter cannot translate {', '.join(sorted(ops))}"
-            + (f" (from {' and '.join(hints)})" if hints else "") + ".")
+    hints = sorted({_(OP_HINTS[op]) for op in ops if op in OP_HINTS})
+    if hints:
+        return " " + _("The converter cannot translate {ops} (from {hints}).", ops=", ".join(sorted(ops)),
+                       hints=_(" and ").join(hints))
+    return " " + _("The converter cannot translate {ops}.", ops=", ".join(sorted(ops)))
 
 
 def convert(model, fmt: str, calibration: np.ndarray | None = None) -> bytes:
     """The bytes of ``model`` in ``fmt`` ("litert", "litert-int8" or "onnx"); ExportError when it cannot be made."""
     if fmt not in FORMATS:
-        raise ExportError(f"Unknown export format '{fmt}'; use one of {', '.join(FORMATS)}.")
+        raise ExportError(_("Unknown export format '{fmt}'; use one of {join}.", fmt=fmt, join=', '.join(FORMATS)))
     absent = missing(fmt)
     if absent:
-        raise ExportError(f"{FORMATS[fmt]} export needs {', '.join(absent)}, which is not installed here. "
-                          "Install it with: pip install -r requirements-export.txt")
+        raise ExportError(_("{formats} export needs {join}, which is not installed here. Install it with: pip "
+                            "install -r requirements-export.txt", formats=FORMATS[fmt], join=', '.join(absent)))
     try:
         model = store.float32_copy(model)
     except store.StoreError as e:
@@ -121,7 +124,7 @@ def convert(model, fmt: str, calibration: np.ndarray | None = None) -> bytes:
         import tensorflow as tf
 
         if calibration is None or len(calibration) == 0:
-            raise ExportError("int8 needs some example images to calibrate with.")
+            raise ExportError(_("int8 needs some example images to calibrate with."))
 
         def representative():
             for i in range(min(200, len(calibration))):
@@ -140,18 +143,20 @@ def convert(model, fmt: str, calibration: np.ndarray | None = None) -> bytes:
                 model.export(str(path), format="onnx" if fmt == "onnx" else "litert", verbose=False, **kwargs)
         except Exception as e:
             first = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
-            raise ExportError(f"{FORMATS[fmt]} export failed: {first}.{_unsupported(collector.lines, str(e))}") \
+            raise ExportError(_("{formats} export failed: {first}.{unsupported}",
+                                formats=FORMATS[fmt], first=first, unsupported=_unsupported(collector.lines, str(e)))) \
                 from None
         finally:
             for lg in loggers:
                 lg.removeHandler(collector)
         if not path.is_file() or path.stat().st_size == 0:
-            raise ExportError(f"{FORMATS[fmt]} export made no file.")
+            raise ExportError(_("{formats} export made no file.", formats=FORMATS[fmt]))
         data = path.read_bytes()
     if fmt == "onnx" and collector.lines:
         problem = _unsupported(collector.lines, "")
         if problem:
-            raise ExportError(f"The ONNX file would be broken.{problem} The LiteRT export may still work.")
+            raise ExportError(_("The ONNX file would be broken.{problem} The LiteRT export may still work.",
+                                problem=problem))
     return data
 
 
@@ -237,8 +242,8 @@ def check(fmt: str, data: bytes, model, x: np.ndarray, y: np.ndarray | None = No
         theirs = run(fmt, data, x)
     except Exception as e:
         first = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
-        raise ExportError(f"The {FORMATS[fmt]} file does not run in its own runtime: {first}."
-                          f"{_unsupported([], str(e))}") from None
+        raise ExportError(_("The {formats} file does not run in its own runtime: {first}.{unsupported}",
+                            formats=FORMATS[fmt], first=first, unsupported=_unsupported([], str(e)))) from None
     ours = predict_proba(model, x)
     top2 = np.sort(ours, axis=1)[:, -2:] if ours.shape[1] > 1 else np.ones((len(ours), 2))
     near_tie = (top2[:, 1] - top2[:, 0]) < NEAR_TIE
@@ -257,8 +262,9 @@ def export_checked(model, fmt: str, x: np.ndarray, y: np.ndarray | None = None,
     seconds = time.perf_counter() - t0
     result = check(fmt, data, model, x, y)
     if result.agree < MIN_AGREEMENT[fmt] * result.n:
-        raise ExportError(f"Not offered: {result.describe(fmt)} That is below the {MIN_AGREEMENT[fmt]:.0%} a "
-                          f"{FORMATS[fmt]} file must reach.")
+        raise ExportError(_("Not offered: {describe} That is below the {min_agreement:.0%} a {formats} file must "
+                            "reach.",
+                            describe=result.describe(fmt), min_agreement=MIN_AGREEMENT[fmt], formats=FORMATS[fmt]))
     return Exported(fmt, data, result, seconds)
 
 
@@ -275,10 +281,10 @@ def keras_latency_ms(model, x: np.ndarray, repeats: int = 200) -> float:
 
 
 def _median_ms(fn, repeats: int) -> float:
-    for _ in range(5):
+    for _warm in range(5):
         fn()
     times = []
-    for _ in range(repeats):
+    for _run in range(repeats):
         t0 = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t0) * 1000)

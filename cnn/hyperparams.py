@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from cnn.i18n import N_, _
+
 OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
     # name -> (keras.optimizers class, its arguments besides the learning rate)
     "adam": ("Adam", {}),
@@ -23,6 +25,7 @@ OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
 SCHEDULES = ("constant", "cosine")
 TRAIN_LIMITS = ("all", 10000, 5000, 2000, 1000, 500)
 PRECISIONS = ("auto", "float32", "bfloat16")
+CHOICE_WORDS = (N_("all"), N_("auto"))  # choices the page shows translated
 
 
 class HyperparamError(ValueError):
@@ -62,23 +65,28 @@ class Param:
         """The value if it is allowed, else HyperparamError with the bounds."""
         if self.choices:
             if value not in self.choices:
-                raise HyperparamError(f"{self.label} must be one of {', '.join(map(str, self.choices))}; "
-                                      f"got {value!r}.")
+                raise HyperparamError(_("{label} must be one of {join}; got {value!r}.",
+                                        label=_(self.label), join=", ".join(map(str, self.choices)), value=value))
             return value
         if self.kind is bool:
             if not isinstance(value, bool):
-                raise HyperparamError(f"{self.label} must be true or false, got {value!r}.")
+                raise HyperparamError(_("{label} must be true or false, got {value!r}.", label=_(self.label),
+                                        value=value))
             return value
         number_ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         if self.kind is int and number_ok and float(value).is_integer():
             value = int(value)
         elif self.kind is int or not number_ok or not math.isfinite(value):
-            kind = "a whole number" if self.kind is int else "a number"
-            raise HyperparamError(f"{self.label} must be {kind}, got {value!r}.")
+            raise HyperparamError(self._kind_error(value))
         if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
-            raise HyperparamError(f"{self.label} must be between {_fmt(self.lo)} and {_fmt(self.hi)}, "
-                                  f"got {_fmt(value)}.")
+            raise HyperparamError(_("{label} must be between {lo} and {hi}, got {value}.",
+                                    label=_(self.label), lo=_fmt(self.lo), hi=_fmt(self.hi), value=_fmt(value)))
         return self.kind(value)
+
+    def _kind_error(self, value: Any) -> str:
+        if self.kind is int:
+            return _("{label} must be a whole number, got {value!r}.", label=_(self.label), value=value)
+        return _("{label} must be a number, got {value!r}.", label=_(self.label), value=value)
 
     def parse(self, text: str) -> Any:
         """A value typed as text (a share link, the command line), checked."""
@@ -88,7 +96,7 @@ class Param:
                 return True
             if text.lower() in ("0", "false", "no", "off"):
                 return False
-            raise HyperparamError(f"{self.label} must be true or false, got {text!r}.")
+            raise HyperparamError(_("{label} must be true or false, got {value!r}.", label=_(self.label), value=text))
         if self.choices:
             for choice in self.choices:
                 if str(choice) == text:
@@ -97,8 +105,7 @@ class Param:
         try:
             number = float(text)
         except ValueError:
-            kind = "a whole number" if self.kind is int else "a number"
-            raise HyperparamError(f"{self.label} must be {kind}, got {text!r}.") from None
+            raise HyperparamError(self._kind_error(text)) from None
         return self.check(number)
 
 
@@ -109,31 +116,33 @@ def _fmt(x: float | None) -> str:
 
 
 SCHEMA: tuple[Param, ...] = (
-    Param("epochs", "Epochs", int, 1, 500, help="Passes over the training data.", query="epochs", cli="--epochs"),
-    Param("batch_size", "Batch size", int, 1, 8192, help="Images per weight update.", query="batch",
+    Param("epochs", N_("Epochs"), int, 1, 500, help=N_("Passes over the training data."), query="epochs",
+          cli="--epochs"),
+    Param("batch_size", N_("Batch size"), int, 1, 8192, help=N_("Images per weight update."), query="batch",
           cli="--batch-size"),
-    Param("optimizer", "Optimizer", str, choices=tuple(OPTIMIZERS),
-          help="How the weights move: adam adapts each weight's step (adam-fast forgets old gradients sooner, "
-               "good for one-epoch runs); sgd uses momentum.", query="optimizer",
-          cli="--optimizer", labels=(("adam-fast", "adam, quick to adapt (for one-pass runs)"),)),
-    Param("learning_rate", "Learning rate", float, 1e-6, 10.0, help="How big each weight update is.",
+    Param("optimizer", N_("Optimizer"), str, choices=tuple(OPTIMIZERS),
+          help=N_("How the weights move: adam adapts each weight's step (adam-fast forgets old gradients sooner, "
+                  "good for one-epoch runs); sgd uses momentum."), query="optimizer",
+          cli="--optimizer", labels=(("adam-fast", N_("adam, quick to adapt (for one-pass runs)")),)),
+    Param("learning_rate", N_("Learning rate"), float, 1e-6, 10.0, help=N_("How big each weight update is."),
           query="lr", cli="--lr", step=0.0005, format="%.4f"),
-    Param("validation_split", "Validation split", float, 0.0, 0.5,
-          help="Fraction of training images held out to watch for overfitting.", query="val",
+    Param("validation_split", N_("Validation split"), float, 0.0, 0.5,
+          help=N_("Fraction of training images held out to watch for overfitting."), query="val",
           cli="--validation-split", step=0.05),
-    Param("schedule", "Learning-rate schedule", str, choices=SCHEDULES,
-          help="cosine: warm up, then decay smoothly to zero; usually faster to a good model.", query="schedule",
-          cli="--schedule"),
-    Param("augment", "Data augmentation", bool, help="Random rotation, shift and zoom: see the Data page.",
+    Param("schedule", N_("Learning-rate schedule"), str, choices=SCHEDULES,
+          help=N_("cosine: warm up, then decay smoothly to zero; usually faster to a good model."),
+          query="schedule", cli="--schedule"),
+    Param("augment", N_("Data augmentation"), bool, help=N_("Random rotation, shift and zoom: see the Data page."),
           query="augment", cli="--augment"),
-    Param("seed", "Seed", int, 0, 1_000_000, help="Same seed, same run (on the CPU).", query="seed", cli="--seed"),
-    Param("train_limit", "Training images to use", str, choices=TRAIN_LIMITS,
-          help="Fewer images: faster, less accurate. Handy for a quick demo.", query="limit", cli="--limit"),
-    Param("label_smoothing", "Label smoothing", float, 0.0, 0.5,
-          help="Aim for 0.95 instead of 1.0 on the right class: a little less overconfident.", query="smooth",
-          cli="--label-smoothing", step=0.05),
-    Param("precision", "Number format", str, choices=PRECISIONS,
-          help="auto: bfloat16 (half-size numbers) where this computer measured it faster, else float32.",
+    Param("seed", N_("Seed"), int, 0, 1_000_000, help=N_("Same seed, same run (on the CPU)."), query="seed",
+          cli="--seed"),
+    Param("train_limit", N_("Training images to use"), str, choices=TRAIN_LIMITS,
+          help=N_("Fewer images: faster, less accurate. Handy for a quick demo."), query="limit", cli="--limit"),
+    Param("label_smoothing", N_("Label smoothing"), float, 0.0, 0.5,
+          help=N_("Aim for 0.95 instead of 1.0 on the right class: a little less overconfident."),
+          query="smooth", cli="--label-smoothing", step=0.05),
+    Param("precision", N_("Number format"), str, choices=PRECISIONS,
+          help=N_("auto: bfloat16 (half-size numbers) where this computer measured it faster, else float32."),
           query="precision", cli="--precision"),
 )
 PARAMS: dict[str, Param] = {p.name: p for p in SCHEMA}
@@ -163,6 +172,7 @@ def check_values(values: dict[str, Any]) -> None:
         if name in PARAMS:
             if name == "train_limit":
                 if value is not None and not (isinstance(value, int) and value >= 1):
-                    raise HyperparamError(f"Training images to use must be a positive whole number, got {value!r}.")
+                    raise HyperparamError(_("Training images to use must be a positive whole number, got {value!r}.",
+                                            value=value))
                 continue
             PARAMS[name].check(value)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn.i18n import _
+
 _SPATIAL_SKIP = ("InputLayer", "Dropout", "SpatialDropout2D")
 _extractors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -64,8 +66,8 @@ def _extractor(model):
     if ex is None:
         layers = feature_map_layers(model)
         if not conv_layers(model):
-            raise InspectionError("This model has no convolutional layer, so it has no feature maps or filters "
-                                  "to show. Try a preset such as 'fast' or 'tutorial'.")
+            raise InspectionError(_("This model has no convolutional layer, so it has no feature maps or filters "
+                                    "to show. Try a preset such as 'fast' or 'tutorial'."))
         ex = keras.Model(model.inputs, [layer.output for layer in layers])
         _extractors[model] = ex
     return ex
@@ -95,7 +97,7 @@ def filters(layer) -> tuple[np.ndarray, np.ndarray | None]:
     """A conv layer's kernel (kh, kw, in, out) and bias, exactly the layer's weights."""
     weights = layer.get_weights()
     if not weights:
-        raise InspectionError(f"Layer {layer.name} has no weights.")
+        raise InspectionError(_("Layer {name} has no weights.", name=layer.name))
     return np.asarray(weights[0], np.float32), (np.asarray(weights[1], np.float32) if len(weights) > 1 else None)
 
 
@@ -128,7 +130,7 @@ def grad_cam(model, x: np.ndarray, class_index: int, conv_layer=None) -> np.ndar
 
     convs = conv_layers(model)
     if not convs:
-        raise InspectionError("Grad-CAM needs a convolutional layer; this model has none.")
+        raise InspectionError(_("Grad-CAM needs a convolutional layer; this model has none."))
     conv_layer = conv_layer or convs[-1]
     grad_model, head = _logits_model(model, conv_layer)
     xt = tf.convert_to_tensor(np.asarray(x, np.float32))

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from cnn.i18n import N_, _
+
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "gelu", "linear")
 PADDINGS = ("same", "valid")
 Shape = tuple[int, ...]
@@ -44,22 +46,26 @@ class Field:
         value = layer.get(self.name, self.default)
         if self.choices:
             if value not in self.choices:
-                raise SpecError(f"{where}: '{self.name}' must be one of {', '.join(self.choices)}, got {value!r}.",
+                raise SpecError(_("{where}: '{name}' must be one of {join}, got {value!r}.",
+                                  where=where, name=self.name, join=', '.join(self.choices), value=value),
                                 index)
             return value
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if self.kind is int and not (number and float(value).is_integer()):
-            raise SpecError(f"{where}: '{self.name}' must be a whole number, got {value!r}.", index)
+            raise SpecError(_("{where}: '{name}' must be a whole number, got {value!r}.",
+                              where=where, name=self.name, value=value), index)
         if self.kind is float and not (number and math.isfinite(value)):
-            raise SpecError(f"{where}: '{self.name}' must be a number, got {value!r}.", index)
+            raise SpecError(_("{where}: '{name}' must be a number, got {value!r}.",
+                              where=where, name=self.name, value=value), index)
         if not self.lo <= value <= self.hi:
             upper = f"{self.hi:,}" if self.kind is int else f"{self.hi:g}"
-            raise SpecError(f"{where}: '{self.name}' must be between {self.lo:g} and {upper}, got {value:g}.", index)
+            raise SpecError(_("{where}: '{name}' must be between {lo:g} and {upper}, got {value:g}.",
+                              where=where, name=self.name, lo=self.lo, upper=upper, value=value), index)
         return self.kind(value)
 
 
 def activation(default: str = "relu") -> Field:
-    return Field("activation", "Activation", str, default, choices=ACTIVATIONS)
+    return Field("activation", N_("Activation"), str, default, choices=ACTIVATIONS)
 
 
 def conv_out(size: int, kernel: int, stride: int, padding: str) -> int:
@@ -130,18 +136,19 @@ def register(cls: type[LayerKind]) -> type[LayerKind]:
 
 @register
 class Conv2D(LayerKind):
-    type, title, prefix, needs = "conv2d", "Convolution", "conv", "spatial"
-    help = "slides learned filters over the image"
-    fields = (Field("filters", "Filters", int, 32, 1, 1024), Field("kernel", "Kernel", int, 3, 1, 15),
-              Field("stride", "Stride", int, 1, 1, 8), Field("padding", "Padding", str, "same", choices=PADDINGS),
-              activation())
+    type, title, prefix, needs = "conv2d", N_("Convolution"), "conv", "spatial"
+    help = N_("slides learned filters over the image")
+    fields = (Field("filters", N_("Filters"), int, 32, 1, 1024), Field("kernel", N_("Kernel"), int, 3, 1, 15),
+              Field("stride", N_("Stride"), int, 1, 1, 8),
+              Field("padding", N_("Padding"), str, "same", choices=PADDINGS), activation())
 
     def output_shape(self, v, shape, where, index):
         h, w = (conv_out(s, v["kernel"], v["stride"], v["padding"]) for s in shape[:2])
         if h < 1 or w < 1:
-            raise SpecError(f"{where}: a {v['kernel']}×{v['kernel']} kernel with '{v['padding']}' padding does not "
-                            f"fit the {shape[0]}×{shape[1]} input; output would be {h}×{w}. Use 'same' padding, a "
-                            "smaller kernel, or fewer pooling layers before it.", index)
+            raise SpecError(_("{where}: a {kernel}×{kernel} kernel with '{padding}' padding does not fit the "
+                              "{ih}×{iw} input; output would be {h}×{w}. Use 'same' padding, a smaller "
+                              "kernel, or fewer pooling layers before it.", where=where, kernel=v["kernel"],
+                              padding=v["padding"], ih=shape[0], iw=shape[1], h=h, w=w), index)
         return (h, w, v["filters"])
 
     def params(self, v, shape, out):
@@ -170,8 +177,8 @@ class Conv2D(LayerKind):
 
 @register
 class SeparableConv2D(Conv2D):
-    type, title, prefix = "sepconv2d", "Depthwise-separable convolution", "sepconv"
-    help = "a filter per channel, then a 1×1 mix: far fewer weights than a convolution"
+    type, title, prefix = "sepconv2d", N_("Depthwise-separable convolution"), "sepconv"
+    help = N_("a filter per channel, then a 1×1 mix: far fewer weights than a convolution")
 
     def params(self, v, shape, out):
         return v["kernel"] ** 2 * shape[2] + shape[2] * v["filters"] + v["filters"]
@@ -198,14 +205,15 @@ class SeparableConv2D(Conv2D):
 
 class _Pool(LayerKind):
     needs = "spatial"
-    fields = (Field("size", "Pool size", int, 2, 1, 8),)
+    fields = (Field("size", N_("Pool size"), int, 2, 1, 8),)
     keras_class: ClassVar[str]
 
     def output_shape(self, v, shape, where, index):
         p = v["size"]
         if shape[0] // p < 1 or shape[1] // p < 1:
-            raise SpecError(f"{where}: {p}×{p} pooling of a {shape[0]}×{shape[1]} feature map leaves nothing "
-                            "(spatial size below 1). Remove a pooling layer or use a smaller pool size.", index)
+            raise SpecError(_("{where}: {p}×{p} pooling of a {shape}×{shape2} feature map leaves nothing (spatial "
+                              "size below 1). Remove a pooling layer or use a smaller pool size.",
+                              where=where, p=p, shape=shape[0], shape2=shape[1]), index)
         return (shape[0] // p, shape[1] // p, shape[2])
 
     def build(self, v, name, x, layers):
@@ -228,20 +236,20 @@ class _Pool(LayerKind):
 
 @register
 class MaxPool(_Pool):
-    type, title, prefix, keras_class = "maxpool", "Max pooling", "pool", "MaxPooling2D"
-    help = "keeps the strongest response in each window"
+    type, title, prefix, keras_class = "maxpool", N_("Max pooling"), "pool", "MaxPooling2D"
+    help = N_("keeps the strongest response in each window")
 
 
 @register
 class AvgPool(_Pool):
-    type, title, prefix, keras_class = "avgpool", "Average pooling", "pool", "AveragePooling2D"
-    help = "averages each window"
+    type, title, prefix, keras_class = "avgpool", N_("Average pooling"), "pool", "AveragePooling2D"
+    help = N_("averages each window")
 
 
 @register
 class BatchNorm(LayerKind):
-    type, title, prefix = "batchnorm", "Batch normalisation", "bn"
-    help = "rescales activations to a steady range; speeds up training"
+    type, title, prefix = "batchnorm", N_("Batch normalisation"), "bn"
+    help = N_("rescales activations to a steady range; speeds up training")
 
     def params(self, v, shape, out):
         return 4 * shape[-1]
@@ -260,8 +268,8 @@ class BatchNorm(LayerKind):
 
 @register
 class Activation(LayerKind):
-    type, title, prefix = "activation", "Activation", "act"
-    help = "an activation function on its own"
+    type, title, prefix = "activation", N_("Activation"), "act"
+    help = N_("an activation function on its own")
     fields = (activation(),)
 
     def build(self, v, name, x, layers):
@@ -280,9 +288,9 @@ class Activation(LayerKind):
 
 @register
 class Dropout(LayerKind):
-    type, title, prefix = "dropout", "Dropout", "dropout"
-    help = "randomly silences units while training"
-    fields = (Field("rate", "Rate", float, 0.25, 0.0, 0.95, step=0.05),)
+    type, title, prefix = "dropout", N_("Dropout"), "dropout"
+    help = N_("randomly silences units while training")
+    fields = (Field("rate", N_("Rate"), float, 0.25, 0.0, 0.95, step=0.05),)
 
     def build(self, v, name, x, layers):
         return layers.Dropout(v["rate"], name=name)(x)
@@ -298,8 +306,8 @@ class Dropout(LayerKind):
 
 @register
 class Flatten(LayerKind):
-    type, title, prefix, needs = "flatten", "Flatten", "flatten", "spatial"
-    help = "turns feature maps into one long vector"
+    type, title, prefix, needs = "flatten", N_("Flatten"), "flatten", "spatial"
+    help = N_("turns feature maps into one long vector")
 
     def output_shape(self, v, shape, where, index):
         return (shape[0] * shape[1] * shape[2],)
@@ -318,8 +326,8 @@ class Flatten(LayerKind):
 
 @register
 class GlobalAveragePooling(LayerKind):
-    type, title, prefix, needs = "gap", "Global average pooling", "gap", "spatial"
-    help = "one number per feature map: its average"
+    type, title, prefix, needs = "gap", N_("Global average pooling"), "gap", "spatial"
+    help = N_("one number per feature map: its average")
 
     def output_shape(self, v, shape, where, index):
         return (shape[2],)
@@ -338,8 +346,8 @@ class GlobalAveragePooling(LayerKind):
 
 @register
 class GlobalMaxPooling(GlobalAveragePooling):
-    type, title, prefix = "gmp", "Global max pooling", "gmp"
-    help = "one number per feature map: its strongest response"
+    type, title, prefix = "gmp", N_("Global max pooling"), "gmp"
+    help = N_("one number per feature map: its strongest response")
 
     def build(self, v, name, x, layers):
         return layers.GlobalMaxPooling2D(name=name)(x)
@@ -355,9 +363,9 @@ class GlobalMaxPooling(GlobalAveragePooling):
 
 @register
 class Dense(LayerKind):
-    type, title, prefix, needs = "dense", "Dense (fully connected)", "dense", "flat"
-    help = "connects every input number to every unit"
-    fields = (Field("units", "Units", int, 128, 1, 8192), activation())
+    type, title, prefix, needs = "dense", N_("Dense (fully connected)"), "dense", "flat"
+    help = N_("connects every input number to every unit")
+    fields = (Field("units", N_("Units"), int, 128, 1, 8192), activation())
 
     def output_shape(self, v, shape, where, index):
         return (v["units"],)
@@ -384,9 +392,9 @@ class Dense(LayerKind):
 class Residual(LayerKind):
     """Two 3×3-style convolutions whose output is added to the block's input (He et al., 2016)."""
 
-    type, title, prefix, needs = "residual", "Residual block", "res", "spatial"
-    help = "two convolutions plus a shortcut that adds the input back: lets deep networks train"
-    fields = (Field("filters", "Filters", int, 32, 1, 1024), Field("kernel", "Kernel", int, 3, 1, 7))
+    type, title, prefix, needs = "residual", N_("Residual block"), "res", "spatial"
+    help = N_("two convolutions plus a shortcut that adds the input back: lets deep networks train")
+    fields = (Field("filters", N_("Filters"), int, 32, 1, 1024), Field("kernel", N_("Kernel"), int, 3, 1, 7))
 
     def output_shape(self, v, shape, where, index):
         return (shape[0], shape[1], v["filters"])

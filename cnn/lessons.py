@@ -15,16 +15,17 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnn import transfer
+from cnn.i18n import N_, _
 from cnn.layers import conv_out
 
 KERNELS: dict[str, np.ndarray] = {
-    "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], np.float32),
-    "vertical edges": np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], np.float32),
-    "horizontal edges": np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]], np.float32),
-    "all edges (Laplacian)": np.array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]], np.float32),
-    "blur": np.full((3, 3), 1 / 9, np.float32),
-    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], np.float32),
-    "emboss": np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], np.float32),
+    N_("identity"): np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], np.float32),
+    N_("vertical edges"): np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], np.float32),
+    N_("horizontal edges"): np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]], np.float32),
+    N_("all edges (Laplacian)"): np.array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]], np.float32),
+    N_("blur"): np.full((3, 3), 1 / 9, np.float32),
+    N_("sharpen"): np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], np.float32),
+    N_("emboss"): np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], np.float32),
 }
 
 
@@ -44,7 +45,8 @@ def convolve(image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: st
     if padding == "same":
         image = _pad_same(image, k, stride)
     if image.shape[0] < k or image.shape[1] < k:
-        raise ValueError(f"A {k}×{k} kernel does not fit a {image.shape[0]}×{image.shape[1]} image without padding.")
+        raise ValueError(_("A {k}×{k} kernel does not fit a {shape}×{shape2} image without padding.",
+                           k=k, shape=image.shape[0], shape2=image.shape[1]))
     windows = sliding_window_view(image, kernel.shape)[::stride, ::stride]  # (out_h, out_w, k, k)
     return np.einsum("ijkl,kl->ij", windows, kernel)
 
@@ -100,12 +102,12 @@ def parameter_breakdown(model) -> list[dict[str, Any]]:
         formula = ""
         if isinstance(layer, keras.layers.Conv2D):
             kh, kw, cin, cout = layer.kernel.shape
-            formula = f"{kh}×{kw}×{cin}×{cout} weights + {cout} biases"
+            formula = _("{kh}×{kw}×{cin}×{cout} weights + {cout} biases", kh=kh, kw=kw, cin=cin, cout=cout)
         elif isinstance(layer, keras.layers.Dense):
             nin, nout = layer.kernel.shape
-            formula = f"{nin:,}×{nout:,} weights + {nout:,} biases"
+            formula = _("{nin:,}×{nout:,} weights + {nout:,} biases", nin=nin, nout=nout)
         elif isinstance(layer, keras.layers.BatchNormalization):
-            formula = f"4×{layer.gamma.shape[0]} (scale, shift, running mean and variance)"
+            formula = _("4×{n} (scale, shift, running mean and variance)", n=layer.gamma.shape[0])
         rows.append({"layer": layer.name, "type": type(layer).__name__, "params": n,
                      "share": n / total, "formula": formula})
     return rows
@@ -199,7 +201,7 @@ class Comparison:
     teaches: str  # "That is ..." when the verdict holds
     runs: Callable[..., list[LessonRun]]
     verdict: Callable[[list, Any], Verdict]
-    retry: str = "Small runs vary: try another seed."
+    retry: str = N_("Small runs vary: try another seed.")
     metric: str = "accuracy"  # the curves compared
 
 
@@ -216,16 +218,25 @@ def _accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(predict_proba(model, x).argmax(1) == y))
 
 
+_CHANGES = {  # (what, how) -> the sentence, whole, so that each language can word it its own way
+    ("validation", "same"): N_("Validation accuracy hardly changed ({before:.1%}, then {after:.1%})"),
+    ("validation", "up"): N_("Validation accuracy rose from {before:.1%} to {after:.1%}"),
+    ("validation", "down"): N_("Validation accuracy fell from {before:.1%} to {after:.1%}"),
+    ("test", "same"): N_("test accuracy hardly changed ({before:.1%}, then {after:.1%})"),
+    ("test", "up"): N_("test accuracy rose from {before:.1%} to {after:.1%}"),
+    ("test", "down"): N_("test accuracy fell from {before:.1%} to {after:.1%}"),
+}
+
+
 def _change(before: float, after: float, what: str) -> str:
-    """"rose from 92.7% to 93.7%" / "hardly changed (92.7%, 92.9%)"."""
-    if abs(after - before) < 0.005:
-        return f"{what} hardly changed ({before:.1%}, then {after:.1%})"
-    return f"{what} {'rose' if after > before else 'fell'} from {before:.1%} to {after:.1%}"
+    """"Validation accuracy rose from 92.7% to 93.7%" / "test accuracy hardly changed (92.7%, then 92.9%)"."""
+    how = "same" if abs(after - before) < 0.005 else "up" if after > before else "down"
+    return _(_CHANGES[what, how], before=before, after=after)
 
 
 def dropout_runs(seed: int = 1, rate: float = 0.5) -> list[LessonRun]:
     base = dict(dataset="mnist", epochs=15, batch_size=32, learning_rate=0.001, validation_split=0.3, seed=seed)
-    return [LessonRun("no dropout", _config(spec=with_dropout(SMALL_SPEC, 0), **base)),
+    return [LessonRun(N_("no dropout"), _config(spec=with_dropout(SMALL_SPEC, 0), **base)),
             LessonRun(f"dropout {rate:g}", _config(spec=with_dropout(SMALL_SPEC, rate), **base))]
 
 
@@ -235,38 +246,43 @@ def dropout_verdict(results: list, ds) -> Verdict:
     from cnn.data import to_float
     from cnn.training import split_validation
 
-    (_, without), (_, with_) = results
+    (_a, without), (_b, with_) = results
     (x_fit, y_fit), (x_val, y_val) = split_validation(to_float(ds.train_images), ds.y_train,
                                                       without.config.validation_split)
     fit = [_accuracy(r.model, x_fit, y_fit) for r in (without, with_)]
     val = [_accuracy(r.model, x_val, y_val) for r in (without, with_)]
     gaps = [f - v for f, v in zip(fit, val, strict=True)]
-    text = (f"Measured the same way (dropout off), training accuracy was {fit[0]:.1%} without dropout and {fit[1]:.1%} "
-            f"with it, so the gap to validation accuracy (overfitting) went from {gaps[0]:.1%} to {gaps[1]:.1%}. "
-            f"{_change(val[0], val[1], 'Validation accuracy')}; "
-            f"{_change(without.test_accuracy, with_.test_accuracy, 'test accuracy')}.")
+    text = _("Measured the same way (dropout off), training accuracy was {fit0:.1%} without dropout and {fit1:.1%} "
+             "with it, so the gap to validation accuracy (overfitting) went from {gap0:.1%} to {gap1:.1%}.",
+             fit0=fit[0], fit1=fit[1], gap0=gaps[0], gap1=gaps[1])
+    text += f" {_change(val[0], val[1], 'validation')}; {_change(without.test_accuracy, with_.test_accuracy, 'test')}."
     return Verdict(gaps[1] < gaps[0], text)
 
 
 def batchnorm_runs(seed: int = 1) -> list[LessonRun]:
     base = dict(dataset="mnist", epochs=6, batch_size=64, learning_rate=0.05, validation_split=0.2, optimizer="sgd",
                 seed=seed)
-    return [LessonRun("without batch norm", _config(spec=with_batchnorm(DEEP_SPEC, False), **base)),
-            LessonRun("with batch norm", _config(spec=with_batchnorm(DEEP_SPEC, True), **base))]
+    return [LessonRun(N_("without batch norm"), _config(spec=with_batchnorm(DEEP_SPEC, False), **base)),
+            LessonRun(N_("with batch norm"), _config(spec=with_batchnorm(DEEP_SPEC, True), **base))]
 
 
 def batchnorm_verdict(results: list, ds=None) -> Verdict:
-    (_, without), (_, with_) = results
+    (_a, without), (_b, with_) = results
     a, b = without.history["loss"][1], with_.history["loss"][1]
-    return Verdict(b < a, f"After 2 epochs the training loss was {a:.3f} without batch norm and {b:.3f} with it: "
-                          f"{'faster' if b < a else 'not faster'} with batch norm.")
+    if b < a:
+        text = _("After 2 epochs the training loss was {a:.3f} without batch norm and {b:.3f} with it: faster with "
+                 "batch norm.", a=a, b=b)
+    else:
+        text = _("After 2 epochs the training loss was {a:.3f} without batch norm and {b:.3f} with it: not faster "
+                 "with batch norm.", a=a, b=b)
+    return Verdict(b < a, text)
 
 
 def augmentation_runs(seed: int = 1) -> list[LessonRun]:
     base = dict(dataset="mnist", spec=SMALL_SPEC, epochs=8, batch_size=64, learning_rate=0.002,
                 validation_split=0.2, seed=seed)
-    return [LessonRun("without augmentation", _config(augment=False, **base)),
-            LessonRun("with augmentation", _config(augment=True, **base))]
+    return [LessonRun(N_("without augmentation"), _config(augment=False, **base)),
+            LessonRun(N_("with augmentation"), _config(augment=True, **base))]
 
 
 def moved_test_images(ds) -> np.ndarray:
@@ -282,10 +298,11 @@ def moved_accuracy(model, moved: np.ndarray, labels: np.ndarray) -> float:
 
 
 def augmentation_verdict(results: list, ds) -> Verdict:
-    (_, without), (_, with_) = results
+    (_a, without), (_b, with_) = results
     moved = moved_test_images(ds)
     a, b = moved_accuracy(without.model, moved, ds.y_test), moved_accuracy(with_.model, moved, ds.y_test)
-    return Verdict(b > a, f"On shifted and rotated test images: {a:.1%} without augmentation, {b:.1%} with it.")
+    return Verdict(b > a, _("On shifted and rotated test images: {a:.1%} without augmentation, {b:.1%} with it.",
+                            a=a, b=b))
 
 
 TRANSFER_IMAGES = (100, 200, 500)
@@ -302,10 +319,10 @@ def transfer_runs(seed: int = 1, base=None, spec: list[dict[str, Any]] | None = 
     epochs = max(10, math.ceil(TRANSFER_STEPS / math.ceil(n_fit / TRANSFER_BATCH)))
     cfg = dict(dataset="fashion_mnist", epochs=epochs, batch_size=TRANSFER_BATCH, learning_rate=0.001,
                validation_split=0.2, augment=True, seed=seed)
-    return [LessonRun("from scratch", _config(spec=spec, **cfg)),
-            LessonRun("transfer, frozen", _config(spec=spec, **cfg),
+    return [LessonRun(N_("from scratch"), _config(spec=spec, **cfg)),
+            LessonRun(N_("transfer, frozen"), _config(spec=spec, **cfg),
                       lambda: transfer.transfer_model(base, num_classes, freeze=True)),
-            LessonRun("transfer, fine-tuned", _config(spec=spec, **cfg),
+            LessonRun(N_("transfer, fine-tuned"), _config(spec=spec, **cfg),
                       lambda: transfer.transfer_model(base, num_classes, freeze=False))]
 
 
@@ -314,25 +331,25 @@ def transfer_verdict(results: list, ds=None) -> Verdict:
     show (within a point is "about the same")."""
     accs = {label: r.test_accuracy for label, r in results}
     scratch, frozen, tuned = accs["from scratch"], accs["transfer, frozen"], accs["transfer, fine-tuned"]
-    how, best = max((("fine-tuned", tuned), ("frozen", frozen)), key=lambda kv: kv[1])
-    figures = (f"Test accuracy: {scratch:.1%} from scratch, {frozen:.1%} with the digit model's layers frozen, "
-               f"{tuned:.1%} fine-tuned from them.")
+    how, best = max(((_("fine-tuned"), tuned), (_("frozen"), frozen)), key=lambda kv: kv[1])
+    figures = _("Test accuracy: {scratch:.1%} from scratch, {frozen:.1%} with the digit model's layers frozen, "
+                "{tuned:.1%} fine-tuned from them.", scratch=scratch, frozen=frozen, tuned=tuned)
     if best - scratch > 0.01:
-        return Verdict(True, f"{figures} Starting from the digit model ({how}) read {best - scratch:.1%} more of "
-                             "the test images than starting from scratch.")
+        return Verdict(True, figures + " " + _("Starting from the digit model ({how}) read {more:.1%} more of the "
+                                               "test images than starting from scratch.", how=how, more=best - scratch))
     if scratch - best > 0.01:
-        return Verdict(False, f"{figures} Here the digit model's start did worse than starting from scratch: "
-                              "digit strokes did not help with clothes.")
-    return Verdict(False, f"{figures} Here the digit model's start was about as good as starting from scratch "
-                          "(within a point): digit strokes helped little with clothes.")
+        return Verdict(False, figures + " " + _("Here the digit model's start did worse than starting from scratch: "
+                                                "digit strokes did not help with clothes."))
+    return Verdict(False, figures + " " + _("Here the digit model's start was about as good as starting from "
+                                            "scratch (within a point): digit strokes helped little with clothes."))
 
 
-DROPOUT = Comparison("lesson_dropout", "mnist", 1000, "dropout holding back overfitting", dropout_runs,
-                     dropout_verdict, retry="Small runs vary: try another seed or another rate.")
-BATCHNORM = Comparison("lesson_bn", "mnist", 3000, "batch norm speeding up training", batchnorm_runs,
+DROPOUT = Comparison("lesson_dropout", "mnist", 1000, N_("dropout holding back overfitting"), dropout_runs,
+                     dropout_verdict, retry=N_("Small runs vary: try another seed or another rate."))
+BATCHNORM = Comparison("lesson_bn", "mnist", 3000, N_("batch norm speeding up training"), batchnorm_runs,
                        batchnorm_verdict, metric="loss")
-AUGMENTATION = Comparison("lesson_aug", "mnist", 2000, "augmentation teaching robustness", augmentation_runs,
+AUGMENTATION = Comparison("lesson_aug", "mnist", 2000, N_("augmentation teaching robustness"), augmentation_runs,
                           augmentation_verdict)
-TRANSFER = Comparison("lesson_tl", "fashion_mnist", TRANSFER_DEFAULT, "transfer learning helping when images are "
-                      "few", transfer_runs, transfer_verdict,
-                      retry="Small runs vary: try another seed, or fewer images, where a head start matters most.")
+TRANSFER = Comparison("lesson_tl", "fashion_mnist", TRANSFER_DEFAULT, N_("transfer learning helping when images "
+                                                                         "are few"), transfer_runs, transfer_verdict,
+                      retry=N_("Small runs vary: try another seed, or fewer images, where a head start matters most."))

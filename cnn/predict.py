@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from cnn.i18n import N_, _
+
 
 def predict_proba(model, x: np.ndarray, batch_size: int = 512, tta: int = 0) -> np.ndarray:
     """Class probabilities for float images (N, H, W, C) in [0, 1].
@@ -60,7 +62,8 @@ class QuickReader:
             theirs = theirs if isinstance(theirs, (list, tuple)) else [theirs]
             difference = max(float(np.abs(a - np.asarray(b)).max()) for a, b in zip(ours, theirs, strict=True))
             if not difference <= self.AGREEMENT:
-                raise export.ExportError(f"its ONNX answers differ from Keras' by {difference:.2g}")
+                raise export.ExportError(_("its ONNX answers differ from Keras' by {difference:.2g}",
+                                           difference=difference))
             self.onnx, self.runtime = data, runtime
             self.first = (first.name, type(first).__name__) if first is not None else None
         except Exception as e:  # any converter or runtime failure: Keras reads the drawings, a little slower
@@ -101,9 +104,9 @@ def _with_first_maps(model, layers: list):
 
 
 TTA_WORDS = {
-    1: "each test image is predicted as it is and mirrored, and the two answers averaged",
-    2: "each test image is predicted as it is, mirrored, and moved by one pixel each way (mirrored too), and "
-       "the answers averaged",
+    1: N_("each test image is predicted as it is and mirrored, and the two answers averaged"),
+    2: N_("each test image is predicted as it is, mirrored, and moved by one pixel each way (mirrored too), and "
+          "the answers averaged"),
 }
 
 

@@ -16,6 +16,8 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
+from cnn.i18n import _
+
 MAX_UPLOAD_BYTES = 20 * 2**20
 MAX_PIXELS = 40_000_000  # larger images are refused before decoding (decompression-bomb guard)
 INK_THRESHOLD = 0.08
@@ -54,28 +56,30 @@ def open_image(data: bytes | str | Path) -> Image.Image:
         try:
             data = path.read_bytes()
         except OSError as e:
-            raise ImageError(f"The file cannot be read ({e.strerror}).") from None  # callers name the file
+            # callers name the file
+            raise ImageError(_("The file cannot be read ({why}).", why=e.strerror)) from None
     if not data:
-        raise ImageError("The file is empty (0 bytes).")
+        raise ImageError(_("The file is empty (0 bytes)."))
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ImageError(f"The image is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB.")
+        raise ImageError(_("The image is {n_data:.1f} MB; the limit is {max_upload_bytes} MB.",
+                           n_data=len(data) / 2**20, max_upload_bytes=MAX_UPLOAD_BYTES // 2**20))
     try:
         img = Image.open(io.BytesIO(data))
         w, h = img.size
         if w * h > MAX_PIXELS:
-            raise ImageError(f"The image is {w}×{h} pixels, too large to process; use one under "
-                             f"{MAX_PIXELS // 1_000_000} megapixels.")
+            raise ImageError(_("The image is {w}×{h} pixels, too large to process; use one under {max_pixels} "
+                               "megapixels.", w=w, h=h, max_pixels=MAX_PIXELS // 1_000_000))
         if w < 1 or h < 1:
-            raise ImageError("The image has no pixels.")
+            raise ImageError(_("The image has no pixels."))
         img.load()
         img = ImageOps.exif_transpose(img)
     except ImageError:
         raise
     except Image.DecompressionBombError:
-        raise ImageError("The image is too large to process (decompression-bomb guard).") from None
+        raise ImageError(_("The image is too large to process (decompression-bomb guard).")) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise ImageError("This file is not an image CNN Lab can read: use a PNG, JPEG, GIF, BMP, WebP or TIFF "
-                         "file.") from None
+        raise ImageError(_("This file is not an image CNN Lab can read: use a PNG, JPEG, GIF, BMP, WebP or TIFF "
+                           "file.")) from None
     return img
 
 
@@ -208,7 +212,7 @@ def crop_to_ink(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarray
     """The bounding box of the ink; raises EmptyDrawing when there is none."""
     mask = ink > threshold
     if not mask.any():
-        raise EmptyDrawing("Nothing drawn yet: draw a digit.")
+        raise EmptyDrawing(_("Nothing drawn yet: draw a digit."))
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
@@ -242,12 +246,12 @@ def preprocess_digit(image: Image.Image | np.ndarray | bytes) -> DigitSteps:
         image = open_image(bytes(image))
     ink = extract_ink(image)
     if ink.size == 0:
-        raise EmptyDrawing("The image has no pixels.")
+        raise EmptyDrawing(_("The image has no pixels."))
     cropped = crop_to_ink(ink)
     scaled = scale_longer_side(normalize_width(cropped))
     centered = center_by_mass(scaled)
     if centered.max() < INK_THRESHOLD:
-        raise EmptyDrawing("Too little ink to read: draw a bigger digit.")
+        raise EmptyDrawing(_("Too little ink to read: draw a bigger digit."))
     return DigitSteps(ink, cropped, scaled, np.clip(centered / centered.max(), 0, 1))
 
 
@@ -260,7 +264,7 @@ def prepare_image(image: Image.Image, input_shape: tuple[int, int, int]) -> np.n
     if (h, w, c) == (28, 28, 1):
         return preprocess_digit(image).model_input
     if c not in (1, 3):
-        raise ImageError(f"The model expects {c} channels per pixel; CNN Lab can feed 1 (grey) or 3 (colour).")
+        raise ImageError(_("The model expects {c} channels per pixel; CNN Lab can feed 1 (grey) or 3 (colour).", c=c))
     img = image.convert("RGB" if c == 3 else "L").resize((w, h), Image.Resampling.LANCZOS)
     arr = np.asarray(img, np.float32) / 255.0
     return arr.reshape(1, h, w, c)

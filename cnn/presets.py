@@ -11,6 +11,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from cnn.i18n import N_, _
 from cnn.layers import SpecError
 
 Spec = list[dict[str, Any]]
@@ -60,87 +61,87 @@ _CIFAR_RECIPE = dict(epochs=12, batch_size=256, optimizer="adam", learning_rate=
 
 _ALL = [
     Preset(
-        "tutorial", "Tutorial (the classic Keras CNN, 6.5M parameters)",
+        "tutorial", N_("Tutorial (the classic Keras CNN, 6.5M parameters)"),
         (_conv(32), {"type": "maxpool", "size": 2}, _conv(64), {"type": "maxpool", "size": 2}, _conv(128),
          {"type": "flatten"}, {"type": "dense", "units": 1024, "activation": "relu"}, {"type": "dropout", "rate": 0.2}),
-        caption="The network of the classic Keras tutorial, layer for layer, trained as it trains: the one the "
-                "lessons take apart. About 45 seconds per pass over MNIST, 7 minutes for its 10 passes.",
+        caption=N_("The network of the classic Keras tutorial, layer for layer, trained as it trains: the one the "
+                   "lessons take apart. About 45 seconds per pass over MNIST, 7 minutes for its 10 passes."),
         recipe=dict(epochs=10, batch_size=64, optimizer="adam", learning_rate=0.001, schedule="constant",
                     validation_split=0.2),
-        measured="AMD EPYC, 2 cores, bfloat16: 57 ms per batch of 64, about 43 s per epoch of MNIST's 48,000 "
-                 "training images (2026-12-02). On an Intel Xeon with AMX: about 34 s per epoch in bfloat16 and "
-                 "82 s in plain float32 Keras."),
+        measured=N_("AMD EPYC, 2 cores, bfloat16: 57 ms per batch of 64, about 43 s per epoch of MNIST's 48,000 "
+                    "training images (2026-12-02). On an Intel Xeon with AMX: about 34 s per epoch in bfloat16 and "
+                    "82 s in plain float32 Keras.")),
     Preset(
-        "fast", "Fast (small; one quick pass over the images)",
+        "fast", N_("Fast (small; one quick pass over the images)"),
         (_conv(16, kernel=5, padding="valid"), {"type": "maxpool", "size": 2}, _conv(32, kernel=5, padding="valid"),
          {"type": "maxpool", "size": 2}, {"type": "flatten"}, {"type": "dense", "units": 128, "activation": "relu"}),
-        caption="A small network that learns in one quick pass over the training images: about 5 seconds on the "
-                "full MNIST, reading 99% of the test digits. On the small sample that ships with the app (when "
-                "the full data is missing) it reads about 95%.",
+        caption=N_("A small network that learns in one quick pass over the training images: about 5 seconds on the "
+                   "full MNIST, reading 99% of the test digits. On the small sample that ships with the app (when "
+                   "the full data is missing) it reads about 95%."),
         recipe=dict(epochs=1, batch_size=256, optimizer="adam-fast", learning_rate=0.01, schedule="cosine",
                     validation_split=0.0, label_smoothing=0.1),
-        measured="AMD EPYC, 2 cores, bfloat16 (measured 1.6x faster per step than float32 there): 5.0 s of training "
-                 "to 99.2% MNIST test accuracy, against 12.7-22.8 s for the plain Keras CNN of "
-                 "`../shared/reference/plain_mnist.py` (0.28x its median). No batch norm (slow on CPUs), 5x5 "
-                 "filters, few channels, a high learning rate with short-memory Adam and label smoothing; widths "
-                 "after tuomaso/train_mnist_fast. On an Intel Xeon with AMX: 99.08-99.24% in 2.4-2.6 s. "
-                 "`python bench/bench.py --only 1` measures your machine."),
+        measured=N_("AMD EPYC, 2 cores, bfloat16 (measured 1.6x faster per step than float32 there): 5.0 s of training "
+                    "to 99.2% MNIST test accuracy, against 12.7-22.8 s for the plain Keras CNN of "
+                    "`../shared/reference/plain_mnist.py` (0.28x its median). No batch norm (slow on CPUs), 5x5 "
+                    "filters, few channels, a high learning rate with short-memory Adam and label smoothing; widths "
+                    "after tuomaso/train_mnist_fast. On an Intel Xeon with AMX: 99.08-99.24% in 2.4-2.6 s. "
+                    "`python bench/bench.py --only 1` measures your machine.")),
     Preset(
-        "lenet", "LeNet-5 (the 1998 classic)",
+        "lenet", N_("LeNet-5 (the 1998 classic)"),
         (_conv(6, kernel=5, activation="tanh"), {"type": "avgpool", "size": 2},
          _conv(16, kernel=5, padding="valid", activation="tanh"), {"type": "avgpool", "size": 2},
          {"type": "flatten"}, {"type": "dense", "units": 120, "activation": "tanh"},
          {"type": "dense", "units": 84, "activation": "tanh"}),
-        caption="Yann LeCun's network from 1998 that read cheques for banks, in a modern form (tanh, average "
-                "pooling). Small and quick: about 12 seconds per pass over MNIST, 1 minute for its 5 passes.",
+        caption=N_("Yann LeCun's network from 1998 that read cheques for banks, in a modern form (tanh, average "
+                   "pooling). Small and quick: about 12 seconds per pass over MNIST, 1 minute for its 5 passes."),
         recipe=dict(epochs=5, batch_size=128, optimizer="adam", learning_rate=0.001, schedule="constant",
                     validation_split=0.1),
-        measured="AMD EPYC, 2 cores, bfloat16: 29 ms per batch of 128, about 12 s per epoch of MNIST "
-                 "(2026-12-02). LeCun, Bottou, Bengio and Haffner, 'Gradient-based learning applied to document "
-                 "recognition', 1998."),
+        measured=N_("AMD EPYC, 2 cores, bfloat16: 29 ms per batch of 128, about 12 s per epoch of MNIST "
+                    "(2026-12-02). LeCun, Bottou, Bengio and Haffner, 'Gradient-based learning applied to document "
+                    "recognition', 1998.")),
     Preset(
-        "cifar", "CIFAR (airbench-style, for colour photos)",
+        "cifar", N_("CIFAR (airbench-style, for colour photos)"),
         _airbench(24, (48, 96, 192)),
-        caption="Made for colour photos (CIFAR-10): each block finds patterns, halves the picture and "
-                "normalises. About 86% of test photos right after its 12 passes; on this 2-core server that "
-                "takes about 12 minutes.",
+        caption=N_("Made for colour photos (CIFAR-10): each block finds patterns, halves the picture and "
+                   "normalises. About 86% of test photos right after its 12 passes; on this 2-core server that "
+                   "takes about 12 minutes."),
         recipe=dict(_CIFAR_RECIPE),
-        measured="AMD EPYC, 2 cores, bfloat16: 86.8% CIFAR-10 test accuracy after 12.4 min of training (13.0 min "
-                 "for the whole command) on a quiet machine. On an Intel Xeon with AMX: 87.1% in 7.7 min plus 13 s "
-                 "of testing (each photo also read mirrored and moved by a pixel); in float32 16.1 min (86.8%). "
-                 "After airbench (Keller Jordan, 2024), scaled down to fit 2 cores."),
+        measured=N_("AMD EPYC, 2 cores, bfloat16: 86.8% CIFAR-10 test accuracy after 12.4 min of training (13.0 min "
+                    "for the whole command) on a quiet machine. On an Intel Xeon with AMX: 87.1% in 7.7 min plus 13 s "
+                    "of testing (each photo also read mirrored and moved by a pixel); in float32 16.1 min (86.8%). "
+                    "After airbench (Keller Jordan, 2024), scaled down to fit 2 cores.")),
     Preset(
-        "cifar_small", "CIFAR small (the CIFAR blocks, narrower: quicker on most CPUs)",
+        "cifar_small", N_("CIFAR small (the CIFAR blocks, narrower: quicker on most CPUs)"),
         _airbench(16, (32, 64, 192)),
-        caption="The CIFAR network with narrower first blocks, where most of the work is: about half the time "
-                "per photo, about 85% of test photos right after its 12 passes, in about 9 minutes here.",
+        caption=N_("The CIFAR network with narrower first blocks, where most of the work is: about half the time "
+                   "per photo, about 85% of test photos right after its 12 passes, in about 9 minutes here."),
         recipe=dict(_CIFAR_RECIPE),
-        measured="AMD EPYC, 2 cores, bfloat16: 218 ms per batch of 256 against the CIFAR preset's 431 ms "
-                 "(2026-12-02), about 8.5 min for 12 epochs of training. An Intel Xeon limited to AVX-512 BF16 "
-                 "without AMX, float32: 85.1-85.6% CIFAR-10 test accuracy (3 seeds) in 8.5-9.1 min of training "
-                 "and testing. `python bench/bench.py --only 7 --cifar` measures your machine."),
+        measured=N_("AMD EPYC, 2 cores, bfloat16: 218 ms per batch of 256 against the CIFAR preset's 431 ms "
+                    "(2026-12-02), about 8.5 min for 12 epochs of training. An Intel Xeon limited to AVX-512 BF16 "
+                    "without AMX, float32: 85.1-85.6% CIFAR-10 test accuracy (3 seeds) in 8.5-9.1 min of training "
+                    "and testing. `python bench/bench.py --only 7 --cifar` measures your machine.")),
     Preset(
-        "cifar_wide", "CIFAR wide (airbench's widths; the shipped CIFAR-10 model, slow on a CPU)",
+        "cifar_wide", N_("CIFAR wide (airbench's widths; the shipped CIFAR-10 model, slow on a CPU)"),
         _airbench(24, (64, 256, 256)),
-        caption="The CIFAR blocks at full width: the shipped CIFAR-10 model, which reads 90% of test photos. "
-                "Three times the work of CIFAR per photo: about 3 minutes per pass here, an hour for its 20 "
-                "passes. Better left to run over a lunch break.",
+        caption=N_("The CIFAR blocks at full width: the shipped CIFAR-10 model, which reads 90% of test photos. "
+                   "Three times the work of CIFAR per photo: about 3 minutes per pass here, an hour for its 20 "
+                   "passes. Better left to run over a lunch break."),
         recipe=dict(_CIFAR_RECIPE, epochs=20),
-        measured="AMD EPYC, 2 cores, bfloat16: 863 ms per batch of 256, about 2.8 min per epoch, 56 min for 20 "
-                 "epochs (2026-12-02). On an Intel Xeon with AMX: 89.7% after 20 epochs (40 min); 90.1% after 30 "
-                 "epochs (46 min), the shipped model; test photos also read mirrored and moved by a pixel."),
+        measured=N_("AMD EPYC, 2 cores, bfloat16: 863 ms per batch of 256, about 2.8 min per epoch, 56 min for 20 "
+                    "epochs (2026-12-02). On an Intel Xeon with AMX: 89.7% after 20 epochs (40 min); 90.1% after 30 "
+                    "epochs (46 min), the shipped model; test photos also read mirrored and moved by a pixel.")),
     Preset(
-        "vgg", "Small VGG (batch norm; the shipped MNIST and Fashion models)",
+        "vgg", N_("Small VGG (batch norm; the shipped MNIST and Fashion models)"),
         (*_conv_bn_relu(32), *_conv_bn_relu(32), {"type": "maxpool", "size": 2}, *_conv_bn_relu(64),
          *_conv_bn_relu(64), {"type": "maxpool", "size": 2}, *_conv_bn_relu(128), {"type": "maxpool", "size": 2},
          {"type": "dropout", "rate": 0.2}, {"type": "gap"}, {"type": "dense", "units": 128, "activation": "relu"},
          {"type": "dropout", "rate": 0.3}),
-        caption="Two convolutions before each pooling, with batch norm: the network of the shipped MNIST (99.6%) "
-                "and Fashion-MNIST (93%) models. About a minute per pass over MNIST, 11 minutes for its 12.",
+        caption=N_("Two convolutions before each pooling, with batch norm: the network of the shipped MNIST (99.6%) "
+                   "and Fashion-MNIST (93%) models. About a minute per pass over MNIST, 11 minutes for its 12."),
         recipe=dict(epochs=12, batch_size=128, optimizer="adam", learning_rate=0.003, schedule="cosine",
                     validation_split=0.1),
-        measured="AMD EPYC, 2 cores, bfloat16: 129 ms per batch of 128, about 54 s per epoch of MNIST "
-                 "(2026-12-02). Shipped models on their full test sets: MNIST 99.57%, Fashion-MNIST 93.29%."),
+        measured=N_("AMD EPYC, 2 cores, bfloat16: 129 ms per batch of 128, about 54 s per epoch of MNIST "
+                    "(2026-12-02). Shipped models on their full test sets: MNIST 99.57%, Fashion-MNIST 93.29%.")),
 ]
 PRESETS: dict[str, Preset] = {p.name: p for p in _ALL}
 
@@ -150,4 +151,5 @@ def get(name: str) -> Preset:
     try:
         return PRESETS[name]
     except (KeyError, TypeError):
-        raise SpecError(f"Unknown architecture '{name}'. Choose one of: {', '.join(PRESETS)}.") from None
+        raise SpecError(_("Unknown architecture '{name}'. Choose one of: {names}.", name=name,
+                          names=", ".join(PRESETS))) from None

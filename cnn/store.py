@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cnn import index, settings
+from cnn.i18n import _
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_NAME = 64
@@ -73,9 +74,10 @@ def folder_lock(folder: Path, exclusive: bool = True) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def _owner_words(meta: dict[str, Any]) -> str:
+def owner_words(meta: dict[str, Any]) -> str:
+    """"Anna's" / "someone else's", as in "'x' is Anna's model" (each language words it in its own sentence)."""
     name = meta.get("owner_name")
-    return f"{name}'s" if isinstance(name, str) and name else "someone else's"
+    return _("{name}'s", name=name) if isinstance(name, str) and name else _("someone else's")
 
 
 @dataclass(frozen=True)
@@ -107,13 +109,14 @@ def models_dir() -> Path:
 def validate_name(name: str) -> str:
     """Return the name if it is safe as a file name; raise StoreError saying what is wrong."""
     if not isinstance(name, str) or not name.strip():
-        raise StoreError("Give the model a name.")
+        raise StoreError(_("Give the model a name."))
     name = name.strip()
     if len(name) > MAX_NAME:
-        raise StoreError(f"The name is {len(name):,} characters long; use at most {MAX_NAME}.")
+        raise StoreError(_("The name is {n_name:,} characters long; use at most {max_name}.",
+                           n_name=len(name), max_name=MAX_NAME))
     if not NAME_RE.match(name):
-        raise StoreError(f"'{name}' is not a valid model name: use letters, digits, '-' and '_' only, "
-                         "starting with a letter or digit (no spaces, dots or slashes).")
+        raise StoreError(_("'{name}' is not a valid model name: use letters, digits, '-' and '_' only, starting with "
+                           "a letter or digit (no spaces, dots or slashes).", name=name))
     return name
 
 
@@ -183,7 +186,7 @@ def save_model(model, name: str, meta: dict[str, Any], *, overwrite: bool = Fals
     folder.mkdir(parents=True, exist_ok=True)
     kpath, jpath = paths(name, folder)
     if kpath.exists() and not overwrite:
-        raise StoreError(f"A model named '{name}' already exists. Choose another name.")
+        raise StoreError(_("A model named '{name}' already exists. Choose another name.", name=name))
     meta = {**meta, "name": name, "saved": time.strftime("%Y-%m-%d %H:%M:%S")}
     if half:
         meta["weights_stored_as"] = "float16"
@@ -198,14 +201,16 @@ def save_model(model, name: str, meta: dict[str, Any], *, overwrite: bool = Fals
     try:
         with folder_lock(folder):  # the check and both renames as one step for every other saver and reader
             if kpath.exists() and not overwrite:
-                raise StoreError(f"A model named '{name}' already exists. Choose another name.")
+                raise StoreError(_("A model named '{name}' already exists. Choose another name.", name=name))
             if kpath.exists() and actor is not None:
                 existing = read_json(jpath) or {}
                 if existing.get("shipped"):
-                    raise StoreError(f"'{name}' ships with CNN Lab and cannot be replaced. Choose another name.")
+                    raise StoreError(_("'{name}' ships with CNN Lab and cannot be replaced. Choose another name.",
+                                       name=name))
                 if not actor.may_change(existing):
-                    raise StoreError(f"'{name}' is {_owner_words(existing)} model: you can replace only models you "
-                                     "saved. Choose another name, or ask your teacher.")
+                    raise StoreError(_("'{name}' is {owner_words} model: you can replace only models you saved. "
+                                       "Choose another name, or ask your teacher.",
+                                       name=name, owner_words=owner_words(existing)))
             os.replace(tmp_k, kpath)
             os.replace(tmp_j, jpath)
             index.saved(name, meta)
@@ -251,14 +256,14 @@ def _json_default(o: Any) -> Any:
         return o.item()
     if isinstance(o, Path):
         return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+    raise TypeError(_("not JSON serialisable: {name}", name=type(o).__name__))
 
 
 def read_meta(name: str, folder: Path | None = None) -> dict[str, Any]:
     kpath, jpath = paths(name, folder)
     meta = read_json(jpath)
     if meta is None or not kpath.is_file():
-        raise StoreError(f"No saved model named '{name}'.")
+        raise StoreError(_("No saved model named '{name}'.", name=name))
     return meta
 
 
@@ -268,13 +273,13 @@ def delete_model(name: str, folder: Path | None = None, actor: Actor | None = No
     kpath, jpath = paths(name, folder)
     with folder_lock(folder):
         if not kpath.exists() and not jpath.exists():
-            raise StoreError(f"No saved model named '{name}'.")
+            raise StoreError(_("No saved model named '{name}'.", name=name))
         meta = read_json(jpath) or {}
         if meta.get("shipped"):
-            raise StoreError(f"'{name}' ships with CNN Lab and cannot be deleted here.")
+            raise StoreError(_("'{name}' ships with CNN Lab and cannot be deleted here.", name=name))
         if actor is not None and not actor.may_change(meta):
-            raise StoreError(f"'{name}' is {_owner_words(meta)} model: you can delete only models you saved. "
-                             "Ask your teacher.")
+            raise StoreError(_("'{name}' is {owner_words} model: you can delete only models you saved. Ask your "
+                               "teacher.", name=name, owner_words=owner_words(meta)))
         kpath.unlink(missing_ok=True)
         jpath.unlink(missing_ok=True)
         index.deleted(name, "teacher" if actor is not None and actor.teacher and not (
@@ -286,34 +291,36 @@ def inspect_archive(path: Path) -> dict[str, Any]:
     try:
         size = path.stat().st_size
     except OSError as e:
-        raise StoreError(f"{path.name}: cannot be read ({e.strerror}).") from None
+        raise StoreError(_("{name}: cannot be read ({strerror}).", name=path.name, strerror=e.strerror)) from None
     if size == 0:
-        raise StoreError(f"{path.name}: the file is empty.")
+        raise StoreError(_("{name}: the file is empty.", name=path.name))
     if size > MAX_UPLOAD_BYTES:
-        raise StoreError(f"{path.name}: {size / 2**20:.0f} MB is over the {MAX_UPLOAD_BYTES // 2**20} MB limit.")
+        raise StoreError(_("{name}: {size:.0f} MB is over the {max_upload_bytes} MB limit.",
+                           name=path.name, size=size / 2**20, max_upload_bytes=MAX_UPLOAD_BYTES // 2**20))
     with open(path, "rb") as f:
         head = f.read(8)
     if head.startswith(b"\x89HDF"):
-        raise StoreError(f"{path.name}: this is a legacy HDF5 (.h5) model. CNN Lab loads only the Keras 3 "
-                         ".keras format; re-save it with model.save('name.keras').")
+        raise StoreError(_("{name}: this is a legacy HDF5 (.h5) model. CNN Lab loads only the Keras 3 .keras format; "
+                           "re-save it with model.save('name.keras').", name=path.name))
     try:
         with zipfile.ZipFile(path) as z:
             if "config.json" not in z.namelist():
-                raise StoreError(f"{path.name}: not a Keras model archive (no config.json inside).")
+                raise StoreError(_("{name}: not a Keras model archive (no config.json inside).", name=path.name))
             if z.getinfo("config.json").file_size > 20 * 2**20:
-                raise StoreError(f"{path.name}: the model configuration is implausibly large.")
+                raise StoreError(_("{name}: the model configuration is implausibly large.", name=path.name))
             config = json.loads(z.read("config.json"))
     except StoreError:
         raise
     except (zipfile.BadZipFile, ValueError, OSError, KeyError) as e:
-        raise StoreError(f"{path.name}: not a valid .keras file (corrupt or not a model: {e}).") from None
+        raise StoreError(_("{name}: not a valid .keras file (corrupt or not a model: {e}).", name=path.name,
+                           e=e)) from None
     bad = sorted(_unsafe_classes(config))
     if bad:
         if "Lambda" in bad:
-            raise StoreError(f"{path.name}: contains a Lambda layer, which carries Python code. CNN Lab refuses "
-                             "to load code from model files (Keras safe mode).")
-        raise StoreError(f"{path.name}: contains layers CNN Lab does not know ({', '.join(bad)}); custom "
-                         "objects can run arbitrary code and are refused.")
+            raise StoreError(_("{name}: contains a Lambda layer, which carries Python code. CNN Lab refuses to load "
+                               "code from model files (Keras safe mode).", name=path.name))
+        raise StoreError(_("{name}: contains layers CNN Lab does not know ({join}); custom objects can run arbitrary "
+                           "code and are refused.", name=path.name, join=', '.join(bad)))
     return config
 
 
@@ -347,7 +354,7 @@ def load_keras_file(path: Path):
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as e:  # Keras raises many types for bad archives
         msg = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
-        raise StoreError(f"{path.name}: could not be loaded as a Keras model ({msg}).") from None
+        raise StoreError(_("{name}: could not be loaded as a Keras model ({msg}).", name=path.name, msg=msg)) from None
 
 
 def without_optimizer(model):
@@ -382,8 +389,9 @@ def float32_copy(model):
         return copy
     except Exception as e:  # never hand on a bfloat16 model as if it were float32
         first = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
-        raise StoreError(f"This model could not be converted to compute in float32 ({first}), so it was not "
-                         "saved or exported. Train it again with Number format float32 under More settings.") from None
+        raise StoreError(_("This model could not be converted to compute in float32 ({first}), so it was not saved "
+                           "or exported. Train it again with Number format float32 under More settings.",
+                           first=first)) from None
 
 
 def model_to_bytes(model) -> bytes:
@@ -406,5 +414,5 @@ def load_model(name: str, folder: Path | None = None):
     """Load a saved model by name (safe mode)."""
     kpath, _ = paths(name, folder)
     if not kpath.is_file():
-        raise StoreError(f"No saved model named '{name}'.")
+        raise StoreError(_("No saved model named '{name}'.", name=name))
     return load_keras_file(kpath)

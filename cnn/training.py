@@ -19,6 +19,7 @@ from cnn import architectures, evaluation, hyperparams, precision, presets, sett
 from cnn.augment import AugmentParams, build_augmenter, default_params
 from cnn.data import Dataset, load_dataset, to_float, to_float_tensor
 from cnn.hyperparams import OPTIMIZERS, SCHEDULES
+from cnn.i18n import D_, _, n_
 from cnn.precision import bf16_fast
 from cnn.predict import tta_level
 
@@ -48,7 +49,7 @@ class TrainConfig:
     def resolved_spec(self) -> list[dict[str, Any]]:
         if self.arch == "custom":
             if not self.spec:
-                raise architectures.SpecError("The custom model has no layers.")
+                raise architectures.SpecError(_("The custom model has no layers."))
             return self.spec
         return architectures.preset(self.arch)
 
@@ -143,8 +144,15 @@ def device_description() -> str:
         except Exception:
             name = gpus[0].name
         return f"GPU: {name}"
-    return f"CPU ({os.cpu_count()} cores{', bfloat16' if bf16_fast(measure=False) else ''})"
+    if bf16_fast(measure=False):
+        return _("CPU ({n} cores, bfloat16)", n=os.cpu_count())
+    return _("CPU ({n} cores)", n=os.cpu_count())
 
+
+# How a run ended, made in the training process (in English) and said in the page's language (i18n.translated).
+LOSS_NAN = D_("Training stopped: the loss became NaN (not a number) at epoch {epoch}, batch {batch}. The learning rate "
+              "is probably too high; try 0.001.")
+STOPPED_AT = D_("Stopped at epoch {epoch}, batch {batch}.")
 
 CIFAR_BUDGET_S = 600.0  # the CIFAR-10 preset the Train page recommends trains within 10 minutes here
 CIFAR_PRESETS = ("cifar", "cifar_small")  # the more accurate first (presets' measured notes)
@@ -204,11 +212,11 @@ def preset_advice(arch: str) -> str:
     if best is None or best == arch:
         return ""
     minutes = cifar_minutes(measure=False) or {}
-    measured = ("Measured on this computer: **CIFAR** trains in about "
-                f"{minutes.get('cifar', 0):.0f} minutes, **CIFAR small** in about {minutes.get('cifar_small', 0):.0f}.")
+    measured = _("Measured on this computer: **CIFAR** trains in about {cifar:.0f} minutes, **CIFAR small** in about "
+                 "{small:.0f}.", cifar=minutes.get("cifar", 0), small=minutes.get("cifar_small", 0))
     if best == "cifar_small":
-        return f"{measured} **CIFAR small** is the one that fits 10 minutes here (about 85% of test photos)."
-    return f"{measured} The full **CIFAR** preset fits 10 minutes here and reads about 2 points more."
+        return measured + " " + _("**CIFAR small** is the one that fits 10 minutes here (about 85% of test photos).")
+    return measured + " " + _("The full **CIFAR** preset fits 10 minutes here and reads about 2 points more.")
 
 
 def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", total_steps: int = 0):
@@ -216,11 +224,13 @@ def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", 
     import keras
 
     if not (isinstance(learning_rate, (int, float)) and learning_rate > 0 and math.isfinite(learning_rate)):
-        raise TrainingError(f"The learning rate must be a positive number, got {learning_rate}.")
+        raise TrainingError(_("The learning rate must be a positive number, got {learning_rate}.",
+                              learning_rate=learning_rate))
     if name not in OPTIMIZERS:
-        raise TrainingError(f"Unknown optimizer '{name}'; use one of {', '.join(OPTIMIZERS)}.")
+        raise TrainingError(_("Unknown optimizer '{name}'; use one of {join}.", name=name, join=', '.join(OPTIMIZERS)))
     if schedule not in SCHEDULES:
-        raise TrainingError(f"Unknown learning-rate schedule '{schedule}'; use one of {', '.join(SCHEDULES)}.")
+        raise TrainingError(_("Unknown learning-rate schedule '{schedule}'; use one of {join}.",
+                              schedule=schedule, join=', '.join(SCHEDULES)))
     lr: Any = float(learning_rate)
     if schedule == "cosine" and total_steps > 1:
         warmup = max(1, min(total_steps // 10, 200))
@@ -296,10 +306,10 @@ def check_config(config: TrainConfig, n_train: int, image_shape: tuple[int, int,
         raise TrainingError(str(e)) from None
     n_fit = n_train - int(n_train * config.validation_split)
     if n_fit < 1:
-        raise TrainingError("No training images are left after the validation split.")
+        raise TrainingError(_("No training images are left after the validation split."))
     if config.batch_size > n_fit:
-        raise TrainingError(f"Batch size {config.batch_size:,} is larger than the {n_fit:,} training images; "
-                            f"use at most {n_fit:,}.")
+        raise TrainingError(_("Batch size {batch_size:,} is larger than the {n_fit:,} training images; use at most "
+                              "{n_fit:,}.", batch_size=config.batch_size, n_fit=n_fit))
     spec = config.resolved_spec()
     shapes = architectures.validate(spec, image_shape)
     # Rough activation memory per batch: every layer's output, forward + backward, float32.
@@ -307,9 +317,9 @@ def check_config(config: TrainConfig, n_train: int, image_shape: tuple[int, int,
     need = per_image * config.batch_size
     limit = memory_limit_bytes if memory_limit_bytes is not None else _memory_budget()
     if need > limit:
-        raise TrainingError(f"Batch size {config.batch_size:,} needs about {need / 2**30:.1f} GiB for activations, "
-                            f"more than the {limit / 2**30:.1f} GiB this server allows per training. "
-                            "Use a smaller batch size.")
+        raise TrainingError(_("Batch size {batch_size:,} needs about {need:.1f} GiB for activations, more than the "
+                              "{limit:.1f} GiB this server allows per training. Use a smaller batch size.",
+                              batch_size=config.batch_size, need=need / 2**30, limit=limit / 2**30))
 
 
 def _memory_budget() -> int:
@@ -351,14 +361,13 @@ def _progress_callback(on_progress, should_stop, epochs, batches, batch_size, re
             loss = float(logs.get("loss", 0.0)) if logs else 0.0
             if not math.isfinite(loss):
                 self.status = "nan"
-                self.message = (f"Training stopped: the loss became NaN (not a number) at epoch {self.epoch}, "
-                                f"batch {batch + 1}. The learning rate is probably too high; try 0.001.")
+                self.message = _(LOSS_NAN, epoch=self.epoch, batch=batch + 1)
                 self.model.stop_training = True
                 return
             if should_stop is not None and should_stop():
                 self.status = "stopped"
                 self.stopped_at = (self.epoch, batch + 1)
-                self.message = f"Stopped at epoch {self.epoch}, batch {batch + 1}."
+                self.message = _(STOPPED_AT, epoch=self.epoch, batch=batch + 1)
                 self.model.stop_training = True
             if now - self.last_report >= report_every_s or batch + 1 == batches:
                 self.last_report = now
@@ -538,18 +547,21 @@ def verdict(result: TrainResult) -> str:
     losses = result.history.get("loss", [])
     last = losses[-1] if losses else float("nan")
     if losses and (not math.isfinite(last) or last > 3 * math.log(k)):
-        return (f"The run diverged: the training loss ended at {last:,.0f}, far above the {math.log(k):.2f} of "
-                "plain guessing, so the weights blew up instead of learning. Lower the learning rate "
-                "(try 0.001) or use a smaller batch size, then train again.")
+        return _("The run diverged: the training loss ended at {last:,.0f}, far above the {guess:.2f} of plain "
+                 "guessing, so the weights blew up instead of learning. Lower the learning rate (try 0.001) or use a "
+                 "smaller batch size, then train again.", last=last, guess=math.log(k))
     acc = result.test_accuracy
     updates = result.extra.get("updates", 0)
     if not math.isnan(acc) and acc <= 1.5 / k and 0 < updates < 30:
-        return (f"The model did not learn yet: its test accuracy of {acc:.0%} is what guessing gets ({1 / k:.0%}), "
-                f"and it made only {updates} weight update{'s' if updates != 1 else ''} (batches of "
-                f"{result.config.batch_size}). Use more training images, more epochs or a smaller batch size.")
+        return n_("The model did not learn yet: its test accuracy of {acc:.0%} is what guessing gets ({guess:.0%}), "
+                  "and it made only {n} weight update (batches of {batch}). Use more training images, more epochs or a "
+                  "smaller batch size.", "The model did not learn yet: its test accuracy of {acc:.0%} is what guessing "
+                  "gets ({guess:.0%}), and it made only {n} weight updates (batches of {batch}). Use more training "
+                  "images, more epochs or a smaller batch size.", updates, acc=acc, guess=1 / k,
+                  batch=result.config.batch_size)
     if not math.isnan(acc) and acc <= 1.5 / k:
-        return (f"The model did not learn: its test accuracy of {acc:.0%} is what guessing gets ({1 / k:.0%}). "
-                "Lower the learning rate (try 0.001), train for more epochs, or check the layers.")
+        return _("The model did not learn: its test accuracy of {acc:.0%} is what guessing gets ({guess:.0%}). Lower "
+                 "the learning rate (try 0.001), train for more epochs, or check the layers.", acc=acc, guess=1 / k)
     return ""
 
 
@@ -588,7 +600,7 @@ def estimate_epoch_seconds(config: TrainConfig, dataset: Dataset, probe_batches:
     y = keras.utils.to_categorical(dataset.y_train[idx], dataset.num_classes)
     model.train_on_batch(x, y)  # the first step builds and traces the graph; not timed
     t0 = time.perf_counter()
-    for _ in range(probe_batches):
+    for _batch in range(probe_batches):
         model.train_on_batch(x, y)
     per_batch = (time.perf_counter() - t0) / probe_batches
     n = len(dataset.train_images)

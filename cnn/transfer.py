@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from cnn.i18n import _
+
 BASE = "mnist"  # the shipped digit model: drawings of your own start from what it learned
 FEATURE_KINDS = ("Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D")  # where a base is cut
 
@@ -45,8 +47,8 @@ def cut_layer(base) -> Any:
     for layer in base.layers[::-1]:
         if type(layer).__name__ in FEATURE_KINDS:
             return layer
-    raise TransferError(f"'{base.name}' has no Flatten or global pooling layer to cut at, so it cannot start "
-                        "another network.")
+    raise TransferError(_("'{name}' has no Flatten or global pooling layer to cut at, so it cannot start another "
+                          "network.", name=base.name))
 
 
 def transfer_model(base, num_classes: int, freeze: bool = True):
@@ -86,6 +88,6 @@ def starting_model(start_from: str, num_classes: int, image_shape: tuple[int, in
     base = store.load_model(start_from)
     shape = tuple(base.inputs[0].shape[1:])
     if shape != tuple(image_shape):
-        raise TransferError(f"'{start_from}' reads {shape} images, not the dataset's {tuple(image_shape)}: it "
-                            "cannot start this run.")
+        raise TransferError(_("'{start_from}' reads {shape} images, not the dataset's {tuple}: it cannot start this "
+                              "run.", start_from=start_from, shape=shape, tuple=tuple(image_shape)))
     return transfer_model(base, num_classes, freeze=freeze)

@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image
 
 from cnn import index, preprocess, settings, store
+from cnn.i18n import N_, _, n_
 
 PREFIX = "user:"
 SHAPES: dict[int, tuple[int, int, int]] = {28: (28, 28, 1), 32: (32, 32, 3), 64: (64, 64, 3)}  # by side
@@ -41,6 +42,7 @@ def size_label(shape: tuple[int, int, int]) -> str:
 
 
 SIZES: dict[str, tuple[int, int, int]] = {size_label(s): s for s in SHAPES.values()}  # as the page offers them
+SIZE_WORDS = (N_("28×28 grey (drawings)"), N_("32×32 colour (photos)"), N_("64×64 colour (photos)"))  # translated there
 MIN_CLASSES, MAX_CLASSES = 2, 20
 MAX_IMAGES = 20_000  # per dataset
 MAX_ZIP_BYTES = 100 * 2**20  # the upload limit
@@ -74,7 +76,8 @@ def is_user(dataset: str) -> bool:
 def name_of(dataset: str) -> str:
     """The folder name of a dataset key ``user:NAME`` (UserDataError for a key that is not one)."""
     if not is_user(dataset):
-        raise UserDataError(f"'{dataset}' is not a dataset of your own (those are named {PREFIX}NAME).")
+        raise UserDataError(_("'{dataset}' is not a dataset of your own (those are named {prefix}NAME).",
+                              dataset=dataset, prefix=PREFIX))
     return dataset[len(PREFIX):]
 
 
@@ -91,18 +94,20 @@ def validate_classes(names: list[str]) -> list[str]:
     clean = [unicodedata.normalize("NFC", " ".join(str(n).split())) for n in names]
     clean = [n for n in clean if n]
     if len(clean) < MIN_CLASSES:
-        raise UserDataError(f"A dataset needs at least {MIN_CLASSES} classes, got {len(clean)}.")
+        raise UserDataError(_("A dataset needs at least {min_classes} classes, got {n_clean}.",
+                              min_classes=MIN_CLASSES, n_clean=len(clean)))
     if len(clean) > MAX_CLASSES:
-        raise UserDataError(f"A dataset may have at most {MAX_CLASSES} classes, got {len(clean)}.")
+        raise UserDataError(_("A dataset may have at most {max_classes} classes, got {n_clean}.",
+                              max_classes=MAX_CLASSES, n_clean=len(clean)))
     for n in clean:
         if not CLASS_RE.match(n):
-            raise UserDataError(f"Class name '{n[:40]}': use 1-30 letters, digits, spaces and . ' - _, starting "
-                                "with a letter or digit.")
+            raise UserDataError(_("Class name '{n}': use 1-30 letters, digits, spaces and . ' - _, starting with a "
+                                  "letter or digit.", n=n[:40]))
     seen: dict[str, str] = {}
     for n in clean:
         if n.casefold() in seen:
-            raise UserDataError(f"Two classes are named alike: '{seen[n.casefold()]}' and '{n}'. Give each class "
-                                "its own name.")
+            raise UserDataError(_("Two classes are named alike: '{seen}' and '{n}'. Give each class its own name.",
+                                  seen=seen[n.casefold()], n=n))
         seen[n.casefold()] = n
     return clean
 
@@ -133,9 +138,12 @@ class UserDataset:
 
     def describe(self) -> str:
         h, w, c = self.image_shape
-        examples = f"{self.total:,} example{'s' if self.total != 1 else ''}"
-        return (f"{len(self.classes)} classes, {examples}, {h}×{w} {'grey' if c == 1 else 'colour'}"
-                + (f", by {self.owner_name}" if self.owner_name else ""))
+        examples = n_("{n:,} example", "{n:,} examples", self.total)
+        if c == 1:
+            text = _("{k} classes, {examples}, {h}×{w} grey", k=len(self.classes), examples=examples, h=h, w=w)
+        else:
+            text = _("{k} classes, {examples}, {h}×{w} colour", k=len(self.classes), examples=examples, h=h, w=w)
+        return text + (_(", by {name}", name=self.owner_name) if self.owner_name else "")
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -151,14 +159,15 @@ def get(name: str) -> UserDataset:
     folder = user_data_dir() / name
     meta = store.read_json(folder / "dataset.json")
     if meta is None:
-        raise UserDataError(f"No dataset named '{name}'.")
+        raise UserDataError(_("No dataset named '{name}'.", name=name))
     try:
         classes = tuple(validate_classes(meta["classes"]))
         shape = tuple(int(x) for x in meta["image_shape"])
         if shape not in SIZES.values():
             raise ValueError(shape)
     except (KeyError, TypeError, ValueError, UserDataError):
-        raise UserDataError(f"The dataset '{name}' has a damaged dataset.json; download it, fix it, or delete it.") \
+        raise UserDataError(_("The dataset '{name}' has a damaged dataset.json; download it, fix it, or delete it.",
+                              name=name)) \
             from None
     counts = tuple(len(_image_files(folder / c)) for c in classes)
     return UserDataset(name, classes, shape, str(meta.get("owner", "")), str(meta.get("owner_name", "")),
@@ -198,12 +207,12 @@ def create(name: str, classes: list[str], image_shape: tuple[int, int, int], own
     name = validate_name(name)
     classes = validate_classes(classes)
     if tuple(image_shape) not in SIZES.values():
-        raise UserDataError(f"Image size must be one of {', '.join(SIZES)}.")
+        raise UserDataError(_("Image size must be one of {join}.", join=', '.join(SIZES)))
     root = user_data_dir()
     root.mkdir(parents=True, exist_ok=True)
     final = root / name
     if final.exists():
-        raise UserDataError(f"A dataset named '{name}' already exists. Choose another name.")
+        raise UserDataError(_("A dataset named '{name}' already exists. Choose another name.", name=name))
     tmp = root / f".tmp-{name}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
@@ -215,7 +224,7 @@ def create(name: str, classes: list[str], image_shape: tuple[int, int, int], own
         try:
             os.rename(tmp, final)  # atomic; fails if another session made it meanwhile
         except OSError:
-            raise UserDataError(f"A dataset named '{name}' already exists. Choose another name.") from None
+            raise UserDataError(_("A dataset named '{name}' already exists. Choose another name.", name=name)) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     ds = get(name)
@@ -225,9 +234,9 @@ def create(name: str, classes: list[str], image_shape: tuple[int, int, int], own
 
 def _check_may_change(ds: UserDataset, actor: store.Actor | None) -> None:
     if actor is not None and not actor.may_change(ds.meta):
-        who = f"{ds.owner_name}'s" if ds.owner_name else "someone else's"
-        raise UserDataError(f"'{ds.name}' is {who} dataset: you can change only datasets you made. Make your own, "
-                            "or ask your teacher.")
+        who = store.owner_words(ds.meta)
+        raise UserDataError(_("'{name}' is {who} dataset: you can change only datasets you made. Make your own, or "
+                              "ask your teacher.", name=ds.name, who=who))
 
 
 def add_class(name: str, class_name: str, actor: store.Actor | None = None) -> UserDataset:
@@ -262,14 +271,16 @@ def add_images(name: str, class_name: str, images: list[np.ndarray], actor: stor
     ds = get(name)
     _check_may_change(ds, actor)
     if class_name not in ds.classes:
-        raise UserDataError(f"'{name}' has no class '{class_name}'.")
+        raise UserDataError(_("'{name}' has no class '{class_name}'.", name=name, class_name=class_name))
     if ds.total + len(images) > MAX_IMAGES:
-        raise UserDataError(f"A dataset may hold at most {MAX_IMAGES:,} examples; '{name}' has {ds.total:,}.")
+        raise UserDataError(_("A dataset may hold at most {max_images:,} examples; '{name}' has {total:,}.",
+                              max_images=MAX_IMAGES, name=name, total=ds.total))
     folder = ds.folder / class_name
     for arr in images:
         arr = np.asarray(arr, np.uint8)
         if arr.shape != ds.image_shape:
-            raise UserDataError(f"An example is {arr.shape}, the dataset's images are {ds.image_shape}.")
+            raise UserDataError(_("An example is {shape}, the dataset's images are {image_shape}.",
+                                  shape=arr.shape, image_shape=ds.image_shape))
         img = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr)
         tmp = folder / f".tmp-{uuid.uuid4().hex}.png"
         img.save(tmp, format="PNG")
@@ -307,7 +318,7 @@ def remove_example(name: str, class_name: str, example_id: str, actor: store.Act
     ds = get(name)
     _check_may_change(ds, actor)
     if class_name not in ds.classes or not re.fullmatch(r"[0-9a-f]{16}", example_id):
-        raise UserDataError("No such example.")
+        raise UserDataError(_("No such example."))
     (ds.folder / class_name / f"{example_id}.png").unlink(missing_ok=True)
 
 
@@ -326,10 +337,10 @@ def _read_png(path: Path, shape: tuple[int, int, int]) -> np.ndarray:
         with Image.open(path) as img:
             arr = np.asarray(img.convert("L" if shape[2] == 1 else "RGB"), np.uint8)
     except (OSError, ValueError) as e:
-        raise UserDataError(f"{path.name}: unreadable ({e}).") from None
+        raise UserDataError(_("{name}: unreadable ({e}).", name=path.name, e=e)) from None
     arr = arr[..., None] if arr.ndim == 2 else arr
     if arr.shape != shape:
-        raise UserDataError(f"{path.name}: {arr.shape}, expected {shape}.")
+        raise UserDataError(_("{name}: {shape}, expected {shape2}.", name=path.name, shape=arr.shape, shape2=shape))
     return arr
 
 
@@ -354,16 +365,16 @@ def split(name: str) -> Split:
     with two or more examples (a class with one example trains only, and a note says so)."""
     ds = get(name)
     if ds.total == 0:
-        raise UserDataError(f"'{name}' has no examples yet: add some on the My data page.")
+        raise UserDataError(_("'{name}' has no examples yet: add some on the My data page.", name=name))
     train, test, notes = [], [], []
     for k, c in enumerate(ds.classes):
         items = examples(name, c)
         if not items:
-            notes.append(f"Class '{c}' has no examples: the model can never predict it. Add some.")
+            notes.append(_("Class '{name}' has no examples: the model can never predict it. Add some.", name=c))
             continue
         if len(items) == 1:
-            notes.append(f"Class '{c}' has only 1 example: it is used for training only, so it is never tested. "
-                         "Add more (10 or more per class work well).")
+            notes.append(_("Class '{name}' has only 1 example: it is used for training only, so it is never tested. "
+                           "Add more (10 or more per class work well).", name=c))
             train += [(arr, k) for _, arr in items]
             continue
         ranked = sorted(items, key=lambda item: _test_rank(item[0]))
@@ -371,9 +382,9 @@ def split(name: str) -> Split:
         test += [(arr, k) for _, arr in ranked[:n_test]]
         train += [(arr, k) for _, arr in ranked[n_test:]]
     if not test:
-        raise UserDataError(f"'{name}' has too few examples to test on: add at least 2 to some class.")
+        raise UserDataError(_("'{name}' has too few examples to test on: add at least 2 to some class.", name=name))
     if len({k for _, k in train}) < 2:
-        raise UserDataError(f"'{name}' needs examples in at least 2 classes to learn anything.")
+        raise UserDataError(_("'{name}' needs examples in at least 2 classes to learn anything.", name=name))
 
     def stack(items):
         return (np.stack([a for a, _ in items]).astype(np.uint8), np.array([k for _, k in items], np.int64))
@@ -410,11 +421,12 @@ class ZipContents:
 def _safe_parts(name: str) -> tuple[str, ...]:
     """The path parts of a zip entry, or UserDataError for a path that could leave the folder."""
     if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or "\\" in name:
-        raise UserDataError(f"The zip holds a file with an absolute or Windows path ('{name[:80]}'); refused, as "
-                            "it could be written outside the data folder.")
+        raise UserDataError(_("The zip holds a file with an absolute or Windows path ('{name}'); refused, as it "
+                              "could be written outside the data folder.", name=name[:80]))
     parts = PurePosixPath(name).parts
     if any(p in ("..", ".") for p in parts):
-        raise UserDataError(f"The zip holds a path that climbs out of its folder ('{name[:80]}'); refused.")
+        raise UserDataError(_("The zip holds a path that climbs out of its folder ('{name}'); refused.",
+                              name=name[:80]))
     return parts
 
 
@@ -423,8 +435,8 @@ def _read_entry(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     with z.open(info) as f:
         raw = f.read(MAX_ENTRY_BYTES + 1)
     if len(raw) > MAX_ENTRY_BYTES:
-        raise UserDataError(f"'{info.filename[:80]}' unpacks to more than {MAX_ENTRY_BYTES // 2**20} MB "
-                            "(a zip bomb?); refused.")
+        raise UserDataError(_("'{filename}' unpacks to more than {max_entry_bytes} MB (a zip bomb?); refused.",
+                              filename=info.filename[:80], max_entry_bytes=MAX_ENTRY_BYTES // 2**20))
     return raw
 
 
@@ -433,25 +445,27 @@ def read_zip(raw: bytes, image_shape: tuple[int, int, int] | None = None) -> Zip
     deeper folders count for their class folder, as Keras reads them). Everything is checked before a
     byte is decoded; the images are decoded in memory, never unpacked to disk."""
     if len(raw) > MAX_ZIP_BYTES:
-        raise UserDataError(f"The zip is {len(raw) / 2**20:.0f} MB; the limit is {MAX_ZIP_BYTES // 2**20} MB.")
+        raise UserDataError(_("The zip is {n_raw:.0f} MB; the limit is {max_zip_bytes} MB.",
+                              n_raw=len(raw) / 2**20, max_zip_bytes=MAX_ZIP_BYTES // 2**20))
     try:
         z = zipfile.ZipFile(io.BytesIO(raw))
         infos = z.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise UserDataError("This file is not a readable .zip archive.") from None
+        raise UserDataError(_("This file is not a readable .zip archive.")) from None
     files = [i for i in infos if not i.is_dir()]
     if len(files) > MAX_ZIP_FILES:
-        raise UserDataError(f"The zip holds {len(files):,} files; the limit is {MAX_ZIP_FILES:,}.")
+        raise UserDataError(_("The zip holds {n_files:,} files; the limit is {max_zip_files:,}.",
+                              n_files=len(files), max_zip_files=MAX_ZIP_FILES))
     if sum(i.file_size for i in files) > MAX_ZIP_TOTAL:
-        raise UserDataError(f"The zip unpacks to {sum(i.file_size for i in files) / 2**20:,.0f} MB; the limit is "
-                            f"{MAX_ZIP_TOTAL // 2**20} MB (a zip bomb?).")
+        raise UserDataError(_("The zip unpacks to {sum:,.0f} MB; the limit is {max_zip_total} MB (a zip bomb?).",
+                              sum=sum(i.file_size for i in files) / 2**20, max_zip_total=MAX_ZIP_TOTAL // 2**20))
     entries = []
     for info in files:
         parts = _safe_parts(info.filename)
         if info.file_size > MAX_ENTRY_BYTES or (info.compress_size and info.file_size > 2**20
                                                 and info.file_size / info.compress_size > MAX_RATIO):
-            raise UserDataError(f"'{info.filename[:80]}' unpacks to {info.file_size / 2**20:.0f} MB from "
-                                f"{info.compress_size:,} bytes (a zip bomb?); refused.")
+            raise UserDataError(_("'{file}' unpacks to {mb:.0f} MB from {size:,} bytes (a zip bomb?); refused.",
+                                  file=info.filename[:80], mb=info.file_size / 2**20, size=info.compress_size))
         if any(p.startswith(".") or p == "__MACOSX" for p in parts) or parts[-1] in ("Thumbs.db", "desktop.ini"):
             continue  # system litter, silently
         entries.append((parts, info))
@@ -485,13 +499,14 @@ def read_zip(raw: bytes, image_shape: tuple[int, int, int] | None = None) -> Zip
         except preprocess.ImageError as e:
             skipped.append(f"{'/'.join(parts)}: {e}")
     if not classes:
-        raise UserDataError("The zip holds no images in class folders. Put each class's images in a folder named "
-                            "after the class (cats/…, dogs/…) and zip those folders.")
+        raise UserDataError(_("The zip holds no images in class folders. Put each class's images in a folder named "
+                              "after the class (cats/…, dogs/…) and zip those folders."))
     names = validate_classes(list(classes))  # the folder names: 2-20, valid, none alike
     ordered = [c for c in order if c in classes] + [c for c in names if c not in order]
     total = sum(len(v) for v in classes.values())
     if total > MAX_IMAGES:
-        raise UserDataError(f"The zip holds {total:,} images; a dataset may hold at most {MAX_IMAGES:,}.")
+        raise UserDataError(_("The zip holds {total:,} images; a dataset may hold at most {max_images:,}.",
+                              total=total, max_images=MAX_IMAGES))
     return ZipContents({c: classes[c] for c in ordered}, tuple(shape), skipped)
 
 
@@ -508,7 +523,7 @@ def import_zip(name: str, raw: bytes, image_shape: tuple[int, int, int] | None =
     """A new dataset from a zip of class folders (see :func:`read_zip`): (the dataset, what was skipped)."""
     name = validate_name(name)
     if (user_data_dir() / name).exists():
-        raise UserDataError(f"A dataset named '{name}' already exists. Choose another name.")
+        raise UserDataError(_("A dataset named '{name}' already exists. Choose another name.", name=name))
     contents = read_zip(raw, image_shape)
     ds = create(name, list(contents.classes), contents.image_shape, owner, owner_name)
     for c, images in contents.classes.items():

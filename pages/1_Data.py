@@ -4,12 +4,13 @@ import streamlit as st
 
 from cnn import charts, data
 from cnn.augment import AugmentParams, augment_images, default_params
+from cnn.i18n import _, names_of, number
 from ui import chrome, datasets, figures, images
 from ui.state import sticky
 
 chrome.page_setup_ui("Data")
 chrome.title_ui("Data")
-st.markdown("A CNN learns from examples. Before training one, look at what it will see.")
+st.markdown(_("A CNN learns from examples. Before training one, look at what it will see."))
 
 
 
@@ -31,52 +32,55 @@ with st.container():
 
     h, w, c = ds.image_shape
     a, b, cc, d = st.columns(4)
-    a.metric("Training images", f"{len(ds.train_images):,}")
-    b.metric("Test images", f"{len(ds.test_images):,}")
-    cc.metric("Image shape", f"{h}×{w}×{c}")
-    d.metric("Channels", "1 (grey)" if c == 1 else "3 (RGB colour)")
-    st.caption("Pixels are stored as whole numbers 0–255 and divided by 255 before training, "
-               "so the network sees values between 0.0 (black) and 1.0 (white).")
+    a.metric(_("Training images"), number(len(ds.train_images), ","))
+    b.metric(_("Test images"), number(len(ds.test_images), ","))
+    cc.metric(_("Image shape"), f"{h}×{w}×{c}")
+    d.metric(_("Channels"), _("1 (grey)") if c == 1 else _("3 (RGB colour)"))
+    st.caption(_("Pixels are stored as whole numbers 0–255 and divided by 255 before training, "
+                 "so the network sees values between 0.0 (black) and 1.0 (white)."))
 
-    st.subheader("Examples of each class")
+    st.subheader(_("Examples of each class"))
     per_class = 4 if chrome.presenting() else 8
     rng = np.random.default_rng(0)
-    for k, cname in enumerate(ds.class_names):
+    for k, cname in enumerate(names_of(ds.class_names)):
         idx = rng.permutation(np.flatnonzero(ds.y_train == k))[:per_class]
         cols = st.columns([1.2] + [1] * per_class)
         cols[0].markdown(f"**{k}: {cname}**")
         for col, i in zip(cols[1:], idx, strict=False):
-            col.image(images.pixels(ds.train_images[i], 64), alt=f"{data.title(ds.name)} training image, label "
-                      f"{cname}")
+            col.image(images.pixels(ds.train_images[i], 64), alt=_("{dataset} training image, label {label}",
+                                                                   dataset=data.title(ds.name), label=cname))
 
     left, right = st.columns(2)
     with left:
         counts = np.bincount(ds.y_train, minlength=ds.num_classes)
-        figures.plot(st, charts.bar_counts(ds.class_names, counts, "How many training images per class"),
+        figures.plot(st, charts.bar_counts(names_of(ds.class_names), counts, _("How many training images per class")),
                         width="stretch")
     with right:
         sample = ds.train_images[rng.choice(len(ds.train_images), size=min(2000, len(ds.train_images)), replace=False)]
-        figures.plot(st, charts.histogram(data.to_float(sample).ravel(), "Pixel intensities (2,000 images)"),
+        figures.plot(st, charts.histogram(data.to_float(sample).ravel(), _("Pixel intensities (2,000 images)")),
                         width="stretch")
 
-    st.subheader("Data augmentation preview")
-    what = {"mnist": "digit", "fashion_mnist": "piece of clothing", "cifar10": "photo"}.get(name, "picture")
-    st.markdown("Training can show the network slightly changed copies of each image, so it learns that a "
-                f"{what} moved or tilted a little still shows the same thing. These are the **same random layers** "
-                "training uses when you tick *augmentation* on the Train page.")
+    st.subheader(_("Data augmentation preview"))
+    what = {"mnist": _("a digit"), "fashion_mnist": _("a piece of clothing"), "cifar10": _("a photo")}.get(
+        name, _("a picture"))
+    st.markdown(_("Training can show the network slightly changed copies of each image, so it learns that {what} "
+                  "moved or tilted a little still shows the same thing. These are the **same random layers** "
+                  "training uses when you tick *augmentation* on the Train page.", what=what))
     defaults = default_params(name)
     c1, c2, c3, c4 = st.columns(4)
-    rot = c1.slider("Rotation (± degrees)", 0, 45, key=sticky(f"aug_rot_{name}", int(defaults.rotation_deg)))
-    shift = c2.slider("Shift (± fraction)", 0.0, 0.3, step=0.05, key=sticky(f"aug_shift_{name}", float(defaults.shift)))
-    zoom = c3.slider("Zoom (± fraction)", 0.0, 0.3, step=0.05, key=sticky(f"aug_zoom_{name}", float(defaults.zoom)))
-    flip = c4.checkbox("Horizontal flip", key=sticky(f"aug_flip_{name}", defaults.flip),
-                       help="Right for photos, wrong for digits: a mirrored 7 is not a 7.")
-    seed = st.number_input("Random seed", 0, 10_000, key=sticky("aug_seed", 0))
+    rot = c1.slider(_("Rotation (± degrees)"), 0, 45, key=sticky(f"aug_rot_{name}", int(defaults.rotation_deg)))
+    shift = c2.slider(_("Shift (± fraction)"), 0.0, 0.3, step=0.05,
+                  key=sticky(f"aug_shift_{name}", float(defaults.shift)))
+    zoom = c3.slider(_("Zoom (± fraction)"), 0.0, 0.3, step=0.05,
+                 key=sticky(f"aug_zoom_{name}", float(defaults.zoom)))
+    flip = c4.checkbox(_("Horizontal flip"), key=sticky(f"aug_flip_{name}", defaults.flip),
+                       help=_("Right for photos, wrong for digits: a mirrored 7 is not a 7."))
+    seed = st.number_input(_("Random seed"), 0, 10_000, key=sticky("aug_seed", 0))
     originals = ds.train_images[data.stratified_indices(ds.y_train, 1, seed=0)][:8]
 
     aug = augmented(originals, AugmentParams(rot, shift, zoom, flip), int(seed))
-    st.caption("Top: original · bottom: augmented")
-    images.image_grid_ui(list(originals), cols=8, alts=[f"Training image {n + 1}, as it is"
+    st.caption(_("Top: original · bottom: augmented"))
+    images.image_grid_ui(list(originals), cols=8, alts=[_("Training image {n}, as it is", n=n + 1)
                                                         for n in range(len(originals))])
-    images.image_grid_ui(list(aug), cols=8, alts=[f"Training image {n + 1}, augmented: moved, turned or zoomed at "
-                                                  "random" for n in range(len(aug))])
+    images.image_grid_ui(list(aug), cols=8, alts=[_("Training image {n}, augmented: moved, turned or zoomed "
+                                                    "at random", n=n + 1) for n in range(len(aug))])

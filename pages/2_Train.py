@@ -6,17 +6,18 @@ import streamlit as st
 
 from cnn import architectures as arch
 from cnn import inspection, presets, store, training, transfer, userdata
+from cnn.i18n import _, headed
 from cnn.jobs import JobRequest
 from ui import chrome, classroom, datasets, editor, results, runs, settings
 from ui.state import sticky
 
 chrome.page_setup_ui("Train")
-chrome.title_ui("Train", "Train a network")
+chrome.title_ui("Train", _("Train a network"))
 CUSTOM = "custom"
 running = runs.is_running("train")
 
 for problem in classroom.apply_share_link():
-    st.warning(f"Ignored the link setting {problem}", icon=":material/link_off:")
+    st.warning(_("Ignored the link setting {problem}", problem=problem), icon=":material/link_off:")
 
 
 def _arch_changed() -> None:
@@ -40,10 +41,10 @@ def _dataset_changed() -> None:
 c1, c2 = st.columns(2)
 with c1:
     ds_name = datasets.dataset_picker_ui("tr_ds", disabled=running, on_change=_dataset_changed)
-arch_name = c2.selectbox("Architecture", [*presets.PRESETS, CUSTOM], key=sticky("tr_arch", "fast"),
+arch_name = c2.selectbox(_("Architecture"), [*presets.PRESETS, CUSTOM], key=sticky("tr_arch", "fast"),
                          on_change=_arch_changed, disabled=running,
-                         format_func=lambda a: presets.PRESETS[a].title if a in presets.PRESETS
-                         else "Custom: build your own in the layer editor")
+                         format_func=lambda a: _(presets.PRESETS[a].title) if a in presets.PRESETS
+                         else _("Custom: build your own in the layer editor"))
 settings.ensure_defaults(arch_name if arch_name != CUSTOM else "fast", ds_name)
 if arch_name in presets.PRESETS and not chrome.presenting():
     settings.preset_about_ui(arch_name, ds_name, c2)
@@ -59,11 +60,12 @@ start_from = settings.transfer_ui(ds_name, ds.image_shape, disabled=running)
 if start_from:
     base_meta = store.read_meta(start_from)
     arch_name, spec, valid = base_meta.get("arch", "vgg"), base_meta.get("spec"), True
-    st.caption(f"The network is **{start_from}**'s layers, all still learning but its batch normalization, which "
-               f"keeps the digits' statistics, with a new head for your {ds.num_classes} classes (the Architecture "
-               "box does not apply; the settings below are that network's).")
+    st.caption(_("The network is **{start_from}**'s layers, all still learning but its batch normalization, which "
+                 "keeps the digits' statistics, with a new head for your {num_classes} classes (the Architecture box "
+                 "does not apply; the settings below are that network's).",
+                 start_from=start_from, num_classes=ds.num_classes))
 elif arch_name == CUSTOM:
-    with st.expander("Layer editor", expanded=not running, icon=":material/stacks:"):
+    with st.expander(_("Layer editor"), expanded=not running, icon=":material/stacks:"):
         spec, valid = editor.layer_editor_ui(ds.image_shape, ds.num_classes, disabled=running)
 else:
     spec = arch.preset(arch_name)
@@ -71,9 +73,10 @@ else:
         arch.validate(spec, ds.image_shape, ds.num_classes)
         valid = True
     except arch.SpecError as e:
-        st.error(f"The {arch_name} preset does not fit {ds_name} images: {e}")
+        st.error(_("The {arch_name} preset does not fit {ds_name} images: {e}",
+                   arch_name=arch_name, ds_name=ds_name, e=e))
         valid = False
-    st.caption("Want to change it? Choose **custom** to edit these layers.")
+    st.caption(_("Want to change it? Choose **custom** to edit these layers."))
 
 
 @st.cache_data(max_entries=32, show_spinner="Building the model…")
@@ -85,11 +88,11 @@ def summary_rows(spec_json: str, shape: tuple, k: int, base: str | None) -> list
 
 if chrome.presenting():  # on a projector: the Train button first, the settings folded under it
     buttons = st.container()
-    with st.expander("Settings", icon=":material/tune:"):
+    with st.expander(_("Settings"), icon=":material/tune:"):
         values = settings.settings_ui(disabled=running, per_row=2)
     buttons.markdown(f"**{settings.summary(values)}**")
 else:
-    st.subheader("Hyperparameters")
+    st.subheader(_("Hyperparameters"))
     values = settings.settings_ui(disabled=running)
     buttons = st.container()
 config = training.TrainConfig(dataset=ds_name, arch=arch_name, spec=spec if arch_name == CUSTOM else None,
@@ -99,15 +102,15 @@ if valid and not running and not start_from:
     runs.get_ready(config, ds)  # an idle worker builds and traces this model now: Train answers at once
 
 b1, b2, b3 = buttons.columns([1, 1, 3], vertical_alignment="center")
-start = b1.button("Train", type="primary", key="tr_start", disabled=running or not valid, width="stretch",
+start = b1.button(_("Train"), type="primary", key="tr_start", disabled=running or not valid, width="stretch",
                   icon=":material/play_arrow:")
-if b2.button("Stop", key="tr_stop", disabled=not running, width="stretch", icon=":material/stop:",
-             help="Ends after the current batch, keeping the weights and curves so far."):
+if b2.button(_("Stop"), key="tr_stop", disabled=not running, width="stretch", icon=":material/stop:",
+             help=_("Ends after the current batch, keeping the weights and curves so far.")):
     runs.stop("train")
     st.rerun()
 if running:
-    b3.caption("Settings are locked while this run trains. You can open any other page: it keeps training, "
-               "and the sidebar shows how far it is.")
+    b3.caption(_("Settings are locked while this run trains. You can open any other page: it keeps training, "
+                 "and the sidebar shows how far it is."))
 
 if start and not running:
     try:
@@ -139,16 +142,17 @@ else:
 if valid:
     rows = summary_rows(arch.spec_json(spec), ds.image_shape, ds.num_classes, start_from)
     total = sum(r["params"] for r in rows)
-    with st.expander(f"Model summary: {len(rows)} layers, {total:,} parameters", icon=":material/table_rows:"):
-        st.dataframe(rows, hide_index=True, width="stretch")
-    with st.expander("Show Keras code", icon=":material/code:"):
+    with st.expander(_("Model summary: {n} layers, {total:,} parameters", n=len(rows), total=total),
+                     icon=":material/table_rows:"):
+        st.dataframe(headed(rows), hide_index=True, width="stretch")
+    with st.expander(_("Show Keras code"), icon=":material/code:"):
         st.code(training.keras_code(config, ds.image_shape, ds.num_classes), language="python")
     results.estimate_ui(config, ds)
 if arch_name != CUSTOM and not chrome.presenting():
-    with st.expander("Share these settings (classroom link)", icon=":material/share:"):
+    with st.expander(_("Share these settings (classroom link)"), icon=":material/share:"):
         st.code(classroom.share_link(config), language=None)
-        st.caption("Students who open this link get this dataset, architecture and hyperparameters. "
-                   "Add `&present=1` for presentation mode.")
+        st.caption(_("Students who open this link get this dataset, architecture and hyperparameters. "
+                     "Add `&present=1` for presentation mode."))
 
 if st.session_state["train_result"] and not running:
     results.result_ui(*st.session_state["train_result"])

@@ -5,13 +5,14 @@ import numpy as np
 import streamlit as st
 
 from cnn import charts, data, evaluation, store
+from cnn.i18n import _, n_, names_of, number
 from cnn.predict import TTA_WORDS, top_k, tta_level
 from ui import chrome, datasets, figures, images, models, runs
 from ui.export import export_ui
 
 chrome.page_setup_ui("Evaluate")
 chrome.title_ui("Evaluate")
-st.markdown("How good is the model on images it has **never seen**? And where does it go wrong?")
+st.markdown(_("How good is the model on images it has **never seen**? And where does it go wrong?"))
 
 picked = models.model_section_ui("ev")
 if picked is None:
@@ -19,7 +20,7 @@ if picked is None:
 model, meta, choice = picked
 names = data.dataset_names()
 ds_default = meta.get("dataset") if meta.get("dataset") in names else names[0]
-ds_name = st.selectbox("Test dataset", names, index=names.index(ds_default), key=f"ev_ds_{choice['id']}",
+ds_name = st.selectbox(_("Test dataset"), names, index=names.index(ds_default), key=f"ev_ds_{choice['id']}",
                        format_func=data.title)
 ds = datasets.dataset_ui(ds_name)
 if ds is None:
@@ -31,23 +32,24 @@ except (evaluation.CompatibilityError, store.StoreError) as e:
     st.stop()
 view = hashlib.sha1(f"{choice['token']}|{ds_name}".encode()).hexdigest()[:10]  # widgets of this model and data
 
-classes = ds.class_names
+classes = names_of(ds.class_names)
 m = st.columns(3)
-m[0].metric("Test accuracy", f"{ev.accuracy:.2%}")
-m[1].metric("Test loss", chrome.loss_text(ev.loss))
-m[2].metric("Test images", f"{ev.n:,}")
+m[0].metric(_("Test accuracy"), number(ev.accuracy, ".2%"))
+m[1].metric(_("Test loss"), chrome.loss_text(ev.loss))
+m[2].metric(_("Test images"), number(ev.n, ","))
 level = tta_level(meta)
 if level and not chrome.presenting():
-    st.caption(f"Test-time augmentation: {TTA_WORDS[level]}, as the model was trained on such "
-               "images too. The command line's `evaluate` does the same.")
+    st.caption(_("Test-time augmentation: {tta_words}, as the model was trained on such images too. The command "
+                 "line's `evaluate` does the same.", tta_words=_(TTA_WORDS[level])))
 if meta.get("dataset") and meta.get("dataset") != ds_name:
-    st.warning(f"This model was trained on {meta['dataset']}, not {ds_name}: expect nonsense.")
+    st.warning(_("This model was trained on {dataset}, not {ds_name}: expect nonsense.",
+                 dataset=meta['dataset'], ds_name=ds_name))
 
 export_ui(model, choice["token"], choice.get("label") or choice["id"].split(":", 1)[1], ds)
 
-st.subheader("Confusion matrix")
-st.caption("Rows: the true class. Columns: what the model said. The diagonal is right; everything else is a "
-           "mistake. **Click a cell** (or choose below) to see its images.")
+st.subheader(_("Confusion matrix"))
+st.caption(_("Rows: the true class. Columns: what the model said. The diagonal is right; everything else is a "
+             "mistake. **Click a cell** (or choose below) to see its images."))
 cm = ev.confusion()
 
 
@@ -72,81 +74,88 @@ with left:
                     selection_mode="points")
 with right:
     s1, s2 = st.columns(2)
-    true_c = s1.selectbox("True class", range(len(classes)), key=TRUE, format_func=lambda i: classes[i])
-    pred_c = s2.selectbox("Predicted as", range(len(classes)), key=PRED, format_func=lambda i: classes[i])
+    true_c = s1.selectbox(_("True class"), range(len(classes)), key=TRUE, format_func=lambda i: classes[i])
+    pred_c = s2.selectbox(_("Predicted as"), range(len(classes)), key=PRED, format_func=lambda i: classes[i])
     idx = ev.pair_indices(true_c, pred_c)
-    st.markdown(f"**{len(idx)}** test images of **{classes[true_c]}** predicted as **{classes[pred_c]}**"
-                + (" (correct)" if true_c == pred_c else ""))
+    st.markdown(n_("**{n}** test image of **{true}** predicted as **{predicted}**",
+                   "**{n}** test images of **{true}** predicted as **{predicted}**", len(idx),
+                   true=classes[true_c], predicted=classes[pred_c]) + (_(" (correct)") if true_c == pred_c else ""))
     shown = idx[:24]
     images.image_grid_ui([ds.test_images[i] for i in shown],
-                     [f"#{i} · " + ", ".join(f"{c} {p:.0%}" for c, p in top_k(ev.probs[i], classes, 2))
+                     [f"#{i} · " + ", ".join(f"{c} {number(p, '.0%')}" for c, p in top_k(ev.probs[i], classes, 2))
                       for i in shown], cols=4,
-                     alts=[f"Test image #{i}, a {classes[true_c]}, predicted {classes[pred_c]}" for i in shown])
+                     alts=[_("Test image #{i}, a {true}, predicted {predicted}", i=i, true=classes[true_c],
+                             predicted=classes[pred_c]) for i in shown])
 
-st.subheader("Per-class precision and recall")
-per_class = [{"class": c, "precision": f"{r['precision']:.1%}", "recall": f"{r['recall']:.1%}",
-              "test images": r["support"]} for c, r in zip(classes, ev.per_class(), strict=True)]
+st.subheader(_("Per-class precision and recall"))
+per_class = [{_("class"): c, _("precision"): number(r["precision"], ".1%"), _("recall"): number(r["recall"], ".1%"),
+              _("test images"): r["support"]} for c, r in zip(classes, ev.per_class(), strict=True)]
 if chrome.presenting():  # a plain table, whose text grows with the page's on the projector
     st.table(per_class, border="horizontal")
 else:
     st.dataframe(per_class, hide_index=True)
-st.caption("Precision: of the images the model called this class, how many were. Recall: of the images of "
-           "this class, how many the model found.")
+st.caption(_("Precision: of the images the model called this class, how many were. Recall: of the images of "
+             "this class, how many the model found."))
 
-st.subheader("The most confident mistakes")
+st.subheader(_("The most confident mistakes"))
 worst = ev.confident_mistakes(16)
 if len(worst):
     images.image_grid_ui([ds.test_images[i] for i in worst],
-                     [f"#{i}: {classes[ev.y_true[i]]} → {classes[ev.y_pred[i]]} ({ev.probs[i].max():.0%})"
+                     [f"#{i}: {classes[ev.y_true[i]]} → {classes[ev.y_pred[i]]} ({number(ev.probs[i].max(), '.0%')})"
                       for i in worst], cols=8,
-                     alts=[f"Test image #{i}, a {classes[ev.y_true[i]]}, predicted {classes[ev.y_pred[i]]} with "
-                           f"{ev.probs[i].max():.0%} certainty" for i in worst])
+                     alts=[_("Test image #{i}, a {true}, predicted {predicted} with {p:.0%} certainty", i=i,
+                             true=classes[ev.y_true[i]], predicted=classes[ev.y_pred[i]], p=ev.probs[i].max())
+                           for i in worst])
 else:
-    st.success("No mistakes at all on this test set.")
+    st.success(_("No mistakes at all on this test set."))
 
-st.subheader("One test image")
+st.subheader(_("One test image"))
 c1, c2 = st.columns([1, 2])
 with c1:
-    i = images.test_image_ui(classes, ev.y_true, f"ev_one_{view}", "Pick by class (or by index below)")
+    i = images.test_image_ui(classes, ev.y_true, f"ev_one_{view}", _("Pick by class (or by index below)"))
 if i is not None:
-    c1.image(images.pixels(ds.test_images[i], 196), alt=f"Test image #{i}: actual {classes[ev.y_true[i]]}, "
-                                                         f"predicted {classes[ev.y_pred[i]]}")
+    c1.image(images.pixels(ds.test_images[i], 196), alt=_("Test image #{i}: actual {true}, predicted {predicted}",
+                                                           i=i, true=classes[ev.y_true[i]],
+                                                           predicted=classes[ev.y_pred[i]]))
     ok = ev.y_pred[i] == ev.y_true[i]
-    c1.markdown(f"Test image #{i}  \nActual: **{classes[ev.y_true[i]]}**  \nPredicted: **{classes[ev.y_pred[i]]}** "
-                + (" :green[:material/check_circle: right]" if ok else " :red[:material/cancel: wrong]"))
+    c1.markdown(_("Test image #{i}  \nActual: **{true}**  \nPredicted: **{predicted}** ", i=i,
+                  true=classes[ev.y_true[i]], predicted=classes[ev.y_pred[i]])
+                + (_(" :green[:material/check_circle: right]") if ok else _(" :red[:material/cancel: wrong]")))
     figures.plot(c2, charts.probability_bars(ev.probs[i], classes), key="ev_one_bars")
 
-st.subheader("Training curves")
+st.subheader(_("Training curves"))
 if meta.get("history"):
     figures.plot(st, charts.history_figure(meta["history"]), key="ev_hist")
 else:
-    st.caption("This model has no stored training history.")
+    st.caption(_("This model has no stored training history."))
 saved = store.list_models()
 mine = [r for r in runs.my_runs() if r.finished and r.history.get("loss")]  # kept over reloads and restarts
 curves = {e.name: e.meta.get("history", {}) for e in saved}
-curves.update({f"{r.label} (your run)": r.history for r in mine if r.label not in curves})
+curves.update({_("{label} (your run)", label=r.label): r.history for r in mine if r.label not in curves})
 if len(curves) >= 2:
-    st.subheader("Compare models and runs")
-    default = [f"{r.label} (your run)" for r in mine[:2]] or [e.name for e in saved[:2]]
-    chosen = st.multiselect("Models and your runs", list(curves), default=[c for c in default if c in curves],
+    st.subheader(_("Compare models and runs"))
+    default = [_("{label} (your run)", label=r.label) for r in mine[:2]] or [e.name for e in saved[:2]]
+    chosen = st.multiselect(_("Models and your runs"), list(curves), default=[c for c in default if c in curves],
                             key="ev_cmp")
-    metric = st.radio("Metric", ["accuracy", "loss"], horizontal=True, key="ev_cmp_metric")
+    metric = st.radio(_("Metric"), ["accuracy", "loss"], horizontal=True, key="ev_cmp_metric", format_func=_)
     figures.plot(st, charts.compare_figure({c: curves[c] for c in chosen}, metric), key="ev_cmp_chart")
     by_name = {e.name: e for e in saved}
-    by_run = {f"{r.label} (your run)": r for r in mine}
+    by_run = {_("{label} (your run)", label=r.label): r for r in mine}
     rows = []
     for c in chosen:
         if c in by_name:
             e = by_name[c]
-            rows.append({"model": c, "dataset": e.dataset, "architecture": e.meta.get("arch", "?"),
-                         "parameters": f"{e.meta.get('params', 0):,}", "epochs": len(curves[c].get("loss", [])),
-                         "test accuracy": f"{e.test_accuracy:.2%}" if e.test_accuracy is not None else "—",
-                         "training time": f"{e.meta.get('training_seconds', 0):.0f} s"})
+            rows.append({_("model"): c, _("dataset"): e.dataset, _("architecture"): e.meta.get("arch", "?"),
+                         _("parameters"): number(e.meta.get("params", 0), ","),
+                         _("epochs"): len(curves[c].get("loss", [])),
+                         _("test accuracy"): number(e.test_accuracy, ".2%") if e.test_accuracy is not None else "—",
+                         _("training time"): number(e.meta.get("training_seconds", 0), ".0f") + " s"})
         else:
             r = by_run[c]
             acc, seconds = r.test_accuracy, r.result.get("seconds")
-            rows.append({"model": c, "dataset": r.dataset, "architecture": r.arch, "parameters": "—",
-                         "epochs": len(curves[c].get("loss", [])),
-                         "test accuracy": f"{acc:.2%}" if acc is not None else "—",
-                         "training time": f"{seconds:.0f} s" if isinstance(seconds, (int, float)) else "—"})
+            rows.append({_("model"): c, _("dataset"): r.dataset, _("architecture"): r.arch, _("parameters"): "—",
+                         _("epochs"): len(curves[c].get("loss", [])),
+                         _("test accuracy"): number(acc, ".2%") if acc is not None else "—",
+                         _("training time"): number(seconds, ".0f") + " s" if isinstance(seconds, (int, float))
+                         else "—"})
     st.dataframe(rows, hide_index=True)

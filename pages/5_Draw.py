@@ -5,6 +5,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import charts, inspection, preprocess
+from cnn.i18n import N_, _, names_of
 from ui import canvas, chrome, figures, images, models
 from ui.state import sticky
 
@@ -13,21 +14,20 @@ title = st.empty()  # says what to draw, once the model is known
 
 picked = models.pick_model_ui("dr_model", require_shape=(28, 28, 1))
 if picked is None:
-    title.title(f"{chrome.PAGE_ICONS['Draw']} Draw")
+    title.title(f"{chrome.PAGE_ICONS['Draw']} {_('Draw')}")
     st.stop()
 model, meta, choice = picked
-classes = meta.get("class_names") or [str(i) for i in range(10)]
+classes = names_of(meta.get("class_names") or [str(i) for i in range(10)])
 digits = list(classes) == [str(i) for i in range(10)]
-thing = "digit" if digits else "shape of one of your classes"
-title.title(f"{chrome.PAGE_ICONS['Draw']} " + ("Draw a digit" if digits else "Draw one of your classes"))
+thing = _("one digit") if digits else _("the shape of one of your classes")
+title.title(f"{chrome.PAGE_ICONS['Draw']} " + (_("Draw a digit") if digits else _("Draw one of your classes")))
 notice = st.empty()  # always there: a notice appearing must not move the canvas (that would blank it)
 if meta.get("dataset") == "fashion_mnist":
-    notice.info("This model was trained on **clothes** (Fashion-MNIST): it will read your drawing as a piece of "
-                "clothing. Pick an MNIST model to read digits.", icon=":material/checkroom:")
+    notice.info(_("This model was trained on **clothes** (Fashion-MNIST): it will read your drawing as a piece of "
+                  "clothing. Pick an MNIST model to read digits."), icon=":material/checkroom:")
 elif not digits:
-    notice.info("This model knows your own classes: draw one of " + ", ".join(f"**{chrome.plain(c)}**"
-                                                                          for c in classes) + ".",
-                icon=":material/draw:")
+    notice.info(_("This model knows your own classes: draw one of {classes}.",
+                  classes=", ".join(f"**{chrome.plain(c)}**" for c in classes)), icon=":material/draw:")
 
 HEAD_START_S = 0.03  # the prediction reaches the screen before the chart and the steps' images compete for it
 
@@ -36,18 +36,19 @@ HEAD_START_S = 0.03  # the prediction reaches the screen before the chart and th
 def drawing_ui(model, choice: dict, reader, classes: list[str], thing: str, title: str) -> None:
     """The pad, which reads the drawing in the browser while it is drawn, or an upload; then the steps and feature
     maps from the server. A stroke reruns only this fragment, once the pen lifts."""
-    mode = st.radio("Input", ["Draw", "Upload an image"], horizontal=True, key=sticky("dr_mode", "Draw"),
-                    label_visibility="collapsed")
+    mode = st.radio(_("Input"), [N_("Draw"), N_("Upload an image")], horizontal=True,
+                    key=sticky("dr_mode", "Draw"), label_visibility="collapsed", format_func=_)
     if mode == "Draw":
-        width = st.columns([1, 1.6])[0].slider("Brush width", 8, 40, key=sticky("dr_brush", 20))
-        invite = f"Draw one {thing} in the black square to see what the network reads."
+        width = st.columns([1, 1.6])[0].slider(_("Brush width"), 8, 40, key=sticky("dr_brush", 20))
+        invite = _("Draw {thing} in the black square to see what the network reads.", thing=thing)
         browser, why_not = models.browser_model(choice, reader, classes, title)
         image, read, why = canvas.draw_pad_ui(
-            "dr_pad", width, label=f"Drawing area: draw one {thing} with the mouse, a finger or a pen. No mouse or "
-            "touch? Choose Upload an image above.", model={"model": browser, "why": why_not, "thing": thing,
-                                                            "invite": invite})
-        st.caption(f"Draw one {thing}, big, in the black square; Undo and Clear are under it. The network reads it "
-                   "in your browser as you draw. No mouse or touch? Choose “Upload an image” above the square.")
+            "dr_pad", width, label=_("Drawing area: draw {thing} with the mouse, a finger or a pen. No mouse or "
+                                    "touch? Choose Upload an image above.", thing=thing),
+            model={"model": browser, "why": why_not, "thing": thing, "invite": invite})
+        st.caption(_("Draw {thing}, big, in the black square; Undo and Clear are under it. The network reads it "
+                     "in your browser as you draw. No mouse or touch? Choose “Upload an image” above the square.",
+                     thing=thing))
         answered = browser is not None and read is not None and read.model == browser["url"] \
             and len(read.probs) == len(classes)
         answer, chart = st.container(), st.container()
@@ -60,17 +61,17 @@ def drawing_ui(model, choice: dict, reader, classes: list[str], thing: str, titl
         left, right = st.columns([1, 1.6])
         image, answered, why = None, False, ""
         with left:
-            up = st.file_uploader(f"A photo or scan of one {thing} (dark on light or light on dark)", type=None,
-                                  key="dr_upload")
+            up = st.file_uploader(_("A photo or scan of {thing} (dark on light or light on dark)", thing=thing),
+                                  type=None, key="dr_upload")
             if up is not None:
                 try:
                     image = preprocess.open_image(up.getvalue())
-                    st.image(image, caption=up.name, width=200, alt=f"The uploaded image {up.name}")
+                    st.image(image, caption=up.name, width=200, alt=_("The uploaded image {name}", name=up.name))
                 except preprocess.ImageError as e:
                     st.error(f"{up.name}: {e}")
         answer, chart = right.container(), right.container()
         if image is None:
-            answer.info(f"Upload a photo or scan of one {thing} to see what the network reads.")
+            answer.info(_("Upload a photo or scan of {thing} to see what the network reads.", thing=thing))
             return
     t0 = time.perf_counter()
     try:
@@ -92,11 +93,11 @@ def drawing_ui(model, choice: dict, reader, classes: list[str], thing: str, titl
 def server_answer(answer, chart, probs: np.ndarray, classes: list[str], title: str, ms: float, why: str) -> None:
     """The server's reading (an upload, or a drawing the browser could not read): the answer, then the chart."""
     top = int(np.argmax(probs))
-    answer.markdown(f"## Prediction: {classes[top]}")
-    answer.caption(f"{probs[top]:.1%} sure · model {title} · read on the server in {ms:.0f} ms"
-                   + (f" ({why})" if why else ""))
+    answer.markdown(_("## Prediction: {label}", label=classes[top]))
+    answer.caption(_("{p:.1%} sure · model {title} · read on the server in {ms:.0f} ms", p=probs[top], title=title,
+                     ms=ms) + (f" ({why})" if why else ""))
     if probs[top] < 0.6:
-        answer.warning("The network is not sure. Try drawing bigger and more clearly, in the middle.")
+        answer.warning(_("The network is not sure. Try drawing bigger and more clearly, in the middle."))
     time.sleep(HEAD_START_S)  # the answer is painted before the chart (Plotly's drawing is the browser's heaviest)
     figures.plot(chart, charts.probability_bars(probs, classes, height=230), key="dr_probs")
 
@@ -104,22 +105,23 @@ def server_answer(answer, chart, probs: np.ndarray, classes: list[str], title: s
 def steps_ui(model, steps: preprocess.DigitSteps, first: inspection.FeatureMaps | None) -> None:
     """The preprocessing steps, then the first layer's feature maps (they come with the answer when the model
     runs in ONNX Runtime; else from Keras)."""
-    st.subheader("What the network sees: the preprocessing steps")
-    st.caption("Like MNIST itself: take the ink, crop to it, scale the longer side to 20 pixels, then place it in a "
-               "28×28 square with its centre of mass in the middle.")
+    st.subheader(_("What the network sees: the preprocessing steps"))
+    st.caption(_("Like MNIST itself: take the ink, crop to it, scale the longer side to 20 pixels, then place it in a "
+                 "28×28 square with its centre of mass in the middle."))
     cols = st.columns(4)
-    for col, (img, cap) in zip(cols, [(steps.ink, "1 · as drawn"), (steps.cropped, "2 · cropped to the ink"),
-                                      (steps.scaled, f"3 · scaled to {steps.scaled.shape[1]}×{steps.scaled.shape[0]}"),
-                                      (steps.centered, "4 · centred 28×28: the model's input")], strict=True):
-        col.image(images.framed(img, 140), caption=cap, width=140, alt=f"Preprocessing step {cap}")
+    scaled = _("3 · scaled to {w}×{h}", w=steps.scaled.shape[1], h=steps.scaled.shape[0])
+    for col, (img, cap) in zip(cols, [(steps.ink, _("1 · as drawn")), (steps.cropped, _("2 · cropped to the ink")),
+                                      (steps.scaled, scaled),
+                                      (steps.centered, _("4 · centred 28×28: the model's input"))], strict=True):
+        col.image(images.framed(img, 140), caption=cap, width=140, alt=_("Preprocessing step {step}", step=cap))
     if first is None and inspection.conv_layers(model):
         first = inspection.feature_maps(model, steps.model_input)[0]
     if first is not None:
-        st.subheader(f"First layer's feature maps ({first.layer})")
+        st.subheader(_("First layer's feature maps ({layer})", layer=first.layer))
         st.image(inspection.mosaic(first.maps, cols=16, cell=40),
-                 alt=f"The {first.maps.shape[-1]} feature maps of layer {first.layer} for your drawing, "
-                     f"{first.maps.shape[0]}×{first.maps.shape[1]} each")
-    if st.button("Open this drawing in Inspect", key="dr_inspect", icon=":material/biotech:"):
+                 alt=_("The {c} feature maps of layer {layer} for your drawing, {h}×{w} each", c=first.maps.shape[-1],
+                       layer=first.layer, h=first.maps.shape[0], w=first.maps.shape[1]))
+    if st.button(_("Open this drawing in Inspect"), key="dr_inspect", icon=":material/biotech:"):
         st.session_state["open_drawing_in_inspect"] = True
         st.switch_page("pages/4_Inspect.py")
 

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from cnn import classroom, data
+from cnn.i18n import _
 from ui import chrome, leaderboard
 from ui.state import sticky
 
@@ -14,9 +15,9 @@ if linked in names and st.session_state.get("lb_link") != linked:  # a link (e.g
     st.session_state["lb_link"] = linked
     st.session_state["sticky"]["lb_ds"] = st.session_state["lb_ds"] = linked
 default = challenge.dataset if challenge and challenge.dataset in names else names[0]
-dataset = st.selectbox("Dataset", names, key=sticky("lb_ds", default), format_func=data.title)
+dataset = st.selectbox(_("Dataset"), names, key=sticky("lb_ds", default), format_func=data.title)
 st.markdown(leaderboard.challenge_caption(challenge))
 leaderboard.leaderboard_ui(dataset, challenge, "lb")
 if not chrome.presenting():
-    st.caption("Every model saved on this server is here, with the name of the student who saved it. Save yours on "
-               "the Train page after a run.")
+    st.caption(_("Every model saved on this server is here, with the name of the student who saved it. Save yours on "
+                 "the Train page after a run."))

@@ -2,25 +2,26 @@
 import streamlit as st
 
 from cnn import data
+from cnn.i18n import _
 from ui import chrome, leaderboard, teacher
 
 chrome.page_setup_ui("Class")
-chrome.title_ui("Class", "Your class")
+chrome.title_ui("Class", _("Your class"))
 if not st.session_state["teacher"]:
-    st.markdown("This page is for the teacher.")
+    st.markdown(_("This page is for the teacher."))
     teacher.passphrase_ui()
     st.stop()
 
-st.subheader("Runs")
+st.subheader(_("Runs"))
 teacher.runs_ui()
-st.subheader("Leaderboard")
+st.subheader(_("Leaderboard"))
 names = data.dataset_names()
 titles = {n: data.title(n) for n in names}
 challenge = teacher.challenge_ui(names, titles)
-dataset = st.selectbox("Dataset", names, index=names.index(challenge.dataset) if challenge and challenge.dataset
+dataset = st.selectbox(_("Dataset"), names, index=names.index(challenge.dataset) if challenge and challenge.dataset
                        in names else 0, format_func=lambda n: titles[n], key="cls_lb_ds")
 st.markdown(leaderboard.challenge_caption(challenge))
 leaderboard.leaderboard_ui(dataset, challenge, "cls_lb")
-st.caption(f"On the projector: {teacher.present_link('Leaderboard', dataset=dataset)}")
-st.subheader("Saved models")
+st.caption(_("On the projector: {present_link}", present_link=teacher.present_link('Leaderboard', dataset=dataset)))
+st.subheader(_("Saved models"))
 teacher.models_ui()

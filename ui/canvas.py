@@ -17,6 +17,9 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from cnn import i18n
+from cnn.i18n import _
+
 CANVAS = 280
 HERE = Path(__file__).resolve().parent
 # Inline SVG (Material's "undo" and "close" shapes): no emoji font needed, drawn in the button's text colour.
@@ -75,13 +78,29 @@ def _browser_read(value: Any) -> BrowserRead | None:
     return read if probs and 0 <= read.top < len(probs) else None
 
 
+def pad_text() -> dict[str, str]:
+    """What the pad says (ui/draw_pad.js's TEXT, same keys), in the student's language."""
+    return {"area": _("Drawing area"), "undo": _("Undo"), "clear": _("Clear"), "undoLabel": _("Undo the last stroke"),
+            "clearLabel": _("Clear the drawing"), "barsLabel": _("How sure the network is of each class"),
+            "unsure": _("The network is not sure. Try drawing bigger and more clearly, in the middle."),
+            "prediction": _("Prediction: {label}"), "news": _("Prediction: {label}, {p} sure"),
+            "sure": _("{p} sure · model {title} · read in your browser in {ms} ms"),
+            "nothing": _("Nothing drawn yet: draw {thing}."),
+            "little": _("Too little ink to read: draw {thing} bigger."),
+            "failed": _("your browser could not run the model"),
+            "failedNote": _("The server reads your drawing when you lift the pen: {why}."),
+            "server": _("This model is read on the server: {why}.")}
+
+
 def read_pad(key: str, brush: int, label: str, model: dict[str, Any] | None = None
              ) -> tuple[np.ndarray | None, BrowserRead | None, str]:
     """Mount the pad (``model``: what the browser needs to read drawings itself, or None); the RGBA of its
     strokes so far or None, the browser's reading or None, and why the browser could not read (tests replace
     this)."""
     big = bool(st.session_state.get("present"))  # presentation mode: larger buttons and answer
-    result = _pad()(data={"brush": int(brush), "label": label, "big": big, **(model or {})}, key=key,
+    data = {"brush": int(brush), "label": label, "big": big, "lang": i18n.language(), "text": pad_text(),
+            **(model or {})}
+    result = _pad()(data=data, key=key,
                     default={"drawing": None}, on_drawing_change=lambda: None)
     drawing = result.get("drawing") if hasattr(result, "get") else getattr(result, "drawing", None)
     drawing = drawing if isinstance(drawing, dict) else {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import math
 import os
 import re
@@ -17,17 +18,20 @@ import time
 
 import streamlit as st
 
-from cnn import classroom, db, index, jobs, settings, store, userdata
+from cnn import classroom, db, i18n, index, jobs, settings, store, userdata
+from cnn.i18n import N_, _
 from ui import identity, runs
-from ui.state import init_state, keep_sticky, sticky
+from ui.state import init_state, keep_sticky, set_sticky, sticky
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 # The page menu: Material icons ship with Streamlit and render on every machine (emoji need a font).
-PAGE_FILES = [("1_Data.py", "Data"), ("7_My_data.py", "My data"), ("2_Train.py", "Train"),
-              ("3_Evaluate.py", "Evaluate"), ("4_Inspect.py", "Inspect"), ("5_Draw.py", "Draw"),
-              ("6_Lessons.py", "Lessons"), ("8_Leaderboard.py", "Leaderboard"), ("9_Class.py", "Class")]
+# Titles are keys (icons, URLs, tests); people read them translated (menu_ui, title_ui).
+PAGE_FILES = [("1_Data.py", N_("Data")), ("7_My_data.py", N_("My data")), ("2_Train.py", N_("Train")),
+              ("3_Evaluate.py", N_("Evaluate")), ("4_Inspect.py", N_("Inspect")), ("5_Draw.py", N_("Draw")),
+              ("6_Lessons.py", N_("Lessons")), ("8_Leaderboard.py", N_("Leaderboard")), ("9_Class.py", N_("Class"))]
+HOME = N_("Home")
 PAGE_ICONS = {"Home": ":material/neurology:", "Data": ":material/dataset:", "Train": ":material/model_training:",
               "Evaluate": ":material/fact_check:", "Inspect": ":material/biotech:", "Draw": ":material/draw:",
               "Lessons": ":material/school:", "Leaderboard": ":material/trophy:", "Class": ":material/groups:",
@@ -131,12 +135,12 @@ def menu_ui() -> None:
         if pages:
             for page in pages:
                 if page.title in shown or page.title == "Home":
-                    st.page_link(page)
+                    st.page_link(page, label=_(page.title))
         else:
-            st.page_link("app.py", label="Home", icon=PAGE_ICONS["Home"])
+            st.page_link("app.py", label=_("Home"), icon=PAGE_ICONS["Home"])
             for file, title in PAGE_FILES:
                 if title in shown:
-                    st.page_link(f"pages/{file}", label=title, icon=PAGE_ICONS[title])
+                    st.page_link(f"pages/{file}", label=_(title), icon=PAGE_ICONS[title])
         st.divider()
 
 
@@ -144,28 +148,31 @@ def page_setup_ui(title: str) -> None:
     """Page config, session state, the sidebar (presentation toggle, the session's runs)."""
     init_state()
     keep_sticky()
+    i18n.set_language(st.session_state["sticky"].get("language") or i18n.best_language(st.context.locale))
     if st.query_params.get("present") in ("1", "true", "yes") and not st.session_state["present_link_applied"]:
         st.session_state["present_link_applied"] = True  # once: the toggle can still switch it off
         st.session_state["sticky"]["present"] = True
         st.session_state["present"] = True
-    # Presentation mode collapses the sidebar (sent when it changes: a teacher who opens it again keeps it open).
-    st.set_page_config(page_title=f"{title} · CNN Lab", page_icon=PAGE_ICONS.get(title, PAGE_ICONS["Home"]),
-                       layout="wide", initial_sidebar_state="collapsed" if presenting() else "auto")
     if bad := settings.problems():  # checked before anything reads them: one message per bad value
-        st.error("CNN Lab's server has a setting it cannot use, so it does not start. Whoever runs the server: fix "
-                 "it and restart.\n\n" + "\n\n".join(f"- {p}" for p in bad), icon=":material/settings_alert:")
+        st.error(_("CNN Lab's server has a setting it cannot use, so it does not start. Whoever runs the server: fix "
+                   "it and restart.") + "\n\n" + "\n\n".join(f"- {p}" for p in bad), icon=":material/settings_alert:")
         st.stop()
     try:
         identity.attach_ui()
     except db.DatabaseError as e:  # a corrupt, locked or read-only database: one clear message, nothing touched
-        st.error(f"CNN Lab cannot open its class database. {e}", icon=":material/database:")
+        st.error(_("CNN Lab cannot open its class database. {e}", e=e), icon=":material/database:")
         st.stop()
+    language_setup()
+    # Presentation mode collapses the sidebar (sent when it changes: a teacher who opens it again keeps it open).
+    st.set_page_config(page_title=f"{_(title)} · CNN Lab", page_icon=PAGE_ICONS.get(title, PAGE_ICONS["Home"]),
+                       layout="wide", initial_sidebar_state="collapsed" if presenting() else "auto")
     warm_up()
     menu_ui()
     with st.sidebar:
+        language_ui()
         identity_ui()
-        st.toggle("Presentation mode", key=sticky("present", False),
-                  help="Larger text and fewer controls, for a classroom projector.")
+        st.toggle(_("Presentation mode"), key=sticky("present", False),
+                  help=_("Larger text and fewer controls, for a classroom projector."))
     runs.sidebar_ui()
     st.markdown((PRESENT_CSS if presenting() else PHONE_CSS).replace("</style>", SR_ONLY + "\n</style>"),
                 unsafe_allow_html=True)
@@ -181,29 +188,59 @@ def _name_changed() -> None:
         if usable:  # keep what can be kept, and say so: the teacher sees this name, not "(no name)"
             identity.set_name(usable)
             st.session_state["name_input"] = usable
-            st.session_state["name_error"] = f"{e} Your name is saved as “{plain(usable)}”; change it if you like."
+            st.session_state["name_error"] = str(e) + " " + _("Your name is saved as “{name}”; change it if you "
+                                                               "like.", name=plain(usable))
         else:
             st.session_state["name_error"] = str(e)
 
 
+def language_setup() -> None:
+    """This run's language: a ``?lang=`` link's (once), else the one picked in the sidebar (in this tab, another
+    tab or before a reload: kept with the identity), else the browser's (st.context.locale)."""
+    linked = st.query_params.get("lang")
+    if linked in i18n.languages() and st.session_state.get("lang_link") != linked:  # a teacher's link, once
+        st.session_state["lang_link"] = linked
+        set_sticky("language", linked)
+    if "language" not in st.session_state["sticky"]:
+        set_sticky("language", identity.remembered_language() or i18n.best_language(st.context.locale))
+    if st.session_state["sticky"]["language"] not in i18n.languages():
+        set_sticky("language", i18n.DEFAULT)
+    i18n.set_language(st.session_state["sticky"]["language"])
+
+
+def _language_picked() -> None:
+    identity.remember_language(st.session_state["language"])
+
+
+def language_ui() -> None:
+    """The language picker, at the top of the sidebar: each language in its own name, so anyone finds theirs.
+    The page's ``lang`` attribute follows, so that screen readers pronounce it in that language."""
+    names = i18n.languages()
+    st.selectbox(_("Language"), list(names), key=sticky("language"), format_func=names.get,
+                 on_change=_language_picked,
+                 help=_("The lab's language for this browser. It starts as your browser's language."))
+    st.html(f"<script>document.documentElement.lang = {json.dumps(i18n.language())}</script>",
+            unsafe_allow_javascript=True)
+
+
 def identity_ui() -> None:
     """The student's display name (optional, shown to the teacher), and teacher mode's badge."""
-    st.text_input("Your name", key=sticky("name_input", ""), on_change=_name_changed, max_chars=None,
-                  placeholder="so your teacher knows your runs", help="Shown to your teacher with your runs and "
-                  "saved models. Letters, digits, spaces and . ' - _; at most 40 characters.")
+    st.text_input(_("Your name"), key=sticky("name_input", ""), on_change=_name_changed, max_chars=None,
+                  placeholder=_("so your teacher knows your runs"), help=_("Shown to your teacher with your runs and "
+                    "saved models. Letters, digits, spaces and . ' - _; at most 40 characters."))
     if st.session_state["name_error"]:
         st.error(st.session_state["name_error"], icon=":material/badge:")
     if st.session_state["teacher"]:
         left, right = st.columns([3, 2], vertical_alignment="center")
         left.caption(":material/verified_user: Teacher mode")
-        if right.button("Leave", key="leave_teacher", help="Back to a student's view in this browser (until you "
-                        "type the passphrase again)."):
+        if right.button(_("Leave"), key="leave_teacher", help=_("Back to a student's view in this browser (until you "
+                          "type the passphrase again).")):
             identity.leave_teacher()
             st.rerun()
-    st.button("Not you? Start fresh", key="start_fresh", icon=":material/person_add:", type="tertiary",
+    st.button(_("Not you? Start fresh"), key="start_fresh", icon=":material/person_add:", type="tertiary",
               on_click=identity.start_fresh,  # a callback: it runs before the name box is drawn again
-              help="On a shared computer: this browser becomes a new student. The work of the one before stays "
-                   "theirs (saved models keep their name).")
+              help=_("On a shared computer: this browser becomes a new student. The work of the one before stays "
+                     "theirs (saved models keep their name)."))
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -213,11 +250,6 @@ def plain(text: str) -> str:
     """Text from a person (a name, a link's value) made safe to put inside Markdown: shown as typed, never
     as markup (Streamlit renders no HTML in Markdown unless asked; this also stops links and emphasis)."""
     return _MARKDOWN.sub(r"\\\1", str(text))
-
-
-def count(n: int, word: str, plural: str = "") -> str:
-    """"1 example", "2 examples", "1,000 examples"."""
-    return f"{n:,} {word if n == 1 else plural or word + 's'}"
 
 
 def loss_text(loss: float) -> str:
@@ -231,8 +263,8 @@ def actor() -> store.Actor:
 
 
 def title_ui(title: str, text: str | None = None) -> None:
-    """The page's heading, with the page's menu icon."""
-    st.title(f"{PAGE_ICONS.get(title, PAGE_ICONS['Home'])} {text or title}")
+    """The page's heading (``text``, already translated, or the page's title), with the page's menu icon."""
+    st.title(f"{PAGE_ICONS.get(title, PAGE_ICONS['Home'])} {text or _(title)}")
 
 
 def presenting() -> bool:

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from cnn import data, hyperparams, presets, training
+from cnn.i18n import _
 from ui.settings import key_of, load_preset_defaults
 from ui.state import set_sticky
 
@@ -25,7 +26,8 @@ def apply_share_link() -> list[str]:
     ds = st.query_params.get("dataset")
     arch = st.query_params.get("arch")
     if ds is not None and ds not in data.dataset_names():
-        problems.append(f"dataset={ds}: Dataset must be one of {', '.join(data.dataset_names())}.")
+        problems.append(_("dataset={ds}: Dataset must be one of {names}.", ds=ds,
+                          names=", ".join(data.dataset_names())))
         ds = None
     if arch is not None:
         try:

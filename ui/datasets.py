@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn import data, userdata
+from cnn.i18n import _
 from ui.state import sticky
 
 
@@ -30,9 +31,9 @@ def dataset_ui(name: str) -> data.Dataset | None:
     try:
         ds = load_dataset(name)
     except data.DatasetError as e:
-        st.error(f"Could not load {data.title(name)}: {e}")
+        st.error(_("Could not load {title}: {e}", title=data.title(name), e=e))
         return None
-    note = " Only a sample: put the full dataset in the data folder for real training." if ds.is_sample else ""
+    note = " " + _("Only a sample: put the full dataset in the data folder for real training.") if ds.is_sample else ""
     st.caption(f":material/inventory_2: {ds.describe()}.{note}")
     if ds.note:
         icon = ":material/warning:" if userdata.is_user(name) else ":material/cloud_off:"
@@ -40,7 +41,7 @@ def dataset_ui(name: str) -> data.Dataset | None:
     return ds
 
 
-def dataset_picker_ui(key: str, label: str = "Dataset", disabled: bool = False,
+def dataset_picker_ui(key: str, label: str = "", disabled: bool = False,
                       shape: tuple[int, int, int] | None = None, on_change=None) -> str:
     """A dataset selectbox over the built-in datasets and the students' own ("My data: …"), optionally only those
     of one image shape; its value survives other pages."""
@@ -50,7 +51,8 @@ def dataset_picker_ui(key: str, label: str = "Dataset", disabled: bool = False,
     k = sticky(key, names[0])
     if st.session_state.get(k) not in names:  # a dataset that was deleted meanwhile
         st.session_state[k] = names[0]
-    return st.selectbox(label, names, key=k, disabled=disabled, format_func=data.title, on_change=on_change)
+    return st.selectbox(label or _("Dataset"), names, key=k, disabled=disabled, format_func=data.title,
+                        on_change=on_change)
 
 
 def _shape(name: str) -> tuple[int, int, int] | None:

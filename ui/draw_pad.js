@@ -39,6 +39,23 @@ async function modelSession(model) {
   return { ort, preprocess, session: await engine.sessions.get(model.url) };
 }
 
+// What the pad says, in English; the page sends the student's language as data.text (same keys, same {names}).
+const TEXT = {
+  area: "Drawing area", undo: "Undo", clear: "Clear", undoLabel: "Undo the last stroke", clearLabel: "Clear the drawing",
+  barsLabel: "How sure the network is of each class", unsure: "The network is not sure. Try drawing bigger and more clearly, in the middle.",
+  prediction: "Prediction: {label}", sure: "{p} sure · model {title} · read in your browser in {ms} ms",
+  news: "Prediction: {label}, {p} sure", nothing: "Nothing drawn yet: draw {thing}.",
+  little: "Too little ink to read: draw {thing} bigger.", failed: "your browser could not run the model",
+  failedNote: "The server reads your drawing when you lift the pen: {why}.", server: "This model is read on the server: {why}.",
+};
+const say = (pad, key, values = {}) => {
+  const text = (pad.args && pad.args.data.text && pad.args.data.text[key]) || TEXT[key];
+  return text.replace(/\{(\w+)\}/g, (all, name) => (name in values ? String(values[name]) : all));
+};
+/** A probability as a percentage in the page's language ("99.2%", "99,2 %"). */
+const percent = (pad, p, digits) => new Intl.NumberFormat(pad.args.data.lang || "en", {
+  style: "percent", minimumFractionDigits: digits, maximumFractionDigits: digits }).format(p);
+
 const timeout = (ms) => new Promise((_, reject) => setTimeout(() => reject(new Error("the model took too long to load")), ms));
 
 function setup(root) {
@@ -93,8 +110,9 @@ function setup(root) {
     let top = 0;
     for (let i = 1; i < probs.length; i++) if (probs[i] > probs[top]) top = i;
     head.hidden = false;
-    head.textContent = `Prediction: ${classes[top]}`;
-    note.textContent = `${(100 * probs[top]).toFixed(1)}% sure · model ${data.model.title} · read in your browser in ${Math.max(1, Math.round(ms))} ms`;
+    head.textContent = say(pad, "prediction", { label: classes[top] });
+    note.textContent = say(pad, "sure", { p: percent(pad, probs[top], 1), title: data.model.title,
+                                          ms: Math.max(1, Math.round(ms)) });
     warn.hidden = probs[top] >= 0.6;
     if (bars.children.length !== probs.length) {
       bars.replaceChildren(...classes.map((name) => {
@@ -106,15 +124,15 @@ function setup(root) {
       }));
     }
     [...bars.children].forEach((row, i) => {
-      const pct = `${(100 * probs[i]).toFixed(1)}%`;
+      const pct = percent(pad, probs[i], 1);
       row.classList.toggle("top", i === top);
-      row.querySelector(".fill").style.width = pct;
+      row.querySelector(".fill").style.width = `${(100 * probs[i]).toFixed(1)}%`;
       row.querySelector(".pct").textContent = pct;
       row.setAttribute("aria-label", `${classes[i]}: ${pct}`);
     });
     answer.dataset.reads = String(Number(answer.dataset.reads || 0) + 1);  // for benchmarks: a reading was shown
     answer.dataset.final = final ? "1" : "0";
-    if (final) news.textContent = `Prediction: ${classes[top]}, ${(100 * probs[top]).toFixed(0)}% sure`;
+    if (final) news.textContent = say(pad, "news", { label: classes[top], p: percent(pad, probs[top], 0) });
     pad.result = { top, label: classes[top], probs: Array.from(probs), ms: Math.round(ms * 10) / 10, model: url };
   };
 
@@ -129,7 +147,7 @@ function setup(root) {
       const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
       const x = preprocess.preprocessDrawing(pixels, canvas.width, canvas.height);
       if (x.empty) {
-        invite(pad.strokes.length ? x.empty.replace("a digit", `one ${pad.args.data.thing}`) : pad.args.data.invite);
+        invite(pad.strokes.length ? say(pad, x.empty, { thing: pad.args.data.thing }) : pad.args.data.invite);
         return;
       }
       const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", x.input, [1, 28, 28, 1]) };
@@ -138,8 +156,8 @@ function setup(root) {
       pad.why = "";
     } catch (e) {
       console.warn("CNN Lab: reading the drawing in the browser failed", e);  // the details, for whoever looks
-      pad.why = "your browser could not run the model";
-      invite(`The server reads your drawing when you lift the pen: ${pad.why}.`);
+      pad.why = say(pad, "failed");
+      invite(say(pad, "failedNote", { why: pad.why }));
     } finally {
       pad.lastRead = performance.now();
     }
@@ -232,14 +250,22 @@ export default function (args) {
   const before = pad.args && pad.args.data.model ? pad.args.data.model.url : null;
   pad.args = args;
   const data = args.data;
-  const label = data.label || "Drawing area";
+  const label = data.label || say(pad, "area");
   const canvas = root.querySelector("canvas");
   if (canvas.getAttribute("aria-label") !== label) canvas.setAttribute("aria-label", label);
+  for (const [selector, text, aria] of [["[data-action=undo]", "undo", "undoLabel"],
+                                        ["[data-action=clear]", "clear", "clearLabel"]]) {
+    const button = root.querySelector(selector);  // the icon stays; its text and label follow the language
+    button.lastChild.textContent = ` ${say(pad, text)}`;
+    button.setAttribute("aria-label", say(pad, aria));
+  }
+  root.querySelector(".warn").textContent = say(pad, "unsure");
+  root.querySelector(".bars").setAttribute("aria-label", say(pad, "barsLabel"));
   root.classList.toggle("big", Boolean(data.big));  // presentation mode: read from the back of the room
   const answer = root.querySelector(".draw-pad-answer");
   answer.hidden = !data.model && !data.why;
   if (!data.model) {
-    if (data.why) pad.invite(`This model is read on the server: ${data.why}.`);
+    if (data.why) pad.invite(say(pad, "server", { why: data.why }));
     return;
   }
   loadEngine(data.model.static);  // fetched while the student starts drawing

@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from cnn import architectures as arch
+from cnn.i18n import _
 from cnn.layers import KINDS, Field
 
 
@@ -39,12 +40,12 @@ def _field_ui(field: Field, value: Any, key: str, col, disabled: bool) -> Any:
     """One input for one field of a layer, bounded as the registry says."""
     if field.choices:
         index = field.choices.index(value) if value in field.choices else field.choices.index(field.default)
-        return col.selectbox(field.label, field.choices, index=index, key=key, disabled=disabled)
+        return col.selectbox(_(field.label), field.choices, index=index, key=key, disabled=disabled)
     if field.kind is int:
         safe = int(value) if isinstance(value, (int, float)) and field.lo <= value <= field.hi else field.default
-        return int(col.number_input(field.label, int(field.lo), int(field.hi), safe, 1, key=key, disabled=disabled))
+        return int(col.number_input(_(field.label), int(field.lo), int(field.hi), safe, 1, key=key, disabled=disabled))
     safe = float(value) if isinstance(value, (int, float)) and field.lo <= value <= field.hi else field.default
-    return float(col.number_input(field.label, float(field.lo), float(field.hi), safe, field.step, key=key,
+    return float(col.number_input(_(field.label), float(field.lo), float(field.hi), safe, field.step, key=key,
                                   disabled=disabled))
 
 
@@ -52,10 +53,10 @@ def _layer_ui(layer: dict, key: str, disabled: bool) -> dict:
     """Inline inputs for one layer's fields; returns the edited layer."""
     kind = KINDS.get(layer.get("type"))
     if kind is None:
-        st.caption(f"Unknown layer type {layer.get('type')!r}: remove it.")
+        st.caption(_("Unknown layer type {type!r}: remove it.", type=layer.get('type')))
         return layer
     if not kind.fields:
-        st.caption(kind.help)
+        st.caption(_(kind.help))
         return {"type": kind.type}
     out = {"type": kind.type}
     for col, field in zip(st.columns(len(kind.fields)), kind.fields, strict=True):
@@ -69,28 +70,28 @@ def layer_editor_ui(input_shape: tuple[int, int, int], num_classes: int,
     spec = st.session_state["spec"]
     version = st.session_state["spec_version"]
     names = arch.layer_names(spec)
-    st.caption(f"Input: {input_shape[0]}×{input_shape[1]}×{input_shape[2]} image. The output layer "
-               f"(Dense {num_classes}, softmax) is added after your layers.")
+    st.caption(_("Input: {h}×{w}×{c} image. The output layer (Dense {k}, softmax) is added after your layers.",
+                 h=input_shape[0], w=input_shape[1], c=input_shape[2], k=num_classes))
     slots = []
     for i, layer in enumerate(spec):
         key = f"ed{version}_{i}"
         kind = KINDS.get(layer.get("type"))
         with st.container(border=True):
             head, body, up, down, rm = st.columns([1.8, 6, 0.45, 0.45, 0.45], vertical_alignment="bottom")
-            head.markdown(f"**{i + 1}. {names[i]}**  \n{kind.title if kind else layer.get('type')}")
+            head.markdown(f"**{i + 1}. {names[i]}**  \n{_(kind.title) if kind else layer.get('type')}")
             with body:
                 spec[i] = _layer_ui(layer, key, disabled)
             up.button("", key=f"{key}_up", on_click=_move, args=(i, -1), disabled=disabled or i == 0,
-                      help="Move up", icon=":material/arrow_upward:")
+                      help=_("Move up"), icon=":material/arrow_upward:")
             down.button("", key=f"{key}_down", on_click=_move, args=(i, 1), disabled=disabled or i == len(spec) - 1,
-                        help="Move down", icon=":material/arrow_downward:")
-            rm.button("", key=f"{key}_rm", on_click=_remove, args=(i,), disabled=disabled, help="Remove this layer",
+                        help=_("Move down"), icon=":material/arrow_downward:")
+            rm.button("", key=f"{key}_rm", on_click=_remove, args=(i,), disabled=disabled, help=_("Remove this layer"),
                       icon=":material/delete:")
             slots.append(st.empty())
     add_col, btn_col = st.columns([3, 1], vertical_alignment="bottom")
-    add_col.selectbox("Layer to add", list(KINDS), key="editor_new_type", disabled=disabled,
-                      format_func=lambda t: f"{KINDS[t].title} — {KINDS[t].help}")
-    btn_col.button("Add layer", on_click=_add, width="stretch", disabled=disabled, icon=":material/add:")
+    add_col.selectbox(_("Layer to add"), list(KINDS), key="editor_new_type", disabled=disabled,
+                      format_func=lambda t: f"{_(KINDS[t].title)} — {_(KINDS[t].help)}")
+    btn_col.button(_("Add layer"), on_click=_add, width="stretch", disabled=disabled, icon=":material/add:")
     try:
         arch.validate(spec, input_shape, num_classes)
     except arch.SpecError as e:

@@ -50,6 +50,18 @@ def workspace(owner: str) -> dict[str, Any]:
         return space
 
 
+def remembered_language() -> str:
+    """The language this identity picked in another tab or before a reload ("" when it never picked one)."""
+    owner = st.session_state.get("owner")
+    return str(workspace(owner).get("language", "")) if owner else ""
+
+
+def remember_language(code: str) -> None:
+    """Keep the picked language with the identity: its other tabs and a reload speak it too."""
+    if st.session_state.get("owner"):
+        workspace(st.session_state["owner"])["language"] = code
+
+
 def class_db() -> db.Database:
     return db.database()
 

@@ -5,6 +5,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from cnn.i18n import _
+
 
 def pixels(image: np.ndarray, size: int = 112) -> Image.Image:
     """A small float or uint8 image, upscaled with crisp pixels for display."""
@@ -35,7 +37,7 @@ def image_grid_ui(images, captions: list[str] | None = None, cols: int = 8, size
     """Images in rows of ``cols`` columns, each upscaled crisply with an optional caption; ``alts`` say what each
     shows to a screen reader (else its caption)."""
     captions = captions or [""] * len(images)
-    alts = alts or [cap or "Image" for cap in captions]
+    alts = alts or [cap or _("Image") for cap in captions]
     for start in range(0, len(images), cols):
         columns = st.columns(cols)
         for col, img, cap, alt in zip(columns, images[start:start + cols], captions[start:start + cols],
@@ -43,15 +45,17 @@ def image_grid_ui(images, captions: list[str] | None = None, cols: int = 8, size
             col.image(pixels(img, size), caption=cap or None, alt=alt)
 
 
-def test_image_ui(class_names, y_test: np.ndarray, key: str, label: str = "Class", columns=None) -> int | None:
+def test_image_ui(class_names, y_test: np.ndarray, key: str, label: str = "", columns=None) -> int | None:
     """Pick one test image, by class or by index (Evaluate, Inspect); None, with a message, when the class has no
     test image (a class of one's own dataset with too few examples)."""
     left, right = columns if columns is not None else (st, st)
-    by_class = left.selectbox(label, ["any", *list(class_names)], key=f"{key}_cls")
+    by_class = left.selectbox(label or _("Class"), ["any", *list(class_names)], key=f"{key}_cls",
+                              format_func=lambda c: _("any") if c == "any" else c)
     pool = np.arange(len(y_test)) if by_class == "any" else np.flatnonzero(y_test == list(class_names).index(by_class))
     if len(pool) == 0:
-        right.info(f"No test image of “{by_class}” yet: one example in five is kept for testing, so add a few more "
-                   "examples of it on **My data**.", icon=":material/image_not_supported:")
+        right.info(_("No test image of “{by_class}” yet: one example in five is kept for testing, so add a few more "
+                     "examples of it on **My data**.", by_class=by_class), icon=":material/image_not_supported:")
         return None
-    pos = right.number_input(f"Index (0–{len(pool) - 1})", 0, len(pool) - 1, 0, key=f"{key}_idx_{by_class}")
+    pos = right.number_input(_("Index (0–{last})", last=len(pool) - 1), 0, len(pool) - 1, 0,
+                             key=f"{key}_idx_{by_class}")
     return int(pool[int(pos)])

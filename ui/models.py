@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from cnn import data, db, evaluation, export, index, store
+from cnn.i18n import _, number
 from cnn.jobs import records
 from cnn.predict import QuickReader, model_input_shape, model_num_classes, tta_level
 
@@ -54,15 +55,15 @@ def browser_model(choice: dict[str, Any], reader: QuickReader, classes: list[str
     """What the Draw pad needs to read drawings in the browser (the model's ONNX file, published once under
     ``static/models``), or None and why the server reads them instead."""
     if not reader.onnx:
-        return None, f"it could not be converted to run in the browser ({reader.why})"
+        return None, _("it could not be converted to run in the browser ({why})", why=reader.why)
     if not (STATIC / "ort" / "ort-wasm-simd-threaded.wasm").is_file():
-        return None, "the in-browser runtime is not installed on this server"
+        return None, _("the in-browser runtime is not installed on this server")
     if not st.get_option("server.enableStaticServing"):
-        return None, "this server does not serve the files the browser would need (server.enableStaticServing)"
+        return None, _("this server does not serve the files the browser would need (server.enableStaticServing)")
     try:
         name = export.publish(reader.onnx, STATIC / "models", choice["token"])
     except OSError as e:
-        return None, f"its file for the browser cannot be written here ({e.strerror or e})"
+        return None, _("its file for the browser cannot be written here ({why})", why=e.strerror or e)
     return {"url": f"{static_url()}models/{name}", "static": static_url(), "classes": list(classes),
             "title": title}, ""
 
@@ -76,12 +77,13 @@ def model_choices(require_shape: tuple[int, ...] | None = None) -> dict[str, dic
         shape = tuple(entry["meta"].get("input_shape", ()))
         if require_shape is None or shape == tuple(require_shape):
             choices[f"session:{label}"] = {"kind": "session", "label": label, "meta": entry["meta"],
-                                           "token": entry["token"], "title": f"{label} (this session, not saved)"}
+                                           "token": entry["token"],
+                                           "title": _("{label} (this session, not saved)", label=label)}
     for e in store.list_models():
         shape = tuple(e.meta.get("input_shape", ()))
         if require_shape is None or shape == tuple(require_shape):
             acc = e.test_accuracy
-            tag = f" — {e.dataset}, {acc:.1%}" if isinstance(acc, (int, float)) else f" — {e.dataset}"
+            tag = f" — {e.dataset}, {number(acc, '.1%')}" if isinstance(acc, int | float) else f" — {e.dataset}"
             choices[f"saved:{e.name}"] = {"kind": "saved", "entry": e, "meta": e.meta, "title": f"{e.name}{tag}",
                                           "token": f"file:{e.path}:{e.mtime}"}
     return choices
@@ -101,11 +103,11 @@ def _picked(key: str) -> None:
 
 
 def pick_model_ui(key: str, require_shape: tuple[int, ...] | None = None,
-                  label: str = "Model") -> tuple[Any, dict, dict] | None:
+                  label: str = "") -> tuple[Any, dict, dict] | None:
     """A model selectbox that opens on the session's current model; returns (model, meta, choice) or None."""
     choices = model_choices(require_shape)
     if not choices:
-        st.info("No model yet. Train one on the **Train** page, or upload a `.keras` file below.")
+        st.info(_("No model yet. Train one on the **Train** page, or upload a `.keras` file below."))
         return None
     ids = list(choices)
     current = st.session_state["current_model"]
@@ -114,8 +116,8 @@ def pick_model_ui(key: str, require_shape: tuple[int, ...] | None = None,
     if st.session_state.get(key) not in ids or st.session_state.get(follows) != current:
         st.session_state[key] = want  # follow the session's current model (a new run, another page's pick)
         st.session_state[follows] = current
-    picked = st.selectbox(label, ids, key=key, format_func=lambda i: choices[i]["title"], on_change=_picked,
-                          args=(key,))
+    picked = st.selectbox(label or _("Model"), ids, key=key, format_func=lambda i: choices[i]["title"],
+                          on_change=_picked, args=(key,))
     try:
         model = load_choice(choices[picked])
     except store.StoreError as e:
@@ -138,27 +140,30 @@ def apply_model_link() -> None:
         else:
             from ui.chrome import plain
 
-            st.warning(f"The link asks for a model named “{plain(name)}”, which is not saved on this server.",
+            st.warning(_("The link asks for a model named “{name}”, which is not saved on this server.",
+                         name=plain(name)),
                        icon=":material/link_off:")
 
 
 def model_section_ui(key: str) -> tuple[Any, dict, dict] | None:
     """The model picker with an "Upload a model" expander under it (Evaluate, Inspect)."""
     apply_model_link()
-    with st.expander("Upload a model", icon=":material/upload_file:"):
+    with st.expander(_("Upload a model"), icon=":material/upload_file:"):
         upload_model_ui(f"{key}_upload")
     return pick_model_ui(f"{key}_model")
 
 
 def upload_model_ui(key: str) -> None:
     """Let the user add a .keras file to this session (safe mode, size limit, clear refusals)."""
-    up = st.file_uploader("Upload a .keras model", type=["keras"], key=key,
-                          help=f"Keras 3 format, at most {store.MAX_UPLOAD_BYTES // 2**20} MB. Loaded in safe "
-                               "mode: models carrying code (Lambda layers, custom objects) are refused.")
+    up = st.file_uploader(_("Upload a .keras model"), type=["keras"], key=key,
+                          help=_("Keras 3 format, at most {max_upload_bytes} MB. Loaded in safe mode: models "
+                                 "carrying code (Lambda layers, custom objects) are refused.",
+                                 max_upload_bytes=store.MAX_UPLOAD_BYTES // 2**20))
     if up is None:
         return
     if up.size > store.MAX_UPLOAD_BYTES:
-        st.error(f"{up.name}: {up.size / 2**20:.0f} MB is over the {store.MAX_UPLOAD_BYTES // 2**20} MB limit.")
+        st.error(_("{name}: {size:.0f} MB is over the {max_upload_bytes} MB limit.",
+                   name=up.name, size=up.size / 2**20, max_upload_bytes=store.MAX_UPLOAD_BYTES // 2**20))
         return
     raw = up.getvalue()
     token = "upload:" + hashlib.sha256(raw).hexdigest()
@@ -174,17 +179,18 @@ def upload_model_ui(key: str) -> None:
         return
     st.session_state["session_models"][label] = {"model": model, "meta": meta, "token": token, "saved_as": ""}
     st.session_state["current_model"] = f"session:{label}"
-    st.success(f"Loaded {up.name} as “{label}”: input {tuple(meta['input_shape'])}, "
-               f"{meta['num_classes']} classes.")
+    st.success(_("Loaded {name} as “{label}”: input {shape}, {k} classes.",
+                 name=up.name, label=label, shape=tuple(meta["input_shape"]), k=meta["num_classes"]))
 
 
 def meta_from_keras(model, filename: str) -> dict:
     """Metadata for a model that came without any (an upload): shapes and a guessed dataset."""
     if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise ValueError(f"{filename}: CNN Lab needs a model with one image input and one output.")
+        raise ValueError(_("{file}: CNN Lab needs a model with one image input and one output.", file=filename))
     shape = model_input_shape(model)
     if len(shape) != 3:
-        raise ValueError(f"{filename}: the model's input {shape} is not an image (height, width, channels).")
+        raise ValueError(_("{file}: the model's input {shape} is not an image (height, width, channels).",
+                           file=filename, shape=shape))
     guess = {(28, 28, 1): "mnist", (32, 32, 3): "cifar10"}.get(tuple(shape))
     k = model_num_classes(model)
     names = list(data.DATASETS[guess].class_names) if guess and k == 10 else [str(i) for i in range(k)]
@@ -207,7 +213,7 @@ def evaluation_of(choice: dict[str, Any], model, ds: data.Dataset) -> evaluation
     cache = st.session_state["ev_cache"]
     key = (choice["token"], ds.name)
     if key not in cache:
-        with st.spinner("Predicting every test image…"):
+        with st.spinner(_("Predicting every test image…")):
             cache[key] = evaluation.evaluate(model, ds, tta=tta)
     return cache[key]
 
@@ -241,21 +247,21 @@ def mark_saved(label: str, name: str) -> None:
         st.session_state["current_model"] = f"saved:{name}"
 
 
-def delete_model_ui(names: list[str], actor: store.Actor, prefix: str, label: str = "Model",
+def delete_model_ui(names: list[str], actor: store.Actor, prefix: str, label: str = "",
                     warning: str = "") -> str:
     """Pick one of ``names`` and delete it after an explicit confirmation (a checkbox naming it, then Delete);
     returns the picked name. Keys: ``{prefix}_name``, ``{prefix}_sure_{name}``, ``{prefix}_go``."""
     c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
-    name = c1.selectbox(label, names, key=f"{prefix}_name")
+    name = c1.selectbox(label or _("Model"), names, key=f"{prefix}_name")
     if warning:
-        st.warning(warning.format(name=name))
-    sure = c2.checkbox(f"Yes, delete {name}", key=f"{prefix}_sure_{name}")
-    if sure and c2.button("Delete", type="primary", key=f"{prefix}_go", icon=":material/delete:"):
+        st.warning(_(warning, name=name))
+    sure = c2.checkbox(_("Yes, delete {name}", name=name), key=f"{prefix}_sure_{name}")
+    if sure and c2.button(_("Delete"), type="primary", key=f"{prefix}_go", icon=":material/delete:"):
         try:
             store.delete_model(name, actor=actor)
         except store.StoreError as e:
             st.error(str(e))
         else:
-            st.toast(f"Deleted {name}.")
+            st.toast(_("Deleted {name}.", name=name))
             st.rerun()
     return name

@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from cnn import charts, jobs, training
+from cnn.i18n import N_, _, number, translated
 from cnn.jobs import Job, JobRequest
 from ui import figures
 
 POLL_S = 1.0  # the sidebar and the live charts redraw once a second
 FIRST_BATCH_WAIT_S = 15.0  # for this long after Train, the live view waits for the first batch instead of polling
 PAGE_OF_GROUP = {"train": "pages/2_Train.py"}  # other groups (lessons) link to Lessons
-TITLE_OF_GROUP = {"train": "Train"}
+TITLE_OF_GROUP = {"train": N_("Train")}
+STATES = (N_("queued"), N_("running"), N_("done"), N_("error"), N_("cancelled"))  # a run's state, as people read it
 
 
 @dataclass
@@ -44,7 +46,7 @@ class RunGroup:
         return [(j.label, j.result) for j in self.jobs if j.state == "done" and j.result is not None]
 
     def errors(self) -> list[str]:
-        return [j.message for j in self.jobs if j.state in ("error", "cancelled")]
+        return [translated(j.message) for j in self.jobs if j.state in ("error", "cancelled")]
 
 
 def engine() -> jobs.Engine:
@@ -133,37 +135,43 @@ def status_line(job: Job) -> tuple[float, str]:
     """(fraction done, one line) for a job: its queue place, epoch and batch, accuracy so far."""
     if job.state == "queued":
         if job.note:
-            return 0.0, job.note
+            return 0.0, translated(job.note)
         place = job.place
         if place:
-            return 0.0, f"Waiting for a free training slot: number {place} in the queue."
-        return 0.0, "Starting…"
+            return 0.0, _("Waiting for a free training slot: number {place} in the queue.", place=place)
+        return 0.0, _("Starting…")
     last = job.latest()
     if job.state == "running" and last is None:
-        return 0.0, "Preparing the data and building the model…"
+        return 0.0, _("Preparing the data and building the model…")
     if job.finished:
         if job.state == "done" and job.result is not None and job.result.status == "finished":
             acc = job.result.test_accuracy
-            return 1.0, "Finished" + ("." if math.isnan(acc) else f": test accuracy {acc:.1%}.")
-        return 1.0, job.message
+            return 1.0, _("Finished.") if math.isnan(acc) else _("Finished: test accuracy {acc:.1%}.", acc=acc)
+        return 1.0, translated(job.message)
+    return last.fraction, batch_line(last)
+
+
+def batch_line(last) -> str:
+    """"Epoch 2/5 · batch 100/469 · accuracy 97.1%": where a running job is (here and on the Class page)."""
+    line = _("Epoch {epoch}/{epochs} · batch {batch}/{batches}", epoch=last.epoch, epochs=last.epochs,
+             batch=last.batch, batches=last.batches)
     acc = last.logs.get("accuracy")
-    return last.fraction, (f"Epoch {last.epoch}/{last.epochs} · batch {last.batch}/{last.batches}"
-                           + (f" · accuracy {acc:.1%}" if acc is not None else ""))
+    return line + (_(" · accuracy {acc:.1%}", acc=acc) if acc is not None else "")
 
 
 def _sidebar_body() -> None:
     active = active_jobs()
     if not active:
         return
-    st.markdown("**Your training**")
+    st.markdown(_("**Your training**"))
     for key, job in active:
         fraction, line = status_line(job)
-        st.progress(fraction, text=f"**{job.label}** · {line}")
+        st.progress(fraction, text=f"**{_(job.label)}** · {line}")
         left, right = st.columns(2)
-        left.page_link(PAGE_OF_GROUP.get(key, "pages/6_Lessons.py"), label=TITLE_OF_GROUP.get(key, "Lessons"),
+        left.page_link(PAGE_OF_GROUP.get(key, "pages/6_Lessons.py"), label=_(TITLE_OF_GROUP.get(key, "Lessons")),
                        icon=":material/monitoring:")
-        if right.button("Stop", key=f"side_stop_{job.id}", icon=":material/stop_circle:",
-                        help="Ends after the current batch, keeping the model so far."):
+        if right.button(_("Stop"), key=f"side_stop_{job.id}", icon=":material/stop_circle:",
+                        help=_("Ends after the current batch, keeping the model so far.")):
             job.stop("user")
 
 
@@ -181,21 +189,25 @@ def sidebar_ui() -> None:
         if active_jobs():
             _sidebar_live()
         if engine().notice:
-            st.warning(engine().notice, icon=":material/lan:")
+            st.warning(translated(engine().notice), icon=":material/lan:")
 
 
 def epoch_news(job: Job) -> str:
     """What a screen reader announces about a run: it changes only when an epoch ends (or the run does), so a
     polite live region speaks once an epoch, never once a batch."""
     epochs = [e for e in job.progress() if e.kind == "epoch"]
+    label = _(job.label)
     if job.finished:
-        return f"{job.label}: {job.message or 'finished'}"
+        return f"{label}: {translated(job.message) if job.message else _('finished')}"
     if not epochs:
-        return f"{job.label}: training started" if job.state == "running" else f"{job.label}: waiting to start"
+        return _("{label}: training started", label=label) if job.state == "running" else \
+            _("{label}: waiting to start", label=label)
     e = epochs[-1]
-    figures_ = ", ".join(f"{k.replace('_', ' ')} {v:.1%}" if "accuracy" in k else f"{k.replace('_', ' ')} {v:.3f}"
-                         for k, v in e.logs.items() if k in ("loss", "accuracy", "val_loss", "val_accuracy"))
-    return f"{job.label}: epoch {e.epoch} of {e.epochs} done" + (f": {figures_}" if figures_ else "")
+    names = {"loss": _("loss"), "accuracy": _("accuracy"), "val_loss": _("val loss"), "val_accuracy": _("val accuracy")}
+    figures_ = ", ".join(f"{names[k]} {number(v, '.1%') if 'accuracy' in k else number(v, '.3f')}"
+                         for k, v in e.logs.items() if k in names)
+    return _("{label}: epoch {epoch} of {epochs} done", label=label, epoch=e.epoch, epochs=e.epochs) + (
+        f": {figures_}" if figures_ else "")
 
 
 @st.fragment(run_every=POLL_S)
@@ -212,15 +224,15 @@ def progress_ui(key: str, title: str = "") -> None:
     for job in g.jobs:
         job.touch()
         fraction, line = status_line(job)
-        st.markdown(f"**{title or 'Training'} {job.label}**")
+        st.markdown(f"**{title or _('Training')} {_(job.label)}**")
         last = job.latest()
         if last is not None and not job.finished:
-            line += f" · {last.images_per_sec:,.0f} images/s · ETA {fmt_seconds(last.eta)}"
+            line += _(" · {speed:,.0f} images/s · ETA {eta}", speed=last.images_per_sec, eta=fmt_seconds(last.eta))
         st.progress(fraction, text=line)
         st.markdown(f'<div class="cnnlab-sr-only" role="status" aria-live="polite">{html.escape(epoch_news(job))}'
-                    '</div>', unsafe_allow_html=True)
+                    "</div>", unsafe_allow_html=True)
         if job.state == "running" and last is not None:
-            st.caption(f"Training on {job.where} · elapsed {fmt_seconds(last.elapsed)}")
+            st.caption(_("Training on {where} · elapsed {elapsed}", where=job.where, elapsed=fmt_seconds(last.elapsed)))
             history, points = training.history_from_events(job.progress())
             if len(points) > 1 or history:  # the first batch's line is painted first; the chart follows
                 figures.plot(st, charts.history_figure(history, points), key=f"{key}_{job.id}_live_chart")
@@ -242,27 +254,28 @@ def your_runs_ui(key: str = "your_runs") -> None:
     mine = my_runs()
     if not mine:
         return
-    with st.expander(f"Your runs ({len(mine)})", icon=":material/history:"):
+    with st.expander(_("Your runs ({n})", n=len(mine)), icon=":material/history:"):
         held = {entry.get("run") for entry in st.session_state["session_models"].values()}
         rows = []
         for r in mine:
             acc = r.test_accuracy
             if r.saved_as:
-                weights = f"saved as {r.saved_as}"
+                weights = _("saved as {name}", name=r.saved_as)
             elif r.id in held:
-                weights = "in this browser, not saved (a server restart loses it)"
+                weights = _("in this browser, not saved (a server restart loses it)")
             elif r.finished:
-                weights = "not kept"
+                weights = _("not kept")
             else:
-                weights = "training"
-            rows.append({"run": r.label, "dataset": r.dataset, "architecture": r.arch,
-                         "started": time.strftime("%d %b %H:%M", time.localtime(r.submitted)),
-                         "test accuracy": f"{acc:.1%}" if acc is not None else "—", "model": weights,
-                         "how it ended": r.message or ("finished" if r.finished else r.state)})
+                weights = _("training")
+            rows.append({_("run"): _(r.label), _("dataset"): r.dataset, _("architecture"): r.arch,
+                         _("started"): time.strftime("%Y-%m-%d %H:%M", time.localtime(r.submitted)),
+                         _("test accuracy"): number(acc, ".1%") if acc is not None else "—", _("model"): weights,
+                         _("how it ended"): translated(r.message) if r.message
+                         else _("finished") if r.finished else _(r.state)})
         st.dataframe(rows, hide_index=True, width="stretch")
         with_curves = [r for r in mine if r.history or r.points]
         if with_curves:
-            pick = st.selectbox("Curves of", [r.id for r in with_curves], key=f"{key}_pick",
-                                format_func=lambda i: next(r.label for r in with_curves if r.id == i))
+            pick = st.selectbox(_("Curves of"), [r.id for r in with_curves], key=f"{key}_pick",
+                                format_func=lambda i: next(_(r.label) for r in with_curves if r.id == i))
             run = next(r for r in with_curves if r.id == pick)
             figures.plot(st, charts.history_figure(run.history, run.points), key=f"{key}_chart")

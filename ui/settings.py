@@ -7,6 +7,7 @@ import streamlit as st
 
 from cnn import hyperparams, training, transfer
 from cnn.hyperparams import PARAMS, Param
+from cnn.i18n import _, n_
 from ui.state import set_sticky, sticky
 
 ORDER = ("epochs", "batch_size", "optimizer", "learning_rate", "validation_split", "schedule", "augment", "seed")
@@ -14,9 +15,12 @@ ORDER = ("epochs", "batch_size", "optimizer", "learning_rate", "validation_split
 
 def summary(values: dict[str, Any]) -> str:
     """The settings in one line (presentation mode's collapsed settings)."""
-    images = "all images" if values.get("train_limit") is None else f"{values['train_limit']:,} images"
-    return (f"{values['epochs']} epoch{'s' if values['epochs'] != 1 else ''}, batch {values['batch_size']}, "
-            f"{PARAMS['optimizer'].label_of(values['optimizer'])} at {values['learning_rate']:g}, {images}")
+    limit = values.get("train_limit")
+    images = _("all images") if limit is None else n_("{n:,} image", "{n:,} images", limit)
+    return n_("{n} epoch, batch {batch}, {optimizer} at {rate:g}, {images}",
+              "{n} epochs, batch {batch}, {optimizer} at {rate:g}, {images}", values["epochs"],
+              batch=values["batch_size"], optimizer=_(PARAMS["optimizer"].label_of(values["optimizer"])),
+              rate=values["learning_rate"], images=images)
 
 
 def key_of(name: str) -> str:
@@ -51,10 +55,10 @@ def transfer_ui(dataset: str, image_shape: tuple[int, int, int], disabled: bool 
     base = transfer.base_for(dataset, image_shape)
     if base is None:
         return None
-    use = st.checkbox("Start from the shipped digit model (transfer learning)", key=sticky("tr_transfer", True),
+    use = st.checkbox(_("Start from the shipped digit model (transfer learning)"), key=sticky("tr_transfer", True),
                       disabled=disabled, on_change=_transfer_changed,
-                      help="Its convolutions already know strokes, curves and corners from 60,000 digits; with a "
-                           "few dozen drawings per class that helps a lot. See Lessons > Transfer learning.")
+                      help=_("Its convolutions already know strokes, curves and corners from 60,000 digits; with a "
+                             "few dozen drawings per class that helps a lot. See Lessons > Transfer learning."))
     return base if use else None
 
 
@@ -72,19 +76,20 @@ def ensure_defaults(arch: str, dataset: str) -> None:
 def widget_ui(param: Param, container: Any = st, disabled: bool = False) -> Any:
     """The widget of one schema setting, bounded and explained by the schema."""
     key = sticky(key_of(param.name))
-    common = dict(key=key, help=param.help, disabled=disabled)
+    common = dict(key=key, help=_(param.help), disabled=disabled)
+    label = _(param.label)
     if param.kind is bool:
-        return container.checkbox(param.label, **common)
+        return container.checkbox(label, **common)
     if param.name == "train_limit":
-        return container.select_slider(param.label, list(param.choices), **common)
+        return container.select_slider(label, list(param.choices), format_func=lambda c: _(str(c)), **common)
     if param.choices:
-        return container.selectbox(param.label, list(param.choices), format_func=param.label_of, **common)
+        return container.selectbox(label, list(param.choices), format_func=lambda c: _(param.label_of(c)), **common)
     if param.name == "validation_split":
-        return container.slider(param.label, float(param.lo), float(param.hi), step=param.step, **common)
+        return container.slider(label, float(param.lo), float(param.hi), step=param.step, **common)
     if param.kind is int:
-        return container.number_input(param.label, int(param.lo), int(param.hi), step=1, **common)
+        return container.number_input(label, int(param.lo), int(param.hi), step=1, **common)
     lo = 0.0 if param.name == "learning_rate" else float(param.lo)  # typed 0 gets the schema's message
-    return container.number_input(param.label, lo, float(param.hi), step=param.step, format=param.format, **common)
+    return container.number_input(label, lo, float(param.hi), step=param.step, format=param.format, **common)
 
 
 def settings_ui(disabled: bool = False, per_row: int = 4) -> dict[str, Any]:
@@ -95,7 +100,7 @@ def settings_ui(disabled: bool = False, per_row: int = 4) -> dict[str, Any]:
         for col, name in zip(st.columns(per_row), row, strict=False):
             values[name] = widget_ui(PARAMS[name], col, disabled)
     values["train_limit"] = hyperparams.limit_value(widget_ui(PARAMS["train_limit"], st, disabled))
-    with st.expander("More settings", icon=":material/tune:"):
+    with st.expander(_("More settings"), icon=":material/tune:"):
         values["label_smoothing"] = widget_ui(PARAMS["label_smoothing"], st, disabled)
         values["precision"] = widget_ui(PARAMS["precision"], st, disabled)
     values["epochs"], values["batch_size"], values["seed"] = (int(values["epochs"]), int(values["batch_size"]),
@@ -112,20 +117,23 @@ def preset_about_ui(name: str, dataset: str, container: Any = st) -> None:
     from ui.runs import fmt_seconds
 
     preset = presets.get(name)
-    container.caption(preset.caption)
+    container.caption(_(preset.caption))
     epochs = st.session_state["sticky"].get(key_of("epochs"))
     try:
         here = records.measured_here(db.database(), name, dataset, int(epochs)) if epochs else None
     except (db.DatabaseError, TypeError, ValueError):
         here = None  # the page says once elsewhere when the class database cannot be read
     if here is not None:
-        accuracy = f", {here.test_accuracy:.1%} of the test images right" if here.test_accuracy is not None else ""
-        runs = "one run" if here.runs == 1 else f"the median of {here.runs} runs"
-        container.caption(f"**Measured here:** {fmt_seconds(here.seconds)} of training for {epochs} "
-                          f"epoch{'s' if int(epochs) != 1 else ''} on {data.title(dataset)}{accuracy} ({runs}).")
+        accuracy = _(", {acc:.1%} of the test images right", acc=here.test_accuracy) \
+            if here.test_accuracy is not None else ""
+        runs = _("one run") if here.runs == 1 else _("the median of {n} runs", n=here.runs)
+        container.caption(n_("**Measured here:** {time} of training for {n} epoch on {title}{accuracy} ({runs}).",
+                             "**Measured here:** {time} of training for {n} epochs on {title}{accuracy} ({runs}).",
+                             int(epochs), time=fmt_seconds(here.seconds), title=data.title(dataset),
+                             accuracy=accuracy, runs=runs))
     if preset.measured:
-        with container.expander("How these figures were measured", icon=":material/speed:"):
-            st.markdown(preset.measured)
+        with container.expander(_("How these figures were measured"), icon=":material/speed:"):
+            st.markdown(_(preset.measured))
 
 
 def cifar_timing_ui(where) -> None:
@@ -133,11 +141,11 @@ def cifar_timing_ui(where) -> None:
     computer) so the page can say which one trains within 10 minutes."""
     minutes = training.cifar_minutes(measure=False)
     if minutes is not None:
-        where.caption(f"Measured on this computer: CIFAR trains in about {minutes['cifar']:.0f} minutes, CIFAR small "
-                      f"in about {minutes['cifar_small']:.0f}.")
+        where.caption(_("Measured on this computer: CIFAR trains in about {cifar:.0f} minutes, CIFAR small in about "
+                        "{cifar_small:.0f}.", cifar=minutes["cifar"], cifar_small=minutes["cifar_small"]))
         return
-    if where.button("Which CIFAR preset fits 10 minutes here? Measure this computer (about 20 s)",
+    if where.button(_("Which CIFAR preset fits 10 minutes here? Measure this computer (about 20 s)"),
                     key="tr_measure_cifar", icon=":material/timer:"):
-        with where.spinner("Timing a few training steps of each CIFAR preset…"):
+        with where.spinner(_("Timing a few training steps of each CIFAR preset…")):
             training.cifar_minutes(measure=True)
         st.rerun()

@@ -50,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "open_drawing_in_inspect": False,  # Draw's "Open this drawing in Inspect" button was pressed
     "data_shown": "",  # the dataset the Data page showed last
     "lesson_link": "",  # the ?lesson= link already applied (a link opens its lesson once)
+    "lang_link": "",  # the ?lang= link already applied (ui.chrome.language_setup)
     "lb_link": "",  # the ?dataset= link the Leaderboard applied
     "model_link": "",  # the ?model= link Evaluate or Inspect applied
     "lesson_fmap": None,  # the Convolution lesson's output, reused by Pooling and Activations

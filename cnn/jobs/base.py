@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from cnn import settings
 from cnn.data import Dataset
+from cnn.i18n import D_, _
 from cnn.training import Progress, TrainConfig, TrainResult
 
 if TYPE_CHECKING:
@@ -25,8 +26,9 @@ if TYPE_CHECKING:
 ACTIVE = ("queued", "running")
 FINISHED = ("done", "error", "cancelled")
 STOP_REASONS = ("user", "teacher", "abandoned", "shutdown")
-DIED = ("The training process ended unexpectedly (it was killed or ran out of memory), so this run was lost. "
-        "Try again; if it happens again, use a smaller batch size or model.")
+DIED = D_("The training process ended unexpectedly (it was killed or ran out of memory), so this run was lost. "
+          "Try again; if it happens again, use a smaller batch size or model.")
+FAILED = D_("The training failed.")
 
 
 def max_jobs_default() -> int:
@@ -58,26 +60,35 @@ class JobRequest:
     dataset_key: str = ""  # the dataset's fingerprint, set by an engine that sends each dataset to a worker once
 
 
+# How a run that was stopped or removed is explained, by who or what did it: whole sentences, one per case. They
+# are made here in English (no page's language is known) and D_ lets pages say them in theirs (i18n.translated).
+STOPPED_AT = {"teacher": D_("Stopped by your teacher at epoch {epoch}, batch {batch}."),
+              "abandoned": D_("Stopped at epoch {epoch}, batch {batch} because no page of this session was open for "
+                              "{seconds:.0f} s (the browser tab was closed)."),
+              "shutdown": D_("Stopped at epoch {epoch}, batch {batch}: the CNN Lab server was shut down."),
+              "user": D_("Stopped by you at epoch {epoch}, batch {batch}.")}
+STOPPED = {"teacher": D_("Stopped by your teacher."),
+           "abandoned": D_("Stopped because no page of this session was open for {seconds:.0f} s (the browser tab was "
+                           "closed)."),
+           "shutdown": D_("Stopped: the CNN Lab server was shut down."),
+           "user": D_("Stopped by you.")}
+CANCELLED = {"teacher": D_("Your teacher removed this run from the queue before it started."),
+             "abandoned": D_("Removed from the queue before it started: no page of this session was open for "
+                             "{seconds:.0f} s (the browser tab was closed)."),
+             "shutdown": D_("The CNN Lab server was shut down before this run started."),
+             "user": D_("You removed this run from the queue before it started.")}
+
+
 def stop_message(reason: str | None, at: tuple[int, int] | None, timeout: float) -> str:
     """How a stopped run is explained to the student, by who or what stopped it."""
-    where = f" at epoch {at[0]}, batch {at[1]}" if at else ""
-    if reason == "teacher":
-        return f"Stopped by your teacher{where}."
-    if reason == "abandoned":
-        return (f"Stopped{where} because no page of this session was open for {timeout:.0f} s "
-                "(the browser tab was closed).")
-    if reason == "shutdown":
-        return f"Stopped{where}: the CNN Lab server was shut down."
-    return f"Stopped by you{where}."
+    if at:
+        return _(STOPPED_AT.get(reason or "", STOPPED_AT["user"]), epoch=at[0], batch=at[1], seconds=timeout)
+    return _(STOPPED.get(reason or "", STOPPED["user"]), seconds=timeout)
 
 
 def cancel_message(reason: str | None, timeout: float) -> str:
     """How a run that never started is explained, by who or what removed it from the queue."""
-    return {"teacher": "Your teacher removed this run from the queue before it started.",
-            "abandoned": f"Removed from the queue before it started: no page of this session was open for "
-                         f"{timeout:.0f} s (the browser tab was closed).",
-            "shutdown": "The CNN Lab server was shut down before this run started."}.get(
-        reason or "user", "You removed this run from the queue before it started.")
+    return _(CANCELLED.get(reason or "user", CANCELLED["user"]), seconds=timeout)
 
 
 class Job:
@@ -313,7 +324,7 @@ class Engine:
                     result.message = stop_message(job.stop_reason, result.stopped_at, self.heartbeat_timeout)
                 job.result, job.message, job.state = result, result.message, "done"
             else:
-                job.error = job.message = error or "The training failed."
+                job.error = job.message = error or FAILED
                 job.state = "error"
         if self.recorder is not None:
             self.recorder.finished(job)

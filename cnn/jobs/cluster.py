@@ -22,8 +22,9 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from cnn.i18n import D_, _
 from cnn.jobs.base import Engine, Job, JobRequest
-from cnn.jobs.local import ROOT, LocalEngine, worker_env
+from cnn.jobs.local import NOT_RECEIVED, ROOT, LocalEngine, worker_env
 
 log = logging.getLogger("cnnlab.cluster")
 
@@ -34,11 +35,19 @@ RETRY_S = 30.0
 AUTH_FAILED = re.compile(r"Unauthenticated|InvalidAuthToken|authentication", re.IGNORECASE)
 
 
+STARTING = D_("Starting a worker on the cluster…")
+LOST_AT = D_("The training cluster stopped answering at epoch {epoch}; your curves so far are kept. New runs train on "
+             "this server until it is back.")
+LOST = D_("The training cluster stopped answering before its first batch; your curves so far are kept. New runs train "
+          "on this server until it is back.")
+CONNECTING = D_("Connecting to the training cluster… Runs started now train on this server.")
+UNAVAILABLE = D_("The training cluster is unavailable since {at}: {reason} Runs train on this server until it is back "
+                 "(tried again every half minute).")
+
+
 def lost_message(job: Job) -> str:
     last = job.latest()
-    where = f" at epoch {last.epoch}" if last else " before its first batch"
-    return (f"The training cluster stopped answering{where}; your curves so far are kept. New runs train on "
-            "this server until it is back.")
+    return _(LOST_AT, epoch=last.epoch) if last else _(LOST)
 
 
 class _Driver:
@@ -120,7 +129,7 @@ class ClusterEngine(Engine):
         if self.state == "connected" and driver is not None:
             with self._lock:
                 self._on_cluster[job.id] = job
-            job.note = "Starting a worker on the cluster…"
+            job.note = STARTING
             if driver.send(("run", job.id, request)):
                 return
             with self._lock:
@@ -195,10 +204,9 @@ class ClusterEngine(Engine):
     def _set_notice(self) -> None:
         at = time.strftime("%H:%M", time.localtime(self.since))
         self.notice = {
-            "connecting": "Connecting to the training cluster… Runs started now train on this server.",
+            "connecting": _(CONNECTING),
             "connected": "",
-            "unavailable": f"The training cluster is unavailable since {at}: {self.reason} Runs train on this "
-                           "server until it is back (tried again every half minute).",
+            "unavailable": _(UNAVAILABLE, at=at, reason=self.reason),
         }[self.state]
 
     def _supervise(self) -> None:
@@ -237,7 +245,7 @@ class ClusterEngine(Engine):
         mine = [j for j in self.jobs() if j.id in self._on_cluster]
         free = max(0, int(self.cluster_capacity.get("limit", 0)) - sum(j.state == "running" for j in mine))
         for i, job in enumerate(j for j in mine if j.state == "queued"):
-            job.note = "Starting a worker on the cluster…" if i < free else ""
+            job.note = STARTING if i < free else ""
 
     def _lose(self, driver: _Driver, reason: str, details: str) -> None:
         """The driver is gone or useless: end its runs in plain words, fall back, try again later."""
@@ -300,7 +308,7 @@ class ClusterEngine(Engine):
                         try:
                             self.finish(job, result=unpack(msg[2]))
                         except Exception as e:
-                            self.finish(job, error=f"The trained model could not be received: {type(e).__name__}")
+                            self.finish(job, error=_(NOT_RECEIVED, error=type(e).__name__))
                     elif kind == "error":
                         self.finish(job, error=msg[2])
                     else:

@@ -22,6 +22,7 @@ from typing import Any
 
 from cnn import data, settings
 from cnn.data import Dataset
+from cnn.i18n import D_, _
 from cnn.jobs.base import DIED, Engine, EngineError, Job, JobRequest, max_jobs_default
 from cnn.jobs.worker import Datasets, unpack
 from cnn.training import TrainConfig, prepare_key
@@ -29,7 +30,8 @@ from cnn.training import TrainConfig, prepare_key
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 120.0  # importing TensorFlow in a new process on a busy machine
 SHUTDOWN_GRACE_S = 10.0  # how long running jobs get to stop after their current batch when the server stops
-SHUT_DOWN = "The CNN Lab server is shutting down, so this run was stopped before it finished."
+SHUT_DOWN = D_("The CNN Lab server is shutting down, so this run was stopped before it finished.")
+NOT_RECEIVED = D_("The trained model could not be received: {error}")
 
 
 def worker_env(keep: tuple[str, ...] = ()) -> dict[str, str]:
@@ -207,7 +209,7 @@ class LocalEngine(Engine):
             self._waiting.clear()
             self._cond.notify_all()
             running = [slot._job for slot in self._slots if slot._job is not None and not slot._job.finished]
-        for job, _ in waiting:
+        for job, _request in waiting:
             job.stop_reason = job.stop_reason or "shutdown"
             self.finish(job, cancelled=True)
         for job in running:
@@ -312,4 +314,4 @@ class _Slot(threading.Thread):
             self.worker = None
             self.engine.finish(job, error=SHUT_DOWN if self.engine.closed else DIED)
         except Exception as e:  # unpacking the result failed: still a message, and the slot lives on
-            self.engine.finish(job, error=f"The trained model could not be received: {type(e).__name__}: {e}")
+            self.engine.finish(job, error=_(NOT_RECEIVED, error=f"{type(e).__name__}: {e}"))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from cnn import db as dbm
 from cnn import settings
+from cnn.i18n import D_, _
 from cnn.training import Progress, history_from_events
 
 if TYPE_CHECKING:
@@ -40,10 +41,14 @@ def default_server_id() -> str:
     return settings.value("CNN_SERVER_ID")
 
 
+INTERRUPTED_AT = D_("Interrupted by a server restart at epoch {epoch}. The curves so far are kept; its weights were "
+                    "not saved, so train it again to use the model.")
+INTERRUPTED = D_("Interrupted by a server restart before its first epoch ended. The curves so far are kept; its "
+                 "weights were not saved, so train it again to use the model.")
+
+
 def interrupted_message(epoch: int | None) -> str:
-    where = f" at epoch {epoch}" if epoch else " before its first epoch ended"
-    return (f"Interrupted by a server restart{where}. The curves so far are kept; its weights were not saved, "
-            "so train it again to use the model.")
+    return _(INTERRUPTED_AT, epoch=epoch) if epoch else _(INTERRUPTED)
 
 
 @dataclass

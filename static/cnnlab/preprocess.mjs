@@ -255,13 +255,14 @@ export function centerByMass(scaled, field = FIELD) {
   return shifted;
 }
 
-/** preprocess.preprocess_digit for a canvas: {input: Float32Array(784)} ready for the model, or {empty: why}. */
+/** preprocess.preprocess_digit for a canvas: {input: Float32Array(784)} ready for the model, or {empty: why} with
+ * why "nothing" (no ink at all) or "little" (too little to read). */
 export function preprocessDrawing(rgba, w, h) {
   const cropped = cropToInk(inkFromRGBA(rgba, w, h));
-  if (!cropped) return { empty: "Nothing drawn yet: draw a digit." };
+  if (!cropped) return { empty: "nothing" };
   const centered = centerByMass(scaleLongerSide(thin(thicken(cropped))));
   let top = 0;
   for (const v of centered.data) top = Math.max(top, v);
-  if (top < INK_THRESHOLD) return { empty: "Too little ink to read: draw a bigger digit." };
+  if (top < INK_THRESHOLD) return { empty: "little" };
   return { input: centered.data.map((v) => Math.min(1, Math.max(0, v / top))) };
 }

@@ -3,6 +3,7 @@ import pytest
 from PIL import Image
 
 from cnn import store, training, userdata
+from cnn.i18n import n_
 from ui import chrome, results
 
 
@@ -16,7 +17,8 @@ def test_the_save_name_offered_is_a_valid_model_name(arch, dataset, expected):
 
 def test_numbers_read_as_words_do():
     assert chrome.loss_text(-0.0000001) == "0.0000" and chrome.loss_text(float("nan")) == "—"
-    assert chrome.count(1, "example") == "1 example" and chrome.count(1000, "example") == "1,000 examples"
+    assert n_("{n:,} example", "{n:,} examples", 1) == "1 example"
+    assert n_("{n:,} example", "{n:,} examples", 1000) == "1,000 examples"
     ds = userdata.create("one", ["a", "b"], (28, 28, 1))
     assert "0 examples" in ds.describe()
     userdata.add_images("one", "a", [userdata.prepare(Image.new("L", (28, 28)), (28, 28, 1))])

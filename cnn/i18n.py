@@ -1,0 +1,194 @@
+"""The lab's languages: every string a student or teacher reads goes through :func:`_` (gettext).
+
+Catalogs live in ``locales/<code>/LC_MESSAGES/cnnlab.po`` and are compiled to ``.mo`` files next to them
+(``python scripts/i18n.py compile``; both are committed, so a fresh clone needs no build step). The language
+is per thread (Streamlit runs each browser session's script in its own thread): the pages set it at the start
+of every run from the sidebar's picker or the browser's language; anything else (the command line, training
+workers) stays English.
+
+Numbers inside translated strings are formatted for the language: ``_("{acc:.1%} right", acc=0.992)`` reads
+"99.2% right" in English and "99,2 % richtig" in German. The format spec stays Python's; only the symbols
+change.
+"""
+from __future__ import annotations
+
+import contextvars
+import gettext
+import re
+import string
+from functools import cache
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "cnnlab"
+# Code -> the language's own name (what the picker shows: a German reader looks for "Deutsch").
+LANGUAGES = {"en": "English", "de": "Deutsch", "es": "Español"}
+DEFAULT = "en"
+
+_language: contextvars.ContextVar[str] = contextvars.ContextVar("cnnlab_language", default=DEFAULT)
+
+
+def languages() -> dict[str, str]:
+    """The languages the lab speaks: English plus every catalog under ``locales/`` (a teacher's new one too)."""
+    found = dict(LANGUAGES)
+    if LOCALE_DIR.is_dir():
+        for mo in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")):
+            code = mo.parent.parent.name
+            found.setdefault(code, _own_name(code))
+    return found
+
+
+def _own_name(code: str) -> str:
+    try:
+        from babel import Locale
+
+        return Locale.parse(code).get_display_name(code).capitalize()
+    except Exception:  # an unknown code still gets a name: the code itself
+        return code
+
+
+def set_language(code: str) -> None:
+    """Speak ``code`` in this thread from now on (an unknown code means English)."""
+    _language.set(code if code in languages() else DEFAULT)
+
+
+def language() -> str:
+    return _language.get()
+
+
+def best_language(locale: str | None) -> str:
+    """The lab's language for a browser's ``de-DE`` / ``es_419`` / ``fr``: its first part when the lab speaks it."""
+    code = (locale or "").replace("_", "-").split("-")[0].lower()
+    return code if code in languages() else DEFAULT
+
+
+@cache
+def _catalog(code: str) -> gettext.NullTranslations:
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[code], fallback=True)
+
+
+def reload_catalogs() -> None:
+    """Forget loaded catalogs (after ``compile``, for tests)."""
+    _catalog.cache_clear()
+    _symbols.cache_clear()
+
+
+def _(message: str, /, **values: object) -> str:
+    """``message`` in this thread's language, with ``values`` put in (numbers formatted for the language)."""
+    text = _catalog(language()).gettext(message) if message else message
+    return _FORMATTER.format(text, **values) if values else text
+
+
+def n_(singular: str, plural: str, n: int, /, **values: object) -> str:
+    """The singular or plural form for ``n`` in this thread's language; ``{n}`` can be used in both."""
+    text = _catalog(language()).ngettext(singular, plural, n)
+    return _FORMATTER.format(text, n=n, **values)
+
+
+def names_of(names) -> list[str]:
+    """Class names for people: the catalog's word for a dataset's class ("Sneaker": "Turnschuh"); a name a
+    student typed for her own data is not in the catalog and stays as typed."""
+    return [_(str(n)) for n in names]
+
+
+def headed(rows: list[dict]) -> list[dict]:
+    """Table rows with their column names translated (the library's rows have English keys: code reads them)."""
+    return [{_(str(k)): v for k, v in row.items()} for row in rows]
+
+
+def N_(message: str, /) -> str:
+    """Mark a string for the catalog without translating it now (module constants: translated where shown)."""
+    return message
+
+
+# English sentences made where no page's language is known (a training worker, the engine, another server), with
+# their values in: D_ registers their templates, and translated() recognises them to say them in the page's language.
+_DYNAMIC: dict[str, re.Pattern[str]] = {}
+_FIELD = re.compile(r"\\\{(\w+)(?::[^}]*)?\\\}")
+
+
+def D_(template: str, /) -> str:
+    """Mark (like N_) a template whose English text is made elsewhere and shown on a page (see translated)."""
+    if template not in _DYNAMIC:
+        seen: set[str] = set()
+
+        def field(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name in seen:
+                return f"(?P={name})"
+            seen.add(name)
+            return f"(?P<{name}>.+?)"
+
+        _DYNAMIC[template] = re.compile(_FIELD.sub(field, re.escape(template)), re.DOTALL)
+    return template
+
+
+# Where the D_ templates are (imported on first use: a page may not have imported the cluster engine, say).
+_TEMPLATE_MODULES = ("cnn.training", "cnn.jobs.base", "cnn.jobs.local", "cnn.jobs.cluster", "cnn.jobs.records")
+
+
+@cache
+def _register_templates() -> None:
+    import importlib
+
+    for name in _TEMPLATE_MODULES:
+        importlib.import_module(name)
+
+
+def translated(text: str) -> str:
+    """English text made elsewhere (a job's message, a worker's), in this thread's language when it is a catalog
+    string or a D_ template filled in (its values stay as they were written); else as it is."""
+    if not text or language() == DEFAULT:
+        return text
+    _register_templates()
+    catalog = _catalog(language())
+    found = catalog.gettext(text)
+    if found != text:
+        return found
+    for template, pattern in _DYNAMIC.items():
+        m = pattern.fullmatch(text)
+        if m:
+            return _fill(catalog.gettext(template), m.groupdict())
+    return text
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)(?::[^}]*)?\}", lambda f: values[f.group(1)], template)
+
+
+def number(value: float, spec: str = "") -> str:
+    """One number formatted for this thread's language with a Python format spec (``",.0f"``, ``".1%"``)."""
+    return _FORMATTER.format_field(value, spec)
+
+
+@cache
+def _symbols(code: str) -> tuple[str, str, str]:
+    """(decimal mark, group separator, text before "%") of a language; English is Python's own."""
+    if code == DEFAULT:
+        return ".", ",", ""
+    try:
+        from babel import Locale, numbers
+
+        locale = Locale.parse(code)
+        pattern = locale.percent_formats[None].pattern
+        before = "\u00a0" if "\u00a0%" in pattern or " %" in pattern else ""
+        return numbers.get_decimal_symbol(locale), numbers.get_group_symbol(locale), before
+    except Exception:  # no Babel, or a language it does not know: Python's symbols
+        return ".", ",", ""
+
+
+class _LocaleFormatter(string.Formatter):
+    """str.format, with the language's decimal mark, group separator and percent sign on numbers."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        text = format(value, format_spec)
+        if not isinstance(value, int | float) or isinstance(value, bool) or language() == DEFAULT:
+            return text
+        decimal, group, before_percent = _symbols(language())
+        text = text.translate({ord("."): "\0", ord(","): group}).replace("\0", decimal)
+        if text.endswith("%"):
+            text = text[:-1] + before_percent + "%"
+        return text
+
+
+_FORMATTER = _LocaleFormatter()
