@@ -1,0 +1,155 @@
+"""The lab's languages: complete catalogs, placeholders kept, numbers in each language's form, strings on pages
+marked for translation, the command line in English."""
+import ast
+import gettext
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cnn import i18n
+from cnn.i18n import _, n_
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+import i18n as catalogs  # scripts/i18n.py: the same extraction a teacher runs
+
+LANGUAGES = ["de", "es"]
+
+
+@pytest.fixture
+def speak():
+    """Switch this thread's language for one test (English again afterwards)."""
+    yield i18n.set_language
+    i18n.set_language(i18n.DEFAULT)
+
+
+@pytest.fixture(scope="module")
+def template():
+    return catalogs.template()
+
+
+def test_the_shipped_languages_are_offered():
+    assert {"en", "de", "es"} <= set(i18n.languages())
+    assert i18n.languages()["de"] == "Deutsch" and i18n.languages()["es"] == "Español"
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_string_of_the_code_is_translated(code, template):
+    """Fails when a marked string has no translation (run scripts/i18n.py extract, translate, compile)."""
+    assert len(template) > 800
+    assert catalogs.missing(code, template) == []
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_translation_keeps_the_placeholders_and_the_compiled_file_is_up_to_date(code):
+    """A translation with another {name} would break .format; a .mo older than its .po would show old text."""
+    catalog = catalogs.read(code)
+    compiled = gettext.GNUTranslations(catalogs.po_path(code).with_suffix(".mo").open("rb"))
+    fields = re.compile(r"\{[^{}]*\}")
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in strings:
+            assert sorted(fields.findall(text)) == sorted(fields.findall(ids[-1])), (ids[0], text)
+        if len(ids) == 1:
+            assert compiled.gettext(ids[0]) == strings[0], f"{code}: compile the catalogs again"
+        else:
+            assert compiled.ngettext(ids[0], ids[1], 1) == strings[0]
+            assert compiled.ngettext(ids[0], ids[1], 5) == strings[1]
+
+
+def test_numbers_read_the_way_each_language_writes_them(speak):
+    assert _("{n:,} images", n=1234567) == "1,234,567 images"
+    assert i18n.number(0.9923, ".1%") == "99.2%"
+    speak("de")
+    assert i18n.number(0.9923, ".1%") == "99,2\u00a0%" and i18n.number(1234567, ",") == "1.234.567"
+    assert _("Finished: test accuracy {acc:.1%}.", acc=0.9923) == "Fertig: Testgenauigkeit 99,2\u00a0%."
+    assert n_("{n:,} example", "{n:,} examples", 1) == "1 Beispiel"
+    assert n_("{n:,} example", "{n:,} examples", 2000) == "2.000 Beispiele"
+    speak("es")
+    assert i18n.number(2.5, ".1f") == "2,5"
+    assert _("Home") == "Inicio"
+
+
+def test_the_browser_language_picks_a_spoken_one_and_anything_else_is_english():
+    assert i18n.best_language("de-DE") == "de" and i18n.best_language("es_419") == "es"
+    assert i18n.best_language("fr-FR") == "en" and i18n.best_language(None) == "en" and i18n.best_language("") == "en"
+
+
+def test_a_message_made_in_english_elsewhere_is_said_in_the_page_language(speak):
+    """Runs are stopped by the engine and the worker, which know no page's language; pages say their words."""
+    from cnn.jobs.base import stop_message
+
+    english = stop_message("teacher", (2, 30), 60)
+    assert english == "Stopped by your teacher at epoch 2, batch 30."
+    speak("de")
+    assert i18n.translated(english) == "Von deiner Lehrkraft gestoppt bei Epoche 2, Batch 30."
+    assert i18n.translated("Something nobody marked.") == "Something nobody marked."
+    speak("es")
+    assert i18n.translated("Stopped by you.") == "Detenida por ti."
+
+
+def test_catalog_strings_are_whole_sentences_not_english_pieces():
+    """Pieces glued by code ("a " + word) cannot be translated; a marked string never starts or ends mid-word in a
+    way only English grammar allows (spot checks of the mistakes gettext beginners make)."""
+    for message in catalogs.template():
+        text = message.id if isinstance(message.id, str) else message.id[0]
+        assert not re.search(r"\{\w+\}s\b", text), text  # "{n} file{s}": use n_() instead
+
+
+# Streamlit calls whose text people read, and the keyword arguments that are read too.
+_UI_CALLS = {"markdown", "write", "caption", "title", "header", "subheader", "info", "warning", "error", "success",
+             "button", "toggle", "checkbox", "radio", "selectbox", "multiselect", "slider", "select_slider",
+             "number_input", "text_input", "text_area", "file_uploader", "expander", "metric", "download_button",
+             "segmented_control", "form_submit_button", "spinner", "progress", "toast", "popover", "camera_input",
+             "tabs", "image", "page_link"}
+_UI_KEYWORDS = {"label", "help", "placeholder", "caption", "text", "alt"}
+
+
+def _unmarked(path: Path) -> list[str]:
+    """Literal text given to a Streamlit call without going through _() (f-strings included)."""
+    tree = ast.parse(path.read_text())
+    found = []
+    for call in ast.walk(tree):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in _UI_CALLS):
+            continue
+        first = call.args[:1] if call.func.attr not in ("image", "page_link") else []
+        if call.func.attr == "tabs" and call.args and isinstance(call.args[0], ast.List):
+            first = list(call.args[0].elts)
+        for arg in first + [k.value for k in call.keywords if k.arg in _UI_KEYWORDS]:
+            parts = [arg.left, arg.right] if isinstance(arg, ast.BinOp) else [arg]
+            for part in parts:
+                text = ""
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    text = part.value
+                elif isinstance(part, ast.JoinedStr):
+                    text = "".join(v.value for v in part.values if isinstance(v, ast.Constant))
+                if re.search(r"[A-Za-z]{3}", text) and not text.lstrip().startswith(("<", ":material/")):
+                    found.append(f"{path.name}:{part.lineno}: {text[:60]!r}")
+    return found
+
+
+def test_every_string_a_page_shows_is_marked_for_translation():
+    """Fails when a page passes Streamlit English text that is not in the catalog (wrap it in _())."""
+    files = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+    problems = [p for f in files for p in _unmarked(f)]
+    assert problems == []
+
+
+def test_the_checker_finds_an_unmarked_string(tmp_path):
+    page = tmp_path / "page.py"
+    page.write_text('import streamlit as st\nst.caption("Hello there")\nst.button(_("Fine"), help=f"Not {x} fine")\n')
+    assert [p.split(": ", 1)[1] for p in _unmarked(page)] == ["'Hello there'", "'Not  fine'"]
+
+
+def test_the_command_line_stays_english_whatever_the_system_language():
+    env = {"LANG": "de_DE.UTF-8", "LANGUAGE": "de", "LC_ALL": "de_DE.UTF-8", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "cnn", "train", "--dataset", "nope"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0
+    assert "Unknown dataset 'nope'" in out.stderr + out.stdout
