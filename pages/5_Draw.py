@@ -7,7 +7,7 @@ import streamlit as st
 from cnn import charts, inspection, preprocess
 from cnn.i18n import N_, _, names_of
 from ui import canvas, chrome, figures, images, models
-from ui.state import sticky
+from ui.state import fragment, sticky
 
 chrome.page_setup_ui("Draw")
 title = st.empty()  # says what to draw, once the model is known
@@ -32,7 +32,7 @@ elif not digits:
 HEAD_START_S = 0.03  # the prediction reaches the screen before the chart and the steps' images compete for it
 
 
-@st.fragment
+@fragment
 def drawing_ui(model, choice: dict, reader, classes: list[str], thing: str, title: str) -> None:
     """The pad, which reads the drawing in the browser while it is drawn, or an upload; then the steps and feature
     maps from the server. A stroke reruns only this fragment, once the pen lifts."""

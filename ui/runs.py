@@ -21,6 +21,7 @@ from cnn import charts, jobs, training
 from cnn.i18n import N_, _, number, translated
 from cnn.jobs import Job, JobRequest
 from ui import figures
+from ui.state import fragment
 
 POLL_S = 1.0  # the sidebar and the live charts redraw once a second
 FIRST_BATCH_WAIT_S = 15.0  # for this long after Train, the live view waits for the first batch instead of polling
@@ -175,7 +176,7 @@ def _sidebar_body() -> None:
             job.stop("user")
 
 
-@st.fragment(run_every=POLL_S)
+@fragment(run_every=POLL_S)
 def _sidebar_live() -> None:
     if poll() or not active_jobs():
         st.rerun(scope="app")  # a run finished: every page shows its model
@@ -210,7 +211,7 @@ def epoch_news(job: Job) -> str:
         f": {figures_}" if figures_ else "")
 
 
-@st.fragment(run_every=POLL_S)
+@fragment(run_every=POLL_S)
 def progress_ui(key: str, title: str = "") -> None:
     """Progress bars, status and the two live charts of the runs under ``key`` (for the page that started them)."""
     g = group(key)

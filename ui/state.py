@@ -11,9 +11,13 @@ their page's prefix: ``tr_`` Train, ``data_``/``aug_`` Data, ``ev_`` Evaluate, `
 from __future__ import annotations
 
 import copy
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+
+from cnn import i18n
 
 # Every non-widget session key, with its initial value.
 DEFAULTS: dict[str, Any] = {
@@ -99,3 +103,18 @@ def set_sticky(key: str, value: Any) -> None:
     """Set a sticky widget's value from code (before the widget is drawn in this run)."""
     st.session_state["sticky"][key] = value
     st.session_state[key] = value
+
+
+def fragment(func: Callable | None = None, *, run_every: float | None = None):
+    """``st.fragment`` that speaks the session's language: a fragment reruns alone, without the page's setup
+    (ui.chrome.page_setup_ui), so it sets the language itself first. Use it for every fragment."""
+
+    def wrap(f: Callable) -> Callable:
+        @functools.wraps(f)
+        def in_language(*args: Any, **kwargs: Any) -> Any:
+            i18n.set_language(st.session_state.get("sticky", {}).get("language") or i18n.DEFAULT)
+            return f(*args, **kwargs)
+
+        return st.fragment(in_language, run_every=run_every)
+
+    return wrap(func) if func is not None else wrap

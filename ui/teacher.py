@@ -11,6 +11,7 @@ from cnn.i18n import _, n_, number, translated
 from cnn.jobs import records
 from ui import identity, models, runs
 from ui.chrome import plain
+from ui.state import fragment
 
 RECENT_S = 3 * 3600  # finished runs listed this long
 
@@ -118,7 +119,7 @@ def engine_status_ui(engine) -> None:
             st.code(s["details"], language=None)
 
 
-@st.fragment(run_every=2.0)
+@fragment(run_every=2.0)
 def runs_ui() -> None:
     """Every run of the class, on every server: running and queued first, then those that ended in the last hours;
     Stop any."""

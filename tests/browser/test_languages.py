@@ -1,0 +1,101 @@
+"""The lab in German (from the browser's language) and in Spanish (from the sidebar's picker): every page, after a
+trained run, with no English left but names and code. Screenshots of Train, Lessons and Draw in both languages go
+to artifacts/screenshots/."""
+import re
+
+import pytest
+
+from browser.conftest import SHOTS
+from browser.helpers import draw_digit, open_sidebar, wait_idle
+
+pytestmark = pytest.mark.browser
+
+# The menu in each language: page key -> its link's name.
+MENU = {"de": {"Home": "Start", "Data": "Daten", "My data": "Meine Daten", "Train": "Trainieren",
+               "Evaluate": "Bewerten", "Inspect": "Untersuchen", "Draw": "Zeichnen", "Lessons": "Lektionen",
+               "Leaderboard": "Bestenliste"},
+        "es": {"Home": "Inicio", "Data": "Datos", "My data": "Mis datos", "Train": "Entrenar", "Evaluate": "Evaluar",
+               "Inspect": "Inspeccionar", "Draw": "Dibujar", "Lessons": "Lecciones", "Leaderboard": "Clasificación"}}
+# English words that neither German nor Spanish uses: one of them in a page's text means an untranslated string.
+ENGLISH = re.compile(r"\b(the|and|of|your|with|this|you|for|from|are|not|is|to|it|on|or|what|which|its|be|by|at|"
+                     r"has|have|can|that|there|here|when|than|into|after|before|each|every|only|draw|train)\b", re.I)
+# Text a page shows that is nobody's to translate: code, file names, Streamlit's own upload box, the model's
+# layer names, a chart's toolbar.
+VISIBLE_TEXT = """() => {
+  const skip = "pre, code, [data-testid=stCode], [data-testid=stFileUploaderDropzoneInstructions], .modebar, " +
+               "[data-testid=stFileUploaderDropzone] button, [data-testid=stToolbar], [data-testid=stIconMaterial]";
+  const out = [];
+  for (const root of document.querySelectorAll("[data-testid=stMain], [data-testid=stSidebar]")) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const el = node.parentElement;
+      if (!node.textContent.trim() || !el || el.closest(skip)) continue;
+      if (!el.checkVisibility() && !el.closest(".cnnlab-sr-only")) continue;
+      if (getComputedStyle(el).fontFamily.includes("Material")) continue;  // an icon's name, drawn as its glyph
+      out.push(node.textContent.trim());
+    }
+  }
+  return out;
+}"""
+
+
+def english_left(pg) -> list[str]:
+    return [t for t in pg.evaluate(VISIBLE_TEXT) if ENGLISH.search(t)]
+
+
+def go(pg, code: str, page: str) -> None:
+    open_sidebar(pg)
+    pg.locator("[data-testid=stSidebar]").get_by_role("link", name=MENU[code][page], exact=True).first.click()
+    wait_idle(pg)
+
+
+def visit_every_page(pg, code: str, shots: dict[str, str]) -> dict[str, list[str]]:
+    """Each page through the menu (Draw after drawing a 3); the English found on each."""
+    found = {}
+    for page in MENU[code]:
+        go(pg, code, page)
+        if page == "Draw":
+            draw_digit(pg, 3)
+            pg.get_by_role("heading", name=re.compile(r"^(Vorhersage|Predicción): ")).first.wait_for()
+            wait_idle(pg)
+        pg.wait_for_timeout(400)
+        found[page] = english_left(pg)
+        if page in shots:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            pg.screenshot(path=str(SHOTS / shots[page]), full_page=True)
+    found = {page: texts for page, texts in found.items() if texts}
+    if found:
+        (SHOTS / f"lang-{code}-english-left.txt").write_text("\n".join(f"{p}: {t}" for p, ts in found.items()
+                                                                       for t in ts))
+    return found
+
+
+def test_german_from_the_browser_and_spanish_from_the_picker_on_every_page(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="de-DE")
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        pg.goto(f"{server['url']}/Train?arch=fast&epochs=2&limit=2000")
+        wait_idle(pg)
+        assert pg.evaluate("document.documentElement.lang") == "de"
+        pg.get_by_role("button", name="Trainieren", exact=True).click()
+        pg.get_by_text(re.compile(r"2 Epochen fertig in [\d,]+ s")).first.wait_for(timeout=300_000)
+        german = visit_every_page(pg, "de", {"Train": "lang-de-train.png", "Lessons": "lang-de-lessons.png",
+                                             "Draw": "lang-de-draw.png"})
+        assert german == {}, german
+
+        open_sidebar(pg)  # the picker: Spanish, kept on every page from now on
+        pg.locator("[data-testid=stSidebar]").get_by_role("combobox", name="Sprache").click()
+        pg.get_by_role("option", name="Español").click()
+        wait_idle(pg)
+        assert pg.evaluate("document.documentElement.lang") == "es"
+        spanish = visit_every_page(pg, "es", {"Train": "lang-es-train.png", "Lessons": "lang-es-lessons.png",
+                                              "Draw": "lang-es-draw.png"})
+        assert spanish == {}, spanish
+        go(pg, "es", "Train")
+        pg.get_by_text(re.compile(r"Terminadas 2 épocas en [\d,]+ s")).first.wait_for()  # numbers: a decimal comma
+        pg.reload()  # a reload keeps the language picked (it is kept with the identity)
+        wait_idle(pg)
+        pg.get_by_role("heading", name=re.compile("Entrena una red")).wait_for()
+    finally:
+        context.close()
