@@ -7,12 +7,16 @@ import pytest
 
 from browser.conftest import TEACHER_PASSPHRASE
 from browser.helpers import draw_digit, enter_teacher_mode, menu, wait_idle
+from drawn_digits import STROKES, draw, transform
 
 pytestmark = pytest.mark.browser
 
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
            "resultTypes": ["violations"]}
 PAGES = ["Home", "Data", "My data", "Train", "Evaluate", "Inspect", "Draw", "Lessons", "Leaderboard", "Class"]
+GERMAN = {"Home": "Start", "Data": "Daten", "My data": "Meine Daten", "Train": "Trainieren", "Evaluate": "Bewerten",
+          "Inspect": "Untersuchen", "Draw": "Zeichnen", "Lessons": "Lektionen", "Leaderboard": "Bestenliste",
+          "Class": "Klasse"}
 
 
 def audit(pg) -> tuple[collections.Counter, list[str]]:
@@ -37,18 +41,22 @@ def test_every_page_after_a_trained_run_has_no_serious_violation(browser, server
         pg.get_by_text(re.compile(r"Finished \d+ epochs")).first.wait_for(timeout=300_000)
         enter_teacher_mode(pg, server["url"], TEACHER_PASSPHRASE)  # the Class page is audited too
         found, others, why = {}, collections.Counter(), []
-        for name in PAGES:
-            menu(pg, name)
-            if name == "Draw":
-                draw_digit(pg, 2)
-                pg.get_by_text(re.compile(r"^Prediction: ")).first.wait_for()
+        for language, names in (("en", {p: p for p in PAGES}), ("de", GERMAN)):
+            if language == "de":  # the same pages in German (longer words, other labels)
+                pg.goto(f"{server['url']}/?lang=de")
                 wait_idle(pg)
-            pg.wait_for_timeout(500)
-            counts, details = audit(pg)
-            why += [f"{name}: {d}" for d in details]
-            found[name] = {k: n for k, n in counts.items() if k[0] in ("critical", "serious")}
-            others.update({k: n for k, n in counts.items() if k[0] not in ("critical", "serious")})
-        print("\nmoderate and minor violations (WCAG 2.1 AA, all pages):",
+            for name in PAGES:
+                menu(pg, names[name])
+                if name == "Draw":
+                    draw_digit(pg, 2)
+                    pg.get_by_text(re.compile(r"^(Prediction|Vorhersage): ")).first.wait_for()
+                    wait_idle(pg)
+                pg.wait_for_timeout(500)
+                counts, details = audit(pg)
+                why += [f"{name} ({language}): {d}" for d in details]
+                found[f"{name} ({language})"] = {k: n for k, n in counts.items() if k[0] in ("critical", "serious")}
+                others.update({k: n for k, n in counts.items() if k[0] not in ("critical", "serious")})
+        print("\nmoderate and minor violations (WCAG 2.1 AA, all pages, English and German):",
               dict(others) or "none")
         assert not any(found.values()), ({page: v for page, v in found.items() if v}, why)
     finally:
@@ -92,3 +100,60 @@ def test_the_draw_page_works_from_the_keyboard_in_a_sensible_order(page, server)
     page.keyboard.press("ArrowRight")  # the radio group: to "Upload an image"
     wait_idle(page)
     page.get_by_text(re.compile("A photo or scan of one digit")).first.wait_for()
+
+
+ACTIVE = """() => {
+  let a = document.activeElement;
+  while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
+  if (!a) return "";
+  const named = a.type === "radio" ? (a.closest("label") || a).innerText : a.getAttribute("aria-label") || a.innerText;
+  const text = (named || a.value || "").trim().split("\\n").pop();
+  return `${a.tagName.toLowerCase()}${a.type === "radio" ? ":radio" : ""}|${text.slice(0, 60)}`;
+}"""
+
+
+def tab_to(pg, wanted: str, presses: int = 90) -> None:
+    """Press Tab until the focused element is ``wanted`` ("tag|text", as ACTIVE says it)."""
+    seen = []
+    for _ in range(presses):
+        pg.keyboard.press("Tab")
+        seen.append(pg.evaluate(ACTIVE))
+        if seen[-1] == wanted:
+            return
+    raise AssertionError(f"Tab never reached {wanted!r}: {seen}")
+
+
+def test_a_student_gets_through_the_lab_with_the_keyboard_only(page, server, tmp_path):
+    """From Home: reach Train, start a run, open Evaluate, then upload a photo of a digit on Draw; only Tab, the
+    arrows, Space and Enter (the upload's file dialog is the browser's own: the test hands it the file)."""
+    photo = tmp_path / "seven.png"
+    draw(transform(STROKES[7], size=200, cx=140, cy=140), width=22, dark_on_light=True).save(photo)
+    page.goto(f"{server['url']}/")
+    wait_idle(page)
+    tab_to(page, "a|Train")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    page.get_by_role("heading", name=re.compile("Train a network")).wait_for()
+    tab_to(page, "input|Training images to use")  # the slider: fewer images, for a quick run
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    wait_idle(page)
+    tab_to(page, "button|Train")
+    page.keyboard.press("Space")
+    page.get_by_text(re.compile(r"Finished \d+ epochs? in")).first.wait_for(timeout=300_000)
+    wait_idle(page)
+    tab_to(page, "a|Evaluate")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    page.get_by_text("Test accuracy", exact=True).first.wait_for()
+    tab_to(page, "a|Draw")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    tab_to(page, "input:radio|Draw")
+    page.keyboard.press("ArrowRight")  # to "Upload an image"
+    wait_idle(page)
+    tab_to(page, "button|Upload")  # the upload box's button
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(str(photo))
+    page.get_by_role("heading", name="Prediction: 7").wait_for(timeout=60_000)
