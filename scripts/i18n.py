@@ -25,6 +25,8 @@ POT = LOCALES / "cnnlab.pot"
 KEYWORDS = {"_": None, "N_": None, "D_": None, "n_": (1, 2)}
 SOURCES = ("app.py", "pages", "ui", "cnn")
 SKIP = {"cnn/cli.py", "cnn/__main__.py"}  # the command line stays English
+HEADER = {"project": "CNN Lab", "version": "1", "copyright_holder": "the CNN Lab developers",
+          "msgid_bugs_address": "", "last_translator": "the CNN Lab developers"}
 
 
 def source_files() -> list[Path]:
@@ -37,7 +39,7 @@ def source_files() -> list[Path]:
 
 def template() -> Catalog:
     """Every marked string in the code, with where it is used."""
-    catalog = Catalog(project="CNN Lab", domain="cnnlab", charset="utf-8")
+    catalog = Catalog(domain="cnnlab", charset="utf-8", fuzzy=False, **HEADER)
     for path in source_files():
         rel = path.relative_to(ROOT).as_posix()
         for lineno, message, comments, context in extract_from_file("python", path, keywords=KEYWORDS):
@@ -70,6 +72,7 @@ def extract() -> None:
     for code in codes():
         catalog = read(code)
         catalog.update(pot, no_fuzzy_matching=True)
+        catalog.fuzzy = False  # the header: its fields are filled in
         write(catalog, po_path(code))
     print(f"{len(pot)} strings in {POT.relative_to(ROOT)}; updated: {', '.join(codes()) or 'no language yet'}")
 
@@ -77,7 +80,7 @@ def extract() -> None:
 def new(code: str) -> None:
     if po_path(code).exists():
         sys.exit(f"{po_path(code).relative_to(ROOT)} exists already: run extract to add new strings to it.")
-    catalog = Catalog(locale=code, project="CNN Lab", domain="cnnlab", charset="utf-8")
+    catalog = Catalog(locale=code, domain="cnnlab", charset="utf-8", fuzzy=False, **HEADER)
     catalog.update(template())
     write(catalog, po_path(code))
     print(f"Started {po_path(code).relative_to(ROOT)}: translate each msgstr, then compile.")
@@ -108,11 +111,12 @@ def missing(code: str, pot: Catalog | None = None) -> list[str]:
 
 def check() -> int:
     pot = template()
+    total = sum(1 for message in pot if message.id)
     bad = 0
     for code in codes():
         gaps = missing(code, pot)
         bad += len(gaps)
-        print(f"{code}: {len(pot) - 1 - len(gaps)} of {len(pot) - 1} translated" + "".join(
+        print(f"{code}: {total - len(gaps)} of {total} translated" + "".join(
             f"\n  missing: {g!r}" for g in gaps[:20]))
     return 1 if bad else 0
 
