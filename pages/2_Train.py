@@ -8,7 +8,7 @@ from cnn import architectures as arch
 from cnn import inspection, presets, store, training, transfer, userdata
 from cnn.i18n import _, headed
 from cnn.jobs import JobRequest
-from ui import chrome, classroom, datasets, editor, results, runs, settings
+from ui import chrome, classroom, datasets, editor, results, runs, settings, state
 from ui.state import sticky
 
 chrome.page_setup_ui("Train")
@@ -101,9 +101,46 @@ config = training.TrainConfig(dataset=ds_name, arch=arch_name, spec=spec if arch
 if valid and not running and not start_from:
     runs.get_ready(config, ds)  # an idle worker builds and traces this model now: Train answers at once
 
+
+def submit(config: training.TrainConfig, ds, start_from: str | None) -> str:
+    """Start this run ("" when it started; else why not, for the page to say)."""
+    try:
+        n = min(len(ds.train_images), config.train_limit or len(ds.train_images))
+        training.check_config(config, n, ds.image_shape)
+        initial = None
+        if start_from:  # the transfer model travels to the worker (a Ray machine has no models folder) as a file
+            initial = store.model_to_bytes(transfer.starting_model(start_from, ds.num_classes, ds.image_shape,
+                                                                   config.freeze, config.seed))
+    except (training.TrainingError, arch.SpecError, store.StoreError, transfer.TransferError) as e:
+        return str(e)
+    label = f"{config.arch}-{ds.name.replace('user:', '')}-{time.strftime('%H%M%S')}"
+    runs.start("train", [JobRequest(config, ds, label=label, initial_model=initial)], register=True)
+    st.session_state["train_config"] = config
+    return ""
+
+
+def _pressed() -> None:
+    """Train pressed: submit before the page runs again, with the run this page showed, when nothing changed since
+    (a setting typed and Train clicked at once come together: then the page submits after its run, as it used to).
+    The first batch comes 0.15-0.2 s sooner."""
+    shown = st.session_state.get("tr_shown")
+    if shown is None or runs.is_running("train") or shown[3] != widget_values():
+        return
+    state.speak_session_language()
+    st.session_state["tr_error"] = submit(shown[0], datasets.load_dataset(shown[1]), shown[2])
+
+
+def widget_values() -> dict:
+    """What the Train page's settings are now (its widgets' values and the layer editor's layers)."""
+    return {**{k: v for k, v in st.session_state.items() if k.startswith("tr_") and k not in ("tr_start", "tr_stop",
+                                                                                             "tr_shown", "tr_error")},
+            "spec": json.dumps(st.session_state.get("spec"), sort_keys=True, default=str)}
+
+
+st.session_state["tr_shown"] = (config, ds_name, start_from, widget_values()) if valid and not running else None
 b1, b2, b3 = buttons.columns([1, 1, 3], vertical_alignment="center")
 start = b1.button(_("Train"), type="primary", key="tr_start", disabled=running or not valid, width="stretch",
-                  icon=":material/play_arrow:")
+                  icon=":material/play_arrow:", on_click=_pressed)
 if b2.button(_("Stop"), key="tr_stop", disabled=not running, width="stretch", icon=":material/stop:",
              help=_("Ends after the current batch, keeping the weights and curves so far.")):
     runs.stop("train")
@@ -112,24 +149,12 @@ if running:
     b3.caption(_("Settings are locked while this run trains. You can open any other page: it keeps training, "
                  "and the sidebar shows how far it is."))
 
-if start and not running:
-    try:
-        n = min(len(ds.train_images), config.train_limit or len(ds.train_images))
-        training.check_config(config, n, ds.image_shape)
-    except (training.TrainingError, arch.SpecError) as e:
-        st.error(str(e))
+if start and st.session_state.get("tr_error"):  # the press's own submit (_pressed) was refused
+    st.error(st.session_state.pop("tr_error"))
+elif start and not running:
+    if why := submit(config, ds, start_from):
+        st.error(why)
     else:
-        label = f"{config.arch}-{ds_name.replace('user:', '')}-{time.strftime('%H%M%S')}"
-        initial = None
-        if start_from:  # the transfer model travels to the worker (a Ray machine has no models folder) as a file
-            try:
-                initial = store.model_to_bytes(transfer.starting_model(start_from, ds.num_classes, ds.image_shape,
-                                                                       config.freeze, config.seed))
-            except (store.StoreError, transfer.TransferError) as e:
-                st.error(str(e))
-                st.stop()
-        runs.start("train", [JobRequest(config, ds, label=label, initial_model=initial)], register=True)
-        st.session_state["train_config"] = config
         st.rerun()  # redraw the controls: locked while it trains
 
 if running:

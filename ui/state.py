@@ -105,6 +105,12 @@ def set_sticky(key: str, value: Any) -> None:
     st.session_state[key] = value
 
 
+def speak_session_language() -> None:
+    """Set this thread's language to the session's (ui.chrome.language_setup chose it on the page's last run): for
+    code that runs without the page's setup, a fragment or a widget's callback."""
+    i18n.set_language(st.session_state.get("sticky", {}).get("language") or i18n.DEFAULT)
+
+
 def fragment(func: Callable | None = None, *, run_every: float | None = None):
     """``st.fragment`` that speaks the session's language: a fragment reruns alone, without the page's setup
     (ui.chrome.page_setup_ui), so it sets the language itself first. Use it for every fragment."""
@@ -112,7 +118,7 @@ def fragment(func: Callable | None = None, *, run_every: float | None = None):
     def wrap(f: Callable) -> Callable:
         @functools.wraps(f)
         def in_language(*args: Any, **kwargs: Any) -> Any:
-            i18n.set_language(st.session_state.get("sticky", {}).get("language") or i18n.DEFAULT)
+            speak_session_language()
             return f(*args, **kwargs)
 
         return st.fragment(in_language, run_every=run_every)

@@ -95,6 +95,27 @@ def test_stop_ends_training_and_keeps_the_model(models_dir):
     assert any("Stopped by you" in str(w.value) for w in at.warning)
 
 
+def test_train_submits_the_run_the_page_showed_at_the_press_and_a_setting_changed_with_the_press_counts(models_dir):
+    """The press submits in its callback (before the page runs again) only when the settings are the ones the page
+    showed; a setting changed in the same message as the press goes through the page's run, so it is not lost."""
+    at = page("pages/2_Train.py")
+    at.run()
+    at.select_slider(key="tr_train_limit").set_value(500)
+    at.run()  # the page now shows this run
+    at.button(key="tr_start").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert at.session_state["tr_error"] == ""  # submitted by the press's callback
+    assert at.session_state["train_config"].train_limit == 500
+    finish_runs(at, "train")
+    at.number_input(key="tr_epochs").set_value(2)  # typed, and Train clicked before the page ran again
+    at.button(key="tr_start").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert at.session_state["train_config"].epochs == 2 and at.session_state["train_config"].train_limit == 500
+    finish_runs(at, "train")
+
+
 def test_invalid_layer_stack_is_explained_next_to_the_layer(models_dir):
     at = page("pages/2_Train.py")
     at.session_state["tr_arch"] = "custom"
