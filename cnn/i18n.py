@@ -148,7 +148,8 @@ def translated(text: str) -> str:
     for template, pattern in _DYNAMIC.items():
         m = pattern.fullmatch(text)
         if m:
-            return _fill(catalog.gettext(template), m.groupdict())
+            # a value may be such a sentence itself (a notice with the reason in it)
+            return _fill(catalog.gettext(template), {k: translated(v) for k, v in m.groupdict().items()})
     return text
 
 

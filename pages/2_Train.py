@@ -79,7 +79,7 @@ else:
     st.caption(_("Want to change it? Choose **custom** to edit these layers."))
 
 
-@st.cache_data(max_entries=32, show_spinner="Building the model…")
+@st.cache_data(max_entries=32, show_spinner=False)
 def summary_rows(spec_json: str, shape: tuple, k: int, base: str | None) -> list[dict]:
     if base:
         return inspection.layer_table(transfer.transfer_model(store.load_model(base), k, freeze=False))
@@ -165,7 +165,8 @@ else:
         st.error(message)
 
 if valid:
-    rows = summary_rows(arch.spec_json(spec), ds.image_shape, ds.num_classes, start_from)
+    with st.spinner(_("Building the model…")):
+        rows = summary_rows(arch.spec_json(spec), ds.image_shape, ds.num_classes, start_from)
     total = sum(r["params"] for r in rows)
     with st.expander(_("Model summary: {n} layers, {total:,} parameters", n=len(rows), total=total),
                      icon=":material/table_rows:"):

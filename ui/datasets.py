@@ -8,12 +8,14 @@ from cnn.i18n import _
 from ui.state import sticky
 
 
-@st.cache_data(max_entries=4, show_spinner="Loading dataset…")
+# Spinners are the callers' (st.spinner shows only what takes over half a second): a decorator's text could not be
+# in the student's language.
+@st.cache_data(max_entries=4, show_spinner=False)
 def _load_builtin(name: str) -> data.Dataset:
     return data.load_dataset(name)
 
 
-@st.cache_data(max_entries=8, show_spinner="Loading your dataset…")
+@st.cache_data(max_entries=8, show_spinner=False)
 def _load_user(name: str, signature: tuple) -> data.Dataset:
     del signature  # part of the key only: any added or removed example loads it afresh
     return data.load_dataset(name)
@@ -21,9 +23,10 @@ def _load_user(name: str, signature: tuple) -> data.Dataset:
 
 def load_dataset(name: str) -> data.Dataset:
     """Datasets are cached per server (each call gets a copy); a student's own is reloaded when it changes."""
-    if userdata.is_user(name):
-        return _load_user(name, data.user_signature(name))
-    return _load_builtin(name)
+    with st.spinner(_("Loading the dataset…")):
+        if userdata.is_user(name):
+            return _load_user(name, data.user_signature(name))
+        return _load_builtin(name)
 
 
 def dataset_ui(name: str) -> data.Dataset | None:

@@ -23,14 +23,14 @@ from cnn.predict import QuickReader, model_input_shape, model_num_classes, tta_l
 SHIPPED_DEFAULT = "saved:mnist"
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading model…")
+@st.cache_resource(max_entries=8, show_spinner=False)  # the callers' spinners speak the student's language
 def load_saved(path: str, mtime: float):
     """Saved models are shared by all sessions (never mutate them); keyed by path and mtime."""
     del mtime  # part of the cache key only: a re-saved file is loaded afresh
     return store.load_keras_file(Path(path))
 
 
-@st.cache_resource(max_entries=8, show_spinner="Getting the model ready to read drawings…")
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _reader(token: str, _model) -> QuickReader:
     del token  # the cache key: a model file's path and mtime, or a session model's own token
     return QuickReader(_model)
@@ -38,7 +38,8 @@ def _reader(token: str, _model) -> QuickReader:
 
 def quick_reader(choice: dict[str, Any], model) -> QuickReader:
     """The Draw page's fast reader of one drawing (:class:`cnn.predict.QuickReader`), made once per model."""
-    return _reader(choice["token"], model)
+    with st.spinner(_("Getting the model ready to read drawings…")):
+        return _reader(choice["token"], model)
 
 
 STATIC = Path(__file__).resolve().parent.parent / "static"  # served at app/static/ (server.enableStaticServing)
@@ -94,7 +95,8 @@ def load_choice(choice: dict[str, Any]):
     if choice["kind"] == "session":
         return st.session_state["session_models"][choice["label"]]["model"]
     entry: store.ModelEntry = choice["entry"]
-    return load_saved(str(entry.path), entry.mtime)
+    with st.spinner(_("Loading the model…")):
+        return load_saved(str(entry.path), entry.mtime)
 
 
 def _picked(key: str) -> None:
@@ -198,7 +200,7 @@ def meta_from_keras(model, filename: str) -> dict:
             "made_by": f"uploaded file {filename}", "history": {}}
 
 
-@st.cache_data(max_entries=8, show_spinner="Predicting every test image…")
+@st.cache_data(max_entries=8, show_spinner=False)
 def _saved_evaluation(path: str, mtime: float, ds_name: str, tta: int) -> evaluation.Evaluation:
     from ui.datasets import load_dataset
 
@@ -209,7 +211,8 @@ def evaluation_of(choice: dict[str, Any], model, ds: data.Dataset) -> evaluation
     """Predictions of a model on a test set, computed once per model identity and dataset."""
     tta = tta_level(choice["meta"])
     if choice["kind"] == "saved":
-        return _saved_evaluation(str(choice["entry"].path), choice["entry"].mtime, ds.name, tta)
+        with st.spinner(_("Predicting every test image…")):
+            return _saved_evaluation(str(choice["entry"].path), choice["entry"].mtime, ds.name, tta)
     cache = st.session_state["ev_cache"]
     key = (choice["token"], ds.name)
     if key not in cache:

@@ -233,7 +233,8 @@ def progress_ui(key: str, title: str = "") -> None:
         st.markdown(f'<div class="cnnlab-sr-only" role="status" aria-live="polite">{html.escape(epoch_news(job))}'
                     "</div>", unsafe_allow_html=True)
         if job.state == "running" and last is not None:
-            st.caption(_("Training on {where} · elapsed {elapsed}", where=job.where, elapsed=fmt_seconds(last.elapsed)))
+            st.caption(_("Training on {where} · elapsed {elapsed}", where=translated(job.where),
+                         elapsed=fmt_seconds(last.elapsed)))
             history, points = training.history_from_events(job.progress())
             if len(points) > 1 or history:  # the first batch's line is painted first; the chart follows
                 figures.plot(st, charts.history_figure(history, points), key=f"{key}_{job.id}_live_chart")

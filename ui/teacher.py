@@ -73,7 +73,8 @@ def _row(run: records.RunRecord) -> dict:
             _("epoch"): _("{epoch}/{epochs} · batch {batch}/{batches}", epoch=last.epoch, epochs=last.epochs,
                           batch=last.batch, batches=last.batches) if last else "—",
             _("accuracy"): number(acc, ".1%") if acc is not None else "—",
-            _("waited"): runs.fmt_seconds(max(0.0, waited)), _("where"): f"{run.worker or _('queue')} · {run.server}"}
+            _("waited"): runs.fmt_seconds(max(0.0, waited)),
+            _("where"): f"{translated(run.worker) if run.worker else _('queue')} · {run.server}"}
 
 
 def _record_line(run: records.RunRecord) -> tuple[float, str]:
@@ -113,7 +114,7 @@ def engine_status_ui(engine) -> None:
                   "meanwhile.", address=s['address'], since=since), icon=":material/lan:")
     else:
         st.warning(_("New runs train on this server (since {since}): {reason} CNN Lab tries the cluster again every "
-                     "half minute.", since=since, reason=s['reason']), icon=":material/lan:")
+                     "half minute.", since=since, reason=translated(s["reason"])), icon=":material/lan:")
     if s["details"]:
         with st.expander(_("Details (for the person running the cluster)")):
             st.code(s["details"], language=None)
@@ -133,7 +134,7 @@ def runs_ui() -> None:
         st.error(_("The class database cannot be read: {e}", e=e))
         return
     line = _("This server's queue: {running} training, {waiting} waiting; at most {limit} at once ({where}).",
-             running=cap["running"], waiting=cap["waiting"], limit=cap["limit"], where=_(cap["where"]))
+             running=cap["running"], waiting=cap["waiting"], limit=cap["limit"], where=cap["where"])
     if others:
         line += " " + n_("{n} other server of this class: {names}.", "{n} other servers of this class: {names}.",
                          len(others), names=", ".join(s["id"] for s in others))

@@ -29,6 +29,15 @@ STOP_REASONS = ("user", "teacher", "abandoned", "shutdown")
 DIED = D_("The training process ended unexpectedly (it was killed or ran out of memory), so this run was lost. "
           "Try again; if it happens again, use a smaller batch size or model.")
 FAILED = D_("The training failed.")
+# Why the training cluster is not in use (cnn.jobs.cluster, made in the engine's thread or the Ray driver process).
+CLUSTER_REFUSED = D_("The training cluster at {address} refused this server: authentication failed (give CNN Lab "
+                     "RAY_AUTH_MODE=token and the cluster's RAY_AUTH_TOKEN).")
+CLUSTER_UNREACHABLE = D_("The training cluster at {address} could not be reached.")
+CLUSTER_SILENT = D_("The training cluster stopped answering.")
+# Where a run trains (Job.where), as the engine that started it says it.
+ON_LOCAL_WORKER = D_("local worker (pid {pid})")
+ON_RAY_NODE = D_("Ray node {node} ({device})")
+ON_RAY_NODE_GPU = D_("Ray node {node} ({device}, GPU)")
 
 
 def max_jobs_default() -> int:

@@ -22,8 +22,8 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from cnn.i18n import D_, _
-from cnn.jobs.base import Engine, Job, JobRequest
+from cnn.i18n import D_, N_, _, n_
+from cnn.jobs.base import CLUSTER_REFUSED, CLUSTER_SILENT, Engine, Job, JobRequest
 from cnn.jobs.local import NOT_RECEIVED, ROOT, LocalEngine, worker_env
 
 log = logging.getLogger("cnnlab.cluster")
@@ -36,6 +36,7 @@ AUTH_FAILED = re.compile(r"Unauthenticated|InvalidAuthToken|authentication", re.
 
 
 STARTING = D_("Starting a worker on the cluster…")
+CLUSTER_STATES = {"connecting": N_("connecting"), "connected": N_("connected"), "unavailable": N_("unavailable")}
 LOST_AT = D_("The training cluster stopped answering at epoch {epoch}; your curves so far are kept. New runs train on "
              "this server until it is back.")
 LOST = D_("The training cluster stopped answering before its first batch; your curves so far are kept. New runs train "
@@ -158,11 +159,18 @@ class ClusterEngine(Engine):
     def capacity(self) -> dict[str, Any]:
         local = self.local.capacity()
         if self.state != "connected":
-            return {**local, "where": f"{local['where']} (training cluster {self.state})"}
-        cluster = self.cluster_capacity or {"limit": 0, "where": f"Ray cluster at {self.address}"}
+            return {**local, "where": _("{where} (training cluster {state})", where=local["where"],
+                                        state=_(CLUSTER_STATES.get(self.state, self.state)))}
+        cluster = self.cluster_capacity or {"limit": 0}
+        if "nodes" in cluster:
+            where = _("Ray cluster at {address}: {machines}, {cpus} CPUs, {gpus}", address=self.address,
+                      machines=n_("{n} machine", "{n} machines", cluster["nodes"]), cpus=cluster.get("cpus", 0),
+                      gpus=n_("{n} GPU", "{n} GPUs", cluster.get("gpus", 0)))
+        else:
+            where = _("Ray cluster at {address}", address=self.address)
         jobs = [j for j in self.jobs() if j.id in self._on_cluster]
         return {"limit": cluster.get("limit", 0), "running": sum(j.state == "running" for j in jobs) + local["running"],
-                "waiting": sum(j.state == "queued" for j in jobs) + local["waiting"], "where": cluster.get("where", "")}
+                "waiting": sum(j.state == "queued" for j in jobs) + local["waiting"], "where": where}
 
     def status(self) -> dict[str, Any]:
         """Which engine is in use, since when and why (the Class page); ``details`` is Ray's own text."""
@@ -255,8 +263,7 @@ class ClusterEngine(Engine):
         driver.kill()
         said = driver.tail()
         if AUTH_FAILED.search(said) and self.state == "connecting":
-            reason = (f"The training cluster at {self.address} refused this server: authentication failed (give "
-                      "CNN Lab RAY_AUTH_MODE=token and the cluster's RAY_AUTH_TOKEN).")
+            reason = _(CLUSTER_REFUSED, address=self.address)
         details = "\n".join(x for x in (details, said) if x)
         with self._lock:
             held, self._on_cluster = list(self._on_cluster.values()), {}
@@ -270,7 +277,7 @@ class ClusterEngine(Engine):
         """Messages from one driver process, until it ends."""
         from cnn.jobs.worker import unpack
 
-        reason, details = "The training cluster stopped answering.", "the driver process ended"
+        reason, details = _(CLUSTER_SILENT), "the driver process ended"
         while True:
             try:
                 msg = driver.conn.recv()

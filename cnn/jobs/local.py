@@ -22,8 +22,8 @@ from typing import Any
 
 from cnn import data, settings
 from cnn.data import Dataset
-from cnn.i18n import D_, _
-from cnn.jobs.base import DIED, Engine, EngineError, Job, JobRequest, max_jobs_default
+from cnn.i18n import D_, _, n_
+from cnn.jobs.base import DIED, ON_LOCAL_WORKER, Engine, EngineError, Job, JobRequest, max_jobs_default
 from cnn.jobs.worker import Datasets, unpack
 from cnn.training import TrainConfig, prepare_key
 
@@ -194,7 +194,8 @@ class LocalEngine(Engine):
     def capacity(self) -> dict[str, Any]:
         with self._cond:
             return {"limit": self.limit, "running": len(self._running), "waiting": len(self._waiting),
-                    "where": f"{self.limit} worker process{'es' if self.limit != 1 else ''} on this machine"}
+                    "where": n_("{n} worker process on this machine", "{n} worker processes on this machine",
+                                self.limit)}
 
     def worker_pids(self) -> list[int]:
         """Process ids of the live workers (for tests and the benchmark)."""
@@ -300,7 +301,7 @@ class _Slot(threading.Thread):
                 msg = worker.conn.recv()
                 kind = msg[0]
                 if kind == "started":
-                    self.engine.mark_running(job, f"local worker (pid {worker.pid})", worker.pid)
+                    self.engine.mark_running(job, _(ON_LOCAL_WORKER, pid=worker.pid), worker.pid)
                 elif kind == "progress":
                     job.add_event(msg[2])
                 elif kind == "result":

@@ -17,7 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from cnn import settings
-from cnn.jobs.base import DIED, Engine, EngineError, Job, JobRequest
+from cnn.i18n import _
+from cnn.jobs.base import (
+    CLUSTER_REFUSED,
+    CLUSTER_UNREACHABLE,
+    DIED,
+    ON_RAY_NODE,
+    ON_RAY_NODE_GPU,
+    Engine,
+    EngineError,
+    Job,
+    JobRequest,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 POLL_S = 0.3
@@ -125,10 +136,9 @@ def connect_error(address: str, e: BaseException) -> EngineError:
     details = f"{type(e).__name__}: {e}".strip()
     low = details.lower()
     if any(w in low for w in ("auth", "token", "unauthenticated", "permission denied")):
-        plain = (f"The training cluster at {address} refused this server: authentication failed (give CNN Lab "
-                 "RAY_AUTH_MODE=token and the cluster's RAY_AUTH_TOKEN).")
+        plain = _(CLUSTER_REFUSED, address=address)
     else:
-        plain = f"The training cluster at {address} could not be reached."
+        plain = _(CLUSTER_UNREACHABLE, address=address)
     err = EngineError(plain)
     err.details = details[:2000]
     return err
@@ -210,7 +220,8 @@ class RayEngine(Engine):
         return {"limit": max(1, cpus // job_cpus()) + gpus,
                 "running": sum(j.state == "running" for j in jobs), "waiting": sum(j.state == "queued" for j in jobs),
                 "where": f"Ray cluster at {self.address}: {nodes} machine{'s' if nodes != 1 else ''}, "
-                         f"{cpus} CPUs, {gpus} GPU{'s' if gpus != 1 else ''}"}
+                         f"{cpus} CPUs, {gpus} GPU{'s' if gpus != 1 else ''}",
+                "nodes": nodes, "cpus": cpus, "gpus": gpus}  # for a page to say it in its language
 
     def shutdown(self) -> None:
         with self._lock:
@@ -244,12 +255,12 @@ class RayEngine(Engine):
         ray = self._ray
         events, info = ray.get(rj.board.read.remote(rj.seen), timeout=30)
         if info and rj.job.state == "queued":
-            where = f"Ray node {info['node']} ({info['device']}{', GPU' if rj.gpu else ''})"
+            where = _(ON_RAY_NODE_GPU if rj.gpu else ON_RAY_NODE, node=info["node"], device=info["device"])
             self.mark_running(rj.job, where, info["pid"])
         for e in events:
             rj.job.add_event(e)
         rj.seen += len(events)
-        ready, _ = ray.wait([rj.ref], timeout=0)
+        ready, _pending = ray.wait([rj.ref], timeout=0)
         if not ready:
             return
         if rj.cancelled:  # removed from the queue; if Ray had already handed it to a worker, it stopped at once
@@ -271,7 +282,7 @@ class RayEngine(Engine):
             self._end(rj, error=f"Training failed on the cluster: {first}")
             return
         # events reported after the last poll but before the task returned
-        events, _ = ray.get(rj.board.read.remote(rj.seen), timeout=30)
+        events, _info = ray.get(rj.board.read.remote(rj.seen), timeout=30)
         for e in events:
             rj.job.add_event(e)
         if "error" in payload:

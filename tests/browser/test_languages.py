@@ -1,12 +1,15 @@
 """The lab in German (from the browser's language) and in Spanish (from the sidebar's picker): every page, after a
-trained run, with no English left but names and code. Screenshots of Train, Lessons and Draw in both languages go
-to artifacts/screenshots/."""
+trained run, with no English left but names and code, and in German no critical or serious WCAG 2.1 AA violation
+(axe-core, as tests/browser/test_accessibility.py checks the English pages). Screenshots of Train, Lessons and Draw
+in both languages go to artifacts/screenshots/."""
+import collections
 import re
 
 import pytest
 
-from browser.conftest import SHOTS
+from browser.conftest import SHOTS, TEACHER_PASSPHRASE
 from browser.helpers import draw_digit, open_sidebar, wait_idle
+from browser.test_accessibility import audit
 
 pytestmark = pytest.mark.browser
 
@@ -49,8 +52,9 @@ def go(pg, code: str, page: str) -> None:
     wait_idle(pg)
 
 
-def visit_every_page(pg, code: str, shots: dict[str, str]) -> dict[str, list[str]]:
-    """Each page through the menu (Draw after drawing a 3); the English found on each."""
+def visit_every_page(pg, code: str, shots: dict[str, str], violations: dict | None = None) -> dict[str, list[str]]:
+    """Each page through the menu (Draw after drawing a 3); the English found on each. With ``violations``: each
+    page's axe-core audit goes there too."""
     found = {}
     for page in MENU[code]:
         go(pg, code, page)
@@ -60,6 +64,8 @@ def visit_every_page(pg, code: str, shots: dict[str, str]) -> dict[str, list[str
             wait_idle(pg)
         pg.wait_for_timeout(400)
         found[page] = english_left(pg)
+        if violations is not None:
+            violations[page] = audit(pg)
         if page in shots:
             SHOTS.mkdir(parents=True, exist_ok=True)
             pg.screenshot(path=str(SHOTS / shots[page]), full_page=True)
@@ -80,9 +86,24 @@ def test_german_from_the_browser_and_spanish_from_the_picker_on_every_page(brows
         assert pg.evaluate("document.documentElement.lang") == "de"
         pg.get_by_role("button", name="Trainieren", exact=True).click()
         pg.get_by_text(re.compile(r"2 Epochen fertig in [\d,]+ s")).first.wait_for(timeout=300_000)
+        audits: dict = {}
         german = visit_every_page(pg, "de", {"Train": "lang-de-train.png", "Lessons": "lang-de-lessons.png",
-                                             "Draw": "lang-de-draw.png"})
+                                             "Draw": "lang-de-draw.png"}, audits)
+        pg.goto(f"{server['url']}/Class")  # the teacher's page, in German too
+        wait_idle(pg)
+        pg.get_by_label("Passwort der Lehrkraft").fill(TEACHER_PASSPHRASE)
+        pg.get_by_role("button", name="Lehrkraftmodus starten").click()
+        pg.get_by_role("heading", name="Läufe").wait_for()
+        wait_idle(pg)
+        if english := english_left(pg):
+            german["Class"] = english
+        audits["Class"] = audit(pg)
         assert german == {}, german
+        serious = {page: details for page, (_counts, details) in audits.items() if details}
+        others = sum((counts for counts, _details in audits.values()), collections.Counter())
+        print("\nmoderate and minor violations (WCAG 2.1 AA, every page in German):",
+              {k: n for k, n in others.items() if k[0] not in ("critical", "serious")} or "none")
+        assert serious == {}, serious
 
         open_sidebar(pg)  # the picker: Spanish, kept on every page from now on
         pg.locator("[data-testid=stSidebar]").get_by_role("combobox", name="Sprache").click()

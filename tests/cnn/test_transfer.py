@@ -39,18 +39,20 @@ def test_the_page_and_the_command_line_train_the_same_transfer_model(shapes, mod
     page_request = worker.JobRequest(config, shapes, initial_model=store.model_to_bytes(start))
     page = worker.unpack(worker.run_request(page_request, None, lambda: False)).model
     command_line = training.train(config, shapes, evaluate=False).model
-    again = training.train(config, shapes, evaluate=False).model
-    x = shapes.x_test[:8]
-    # TensorFlow's CPU kernels add in varying order across threads, and two epochs of augmented training on 36
-    # drawings carry that far: two command-line runs differed by up to 0.03 and a page run by 0.06 in CI. A
-    # different recipe, seed or starting model differs by much more, and changes the clear predictions.
-    tolerance = max(0.1, 2 * float(np.abs(again.predict_on_batch(x) - command_line.predict_on_batch(x)).max()))
-    ours, theirs = page.predict_on_batch(x), command_line.predict_on_batch(x)
-    np.testing.assert_allclose(ours, theirs, atol=tolerance)
-    top2 = np.sort(theirs, axis=1)[:, -2:]
-    clear = top2[:, 1] - top2[:, 0] > 2 * tolerance  # a near-tie may fall either way within the tolerance
-    assert (ours.argmax(1) == theirs.argmax(1))[clear].all()
+    # The same network, layer for layer, learning the same layers.
+    assert page.get_config() == command_line.get_config()
+    assert [w.trainable for w in page.weights] == [w.trainable for w in command_line.weights]
     assert command_line.name == "transfer" and command_line.get_layer("base").trainable
+    # The same answers where they are clear. Probabilities are not compared: TensorFlow's CPU kernels add in an
+    # order that varies with threads, and two epochs of augmented training on 36 drawings carry that far (0.03 to
+    # 0.17 on an ambiguous drawing between two runs of the same recipe in CI); a near-tie may fall either way. A
+    # different recipe, seed or starting model changes the clear answers too.
+    x = shapes.x_test[:8]
+    ours, theirs = page.predict_on_batch(x), command_line.predict_on_batch(x)
+    top2 = np.sort(theirs, axis=1)[:, -2:]
+    clear = top2[:, 1] - top2[:, 0] > 0.5
+    assert clear.sum() >= 4, theirs
+    assert (ours.argmax(1) == theirs.argmax(1))[clear].all(), (ours, theirs)
 
 
 def test_freeze_and_none_and_a_missing_base_on_the_command_line(shapes, capsys):
