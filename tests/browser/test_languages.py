@@ -81,7 +81,8 @@ def test_german_from_the_browser_and_spanish_from_the_picker_on_every_page(brows
     try:
         pg.goto(f"{server['url']}/Train?arch=fast&epochs=2&limit=2000")
         wait_idle(pg)
-        assert pg.evaluate("document.documentElement.lang") == "de"
+        # the page's lang attribute, for screen readers: set by the sidebar's script once it is on the page
+        pg.wait_for_function("document.documentElement.lang === 'de'", timeout=10_000)
         pg.get_by_role("button", name="Trainieren", exact=True).click()
         pg.get_by_text(re.compile(r"2 Epochen fertig in [\d,]+ s")).first.wait_for(timeout=300_000)
         audits: dict = {}
@@ -113,7 +114,7 @@ def test_german_from_the_browser_and_spanish_from_the_picker_on_every_page(brows
         pg.locator("[data-testid=stSidebar]").get_by_role("combobox", name="Sprache").click()
         pg.get_by_role("option", name="Español").click()
         wait_idle(pg)
-        assert pg.evaluate("document.documentElement.lang") == "es"
+        pg.wait_for_function("document.documentElement.lang === 'es'", timeout=10_000)
         spanish = visit_every_page(pg, "es", {"Train": "lang-es-train.png", "Lessons": "lang-es-lessons.png",
                                               "Draw": "lang-es-draw.png"})
         assert spanish == {}, spanish
