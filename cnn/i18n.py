@@ -29,7 +29,13 @@ _language: contextvars.ContextVar[str] = contextvars.ContextVar("cnnlab_language
 
 
 def languages() -> dict[str, str]:
-    """The languages the lab speaks: English plus every catalog under ``locales/`` (a teacher's new one too)."""
+    """The languages the lab speaks: English plus every catalog under ``locales/`` (a teacher's new one too, after a
+    restart). Looked up once: every page run and every fragment's tick asks."""
+    return dict(_found_languages())
+
+
+@cache
+def _found_languages() -> dict[str, str]:
     found = dict(LANGUAGES)
     if LOCALE_DIR.is_dir():
         for mo in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")):
@@ -71,6 +77,7 @@ def reload_catalogs() -> None:
     """Forget loaded catalogs (after ``compile``, for tests)."""
     _catalog.cache_clear()
     _symbols.cache_clear()
+    _found_languages.cache_clear()
 
 
 def _(message: str, /, **values: object) -> str:
