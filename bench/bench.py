@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CNN_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# As the shell had it, before the library turns TensorFlow's oneDNN on (cnn/__init__.py): the plain reference
+# runs as a student would run it.
+SHELL_ONEDNN = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
 
 import numpy as np  # noqa: E402
 
@@ -77,9 +80,16 @@ PLAIN_REFERENCE = ROOT.parent / "shared" / "reference" / "plain_mnist.py"
 WHOLE: dict[str, list[float]] = {}  # whole-process seconds of each command, by name
 
 
-def _run(cmd: list[str], name: str = "") -> str:
+def _run(cmd: list[str], name: str = "", onednn: str | None = "library") -> str:
+    """``cmd``'s output, its whole time kept under ``name``. ``onednn``: TF_ENABLE_ONEDNN_OPTS as the library sets
+    it ("library"), as the shell had it ("shell") or this value."""
+    env = dict(os.environ)
+    value = SHELL_ONEDNN if onednn == "shell" else (env["TF_ENABLE_ONEDNN_OPTS"] if onednn == "library" else onednn)
+    env.pop("TF_ENABLE_ONEDNN_OPTS")
+    if value is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = value
     t0 = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900, env=env)
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {out.stderr.strip().splitlines()[-1:]}")
     if name:
@@ -95,24 +105,39 @@ def cli_fast(seed: int, precision: str) -> tuple[float, float]:
     return float(last[last.index("time") + 1]), float(last[last.index("accuracy") + 1])
 
 
+def onednn_by_default() -> bool:
+    """Whether TensorFlow turns oneDNN on by itself on this CPU (as the shell has it, not as the library sets it)."""
+    code = "import tensorflow; from tensorflow.python.util import _pywrap_util_port as p; print(p.IsMklEnabled())"
+    return _run([sys.executable, "-c", code], onednn="shell").split()[-1] == "True"
+
+
 def goal1_fast_preset(ds, seeds: int) -> None:
     print("1. Fast preset vs the plain Keras reference (../shared/reference/plain_mnist.py), same run", flush=True)
     if not PLAIN_REFERENCE.exists():
         row("1 fast preset vs plain reference", f"skipped: no {PLAIN_REFERENCE}", "report", None)
         return
     precision.bf16_fast()  # measure once, before the timed runs (the first run on a machine would pay it)
-    plain, auto, fp32 = [], [], []
-    for seed in [11, 22, 33, 44, 55][:seeds]:  # interleaved, so machine noise hits all three alike
-        t, a = (float(v) for v in _run([sys.executable, str(PLAIN_REFERENCE), os.environ["CNN_DATA_DIR"]],
-                                       name="plain").split())
+    onednn_default = onednn_by_default()
+    plain, plain_dnn, auto, fp32 = [], [], [], []
+    reference = [sys.executable, str(PLAIN_REFERENCE), os.environ["CNN_DATA_DIR"]]
+    for seed in [11, 22, 33, 44, 55][:seeds]:  # interleaved, so machine noise hits all of them alike
+        t, a = (float(v) for v in _run(reference, name="plain", onednn="shell").split())
         plain.append((t, a))
         auto.append(cli_fast(seed, "auto"))
         fp32.append(cli_fast(seed, "float32"))
+        if not onednn_default:
+            plain_dnn.append(tuple(float(v) for v in _run(reference, name="plain onednn", onednn="1").split()))
         print(f"   seed {seed}: plain {t:.2f} s {a:.4f} · fast {auto[-1][0]:.2f} s {auto[-1][1]:.4f} · "
-              f"fast float32 {fp32[-1][0]:.2f} s {fp32[-1][1]:.4f}", flush=True)
+              f"fast float32 {fp32[-1][0]:.2f} s {fp32[-1][1]:.4f}"
+              + (f" · plain with oneDNN {plain_dnn[-1][0]:.2f} s" if plain_dnn else ""), flush=True)
     t_plain = statistics.median(t for t, _ in plain)
     row("1 plain reference (textbook CNN, fp32, Adam, batch 128, 1 epoch)",
         f"{t_plain:.2f} s median, acc {statistics.median(a for _, a in plain):.4f}", "baseline", None)
+    if plain_dnn:
+        t_dnn = statistics.median(t for t, _ in plain_dnn)
+        row("1 plain reference with TF_ENABLE_ONEDNN_OPTS=1 (TensorFlow leaves oneDNN off on this CPU; the app "
+            "turns it on)", f"{t_dnn:.2f} s median; fast preset {statistics.median(s for s, _ in auto) / t_dnn:.2f}×"
+            f" of it; whole {statistics.median(WHOLE['plain onednn']):.2f} s", "report", None)
     chosen = "bfloat16" if precision.bf16_fast(measure=False) else "float32"
     whole_plain = statistics.median(WHOLE["plain"])
     row("1 plain reference, whole script (start-up, data, training, test)", f"{whole_plain:.2f} s median "

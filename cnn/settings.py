@@ -17,8 +17,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
-# Not ours, but a worker must see them as the web server does: TensorFlow's log level and oneDNN's instruction cap.
-PASS_TO_WORKERS = ("TF_CPP_MIN_LOG_LEVEL", "ONEDNN_MAX_CPU_ISA")
+# Not ours, but a worker must see them as the web server does: TensorFlow's log level, whether it uses oneDNN
+# (cnn/__init__.py) and oneDNN's instruction cap.
+PASS_TO_WORKERS = ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA")
 # Never handed to a process the server starts (besides CNN_* settings marked secret).
 SECRETS = ("RAY_AUTH_TOKEN",)
 

@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+import cnn  # noqa: F401  TensorFlow's options (cnn/__init__.py) before any test module imports it
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["CNN_OFFLINE"] = "1"  # tests never try the network; the download path has its own test
 

@@ -1,5 +1,8 @@
 """cnn.settings: every CNN_* variable defined once, checked the same way everywhere, and listed in the README."""
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -68,5 +71,20 @@ def test_a_worker_gets_the_allow_listed_settings_and_no_secret(monkeypatch):
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16")
     env = settings.worker_env({"PATH": "/bin", "CNN_TEACHER_PASSWORD": "hunter2", "RAY_AUTH_TOKEN": "t0k3n"})
     assert env["PATH"] == "/bin" and env["CNN_JOB_MEMORY_GB"] == "3" and env["ONEDNN_MAX_CPU_ISA"] == "AVX512_CORE_BF16"
+    assert env["TF_ENABLE_ONEDNN_OPTS"] == os.environ["TF_ENABLE_ONEDNN_OPTS"]  # set by cnn/__init__.py
     assert not {"CNN_TEACHER_PASSWORD", "CNN_DATABASE_URL", "RAY_AUTH_TOKEN", "CNN_MAX_JOBS"} & set(env)
     assert all(settings.SETTINGS[k].worker for k in env if k.startswith("CNN_"))
+
+
+@pytest.mark.parametrize("given, used", [(None, True), ("0", False)])
+def test_tensorflow_uses_onednn_in_a_process_that_imports_the_library_first_unless_told_not_to(given, used):
+    """On CPUs without AVX-512 VNNI/BF16 TensorFlow leaves oneDNN off by itself; the library turns it on (2x faster
+    training there, bench/README.md), and TF_ENABLE_ONEDNN_OPTS=0 still turns it off."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    if given is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = given
+    code = ("import cnn, tensorflow; from tensorflow.python.util import _pywrap_util_port as port; "
+            "print(port.IsMklEnabled())")
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=settings.ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == str(used), out.stderr[-2000:]
