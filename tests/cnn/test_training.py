@@ -202,6 +202,16 @@ def test_the_cifar_preset_follows_the_measured_training_time(monkeypatch, tmp_pa
     assert training.preset_advice("fast") == ""
 
 
+def test_where_no_cifar_preset_fits_ten_minutes_the_page_says_so_on_both(monkeypatch, tmp_path):
+    """A slow CPU (AVX2 only): the quicker preset is recommended, and neither is said to fit."""
+    monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: {"cifar": 30.2, "cifar_small": 17.3})
+    assert training.cifar_preset() == "cifar_small"
+    for arch in training.CIFAR_PRESETS:
+        advice = training.preset_advice(arch)
+        assert "Neither fits 10 minutes" in advice and "about 17" in advice and "fits 10 minutes here (" not in advice
+
+
 def test_the_cifar_timing_probe_measures_both_presets_briefly(monkeypatch):
     monkeypatch.setattr(training, "estimate_epoch_seconds", lambda config, probe, n: 0.25 if config.arch == "cifar"
                         else 0.125)
