@@ -36,7 +36,7 @@ def test_filters_are_the_layer_weights(fast_model):
     kernel, bias = inspection.filters(conv)
     np.testing.assert_array_equal(kernel, conv.kernel.numpy())
     np.testing.assert_array_equal(bias, conv.bias.numpy())
-    assert kernel.shape == (5, 5, 1, 16)
+    assert kernel.shape == (5, 5, 1, 8)
 
 
 def _manual_grad_cam(model, x, k):
