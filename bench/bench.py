@@ -406,9 +406,13 @@ def main() -> None:
         goal8_shipped(args.cifar_data)
     if want("9") and args.browser:
         goal9_stroke_latency(args.strokes)
+    from tensorflow.python.util import _pywrap_util_port
+
     flags = ", ".join(precision.cpu_bf16_flags()) or "no bfloat16 instructions"
+    flags = f"{precision.cpu_vector_isa() or 'vector instructions unknown'}; {flags}; oneDNN " + \
+        ("on" if _pywrap_util_port.IsMklEnabled() else "off")
     if precision.isa_cap():
-        flags += f"; oneDNN limited to {precision.isa_cap()}"
+        flags += f", limited to {precision.isa_cap()}"
     print(f"\nCNN Lab benchmark · {precision.cpu_name()} ({flags}) · {os.cpu_count()} cores · "
           f"TensorFlow {tf.__version__} · "
           f"{training.device_description()} · {time.strftime('%Y-%m-%d')} · {time.perf_counter() - started:.0f} s\n")

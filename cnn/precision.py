@@ -47,6 +47,14 @@ def cpu_bf16_flags() -> list[str]:
     return [f for f in ("amx_bf16", "avx512_bf16") if f in flags]
 
 
+def cpu_vector_isa() -> str:
+    """The widest vector instructions this CPU reports ("AMX", "AVX-512", "AVX2", "AVX"; "" when none or unknown):
+    benchmarks name it, since TensorFlow's speed and its own choices (oneDNN on or off) follow it."""
+    flags = set(_cpuinfo().split())
+    return next((name for flag, name in (("amx_tile", "AMX"), ("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"))
+                 if flag in flags), "")
+
+
 def cache_path() -> Path:
     """Where measurements are kept (``CNN_CACHE_DIR``, else ~/.cache/cnn-lab)."""
     return settings.value("CNN_CACHE_DIR") / "precision.json"

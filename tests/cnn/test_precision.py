@@ -74,3 +74,10 @@ def test_an_instruction_set_limit_is_measured_as_another_machine(fresh, monkeypa
     assert "limited to AVX512_CORE_BF16" in precision.describe() and "float32" in precision.describe()
     saved = json.loads((fresh / "precision.json").read_text())
     assert sorted(v["bf16"] for v in saved.values()) == [False, True] and len(calls) == 2
+
+
+@pytest.mark.parametrize("flags, isa", [("fpu avx avx2 fma", "AVX2"), ("avx avx2 avx512f avx512_bf16", "AVX-512"),
+                                        ("avx2 avx512f amx_bf16 amx_tile", "AMX"), ("fpu sse2", "")])
+def test_the_widest_vector_instructions_are_named(monkeypatch, flags, isa):
+    monkeypatch.setattr(precision, "_cpuinfo", lambda: f"model name\t: Some CPU\nflags\t\t: {flags}\n")
+    assert precision.cpu_vector_isa() == isa
