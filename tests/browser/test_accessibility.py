@@ -148,4 +148,5 @@ def test_a_student_gets_through_the_lab_with_the_keyboard_only(page, server, tmp
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Enter")
     chooser.value.set_files(str(photo))
-    page.get_by_role("heading", name="Prediction: 7").wait_for(timeout=60_000)
+    wait_idle(page)  # the upload, then the page's run that reads it (a session's model: converted for the browser)
+    page.get_by_role("heading", name="Prediction: 7").wait_for(timeout=120_000)

@@ -22,8 +22,10 @@ def test_an_address_where_nothing_listens_never_blocks_a_page_and_runs_train_her
             pg.set_default_timeout(120_000)
             t0 = time.monotonic()
             pg.goto(f"{app['url']}/Train?arch=fast&epochs=1&limit=2000")
-            wait_idle(pg, timeout=15_000)
-            assert time.monotonic() - t0 < 15
+            wait_idle(pg, timeout=60_000)
+            # The page is drawn while the cluster is still being tried (the sidebar says so below). The bound is loose:
+            # a fresh server's first page took more than 15 s on a slow 2-core machine without waiting for anything.
+            assert time.monotonic() - t0 < 60
             sidebar = pg.locator("[data-testid=stSidebar]")
             expect(sidebar.get_by_text(re.compile(r"Connecting to the training cluster|training cluster is "
                                                   r"unavailable"))).to_be_visible()

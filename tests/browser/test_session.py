@@ -72,11 +72,13 @@ def test_a_closed_tab_ends_its_run_and_frees_the_slot(browser, server):
     wait_idle(first)
     first.get_by_role("button", name="Train", exact=True).click()
     first.get_by_text(re.compile(r"Epoch \d+/500 · batch")).first.wait_for(timeout=120_000)
-    first.context.close()  # the student closes the tab mid-run
     second = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
     try:
+        # Drawn before the first tab closes: its press must come within the heartbeat, while the slot is still taken
+        # (a page drawn after the close took longer than that on a slow machine, and found the slot already free).
         second.goto(f"{server['url']}/Train?arch=fast&epochs=1&limit=2000")
         wait_idle(second)
+        first.context.close()  # the student closes the tab mid-run
         second.get_by_role("button", name="Train", exact=True).click()
         second.get_by_text(re.compile(r"number 1 in the queue")).first.wait_for(timeout=30_000)  # one slot, taken
         second.get_by_text(re.compile(r"Finished 1 epoch")).wait_for(timeout=(HEARTBEAT_S + 60) * 1000)
