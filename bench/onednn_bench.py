@@ -26,7 +26,7 @@ def step_seconds(name: str, steps: int) -> float:
     import keras
     import numpy as np
 
-    from cnn import architectures, training
+    from cnn import architectures, precision, training
 
     dataset = "cifar10" if name.startswith("cifar") else "mnist"
     shape = (32, 32, 3) if dataset == "cifar10" else (28, 28, 1)
@@ -35,17 +35,8 @@ def step_seconds(name: str, steps: int) -> float:
     training.compile_model(model, config, 1000)
     rng = np.random.default_rng(0)
     x = rng.random((config.batch_size, *shape), dtype=np.float32)
-    y = keras.utils.to_categorical(rng.integers(0, 10, config.batch_size), 10)
-    for _ in range(2):  # trace and warm up
-        model.train_on_batch(x, y)
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            model.train_on_batch(x, y)
-        best = min(best, (time.perf_counter() - t0) / steps)
-    return best
-
+    return precision.step_seconds(model, x, keras.utils.to_categorical(rng.integers(0, 10, config.batch_size), 10),
+                                  steps)
 
 def main() -> None:
     from cnn import precision, presets
