@@ -210,15 +210,17 @@ def preset_advice(arch: str) -> str:
     if arch not in CIFAR_PRESETS:
         return ""
     best = cifar_preset(measure=False)
+    if best is None:
+        return ""
     minutes = cifar_minutes(measure=False) or {}
-    fits = minutes.get(best, 0) * 60 <= CIFAR_BUDGET_S
-    if best is None or (best == arch and fits):
+    fits = minutes.get(best, 0) * 60 <= CIFAR_BUDGET_S  # the quicker one, where none fits
+    if best == arch and fits:
         return ""
     measured = _("Measured on this computer: **CIFAR** trains in about {cifar:.0f} minutes, **CIFAR small** in about "
                  "{small:.0f}.", cifar=minutes.get("cifar", 0), small=minutes.get("cifar_small", 0))
     if not fits:
-        return measured + " " + _("Neither fits 10 minutes here: **CIFAR small** is the quicker one. Fewer epochs "
-                                  "make a run shorter, and it then reads a few photos fewer right.")
+        return measured + " " + _("Neither fits 10 minutes here: **CIFAR small** is the quicker one. With fewer "
+                                  "epochs a run is shorter, but it gets a few more photos wrong.")
     if best == "cifar_small":
         return measured + " " + _("**CIFAR small** is the one that fits 10 minutes here (about 85% of test photos).")
     return measured + " " + _("The full **CIFAR** preset fits 10 minutes here and reads about 2 points more.")
