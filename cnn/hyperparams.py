@@ -21,8 +21,11 @@ OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
     "sgd": ("SGD", {"momentum": 0.9, "nesterov": True}),
     "rmsprop": ("RMSprop", {}),
     "adamw": ("AdamW", {"weight_decay": 1e-4}),
+    # airbench's recipe (cnn/airbench.py): this SGD with per-layer rates, weight averaging and a starting point
+    # set from the images. Its weight decay is airbench's 0.0153 per 1024 images at rate 11.5, through momentum.
+    "airbench": ("SGD", {"momentum": 0.85, "nesterov": True, "weight_decay": round(0.0153 / 0.15 / 11.5, 6)}),
 }
-SCHEDULES = ("constant", "cosine")
+SCHEDULES = ("constant", "cosine", "triangle")
 TRAIN_LIMITS = ("all", 10000, 5000, 2000, 1000, 500)
 PRECISIONS = ("auto", "float32", "bfloat16")
 CHOICE_WORDS = (N_("all"), N_("auto"))  # choices the page shows translated
@@ -122,15 +125,18 @@ SCHEMA: tuple[Param, ...] = (
           cli="--batch-size"),
     Param("optimizer", N_("Optimizer"), str, choices=tuple(OPTIMIZERS),
           help=N_("How the weights move: adam adapts each weight's step (adam-fast forgets old gradients sooner, "
-                  "good for one-epoch runs); sgd uses momentum."), query="optimizer",
-          cli="--optimizer", labels=(("adam-fast", N_("adam, quick to adapt (for one-pass runs)")),)),
+                  "good for one-epoch runs); sgd uses momentum; airbench is sgd with airbench's whole recipe "
+                  "(a first layer set from the images, weight averaging; for the CIFAR presets)."), query="optimizer",
+          cli="--optimizer", labels=(("adam-fast", N_("adam, quick to adapt (for one-pass runs)")),
+                                     ("airbench", N_("airbench (sgd, started and averaged as airbench does)")))),
     Param("learning_rate", N_("Learning rate"), float, 1e-6, 10.0, help=N_("How big each weight update is."),
           query="lr", cli="--lr", step=0.0005, format="%.4f"),
     Param("validation_split", N_("Validation split"), float, 0.0, 0.5,
           help=N_("Fraction of training images held out to watch for overfitting."), query="val",
           cli="--validation-split", step=0.05),
     Param("schedule", N_("Learning-rate schedule"), str, choices=SCHEDULES,
-          help=N_("cosine: warm up, then decay smoothly to zero; usually faster to a good model."),
+          help=N_("cosine: warm up, then decay smoothly to zero; usually faster to a good model. triangle: up "
+                  "for the first quarter, then down in a straight line (airbench's)."),
           query="schedule", cli="--schedule"),
     Param("augment", N_("Data augmentation"), bool, help=N_("Random rotation, shift and zoom: see the Data page."),
           query="augment", cli="--augment"),

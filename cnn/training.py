@@ -177,7 +177,9 @@ def measure_cifar_minutes(probe_batches: int = 6) -> dict[str, float]:
 def cifar_minutes(measure: bool = True) -> dict[str, float] | None:
     """Each CIFAR preset's training minutes on this machine (:func:`measure_cifar_minutes`), measured once per
     machine and kept with the number-format measurement; None when not measured yet and ``measure`` is False."""
-    key, kept = precision.recalled("cifar_minutes")
+    recipes = ";".join(f"{p}:{presets.get(p).recipe['epochs']}x{presets.get(p).recipe['batch_size']}"
+                       f":{presets.get(p).recipe['optimizer']}" for p in CIFAR_PRESETS)
+    key, kept = precision.recalled(f"cifar_minutes|{recipes}")  # measured again when a preset's recipe changes
     if isinstance(kept, dict) and all(isinstance(kept.get(p), (int, float)) for p in CIFAR_PRESETS):
         return {p: float(kept[p]) for p in CIFAR_PRESETS}
     if not measure:
@@ -226,8 +228,10 @@ def preset_advice(arch: str) -> str:
     return measured + " " + _("The full **CIFAR** preset fits 10 minutes here and reads about 2 points more.")
 
 
-def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", total_steps: int = 0):
-    """Keras optimizer from :data:`cnn.hyperparams.OPTIMIZERS`, with an optional warm-up + cosine schedule."""
+def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", total_steps: int = 0,
+                   fresh: bool = True):
+    """Keras optimizer from :data:`cnn.hyperparams.OPTIMIZERS`, with an optional schedule (warm-up + cosine, or
+    airbench's triangle). ``fresh``: the model was started by this optimizer's recipe (airbench's layer rates)."""
     import keras
 
     if not (isinstance(learning_rate, (int, float)) and learning_rate > 0 and math.isfinite(learning_rate)):
@@ -239,11 +243,19 @@ def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", 
         raise TrainingError(_("Unknown learning-rate schedule '{schedule}'; use one of {join}.",
                               schedule=schedule, join=', '.join(SCHEDULES)))
     lr: Any = float(learning_rate)
+    if schedule == "triangle" and total_steps > 1:
+        from cnn.airbench import Triangle
+
+        lr = Triangle(lr, total_steps)
     if schedule == "cosine" and total_steps > 1:
         warmup = max(1, min(total_steps // 10, 200))
         lr = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=lr / 10, decay_steps=max(1, total_steps - warmup), alpha=0.0,
             warmup_target=lr, warmup_steps=warmup)
+    if name == "airbench":
+        from cnn.airbench import AirbenchSGD
+
+        return AirbenchSGD(learning_rate=lr, layer_rates=fresh)  # a transferred model keeps plain rates
     cls, kwargs = OPTIMIZERS[name]
     return getattr(keras.optimizers, cls)(learning_rate=lr, **kwargs)
 
@@ -265,7 +277,8 @@ def compile_model(model, config: TrainConfig, total_steps: int = 0, steps_per_ex
     """Compile with keywords (positional metrics would be taken as loss_weights)."""
     import keras
 
-    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.schedule, total_steps),
+    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.schedule, total_steps,
+                                           fresh=not config.start_from),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
                   metrics=["accuracy"], steps_per_execution=steps_per_execution)
     build_training_state(model)
@@ -291,6 +304,12 @@ def keras_code(config: TrainConfig, input_shape: tuple[int, int, int], num_class
              "              metrics=[\"accuracy\"])"]
     if config.schedule == "cosine":
         lines.insert(1, "# learning rate: linear warm-up over the first 10% of steps, then cosine decay to 0")
+    if config.schedule == "triangle":
+        lines.insert(1, "# learning rate: from a fifth up over the first 23% of steps, then straight down to 7%")
+    if config.optimizer == "airbench":
+        lines.insert(1, "# airbench's recipe (cnn/airbench.py): first layer whitened from the images and frozen, "
+                        "identity-started convolutions, batch-norm shifts learning 64x faster, output 81x slower, "
+                        "lookahead weight averaging")
     if config.start_from:
         lines.insert(1, f"# transfer learning: start from the saved model '{config.start_from}' (its layers up to "
                         "global pooling, all still learning but batch normalization) with a new Dense(128) + "
@@ -435,6 +454,18 @@ class Prepared:
     model: Any
 
 
+def build_fresh(config: TrainConfig, image_shape: tuple[int, ...], num_classes: int):
+    """The untrained model of ``config``, started as its optimizer's recipe starts it (airbench's: see
+    :func:`cnn.airbench.init_weights`)."""
+    model = architectures.build_model(config.resolved_spec(), tuple(image_shape), num_classes,
+                                      dtype=config.dtype_policy())
+    if config.optimizer == "airbench":
+        from cnn import airbench
+
+        airbench.init_weights(model)
+    return model
+
+
 def prepare_key(config: TrainConfig, image_shape: tuple[int, ...], num_classes: int, n_train: int) -> str:
     """What a prepared model depends on: the whole config, the images' shape, the classes, the training images."""
     import json
@@ -454,8 +485,7 @@ def prepare(config: TrainConfig, image_shape: tuple[int, ...], num_classes: int,
     keras.utils.set_random_seed(config.seed)  # as train() does before building: the same initial weights
     n = min(n_train, config.train_limit or n_train)
     steps = math.ceil((n - int(n * config.validation_split)) / config.batch_size)
-    model = architectures.build_model(config.resolved_spec(), tuple(image_shape), num_classes,
-                                      dtype=config.dtype_policy())
+    model = build_fresh(config, tuple(image_shape), num_classes)
     compile_model(model, config, steps * config.epochs, steps_per_execution(steps))
     variables = list(model.variables) + list(model.optimizer.variables)
     saved = [v.numpy() for v in variables]
@@ -504,14 +534,20 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
         model = prepared.model  # built, compiled and traced already
     else:
         if model is None:
-            model = architectures.build_model(config.resolved_spec(), ds.image_shape, ds.num_classes,
-                                              dtype=config.dtype_policy())
+            model = build_fresh(config, ds.image_shape, ds.num_classes)
         compile_model(model, config, steps * config.epochs, steps_per_execution(steps))
-    reporter = _progress_callback(on_progress, should_stop, config.epochs, steps, config.batch_size, report_every_s)
+    callbacks = [_progress_callback(on_progress, should_stop, config.epochs, steps, config.batch_size, report_every_s)]
+    reporter = callbacks[0]
     t0 = time.perf_counter()
+    if config.optimizer == "airbench":  # counted in the training time, as airbench counts it
+        from cnn import airbench
+
+        if not config.start_from:  # a fresh model: its first layer is set from these images
+            airbench.whiten_first_layer(model, x_fit)
+        callbacks.insert(0, airbench.Lookahead(steps, steps * config.epochs))  # averages before the reporter reads
     augmenter = build_augmenter(config.augmentation(), config.seed) if config.augment else None
     train_data = _dataset_pipeline(x_fit, y_fit, config.batch_size, config.seed, augmenter)
-    hist = model.fit(train_data, epochs=config.epochs, validation_data=val, callbacks=[reporter], verbose=0,
+    hist = model.fit(train_data, epochs=config.epochs, validation_data=val, callbacks=callbacks, verbose=0,
                      shuffle=False)  # the pipeline shuffles
     seconds = time.perf_counter() - t0
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
@@ -598,8 +634,7 @@ def estimate_epoch_seconds(config: TrainConfig, dataset: Dataset, probe_batches:
     """Time a few real training steps on this machine and scale to one epoch (a short probe)."""
     import keras
 
-    spec = config.resolved_spec()
-    model = architectures.build_model(spec, dataset.image_shape, dataset.num_classes, dtype=config.dtype_policy())
+    model = build_fresh(config, dataset.image_shape, dataset.num_classes)
     compile_model(model, config)
     bs = min(config.batch_size, len(dataset.train_images))
     idx = np.random.default_rng(0).choice(len(dataset.train_images), size=bs, replace=len(dataset.train_images) < bs)
