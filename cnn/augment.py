@@ -26,7 +26,7 @@ class AugmentParams:
 def default_params(dataset: str) -> AugmentParams:
     """Sensible defaults: digits must not be flipped (a mirrored 7 is not a 7); photos may."""
     if dataset == "cifar10":
-        return AugmentParams(rotation_deg=0.0, shift=0.1, zoom=0.0, flip=True)
+        return AugmentParams(rotation_deg=0.0, shift=0.0625, zoom=0.0, flip=True)  # 2 of 32 pixels, as airbench
     return AugmentParams()
 
 
@@ -42,8 +42,10 @@ def build_augmenter(params: AugmentParams, seed: int | None = None):
     if params.shift:
         # Whole-pixel moves ("nearest"): a bilinear move by a fraction of a pixel also blurs the image,
         # which test images never are (the classic random crop of CIFAR training moves whole pixels too).
-        stack.append(layers.RandomTranslation(params.shift, params.shift, fill_mode=fill, interpolation="nearest",
-                                              seed=seed, name="shift"))
+        # The border comes back reflected, as in airbench's crops and in test-time augmentation (cnn/predict.py):
+        # a photo keeps its colours to the edge; a digit's black margin stays black.
+        stack.append(layers.RandomTranslation(params.shift, params.shift, fill_mode="reflect",
+                                              interpolation="nearest", seed=seed, name="shift"))
     if params.zoom:
         stack.append(layers.RandomZoom((-params.zoom, params.zoom), fill_mode=fill, seed=seed, name="zoom"))
     if params.flip:

@@ -109,7 +109,7 @@ def test_augmented_training_runs(tiny):
     (dict(learning_rate=0.0), "Learning rate must be between 1e-06 and 10, got 0."),
     (dict(learning_rate=50.0), "Learning rate must be between"),
     (dict(validation_split=1.0), "Validation split must be between 0 and 0.5, got 1."),
-    (dict(optimizer="magic"), "Optimizer must be one of adam, adam-fast, sgd, rmsprop, adamw; got 'magic'."),
+    (dict(optimizer="magic"), "Optimizer must be one of adam, adam-fast, sgd, rmsprop, adamw, airbench; got 'magic'."),
 ])
 def test_bad_configs_are_refused_before_training(change, message):
     with pytest.raises(training.TrainingError, match=re.escape(message)):
@@ -216,4 +216,4 @@ def test_the_cifar_timing_probe_measures_both_presets_briefly(monkeypatch):
     monkeypatch.setattr(training, "estimate_epoch_seconds", lambda config, probe, n: 0.25 if config.arch == "cifar"
                         else 0.125)
     minutes = training.measure_cifar_minutes()
-    assert minutes == {"cifar": round(0.25 * 196 * 12 / 60, 2), "cifar_small": round(0.125 * 196 * 12 / 60, 2)}
+    assert minutes == {"cifar": round(0.25 * 196 * 12 / 60, 2), "cifar_small": round(0.125 * 98 * 5 / 60, 2)}
