@@ -40,8 +40,7 @@ def _conv_layers(model) -> list:
 
 def _whitenable(model):
     """The model's first layer when it is a 2×2 convolution with an even number of filters, else None."""
-    convs = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-    first = convs[0] if convs else None
+    first = next((layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)), None)
     if type(first) is keras.layers.Conv2D and tuple(first.kernel_size) == (2, 2) and first.filters % 2 == 0:
         return first
     return None
@@ -75,10 +74,11 @@ def init_weights(model) -> None:
 
 
 def whitening_kernel(images: np.ndarray, filters: int, eps: float = 5e-4) -> tuple[np.ndarray, np.ndarray]:
-    """(kernel (2, 2, C, filters), bias (filters,)) of a 2×2 convolution of ``images`` (uint8 or float in
-    [0, 1], (N, H, W, C)) that gives the leading ``filters // 2`` whitened directions of its 2×2 patches and
-    their negatives. Patches are measured after scaling each channel to zero mean and unit variance; that
-    scaling is folded into the kernel and bias, so the layer reads the images as the model gets them."""
+    """(kernel (2, 2, C, n), bias (n,)) of a 2×2 convolution of ``images`` (uint8 or float in [0, 1],
+    (N, H, W, C)) that gives the leading ``filters // 2`` whitened directions of its 2×2 patches (at most the
+    4·C there are) and their negatives: n = 2 × that many. Patches are measured after scaling each channel to
+    zero mean and unit variance; that scaling is folded into the kernel and bias, so the layer reads the images
+    as the model gets them."""
     x = np.asarray(images[:WHITEN_IMAGES])
     x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
     c = x.shape[-1]
@@ -96,8 +96,7 @@ def whitening_kernel(images: np.ndarray, filters: int, eps: float = 5e-4) -> tup
     order = np.argsort(values)[::-1]
     pairs = min(filters // 2, 4 * c)
     scaled = vectors[:, order[:pairs]] / np.sqrt(values[order[:pairs]] + eps)
-    kernel = np.zeros((2, 2, c, filters), np.float32)
-    kernel[..., :2 * pairs] = np.concatenate([scaled, -scaled], axis=1).reshape(2, 2, c, 2 * pairs)
+    kernel = np.concatenate([scaled, -scaled], axis=1).reshape(2, 2, c, 2 * pairs)
     folded = kernel / std[None, None, :, None]
     bias = -(kernel * (mean / std)[None, None, :, None]).sum(axis=(0, 1, 2))
     return folded.astype(np.float32), bias.astype(np.float32)
@@ -105,18 +104,19 @@ def whitening_kernel(images: np.ndarray, filters: int, eps: float = 5e-4) -> tup
 
 def whiten_first_layer(model, images: np.ndarray) -> bool:
     """Set a first 2×2 convolution from ``images`` (:func:`whitening_kernel`) and stop its kernel learning;
-    False when the model does not start with one. Filters beyond 4 per channel keep their drawn weights."""
+    False when the model does not start with one. Filters beyond 8 per input channel (4 directions, each with
+    its negative) keep their drawn weights."""
     stem = _whitenable(model)
     if stem is None:
         return False
     kernel, bias = whitening_kernel(images, stem.filters)
-    pairs = min(stem.filters // 2, kernel.shape[2] * 4)
+    n = kernel.shape[-1]
     current = stem.kernel.numpy()
-    current[..., :2 * pairs] = kernel[..., :2 * pairs]
+    current[..., :n] = kernel
     stem.kernel.assign(current)
     if stem.bias is not None:
         b = stem.bias.numpy()
-        b[:2 * pairs] = bias[:2 * pairs]
+        b[:n] = bias
         stem.bias.assign(b)
     stem.kernel.trainable = False
     return True

@@ -177,8 +177,8 @@ def measure_cifar_minutes(probe_batches: int = 6) -> dict[str, float]:
 def cifar_minutes(measure: bool = True) -> dict[str, float] | None:
     """Each CIFAR preset's training minutes on this machine (:func:`measure_cifar_minutes`), measured once per
     machine and kept with the number-format measurement; None when not measured yet and ``measure`` is False."""
-    recipes = ";".join(f"{p}:{presets.get(p).recipe['epochs']}x{presets.get(p).recipe['batch_size']}"
-                       f":{presets.get(p).recipe['optimizer']}" for p in CIFAR_PRESETS)
+    recipes = ";".join(f"{p}:{r['epochs']}x{r['batch_size']}:{r['optimizer']}"
+                       for p, r in ((p, presets.get(p).recipe) for p in CIFAR_PRESETS))
     key, kept = precision.recalled(f"cifar_minutes|{recipes}")  # measured again when a preset's recipe changes
     if isinstance(kept, dict) and all(isinstance(kept.get(p), (int, float)) for p in CIFAR_PRESETS):
         return {p: float(kept[p]) for p in CIFAR_PRESETS}
@@ -247,7 +247,7 @@ def make_optimizer(name: str, learning_rate: float, schedule: str = "constant", 
         from cnn.airbench import Triangle
 
         lr = Triangle(lr, total_steps)
-    if schedule == "cosine" and total_steps > 1:
+    elif schedule == "cosine" and total_steps > 1:
         warmup = max(1, min(total_steps // 10, 200))
         lr = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=lr / 10, decay_steps=max(1, total_steps - warmup), alpha=0.0,
@@ -539,8 +539,8 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
         if model is None:
             model = build_fresh(config, ds.image_shape, ds.num_classes)
         compile_model(model, config, steps * config.epochs, steps_per_execution(steps))
-    callbacks = [_progress_callback(on_progress, should_stop, config.epochs, steps, config.batch_size, report_every_s)]
-    reporter = callbacks[0]
+    reporter = _progress_callback(on_progress, should_stop, config.epochs, steps, config.batch_size, report_every_s)
+    callbacks = [reporter]
     t0 = time.perf_counter()
     if config.optimizer == "airbench":  # counted in the training time, as airbench counts it
         from cnn import airbench
