@@ -144,6 +144,9 @@ def test_a_student_gets_through_the_lab_with_the_keyboard_only(page, server, tmp
     tab_to(page, "input:radio|Draw")
     page.keyboard.press("ArrowRight")  # to "Upload an image"
     wait_idle(page)
+    # Playwright turns on its catching of file dialogs without waiting for the browser to agree: asked for at the
+    # key press, the dialog could open before (as a real one, unseen headless). Asking now leaves it time.
+    page.on("filechooser", lambda _chooser: None)
     tab_to(page, "button|Upload")  # the upload box's button
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Enter")
