@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -280,15 +281,17 @@ def goal6_device() -> None:
 
 
 def goal7_cifar(folder: str, precisions: list[str], archs: list[str], seeds: int) -> None:
-    print("7. CIFAR preset to 85% (10-minute budget)", flush=True)
+    print("7. CIFAR: the recommended preset to 88%, each preset's own recipe to 85% (10-minute budget)", flush=True)
     ds = load_from(folder, "cifar10")
     if ds.is_sample:
         sys.exit(f"No full CIFAR-10 in {folder}: python ../shared/datasets/build_cifar10.py {folder}/cifar10.npz")
-    for name in archs:
-        if name == "auto":
-            name = training.cifar_preset()  # what the Train page recommends here
+    for asked in archs:
+        name = training.cifar_preset() if asked == "auto" else asked  # auto: what the Train page recommends here
+        epochs = training.budget_epochs(name) if asked == "auto" else None  # and the epochs it sets
+        target = 0.88 if asked == "auto" else 0.85
         for choice, seed in ((c, 42 + i) for c in precisions for i in range(seeds)):
             config = training.default_config(name, "cifar10", precision=choice, seed=seed)
+            config = replace(config, epochs=epochs or config.epochs)
             r = training.train(config, ds)
             total = r.seconds + r.extra["test_seconds"]  # training + test predictions, augmented as Evaluate does
             level = tta_level({"config": config.as_dict()})
@@ -297,7 +300,7 @@ def goal7_cifar(folder: str, precisions: list[str], archs: list[str], seeds: int
                 "training + test time",
                 f"{r.test_accuracy:.4f} in {r.seconds / 60:.1f} min + {r.extra['test_seconds']:.0f} s = "
                 f"{total / 60:.1f} min ({config.epochs} epochs, seed {config.seed}, data: {ds.source.split(' (')[0]})",
-                "≥ 0.85 within 10 min", r.test_accuracy >= 0.85 and total <= 600)
+                f"≥ {target:.2f} in ≤ 10 min of training", r.test_accuracy >= target and r.seconds <= 600)
 
 
 def load_from(folder: str, name: str) -> data.Dataset:

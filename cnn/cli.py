@@ -60,6 +60,11 @@ def train_config(args, ds) -> Any:
         config = transfer.recipe(args.dataset, n_train, start, args.arch, freeze=args.freeze)
     else:
         config = training.default_config(args.arch, args.dataset)
+        epochs = training.budget_epochs(args.arch, args.dataset)
+        if args.epochs is None and epochs and epochs != config.epochs:
+            print(f"{epochs} epochs: as many as fit 10 minutes of training on this computer (measured; --epochs "
+                  "chooses)", flush=True)
+            config = replace(config, epochs=epochs)
     return replace(config, **_train_overrides(args))
 
 

@@ -48,10 +48,10 @@ arch_name = c2.selectbox(_("Architecture"), [*presets.PRESETS, CUSTOM], key=stic
 settings.ensure_defaults(arch_name if arch_name != CUSTOM else "fast", ds_name)
 if arch_name in presets.PRESETS and not chrome.presenting():
     settings.preset_about_ui(arch_name, ds_name, c2)
-if advice := training.preset_advice(arch_name):
+if advice := training.preset_advice(arch_name, ds_name):
     c2.info(advice, icon=":material/speed:")
-elif arch_name in training.CIFAR_PRESETS and not running:
-    settings.cifar_timing_ui(c2)
+elif arch_name in training.CIFAR_PRESETS and ds_name == "cifar10" and not running:
+    settings.cifar_timing_ui(c2, arch_name, ds_name)
 ds = datasets.dataset_ui(ds_name)
 if ds is None:
     st.stop()

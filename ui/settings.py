@@ -47,6 +47,14 @@ def load_preset_defaults(arch: str, dataset: str) -> None:
     config = transfer.recipe(dataset, n_train, start, arch)  # the same recipe as the command line's
     for name, value in hyperparams.config_values(config).items():
         set_sticky(key_of(name), value)
+    if start is None:
+        fit_epochs_to_budget(arch, dataset)
+
+
+def fit_epochs_to_budget(arch: str, dataset: str) -> None:
+    """On CIFAR-10, the recommended preset gets as many epochs as fit 10 minutes on this computer (measured)."""
+    if epochs := training.budget_epochs(arch, dataset):
+        set_sticky(key_of("epochs"), epochs)
 
 
 def transfer_ui(dataset: str, image_shape: tuple[int, int, int], disabled: bool = False) -> str | None:
@@ -136,9 +144,9 @@ def preset_about_ui(name: str, dataset: str, container: Any = st) -> None:
             st.markdown(_(preset.measured))
 
 
-def cifar_timing_ui(where) -> None:
+def cifar_timing_ui(where, arch: str, dataset: str) -> None:
     """Until this computer is measured, a button that times both CIFAR presets here (about 20 s, once per
-    computer) so the page can say which one trains within 10 minutes."""
+    computer) so the page can say which one to use and how many epochs fit 10 minutes (set at once)."""
     minutes = training.cifar_minutes(measure=False)
     if minutes is not None:
         where.caption(_("Measured on this computer: CIFAR trains in about {cifar:.0f} minutes, CIFAR small in about "
@@ -148,4 +156,5 @@ def cifar_timing_ui(where) -> None:
                     key="tr_measure_cifar", icon=":material/timer:"):
         with where.spinner(_("Timing a few training steps of each CIFAR preset…")):
             training.cifar_minutes(measure=True)
+        fit_epochs_to_budget(arch, dataset)
         st.rerun()

@@ -303,34 +303,40 @@ def test_one_out_of_range_value_gets_one_message_from_the_link_the_widget_and_th
     assert run.returncode != 0 and expected in run.stderr
 
 
-def test_train_page_names_the_cifar_preset_that_suits_this_computer(models_dir, monkeypatch):
-    from cnn import training
-
-    monkeypatch.setattr(training, "cifar_preset", lambda measure=True: "cifar_small")  # measured: float32 here
-    at = page("pages/2_Train.py")
-    at.query_params.update({"dataset": "cifar10", "arch": "cifar"})
-    at.run()
-    assert not at.exception
-    assert any("CIFAR small" in str(i.value) for i in at.info), [i.value for i in at.info]
-    at.selectbox(key="tr_arch").set_value("cifar_small")
-    at.run()
-    assert not at.exception and not any("CIFAR small" in str(i.value) for i in at.info)
-
-
-def test_train_page_measures_this_computer_for_the_cifar_presets_on_request(models_dir, monkeypatch, tmp_path):
+def test_train_page_names_the_cifar_preset_that_suits_this_computer(models_dir, monkeypatch, tmp_path):
+    """Measured fast enough for 13 epochs: on CIFAR the page points to CIFAR small, which then gets 13."""
     from cnn import training
 
     monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: {"cifar": 12.4, "cifar_small": 8.5})
+    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: {"cifar": 5.1, "cifar_small": 3.6})
+    training.cifar_minutes(measure=True)
     at = page("pages/2_Train.py")
     at.query_params.update({"dataset": "cifar10", "arch": "cifar"})
     at.run()
-    assert not at.exception and not any("CIFAR small" in str(i.value) for i in at.info)
+    assert not at.exception
+    assert any("**CIFAR small** reads more" in str(i.value) for i in at.info), [i.value for i in at.info]
+    assert at.number_input(key="tr_epochs").value == 12  # CIFAR keeps its own recipe
+    at.selectbox(key="tr_arch").set_value("cifar_small")
+    at.run()
+    assert not at.exception and at.number_input(key="tr_epochs").value == 13
+    assert any("10 minutes hold 13 epochs" in str(i.value) for i in at.info), [i.value for i in at.info]
+
+
+def test_train_page_measures_this_computer_for_the_cifar_presets_on_request(models_dir, monkeypatch, tmp_path):
+    """Not measured yet: a button measures, then the epochs that fit 10 minutes here are set at once."""
+    from cnn import training
+
+    monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: {"cifar": 9.0, "cifar_small": 4.6})
+    at = page("pages/2_Train.py")
+    at.query_params.update({"dataset": "cifar10", "arch": "cifar_small"})
+    at.run()
+    assert not at.exception and not at.info and at.number_input(key="tr_epochs").value == 5
     at.button(key="tr_measure_cifar").click()
     at.run()
-    assert not at.exception
+    assert not at.exception and at.number_input(key="tr_epochs").value == 10
     advice = [str(i.value) for i in at.info if "Measured on this computer" in str(i.value)]
-    assert advice and "about 12 minutes" in advice[0] and "**CIFAR small** is the one" in advice[0]
+    assert advice and "10 minutes hold 10 epochs" in advice[0]
 
 
 @pytest.mark.parametrize("path", ["app.py", "pages/2_Train.py", "pages/9_Class.py"])

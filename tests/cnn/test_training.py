@@ -187,31 +187,55 @@ def test_verdict_names_too_few_weight_updates_apart_from_a_model_that_cannot_lea
     assert training.verdict(result(2, acc=0.6)) == ""
 
 
-@pytest.mark.parametrize("minutes,best,other,named", [({"cifar": 8.4, "cifar_small": 4.5}, "cifar", "cifar_small",
-                                                       "**CIFAR** preset fits"),
-                                                      ({"cifar": 12.4, "cifar_small": 8.5}, "cifar_small", "cifar",
-                                                       "**CIFAR small** is the one")])
-def test_the_cifar_preset_follows_the_measured_training_time(monkeypatch, tmp_path, minutes, best, other, named):
-    """Recommended by the minutes measured here (10-minute budget), not by the number format."""
+@pytest.mark.parametrize("minutes,epochs", [({"cifar": 12.4, "cifar_small": 8.5}, 5),  # AVX2: its own 5 fit
+                                            ({"cifar": 5.1, "cifar_small": 3.6}, 13),
+                                            ({"cifar": 2.9, "cifar_small": 1.8}, training.CIFAR_MAX_EPOCHS),  # capped
+                                            ({"cifar": 9.0, "cifar_small": 4.6}, 10)])
+def test_cifar_small_is_recommended_with_the_epochs_that_fit_ten_minutes_here(monkeypatch, tmp_path, minutes, epochs):
+    """Recommended by the minutes measured here (10-minute budget): CIFAR small, with as many epochs as fit."""
     monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(training, "measure_cifar_minutes", lambda: dict(minutes))
-    assert training.cifar_preset(measure=False) is None and training.preset_advice(other) == ""  # pages never wait
-    assert training.cifar_preset() == best
+    assert training.cifar_preset(measure=False) is None and training.preset_advice("cifar") == ""  # pages never wait
+    assert training.budget_epochs("cifar_small") is None
+    assert training.cifar_preset() == "cifar_small"
     monkeypatch.setattr(training, "measure_cifar_minutes", lambda: pytest.fail("measured once per machine"))
-    assert training.cifar_preset(measure=False) == best
-    assert training.preset_advice(best) == "" and named in training.preset_advice(other)
-    assert f"about {minutes['cifar']:.0f} minutes" in training.preset_advice(other)
-    assert training.preset_advice("fast") == ""
+    assert training.budget_epochs("cifar_small") == epochs and training.budget_epochs("cifar") is None
+    assert epochs * minutes["cifar_small"] / 5 <= 10  # the epochs set do fit 10 minutes
+    advice = training.preset_advice("cifar")
+    assert "**CIFAR small** reads more" in advice and f"about {minutes['cifar']:.0f} minutes" in advice
+    small = training.preset_advice("cifar_small")
+    assert small == "" if epochs == 5 else f"10 minutes hold {epochs} epochs" in small
+    assert training.preset_advice("fast") == "" and training.budget_epochs("fast") is None
+    assert training.preset_advice("cifar", "mnist") == "" and training.budget_epochs("cifar_small", "mnist") is None
+
+
+def test_the_command_line_trains_the_epochs_that_fit_unless_told(monkeypatch, tmp_path, capsys):
+    """`cnn train --dataset cifar10 --arch cifar_small` makes the Train page's run: the epochs that fit here."""
+    from cnn import cli
+
+    monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: {"cifar": 9.0, "cifar_small": 4.6})
+    ds = Dataset("cifar10", np.zeros((10, 32, 32, 3), np.uint8), np.arange(10), np.zeros((1, 32, 32, 3), np.uint8),
+                 np.zeros(1, int), tuple("0123456789"), "ten blank photos")
+
+    def config(*flags):
+        return cli.train_config(cli.build_parser().parse_args(["train", "--dataset", "cifar10", *flags]), ds)
+
+    assert config("--arch", "cifar_small").epochs == 5  # not measured here yet: the recipe's
+    training.cifar_minutes()
+    assert config("--arch", "cifar_small").epochs == 10 and "fit 10 minutes" in capsys.readouterr().out
+    assert config("--arch", "cifar_small", "--epochs", "3").epochs == 3
+    assert config("--arch", "cifar").epochs == 12 and config("--arch", "fast").epochs == 1
 
 
 def test_where_no_cifar_preset_fits_ten_minutes_the_page_says_so_on_both(monkeypatch, tmp_path):
-    """A slow CPU (AVX2 only): the quicker preset is recommended, and neither is said to fit."""
+    """A slow CPU: CIFAR small is still the one, with its own epochs, and neither is said to fit."""
     monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(training, "measure_cifar_minutes", lambda: {"cifar": 30.2, "cifar_small": 17.3})
-    assert training.cifar_preset() == "cifar_small"
-    for arch in training.CIFAR_PRESETS:
-        advice = training.preset_advice(arch)
-        assert "Neither fits 10 minutes" in advice and "about 17" in advice and "fits 10 minutes here (" not in advice
+    assert training.cifar_preset() == "cifar_small" and training.budget_epochs("cifar_small") == 5
+    assert "Neither fits 10 minutes" in training.preset_advice("cifar")
+    advice = training.preset_advice("cifar_small")
+    assert "about 17 minutes for its 5 epochs, more than 10" in advice and "Epochs starts" not in advice
 
 
 def test_the_cifar_timing_probe_measures_both_presets_briefly(monkeypatch):
