@@ -152,7 +152,7 @@ def cifar_timing_ui(where, arch: str, dataset: str) -> None:
         where.caption(_("Measured on this computer: CIFAR trains in about {cifar:.0f} minutes, CIFAR small in about "
                         "{cifar_small:.0f}.", cifar=minutes["cifar"], cifar_small=minutes["cifar_small"]))
         return
-    if where.button(_("Which CIFAR preset fits 10 minutes here? Measure this computer (about 20 s)"),
+    if where.button(_("How many CIFAR epochs fit 10 minutes here? Measure this computer (about 20 s)"),
                     key="tr_measure_cifar", icon=":material/timer:"):
         with where.spinner(_("Timing a few training steps of each CIFAR preset…")):
             training.cifar_minutes(measure=True)
