@@ -128,13 +128,13 @@ _ALL = [
         measured=N_("AMD EPYC, 2 cores, AVX2 without AVX-512, float32 with TensorFlow's oneDNN kernels: 84.9-85.0% "
                     "CIFAR-10 test accuracy (2 seeds) after 8.6 min of training and 43 s of testing (each photo also "
                     "read mirrored and moved by a pixel), 5 epochs of 512 photos per batch; 6 epochs: 85.7% in 10.2 "
-                    "min; 12: 87.8% in 17.1 min; 13: 87.98% in 14.9 min; 14: 88.1% in 16.1 min (seed 42; an epoch "
-                    "took 64-104 s as the machine's load moved) (2026-12-02). 14 epochs fit 10 minutes where an "
-                    "epoch takes 42 s or less. The same network trained with Adam needed 12 epochs to 85.1-85.6%. "
-                    "After "
-                    "airbench (Keller Jordan, 2024): a whitened first layer that does not learn, convolutions that "
-                    "start as the identity, batch norm that only shifts, SGD with per-layer rates, lookahead "
-                    "averaging (cnn/airbench.py). `python bench/bench.py --only 7 --cifar` measures your machine.")),
+                    "min; 12: 87.8% in 17.1 min; 13: 87.98% in 14.9 min (seed 42); 14: 88.1% in 16.1 min (seed 42) "
+                    "and 87.6% in 15.9 min (seed 43); an epoch took 64-104 s as the machine's load moved "
+                    "(2026-12-02). 14 epochs fit 10 minutes where an epoch takes 42 s or less. The same network "
+                    "trained with Adam needed 12 epochs to 85.1-85.6%. After airbench (Keller Jordan, 2024): a "
+                    "whitened first layer that does not learn, convolutions that start as the identity, batch norm "
+                    "that only shifts, SGD with per-layer rates, lookahead averaging (cnn/airbench.py). `python "
+                    "bench/bench.py --only 7 --cifar` measures your machine.")),
     Preset(
         "cifar_wide", N_("CIFAR wide (airbench's widths; the shipped CIFAR-10 model, slow on a CPU)"),
         _airbench(24, (64, 256, 256)),

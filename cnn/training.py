@@ -157,7 +157,7 @@ STOPPED_AT = D_("Stopped at epoch {epoch}, batch {batch}.")
 CIFAR_BUDGET_S = 600.0  # the CIFAR-10 preset the Train page recommends trains within 10 minutes here
 CIFAR_PRESETS = ("cifar", "cifar_small")  # both timed here, for the Train page's advice
 CIFAR_TRAIN = 50_000
-# CIFAR small (airbench's recipe), seed 42: 85.0% after 5 epochs, 87.8% after 12, 87.98% after 13, 88.1% after 14
+# CIFAR small (airbench's recipe): 85.0% after 5 epochs, 87.8% after 12, 87.98% after 13, 87.6-88.1% after 14 (2 seeds)
 CIFAR_MAX_EPOCHS = 14
 
 
