@@ -156,6 +156,7 @@ STOPPED_AT = D_("Stopped at epoch {epoch}, batch {batch}.")
 
 CIFAR_BUDGET_S = 600.0  # the CIFAR-10 preset the Train page recommends trains within 10 minutes here
 CIFAR_PRESETS = ("cifar", "cifar_small")  # both timed here, for the Train page's advice
+CIFAR_RECOMMENDED = "cifar_small"  # see cifar_preset
 CIFAR_TRAIN = 50_000
 # CIFAR small (airbench's recipe): 85.0% after 5 epochs, 87.8% after 12, 87.98% after 13, 87.6-88.1% after 14 (2 seeds)
 CIFAR_MAX_EPOCHS = 14
@@ -196,19 +197,23 @@ def cifar_preset(measure: bool = True) -> str | None:
     (:func:`budget_epochs`). Airbench's recipe reads more photos right with it in 12 epochs (87.8%) than CIFAR with
     Adam in 12 (86.8%), at about 0.6x the work per photo, so it reads more within any budget. None when this machine
     has not been measured yet and ``measure`` is False (pages never wait for the measurement)."""
-    return None if cifar_minutes(measure) is None else "cifar_small"
+    return None if cifar_minutes(measure) is None else CIFAR_RECOMMENDED
 
 
 def budget_epochs(arch: str, dataset: str = "cifar10") -> int | None:
     """How many epochs of the recommended CIFAR preset fit the 10-minute budget on this computer, by the minutes
-    measured here: never fewer than its own (fewer read clearly worse; the advice says when even those do not fit),
-    never more than :data:`CIFAR_MAX_EPOCHS` (the most measured). The Train page and the command line train that
-    many. None for another preset or dataset, or when this computer is not measured yet."""
-    minutes = cifar_minutes(measure=False) if dataset == "cifar10" else None
-    if not minutes or arch != cifar_preset(measure=False) or minutes[arch] <= 0:
-        return None
+    measured here (:func:`_epochs_that_fit`). The Train page and the command line train that many. None for another
+    preset or dataset, or when this computer is not measured yet."""
+    minutes = cifar_minutes(measure=False) if arch == CIFAR_RECOMMENDED and dataset == "cifar10" else None
+    return _epochs_that_fit(arch, minutes[arch]) if minutes else None
+
+
+def _epochs_that_fit(arch: str, recipe_minutes: float) -> int:
+    """Epochs of ``arch``'s recipe in 10 minutes, given the minutes its own epochs take: never fewer than its own
+    (fewer read clearly worse; the advice says when even those do not fit), never more than
+    :data:`CIFAR_MAX_EPOCHS` (the most measured)."""
     own = int(presets.get(arch).recipe["epochs"])
-    fit = int(CIFAR_BUDGET_S / 60 / (minutes[arch] / own))
+    fit = int(CIFAR_BUDGET_S / 60 / (recipe_minutes / own)) if recipe_minutes > 0 else own
     return max(own, min(fit, CIFAR_MAX_EPOCHS))
 
 
@@ -217,13 +222,13 @@ def preset_advice(arch: str, dataset: str = "cifar10") -> str:
     within 10 minutes; on CIFAR small, how many epochs fit 10 minutes here (more than its own) or that its own do
     not. "" when there is nothing to add, or when this computer is not measured yet."""
     minutes = cifar_minutes(measure=False) if arch in CIFAR_PRESETS and dataset == "cifar10" else None
-    best = cifar_preset(measure=False)
-    if not minutes or best is None:
+    if not minutes:
         return ""
+    best = CIFAR_RECOMMENDED
     own = int(presets.get(best).recipe["epochs"])
     fits = minutes[best] * 60 <= CIFAR_BUDGET_S
     if arch == best:
-        epochs = budget_epochs(best) or own
+        epochs = _epochs_that_fit(best, minutes[best])
         if not fits:
             return _("Measured on this computer: **CIFAR small** trains in about {small:.0f} minutes for its {own} "
                      "epochs, more than 10. With fewer epochs a run is shorter, but it gets more photos wrong.",
