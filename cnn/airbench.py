@@ -50,6 +50,8 @@ def init_weights(model) -> None:
     """Start a freshly built model as airbench starts its network (see the module doc). Call before tracing:
     batch norm's momentum and which weights train are read when the training step is traced."""
     stem = _whitenable(model)
+    if stem is not None:  # set from the images by whiten_first_layer; frozen now, before any training step is
+        stem.kernel.trainable = False  # traced (a worker traces before the images come: cnn.training.prepare)
     for layer in _conv_layers(model):
         kernel = layer.kernel.numpy()
         kh, kw, cin, cout = kernel.shape

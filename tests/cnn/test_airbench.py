@@ -47,6 +47,7 @@ def test_init_weights_starts_convolutions_as_the_identity_and_batch_norm_as_a_sh
     assert np.count_nonzero(k) == 8  # 24 in, 8 out: every filter is the identity of its channel
     bn = model.get_layer("bn1")
     assert bn.momentum == airbench.BN_MOMENTUM and not bn.gamma.trainable and bn.beta.trainable
+    assert not model.get_layer("conv1").kernel.trainable, "the stem is frozen before a training step is traced"
     bound = np.sqrt(1 / 8) * airbench.OUTPUT_SCALE
     assert np.abs(model.get_layer("predictions").kernel.numpy()).max() <= bound + 1e-7
 
@@ -97,7 +98,9 @@ def test_the_triangle_schedule_rises_for_23_percent_then_falls_to_7_percent():
     assert airbench.Triangle.from_config(lr.get_config()).get_config() == lr.get_config()
 
 
-def test_a_run_with_the_recipe_trains_averages_and_repeats_exactly():
+def test_a_run_with_the_recipe_trains_averages_and_repeats_exactly_when_prepared_ahead_too():
+    """A warm worker traces the training step before the images come: the whitened layer must not train there
+    either."""
     rng = np.random.default_rng(1)
     x = photos(256, seed=2)
     y = rng.integers(0, 10, 256)
@@ -109,7 +112,7 @@ def test_a_run_with_the_recipe_trains_averages_and_repeats_exactly():
         epochs=2, batch_size=32, optimizer="airbench", learning_rate=0.05, schedule="triangle", augment=True,
         label_smoothing=0.2, seed=3)
     first = training.train(config, ds)
-    again = training.train(config, ds)
+    again = training.train(config, ds, prepared=training.prepare(config, ds.image_shape, 10, 192))  # a warm worker's
     assert first.status == "finished" and np.isfinite(first.history["loss"]).all()
     whitened, _ = airbench.whitening_kernel(x[:192], 12)
     np.testing.assert_allclose(first.model.get_layer("conv1").kernel.numpy(), whitened, rtol=1e-5)  # not trained
