@@ -47,7 +47,8 @@ def test_init_weights_starts_convolutions_as_the_identity_and_batch_norm_as_a_sh
     assert np.count_nonzero(k) == 8  # 24 in, 8 out: every filter is the identity of its channel
     bn = model.get_layer("bn1")
     assert bn.momentum == airbench.BN_MOMENTUM and not bn.gamma.trainable and bn.beta.trainable
-    assert not model.get_layer("conv1").kernel.trainable, "the stem is frozen before a training step is traced"
+    stem = model.get_layer("conv1")
+    assert not stem.kernel.trainable and not stem.bias.trainable, "the stem is frozen before a step is traced"
     bound = np.sqrt(1 / 8) * airbench.OUTPUT_SCALE
     assert np.abs(model.get_layer("predictions").kernel.numpy()).max() <= bound + 1e-7
 
@@ -55,7 +56,7 @@ def test_init_weights_starts_convolutions_as_the_identity_and_batch_norm_as_a_sh
 def test_whiten_first_layer_freezes_its_kernel_and_skips_models_without_one():
     model = small_model()
     assert airbench.whiten_first_layer(model, photos())
-    assert not model.get_layer("conv1").kernel.trainable and model.get_layer("conv1").bias.trainable
+    assert not model.get_layer("conv1").kernel.trainable
     plain = architectures.build_model(architectures.preset("fast"), (28, 28, 1), 10)
     assert not airbench.whiten_first_layer(plain, np.zeros((10, 28, 28, 1), np.uint8))
 
@@ -88,6 +89,44 @@ def test_airbench_sgd_moves_batch_norm_shifts_64_times_as_far_as_plain_sgd():
         opt.apply_gradients(zip(g, model.trainable_variables, strict=True))
         grads.append(float(beta.numpy()[0]))
     assert grads[0] == pytest.approx(64 * grads[1])
+
+
+def test_orthogonalise_makes_every_singular_value_about_one():
+    rng = np.random.default_rng(0)
+    u, _ = np.linalg.qr(rng.normal(size=(32, 32)))
+    v, _ = np.linalg.qr(rng.normal(size=(216, 32)))
+    g = (u * np.geomspace(1, 10, 32)) @ v.T  # singular values from 1 to 10
+    for m in (g, g.T):  # wide and tall
+        s = np.linalg.svd(keras.ops.convert_to_numpy(airbench.orthogonalise(keras.ops.convert_to_tensor(
+            m.astype(np.float32)))), compute_uv=False)
+        assert s.min() > 0.5 and s.max() < 1.5, s  # airbench94_muon's 3 steps: roughly, cheaply (not exactly 1)
+
+
+def test_convolutions_learn_by_muon_at_its_share_of_the_rate_and_keep_their_norm():
+    model = small_model()
+    airbench.init_weights(model)
+    conv = model.get_layer("conv2")
+    before = conv.kernel.numpy()
+    opt = airbench.AirbenchSGD(learning_rate=0.5, weight_decay=0.0)
+    opt.build(model.trainable_variables)
+    def grads_for(variables):
+        rng = np.random.default_rng(1)
+        return [keras.ops.convert_to_tensor(rng.normal(size=v.shape).astype(np.float32)) for v in variables]
+
+    opt.apply_gradients(zip(grads_for(model.trainable_variables), model.trainable_variables, strict=True))
+    scaled = before * np.sqrt(8) / np.linalg.norm(before)  # norm √(filters) before the step
+    step = (scaled - conv.kernel.numpy()).reshape(-1, 8)
+    singular = np.linalg.svd(step, compute_uv=False) / (0.5 * airbench.MUON_SHARE)
+    assert singular.min() > 0.5 and singular.max() < 1.5  # an orthogonalised step of MUON_SHARE x the rate
+    plain = airbench.AirbenchSGD(learning_rate=0.5, weight_decay=0.0, layer_rates=False)  # transfer learning
+    other = small_model()
+    plain.build(other.trainable_variables)
+    kernel = other.get_layer("conv2").kernel
+    start = kernel.numpy()
+    grads = grads_for(other.trainable_variables)
+    plain.apply_gradients(zip(grads, other.trainable_variables, strict=True))
+    g = keras.ops.convert_to_numpy(grads[[v is kernel for v in other.trainable_variables].index(True)])
+    np.testing.assert_allclose(start - kernel.numpy(), 0.5 * g * (1 + 0.85), rtol=1e-4, atol=1e-6)  # plain Nesterov
 
 
 def test_the_triangle_schedule_rises_for_23_percent_then_falls_to_7_percent():
