@@ -119,22 +119,22 @@ _ALL = [
         "cifar_small", N_("CIFAR small (narrower CIFAR blocks, trained as airbench trains: the quickest to 85%)"),
         _airbench(24, (32, 64, 192)),
         caption=N_("The CIFAR network with narrower first blocks, where most of the work is, trained with the recipe "
-                   "of a record-fast CIFAR trainer: its first layer is set from the photos, and the weights are "
-                   "averaged as they learn. "
-                   "About 85% of test photos right after 5 passes, in about 9 minutes on a 2-core server; about 88% "
-                   "after 14, where a computer is quick enough: the Train page gives it as many passes as fit 10 "
-                   "minutes on yours."),
+                   "of a record-fast CIFAR trainer: its first layer is set from the photos, the convolutions learn "
+                   "by Muon's balanced steps, and the weights are averaged as they learn. "
+                   "About 85% of test photos right after 5 passes, in about 4 minutes on a 2-core server; nearly 88% "
+                   "(87.8%) after 12, in about 10: the Train page gives it as many passes as fit 10 minutes on yours."),
         recipe=dict(_AIRBENCH_RECIPE),
-        measured=N_("AMD EPYC, 2 cores, AVX2 without AVX-512, float32 with TensorFlow's oneDNN kernels: 84.9-85.0% "
-                    "CIFAR-10 test accuracy (2 seeds) after 8.6 min of training and 43 s of testing (each photo also "
-                    "read mirrored and moved by a pixel), 5 epochs of 512 photos per batch; 6 epochs: 85.7% in 10.2 "
-                    "min; 12: 87.8% in 17.1 min; 13: 87.98% in 14.9 min (seed 42); 14: 88.1% in 16.1 min (seed 42) "
-                    "and 87.6% in 15.9 min (seed 43); an epoch took 64-104 s as the machine's load moved "
-                    "(2026-12-02). 14 epochs fit 10 minutes where an epoch takes 42 s or less. The same network "
-                    "trained with Adam needed 12 epochs to 85.1-85.6%. After airbench (Keller Jordan, 2024): a "
-                    "whitened first layer that does not learn, convolutions that start as the identity, batch norm "
-                    "that only shifts, SGD with per-layer rates, lookahead averaging (cnn/airbench.py). `python "
-                    "bench/bench.py --only 7 --cifar` measures your machine.")),
+        measured=N_("AMD EPYC, 2 cores, AVX2 without AVX-512, float32 with TensorFlow's oneDNN kernels, each photo "
+                    "also read mirrored and moved by a pixel in testing: 85.6% CIFAR-10 test accuracy after 4.2 min "
+                    "of training, 5 epochs of 512 photos per batch (seed 42); 11 epochs: 87.7% in 9.4 min (seed 43); "
+                    "12: 87.8% in 9.9-10.5 min (87.81% and 87.76%, seeds 42 and 43); 14: 88.0% in 11.7 min "
+                    "(seed 42); an epoch took 50-53 s (2026-12-03). Before Muon and the frozen first layer a step "
+                    "took 1.09x as long (bench/airbench_step.py) and 12 epochs read 87.8%; the same network trained "
+                    "with Adam needed 12 epochs to 85.1-85.6%. After airbench and "
+                    "airbench94_muon (Keller Jordan, 2024): a whitened first layer that does not learn, convolutions "
+                    "that start as the identity and learn by Muon, batch norm that only shifts, SGD with per-layer "
+                    "rates, lookahead averaging (cnn/airbench.py). `python bench/bench.py --only 7 --cifar` measures "
+                    "your machine.")),
     Preset(
         "cifar_wide", N_("CIFAR wide (airbench's widths; the shipped CIFAR-10 model, slow on a CPU)"),
         _airbench(24, (64, 256, 256)),
