@@ -10,7 +10,9 @@ about 85.5% of test photos in 6 passes, where Adam needed 12 (bench/README.md). 
   only shifts (no learned scale) and follows each batch closely (momentum 0.6);
 - :func:`whiten_first_layer`: a first 2×2 convolution is set, from the training images, to the directions
   in which neighbouring pixels vary most, each scaled to unit variance (with its negative, so ReLU keeps
-  both signs), and is not trained further (nor is its bias, which spares the next layer's input gradient);
+  both signs), and is not trained further (nor is its bias, which spares the next layer's input gradient).
+  :class:`WhitenedConv2D` is that layer without the ReLU, merged with the 3×3 convolution after it: one 4×4
+  convolution of the image, half the work of the two (CIFAR small's first layer; bench/README.md);
 - :class:`AirbenchSGD`: Nesterov SGD whose batch-norm shifts learn 64× faster and whose output layer 81×
   slower (the output's 1/9 scaling of airbench, as a learning rate), with weight decay; the 3×3 convolutions
   learn by Muon instead, airbench94_muon's orthogonalised steps;
@@ -42,12 +44,15 @@ NEWTON_SCHULZ_STEPS = 3
 
 
 def _conv_layers(model) -> list:
-    return [layer for layer in model.layers if type(layer) is keras.layers.Conv2D]
+    return [layer for layer in model.layers if type(layer) in (keras.layers.Conv2D, WhitenedConv2D)]
 
 
 def _whitenable(model):
-    """The model's first layer when it is a 2×2 convolution with an even number of filters, else None."""
+    """The model's first layer when it is whitened from the images: a :class:`WhitenedConv2D`, or a 2×2
+    convolution with an even number of filters; else None."""
     first = next((layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)), None)
+    if isinstance(first, WhitenedConv2D):
+        return first
     if type(first) is keras.layers.Conv2D and tuple(first.kernel_size) == (2, 2) and first.filters % 2 == 0:
         return first
     return None
@@ -57,6 +62,8 @@ def init_weights(model) -> None:
     """Start a freshly built model as airbench starts its network (see the module doc). Call before tracing:
     batch norm's momentum and which weights train are read when the training step is traced."""
     stem = _whitenable(model)
+    if isinstance(stem, WhitenedConv2D):  # its whitening never learns; its 3×3 kernel starts as any other
+        stem = None
     if stem is not None:  # set from the images by whiten_first_layer; frozen now, before any training step is
         stem.kernel.trainable = False  # traced (a worker traces before the images come: cnn.training.prepare)
         if stem.bias is not None:  # and its bias: nothing before the next convolution then learns, so training
@@ -84,12 +91,14 @@ def init_weights(model) -> None:
                 layer.gamma.trainable = False
 
 
-def whitening_kernel(images: np.ndarray, filters: int, eps: float = 5e-4) -> tuple[np.ndarray, np.ndarray]:
+def whitening_kernel(images: np.ndarray, filters: int, eps: float = 5e-4,
+                     negatives: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(kernel (2, 2, C, n), bias (n,)) of a 2×2 convolution of ``images`` (uint8 or float in [0, 1],
     (N, H, W, C)) that gives the leading ``filters // 2`` whitened directions of its 2×2 patches (at most the
-    4·C there are) and their negatives: n = 2 × that many. Patches are measured after scaling each channel to
-    zero mean and unit variance; that scaling is folded into the kernel and bias, so the layer reads the images
-    as the model gets them."""
+    4·C there are) and their negatives: n = 2 × that many; without ``negatives``, the leading ``filters``
+    directions alone (for :class:`WhitenedConv2D`, which has no ReLU). Patches are measured after scaling each
+    channel to zero mean and unit variance; that scaling is folded into the kernel and bias, so the layer reads
+    the images as the model gets them."""
     x = np.asarray(images[:WHITEN_IMAGES])
     x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
     c = x.shape[-1]
@@ -105,21 +114,27 @@ def whitening_kernel(images: np.ndarray, filters: int, eps: float = 5e-4) -> tup
         n += len(flat)
     values, vectors = np.linalg.eigh(cov / max(n, 1))
     order = np.argsort(values)[::-1]
-    pairs = min(filters // 2, 4 * c)
+    pairs = min(filters // 2 if negatives else filters, 4 * c)
     scaled = vectors[:, order[:pairs]] / np.sqrt(values[order[:pairs]] + eps)
-    kernel = np.concatenate([scaled, -scaled], axis=1).reshape(2, 2, c, 2 * pairs)
+    kernel = (np.concatenate([scaled, -scaled], axis=1) if negatives else scaled).reshape(2, 2, c, -1)
     folded = kernel / std[None, None, :, None]
     bias = -(kernel * (mean / std)[None, None, :, None]).sum(axis=(0, 1, 2))
     return folded.astype(np.float32), bias.astype(np.float32)
 
 
-def whiten_first_layer(model, images: np.ndarray) -> bool:
-    """Set a first 2×2 convolution from ``images`` (:func:`whitening_kernel`) and stop its kernel learning;
-    False when the model does not start with one. Filters beyond 8 per input channel (4 directions, each with
-    its negative) keep their drawn weights."""
+def whiten_first_layer(model, images: np.ndarray, plain_stem: bool = True) -> bool:
+    """Set a first 2×2 convolution from ``images`` (:func:`whitening_kernel`) and stop its kernel learning, or a
+    first :class:`WhitenedConv2D`'s whitening; False when the model starts with neither (or with a plain 2×2
+    convolution and not ``plain_stem``: outside airbench's recipe it is an ordinary layer). Filters beyond 8 per
+    input channel (4 directions, each with its negative) keep their drawn weights."""
     stem = _whitenable(model)
-    if stem is None:
+    if stem is None or not (plain_stem or isinstance(stem, WhitenedConv2D)):
         return False
+    if isinstance(stem, WhitenedConv2D):
+        kernel, bias = whitening_kernel(images, stem.whiten.shape[-1], negatives=False)
+        stem.whiten.assign(kernel)
+        stem.whiten_bias.assign(bias)
+        return True
     kernel, bias = whitening_kernel(images, stem.filters)
     n = kernel.shape[-1]
     current = stem.kernel.numpy()
@@ -131,6 +146,55 @@ def whiten_first_layer(model, images: np.ndarray) -> bool:
         stem.bias.assign(b)
     stem.kernel.trainable = False
     return True
+
+
+@keras.saving.register_keras_serializable(package="cnnlab")
+class WhitenedConv2D(keras.layers.Layer):
+    """A 3×3 convolution (``filters``, padding "same", no activation) of the image's whitened 2×2 patches: the
+    patches' 4·C directions from :func:`whitening_kernel` (``whiten``, ``whiten_bias``: set from the training
+    images by :func:`whiten_first_layer`, never learned). Both are linear, so they are computed as one 4×4
+    convolution of the image padded by a pixel (the same 31×31 maps from a 32×32 photo as airbench's 2×2
+    whitening then 3×3 convolution): about half the work of the two on 2 cores. The 3×3 kernel learns as any
+    convolution, in whitened coordinates, which is what makes its steps well scaled."""
+
+    def __init__(self, filters: int, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+
+    def build(self, input_shape):
+        c = int(input_shape[-1])
+        n = 4 * c  # every direction of a 2×2 patch
+        self.whiten = self.add_weight(name="whiten", shape=(2, 2, c, n), initializer="glorot_uniform",
+                                      trainable=False)
+        self.whiten_bias = self.add_weight(name="whiten_bias", shape=(n,), initializer="zeros", trainable=False)
+        self.kernel = self.add_weight(name="kernel", shape=(3, 3, n, self.filters), initializer="glorot_uniform")
+        self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
+
+    def merged(self):
+        """(4×4 kernel, bias) of the image convolution equal to whitening then the 3×3 convolution."""
+        from keras import ops
+
+        kernel = ops.convert_to_tensor(self.kernel)
+        whiten = ops.cast(self.whiten, kernel.dtype)
+        parts = [ops.pad(ops.einsum("ck,abko->abco", whiten[i, j], kernel), [[i, 1 - i], [j, 1 - j], [0, 0], [0, 0]])
+                 for i in range(2) for j in range(2)]
+        bias = ops.cast(self.bias, kernel.dtype) + ops.einsum(
+            "k,abko->o", ops.cast(self.whiten_bias, kernel.dtype), kernel)
+        return parts[0] + parts[1] + parts[2] + parts[3], bias
+
+    def call(self, x):
+        from keras import ops
+
+        kernel, bias = self.merged()
+        x = ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])
+        return ops.conv(x, ops.cast(kernel, x.dtype), strides=1, padding="valid") + ops.cast(bias, x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        h, w = input_shape[1:3]
+        return (input_shape[0], None if h is None else h - 1, None if w is None else w - 1, self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters}
 
 
 def orthogonalise(g):

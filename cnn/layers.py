@@ -203,6 +203,43 @@ class SeparableConv2D(Conv2D):
                 "activation": spec_activation(cfg["activation"])}
 
 
+@register
+class WhitenedConv(LayerKind):
+    """airbench's first layer, whitening then a 3×3 convolution, computed as one (cnn.airbench.WhitenedConv2D)."""
+
+    type, title, prefix, needs = "whitenconv", N_("Whitened convolution"), "wconv", "spatial"
+    help = N_("first layer only: a 3×3 convolution of the image's 2×2 patches, each turned into independent, "
+              "equally strong directions measured from the training images (not learned)")
+    fields = (Field("filters", N_("Filters"), int, 32, 1, 1024),)
+
+    def output_shape(self, v, shape, where, index):
+        if index != 0:
+            raise SpecError(_("{where}: a whitened convolution is set from the images themselves, so it must be the "
+                              "first layer. Move it to the top or use a convolution.", where=where), index)
+        if shape[0] < 2 or shape[1] < 2:
+            raise SpecError(_("{where}: 2×2 patches do not fit a {h}×{w} image.", where=where, h=shape[0],
+                              w=shape[1]), index)
+        return (shape[0] - 1, shape[1] - 1, v["filters"])
+
+    def params(self, v, shape, out):
+        n = 4 * shape[2]  # the whitened directions: 4 pixels × channels
+        return (4 * shape[2] + 1) * n + (9 * n + 1) * v["filters"]
+
+    def build(self, v, name, x, layers):
+        from cnn.airbench import WhitenedConv2D
+
+        return WhitenedConv2D(v["filters"], name=name)(x)
+
+    def code(self, v, name):
+        return ["from cnn.airbench import WhitenedConv2D  # CNN Lab's layer: whitening (set from the images) then a "
+                "3×3 convolution", f'x = WhitenedConv2D({v["filters"]}, name="{name}")(x)']
+
+    def read(self, layer):
+        from cnn.airbench import WhitenedConv2D
+
+        return {"type": self.type, "filters": layer.filters} if type(layer) is WhitenedConv2D else None
+
+
 class _Pool(LayerKind):
     needs = "spatial"
     fields = (Field("size", N_("Pool size"), int, 2, 1, 8),)

@@ -56,6 +56,13 @@ def _airbench(stem: int, widths: tuple[int, int, int]) -> tuple[dict[str, Any], 
     return (_conv(stem, kernel=2, padding="valid"), *blocks, {"type": "gmp"})
 
 
+def _whitened_airbench(widths: tuple[int, int, int]) -> tuple[dict[str, Any], ...]:
+    """:func:`_airbench` with its stem and first convolution as one whitened convolution (no ReLU between them,
+    so they merge into one 4×4 convolution of the photo: cnn.airbench.WhitenedConv2D)."""
+    _stem, _conv3, *rest = _airbench(24, widths)
+    return ({"type": "whitenconv", "filters": widths[0]}, *rest)
+
+
 _CIFAR_RECIPE = dict(epochs=12, batch_size=256, optimizer="adam", learning_rate=0.004, schedule="cosine",
                      validation_split=0.0, label_smoothing=0.2, augment=True)
 # airbench's own recipe (cnn/airbench.py): its learning rate of 11.5 per 1024 images through Nesterov momentum
@@ -117,7 +124,7 @@ _ALL = [
                     "After airbench (Keller Jordan, 2024), scaled down to fit 2 cores.")),
     Preset(
         "cifar_small", N_("CIFAR small (narrower CIFAR blocks, trained as airbench trains: the quickest to 85%)"),
-        _airbench(24, (32, 64, 192)),
+        _whitened_airbench((32, 64, 192)),
         caption=N_("The CIFAR network with narrower first blocks, where most of the work is, trained with the recipe "
                    "of a record-fast CIFAR trainer: its first layer is set from the photos, the convolutions learn "
                    "by Muon's balanced steps, and the weights are averaged as they learn. "

@@ -71,6 +71,41 @@ def test_grey_images_whiten_the_four_directions_they_have():
     np.testing.assert_allclose(k[..., 4:8], -k[..., :4])  # 4 directions and their negatives
 
 
+def test_the_whitened_convolution_is_whitening_then_a_3x3_convolution_in_one():
+    """WhitenedConv2D computes one 4×4 convolution; inside the border it equals the two layers it merges."""
+    images = photos()
+    model = architectures.build_model([{"type": "whitenconv", "filters": 8}, {"type": "gmp"}], (32, 32, 3), 10)
+    layer = model.get_layer("wconv1")
+    assert airbench.whiten_first_layer(model, images, plain_stem=False)  # set outside airbench's recipe too
+    kernel, bias = airbench.whitening_kernel(images, 12, negatives=False)
+    np.testing.assert_allclose(layer.whiten.numpy(), kernel)
+    assert [w.name for w in layer.trainable_weights] == ["kernel", "bias"]  # the whitening never learns
+    x = images[:4].astype(np.float32) / 255.0
+    whitened = keras.ops.conv(x, kernel, padding="valid") + bias
+    two = keras.ops.conv(whitened, layer.kernel.numpy(), padding="same") + layer.bias.numpy()
+    one = layer(x)
+    assert one.shape == (4, 31, 31, 8)
+    np.testing.assert_allclose(np.asarray(one)[:, 1:-1, 1:-1], np.asarray(two)[:, 1:-1, 1:-1], atol=2e-5)
+    airbench.init_weights(model)  # its 3×3 kernel starts as the identity of the first 8 whitened directions
+    k = layer.kernel.numpy()
+    assert k[1, 1, np.arange(8), np.arange(8)].tolist() == [1.0] * 8 and np.count_nonzero(k) == 8
+
+
+def test_a_plain_2x2_first_layer_is_whitened_only_in_airbench_recipe():
+    model = small_model()
+    before = model.get_layer("conv1").kernel.numpy()
+    assert not airbench.whiten_first_layer(model, photos(), plain_stem=False)
+    np.testing.assert_array_equal(model.get_layer("conv1").kernel.numpy(), before)
+    assert model.get_layer("conv1").kernel.trainable
+
+
+def test_a_whitened_convolution_must_come_first():
+    with pytest.raises(architectures.SpecError, match=r"must be the\s+first layer") as e:
+        architectures.validate([{"type": "conv2d", "filters": 4}, {"type": "whitenconv", "filters": 8},
+                                {"type": "gmp"}], (32, 32, 3))
+    assert e.value.index == 1
+
+
 @pytest.mark.parametrize("path, rate", [("bn3/beta", 64.0), ("bn3/gamma", 1.0), ("conv2/kernel", 1.0),
                                         ("predictions/kernel", 1 / 81), ("predictions/bias", 1 / 81),
                                         ("dense1/bias", 1.0)])

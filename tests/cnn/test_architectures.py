@@ -114,17 +114,22 @@ def test_every_preset_has_a_title_a_caption_and_a_recipe_and_an_unknown_name_lis
 
 
 def test_cifar_small_saves_its_work_at_full_resolution():
-    """CIFAR small is the CIFAR blocks with a narrow stem and first block, where most multiplications are."""
+    """CIFAR small is the CIFAR blocks with a narrow first block, where most multiplications are, and its whitening
+    merged into the first convolution (one 4×4 convolution of the photo's 3 channels instead of 2×2 then 3×3)."""
     def multiplies(name):
         total, prev = 0, 3
         for layer, shape in zip(arch.preset(name), arch.validate(arch.preset(name), (32, 32, 3)), strict=False):
-            if layer["type"] == "conv2d":
-                total += shape.output_shape[0] * shape.output_shape[1] * layer["kernel"] ** 2 * prev * layer["filters"]
+            if layer["type"] in ("conv2d", "whitenconv"):
+                taps = layer["kernel"] ** 2 if layer["type"] == "conv2d" else 16  # whitenconv: 4×4 on the photo
+                total += shape.output_shape[0] * shape.output_shape[1] * taps * prev * layer["filters"]
                 prev = layer["filters"]
         return total
 
-    assert multiplies("cifar_small") < 0.6 * multiplies("cifar")
-    assert [x["type"] for x in arch.preset("cifar_small")] == [x["type"] for x in arch.preset("cifar")]
+    assert multiplies("cifar_small") < 0.5 * multiplies("cifar")
+    small, cifar = arch.preset("cifar_small"), arch.preset("cifar")
+    assert small[0]["type"] == "whitenconv" and [x["type"] for x in small[1:]] == [x["type"] for x in cifar[2:]]
+    first_maps = arch.validate(small, (32, 32, 3))[0].output_shape[:2]
+    assert first_maps == arch.validate(cifar, (32, 32, 3))[1].output_shape[:2] == (31, 31)
 
 
 def test_specs_are_plain_json():

@@ -10,6 +10,7 @@ CONV = {"type": "conv2d", "filters": 8, "kernel": 3, "stride": 1, "padding": "sa
 # Each kind in a small valid model around it.
 CONTEXT = {
     "conv2d": [{**CONV, "stride": 2, "padding": "valid", "activation": "tanh"}, {"type": "flatten"}],
+    "whitenconv": [{"type": "whitenconv", "filters": 8}, {"type": "gap"}],
     "sepconv2d": [CONV, {"type": "sepconv2d", "filters": 12, "kernel": 5, "stride": 1, "padding": "same",
                          "activation": "relu"}, {"type": "gap"}],
     "maxpool": [CONV, {"type": "maxpool", "size": 2}, {"type": "flatten"}],
