@@ -38,9 +38,9 @@ def test_each_image_is_cropped_at_its_own_place_and_mirrored_at_random():
     assert out.shape == (64, 24, 24, 3)
     places, mirrored = set(), 0
     for src, crop in zip(images.numpy(), out, strict=True):
-        found = [(top, left, m) for top in range(9) for left in range(9) for m in (False, True)
-                 if np.array_equal(src[top:top + 24, left:left + 24][:, ::-1] if m else src[top:top + 24, left:left + 24],
-                                   crop)]
+        windows = [(top, left, src[top:top + 24, left:left + 24]) for top in range(9) for left in range(9)]
+        found = [(top, left, m) for top, left, w in windows for m in (False, True)
+                 if np.array_equal(w[:, ::-1] if m else w, crop)]
         assert len(found) == 1  # a window of its own image, as it is or mirrored
         places.add(found[0][:2])
         mirrored += found[0][2]
