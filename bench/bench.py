@@ -29,7 +29,7 @@ SHELL_ONEDNN = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
 
 import numpy as np  # noqa: E402
 
-from cnn import architectures, data, evaluation, precision, preprocess, presets, store, training  # noqa: E402
+from cnn import architectures, crops, data, evaluation, precision, preprocess, presets, store, training  # noqa: E402
 from cnn.jobs import JobRequest  # noqa: E402
 from cnn.jobs.local import LocalEngine  # noqa: E402
 from cnn.predict import predict_proba, tta_level  # noqa: E402
@@ -295,11 +295,13 @@ def goal7_cifar(folder: str, precisions: list[str], archs: list[str], seeds: int
             r = training.train(config, ds)
             total = r.seconds + r.extra["test_seconds"]  # training + test predictions, augmented as Evaluate does
             level = tta_level({"config": config.as_dict()})
+            n_crops = crops.crop_epochs(config.crop_share, config.epochs)
             used = "bfloat16" if config.dtype_policy() else "float32"
             row(f"7 {name} preset (precision {choice} → {used}): test accuracy (test-time augmentation level {level}), "
                 "training + test time",
                 f"{r.test_accuracy:.4f} in {r.seconds / 60:.1f} min + {r.extra['test_seconds']:.0f} s = "
-                f"{total / 60:.1f} min ({config.epochs} epochs, seed {config.seed}, data: {ds.source.split(' (')[0]})",
+                f"{total / 60:.1f} min ({config.epochs} epochs, {n_crops} on crops, seed {config.seed}, "
+                f"data: {ds.source.split(' (')[0]})",
                 f"≥ {target:.2f} in ≤ 10 min of training", r.test_accuracy >= target and r.seconds <= 600)
 
 

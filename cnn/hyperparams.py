@@ -150,6 +150,11 @@ SCHEMA: tuple[Param, ...] = (
     Param("precision", N_("Number format"), str, choices=PRECISIONS,
           help=N_("auto: bfloat16 (half-size numbers) where this computer measured it faster, else float32."),
           query="precision", cli="--precision"),
+    Param("crop_share", N_("Small crops first"), float, 0.0, 0.8,
+          help=N_("Share of the epochs, the first ones, that train on random crops of 3/4 of each image (24x24 of a "
+                  "32x32 photo): about half the work per image, so more epochs fit the same time. The last epochs and "
+                  "testing read whole images. Only for networks that end in global pooling, like CIFAR small."),
+          query="crops", cli="--crop-share", step=0.05),
 )
 PARAMS: dict[str, Param] = {p.name: p for p in SCHEMA}
 BY_QUERY: dict[str, Param] = {p.query: p for p in SCHEMA if p.query}

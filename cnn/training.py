@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from cnn import architectures, evaluation, hyperparams, precision, presets, settings, transfer
+from cnn import architectures, crops, evaluation, hyperparams, precision, presets, settings, transfer
 from cnn.augment import AugmentParams, build_augmenter, default_params
 from cnn.data import Dataset, load_dataset, to_float, to_float_tensor
 from cnn.hyperparams import OPTIMIZERS, SCHEDULES
@@ -45,6 +45,7 @@ class TrainConfig:
     precision: str = "auto"  # "auto": bfloat16 where measured faster on this CPU (cnn/precision.py)
     start_from: str | None = None  # a saved model whose layers start this run (transfer learning, cnn/transfer.py)
     freeze: bool = False  # with start_from: the base's layers stay as they are and only the new head learns
+    crop_share: float = 0.0  # this share of the epochs, the first ones, trains on random crops (cnn/crops.py)
 
     def resolved_spec(self) -> list[dict[str, Any]]:
         if self.arch == "custom":
@@ -189,7 +190,7 @@ def measure_cifar_minutes(probe_batches: int = 6) -> dict[str, float]:
 def cifar_minutes(measure: bool = True) -> dict[str, float] | None:
     """Each CIFAR preset's training minutes on this machine (:func:`measure_cifar_minutes`), measured once per
     machine and kept with the number-format measurement; None when not measured yet and ``measure`` is False."""
-    recipes = ";".join(f"{p}:{r['epochs']}x{r['batch_size']}:{r['optimizer']}"
+    recipes = ";".join(f"{p}:{r['epochs']}x{r['batch_size']}:{r['optimizer']}:{r.get('crop_share', 0)}"
                        for p, r in ((p, presets.get(p).recipe) for p in CIFAR_PRESETS))
     step = f"{AIRBENCH_STEP}|{EPOCH_OVER_PROBE}"
     key, kept = precision.recalled(f"cifar_minutes|{recipes}|{step}")  # measured again when a recipe changes
@@ -344,6 +345,10 @@ def keras_code(config: TrainConfig, input_shape: tuple[int, int, int], num_class
         lines.insert(1, f"# transfer learning: start from the saved model '{config.start_from}' (its layers up to "
                         "global pooling, all still learning but batch normalization) with a new Dense(128) + "
                         "Dropout + softmax head; see Lessons > Transfer learning")
+    if n_crops := crops.crop_epochs(config.crop_share, config.epochs):
+        h, w = crops.crop_side(input_shape)
+        lines.insert(1, f"# small crops first (cnn/crops.py): the first {n_crops} epochs train on random {h}x{w} crops "
+                        "(the same layers on an input of any size), the rest on whole images")
     if config.augment:
         lines.insert(1, f"# augmentation (random layers applied to each batch): {config.augmentation().as_dict()}")
     lines.append(f"history = model.fit(x_train, y_train, epochs={config.epochs}, batch_size={config.batch_size}, "
@@ -368,6 +373,14 @@ def check_config(config: TrainConfig, n_train: int, image_shape: tuple[int, int,
                               "{n_fit:,}.", batch_size=config.batch_size, n_fit=n_fit))
     spec = config.resolved_spec()
     shapes = architectures.validate(spec, image_shape)
+    if crops.crop_epochs(config.crop_share, config.epochs):
+        if config.start_from:
+            raise TrainingError(_("Small crops first trains a network from its start; a run that starts from a saved "
+                                  "model reads whole images. Set Small crops first to 0."))
+        if not crops.fits(spec, image_shape, 10):
+            raise TrainingError(_("Small crops first needs a network that ends in global pooling: after Flatten its "
+                                  "weights depend on the image's size. Set Small crops first to 0, or end the network "
+                                  "with global pooling."))
     # Rough activation memory per batch: every layer's output, forward + backward, float32.
     per_image = sum(int(np.prod(s.output_shape)) for s in shapes) * 4 * 3
     need = per_image * config.batch_size
@@ -485,6 +498,7 @@ class Prepared:
 
     key: str
     model: Any
+    view: Any = None  # the model on crops (cnn.crops.crop_view), its step traced too, when the run starts on crops
 
 
 def build_fresh(config: TrainConfig, image_shape: tuple[int, ...], num_classes: int):
@@ -523,13 +537,34 @@ def prepare(config: TrainConfig, image_shape: tuple[int, ...], num_classes: int,
     variables = list(model.variables) + list(model.optimizer.variables)
     saved = [v.numpy() for v in variables]
     blank = steps_per_execution(steps) * config.batch_size
-    model.fit(_dataset_pipeline(np.zeros((blank, *image_shape), np.uint8), np.zeros((blank, num_classes), np.float32),
-                                config.batch_size, config.seed), epochs=1, verbose=0, shuffle=False)
+    labels = np.zeros((blank, num_classes), np.float32)
+    model.fit(_dataset_pipeline(np.zeros((blank, *image_shape), np.uint8), labels, config.batch_size, config.seed),
+              epochs=1, verbose=0, shuffle=False)
+    view = None
+    if crops.crop_epochs(config.crop_share, config.epochs):
+        view = _crop_view(model, image_shape, steps_per_execution(steps))
+        view.fit(_dataset_pipeline(np.zeros((blank, *crops.crop_side(image_shape), image_shape[2]), np.uint8), labels,
+                                   config.batch_size, config.seed), epochs=1, verbose=0, shuffle=False)
+        view.reset_metrics()
+        view.stop_training = False
     for v, value in zip(variables, saved, strict=True):
         v.assign(value)
     model.reset_metrics()
     model.stop_training = False
-    return Prepared(prepare_key(config, image_shape, num_classes, n_train), model)
+    return Prepared(prepare_key(config, image_shape, num_classes, n_train), model, view)
+
+
+def _crop_view(model, image_shape: tuple[int, ...], steps_per_execution: int):
+    """The model on crops (:func:`cnn.crops.crop_view`), compiled to train with the model's own optimizer (its
+    schedule and momentum go on across the switch to whole images), loss and metrics, which are built now."""
+    view = crops.crop_view(model)
+    view.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
+                 steps_per_execution=steps_per_execution)
+    x = np.zeros((1, *crops.crop_side(image_shape), image_shape[-1]), np.float32)
+    y_pred = view(x, training=False)
+    view.compute_metrics(x, np.zeros(y_pred.shape, np.float32), y_pred)  # as build_training_state, for one trace
+    view.reset_metrics()
+    return view
 
 
 def train(config: TrainConfig, dataset: Dataset | None = None, *,
@@ -562,9 +597,10 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
     if val is not None:
         val = (to_float(val[0]), val[1])  # (N, H, W, C) float32 in [0, 1]
     steps = math.ceil(len(x_fit) / config.batch_size)
+    view = None
     if prepared is not None and model is None and prepared.key == prepare_key(config, ds.image_shape,
                                                                                ds.num_classes, len(x_all)):
-        model = prepared.model  # built, compiled and traced already
+        model, view = prepared.model, prepared.view  # built, compiled and traced already
     else:
         if model is None:
             model = build_fresh(config, ds.image_shape, ds.num_classes)
@@ -579,12 +615,21 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
         airbench.whiten_first_layer(model, x_fit, plain_stem=config.optimizer == "airbench")
     if config.optimizer == "airbench":
         callbacks.insert(0, airbench.Lookahead(steps, steps * config.epochs))  # averages before the reporter reads
-    augmenter = build_augmenter(config.augmentation(), config.seed) if config.augment else None
-    train_data = _dataset_pipeline(x_fit, y_fit, config.batch_size, config.seed, augmenter)
-    hist = model.fit(train_data, epochs=config.epochs, validation_data=val, callbacks=callbacks, verbose=0,
-                     shuffle=False)  # the pipeline shuffles
+    history: dict[str, list[float]] = {}
+    n_crops = crops.crop_epochs(config.crop_share, config.epochs)
+    if n_crops:  # the first epochs on crops: the same weights, optimizer and callbacks, about half the work
+        view = view or _crop_view(model, ds.image_shape, steps_per_execution(steps))
+        flip = config.augment and config.augmentation().flip
+        crop_data = _dataset_pipeline(x_fit, y_fit, config.batch_size, config.seed,
+                                      crops.random_crops(crops.crop_side(ds.image_shape), flip, config.seed))
+        _extend(history, view.fit(crop_data, epochs=n_crops, validation_data=val, callbacks=callbacks, verbose=0,
+                                  shuffle=False).history)
+    if reporter.status == "finished":  # not stopped (or diverged) on the crops
+        augmenter = build_augmenter(config.augmentation(), config.seed) if config.augment else None
+        train_data = _dataset_pipeline(x_fit, y_fit, config.batch_size, config.seed + n_crops, augmenter)
+        _extend(history, model.fit(train_data, epochs=config.epochs, initial_epoch=n_crops, validation_data=val,
+                                   callbacks=callbacks, verbose=0, shuffle=False).history)  # the pipeline shuffles
     seconds = time.perf_counter() - t0
-    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     test_loss = test_acc = float("nan")
     t1 = time.perf_counter()
     if evaluate and reporter.status != "nan":  # as the Evaluate page and `cnn evaluate` measure it
@@ -600,6 +645,12 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
                        extra={"updates": steps * epochs_done, "test_seconds": test_seconds},
                        class_names=tuple(ds.class_names), image_shape=tuple(ds.image_shape),
                        stopped_at=reporter.stopped_at)
+
+
+def _extend(history: dict[str, list[float]], more: dict[str, list]) -> None:
+    """``history`` with the epochs of another ``fit`` call appended."""
+    for k, vals in more.items():
+        history.setdefault(k, []).extend(float(v) for v in vals)
 
 
 def history_from_events(events: list[Progress]) -> tuple[dict[str, list[float]], list[dict[str, float]]]:
@@ -665,7 +716,8 @@ def result_metadata(result: TrainResult, made_by: str) -> dict[str, Any]:
 
 
 def estimate_epoch_seconds(config: TrainConfig, dataset: Dataset, probe_batches: int = 4) -> float:
-    """Time a few real training steps on this machine and scale to one epoch (a short probe)."""
+    """Time a few real training steps on this machine and scale to one epoch (a short probe); for a run that
+    starts on crops (:mod:`cnn.crops`), the mean epoch of the run, its crop steps timed too."""
     import keras
 
     model = build_fresh(config, dataset.image_shape, dataset.num_classes)
@@ -674,11 +726,19 @@ def estimate_epoch_seconds(config: TrainConfig, dataset: Dataset, probe_batches:
     idx = np.random.default_rng(0).choice(len(dataset.train_images), size=bs, replace=len(dataset.train_images) < bs)
     x = to_float(dataset.train_images[idx])
     y = keras.utils.to_categorical(dataset.y_train[idx], dataset.num_classes)
-    model.train_on_batch(x, y)  # the first step builds and traces the graph; not timed
-    t0 = time.perf_counter()
-    for _batch in range(probe_batches):
-        model.train_on_batch(x, y)
-    per_batch = (time.perf_counter() - t0) / probe_batches
+
+    def seconds_per_batch(net, images) -> float:
+        net.train_on_batch(images, y)  # the first step builds and traces the graph; not timed
+        t0 = time.perf_counter()
+        for _batch in range(probe_batches):
+            net.train_on_batch(images, y)
+        return (time.perf_counter() - t0) / probe_batches
+
+    per_batch = seconds_per_batch(model, x)
+    if n_crops := crops.crop_epochs(config.crop_share, config.epochs):
+        h, w = crops.crop_side(dataset.image_shape)
+        on_crops = seconds_per_batch(_crop_view(model, dataset.image_shape, 1), x[:, :h, :w])
+        per_batch = (n_crops * on_crops + (config.epochs - n_crops) * per_batch) / config.epochs
     n = len(dataset.train_images)
     if config.train_limit:
         n = min(n, config.train_limit)

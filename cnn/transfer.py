@@ -39,6 +39,8 @@ def recipe(dataset: str, n_train: int | None, start_from: str | None, arch: str 
     if start_from:
         arch = store.read_meta(start_from).get("arch", "vgg")
     config = training.default_config(arch if arch != "custom" else "fast", dataset, n_train)
+    if start_from:  # a fine-tune reads whole images (cnn/crops.py trains a network from its start)
+        config = replace(config, crop_share=0.0)
     return replace(config, start_from=start_from or None, freeze=bool(start_from and freeze))
 
 

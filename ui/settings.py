@@ -111,6 +111,7 @@ def settings_ui(disabled: bool = False, per_row: int = 4) -> dict[str, Any]:
     with st.expander(_("More settings"), icon=":material/tune:"):
         values["label_smoothing"] = widget_ui(PARAMS["label_smoothing"], st, disabled)
         values["precision"] = widget_ui(PARAMS["precision"], st, disabled)
+        values["crop_share"] = widget_ui(PARAMS["crop_share"], st, disabled)
     values["epochs"], values["batch_size"], values["seed"] = (int(values["epochs"]), int(values["batch_size"]),
                                                               int(values["seed"]))
     return values
