@@ -127,21 +127,22 @@ _ALL = [
         _whitened_airbench((32, 64, 192)),
         caption=N_("The CIFAR network with narrower first blocks, where most of the work is, trained with the recipe "
                    "of a record-fast CIFAR trainer: its first layer is set from the photos, the convolutions learn "
-                   "by Muon's balanced steps, and the weights are averaged as they learn. "
-                   "About 85% of test photos right after 5 passes, in about 4 minutes on a 2-core server; nearly 88% "
-                   "(87.8%) after 12, in about 10: the Train page gives it as many passes as fit 10 minutes on yours."),
-        recipe=dict(_AIRBENCH_RECIPE),
+                   "by Muon's balanced steps, and the weights are averaged as they learn. Its first passes read "
+                   "smaller crops of the photos, at about half the work. "
+                   "About 85% of test photos right after 5 passes, in about 3 minutes on a 2-core server; about 88% "
+                   "after 16, in about 10: the Train page gives it as many passes as fit 10 minutes on yours."),
+        recipe=dict(_AIRBENCH_RECIPE, crop_share=0.4),
         measured=N_("AMD EPYC, 2 cores, AVX2 without AVX-512, float32 with TensorFlow's oneDNN kernels, each photo "
-                    "also read mirrored and moved by a pixel in testing: 85.6% CIFAR-10 test accuracy after 4.2 min "
-                    "of training, 5 epochs of 512 photos per batch (seed 42); 11 epochs: 87.7% in 9.4 min (seed 43); "
-                    "12: 87.8% in 9.9-10.5 min (87.81% and 87.76%, seeds 42 and 43); 14: 88.0% in 11.7 min "
-                    "(seed 42); an epoch took 50-53 s (2026-12-03). Before Muon and the frozen first layer a step "
-                    "took 1.09x as long (bench/airbench_step.py) and 12 epochs read 87.8%; the same network trained "
-                    "with Adam needed 12 epochs to 85.1-85.6%. After airbench and "
-                    "airbench94_muon (Keller Jordan, 2024): a whitened first layer that does not learn, convolutions "
-                    "that start as the identity and learn by Muon, batch norm that only shifts, SGD with per-layer "
-                    "rates, lookahead averaging (cnn/airbench.py). `python bench/bench.py --only 7 --cifar` measures "
-                    "your machine.")),
+                    "also read mirrored and moved by a pixel in testing: 84.8% CIFAR-10 test accuracy after 3.1 min "
+                    "of training, 5 epochs of 512 photos per batch, 2 of them on 24x24 crops (seed 42); 16 epochs, 6 "
+                    "on crops: 88.16% in 9.8-10.1 min (seed 42) and 87.86% in 10.1 min (seed 43); an epoch took 24.5 s "
+                    "on crops and 43-46 s on whole photos (2026-12-03). Its first layer is one 4x4 convolution of the "
+                    "photo, a whitening merged with a 3x3 convolution: 0.86x the epoch of the two as separate layers, "
+                    "which read 87.8% after 12 epochs in 9.9-10.5 min. After airbench and airbench94_muon (Keller "
+                    "Jordan, 2024): a whitened first layer that does not learn, convolutions that start as the "
+                    "identity and learn by Muon, batch norm that only shifts, SGD with per-layer rates, lookahead "
+                    "averaging (cnn/airbench.py); small crops first is progressive resizing (cnn/crops.py). "
+                    "`python bench/bench.py --only 7 --cifar` measures your machine.")),
     Preset(
         "cifar_wide", N_("CIFAR wide (airbench's widths; the shipped CIFAR-10 model, slow on a CPU)"),
         _airbench(24, (64, 256, 256)),

@@ -304,7 +304,7 @@ def test_one_out_of_range_value_gets_one_message_from_the_link_the_widget_and_th
 
 
 def test_train_page_names_the_cifar_preset_that_suits_this_computer(models_dir, monkeypatch, tmp_path):
-    """Measured fast enough for 13 epochs: on CIFAR the page points to CIFAR small, which then gets 13."""
+    """Measured fast enough for 14 epochs: on CIFAR the page points to CIFAR small, which then gets 14."""
     from cnn import training
 
     monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
@@ -318,8 +318,8 @@ def test_train_page_names_the_cifar_preset_that_suits_this_computer(models_dir, 
     assert at.number_input(key="tr_epochs").value == 12  # CIFAR keeps its own recipe
     at.selectbox(key="tr_arch").set_value("cifar_small")
     at.run()
-    assert not at.exception and at.number_input(key="tr_epochs").value == 13
-    assert any("10 minutes hold 13 epochs" in str(i.value) for i in at.info), [i.value for i in at.info]
+    assert not at.exception and at.number_input(key="tr_epochs").value == 14
+    assert any("10 minutes hold 14 epochs" in str(i.value) for i in at.info), [i.value for i in at.info]
 
 
 def test_train_page_measures_this_computer_for_the_cifar_presets_on_request(models_dir, monkeypatch, tmp_path):
