@@ -38,10 +38,12 @@ def layer_table(model) -> list[dict]:
 
 
 def conv_layers(model) -> list:
-    """The model's Conv2D layers in order."""
+    """The model's convolution layers in order: Conv2D and its kinds, and CNN Lab's whitened convolution."""
     import keras
 
-    return [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    from cnn.airbench import WhitenedConv2D
+
+    return [layer for layer in model.layers if isinstance(layer, (keras.layers.Conv2D, WhitenedConv2D))]
 
 
 def feature_map_layers(model) -> list:
@@ -94,7 +96,13 @@ def feature_maps(model, x: np.ndarray) -> list[FeatureMaps]:
 
 
 def filters(layer) -> tuple[np.ndarray, np.ndarray | None]:
-    """A conv layer's kernel (kh, kw, in, out) and bias, exactly the layer's weights."""
+    """A conv layer's kernel (kh, kw, in, out) and bias, exactly the layer's weights; for a whitened convolution
+    the 4×4 kernel and bias it computes with (its whitening and 3×3 kernel merged: filters of the image itself)."""
+    from cnn.airbench import WhitenedConv2D
+
+    if isinstance(layer, WhitenedConv2D):
+        kernel, bias = layer.merged()
+        return np.asarray(kernel, np.float32), np.asarray(bias, np.float32)
     weights = layer.get_weights()
     if not weights:
         raise InspectionError(_("Layer {name} has no weights.", name=layer.name))

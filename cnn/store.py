@@ -37,6 +37,9 @@ ALLOWED_CLASSES = {
     "ZeroPadding2D", "Add", "Concatenate", "Multiply", "Average", "Maximum", "Cropping2D",
     "RandomRotation", "RandomTranslation", "RandomZoom", "RandomFlip", "RandomContrast",
 }
+# CNN Lab's own layers, by their registered names: their code is the lab's (cnn/airbench.py, imported before loading),
+# and a file only gives their settings.
+OWN_LAYERS = {"cnnlab>WhitenedConv2D": "WhitenedConv2D"}
 
 
 class StoreError(Exception):
@@ -331,7 +334,9 @@ def _unsafe_classes(node: Any) -> set[str]:
         cls, module = node.get("class_name"), node.get("module")
         if isinstance(cls, str) and "config" in node:
             registered = str(node.get("registered_name") or "")
-            if (module is not None and not str(module).startswith("keras")) or ">" in registered:
+            if OWN_LAYERS.get(registered) == cls and module == "cnn.airbench":
+                pass  # one of the lab's own layers (its settings below are still walked)
+            elif (module is not None and not str(module).startswith("keras")) or ">" in registered:
                 found.add(cls)  # a custom object: its code would have to be imported
             elif (module is None or ".layers" in str(module) or ".models" in str(module)) \
                     and isinstance(node.get("config"), dict) and "name" in node["config"] \
@@ -348,6 +353,8 @@ def _unsafe_classes(node: Any) -> set[str]:
 def load_keras_file(path: Path):
     """Load any ``.keras`` file in safe mode after :func:`inspect_archive`; StoreError on any failure."""
     import keras
+
+    from cnn import airbench  # noqa: F401  (registers the lab's own layers, OWN_LAYERS)
 
     inspect_archive(path)
     try:

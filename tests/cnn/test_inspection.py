@@ -39,6 +39,18 @@ def test_filters_are_the_layer_weights(fast_model):
     assert kernel.shape == (5, 5, 1, 8)
 
 
+def test_a_whitened_convolution_shows_the_4x4_filters_it_applies_to_the_photo():
+    model = arch.build_model(arch.preset("cifar_small"), (32, 32, 3))
+    first = inspection.conv_layers(model)[0]
+    assert first.name == "wconv1"
+    kernel, bias = inspection.filters(first)
+    assert kernel.shape == (4, 4, 3, 32) and bias.shape == (32,)
+    x = x_input((32, 32, 3))
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    by_hand = np.asarray(keras.ops.conv(padded, kernel, padding="valid")) + bias
+    np.testing.assert_allclose(by_hand, np.asarray(first(x)), atol=1e-5)  # exactly what the layer computes
+
+
 def _manual_grad_cam(model, x, k):
     conv = inspection.conv_layers(model)[-1]
     m = keras.Model(model.inputs, [conv.output, model.layers[-1].input])
@@ -95,7 +107,7 @@ def test_saliency_is_the_normalised_gradient_of_the_class_score():
 
 
 @pytest.mark.parametrize("name,shape", [("tutorial", (28, 28, 1)), ("lenet", (28, 28, 1)), ("cifar", (32, 32, 3)),
-                                        ("vgg", (28, 28, 1))])
+                                        ("vgg", (28, 28, 1)), ("cifar_small", (32, 32, 3))])
 def test_every_preset_is_inspectable(name, shape):
     model = arch.build_model(arch.preset(name), shape)
     x = x_input(shape)

@@ -174,6 +174,28 @@ def test_unknown_custom_object_is_refused(tmp_path, small_model):
         store.load_keras_file(path)
 
 
+def test_the_labs_own_whitened_convolution_loads_and_a_look_alike_from_elsewhere_does_not(folder, tmp_path):
+    """CIFAR small's first layer is CNN Lab's own (cnn.airbench.WhitenedConv2D): its models load back; the same class
+    name said to come from another module is a custom object, refused."""
+    model = arch.build_model(arch.preset("cifar_small"), (32, 32, 3))
+    store.save_model(model, "small", {"dataset": "cifar10", "input_shape": [32, 32, 3]})
+    x = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(store.load_model("small")(x)), np.asarray(model(x)), atol=1e-6)
+    path = tmp_path / "look-alike.keras"
+    model.save(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    config = json.loads(parts["config.json"])
+    assert config["config"]["layers"][1]["class_name"] == "WhitenedConv2D"
+    config["config"]["layers"][1]["module"] = "evil.module"
+    parts["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for n, b in parts.items():
+            z.writestr(n, b)
+    with pytest.raises(store.StoreError, match="WhitenedConv2D"):
+        store.load_keras_file(path)
+
+
 @pytest.mark.parametrize("content,message", [
     (b"", "empty"), (b"\x89HDF\r\n\x1a\n" + b"\x00" * 100, "HDF5"), (b"PK\x03\x04garbage", "not a valid .keras"),
     (b"just some text", "not a valid .keras"),
