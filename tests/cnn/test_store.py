@@ -158,18 +158,23 @@ def test_lambda_layer_is_refused(tmp_path):
         store.load_keras_file(path)
 
 
-def test_unknown_custom_object_is_refused(tmp_path, small_model):
-    path = tmp_path / "custom.keras"
-    small_model.save(path)
+def _saved_with_first_layer(model, path, **fields):
+    """``model`` saved to ``path`` with its first layer's config entries replaced by ``fields`` in the archive."""
+    model.save(path)
     with zipfile.ZipFile(path) as z:
         parts = {n: z.read(n) for n in z.namelist()}
     config = json.loads(parts["config.json"])
-    config["config"]["layers"][1]["class_name"] = "EvilLayer"
-    config["config"]["layers"][1]["module"] = "evil.module"
+    config["config"]["layers"][1].update(fields)
     parts["config.json"] = json.dumps(config).encode()
     with zipfile.ZipFile(path, "w") as z:
         for n, b in parts.items():
             z.writestr(n, b)
+    return path
+
+
+def test_unknown_custom_object_is_refused(tmp_path, small_model):
+    path = _saved_with_first_layer(small_model, tmp_path / "custom.keras", class_name="EvilLayer",
+                                   module="evil.module")
     with pytest.raises(store.StoreError, match="EvilLayer"):
         store.load_keras_file(path)
 
@@ -181,17 +186,8 @@ def test_the_labs_own_whitened_convolution_loads_and_a_look_alike_from_elsewhere
     store.save_model(model, "small", {"dataset": "cifar10", "input_shape": [32, 32, 3]})
     x = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
     np.testing.assert_allclose(np.asarray(store.load_model("small")(x)), np.asarray(model(x)), atol=1e-6)
-    path = tmp_path / "look-alike.keras"
-    model.save(path)
-    with zipfile.ZipFile(path) as z:
-        parts = {n: z.read(n) for n in z.namelist()}
-    config = json.loads(parts["config.json"])
-    assert config["config"]["layers"][1]["class_name"] == "WhitenedConv2D"
-    config["config"]["layers"][1]["module"] = "evil.module"
-    parts["config.json"] = json.dumps(config).encode()
-    with zipfile.ZipFile(path, "w") as z:
-        for n, b in parts.items():
-            z.writestr(n, b)
+    assert type(model.layers[1]).__name__ == "WhitenedConv2D"
+    path = _saved_with_first_layer(model, tmp_path / "look-alike.keras", module="evil.module")
     with pytest.raises(store.StoreError, match="WhitenedConv2D"):
         store.load_keras_file(path)
 
