@@ -183,6 +183,9 @@ function setup(root) {
       return;
     }
     await read(true);
+    // A new stroke began while this reading ran (a busy machine): the server hears nothing while a pen is down, and
+    // that stroke's lift sends the drawing with it.
+    if (pad.current) return;
     const drawing = { png: canvas.toDataURL("image/png"), strokes: pad.strokes.length, read: pad.result, why: pad.why };
     pad.args.setStateValue("drawing", drawing);
   };
