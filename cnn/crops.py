@@ -50,23 +50,23 @@ def crop_view(model):
     return keras.models.clone_model(model, input_tensors=image, clone_function=lambda layer: layer)
 
 
-def random_crops(side: tuple[int, int], flip: bool, seed: int):
+def random_crops(side: tuple[int, int], flip: bool, seed: int, flips: Any = None):
     """The training pipeline's augmentation for the crop epochs: each image of a batch (N, H, W, C) cropped to
-    ``side`` at its own random place, and mirrored left-right at random when ``flip``. Keras' RandomCrop crops a
-    whole batch at one place."""
+    ``side`` at its own random place, and mirrored left-right when ``flip`` (by ``flips``, a
+    :class:`cnn.augment.AlternatingFlips`, when given, else at random); read by the augmentation's gather
+    (:func:`cnn.augment.windows`). Keras' RandomCrop crops a whole batch at one place."""
     import tensorflow as tf
+
+    from cnn import augment
 
     generator = tf.random.Generator.from_seed(seed)
     ch, cw = side
 
-    def crop(images, training: bool = True):
+    def crop(images, training: bool = True, indices=None):
         n = tf.shape(images)[0]
-        top = generator.uniform((n,), 0, images.shape[1] - ch + 1, tf.int32)
-        left = generator.uniform((n,), 0, images.shape[2] - cw + 1, tf.int32)
-        out = tf.gather(images, top[:, None] + tf.range(ch)[None], axis=1, batch_dims=1)
-        out = tf.gather(out, left[:, None] + tf.range(cw)[None], axis=2, batch_dims=1)
-        if flip:
-            out = tf.where(generator.uniform((n, 1, 1, 1)) < 0.5, out[:, :, ::-1], out)
-        return out
+        rows = tf.range(ch)[None] + generator.uniform((n, 1), 0, images.shape[1] - ch + 1, tf.int32)
+        cols = tf.range(cw)[None] + generator.uniform((n, 1), 0, images.shape[2] - cw + 1, tf.int32)
+        cols = augment.mirrored(cols, augment.mirror_mask(n, generator, flips, indices)) if flip else cols
+        return augment.windows(images, rows, cols)
 
     return crop

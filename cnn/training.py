@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from cnn import architectures, crops, evaluation, hyperparams, precision, presets, settings, transfer
-from cnn.augment import AugmentParams, build_augmenter, default_params
+from cnn.augment import AlternatingFlips, AugmentParams, build_augmenter, default_params
 from cnn.data import Dataset, load_dataset, to_float, to_float_tensor
 from cnn.hyperparams import OPTIMIZERS, SCHEDULES
 from cnn.i18n import D_, _, n_
@@ -161,10 +161,11 @@ CIFAR_RECOMMENDED = "cifar_small"  # see cifar_preset
 CIFAR_TRAIN = 50_000
 # CIFAR small (airbench's recipe with Muon, its whitening merged into its first convolution, the first 40% of its
 # epochs on 24x24 crops): 16 epochs, 6 on crops, read 88.16% and 87.86% (seeds 42, 43) in 9.8-10.1 min on the AVX2
-# EPYC; the most measured
+# EPYC, and 88.24% (seed 42) with mirrors alternating, in 11.0 min on a slower day; the most measured
 CIFAR_MAX_EPOCHS = 16
-# cnn/airbench.py's training step and CIFAR small's first layer, as last changed: timed again when they change
-AIRBENCH_STEP = "muon, whitened convolution merged"
+# cnn/airbench.py's training step, CIFAR small's first layer and the augmentation's pipeline, as last changed: timed
+# again when they change
+AIRBENCH_STEP = "muon, whitened convolution merged, shifts gathered, mirrors alternating"
 # A whole epoch against the probe's bare steps: it also makes the augmented batches (on the same 2 cores) and, for
 # airbench, averages the weights. CIFAR small in one bench/bench.py run: 48.2 s probed, then 49.5 s per epoch for 12
 # epochs (2026-12-03).
@@ -480,7 +481,7 @@ def _dataset_pipeline(images: np.ndarray, labels: np.ndarray, batch_size: int, s
     @tf.autograph.experimental.do_not_convert  # plain ops: converting its source took 0.2 s on the first run
     def batch(indices):
         a = to_float_tensor(tf.gather(x, indices))
-        return (augmenter(a, training=True) if augmenter is not None else a), tf.gather(y, indices)
+        return (augmenter(a, training=True, indices=indices) if augmenter is not None else a), tf.gather(y, indices)
 
     ds = tf.data.Dataset.range(len(images)).shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     # Augmented batches one at a time: the random layers draw from one generator, and batches made side by side
@@ -627,15 +628,19 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
         callbacks.insert(0, airbench.Lookahead(steps, steps * config.epochs))  # averages before the reporter reads
     history: dict[str, list[float]] = {}
     n_crops = crops.crop_epochs(config.crop_share, config.epochs)
+    flip = config.augment and config.augmentation().flip
+
+    def flips(first_epoch: int) -> AlternatingFlips | None:  # the same images mirrored as the epochs go on
+        return AlternatingFlips(len(x_fit), steps, config.seed, first_epoch) if flip else None
+
     if n_crops:  # the first epochs on crops: the same weights, optimizer and callbacks, about half the work
         view = view or _crop_view(model, ds.image_shape, steps_per_execution(steps))
-        flip = config.augment and config.augmentation().flip
         crop_data = _dataset_pipeline(x_fit, y_fit, config.batch_size, config.seed,
-                                      crops.random_crops(crops.crop_side(ds.image_shape), flip, config.seed))
+                                      crops.random_crops(crops.crop_side(ds.image_shape), flip, config.seed, flips(0)))
         _extend(history, view.fit(crop_data, epochs=n_crops, validation_data=val, callbacks=callbacks, verbose=0,
                                   shuffle=False).history)
     if reporter.status == "finished":  # not stopped (or diverged) on the crops
-        augmenter = build_augmenter(config.augmentation(), config.seed) if config.augment else None
+        augmenter = build_augmenter(config.augmentation(), config.seed, flips(n_crops)) if config.augment else None
         train_data = _dataset_pipeline(x_fit, y_fit, config.batch_size, config.seed + n_crops, augmenter)
         _extend(history, model.fit(train_data, epochs=config.epochs, initial_epoch=n_crops, validation_data=val,
                                    callbacks=callbacks, verbose=0, shuffle=False).history)  # the pipeline shuffles

@@ -78,11 +78,11 @@ def test_a_run_trains_its_first_epochs_on_crops_then_whole_images(monkeypatch):
     made = []
     real = crops.random_crops
 
-    def recording(side, flip, seed):
-        crop = real(side, flip, seed)
+    def recording(side, flip, seed, flips=None):
+        crop = real(side, flip, seed, flips)
 
-        def wrapped(images, training=True):
-            out = crop(images, training)
+        def wrapped(images, training=True, indices=None):
+            out = crop(images, training, indices)
             made.append(tuple(out.shape[1:]))  # traced once per pipeline
             return out
         return wrapped

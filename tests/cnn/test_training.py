@@ -1,11 +1,10 @@
-"""cnn.training and cnn.augment: progress, stop, NaN, determinism, config checks."""
+"""cnn.training: progress, stop, NaN, determinism, config checks."""
 import re
 
 import numpy as np
 import pytest
 
 from cnn import crops, training
-from cnn.augment import AugmentParams, augment_images, default_params
 from cnn.data import Dataset
 
 
@@ -152,21 +151,6 @@ def test_estimate_epoch_seconds_scales_the_timed_steps_to_an_epoch(tiny, monkeyp
     assert training.estimate_epoch_seconds(cfg(), tiny, probe_batches=2) == pytest.approx(6 * 0.5)
     monkeypatch.setattr(training, "time", Clock())
     assert training.estimate_epoch_seconds(cfg(train_limit=128), tiny, probe_batches=2) == pytest.approx(3 * 0.5)
-
-
-def test_augmentation_changes_images_but_not_their_shape_or_range(tiny):
-    x = tiny.x_train[:8]
-    out = augment_images(x, AugmentParams(20, 0.2, 0.2, False), seed=1)
-    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1 and not np.allclose(out, x)
-    np.testing.assert_allclose(augment_images(x, AugmentParams(0, 0, 0, False)), x)
-    assert not default_params("mnist").flip and default_params("cifar10").flip
-
-
-def test_shifts_move_whole_pixels_so_training_images_stay_sharp():
-    """A bilinear move by a fraction of a pixel blurs; test images are never blurred that way."""
-    x = np.random.default_rng(0).integers(0, 2, (16, 32, 32, 3)).astype(np.float32)
-    out = augment_images(x, AugmentParams(0, 0.1, 0, True), seed=3)
-    assert set(np.unique(out)) <= {0.0, 1.0} and not np.allclose(out, x)
 
 
 def test_bfloat16_training_keeps_float32_weights_and_output(tiny):
