@@ -64,7 +64,7 @@ with st.container():
     what = {"mnist": _("a digit"), "fashion_mnist": _("a piece of clothing"), "cifar10": _("a photo")}.get(
         name, _("a picture"))
     st.markdown(_("Training can show the network slightly changed copies of each image, so it learns that {what} "
-                  "moved or tilted a little still shows the same thing. These are the **same random layers** "
+                  "moved or tilted a little still shows the same thing. This is the **same augmentation** "
                   "training uses when you tick *augmentation* on the Train page.", what=what))
     defaults = default_params(name)
     c1, c2, c3, c4 = st.columns(4)
@@ -74,7 +74,9 @@ with st.container():
     zoom = c3.slider(_("Zoom (± fraction)"), 0.0, 0.3, step=0.05,
                  key=sticky(f"aug_zoom_{name}", float(defaults.zoom)))
     flip = c4.checkbox(_("Horizontal flip"), key=sticky(f"aug_flip_{name}", defaults.flip),
-                       help=_("Right for photos, wrong for digits: a mirrored 7 is not a 7."))
+                       help=_("Right for photos, wrong for digits: a mirrored 7 is not a 7. Training mirrors a random "
+                              "half of the images in its first pass, then each image every other pass, so any two "
+                              "passes in a row show every image both ways."))
     seed = st.number_input(_("Random seed"), 0, 10_000, key=sticky("aug_seed", 0))
     originals = ds.train_images[data.stratified_indices(ds.y_train, 1, seed=0)][:8]
 
