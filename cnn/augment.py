@@ -44,8 +44,8 @@ def reflected(index, size: int):
 def windows(images, rows, cols):
     """Each image of a batch (N, H, W, C) read at its own pixel rows (N, h) and columns (N, w): one gather that moves,
     crops and mirrors every image its own way. Keras' RandomTranslation resamples each image through a projective
-    transform and RandomCrop crops a whole batch at one place; this took 1.1 s per epoch of CIFAR-10's 50,000 photos
-    where RandomTranslation and RandomFlip took 3.2 s, on the 2 cores that also train (bench/README.md)."""
+    transform and RandomCrop crops a whole batch at one place; this took 1.0 s per epoch of CIFAR-10's 50,000 photos
+    where RandomTranslation and RandomFlip took 3.3-4.0 s, on the 2 cores that also train (bench/augment_bench.py)."""
     import tensorflow as tf
 
     shape = tf.shape(images)
