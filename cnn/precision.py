@@ -133,11 +133,15 @@ def measurement(measure: bool = True) -> dict[str, Any] | None:
     if not measure:
         return None
     fp32 = measure_step_seconds(None)
-    bf16 = measure_step_seconds("mixed_bfloat16")
+    try:
+        bf16: float | None = measure_step_seconds("mixed_bfloat16")
+    except Exception:  # no bfloat16 kernels at all, e.g. oneDNN limited to AVX2 on a CPU that has them: float32
+        bf16 = None
     result = {"cpu": cpu_name(), "cores": os.cpu_count(), "flags": cpu_bf16_flags(), "isa_cap": isa_cap(),
               "tf": tf.__version__,
-              "fp32_step_s": round(fp32, 5), "bf16_step_s": round(bf16, 5),
-              "bf16": bool(fp32 / bf16 >= BF16_MIN_SPEEDUP), "measured": time.strftime("%Y-%m-%d %H:%M")}
+              "fp32_step_s": round(fp32, 5), "bf16_step_s": None if bf16 is None else round(bf16, 5),
+              "bf16": bf16 is not None and fp32 / bf16 >= BF16_MIN_SPEEDUP,
+              "measured": time.strftime("%Y-%m-%d %H:%M")}
     _MEMO = result
     remember(key, result)
     return result
@@ -178,6 +182,8 @@ def describe() -> str:
     cpu = cpu_name() + (f" (oneDNN limited to {isa_cap()})" if isa_cap() else "")
     if not result:
         return f"{cpu}: float32 (no faster bfloat16 measured)"
+    if not result.get("bf16_step_s"):
+        return f"{cpu}: float32 (bfloat16 does not run here)"
     speedup = result["fp32_step_s"] / result["bf16_step_s"]
     return (f"{cpu}: {'bfloat16' if result['bf16'] else 'float32'} "
             f"(bfloat16 step {speedup:.2f}x as fast as float32, measured)")

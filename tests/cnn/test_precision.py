@@ -58,6 +58,21 @@ def test_unwritable_cache_still_answers(fresh, monkeypatch):
     assert precision.bf16_fast()
 
 
+def test_bfloat16_that_does_not_run_is_float32(fresh, monkeypatch):
+    """oneDNN limited below bfloat16 (ONEDNN_MAX_CPU_ISA=AVX2 on a CPU with avx512_bf16) cannot build its kernels:
+    the measurement picks float32 and says why, instead of taking the Train page down."""
+    def fake(dtype, steps=8, batch=256):
+        if dtype:
+            raise RuntimeError("could not create a primitive descriptor for the convolution forward propagation")
+        return 0.02
+
+    monkeypatch.setattr(precision, "measure_step_seconds", fake)
+    assert precision.bf16_fast() is False
+    assert "float32 (bfloat16 does not run here)" in precision.describe()
+    kept = json.loads(precision.cache_path().read_text())
+    assert [v["bf16_step_s"] for v in kept.values()] == [None]
+
+
 def test_real_measurement_runs(fresh):
     assert precision.measure_step_seconds(None, steps=1, batch=8) > 0
 
