@@ -130,7 +130,8 @@ _ALL = [
                    "by Muon's balanced steps, and the weights are averaged as they learn. Its first passes read "
                    "smaller crops of the photos, at about half the work. "
                    "About 85% of test photos right after 5 passes, in about 3 minutes on a 2-core server; about 88% "
-                   "after 16, in about 10: the Train page gives it as many passes as fit 10 minutes on yours."),
+                   "after 16, 88.5% after 24: the Train page gives it as many passes (up to 24) as fit 10 minutes "
+                   "on yours."),
         recipe=dict(_AIRBENCH_RECIPE, crop_share=0.4),
         measured=N_("AMD EPYC, 2 cores, AVX2 without AVX-512, float32 with TensorFlow's oneDNN kernels, each photo "
                     "also read mirrored and moved by a pixel in testing: 84.8% CIFAR-10 test accuracy after 3.1 min "
@@ -141,7 +142,11 @@ _ALL = [
                     "which read 87.8% after 12 epochs in 9.9-10.5 min. Later that day, with each photo's moves made "
                     "by one gather and its mirror alternating epoch by epoch, on a machine 10-20% slower (45-63 s per "
                     "whole epoch): 88.24% and 88.18% after 16 epochs (seeds 42, 43) in 11.0-12.1 min, 87.62% after the "
-                    "14 its probe fit into 10 minutes, in 9.3 min. After airbench and airbench94_muon (Keller "
+                    "14 its probe fit into 10 minutes, in 9.3 min. On an Intel Xeon limited to AVX-512 without AMX "
+                    "(ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16), float32 (bfloat16 measured 0.78x as fast there): 87.95% "
+                    "after 16 epochs in 5.9 min; 88.59% and 88.46% after 24, 10 on crops, in 8.6 min (seeds 42, 43); "
+                    "with AMX, bfloat16 (1.5x as fast there): 88.41% after 24 in 6.0 min (seed 42; 2026-12-03, "
+                    "evening). After airbench and airbench94_muon (Keller "
                     "Jordan, 2024): a whitened first layer that does not learn, convolutions that start as the "
                     "identity and learn by Muon, batch norm that only shifts, SGD with per-layer rates, lookahead "
                     "averaging (cnn/airbench.py); small crops first is progressive resizing (cnn/crops.py). "

@@ -173,6 +173,7 @@ def test_verdict_names_too_few_weight_updates_apart_from_a_model_that_cannot_lea
 
 @pytest.mark.parametrize("minutes,epochs", [({"cifar": 12.4, "cifar_small": 8.5}, 5),  # AVX2: its own 5 fit
                                             ({"cifar": 5.1, "cifar_small": 3.6}, 14),
+                                            ({"cifar": 4.0, "cifar_small": 2.4}, 20),
                                             ({"cifar": 2.9, "cifar_small": 1.8}, training.CIFAR_MAX_EPOCHS),  # capped
                                             ({"cifar": 9.0, "cifar_small": 4.6}, 10)])
 def test_cifar_small_is_recommended_with_the_epochs_that_fit_ten_minutes_here(monkeypatch, tmp_path, minutes, epochs):
