@@ -259,8 +259,8 @@ def preset_advice(arch: str, dataset: str = "cifar10") -> str:
                      small=minutes[best], own=own)
         if epochs > own:
             return _("Measured on this computer: 10 minutes hold {n} epochs of **CIFAR small**, the number Epochs "
-                     "starts at. More epochs, more photos right: 5 read about 85% of test photos, 16 about 88%, 24 about "
-                     "88.5%.",
+                     "starts at. More epochs, more photos right: 5 read about 85% of test photos, 16 about 88%, "
+                     "24 about 88.5%.",
                      n=epochs)
         return ""
     measured = _("Measured on this computer: **CIFAR** trains its {cifar_epochs} epochs in about {cifar:.0f} minutes, "
