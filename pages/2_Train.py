@@ -32,10 +32,13 @@ def _arch_changed() -> None:
 
 
 def _dataset_changed() -> None:
-    """To or from a small dataset of a student's own: settings that fit it (batch, epochs, augmentation)."""
+    """To or from a small dataset of a student's own: settings that fit it (batch, epochs, augmentation). To or from
+    CIFAR-10: the epochs that fit 10 minutes here, as the page's advice says."""
     new, old = st.session_state["tr_ds"], st.session_state["sticky"].get("tr_ds", "")
     if userdata.is_user(new) or userdata.is_user(old):
         settings.load_preset_defaults(st.session_state["tr_arch"], new)
+    elif st.session_state["tr_arch"] != CUSTOM:
+        settings.fit_epochs_to_budget(st.session_state["tr_arch"], new, old)
 
 
 c1, c2 = st.columns(2)

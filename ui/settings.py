@@ -51,10 +51,13 @@ def load_preset_defaults(arch: str, dataset: str) -> None:
         fit_epochs_to_budget(arch, dataset)
 
 
-def fit_epochs_to_budget(arch: str, dataset: str) -> None:
-    """On CIFAR-10, the recommended preset gets as many epochs as fit 10 minutes on this computer (measured)."""
+def fit_epochs_to_budget(arch: str, dataset: str, previous: str | None = None) -> None:
+    """On CIFAR-10, the recommended preset gets as many epochs as fit 10 minutes on this computer (measured); moved
+    from CIFAR-10 (``previous``) to another dataset, it gets its own recipe's epochs back."""
     if epochs := training.budget_epochs(arch, dataset):
         set_sticky(key_of("epochs"), epochs)
+    elif previous and training.budget_epochs(arch, previous):
+        set_sticky(key_of("epochs"), int(training.default_config(arch, dataset).epochs))
 
 
 def transfer_ui(dataset: str, image_shape: tuple[int, int, int], disabled: bool = False) -> str | None:

@@ -322,6 +322,27 @@ def test_train_page_names_the_cifar_preset_that_suits_this_computer(models_dir, 
     assert any("10 minutes hold 14 epochs" in str(i.value) for i in at.info), [i.value for i in at.info]
 
 
+def test_train_page_fits_the_epochs_when_cifar_is_chosen_after_the_preset(models_dir, monkeypatch, tmp_path):
+    """CIFAR small chosen first, on MNIST, then the dataset: Epochs moves to what fits 10 minutes here, as the advice
+    says, and back to the recipe's own on leaving CIFAR-10."""
+    from cnn import training
+
+    monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: {"cifar": 9.79, "cifar_small": 1.73})
+    training.cifar_minutes(measure=True)
+    at = page("pages/2_Train.py")
+    at.query_params.update({"dataset": "mnist", "arch": "cifar_small"})
+    at.run()
+    assert not at.exception and at.number_input(key="tr_epochs").value == 5
+    at.selectbox(key="tr_ds").set_value("cifar10")
+    at.run()
+    assert not at.exception and at.number_input(key="tr_epochs").value == training.CIFAR_MAX_EPOCHS == 24
+    assert any("10 minutes hold 24 epochs" in str(i.value) for i in at.info), [i.value for i in at.info]
+    at.selectbox(key="tr_ds").set_value("mnist")
+    at.run()
+    assert not at.exception and at.number_input(key="tr_epochs").value == 5
+
+
 def test_train_page_measures_this_computer_for_the_cifar_presets_on_request(models_dir, monkeypatch, tmp_path):
     """Not measured yet: a button measures, then the epochs that fit 10 minutes here are set at once."""
     from cnn import training
