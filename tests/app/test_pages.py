@@ -303,16 +303,22 @@ def test_one_out_of_range_value_gets_one_message_from_the_link_the_widget_and_th
     assert run.returncode != 0 and expected in run.stderr
 
 
-def test_train_page_names_the_cifar_preset_that_suits_this_computer(models_dir, monkeypatch, tmp_path):
-    """Measured fast enough for 14 epochs: on CIFAR the page points to CIFAR small, which then gets 14."""
+def _train_page_measured(monkeypatch, tmp_path, minutes: dict[str, float], dataset: str, arch: str):
+    """The Train page on ``dataset`` and ``arch``, this computer measured at ``minutes`` per CIFAR recipe."""
     from cnn import training
 
     monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: {"cifar": 5.1, "cifar_small": 3.6})
+    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: dict(minutes))
     training.cifar_minutes(measure=True)
     at = page("pages/2_Train.py")
-    at.query_params.update({"dataset": "cifar10", "arch": "cifar"})
+    at.query_params.update({"dataset": dataset, "arch": arch})
     at.run()
+    return at
+
+
+def test_train_page_names_the_cifar_preset_that_suits_this_computer(models_dir, monkeypatch, tmp_path):
+    """Measured fast enough for 14 epochs: on CIFAR the page points to CIFAR small, which then gets 14."""
+    at = _train_page_measured(monkeypatch, tmp_path, {"cifar": 5.1, "cifar_small": 3.6}, "cifar10", "cifar")
     assert not at.exception
     assert any("**CIFAR small** reads more" in str(i.value) for i in at.info), [i.value for i in at.info]
     assert at.number_input(key="tr_epochs").value == 12  # CIFAR keeps its own recipe
@@ -327,12 +333,7 @@ def test_train_page_fits_the_epochs_when_cifar_is_chosen_after_the_preset(models
     says, and back to the recipe's own on leaving CIFAR-10."""
     from cnn import training
 
-    monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: {"cifar": 9.79, "cifar_small": 1.73})
-    training.cifar_minutes(measure=True)
-    at = page("pages/2_Train.py")
-    at.query_params.update({"dataset": "mnist", "arch": "cifar_small"})
-    at.run()
+    at = _train_page_measured(monkeypatch, tmp_path, {"cifar": 9.79, "cifar_small": 1.73}, "mnist", "cifar_small")
     assert not at.exception and at.number_input(key="tr_epochs").value == 5
     at.selectbox(key="tr_ds").set_value("cifar10")
     at.run()
