@@ -37,7 +37,7 @@ def _dataset_changed() -> None:
     new, old = st.session_state["tr_ds"], st.session_state["sticky"].get("tr_ds", "")
     if userdata.is_user(new) or userdata.is_user(old):
         settings.load_preset_defaults(st.session_state["tr_arch"], new)
-    elif st.session_state["tr_arch"] != CUSTOM:
+    else:  # only the recommended CIFAR preset has a budget: any other architecture keeps its epochs
         settings.fit_epochs_to_budget(st.session_state["tr_arch"], new, old)
 
 
