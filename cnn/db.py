@@ -1,68 +1,46 @@
-"""The class's database: identities, runs, the model and dataset index, the challenge.
+"""The class's database: identities, runs, the model and dataset index, the challenge, grants.
 
-SQLite by default (one file, ``data/cnnlab.db``; standard library, WAL mode, nothing to install),
-PostgreSQL when ``CNN_DATABASE_URL`` names one (``postgresql://user:pass@host:port/db``, through
-psycopg): the same SQL runs on both. Every change that reads then writes shared state is one
-:meth:`Database.transaction` (``BEGIN IMMEDIATE`` in SQLite, a transaction-wide advisory lock in
-PostgreSQL), so two app servers, or two sessions of one, never interleave such changes. The schema
-is created by code and versioned (:data:`SCHEMA_VERSION`, upgrade steps in :data:`UPGRADES`).
-Model weights stay ``.keras`` files; the database indexes them.
+SQLite by default (one file, ``data/cnnlab.db``, WAL mode, nothing to install), PostgreSQL when
+``CNN_DATABASE_URL`` names one, both through SQLAlchemy Core with a **bounded pool**
+(``CNN_DB_POOL_SIZE`` connections per server, never more: a connection is borrowed for one query or
+one transaction and given back, whichever thread asks). The schema is Alembic's
+(``cnn/migrations``): a database made before Alembic (``settings.schema_version`` 1) is stamped and
+upgraded in place. Statements use ``?`` placeholders (made bind parameters here, never by string
+replace). A read-then-write is one :meth:`Database.transaction` that names what it locks: a
+PostgreSQL transaction-level advisory lock per name, so different students never wait on each
+other (SQLite has one writer at a time anyway: ``BEGIN IMMEDIATE``). Times that servers compare
+come from the database's clock (:meth:`Database.now`), never from a host's. No message or log line
+carries a password, whatever form the URL has (:func:`describe`, :func:`mask`).
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
-import sqlite3
+import logging
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy import event
 
 from cnn import settings
 from cnn.i18n import _
 
-SCHEMA_VERSION = 1
-LOCK_ID = 7_311_042  # PostgreSQL advisory lock taken by every write transaction
-
-# Portable SQL (SQLite and PostgreSQL): TEXT, INTEGER, DOUBLE PRECISION; JSON stored as TEXT.
-SCHEMA_V1 = [
-    """CREATE TABLE IF NOT EXISTS identities (
-        id TEXT PRIMARY KEY, token_hash TEXT UNIQUE NOT NULL, name TEXT NOT NULL DEFAULT '',
-        created DOUBLE PRECISION NOT NULL, seen DOUBLE PRECISION NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS teacher_grants (
-        identity TEXT PRIMARY KEY, expires DOUBLE PRECISION NOT NULL, signature TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS runs (
-        id TEXT PRIMARY KEY, label TEXT UNIQUE NOT NULL, owner TEXT NOT NULL DEFAULT '',
-        owner_name TEXT NOT NULL DEFAULT '', group_key TEXT NOT NULL DEFAULT '', dataset TEXT NOT NULL DEFAULT '',
-        arch TEXT NOT NULL DEFAULT '', epochs INTEGER NOT NULL DEFAULT 0, config TEXT NOT NULL DEFAULT '{}',
-        extra TEXT NOT NULL DEFAULT '{}', state TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',
-        stop_reason TEXT, stop_request TEXT, worker TEXT NOT NULL DEFAULT '', server TEXT NOT NULL DEFAULT '',
-        submitted DOUBLE PRECISION NOT NULL, started DOUBLE PRECISION, ended DOUBLE PRECISION,
-        updated DOUBLE PRECISION NOT NULL, progress TEXT NOT NULL DEFAULT '{}', history TEXT NOT NULL DEFAULT '{}',
-        points TEXT NOT NULL DEFAULT '[]', result TEXT NOT NULL DEFAULT '{}', saved_as TEXT NOT NULL DEFAULT '')""",
-    "CREATE INDEX IF NOT EXISTS runs_owner ON runs (owner, submitted)",
-    "CREATE INDEX IF NOT EXISTS runs_state ON runs (state, server)",
-    """CREATE TABLE IF NOT EXISTS models (
-        name TEXT PRIMARY KEY, owner TEXT NOT NULL DEFAULT '', owner_name TEXT NOT NULL DEFAULT '',
-        dataset TEXT NOT NULL DEFAULT '', meta TEXT NOT NULL DEFAULT '{}', saved DOUBLE PRECISION NOT NULL,
-        deleted DOUBLE PRECISION, deleted_by TEXT NOT NULL DEFAULT '')""",
-    """CREATE TABLE IF NOT EXISTS datasets (
-        name TEXT PRIMARY KEY, owner TEXT NOT NULL DEFAULT '', owner_name TEXT NOT NULL DEFAULT '',
-        classes TEXT NOT NULL DEFAULT '[]', updated DOUBLE PRECISION NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS challenge (
-        id INTEGER PRIMARY KEY, dataset TEXT NOT NULL, max_epochs INTEGER NOT NULL, max_params INTEGER NOT NULL,
-        title TEXT NOT NULL DEFAULT '')""",
-    """CREATE TABLE IF NOT EXISTS servers (
-        id TEXT PRIMARY KEY, host TEXT NOT NULL DEFAULT '', engine TEXT NOT NULL DEFAULT '',
-        started DOUBLE PRECISION NOT NULL, beat DOUBLE PRECISION NOT NULL)""",
-    "CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-]
-UPGRADES: dict[int, list[str]] = {1: SCHEMA_V1}  # version -> the statements that bring version-1 to it
+log = logging.getLogger("cnnlab.db")
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+LEGACY_VERSION = 1  # settings.schema_version of the databases made before Alembic (revision 0001)
+LEGACY_MARK = "2"  # what settings.schema_version says from revision 0002 on: an older CNN Lab refuses the database
+CONNECT_TIMEOUT_S = 5  # a page says the database cannot be reached within this (PostgreSQL)
+POOL_TIMEOUT_S = 10.0  # how long a thread waits for a free pooled connection before the page says the database is busy
 
 
 class DatabaseError(RuntimeError):
-    """The database cannot be opened or used; the message says why and what to do."""
+    """The database cannot be opened or used; the message says why and what to do (never with a password)."""
 
 
 def default_url() -> str:
@@ -74,202 +52,370 @@ def default_url() -> str:
     return f"sqlite:///{root / 'data' / 'cnnlab.db'}"
 
 
-def _describe(url: str) -> str:
-    """The URL without its password (for messages and logs)."""
-    p = urlparse(url)
-    if p.password:
-        return url.replace(f":{p.password}@", ":***@")
-    return url
+# ---------------------------------------------------------------- secrets in URLs
+
+
+_USERINFO = re.compile(r"^[^:/?#]*:?//([^/?#]*)@")  # scheme://USER:PASS@host (or a malformed scheme//USER:PASS@)
+_PASSWORD_PARAM = re.compile(r"(?i)\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|[^&\s]*)")
+
+
+def secret_parts(url: str) -> list[str]:
+    """Every piece of ``url`` that may be a password, longest first: the user-info's after its first colon (as
+    written and decoded, also when the password holds an unencoded ``/``, ``#``, ``?`` or ``@``), and every
+    ``password=`` value (libpq's query and key-value forms)."""
+    parts: set[str] = set()
+    head = url.split("//", 1)
+    if len(head) == 2:  # user-info runs to the LAST @ before the host, whatever the password holds
+        rest = head[1]
+        at = rest.rfind("@")
+        if at >= 0:
+            userinfo = rest[:at]
+            if ":" in userinfo:
+                parts.add(userinfo.split(":", 1)[1])
+    m = _USERINFO.match(url)
+    if m and ":" in m.group(1):
+        parts.add(m.group(1).split(":", 1)[1])
+    for value in _PASSWORD_PARAM.findall(url):
+        parts.add(value.strip("'"))
+    with contextlib.suppress(ValueError):
+        for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+            if key.lower() == "password":
+                parts.add(value)
+    parts |= {unquote(p) for p in parts}
+    return sorted((p for p in parts if p), key=len, reverse=True)
+
+
+def mask(text: str, url: str) -> str:
+    """``text`` with every possible password of ``url`` replaced by ``***``."""
+    for part in secret_parts(url):
+        text = text.replace(part, "***")
+    return text
+
+
+def describe(url: str) -> str:
+    """The URL to show or log: its kind, host, port and database, never a password. A URL that cannot be read is
+    shown only by its kind."""
+    with contextlib.suppress(Exception):
+        u = sa.engine.make_url(url)
+        if u.drivername.split("+")[0] == "sqlite":
+            return f"sqlite:///{u.database or ''}"
+        user = f"{u.username}:***@" if u.username and u.password is not None else (
+            f"{u.username}@" if u.username else "")
+        port = f":{u.port}" if u.port else ""
+        return mask(f"{u.drivername.split('+')[0]}://{user}{u.host or ''}{port}/{u.database or ''}", url)
+    scheme = url.split(":", 1)[0] if re.match(r"^[A-Za-z][A-Za-z0-9+.-]{0,20}:", url) else ""
+    return f"{scheme}://…" if scheme else _("(a URL CNN Lab cannot read)")
+
+
+_logged: set[str] = set()
+_logged_lock = threading.Lock()
+
+
+def forget_logged() -> None:
+    """Log every problem again from now on (tests)."""
+    with _logged_lock:
+        _logged.clear()
+
+
+def log_once(message: str) -> None:
+    """Log a database problem once per server (the server's log is where its admin looks), masked by the caller."""
+    with _logged_lock:
+        if message in _logged:
+            return
+        _logged.add(message)
+    log.error("CNN Lab: %s", message)
+
+
+def head_revision() -> str:
+    """The Alembic revision this CNN Lab's schema is at (a database it opens is brought there)."""
+    return _script()[1].get_current_head()
+
+
+def _script():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config, ScriptDirectory.from_config(config)
+
+
+# ---------------------------------------------------------------- statements
+
+
+@functools.lru_cache(maxsize=512)
+def _text(sql: str) -> sa.TextClause:
+    """A ``?``-placeholder statement as SQLAlchemy text with bind parameters ``:p0, :p1...``; a ``?`` or ``:``
+    inside a quoted literal stays a character."""
+    out, n = [], 0
+    for token in re.split(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")", sql):
+        if token[:1] in ("'", '"'):
+            out.append(token.replace(":", "\\:"))
+            continue
+        pieces = token.replace(":", "\\:").split("?")
+        for i, piece in enumerate(pieces):
+            if i:
+                out.append(f":p{n}")
+                n += 1
+            out.append(piece)
+    return sa.text("".join(out))
+
+
+def _params(params: tuple | list) -> dict[str, Any]:
+    return {f"p{i}": v for i, v in enumerate(params)}
+
+
+def _rows(result) -> list[dict[str, Any]]:
+    return [dict(r) for r in result.mappings().all()]
+
+
+# ---------------------------------------------------------------- the database
 
 
 class Database:
-    """One database, one connection per thread. ``?`` placeholders in every statement."""
+    """One class database and its bounded connection pool (shared by every thread of the server)."""
 
-    def __init__(self, url: str | None = None, busy_timeout_s: float = 30.0):
+    def __init__(self, url: str | None = None, busy_timeout_s: float = 30.0, pool_size: int | None = None):
         self.url = url or default_url()
         self.busy_timeout_s = busy_timeout_s  # how long a SQLite writer waits for another before giving up
-        scheme = urlparse(self.url).scheme
+        self.pool_size = int(pool_size or settings.value("CNN_DB_POOL_SIZE"))
+        scheme = self.url.split(":", 1)[0].split("+")[0].lower() if "://" in self.url else ""
+        self.path: Path | None = None
         if scheme == "sqlite":
             self.kind = "sqlite"
             self.path = Path(self.url[len("sqlite:///"):]) if self.url.startswith("sqlite:///") else None
             if self.path is None or not str(self.path):
-                raise DatabaseError(_("'{url}' is not a SQLite URL: write sqlite:////absolute/path/cnnlab.db.",
-                                      url=self.url))
+                raise self._refuse(_("'{url}' is not a SQLite URL: write sqlite:////absolute/path/cnnlab.db.",
+                                     url=describe(self.url)))
         elif scheme in ("postgresql", "postgres"):
-            self.kind, self.path = "postgresql", None
+            self.kind = "postgresql"
         else:
-            raise DatabaseError(_("CNN_DATABASE_URL '{describe}' is neither sqlite:///PATH nor "
-                                  "postgresql://USER:PASSWORD@HOST:PORT/DATABASE.", describe=_describe(self.url)))
-        self._local = threading.local()
-        self._connections: list[Any] = []
-        self._lock = threading.Lock()
-        self._ensure_schema()
+            raise self._refuse(_("CNN_DATABASE_URL '{describe}' is neither sqlite:///PATH nor "
+                                 "postgresql://USER:PASSWORD@HOST:PORT/DATABASE.", describe=describe(self.url)))
+        self.engine = self._make_engine()
+        try:
+            self._migrate()
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     def __repr__(self) -> str:
-        return f"Database({_describe(self.url)!r})"
+        return f"Database({describe(self.url)!r})"
 
-    # ------------------------------------------------------------ connections
+    def _refuse(self, message: str) -> DatabaseError:
+        log_once(mask(message, self.url))
+        return DatabaseError(mask(message, self.url))
 
-    def _connect(self):
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
+    def _make_engine(self) -> sa.Engine:
+        pool = dict(pool_size=self.pool_size, max_overflow=0, pool_timeout=POOL_TIMEOUT_S, pool_pre_ping=True)
         if self.kind == "sqlite":
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None,
-                                       check_same_thread=False)
-                conn.row_factory = sqlite3.Row
-                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
-                if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
-                    raise sqlite3.OperationalError(_("could not switch to WAL mode"))
-                conn.execute("PRAGMA synchronous = NORMAL")
-            except (sqlite3.Error, OSError) as e:
-                raise DatabaseError(self._sqlite_message(e)) from None
+            engine = sa.create_engine(f"sqlite:///{self.path}", **pool,
+                                      connect_args={"timeout": self.busy_timeout_s, "check_same_thread": False})
+            busy_ms = int(self.busy_timeout_s * 1000)
+
+            @event.listens_for(engine, "connect")
+            def _sqlite_connect(dbapi_conn, _record) -> None:
+                dbapi_conn.isolation_level = None  # transactions are begun below, not by the driver
+                dbapi_conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+                if dbapi_conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+                    raise sa.exc.OperationalError("PRAGMA journal_mode", {}, RuntimeError("could not switch to WAL"))
+                dbapi_conn.execute("PRAGMA synchronous = NORMAL")
+
+            @event.listens_for(engine, "begin")
+            def _sqlite_begin(conn) -> None:
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+            return engine
+        try:
+            u = sa.engine.make_url(self.url).set(drivername="postgresql+psycopg")
+        except Exception:
+            raise self._refuse(_("CNN_DATABASE_URL '{describe}' cannot be read. Write it as "
+                                 "postgresql://USER:PASSWORD@HOST:PORT/DATABASE, with special characters of the "
+                                 "password percent-encoded (/ as %2F, # as %23, @ as %40).",
+                                 describe=describe(self.url))) from None
+        try:
+            return sa.create_engine(u, **pool, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+        except Exception as e:  # e.g. psycopg missing
+            raise self._refuse(_("The class database {where} cannot be used: {e}", where=describe(self.url),
+                                 e=_first_line(e))) from None
+
+    # ------------------------------------------------------------ errors
+
+    def _error(self, e: BaseException, connecting: bool = False) -> DatabaseError:
+        """The one readable, password-free message for a failure of this database (logged once)."""
+        first = _first_line(getattr(e, "orig", None) or e)
+        if isinstance(e, sa.exc.TimeoutError):
+            message = _("The class database {where} is busy: all {n} connections of this server stayed in use for "
+                        "{s:.0f} s. Try again in a moment; if it keeps happening, raise CNN_DB_POOL_SIZE.",
+                        where=describe(self.url), n=self.pool_size, s=POOL_TIMEOUT_S)
+        elif self.kind == "sqlite":
+            message = _sqlite_message(self.path, first)
+        elif connecting or (isinstance(e, sa.exc.DBAPIError) and e.connection_invalidated):
+            message = _("Cannot connect to the class database {describe}: {first}", describe=describe(self.url),
+                        first=first)
         else:
-            try:
-                import psycopg
-                from psycopg.rows import dict_row
-            except ImportError:
-                raise DatabaseError(_("CNN_DATABASE_URL names PostgreSQL, but psycopg is not installed: "
-                                      "pip install 'psycopg[binary]'.")) from None
-            try:
-                conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=10)
-            except psycopg.Error as e:
-                first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                raise DatabaseError(_("Cannot connect to the class database {describe}: {first}",
-                                      describe=_describe(self.url), first=first)) from None
-        self._local.conn = conn
-        with self._lock:
-            self._connections.append(conn)
-        return conn
+            message = _("The class database {where} failed: {e}", where=describe(self.url), e=first)
+        message = mask(message, self.url)
+        log_once(message)
+        return DatabaseError(message)
 
-    def _sqlite_message(self, e: BaseException) -> str:
-        return (f"The class database {self.path} cannot be used ({e}). If it is locked, read-only or corrupt, stop "
-                "CNN Lab, fix or move that file away (a new one is made at the next start; saved models are "
-                "kept as files), or point CNN_DATABASE_URL elsewhere.")
-
-    def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self.kind == "postgresql" else sql
+    @contextlib.contextmanager
+    def _connection(self, write: bool = False) -> Iterator[sa.Connection]:
+        """A pooled connection for one query or transaction, given back at the end (rolled back if still open)."""
+        try:
+            conn = self.engine.connect()
+        except sa.exc.SQLAlchemyError as e:
+            raise self._error(e, connecting=True) from None
+        try:
+            if write:
+                conn = conn.execution_options(write=True)
+            yield conn
+        finally:
+            with contextlib.suppress(Exception):
+                conn.close()
 
     def close(self) -> None:
-        """Close every connection this object opened (tests; the server keeps them)."""
-        with self._lock:
-            conns, self._connections = self._connections, []
-        for c in conns:
-            with contextlib.suppress(Exception):
-                c.close()
-        self._local = threading.local()
+        """Close every pooled connection (tests, a server's shutdown)."""
+        self.engine.dispose()
 
-    # ------------------------------------------------------------ queries
+    def pool_status(self) -> dict[str, int]:
+        """{"size", "open", "in_use"}: the pool's bound, the connections it holds and how many are lent out."""
+        pool = self.engine.pool
+        return {"size": self.pool_size, "open": pool.checkedin() + pool.checkedout(), "in_use": pool.checkedout()}
+
+    # ------------------------------------------------------------ statements
 
     def query(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
-        """Rows of a read, as dicts (outside any transaction: a consistent snapshot of one statement)."""
-        return self._run(lambda cur: cur.execute(self._sql(sql), tuple(params)).fetchall(), as_dicts=True)
+        """Rows of a read, as dicts (one statement, a consistent snapshot)."""
+        with self._connection() as conn:
+            try:
+                return _rows(conn.execute(_text(sql), _params(params)))
+            except sa.exc.SQLAlchemyError as e:
+                raise self._error(e) from None
 
     def execute(self, sql: str, params: tuple | list = ()) -> int:
         """One write on its own (atomic by itself); returns the number of rows changed."""
         with self.transaction() as tx:
             return tx.execute(sql, params)
 
-    def _run(self, fn, as_dicts: bool = False):
-        conn = self._connect()
-        try:
-            if self.kind == "sqlite":
-                rows = fn(conn)
-                return [dict(r) for r in rows] if as_dicts else rows
-            with conn.cursor() as cur:
-                return fn(cur)
-        except sqlite3.DatabaseError as e:
-            raise DatabaseError(self._sqlite_message(e)) from None
-        except Exception as e:
-            if self.kind == "postgresql" and type(e).__module__.startswith("psycopg"):
-                self._drop_connection()
-                raise DatabaseError(_("The class database {where} failed: {e}", where=_describe(self.url),
-                                      e=e)) from None
-            raise
-
-    def _drop_connection(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.close()
+    def now(self) -> float:
+        """The database's clock (seconds since 1970): the one clock every server of the class compares by."""
+        with self._connection() as conn:
+            try:
+                return float(conn.execute(sa.text(_NOW[self.kind])).scalar_one())
+            except sa.exc.SQLAlchemyError as e:
+                raise self._error(e) from None
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """A write transaction: serialised with every other one (on every server), committed on success."""
-        conn = self._connect()
-        if self.kind == "sqlite":
+    def transaction(self, *locks: str) -> Iterator[Transaction]:
+        """A write transaction, committed on success and rolled back on any exception. ``locks`` name what it
+        reads then writes ("run-label:ada", "passphrase"): transactions that name the same lock run one after
+        another on every server; others never wait for each other (SQLite: one writer at a time anyway)."""
+        with self._connection(write=True) as conn:
             try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.DatabaseError as e:
-                raise DatabaseError(self._sqlite_message(e)) from None
+                conn.begin()
+                if self.kind == "postgresql":
+                    for key in sorted(set(locks)):
+                        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
+            except sa.exc.SQLAlchemyError as e:
+                raise self._error(e) from None
             try:
                 yield Transaction(self, conn)
             except BaseException:
-                conn.execute("ROLLBACK")
+                with contextlib.suppress(Exception):
+                    conn.rollback()
                 raise
             try:
-                conn.execute("COMMIT")
-            except sqlite3.DatabaseError as e:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                raise DatabaseError(self._sqlite_message(e)) from None
-            return
-        import psycopg
-
-        try:
-            with conn.transaction(), conn.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_ID,))
-                yield Transaction(self, cur)
-        except psycopg.Error as e:
-            self._drop_connection()
-            raise DatabaseError(_("The class database {where} failed: {e}", where=_describe(self.url),
-                                      e=e)) from None
+                conn.commit()
+            except sa.exc.SQLAlchemyError as e:
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+                raise self._error(e) from None
 
     # ------------------------------------------------------------ schema
 
-    def schema_version(self) -> int:
-        rows = self.query("SELECT value FROM settings WHERE key = 'schema_version'")
-        return int(rows[0]["value"]) if rows else 0
+    def schema_version(self) -> str:
+        """The Alembic revision this database is at."""
+        rows = self.query("SELECT version_num FROM alembic_version")
+        return str(rows[0]["version_num"]) if rows else ""
 
-    def _ensure_schema(self) -> None:
-        with self.transaction() as tx:
-            tx.execute("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            row = tx.one("SELECT value FROM settings WHERE key = 'schema_version'")
-            version = int(row["value"]) if row else 0
-            if version > SCHEMA_VERSION:
-                raise DatabaseError(_("The class database was made by a newer CNN Lab (schema {version}; this one "
-                                      "knows {schema_version}). Update CNN Lab on this server.",
-                                      version=version, schema_version=SCHEMA_VERSION))
-            for v in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in UPGRADES[v]:
-                    tx.execute(statement)
-                tx.set_setting("schema_version", str(v))
+    def _migrate(self) -> None:
+        """Bring the schema to Alembic's head, in one transaction (two servers starting at once take turns)."""
+        from alembic import command
+        from alembic.runtime.migration import MigrationContext
+
+        config, script = _script()
+        with self.transaction("schema") as tx:
+            conn = tx.connection
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current is not None:
+                try:
+                    known = script.get_revision(current) is not None
+                except Exception:
+                    known = False
+                if not known:
+                    raise DatabaseError(_("The class database was made by a newer CNN Lab (schema {version}; this one "
+                                          "knows {schema_version}). Update CNN Lab on this server.",
+                                          version=current, schema_version=script.get_current_head()))
+                if current == script.get_current_head():
+                    return
+            config.attributes["connection"] = conn
+            if current is None and sa.inspect(conn).has_table("settings"):
+                row = conn.execute(sa.text("SELECT value FROM settings WHERE key = 'schema_version'")).first()
+                version = int(row[0]) if row else 0
+                if version > LEGACY_VERSION:
+                    raise DatabaseError(_("The class database was made by a newer CNN Lab (schema {version}; this one "
+                                          "knows {schema_version}). Update CNN Lab on this server.",
+                                          version=version, schema_version=script.get_current_head()))
+                if version == LEGACY_VERSION:
+                    command.stamp(config, "0001")  # made before Alembic: its tables are revision 0001's
+            command.upgrade(config, "head")
 
 
 class Transaction:
     """The statements of one :meth:`Database.transaction`."""
 
-    def __init__(self, db: Database, cursor):
-        self.db, self._cur = db, cursor
+    def __init__(self, db: Database, connection: sa.Connection):
+        self.db, self.connection = db, connection
 
     def execute(self, sql: str, params: tuple | list = ()) -> int:
-        cur = self._cur.execute(self.db._sql(sql), tuple(params))
-        return cur.rowcount
+        try:
+            return self.connection.execute(_text(sql), _params(params)).rowcount
+        except sa.exc.SQLAlchemyError as e:
+            raise self.db._error(e) from None
 
     def all(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
-        rows = self._cur.execute(self.db._sql(sql), tuple(params)).fetchall()
-        return [dict(r) for r in rows]
+        try:
+            return _rows(self.connection.execute(_text(sql), _params(params)))
+        except sa.exc.SQLAlchemyError as e:
+            raise self.db._error(e) from None
 
     def one(self, sql: str, params: tuple | list = ()) -> dict[str, Any] | None:
         rows = self.all(sql, params)
         return rows[0] if rows else None
 
+    def now(self) -> float:
+        """The database's clock, inside this transaction."""
+        return float(self.all(_NOW[self.db.kind])[0]["now"])
+
     def set_setting(self, key: str, value: str) -> None:
         self.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
                      "excluded.value", (key, value))
+
+
+_NOW = {"sqlite": "SELECT (julianday('now') - 2440587.5) * 86400.0 AS now",
+        "postgresql": "SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8 AS now"}
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _sqlite_message(path: Path | None, first: str) -> str:
+    return _("The class database {path} cannot be used ({e}). If it is locked, read-only or corrupt, stop CNN Lab, "
+             "fix or move that file away (a new one is made at the next start; saved models are kept as files), or "
+             "point CNN_DATABASE_URL elsewhere.", path=path, e=first)
 
 
 def dumps(value: Any) -> str:

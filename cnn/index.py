@@ -75,7 +75,7 @@ def import_existing(database: dbm.Database, models: Path, user_data: Path) -> in
 
     key = f"imported:{models.resolve()}|{user_data.resolve()}"
     n = 0
-    with database.transaction() as tx:
+    with database.transaction("import") as tx:
         if tx.one("SELECT value FROM settings WHERE key = ?", (key,)):
             return 0
         known = {r["name"] for r in tx.all("SELECT name FROM models")}

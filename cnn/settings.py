@@ -110,6 +110,8 @@ _ALL = [
     Setting("CNN_DATABASE_URL", str, "", "the class database: `sqlite:////abs/path.db`, or "
             "`postgresql://USER:PASS@HOST:5432/DB` for several servers", "a SQLite file `data/cnnlab.db`",
             secret=True),
+    Setting("CNN_DB_POOL_SIZE", int, 5, "connections this server keeps to the class database, at most (PostgreSQL's "
+            "`max_connections` must exceed the sum over the class's servers)", "5", 1, 500),
     Setting("CNN_SERVER_ID", str, lambda: f"{socket.gethostname()}:pid{os.getpid()}",
             "this server's name in the class database (runs it held are found again after a restart)",
             "`host:port` of the Streamlit server"),

@@ -1,21 +1,26 @@
-"""The class database on SQLite and on a real PostgreSQL server: schema, transactions, bad files."""
+"""The class database on SQLite and on a real PostgreSQL server: schema and migrations, transactions and their
+locks, the bounded pool, the database's clock, bad files and URLs, and passwords that never show."""
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 
 from cnn import db, store
 
+LEGACY_V1 = Path(__file__).parent / "data" / "cnnlab_v1.sql"
+
 
 def test_schema_is_created_once_and_versioned(database):
-    assert database.schema_version() == db.SCHEMA_VERSION
+    assert database.schema_version() == db.head_revision()
     again = db.Database(database.url)  # a second server opening the same database
     try:
-        assert again.schema_version() == db.SCHEMA_VERSION
-        assert {"identities", "runs", "models", "challenge"} <= _tables(again)
+        assert again.schema_version() == db.head_revision()
+        assert {"identities", "runs", "models", "challenge", "attempts", "alembic_version"} <= _tables(again)
     finally:
         again.close()
 
@@ -27,13 +32,31 @@ def _tables(d: db.Database) -> set[str]:
                                              "table_schema = 'public'")}
 
 
-def test_read_then_write_transactions_never_interleave(database):
-    """8 threads each add 1 to a counter 25 times, reading then writing: no increment is lost."""
+def test_a_database_made_before_alembic_upgrades_in_place(tmp_path):
+    """A copy of the last schema CNN Lab made by hand: stamped as revision 0001, upgraded, every row kept."""
+    path = tmp_path / "cnnlab.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(LEGACY_V1.read_text())
+    d = db.Database(f"sqlite:///{path}")
+    try:
+        assert d.schema_version() == db.head_revision()
+        assert d.query("SELECT name, language FROM identities") == [{"name": "Ana", "language": ""}]
+        assert d.query("SELECT label, owner_name FROM runs") == [{"label": "mnist-fast", "owner_name": "Ana"}]
+        assert d.query("SELECT owner FROM models WHERE name = 'ana-model'") == [{"owner": "id1"}]
+        assert d.query("SELECT title FROM challenge") == [{"title": "Best digits"}]
+        assert d.query("SELECT * FROM teacher_grants") == []  # grants keyed by the passphrase are gone
+        assert d.query("SELECT value FROM settings WHERE key = 'schema_version'") == [{"value": db.LEGACY_MARK}]
+    finally:
+        d.close()
+
+
+def test_read_then_write_transactions_on_one_lock_never_interleave(database):
+    """8 threads each add 1 to a counter 25 times, reading then writing under one lock: no increment is lost."""
     database.execute("INSERT INTO settings (key, value) VALUES ('counter', '0')")
 
     def bump() -> None:
         for _ in range(25):
-            with database.transaction() as tx:
+            with database.transaction("counter") as tx:
                 n = int(tx.one("SELECT value FROM settings WHERE key = 'counter'")["value"])
                 tx.set_setting("counter", str(n + 1))
 
@@ -45,6 +68,26 @@ def test_read_then_write_transactions_never_interleave(database):
     assert database.query("SELECT value FROM settings WHERE key = 'counter'")[0]["value"] == "200"
 
 
+def test_transactions_on_different_locks_do_not_wait_for_each_other(database):
+    """PostgreSQL: while one student's transaction holds its lock, another student's commits (no class-wide lock)."""
+    if database.kind == "sqlite":
+        pytest.skip("SQLite has one writer at a time by design")
+    other_done = threading.Event()
+
+    def other() -> None:
+        with database.transaction("student-b") as tx:
+            tx.set_setting("b", "written")
+        other_done.set()
+
+    with database.transaction("student-a") as tx:
+        tx.set_setting("a", "written")
+        t = threading.Thread(target=other)
+        t.start()
+        assert other_done.wait(60), "a transaction on another lock waited for this one"
+    t.join(60)
+    assert {r["key"] for r in database.query("SELECT key FROM settings WHERE key IN ('a', 'b')")} == {"a", "b"}
+
+
 def test_a_failed_transaction_changes_nothing(database):
     with pytest.raises(RuntimeError), database.transaction() as tx:
         tx.set_setting("half", "done")
@@ -52,9 +95,57 @@ def test_a_failed_transaction_changes_nothing(database):
     assert database.query("SELECT * FROM settings WHERE key = 'half'") == []
 
 
+def test_a_question_mark_or_colon_inside_a_literal_is_text_not_a_parameter(database):
+    rows = database.query("SELECT ? AS a, 'why? at 10:30' AS b, ? AS c", (1, "x:y"))
+    assert rows == [{"a": 1, "b": "why? at 10:30", "c": "x:y"}]
+
+
+def test_connections_stay_within_the_pool_whatever_the_threads(database):
+    """120 threads (as Streamlit runs each page run on a new one) query at once: the pool never grows past its
+    size, and on PostgreSQL the server sees no more backends than that."""
+    small = db.Database(database.url, pool_size=3)
+    barrier = threading.Barrier(40)
+    errors: list[BaseException] = []
+
+    def page_run() -> None:
+        try:
+            barrier.wait(30)
+            small.query("SELECT 1 AS one")
+            with small.transaction(f"t-{threading.get_ident()}") as tx:
+                tx.one("SELECT 1 AS one")
+        except BaseException as e:  # pragma: no cover - shown by the assert below
+            errors.append(e)
+
+    try:
+        for _ in range(3):
+            threads = [threading.Thread(target=page_run) for _ in range(40)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+        assert errors == []
+        assert small.pool_status()["open"] <= 3
+        if small.kind == "postgresql":
+            mine = database.query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() "
+                                  "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")[0]["n"]
+            assert mine <= 3 + database.pool_status()["open"]
+    finally:
+        small.close()
+
+
+def test_the_clock_is_the_databases(database, monkeypatch):
+    """Servers compare times by the database's clock: a server whose own clock is off does not move it."""
+    import time as time_module
+
+    before = database.now()
+    real = time_module.time
+    monkeypatch.setattr(time_module, "time", lambda: real() + 3600)
+    assert abs(database.now() - before) < 60
+
+
 def test_a_newer_schema_is_refused_with_a_message(tmp_path):
     d = db.Database(f"sqlite:///{tmp_path / 'x.db'}")
-    d.execute("UPDATE settings SET value = '99' WHERE key = 'schema_version'")
+    d.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
     d.close()
     with pytest.raises(db.DatabaseError, match="newer CNN Lab"):
         db.Database(f"sqlite:///{tmp_path / 'x.db'}")
@@ -94,12 +185,49 @@ def test_a_database_locked_by_another_writer_is_one_clear_message(tmp_path):
         holder.close()
 
 
-def test_bad_urls_say_what_is_expected(monkeypatch):
+def test_bad_urls_say_what_is_expected():
     with pytest.raises(db.DatabaseError, match="neither sqlite"):
         db.Database("mysql://x")
     with pytest.raises(db.DatabaseError, match="Cannot connect") as e:
         db.Database("postgresql://u:secret@127.0.0.1:1/nothing")
     assert "secret" not in str(e.value)
+
+
+# Every form of a database URL an admin may write with a password in it; the password is always "S3cr#t/pw".
+SECRET_URLS = [
+    "postgresql://ana:S3cr#t/pw@127.0.0.1:1/class",  # unencoded # and / in the password
+    "postgresql://ana:S3cr%23t%2Fpw@127.0.0.1:1/class",  # percent-encoded, as it should be
+    "postgresql//ana:S3cr#t/pw@127.0.0.1:1/class",  # a colon missing: not a URL at all
+    "postgresql:/ana:S3cr#t/pw@127.0.0.1:1/class",
+    "postgresql://ana@127.0.0.1:1/class?password=S3cr#t/pw",  # libpq's query form
+    "postgresql://ana@127.0.0.1:1/class?sslmode=disable&password=S3cr%23t%2Fpw",
+    "host=127.0.0.1 port=1 user=ana password=S3cr#t/pw dbname=class",  # libpq's key-value form
+    "host=127.0.0.1 port=1 user=ana password='S3cr#t/pw' dbname=class",
+    "postgres://:S3cr#t/pw@127.0.0.1:1/class",  # a password without a user
+    "postgresql://ana:S3cr#t/pw@[::1:1/class",  # a broken host as well
+]
+
+
+@pytest.mark.parametrize("url", SECRET_URLS)
+def test_no_form_of_a_url_puts_its_password_on_a_page_or_in_the_log(url, caplog):
+    db.forget_logged()
+    with caplog.at_level(logging.ERROR, logger="cnnlab.db"), pytest.raises(db.DatabaseError) as e:
+        db.Database(url)
+    shown = [str(e.value), db.describe(url), repr(e.value), *(r.getMessage() for r in caplog.records)]
+    for text in shown:
+        for piece in ("S3cr#t/pw", "S3cr#t", "S3cr%23t", "t/pw", "S3cr"):
+            assert piece not in text, (url, text)
+    assert any("class database" in r.getMessage() or "CNN_DATABASE_URL" in r.getMessage()
+               for r in caplog.records), "a bad setting is logged, server-side"
+
+
+def test_a_bad_setting_is_logged_once(caplog):
+    db.forget_logged()
+    with caplog.at_level(logging.ERROR, logger="cnnlab.db"):
+        for _ in range(3):
+            with pytest.raises(db.DatabaseError):
+                db.Database("mysql://u:pw@h/x")
+    assert len([r for r in caplog.records if "neither sqlite" in r.getMessage()]) == 1
 
 
 def test_models_and_datasets_saved_before_the_database_are_indexed_once(database, models_dir, tmp_path):
