@@ -50,7 +50,7 @@ def how_it_stands(run: records.RunRecord) -> str:
     """A run's state in words, telling apart the ways a run can end."""
     if not run.finished:
         return _(run.state)
-    if run.stop_reason == "restart":
+    if run.stop_reason in ("restart", "lost"):
         return _("interrupted (server restart)")
     if run.state == "cancelled":
         return _("removed from queue")

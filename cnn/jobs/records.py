@@ -113,7 +113,7 @@ class RunRecord:
 def insert(db: dbm.Database, job: Job, request: JobRequest, server: str, group_key: str = "") -> str:
     """The run's row, under a label no other run of the class has (``-2``, ``-3``... appended); returns it."""
     now = time.time()
-    with db.transaction() as tx:
+    with db.transaction(f"run-label:{job.label}") as tx:  # two runs wanting one label take turns
         base, label, n = job.label, job.label, 1
         while tx.one("SELECT 1 AS taken FROM runs WHERE label = ?", (label,)):
             n += 1
@@ -136,11 +136,17 @@ def _curves(job: Job) -> tuple[dict[str, Any], dict[str, list[float]], list[dict
     return progress, history, points
 
 
+# The server that trains a run has the last word on it: a run another server took for interrupted (this one was cut
+# off from the database for a while) is written back as it truly is.
+_OURS = "(state IN ('queued', 'running') OR stop_reason = 'lost')"
+_REVIVE = "message = '', stop_reason = NULL, ended = NULL"
+
+
 def snapshot(db: dbm.Database, job: Job) -> None:
     """Write a live run's state, progress and curves so far."""
     progress, history, points = _curves(job)
     db.execute("UPDATE runs SET state = ?, worker = ?, started = ?, progress = ?, history = ?, points = ?, "
-               "updated = ? WHERE id = ? AND state IN ('queued', 'running')",
+               f"updated = ?, {_REVIVE} WHERE id = ? AND {_OURS}",
                (job.state, job.where, job.started, dbm.dumps(progress), dbm.dumps(history), dbm.dumps(points),
                 time.time(), job.id))
 
@@ -158,8 +164,7 @@ def final(db: dbm.Database, job: Job) -> None:
                   "seconds": r.seconds, "epochs_done": r.epochs_done, "class_names": list(r.class_names),
                   "image_shape": list(r.image_shape)}
     db.execute("UPDATE runs SET state = ?, message = ?, stop_reason = ?, worker = ?, started = ?, ended = ?, "
-               "progress = ?, history = ?, points = ?, result = ?, updated = ? "
-               "WHERE id = ? AND state IN ('queued', 'running')",
+               f"progress = ?, history = ?, points = ?, result = ?, updated = ? WHERE id = ? AND {_OURS}",
                (job.state, job.message, job.stop_reason, job.where, job.started, job.ended, dbm.dumps(progress),
                 dbm.dumps(history), dbm.dumps(points), dbm.dumps(result), time.time(), job.id))
 
@@ -174,28 +179,36 @@ def mark_saved(db: dbm.Database, run_id: str, name: str) -> None:
     db.execute("UPDATE runs SET saved_as = ? WHERE id = ?", (name, run_id))
 
 
-def interrupt(db: dbm.Database, where: str, params: tuple) -> int:
-    """End every unfinished run matching ``where`` as interrupted by a restart; returns how many."""
+def interrupt(db: dbm.Database, where: str, params: tuple, reason: str = "restart") -> int:
+    """End every unfinished run matching ``where`` as interrupted by a restart; returns how many. A run that ended
+    meanwhile keeps how it ended (each update is conditional on the run still being unfinished). ``reason``:
+    "restart" when its own server restarted (its process is gone for sure), "lost" when its server stopped beating
+    (it may only have been cut off: if it comes back, its word wins)."""
     n = 0
     with db.transaction() as tx:
+        now = tx.now()
         for row in tx.all(f"SELECT id, progress FROM runs WHERE state IN ('queued', 'running') AND {where}", params):
             epoch = dbm.loads(row["progress"], {}).get("epoch")
-            n += tx.execute("UPDATE runs SET state = 'error', message = ?, stop_reason = 'restart', ended = ?, "
-                            "updated = ? WHERE id = ?", (interrupted_message(epoch), time.time(), time.time(),
-                                                         row["id"]))
+            n += tx.execute("UPDATE runs SET state = 'error', message = ?, stop_reason = ?, ended = ?, "
+                            "updated = ? WHERE id = ? AND state IN ('queued', 'running')",
+                            (interrupted_message(epoch), reason, now, now, row["id"]))
     return n
 
 
 def beat(db: dbm.Database, server: str, engine_name: str) -> None:
-    now = time.time()
-    db.execute("INSERT INTO servers (id, host, engine, started, beat) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO "
-               "UPDATE SET beat = excluded.beat, engine = excluded.engine",
-               (server, socket.gethostname(), engine_name, now, now))
+    """This server is alive, by the database's clock (servers' own clocks may disagree by minutes)."""
+    with db.transaction() as tx:
+        now = tx.now()
+        tx.execute("INSERT INTO servers (id, host, engine, started, beat) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO "
+                   "UPDATE SET beat = excluded.beat, engine = excluded.engine",
+                   (server, socket.gethostname(), engine_name, now, now))
 
 
-def interrupt_orphans(db: dbm.Database, stale_s: float = STALE_S) -> int:
-    """Unfinished runs of servers that stopped beating (or never beat) end as interrupted."""
-    return interrupt(db, "server NOT IN (SELECT id FROM servers WHERE beat > ?)", (time.time() - stale_s,))
+def interrupt_orphans(db: dbm.Database, stale_s: float = STALE_S, alive: str = "") -> int:
+    """Unfinished runs of servers that stopped beating (or never beat) end as interrupted; ``alive`` names a server
+    known to be alive (the caller, which just beat)."""
+    return interrupt(db, "server <> ? AND server NOT IN (SELECT id FROM servers WHERE beat > ?)",
+                     (alive, db.now() - stale_s), reason="lost")
 
 
 # ---------------------------------------------------------------- reads
@@ -253,7 +266,7 @@ def get(db: dbm.Database, run_id: str) -> RunRecord | None:
 
 def servers(db: dbm.Database, stale_s: float = STALE_S) -> list[dict[str, Any]]:
     """The class's servers that beat recently."""
-    return db.query("SELECT * FROM servers WHERE beat > ? ORDER BY started", (time.time() - stale_s,))
+    return db.query("SELECT * FROM servers WHERE beat > ? ORDER BY started", (db.now() - stale_s,))
 
 
 # ---------------------------------------------------------------- the engine's recorder
@@ -262,11 +275,16 @@ def servers(db: dbm.Database, stale_s: float = STALE_S) -> list[dict[str, Any]]:
 class Recorder:
     """Keeps an engine's jobs in the database (see the module docstring); one thread per engine."""
 
-    def __init__(self, db: dbm.Database, server: str | None = None, tick_s: float = TICK_S):
+    def __init__(self, db: dbm.Database, server: str | None = None, tick_s: float = TICK_S,
+                 judge_after_s: float = STALE_S):
         self.db, self.server, self.tick_s = db, server or default_server_id(), tick_s
+        self.judge_after_s = judge_after_s  # beat this long without a break before taking others' runs as lost
         self.engine: Engine | None = None
         self.error = ""  # the last database failure, for the Class page (training goes on regardless)
         self._written: dict[str, int] = {}  # job id -> number of events at its last snapshot
+        self._unwritten: dict[str, Job] = {}  # runs that ended while the database was away: written when it is back
+        self._pending = threading.Lock()
+        self._beating_since: float | None = None  # since when every beat reached the database (monotonic)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -295,21 +313,39 @@ class Recorder:
             job.label = label
 
     def finished(self, job: Job) -> None:
-        self._guard(lambda: final(self.db, job))
+        """A run ended: its final record, now or (the database being away) at the first tick that reaches it."""
+        with self._pending:
+            self._unwritten[job.id] = job
+        self._write_finals()
         self._written.pop(job.id, None)
+
+    def _write_finals(self) -> bool:
+        """Write the final record of every run that ended and is not written yet; True when none is left."""
+        with self._pending:
+            waiting = list(self._unwritten.values())
+        for job in waiting:
+            if self._guard(lambda job=job: final(self.db, job) or True):
+                with self._pending:
+                    self._unwritten.pop(job.id, None)
+        return not self._unwritten
 
     def tick(self) -> None:
         """One round: beat, snapshots of live jobs that moved, stop requests, orphans."""
         engine = self.engine
         if engine is None:
             return
-        self._guard(lambda: beat(self.db, self.server, engine.name))
+        alive = self._guard(lambda: beat(self.db, self.server, engine.name) or True)
+        if not alive:
+            self._beating_since = None
+            return  # the database is away: nothing else can be written, nor judged by its clock
+        if self._beating_since is None:
+            self._beating_since = time.monotonic()
+        self._write_finals()  # runs that ended while it was away: how they truly ended
         live = [j for j in engine.jobs() if not j.finished]
         for job in live:
             n = len(job.events) + (job.state == "running")
-            if self._written.get(job.id) != n:
+            if self._written.get(job.id) != n and self._guard(lambda job=job: snapshot(self.db, job) or True):
                 self._written[job.id] = n
-                self._guard(lambda job=job: snapshot(self.db, job))
         if live:
             rows = self._guard(lambda: self.db.query(
                 "SELECT id, stop_request FROM runs WHERE server = ? AND stop_request IS NOT NULL AND state IN "
@@ -318,7 +354,8 @@ class Recorder:
                 job = engine.get(row["id"])
                 if job is not None and not job.finished:
                     job.stop(row["stop_request"] if row["stop_request"] in ("user", "teacher") else "teacher")
-        self._guard(lambda: interrupt_orphans(self.db))
+        if time.monotonic() - self._beating_since >= self.judge_after_s:  # after an outage, others beat again first
+            self._guard(lambda: interrupt_orphans(self.db, alive=self.server))
 
     def _loop(self) -> None:
         while not self._stop.wait(self.tick_s):

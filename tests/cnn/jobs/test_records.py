@@ -118,10 +118,10 @@ def test_runs_of_a_server_that_stopped_beating_are_interrupted_by_the_others(dat
     job = gone.submit(request())
     gone.recorder._stop.set()
     database.execute("UPDATE servers SET beat = ? WHERE id = 'other:8502'", (time.time() - 3600,))
-    alive = PaperEngine().record_to(records.Recorder(database, "this:8501", tick_s=3600))
+    alive = PaperEngine().record_to(records.Recorder(database, "this:8501", tick_s=3600, judge_after_s=0))
     try:
         alive.recorder.tick()
-        assert records.get(database, job.id).stop_reason == "restart"
+        assert records.get(database, job.id).stop_reason == "lost"
         assert [s["id"] for s in records.servers(database)] == ["this:8501"]
     finally:
         alive.shutdown()
@@ -175,3 +175,72 @@ def test_what_a_preset_took_here_is_the_median_of_its_completed_runs_on_every_im
         assert records.measured_here(database, "fast", "mnist", 2) is None  # other settings, other figures
     finally:
         engine.shutdown()
+
+
+@pytest.mark.parametrize("skew_s", [60.0, -60.0])
+def test_servers_whose_clocks_disagree_by_a_minute_interrupt_nothing(database, monkeypatch, skew_s):
+    """Server A beats by its clock; server B's clock is a minute off. Beats and their ages are the database's
+    clock, so B takes none of A's live runs for lost."""
+    a = PaperEngine().record_to(records.Recorder(database, "a:8501", tick_s=3600))
+    job = a.submit(request())
+    a.mark_running(job, "w", 1)
+    a.recorder.tick()
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + skew_s)  # from here on, this process's clock is B's
+    b = PaperEngine().record_to(records.Recorder(database, "b:8501", tick_s=3600, judge_after_s=0))
+    try:
+        b.recorder.tick()
+        assert records.get(database, job.id).state == "running"
+        assert {s["id"] for s in records.servers(database)} == {"a:8501", "b:8501"}
+    finally:
+        b.shutdown()
+        a.shutdown()
+
+
+class AwayDatabase:
+    """The class database, reachable or not (``away``): what a page or a recorder sees during an outage."""
+
+    def __init__(self, real):
+        self.real, self.away = real, False
+
+    def __getattr__(self, name):
+        from cnn import db
+
+        attr = getattr(self.real, name)
+        if self.away and name in ("query", "execute", "transaction", "now"):
+            def refuse(*args, **kw):
+                raise db.DatabaseError("Cannot connect to the class database: connection refused")
+            return refuse
+        return attr
+
+
+def test_runs_that_end_while_the_database_is_away_are_recorded_as_they_ended(database):
+    """A run finishes during an outage and another server took its server for gone: when the database is back,
+    the run reads finished (with its result), and a run still training reads running again."""
+    flaky = AwayDatabase(database)
+    a = PaperEngine().record_to(records.Recorder(flaky, "a:8501", tick_s=3600))
+    b = PaperEngine().record_to(records.Recorder(database, "b:8501", tick_s=3600, judge_after_s=0))
+    try:
+        done, going = a.submit(request(label="done")), a.submit(request(label="going"))
+        for job in (done, going):
+            a.mark_running(job, "w", 1)
+            job.add_event(progress(1, 3, 0.5))
+        a.recorder.tick()
+        flaky.away = True
+        a.finish(done, result=training.TrainResult(None, config(), {"loss": [0.3]}, [], 0.3, 0.91, 2.0, 1))
+        going.add_event(progress(2, 3, 0.7))
+        a.recorder.tick()  # cannot write: nothing is lost, nothing is judged
+        assert a.recorder.error
+        database.execute("UPDATE servers SET beat = beat - 3600 WHERE id = 'a:8501'")  # A was away a long while
+        b.recorder.tick()  # B is back first and takes A's runs for lost
+        assert records.get(database, done.id).stop_reason == "lost"
+        flaky.away = False
+        a.recorder.tick()
+        rec = records.get(database, done.id)
+        assert (rec.state, rec.stop_reason, rec.test_accuracy) == ("done", None, pytest.approx(0.91))
+        rec = records.get(database, going.id)
+        assert (rec.state, rec.stop_reason, rec.ended, rec.latest().epoch) == ("running", None, None, 2)
+        assert a.recorder.error == ""
+    finally:
+        b.shutdown()
+        a.shutdown()
