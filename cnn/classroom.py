@@ -4,7 +4,7 @@ Every browser gets an identity (:mod:`cnn.identity`: a random token it keeps, ne
 may add a display name. Saved models record both, and only their owner (or the teacher) may
 overwrite or delete them (:mod:`cnn.store` checks). Teacher mode is a passphrase the server
 sets (``CNN_TEACHER_PASSWORD`` or ``teacher_password`` in ``.streamlit/secrets.toml``), compared
-in constant time, with a growing wait after wrong attempts, per session and server-wide.
+in constant time, with a growing wait after wrong attempts, per identity and class-wide (in the database).
 The challenge (dataset, epoch and parameter limits) is a row of the class database, shared by every
 server of the class.
 """
@@ -15,8 +15,6 @@ import hmac
 import json
 import math
 import re
-import threading
-import time
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -84,58 +82,62 @@ def configured_passphrase(secrets: Any = None) -> str:
 class PassphraseGate:
     """Checks attempts in constant time; each wrong attempt makes the next one wait longer.
 
-    Waits are counted per session (``who``) and for the whole server, so opening new tabs does not help
-    someone guessing: after a few wrong attempts anywhere, every attempt waits.
+    Wrong attempts are rows of the class database (``attempts``), counted per identity and for the whole
+    class, by the database's clock: a new tab, "Start fresh" (a new identity) or another server of the class
+    gives nobody more tries. After a few wrong attempts anywhere in a minute, every attempt waits.
     """
 
-    def __init__(self, base_wait: float = 1.0, max_wait: float = 60.0, server_free: int = 5):
-        self.base_wait, self.max_wait, self.server_free = base_wait, max_wait, server_free
-        self._lock = threading.Lock()
-        self._failures: dict[str, int] = {}
-        self._locked_until: dict[str, float] = {}
-        self._server_failures: list[float] = []
+    def __init__(self, base_wait: float = 1.0, max_wait: float = 60.0, class_free: int = 5,
+                 forget_after_s: float = 900.0):
+        self.base_wait, self.max_wait, self.class_free = base_wait, max_wait, class_free
+        self.forget_after_s = forget_after_s  # an identity's wrong attempts older than this no longer count
 
-    def wait_left(self, who: str) -> float:
-        """Seconds before ``who`` may try again (0 when they may)."""
-        now = time.monotonic()
-        with self._lock:
-            recent = [t for t in self._server_failures if now - t < 60]
-            server = 0.0
-            if len(recent) >= self.server_free:
-                server = max(0.0, recent[-1] + min(self.max_wait, self.base_wait * 2 ** (len(recent) -
-                                                                                           self.server_free)) - now)
-            return max(server, self._locked_until.get(who, 0.0) - now)
+    def _wait(self, tx: db.Transaction, who: str, now: float) -> float:
+        mine = tx.one("SELECT COUNT(*) AS n, MAX(at) AS last FROM attempts WHERE scope = ? AND at > ?",
+                      (f"identity:{who}", now - self.forget_after_s))
+        everyone = tx.one("SELECT COUNT(*) AS n, MAX(at) AS last FROM attempts WHERE scope = 'class' AND at > ?",
+                          (now - 60,))
+        wait = 0.0
+        if mine and int(mine["n"]):
+            wait = float(mine["last"]) + min(self.max_wait, self.base_wait * 2 ** (int(mine["n"]) - 1)) - now
+        if everyone and int(everyone["n"]) >= self.class_free:
+            over = int(everyone["n"]) - self.class_free
+            wait = max(wait, float(everyone["last"]) + min(self.max_wait, self.base_wait * 2 ** over) - now)
+        return max(0.0, wait)
 
-    def check(self, attempt: str, expected: str, who: str) -> bool:
+    def wait_left(self, database: db.Database, who: str) -> float:
+        """Seconds before identity ``who`` may try again (0 when they may)."""
+        with database.transaction() as tx:
+            return self._wait(tx, who, tx.now())
+
+    def check(self, database: db.Database, attempt: str, expected: str, who: str) -> bool:
         """True if ``attempt`` is the passphrase; ClassroomError when empty, too long or too soon."""
         if not expected:
             raise ClassroomError(_("This server has no teacher passphrase, so it has no teacher mode. The person "
                                    "running it can set CNN_TEACHER_PASSWORD (or teacher_password in "
                                    ".streamlit/secrets.toml) and restart it."))
-        wait = self.wait_left(who)
-        if wait > 0:
-            raise ClassroomError(_("Wait {wait:.0f} s before trying again.", wait=wait))
-        if not attempt:
-            raise ClassroomError(_("Type the passphrase."))
-        if len(attempt) > MAX_PASSPHRASE:
-            ok = False  # still counted as a wrong attempt
-        else:
-            # Compare digests: constant time whatever the lengths, and no early exit on the first wrong letter.
-            ok = hmac.compare_digest(hashlib.sha256(attempt.encode()).digest(),
-                                     hashlib.sha256(expected.encode()).digest())
-        now = time.monotonic()
-        with self._lock:
+        with database.transaction("passphrase") as tx:  # attempts on every server take turns
+            now = tx.now()
+            wait = self._wait(tx, who, now)
+            if wait > 0:
+                raise ClassroomError(_("Wait {wait:.0f} s before trying again.", wait=math.ceil(wait)))
+            if not attempt:
+                raise ClassroomError(_("Type the passphrase."))
+            if len(attempt) > MAX_PASSPHRASE:
+                ok = False  # still counted as a wrong attempt
+            else:
+                # Compare digests: constant time whatever the lengths, and no early exit on the first wrong letter.
+                ok = hmac.compare_digest(hashlib.sha256(attempt.encode()).digest(),
+                                         hashlib.sha256(expected.encode()).digest())
             if ok:
-                self._failures.pop(who, None)
-                self._locked_until.pop(who, None)
+                tx.execute("DELETE FROM attempts WHERE scope = ?", (f"identity:{who}",))
                 return True
-            n = self._failures[who] = self._failures.get(who, 0) + 1
-            self._locked_until[who] = now + min(self.max_wait, self.base_wait * 2 ** (n - 1))
-            self._server_failures = [t for t in self._server_failures if now - t < 60] + [now]
+            tx.execute("DELETE FROM attempts WHERE at < ?", (now - max(self.forget_after_s, 60.0),))
+            tx.execute("INSERT INTO attempts (scope, at) VALUES (?, ?), ('class', ?)", (f"identity:{who}", now, now))
         return False
 
 
-GATE = PassphraseGate()  # one per server process
+GATE = PassphraseGate()
 
 
 # ---------------------------------------------------------------- challenge and leaderboard

@@ -298,6 +298,11 @@ class Database:
         with self.transaction() as tx:
             return tx.execute(sql, params)
 
+    @property
+    def now_sql(self) -> str:
+        """The database's clock as an SQL expression (seconds since 1970), to compare with inside a statement."""
+        return _NOW_SQL[self.kind]
+
     def now(self) -> float:
         """The database's clock (seconds since 1970): the one clock every server of the class compares by."""
         with self._connection() as conn:
@@ -394,6 +399,11 @@ class Transaction:
         rows = self.all(sql, params)
         return rows[0] if rows else None
 
+    @property
+    def now_sql(self) -> str:
+        """The database's clock as an SQL expression (seconds since 1970), to compare with inside a statement."""
+        return _NOW_SQL[self.kind]
+
     def now(self) -> float:
         """The database's clock, inside this transaction."""
         return float(self.all(_NOW[self.db.kind])[0]["now"])
@@ -403,8 +413,9 @@ class Transaction:
                      "excluded.value", (key, value))
 
 
-_NOW = {"sqlite": "SELECT (julianday('now') - 2440587.5) * 86400.0 AS now",
-        "postgresql": "SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8 AS now"}
+_NOW_SQL = {"sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
+            "postgresql": "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)"}
+_NOW = {kind: f"SELECT {sql} AS now" for kind, sql in _NOW_SQL.items()}
 
 
 def _first_line(e: BaseException) -> str:

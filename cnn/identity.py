@@ -9,14 +9,22 @@ keyed by the teacher passphrase, so changing the passphrase revokes every grant 
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import logging
+import os
 import re
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
+from cnn import settings
 from cnn.db import Database
+
+log = logging.getLogger("cnnlab.identity")
+KEY_FILE = ".cnnlab-secret-key"
 
 COOKIE = "cnnlab_id"
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -66,6 +74,17 @@ def set_name(db: Database, identity_id: str, name: str) -> None:
         tx.execute("UPDATE runs SET owner_name = ? WHERE owner = ?", (name, identity_id))
 
 
+def set_language(db: Database, identity_id: str, code: str) -> None:
+    """The language this identity picked: its other tabs, a reload and every server of the class speak it."""
+    db.execute("UPDATE identities SET language = ? WHERE id = ?", (code, identity_id))
+
+
+def language_of(db: Database, identity_id: str) -> str:
+    """The language this identity picked ("" when it never picked one)."""
+    rows = db.query("SELECT language FROM identities WHERE id = ?", (identity_id,))
+    return str(rows[0]["language"] or "") if rows else ""
+
+
 def name_of(db: Database, identity_id: str) -> str:
     rows = db.query("SELECT name FROM identities WHERE id = ?", (identity_id,))
     return rows[0]["name"] if rows else ""
@@ -74,17 +93,51 @@ def name_of(db: Database, identity_id: str) -> str:
 # ---------------------------------------------------------------- teacher grants
 
 
-def _signature(passphrase: str, identity_id: str, expires: float) -> str:
-    return hmac.new(passphrase.encode(), f"teacher|{identity_id}|{expires:.0f}".encode(), hashlib.sha256).hexdigest()
+def server_key() -> bytes:
+    """The key that signs teacher grants: ``CNN_SECRET_KEY``, else a random key made once in the data folder (one
+    server), else one for this process only (grants then end with it). Never stored in the database."""
+    configured = settings.value("CNN_SECRET_KEY")
+    if configured:
+        return configured.encode()
+    return _file_key(settings.value("CNN_DATA_DIR") / KEY_FILE)
+
+
+@functools.cache
+def _file_key(path: Path) -> bytes:
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # two servers at once: one writes
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        key = path.read_text().strip()
+        if len(key) >= 32:
+            return key.encode()
+    except OSError as e:
+        log.error("CNN Lab: cannot keep a key for teacher grants in %s (%s): grants last until this server stops; "
+                  "set CNN_SECRET_KEY.", path, e)
+    return secrets.token_hex(32).encode()
+
+
+def _key_id(key: bytes) -> str:
+    return hashlib.sha256(b"cnnlab-key-id|" + key).hexdigest()[:16]
+
+
+def _signature(key: bytes, passphrase: str, identity_id: str, expires: float) -> str:
+    # The passphrase enters only as a hash, under a key the database never holds: a copy of the database cannot be
+    # used to try passphrases, and a new passphrase makes every older signature wrong.
+    pass_hash = hashlib.sha256(b"cnnlab-passphrase|" + passphrase.encode()).hexdigest()
+    return hmac.new(key, f"teacher|{identity_id}|{expires:.0f}|{pass_hash}".encode(), hashlib.sha256).hexdigest()
 
 
 def grant_teacher(db: Database, identity_id: str, passphrase: str, hours: float = GRANT_HOURS) -> float:
     """Teacher mode for this identity until the returned time (after the passphrase was checked)."""
-    expires = float(round(time.time() + hours * 3600))
+    key = server_key()
     with db.transaction() as tx:
-        tx.execute("INSERT INTO teacher_grants (identity, expires, signature) VALUES (?, ?, ?) ON CONFLICT (identity) "
-                   "DO UPDATE SET expires = excluded.expires, signature = excluded.signature",
-                   (identity_id, expires, _signature(passphrase, identity_id, expires)))
+        expires = float(round(tx.now() + hours * 3600))  # the database's clock: every server reads it the same
+        tx.execute("INSERT INTO teacher_grants (identity, key_id, expires, signature) VALUES (?, ?, ?, ?) ON CONFLICT "
+                   "(identity, key_id) DO UPDATE SET expires = excluded.expires, signature = excluded.signature",
+                   (identity_id, _key_id(key), expires, _signature(key, passphrase, identity_id, expires)))
     return expires
 
 
@@ -92,17 +145,17 @@ def teacher_until(db: Database, identity_id: str, passphrase: str) -> float | No
     """When this identity's teacher grant expires; None without a valid one (expired, revoked, other passphrase)."""
     if not passphrase:
         return None
-    rows = db.query("SELECT expires, signature FROM teacher_grants WHERE identity = ?", (identity_id,))
+    key = server_key()
+    rows = db.query(f"SELECT expires, signature FROM teacher_grants WHERE identity = ? AND key_id = ? AND expires > "
+                    f"{db.now_sql}", (identity_id, _key_id(key)))
     if not rows:
         return None
     expires, signature = float(rows[0]["expires"]), str(rows[0]["signature"])
-    if expires <= time.time():
-        return None
-    if not hmac.compare_digest(signature, _signature(passphrase, identity_id, expires)):
-        return None  # signed with an older passphrase: changing it revokes every grant
+    if not hmac.compare_digest(signature, _signature(key, passphrase, identity_id, expires)):
+        return None  # signed under an older passphrase (changing it revokes every grant), or not by this class
     return expires
 
 
 def revoke_teacher(db: Database, identity_id: str) -> None:
-    """"Leave": this identity's grant ends now."""
+    """"Leave": this identity's grants end now, on every server."""
     db.execute("DELETE FROM teacher_grants WHERE identity = ?", (identity_id,))

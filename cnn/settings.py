@@ -110,6 +110,9 @@ _ALL = [
     Setting("CNN_DATABASE_URL", str, "", "the class database: `sqlite:////abs/path.db`, or "
             "`postgresql://USER:PASS@HOST:5432/DB` for several servers", "a SQLite file `data/cnnlab.db`",
             secret=True),
+    Setting("CNN_SECRET_KEY", str, "", "the key that signs teacher grants (kept out of the database): give every "
+            "server of a class the same one, e.g. `python -c \"import secrets; print(secrets.token_hex(32))\"`",
+            "a random key made once in the data folder (`.cnnlab-secret-key`)", secret=True),
     Setting("CNN_DB_POOL_SIZE", int, 5, "connections this server keeps to the class database, at most (PostgreSQL's "
             "`max_connections` must exceed the sum over the class's servers)", "5", 1, 500),
     Setting("CNN_SERVER_ID", str, lambda: f"{socket.gethostname()}:pid{os.getpid()}",

@@ -8,6 +8,7 @@ held by the server per identity, not per session, so a reload or a second tab fi
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from typing import Any
@@ -51,15 +52,20 @@ def workspace(owner: str) -> dict[str, Any]:
 
 
 def remembered_language() -> str:
-    """The language this identity picked in another tab or before a reload ("" when it never picked one)."""
+    """The language this identity picked in another tab, before a reload or on another server of the class ("" when
+    it never picked one, or the database cannot say)."""
     owner = st.session_state.get("owner")
-    return str(workspace(owner).get("language", "")) if owner else ""
+    try:
+        return identity.language_of(class_db(), owner) if owner else ""
+    except db.DatabaseError:
+        return ""
 
 
 def remember_language(code: str) -> None:
-    """Keep the picked language with the identity: its other tabs and a reload speak it too."""
+    """Keep the picked language with the identity, in the class database (this tab speaks it regardless)."""
     if st.session_state.get("owner"):
-        workspace(st.session_state["owner"])["language"] = code
+        with contextlib.suppress(db.DatabaseError):
+            identity.set_language(class_db(), st.session_state["owner"], code)
 
 
 def class_db() -> db.Database:

@@ -1,6 +1,7 @@
 """The teacher's view: the passphrase prompt, every run on the server live, every saved model."""
 from __future__ import annotations
 
+import math
 import time
 from urllib.parse import urlencode
 
@@ -28,15 +29,17 @@ def passphrase_ui() -> None:
         attempt = st.text_input(_("Teacher passphrase"), type="password", max_chars=None, key="cls_pass")
         if st.form_submit_button(_("Enter teacher mode"), icon=":material/key:"):
             try:
-                ok = classroom.GATE.check(attempt, expected, st.session_state["owner"])
-            except classroom.ClassroomError as e:
+                ok = classroom.GATE.check(db.database(), attempt, expected, st.session_state["owner"])
+                if ok:
+                    identity.become_teacher()  # kept over a reload for a school day, for this browser only
+                else:
+                    wait = math.ceil(classroom.GATE.wait_left(db.database(), st.session_state["owner"]))
+            except (classroom.ClassroomError, db.DatabaseError) as e:
                 st.error(str(e))
                 return
             if ok:
-                identity.become_teacher()  # kept over a reload for a school day, for this browser only
                 st.rerun()
-            st.error(_("That is not the passphrase. Wait {wait_left:.0f} s before the next try.",
-                       wait_left=classroom.GATE.wait_left(st.session_state['owner'])))
+            st.error(_("That is not the passphrase. Wait {wait_left:.0f} s before the next try.", wait_left=wait))
 
 
 def _secrets():

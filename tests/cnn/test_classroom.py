@@ -22,27 +22,40 @@ def test_markup_and_huge_names_are_refused(raw, message):
         classroom.validate_display_name(raw)
 
 
-def test_passphrase_gate_waits_longer_after_each_wrong_attempt():
-    gate = classroom.PassphraseGate(base_wait=0.2, max_wait=5, server_free=100)
-    assert not gate.check("wrong", "secret", "s1")
-    with pytest.raises(classroom.ClassroomError, match="Wait"):
-        gate.check("secret", "secret", "s1")  # too soon: not even checked
+def test_passphrase_gate_waits_longer_after_each_wrong_attempt(database):
+    gate = classroom.PassphraseGate(base_wait=0.2, max_wait=5, class_free=100)
+    assert not gate.check(database, "wrong", "secret", "s1")
+    with pytest.raises(classroom.ClassroomError, match="Wait 1 s"):  # rounded up: never "Wait 0 s"
+        gate.check(database, "secret", "secret", "s1")  # too soon: not even checked
     time.sleep(0.25)
-    assert not gate.check("wrong again", "secret", "s1")
-    assert 0.3 < gate.wait_left("s1") <= 0.4  # doubled
-    assert gate.check("secret", "secret", "s2")  # another session is not held back by s1's mistakes
+    assert not gate.check(database, "wrong again", "secret", "s1")
+    assert 0.2 < gate.wait_left(database, "s1") <= 0.4  # doubled
+    assert gate.check(database, "secret", "secret", "s2")  # another identity is not held back by s1's mistakes
     with pytest.raises(classroom.ClassroomError, match="Type the passphrase"):
-        gate.check("", "secret", "s3")
-    assert not gate.check("x" * 100_000, "secret", "s4")  # huge: refused, counted, no crash
+        gate.check(database, "", "secret", "s3")
+    assert not gate.check(database, "x" * 100_000, "secret", "s4")  # huge: refused, counted, no crash
     with pytest.raises(classroom.ClassroomError, match="no teacher mode"):
-        gate.check("anything", "", "s5")
+        gate.check(database, "anything", "", "s5")
 
 
-def test_many_wrong_attempts_anywhere_slow_everyone_down():
-    gate = classroom.PassphraseGate(base_wait=0.5, server_free=3)
-    for who in ("a", "b", "c"):  # new sessions (new tabs) do not get fresh chances
-        assert not gate.check("guess", "secret", who)
-    assert gate.wait_left("d") > 0
+def test_many_wrong_attempts_anywhere_slow_everyone_down(database):
+    gate = classroom.PassphraseGate(base_wait=0.5, class_free=3)
+    for who in ("a", "b", "c"):  # new identities ("Start fresh") do not get fresh chances
+        assert not gate.check(database, "guess", "secret", who)
+    assert gate.wait_left(database, "d") > 0
+
+
+def test_wrong_attempts_count_on_every_server_of_the_class(database):
+    """The limit is the database's: a second server (its own gate, its own connection) sees the first's attempts."""
+    from cnn import db
+
+    other_server = db.Database(database.url)
+    try:
+        assert not classroom.PassphraseGate(base_wait=30).check(database, "guess", "secret", "ana")
+        with pytest.raises(classroom.ClassroomError, match="Wait"):
+            classroom.PassphraseGate(base_wait=30).check(other_server, "secret", "secret", "ana")
+    finally:
+        other_server.close()
 
 
 def test_configured_passphrase_from_environment_or_secrets(monkeypatch):
