@@ -5,7 +5,7 @@
 import pandas  # noqa: F401
 import streamlit as st
 
-from cnn import data, store
+from cnn import data, db, store
 from cnn.i18n import N_, _, number
 from ui import chrome, models, runs
 
@@ -81,4 +81,10 @@ def home() -> None:
 
 
 ICONS = chrome.PAGE_ICONS
-chrome.navigation(st.Page(home, title="Home", icon=ICONS["Home"], default=True)).run()
+page = chrome.navigation(st.Page(home, title="Home", icon=ICONS["Home"], default=True))
+try:
+    page.run()
+except db.DatabaseError as e:  # the class database went away in the middle of a page: say so, plainly
+    chrome.database_unavailable_ui(e)
+except store.StoreError as e:  # a saved model the database cannot give now
+    st.error(str(e), icon=":material/database:")

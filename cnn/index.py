@@ -1,95 +1,151 @@
-"""The class database's index of saved models and students' datasets (their files stay where they are).
+"""The class database's rows of saved models (with their files, as blobs) and of students' datasets.
 
-:mod:`cnn.store` and :mod:`cnn.userdata` call in here inside their folder locks, so the index
-changes with the files. The index remembers what files cannot: who saved a model that is gone,
-and who deleted it ("deleted by your teacher"). On first start, models and datasets already on
-disk are imported (:func:`import_existing`), so nothing saved before the database is lost.
-A database that fails never stops a save: the files are the truth; the failure is logged.
+The database is the truth for models: who saved one, its metadata and its ``.keras`` bytes (:mod:`cnn.blobs`).
+:mod:`cnn.store` keeps a local copy of each file only as a cache. A deleted model keeps its row (without
+its file), so a student can be told "deleted by your teacher". Models and datasets on disk before the
+database knew them are imported once per database and folder (:func:`import_existing`).
 """
 from __future__ import annotations
 
-import logging
+import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cnn import blobs
 from cnn import db as dbm
 
-log = logging.getLogger("cnnlab.index")
+DETAIL_KEYS = ("batch_history",)  # large, read only with one model (never in listings)
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """A saved model as the class database holds it."""
+
+    name: str
+    owner: str
+    owner_name: str
+    dataset: str
+    meta: dict[str, Any]
+    saved: float  # when it was saved (the database's clock): changes with every replacement
+    blob: str  # SHA-256 of its .keras file
 
 
 def _db() -> dbm.Database:
     return dbm.database()
 
 
-def _best_effort(fn) -> Any:
-    try:
-        return fn()
-    except dbm.DatabaseError as e:
-        log.error("CNN Lab: the class database could not be updated: %s", e)
+def _row(r: dict[str, Any], detail: dict[str, Any] | None = None) -> ModelRow:
+    meta = {**dbm.loads(r["meta"], {}), **(detail or {})}
+    return ModelRow(r["name"], r["owner"], r["owner_name"], r["dataset"], meta, float(r["saved"]), r["blob"])
+
+
+def models(database: dbm.Database | None = None) -> list[ModelRow]:
+    """Every saved model of the class (not the deleted ones), without their large metadata."""
+    rows = (database or _db()).query("SELECT name, owner, owner_name, dataset, meta, saved, blob FROM models WHERE "
+                                     "blob IS NOT NULL AND deleted IS NULL")
+    return [_row(r) for r in rows]
+
+
+def model(name: str, database: dbm.Database | None = None, detail: bool = False) -> ModelRow | None:
+    """One saved model (None when there is none by that name), with its whole metadata when ``detail``."""
+    columns = "name, owner, owner_name, dataset, meta, saved, blob" + (", detail" if detail else "")
+    rows = (database or _db()).query(f"SELECT {columns} FROM models WHERE name = ? AND blob IS NOT NULL AND "
+                                     "deleted IS NULL", (name,))
+    if not rows:
         return None
+    return _row(rows[0], dbm.loads(rows[0]["detail"], {}) if detail else None)
 
 
-def saved(name: str, meta: dict[str, Any]) -> None:
-    """A model was saved (or replaced) under ``name``."""
-    _best_effort(lambda: _db().execute(
-        "INSERT INTO models (name, owner, owner_name, dataset, meta, saved, deleted, deleted_by) VALUES "
-        "(?, ?, ?, ?, ?, ?, NULL, '') ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, owner_name = "
-        "excluded.owner_name, dataset = excluded.dataset, meta = excluded.meta, saved = excluded.saved, "
-        "deleted = NULL, deleted_by = ''",
-        (name, str(meta.get("owner") or ""), str(meta.get("owner_name") or ""), str(meta.get("dataset") or ""),
-         dbm.dumps({k: v for k, v in meta.items() if k not in ("batch_history", "spec")}), time.time())))
+def live(tx: dbm.Transaction, name: str) -> ModelRow | None:
+    """The saved model ``name`` inside a transaction (for a check then a write)."""
+    r = tx.one("SELECT name, owner, owner_name, dataset, meta, saved, blob FROM models WHERE name = ? AND blob IS NOT "
+               "NULL AND deleted IS NULL", (name,))
+    return _row(r) if r else None
 
 
-def deleted(name: str, by: str) -> None:
-    """A model was deleted, by its ``"owner"`` or by the ``"teacher"``."""
-    _best_effort(lambda: _db().execute("UPDATE models SET deleted = ?, deleted_by = ? WHERE name = ?",
-                                       (time.time(), by, name)))
+def put_model(tx: dbm.Transaction, name: str, meta: dict[str, Any], data: bytes, saved: float | None = None) -> str:
+    """Save (or replace) the model ``name``: its file and its row, in ``tx``; returns the file's SHA-256."""
+    old = tx.one("SELECT blob FROM models WHERE name = ?", (name,))
+    sha = blobs.put(tx, data)
+    slim = {k: v for k, v in meta.items() if k not in DETAIL_KEYS}
+    detail = {k: v for k, v in meta.items() if k in DETAIL_KEYS}
+    tx.execute("INSERT INTO models (name, owner, owner_name, dataset, meta, detail, saved, blob, deleted, deleted_by) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, '') ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
+               "owner_name = excluded.owner_name, dataset = excluded.dataset, meta = excluded.meta, detail = "
+               "excluded.detail, saved = excluded.saved, blob = excluded.blob, deleted = NULL, deleted_by = ''",
+               (name, str(meta.get("owner") or ""), str(meta.get("owner_name") or ""), str(meta.get("dataset") or ""),
+                dbm.dumps(slim), dbm.dumps(detail), tx.now() if saved is None else saved, sha))
+    if old and old["blob"] != sha:
+        blobs.release(tx, old["blob"])
+    return sha
+
+
+def remove_model(tx: dbm.Transaction, name: str, by: str) -> None:
+    """A model was deleted, by its ``"owner"`` or by the ``"teacher"``: its file goes, its row says who."""
+    old = tx.one("SELECT blob FROM models WHERE name = ?", (name,))
+    tx.execute("UPDATE models SET deleted = ?, deleted_by = ?, blob = NULL WHERE name = ?", (tx.now(), by, name))
+    if old:
+        blobs.release(tx, old["blob"])
 
 
 def model_status(name: str) -> dict[str, Any] | None:
     """{"owner", "deleted", "deleted_by"} of a model the class has known, or None."""
-    rows = _best_effort(lambda: _db().query("SELECT owner, deleted, deleted_by FROM models WHERE name = ?", (name,)))
+    rows = _db().query("SELECT owner, deleted, deleted_by FROM models WHERE name = ?", (name,))
     return rows[0] if rows else None
 
 
 def dataset_changed(name: str, meta: dict[str, Any]) -> None:
     """A student's dataset was made or its classes changed."""
-    _best_effort(lambda: _db().execute(
+    _db().execute(
         "INSERT INTO datasets (name, owner, owner_name, classes, updated) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) "
         "DO UPDATE SET owner = excluded.owner, owner_name = excluded.owner_name, classes = excluded.classes, "
         "updated = excluded.updated",
         (name, str(meta.get("owner") or ""), str(meta.get("owner_name") or ""), dbm.dumps(meta.get("classes", [])),
-         time.time())))
+         time.time()))
 
 
 def dataset_deleted(name: str) -> None:
-    _best_effort(lambda: _db().execute("DELETE FROM datasets WHERE name = ?", (name,)))
+    _db().execute("DELETE FROM datasets WHERE name = ?", (name,))
 
 
-def import_existing(database: dbm.Database, models: Path, user_data: Path) -> int:
-    """Index every model and dataset already on disk that the database does not know; returns how many.
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        meta = json.loads(path.read_text())
+        return meta if isinstance(meta, dict) else None
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
 
-    Runs once per database and folder pair (remembered in ``settings``), in one transaction."""
-    from cnn import store
 
-    key = f"imported:{models.resolve()}|{user_data.resolve()}"
+def import_existing(database: dbm.Database, models_folder: Path, user_data: Path, names_ok=None) -> int:
+    """Bring every model file and dataset already on disk that the database does not know into it (models with
+    their files); returns how many. Once per database and folder pair (remembered in ``settings``), in one
+    transaction. ``names_ok`` tells a model file name CNN Lab would have written."""
+    key = f"imported:{models_folder.resolve()}|{user_data.resolve()}"
     n = 0
+    if database.query("SELECT 1 AS done FROM settings WHERE key = ?", (key,)):
+        return 0
     with database.transaction("import") as tx:
         if tx.one("SELECT value FROM settings WHERE key = ?", (key,)):
             return 0
-        known = {r["name"] for r in tx.all("SELECT name FROM models")}
-        for e in store.list_models(models):
-            if e.name not in known:
-                m = e.meta
-                tx.execute("INSERT INTO models (name, owner, owner_name, dataset, meta, saved, deleted_by) VALUES "
-                           "(?, ?, ?, ?, ?, ?, '')", (e.name, str(m.get("owner") or ""), str(m.get("owner_name") or ""),
-                                                     str(m.get("dataset") or ""), dbm.dumps(
-                               {k: v for k, v in m.items() if k not in ("batch_history", "spec")}), e.mtime))
-                n += 1
+        # rows with a file, or of a deleted model; a row from before files were kept here is completed from disk
+        known = {r["name"] for r in tx.all("SELECT name FROM models WHERE blob IS NOT NULL OR deleted IS NOT NULL")}
+        found = sorted(models_folder.glob("*.keras")) if models_folder.is_dir() else []
+        for kpath in found:
+            name, meta = kpath.stem, _read_json(kpath.with_suffix(".json"))
+            if name in known or meta is None or (names_ok is not None and not names_ok(name)):
+                continue
+            try:
+                data = kpath.read_bytes()
+            except OSError:
+                continue
+            meta.pop("file_sha256", None)
+            put_model(tx, name, meta, data, saved=kpath.stat().st_mtime)
+            n += 1
         known = {r["name"] for r in tx.all("SELECT name FROM datasets")}
         for meta_path in sorted(user_data.glob("*/dataset.json")) if user_data.is_dir() else []:
-            meta = store.read_json(meta_path)
+            meta = _read_json(meta_path)
             name = meta_path.parent.name
             if meta is not None and name not in known and not name.startswith("."):
                 tx.execute("INSERT INTO datasets (name, owner, owner_name, classes, updated) VALUES (?, ?, ?, ?, ?)",

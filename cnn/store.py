@@ -1,8 +1,12 @@
-"""Saved models: ``models/<name>.keras`` plus ``models/<name>.json`` metadata.
+"""Saved models: their files and metadata in the class database, local ``.keras`` files as a cache.
 
-Writes are atomic (temp file, then link/rename) and never silently overwrite: the first
-writer to link ``<name>.keras`` owns the name. Loading always uses Keras safe mode, after a
-look inside the archive that refuses code-carrying layers (Lambda) and unknown classes.
+The class database (:mod:`cnn.index`) is the one truth: who saved a model, its metadata and its
+``.keras`` bytes. Saving, replacing and deleting are each one transaction, so a server killed at any
+point leaves the class the old model or the new one, never half; a server on another host finds every
+model without a shared folder. ``models/<name>.keras`` plus ``<name>.json`` are written after the
+transaction as a cache (checked against the database's SHA-256 before use, rewritten when stale).
+Loading always uses Keras safe mode, after a look inside the archive that refuses code-carrying layers
+(Lambda) and unknown classes.
 """
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cnn import index, settings
+from cnn import blobs, index, settings
+from cnn import db as dbm
 from cnn.i18n import _
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,8 +93,10 @@ class ModelEntry:
     """A saved model as the listing shows it."""
 
     name: str
-    path: Path
     meta: dict[str, Any]
+    sha: str  # SHA-256 of its .keras file (the database's)
+    saved: float  # when it was saved (changes with every replacement)
+    folder: Path  # where this server caches its file
 
     @property
     def dataset(self) -> str:
@@ -101,7 +108,13 @@ class ModelEntry:
 
     @property
     def mtime(self) -> float:
-        return self.path.stat().st_mtime
+        """When it was saved: with :attr:`path`, what caches of a loaded model are keyed by."""
+        return self.saved
+
+    @property
+    def path(self) -> Path:
+        """Its ``.keras`` file on this server (written from the database when missing or stale)."""
+        return cached_file(self)
 
 
 def models_dir() -> Path:
@@ -138,34 +151,99 @@ def read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def list_models(folder: Path | None = None) -> list[ModelEntry]:
-    """Complete saved models (both files present, readable metadata), newest first.
+def _guard(fn):
+    """Run a database step of a model's save, load or listing; a database that cannot answer is a StoreError."""
+    try:
+        return fn()
+    except dbm.DatabaseError as e:
+        raise StoreError(str(e)) from None
 
-    Stray, hidden, temporary or half-written files are skipped, never an error.
-    """
+
+_imported: set[tuple[str, str]] = set()
+
+
+def import_folder(folder: Path | None = None) -> None:
+    """Models in ``folder`` (and students' datasets) from before the database held them join it, once per process
+    and folder (and once per database: :func:`cnn.index.import_existing`)."""
     folder = folder or models_dir()
-    if not folder.is_dir():
-        return []
-    entries = []
-    with folder_lock(folder, exclusive=False):
-        try:
-            candidates = sorted(folder.glob("*.keras"))
-        except OSError:
-            return []
-        for kpath in candidates:
-            name = kpath.stem
-            if not NAME_RE.match(name) or not kpath.is_file():
-                continue
-            meta = read_json(kpath.with_suffix(".json"))
-            if meta is None:
-                continue
-            entries.append(ModelEntry(name, kpath, meta))
-    return sorted(entries, key=lambda e: (not e.meta.get("shipped", False), -e.mtime))
+    url = dbm.default_url()
+    if (url, str(folder)) in _imported:
+        return
+    _guard(lambda: index.import_existing(dbm.database(), folder, settings.value("CNN_USER_DATA_DIR"),
+                                         names_ok=lambda n: bool(NAME_RE.match(n))))
+    _imported.add((url, str(folder)))
+
+
+def _entry(row: index.ModelRow, folder: Path) -> ModelEntry:
+    return ModelEntry(row.name, {**row.meta, "name": row.name}, row.blob, row.saved, folder)
+
+
+def list_models(folder: Path | None = None) -> list[ModelEntry]:
+    """Every saved model of the class (on any server), shipped ones first, then newest first."""
+    folder = folder or models_dir()
+    import_folder(folder)
+    entries = [_entry(r, folder) for r in _guard(index.models)]
+    return sorted(entries, key=lambda e: (not e.meta.get("shipped", False), -e.saved, e.name))
+
+
+def get(name: str, folder: Path | None = None, detail: bool = False) -> ModelEntry:
+    """One saved model; StoreError "No saved model named ..." when there is none."""
+    folder = folder or models_dir()
+    name = validate_name(name)
+    import_folder(folder)
+    row = _guard(lambda: index.model(name, detail=detail))
+    if row is None:
+        raise StoreError(_("No saved model named '{name}'.", name=name))
+    return _entry(row, folder)
 
 
 def exists(name: str, folder: Path | None = None) -> bool:
-    kpath, _ = paths(name, folder)
-    return kpath.exists()
+    folder = folder or models_dir()
+    name = validate_name(name)
+    import_folder(folder)
+    return _guard(lambda: index.model(name)) is not None
+
+
+def cached_file(entry: ModelEntry) -> Path:
+    """The entry's ``.keras`` file in its folder, written (atomically) from the database unless the one there is
+    this very version; StoreError when the database has lost it."""
+    kpath, jpath = paths(entry.name, entry.folder)
+    cached = read_json(jpath) or {}
+    if kpath.is_file() and (cached.get("file_sha256") or _file_sha(kpath)) == entry.sha:
+        return kpath  # this very version (a shipped model's own file, or one this server wrote)
+    data = _guard(lambda: blobs.get(dbm.database(), entry.sha))
+    if data is None:
+        raise StoreError(_("No saved model named '{name}'.", name=entry.name))
+    whole = _guard(lambda: index.model(entry.name, detail=True))
+    _write_cache(entry.folder, entry.name, data, whole.meta if whole else entry.meta, entry.sha)
+    return kpath
+
+
+_file_shas: dict[tuple[str, int, int], str] = {}
+
+
+def _file_sha(path: Path) -> str:
+    """SHA-256 of a file, remembered while its size and modification time stay the same."""
+    st = path.stat()
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if key not in _file_shas:
+        _file_shas[key] = blobs.digest(path.read_bytes())
+    return _file_shas[key]
+
+
+def _write_cache(folder: Path, name: str, data: bytes, meta: dict[str, Any], sha: str) -> None:
+    """This server's copy of a model's files, each put in place by a rename (never half a file)."""
+    kpath, jpath = paths(name, folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp_k = _write_temp(folder, ".keras", lambda p: p.write_bytes(data))
+        tmp_j = _write_temp(folder, ".json", lambda p: p.write_text(json.dumps({**meta, "file_sha256": sha}, indent=1,
+                                                                               default=_json_default)))
+        os.replace(tmp_k, kpath)
+        os.replace(tmp_j, jpath)
+    except OSError as e:
+        raise StoreError(_("The model '{name}' cannot be written to {folder} on this server ({why}).", name=name,
+                           folder=folder, why=e.strerror or e)) from None
 
 
 def _write_temp(folder: Path, suffix: str, write) -> Path:
@@ -182,13 +260,13 @@ def _write_temp(folder: Path, suffix: str, write) -> Path:
 
 def save_model(model, name: str, meta: dict[str, Any], *, overwrite: bool = False,
                folder: Path | None = None, actor: Actor | None = None, half: bool = False) -> ModelEntry:
-    """Save a Keras model and its metadata atomically; refuse an existing name unless ``overwrite`` (and
+    """Save a Keras model and its metadata in one transaction; refuse an existing name unless ``overwrite`` (and
     then only when ``actor`` may change the model there). ``half`` stores the weights as float16
     (:func:`halve_weights`), for the models shipped in the repository."""
     folder = folder or models_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    kpath, jpath = paths(name, folder)
-    if kpath.exists() and not overwrite:
+    name = validate_name(name)
+    if exists(name, folder) and not overwrite:
         raise StoreError(_("A model named '{name}' already exists. Choose another name.", name=name))
     meta = {**meta, "name": name, "saved": time.strftime("%Y-%m-%d %H:%M:%S")}
     if half:
@@ -199,28 +277,32 @@ def save_model(model, name: str, meta: dict[str, Any], *, overwrite: bool = Fals
         if half:
             halve_weights(p)
 
-    tmp_k = _write_temp(folder, ".keras", write_keras)  # the slow part, outside the lock
-    tmp_j = _write_temp(folder, ".json", lambda p: p.write_text(json.dumps(meta, indent=1, default=_json_default)))
+    tmp = _write_temp(folder, ".keras", write_keras)  # the slow part, outside the transaction
     try:
-        with folder_lock(folder):  # the check and both renames as one step for every other saver and reader
-            if kpath.exists() and not overwrite:
+        data = tmp.read_bytes()
+    finally:
+        tmp.unlink(missing_ok=True)
+
+    def commit() -> None:
+        with dbm.database().transaction(f"model:{name}") as tx:  # the check and the write, one step for the class
+            existing = index.live(tx, name)
+            if existing is not None and not overwrite:
                 raise StoreError(_("A model named '{name}' already exists. Choose another name.", name=name))
-            if kpath.exists() and actor is not None:
-                existing = read_json(jpath) or {}
-                if existing.get("shipped"):
+            if existing is not None and actor is not None:
+                if existing.meta.get("shipped"):
                     raise StoreError(_("'{name}' ships with CNN Lab and cannot be replaced. Choose another name.",
                                        name=name))
-                if not actor.may_change(existing):
+                if not actor.may_change(existing.meta):
                     raise StoreError(_("'{name}' is {owner_words} model: you can replace only models you saved. "
                                        "Choose another name, or ask your teacher.",
-                                       name=name, owner_words=owner_words(existing)))
-            os.replace(tmp_k, kpath)
-            os.replace(tmp_j, jpath)
-            index.saved(name, meta)
-    finally:
-        tmp_k.unlink(missing_ok=True)
-        tmp_j.unlink(missing_ok=True)
-    return ModelEntry(name, kpath, meta)
+                                       name=name, owner_words=owner_words(existing.meta)))
+            index.put_model(tx, name, meta, data)
+
+    _guard(commit)
+    entry = get(name, folder)
+    with contextlib.suppress(StoreError):  # the class has the model; this server's copy is written when first used
+        _write_cache(folder, name, data, meta, entry.sha)
+    return entry
 
 
 def halve_weights(path: Path) -> None:
@@ -263,30 +345,35 @@ def _json_default(o: Any) -> Any:
 
 
 def read_meta(name: str, folder: Path | None = None) -> dict[str, Any]:
-    kpath, jpath = paths(name, folder)
-    meta = read_json(jpath)
-    if meta is None or not kpath.is_file():
-        raise StoreError(_("No saved model named '{name}'.", name=name))
-    return meta
+    """A saved model's whole metadata (StoreError when there is no such model)."""
+    return get(name, folder, detail=True).meta
 
 
 def delete_model(name: str, folder: Path | None = None, actor: Actor | None = None) -> None:
-    """Remove both files of a saved model (shipped models are protected; a session may delete only its own)."""
+    """Delete a saved model for the whole class (shipped models are protected; a session may delete only its
+    own), in one transaction; then this server's copy of its files."""
     folder = folder or models_dir()
-    kpath, jpath = paths(name, folder)
-    with folder_lock(folder):
-        if not kpath.exists() and not jpath.exists():
-            raise StoreError(_("No saved model named '{name}'.", name=name))
-        meta = read_json(jpath) or {}
-        if meta.get("shipped"):
-            raise StoreError(_("'{name}' ships with CNN Lab and cannot be deleted here.", name=name))
-        if actor is not None and not actor.may_change(meta):
-            raise StoreError(_("'{name}' is {owner_words} model: you can delete only models you saved. Ask your "
-                               "teacher.", name=name, owner_words=owner_words(meta)))
-        kpath.unlink(missing_ok=True)
-        jpath.unlink(missing_ok=True)
-        index.deleted(name, "teacher" if actor is not None and actor.teacher and not (
-            isinstance(meta.get("owner"), str) and meta.get("owner") == actor.owner) else "owner")
+    name = validate_name(name)
+    import_folder(folder)
+
+    def commit() -> None:
+        with dbm.database().transaction(f"model:{name}") as tx:
+            existing = index.live(tx, name)
+            if existing is None:
+                raise StoreError(_("No saved model named '{name}'.", name=name))
+            meta = existing.meta
+            if meta.get("shipped"):
+                raise StoreError(_("'{name}' ships with CNN Lab and cannot be deleted here.", name=name))
+            if actor is not None and not actor.may_change(meta):
+                raise StoreError(_("'{name}' is {owner_words} model: you can delete only models you saved. Ask "
+                                   "your teacher.", name=name, owner_words=owner_words(meta)))
+            index.remove_model(tx, name, "teacher" if actor is not None and actor.teacher and not (
+                isinstance(meta.get("owner"), str) and meta.get("owner") == actor.owner) else "owner")
+
+    _guard(commit)
+    for path in paths(name, folder):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def inspect_archive(path: Path) -> dict[str, Any]:
@@ -418,8 +505,5 @@ def load_keras_bytes(data: bytes, name: str = "model.keras"):
 
 
 def load_model(name: str, folder: Path | None = None):
-    """Load a saved model by name (safe mode)."""
-    kpath, _ = paths(name, folder)
-    if not kpath.is_file():
-        raise StoreError(_("No saved model named '{name}'.", name=name))
-    return load_keras_file(kpath)
+    """Load a saved model by name (safe mode), from this server's copy of the class's file."""
+    return load_keras_file(get(name, folder).path)

@@ -18,7 +18,7 @@ import time
 
 import streamlit as st
 
-from cnn import classroom, db, i18n, index, jobs, settings, store, userdata
+from cnn import classroom, db, i18n, jobs, settings, store
 from cnn.i18n import N_, _
 from ui import identity, runs
 from ui.state import init_state, keep_sticky, set_sticky, sticky
@@ -90,9 +90,8 @@ def warm_up() -> None:
         _warm_started = True
     # A stable name for this server in the class: after a restart on the same port, its unfinished runs are known.
     jobs.set_server_id(f"{socket.gethostname()}:{st.get_option('server.port')}")
-    with contextlib.suppress(db.DatabaseError):  # every page says so (page_setup_ui)
-        # models and datasets saved before the class database existed join its index, once
-        index.import_existing(db.database(), store.models_dir(), userdata.user_data_dir())
+    with contextlib.suppress(store.StoreError):  # every page says so (page_setup_ui)
+        store.import_folder()  # models and datasets saved before the class database held them join it, once
 
     def _import() -> None:
         time.sleep(2.0)  # let the first page reach the browser before competing for the CPU
@@ -144,6 +143,12 @@ def menu_ui() -> None:
         st.divider()
 
 
+def database_unavailable_ui(e: Exception) -> None:
+    """The class database cannot answer (down, unreachable, locked, corrupt): one plain message, never a traceback.
+    A reload works again as soon as it answers (no restart)."""
+    st.error(_("CNN Lab cannot open its class database. {e}", e=e), icon=":material/database:")
+
+
 def page_setup_ui(title: str) -> None:
     """Page config, session state, the sidebar (presentation toggle, the session's runs)."""
     init_state()
@@ -160,7 +165,7 @@ def page_setup_ui(title: str) -> None:
     try:
         identity.attach_ui()
     except db.DatabaseError as e:  # a corrupt, locked or read-only database: one clear message, nothing touched
-        st.error(_("CNN Lab cannot open its class database. {e}", e=e), icon=":material/database:")
+        database_unavailable_ui(e)
         st.stop()
     language_setup()
     # Presentation mode collapses the sidebar (sent when it changes: a teacher who opens it again keeps it open).

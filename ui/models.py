@@ -86,7 +86,7 @@ def model_choices(require_shape: tuple[int, ...] | None = None) -> dict[str, dic
             acc = e.test_accuracy
             tag = f" — {e.dataset}, {number(acc, '.1%')}" if isinstance(acc, int | float) else f" — {e.dataset}"
             choices[f"saved:{e.name}"] = {"kind": "saved", "entry": e, "meta": e.meta, "title": f"{e.name}{tag}",
-                                          "token": f"file:{e.path}:{e.mtime}"}
+                                          "token": f"saved:{e.name}:{e.sha}"}
     return choices
 
 

@@ -1,6 +1,7 @@
 """cnn.store: atomic saves, no silent overwrite, safe loading, a listing that ignores junk."""
 import json
 import threading
+import time
 import zipfile
 
 import keras
@@ -217,3 +218,106 @@ def test_oversized_upload_is_refused_before_reading(tmp_path):
         f.truncate(store.MAX_UPLOAD_BYTES + 1)  # sparse: nothing is actually written
     with pytest.raises(store.StoreError, match="over the 100 MB limit"):
         store.load_keras_file(path)
+
+
+# ---------------------------------------------------------------- the class database is the one truth
+
+
+def test_a_model_saved_on_one_server_is_loaded_listed_and_protected_on_another_with_its_own_folder(
+        tmp_path, small_model):
+    """Two servers, one database, separate models folders (no shared folder): B lists A's model with its owner,
+    loads it, and refuses another student's replace and delete."""
+    a, b = tmp_path / "server-a", tmp_path / "server-b"
+    store.save_model(small_model, "ada-model", {"dataset": "mnist", "owner": "ada-id", "owner_name": "Ada"},
+                     folder=a, actor=store.Actor("ada-id"))
+    [entry] = [e for e in store.list_models(b) if e.name == "ada-model"]
+    assert entry.meta["owner_name"] == "Ada" and not (b / "ada-model.keras").exists()
+    x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_array_equal(np.asarray(store.load_model("ada-model", b)(x)), np.asarray(small_model(x)))
+    ben = store.Actor("ben-id")
+    with pytest.raises(store.StoreError, match="Ada's model"):
+        store.save_model(small_model, "ada-model", {"dataset": "mnist", "owner": "ben-id"}, folder=b, overwrite=True,
+                         actor=ben)
+    with pytest.raises(store.StoreError, match="Ada's model"):
+        store.delete_model("ada-model", b, actor=ben)
+    assert store.read_meta("ada-model", a)["owner"] == "ada-id"
+
+
+def test_the_files_are_only_a_cache(folder, small_model):
+    """Without its .json (or with a stale or damaged copy) a model is still the class's; without its database row
+    it is gone for everyone."""
+    from cnn import db
+
+    store.save_model(small_model, "cached", {"dataset": "mnist"})
+    (folder / "cached.json").unlink()
+    assert [e.name for e in store.list_models()] == ["cached"]
+    (folder / "cached.keras").write_bytes(b"damaged")
+    assert store.load_model("cached") is not None  # the copy did not match the database's file: written again
+    assert (folder / "cached.json").exists()
+    db.database().execute("DELETE FROM models WHERE name = 'cached'")
+    assert store.list_models() == [] and not store.exists("cached")
+    with pytest.raises(store.StoreError, match="No saved model"):
+        store.load_model("cached")
+
+
+def test_a_model_without_its_file_in_the_database_says_no_saved_model(folder, small_model):
+    from cnn import db
+
+    entry = store.save_model(small_model, "lost", {"dataset": "mnist"})
+    db.database().execute("DELETE FROM blobs WHERE sha256 = ?", (entry.sha,))
+    (folder / "lost.json").unlink()
+    with pytest.raises(store.StoreError, match="No saved model named 'lost'"):
+        store.load_model("lost")
+
+
+def test_replacing_and_deleting_keep_no_orphan_files_in_the_database(folder, small_model):
+    from cnn import db
+
+    store.save_model(small_model, "m", {"dataset": "mnist"})
+    other = arch.build_model(arch.preset("fast"), (28, 28, 1))
+    store.save_model(other, "m", {"dataset": "mnist"}, overwrite=True)
+    assert db.database().query("SELECT COUNT(*) AS n FROM blobs")[0]["n"] == 1
+    store.delete_model("m")
+    assert db.database().query("SELECT COUNT(*) AS n FROM blobs")[0]["n"] == 0
+    assert not (folder / "m.keras").exists()
+
+
+KILLED_SAVER = """
+import sys, time
+sys.path.insert(0, {root!r})
+import numpy as np
+from cnn import architectures as arch, store
+model = arch.build_model(arch.preset("fast"), (28, 28, 1))
+model.set_weights([np.full_like(w, {value}) for w in model.get_weights()])
+print("saving", flush=True)
+for i in range(1000):  # replaced again and again until killed
+    store.save_model(model, "contested", {{"dataset": "mnist", "round": i}}, overwrite=True)
+"""
+
+
+def test_a_server_killed_while_saving_leaves_the_old_model_or_the_new_never_half(folder, small_model):
+    """kill -9 at a random moment of repeated saves: every time, the class's model loads and is one of the two."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(7)
+    old = arch.build_model(arch.preset("fast"), (28, 28, 1))
+    old.set_weights([np.full_like(w, 0.01) for w in old.get_weights()])
+    store.save_model(old, "contested", {"dataset": "mnist"})
+    x = np.random.default_rng(0).random((2, 28, 28, 1), dtype=np.float32)
+    seen = set()
+    for kill_after in rng.uniform(0.0, 1.5, size=4):
+        proc = subprocess.Popen([sys.executable, "-c", KILLED_SAVER.format(root=str(store.ROOT), value=0.02)],
+                                stdout=subprocess.PIPE, env=os.environ.copy())
+        assert proc.stdout.readline().strip() == b"saving"
+        time.sleep(float(kill_after))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        loaded = store.load_model("contested")
+        first = float(loaded.get_weights()[0].flat[0])
+        assert first in (np.float32(0.01), np.float32(0.02)), first
+        assert np.isfinite(np.asarray(loaded(x))).all()
+        seen.add(first)
+    assert store.read_meta("contested")["dataset"] == "mnist"
