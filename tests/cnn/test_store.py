@@ -265,7 +265,7 @@ def test_a_model_without_its_file_in_the_database_says_no_saved_model(folder, sm
 
     entry = store.save_model(small_model, "lost", {"dataset": "mnist"})
     db.database().execute("DELETE FROM blobs WHERE sha256 = ?", (entry.sha,))
-    (folder / "lost.json").unlink()
+    (folder / "lost.keras").unlink()  # and this server has no copy of it
     with pytest.raises(store.StoreError, match="No saved model named 'lost'"):
         store.load_model("lost")
 
