@@ -226,6 +226,20 @@ def _cmd_models(args) -> int:
     return 0
 
 
+def _cmd_class(args) -> int:
+    from cnn import classfile
+
+    path = Path(args.zip)
+    if args.class_command == "export":
+        counts = classfile.export(path)
+        what = "written to"
+    else:
+        counts = classfile.import_(path)
+        what = "imported from"
+    print(f"class {what} {path}: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()))
+    return 0
+
+
 def _cmd_settings(args) -> int:
     from cnn import settings
 
@@ -303,13 +317,21 @@ def build_parser() -> argparse.ArgumentParser:
     di.set_defaults(func=_cmd_dataset_import)
     dl = dsub.add_parser("list", help="list your own datasets")
     dl.set_defaults(func=_cmd_dataset_list)
+    c = sub.add_parser("class", help="the whole class in one file: export it (to keep, or to move to another "
+                       "server), import it (into an empty or matching class database)")
+    csub = c.add_subparsers(dest="class_command", required=True)
+    for action, text in (("export", "write names, runs, models, datasets and the challenge to a .zip"),
+                         ("import", "bring a class .zip in; a corrupt or hostile one is refused, nothing changed")):
+        ca = csub.add_parser(action, help=text)
+        ca.add_argument("zip", help="the class .zip file")
+        ca.set_defaults(func=_cmd_class)
     return p
 
 
 KNOWN_ERRORS = {"cnn.store": "StoreError", "cnn.data": "DatasetError", "cnn.layers": "SpecError",
                 "cnn.training": "TrainingError", "cnn.preprocess": "ImageError", "cnn.evaluation": "CompatibilityError",
                 "cnn.hyperparams": "HyperparamError", "cnn.userdata": "UserDataError", "cnn.export": "ExportError",
-                "cnn.transfer": "TransferError"}
+                "cnn.transfer": "TransferError", "cnn.classfile": "ClassFileError", "cnn.db": "DatabaseError"}
 
 
 def _known_errors() -> tuple[type[Exception], ...]:
@@ -330,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {problem}", file=sys.stderr)
         return 1
     try:
-        if args.command not in ("models", "dataset"):
+        if args.command not in ("models", "dataset", "class"):
             _import_tensorflow_quietly()
         return args.func(args)
     except KeyboardInterrupt:
