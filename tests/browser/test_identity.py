@@ -64,9 +64,15 @@ def home(tmp_path):
     return tmp_path
 
 
-def test_a_student_and_her_teacher_keep_their_work_over_reloads_deletes_and_a_restart(browser, home):
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_student_and_her_teacher_keep_their_work_over_reloads_deletes_and_a_restart(browser, home, backend,
+                                                                                        request):
     port = free_port()
     env = dict(CNN_MAX_JOBS="1", CNN_TEACHER_PASSWORD=PASS, CNN_DATA_DIR=str(home / "no-data"))
+    if backend == "postgresql":  # else the SQLite file in the server's home
+        from postgres import fresh_database
+
+        env["CNN_DATABASE_URL"] = fresh_database(request.getfixturevalue("postgres_url"))
     ana_ctx = browser.new_context(viewport={"width": 1300, "height": 1000})
     teacher_ctx = browser.new_context(viewport={"width": 1300, "height": 1000})
     ana, teacher = ana_ctx.new_page(), teacher_ctx.new_page()
