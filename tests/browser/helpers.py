@@ -127,3 +127,17 @@ def enter_teacher_mode(pg, url: str, passphrase: str) -> None:
     pg.get_by_label("Teacher passphrase").fill(passphrase)
     pg.get_by_role("button", name="Enter teacher mode").click()
     pg.get_by_role("heading", name="Runs").wait_for()
+
+
+def new_student(browser, url: str, name: str):
+    """A new browser (its own identity) on ``url``, its name typed in the sidebar: (context, page)."""
+    ctx = browser.new_context(viewport={"width": 1300, "height": 900})
+    pg = ctx.new_page()
+    pg.set_default_timeout(120_000)
+    pg.goto(url)
+    wait_idle(pg)
+    box = pg.locator("[data-testid=stSidebar]").get_by_role("textbox", name="Your name")
+    box.fill(name)
+    box.press("Enter")
+    wait_idle(pg)
+    return ctx, pg

@@ -5,6 +5,7 @@ PostgreSQL's connections (and a server's file handles on SQLite) within a lesson
 through four pages 100 times each (300 page runs, with a teacher passphrase set so every run checks
 for a grant) against a real server whose pool holds 3 connections.
 """
+import contextlib
 import re
 from pathlib import Path
 
@@ -24,10 +25,8 @@ def sqlite_handles(pid: int, path: Path) -> int:
     """Open descriptors of the server process on the database file itself (one per SQLite connection)."""
     n = 0
     for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
+        with contextlib.suppress(OSError):
             n += Path(fd.readlink()) == path
-        except OSError:
-            pass
     return n
 
 

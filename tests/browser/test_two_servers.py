@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import assert_no_error, draw_digit, wait_idle
+from browser.helpers import assert_no_error, draw_digit, new_student, wait_idle
 from browser.server import copy_models, running_app
 
 pytestmark = pytest.mark.browser
@@ -19,19 +19,6 @@ def class_url(backend: str, tmp_path, request) -> str:
     from postgres import fresh_database
 
     return fresh_database(request.getfixturevalue("postgres_url"))
-
-
-def named(browser, url: str, name: str):
-    ctx = browser.new_context(viewport={"width": 1300, "height": 900})
-    pg = ctx.new_page()
-    pg.set_default_timeout(120_000)
-    pg.goto(url)
-    wait_idle(pg)
-    box = pg.locator("[data-testid=stSidebar]").get_by_role("textbox", name="Your name")
-    box.fill(name)
-    box.press("Enter")
-    wait_idle(pg)
-    return ctx, pg
 
 
 def train_and_save(pg, url: str, name: str, replace: bool = False) -> None:
@@ -58,14 +45,14 @@ def test_two_servers_without_a_shared_folder_share_runs_and_models(browser, tmp_
         contexts = []
         try:
             # Kim saves a model on server A.
-            kim_ctx, kim = named(browser, a["url"], "Kim")
+            kim_ctx, kim = new_student(browser, a["url"], "Kim")
             contexts.append(kim_ctx)
             train_and_save(kim, a["url"], "kim-model")
             expect(kim.get_by_text("Saved as kim-model")).to_be_visible()
             assert not (tmp_path / "b" / "models" / "kim-model.keras").exists()
 
             # Lee, on server B: Kim's model is on the leaderboard with her name, and Lee draws with it.
-            lee_ctx, lee = named(browser, b["url"], "Lee")
+            lee_ctx, lee = new_student(browser, b["url"], "Lee")
             contexts.append(lee_ctx)
             lee.goto(f"{b['url']}/Leaderboard")
             wait_idle(lee)
