@@ -2,19 +2,20 @@
 
 A teacher archives a year, or moves a class to another machine (SQLite to PostgreSQL and back): the
 archive holds the class database's rows (identities with their names and languages, runs with their
-curves, models with their metadata, datasets, the challenge), every model file (``blobs/<sha256>``)
-and every student's dataset as a zip of class folders. Teacher grants (signed by one server's key),
+curves, models with their metadata, students' datasets with every example, the challenge) and every
+model file (``blobs/<sha256>``). Teacher grants (signed by one server's key),
 passphrase attempts and server beats stay behind.
 
 An import checks the whole archive before it writes anything: its format and schema, every entry's
 name and size (no path leaves its place, no zip bomb), each file against its SHA-256, each model
-file as :func:`cnn.store.inspect_archive` does (no code-carrying layers), each dataset as
-:func:`cnn.userdata.read_zip` does, each row's columns and values. Rows go in one transaction; a name
-the class database already has with other content refuses the import. Any refusal is one line and
-changes nothing.
+file as :func:`cnn.store.inspect_archive` does (no code-carrying layers), each dataset example as an
+image of its dataset's size, each row's columns and values. Everything goes in one transaction; a
+name the class database already has with other content refuses the import. Any refusal is one line
+and changes nothing.
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -30,15 +31,17 @@ from cnn import db as dbm
 FORMAT = "cnnlab-class"
 VERSION = 1
 # What a class is, table by table: its key columns (an existing row with the same key must be the same row).
-TABLES = {"identities": ("id",), "runs": ("id",), "models": ("name",), "datasets": ("name",), "challenge": ("id",)}
-SINGULAR = {"identities": "identity", "runs": "run", "models": "model", "datasets": "dataset", "challenge": "challenge"}
+TABLES = {"identities": ("id",), "runs": ("id",), "models": ("name",), "datasets": ("name",),
+          "dataset_examples": ("dataset", "id"), "challenge": ("id",)}
+SINGULAR = {"identities": "identity", "runs": "run", "models": "model", "datasets": "dataset",
+            "dataset_examples": "dataset example", "challenge": "challenge"}
+BINARY = {"dataset_examples": ("png",)}  # bytes columns, as base64 text in the archive
 MAX_ARCHIVE_BYTES = 4 * 2**30
 MAX_ENTRIES = 100_000
 MAX_TOTAL = 8 * 2**30  # uncompressed, all entries
 MAX_ROWS_BYTES = 512 * 2**20  # one table's rows, uncompressed
 MAX_RATIO = 1000  # uncompressed / compressed size of one large entry: beyond this it is a zip bomb
-ENTRY = re.compile(r"^(class\.json|tables/[a-z_]+\.jsonl|blobs/[0-9a-f]{64}|datasets/[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
-                   r"\.zip)$")
+ENTRY = re.compile(r"^(class\.json|tables/[a-z_]+\.jsonl|blobs/[0-9a-f]{64})$")
 
 
 class ClassFileError(ValueError):
@@ -65,6 +68,8 @@ def export(path: Path, database: dbm.Database | None = None) -> dict[str, int]:
                 if table == "models":
                     rows = [r for r in rows if r.get("blob")]  # deleted models stay behind (no file)
                     shas |= {r["blob"] for r in rows}
+                for column in BINARY.get(table, ()):
+                    rows = [{**r, column: base64.b64encode(bytes(r[column])).decode()} for r in rows]
                 z.writestr(f"tables/{table}.jsonl", "".join(dbm.dumps(r) + "\n" for r in rows))
                 counts[table] = len(rows)
             for sha in sorted(shas):
@@ -73,10 +78,6 @@ def export(path: Path, database: dbm.Database | None = None) -> dict[str, int]:
                     raise ClassFileError(f"the class database lost the file {sha[:12]}… of a model; nothing written")
                 z.writestr(f"blobs/{sha}", data)
             counts["files"] = len(shas)
-            names = [ds.name for ds in userdata.list_datasets()]
-            for name in names:
-                z.writestr(f"datasets/{name}.zip", userdata.export_zip(name))
-            counts["dataset_images"] = len(names)
             z.writestr("class.json", json.dumps({"format": FORMAT, "version": VERSION,
                                                  "schema": database.schema_version(), "counts": counts,
                                                  "exported": time.strftime("%Y-%m-%d %H:%M:%S")}, indent=1))
@@ -169,14 +170,35 @@ def _check_model_file(name: str, data: bytes) -> None:
             raise ClassFileError(f"model '{name}' refused: {e}") from None
 
 
+def _check_example(row: dict[str, Any], shapes: dict[str, Any], database: dbm.Database) -> None:
+    """A dataset example: PNG bytes (base64 in the archive) of an image of its dataset's size."""
+    name = str(row["dataset"])
+    shape = shapes.get(name)
+    if shape is None:
+        found = database.query("SELECT image_shape FROM datasets WHERE name = ?", (name,))
+        shape = found[0]["image_shape"] if found else None
+    try:
+        size = tuple(int(x) for x in json.loads(shape))
+        raw = base64.b64decode(str(row["png"]), validate=True)
+    except (TypeError, ValueError):
+        raise ClassFileError(f"an example of dataset '{name}' is not an image of a known dataset") from None
+    if len(raw) > userdata.MAX_ENTRY_BYTES:
+        raise ClassFileError(f"an example of dataset '{name}' is {len(raw) / 2**20:.0f} MB; refused")
+    try:
+        userdata.check_png(raw, size)
+    except userdata.UserDataError as e:
+        raise ClassFileError(f"an example of dataset '{name}' refused: {e}") from None
+    row["png"] = raw
+
+
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a.get(k) == b.get(k) or (isinstance(a.get(k), (int, float)) and isinstance(b.get(k), (int, float))
                                         and abs(float(a[k]) - float(b[k])) < 1e-6) for k in a)
 
 
 def import_(path: Path, database: dbm.Database | None = None) -> dict[str, int]:
-    """Bring a class archive into the class database (and its datasets into the data folder); returns how many
-    rows, files and datasets were added. ClassFileError, with nothing changed, for anything it refuses."""
+    """Bring a class archive into the class database; returns how many rows and model files were added.
+    ClassFileError, with nothing changed, for anything it refuses."""
     import sqlalchemy as sa
 
     database = database or dbm.database()
@@ -208,16 +230,9 @@ def import_(path: Path, database: dbm.Database | None = None) -> dict[str, int]:
     for r in tables["models"]:
         store.validate_name(str(r["name"]))
         _check_model_file(str(r["name"]), files[r["blob"]])
-    datasets: dict[str, userdata.ZipContents] = {}
-    for entry in z.namelist():
-        if entry.startswith("datasets/"):
-            name = entry[len("datasets/"):-len(".zip")]
-            try:
-                datasets[name] = userdata.read_zip(_read(z, entry, userdata.MAX_ZIP_BYTES))
-            except userdata.UserDataError as e:
-                raise ClassFileError(f"dataset '{name}' refused: {e}") from None
-            if (userdata.user_data_dir() / name).exists():
-                raise ClassFileError(f"this class already has a dataset named '{name}'; nothing was imported")
+    shapes = {r["name"]: r.get("image_shape") for r in tables["datasets"]}
+    for r in tables["dataset_examples"]:
+        _check_example(r, shapes, database)
     added = dict.fromkeys(TABLES, 0)
     with database.transaction("import") as tx:
         for table, rows in tables.items():
@@ -236,11 +251,4 @@ def import_(path: Path, database: dbm.Database | None = None) -> dict[str, int]:
                 tx.execute(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
                            [row[n] for n in names])
                 added[table] += 1
-    owners = {r["name"]: r for r in tables["datasets"]}
-    for name, contents in datasets.items():
-        ds = userdata.create(name, list(contents.classes), contents.image_shape,
-                             str(owners.get(name, {}).get("owner") or ""),
-                             str(owners.get(name, {}).get("owner_name") or ""))
-        for c, images in contents.classes.items():
-            userdata.add_images(ds.name, c, images)
-    return {**added, "files": len(files), "dataset_images": len(datasets)}
+    return {**added, "files": len(files)}

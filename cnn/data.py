@@ -544,7 +544,7 @@ def _load_user(name: str) -> Dataset:
     except userdata.UserDataError as e:
         raise DatasetError(str(e)) from None
     return Dataset(name, parts.x_train, parts.y_train, parts.x_test, parts.y_test, ds.classes,
-                   f"your own data ({ds.folder})", is_sample=False, note=" ".join(parts.notes))
+                   f"your own data ({ds.describe()})", is_sample=False, note=" ".join(parts.notes))
 
 
 def source_status(name: str) -> str:

@@ -1,9 +1,9 @@
-"""The class database's rows of saved models (with their files, as blobs) and of students' datasets.
+"""The class database's rows of saved models, with their files (as blobs).
 
 The database is the truth for models: who saved one, its metadata and its ``.keras`` bytes (:mod:`cnn.blobs`).
 :mod:`cnn.store` keeps a local copy of each file only as a cache. A deleted model keeps its row (without
-its file), so a student can be told "deleted by your teacher". Models and datasets on disk before the
-database knew them are imported once per database and folder (:func:`import_existing`).
+its file), so a student can be told "deleted by your teacher". Models on disk before the database held
+them are imported once per database and folder (:func:`import_existing`).
 """
 from __future__ import annotations
 
@@ -96,20 +96,6 @@ def model_status(name: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def dataset_changed(name: str, meta: dict[str, Any]) -> None:
-    """A student's dataset was made or its classes changed."""
-    _db().execute(
-        "INSERT INTO datasets (name, owner, owner_name, classes, updated) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) "
-        "DO UPDATE SET owner = excluded.owner, owner_name = excluded.owner_name, classes = excluded.classes, "
-        "updated = excluded.updated",
-        (name, str(meta.get("owner") or ""), str(meta.get("owner_name") or ""), dbm.dumps(meta.get("classes", [])),
-         time.time()))
-
-
-def dataset_deleted(name: str) -> None:
-    _db().execute("DELETE FROM datasets WHERE name = ?", (name,))
-
-
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         meta = json.loads(path.read_text())
@@ -118,11 +104,11 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def import_existing(database: dbm.Database, models_folder: Path, user_data: Path, names_ok=None) -> int:
-    """Bring every model file and dataset already on disk that the database does not know into it (models with
-    their files); returns how many. Once per database and folder pair (remembered in ``settings``), in one
-    transaction. ``names_ok`` tells a model file name CNN Lab would have written."""
-    key = f"imported:{models_folder.resolve()}|{user_data.resolve()}"
+def import_existing(database: dbm.Database, models_folder: Path, names_ok=None) -> int:
+    """Bring every model file already on disk that the database does not know into it, with its file; returns how
+    many. Once per database and folder (remembered in ``settings``), in one transaction. ``names_ok`` tells a
+    model file name CNN Lab would have written."""
+    key = f"imported:{models_folder.resolve()}"
     n = 0
     if database.query("SELECT 1 AS done FROM settings WHERE key = ?", (key,)):
         return 0
@@ -143,14 +129,5 @@ def import_existing(database: dbm.Database, models_folder: Path, user_data: Path
             meta.pop("file_sha256", None)
             put_model(tx, name, meta, data, saved=kpath.stat().st_mtime)
             n += 1
-        known = {r["name"] for r in tx.all("SELECT name FROM datasets")}
-        for meta_path in sorted(user_data.glob("*/dataset.json")) if user_data.is_dir() else []:
-            meta = _read_json(meta_path)
-            name = meta_path.parent.name
-            if meta is not None and name not in known and not name.startswith("."):
-                tx.execute("INSERT INTO datasets (name, owner, owner_name, classes, updated) VALUES (?, ?, ?, ?, ?)",
-                           (name, str(meta.get("owner") or ""), str(meta.get("owner_name") or ""),
-                            dbm.dumps(meta.get("classes", [])), time.time()))
-                n += 1
         tx.set_setting(key, time.strftime("%Y-%m-%d %H:%M:%S"))
     return n

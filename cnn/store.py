@@ -11,7 +11,6 @@ Loading always uses Keras safe mode, after a look inside the archive that refuse
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hmac
 import io
 import json
@@ -20,7 +19,6 @@ import re
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,23 +61,6 @@ class Actor:
         """The teacher may change any model; a session only those it saved (a model with no owner: nobody)."""
         owner = meta.get("owner")
         return self.teacher or (isinstance(owner, str) and bool(owner) and hmac.compare_digest(owner, self.owner))
-
-
-@contextlib.contextmanager
-def folder_lock(folder: Path, exclusive: bool = True) -> Iterator[None]:
-    """An advisory lock on a shared folder (``.lock`` in it), held across processes and threads: writers
-    take it exclusively for a read-check-rename, readers shared to see a ``.keras``/``.json`` pair whole."""
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError:  # a read-only folder: nothing can be written there, so there is nothing to order
-        yield
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def owner_words(meta: dict[str, Any]) -> str:
@@ -163,14 +144,13 @@ _imported: set[tuple[str, str]] = set()
 
 
 def import_folder(folder: Path | None = None) -> None:
-    """Models in ``folder`` (and students' datasets) from before the database held them join it, once per process
-    and folder (and once per database: :func:`cnn.index.import_existing`)."""
+    """Models in ``folder`` from before the database held them join it, once per process and folder (and once per
+    database: :func:`cnn.index.import_existing`)."""
     folder = folder or models_dir()
     url = dbm.default_url()
     if (url, str(folder)) in _imported:
         return
-    _guard(lambda: index.import_existing(dbm.database(), folder, settings.value("CNN_USER_DATA_DIR"),
-                                         names_ok=lambda n: bool(NAME_RE.match(n))))
+    _guard(lambda: index.import_existing(dbm.database(), folder, names_ok=lambda n: bool(NAME_RE.match(n))))
     _imported.add((url, str(folder)))
 
 

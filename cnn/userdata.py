@@ -1,22 +1,20 @@
 """Your own data: small datasets a student makes by drawing, photographing or uploading examples.
 
-Format (portable, documented in the README): a folder per dataset under ``CNN_USER_DATA_DIR``
-(default ``data/user/``) holding ``dataset.json`` (classes in order, image size, owner) and one
-folder per class of PNG files at the dataset's image size. Zips of class folders (the layout
-Keras' ``image_dataset_from_directory`` reads) import and export the same thing. Everything a
-user gives is checked before it is decoded or written: file counts and sizes, zip bombs, paths
-that leave the folder, names, image sizes. Writes are atomic; nothing is written outside the
-data folder. ``cnn.data.load_dataset("user:NAME")`` turns a dataset into train and test arrays
-(a stable, stratified split).
+Stored in the class database (every server of the class sees them; nothing on disk): a row per dataset
+(classes in order, image size, owner) and one per example (a PNG at the dataset's image size). Zips of
+class folders (the layout Keras' ``image_dataset_from_directory`` reads) import and export the same
+thing. Everything a user gives is checked before it is decoded or stored: file counts and sizes, zip
+bombs, paths that leave the folder, names, image sizes. Every change is one transaction.
+``cnn.data.load_dataset("user:NAME")`` turns a dataset into train and test arrays (a stable,
+stratified split). Dataset folders of earlier versions (``CNN_USER_DATA_DIR``) are imported once
+(:func:`import_folder`).
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import json
-import os
 import re
-import shutil
 import time
 import unicodedata
 import uuid
@@ -28,7 +26,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from cnn import index, preprocess, settings, store
+from cnn import db as dbm
+from cnn import preprocess, settings, store
 from cnn.i18n import N_, _, n_
 
 PREFIX = "user:"
@@ -123,10 +122,7 @@ class UserDataset:
     owner_name: str = ""
     created: str = ""
     counts: tuple[int, ...] = field(default=())
-
-    @property
-    def folder(self) -> Path:
-        return user_data_dir() / self.name
+    version: int = 0  # moves on with every change
 
     @property
     def total(self) -> int:
@@ -146,90 +142,147 @@ class UserDataset:
         return text + (_(", by {name}", name=self.owner_name) if self.owner_name else "")
 
 
-def _image_files(folder: Path) -> list[Path]:
+def _db() -> dbm.Database:
+    return dbm.database()
+
+
+def _guard(fn):
+    """A step on the class database; one that cannot answer is a UserDataError with its message."""
     try:
-        return sorted(p for p in folder.iterdir() if p.suffix == ".png" and not p.name.startswith("."))
-    except OSError:
-        return []
+        return fn()
+    except dbm.DatabaseError as e:
+        raise UserDataError(str(e)) from None
+
+
+def _dataset(row: dict[str, Any], counts: dict[str, int]) -> UserDataset:
+    try:
+        classes = tuple(validate_classes(dbm.loads(row["classes"], [])))
+        shape = tuple(int(x) for x in dbm.loads(row["image_shape"], []))
+        if shape not in SIZES.values():
+            raise ValueError(shape)
+    except (TypeError, ValueError, UserDataError):
+        raise UserDataError(_("The dataset '{name}' has a damaged description; download it, fix it, or delete it.",
+                              name=row["name"])) from None
+    return UserDataset(row["name"], classes, shape, str(row["owner"]), str(row["owner_name"]), str(row["created"]),
+                       tuple(counts.get(c, 0) for c in classes), int(row["version"]))
+
+
+_COLUMNS = "name, classes, image_shape, owner, owner_name, created, version"
 
 
 def get(name: str) -> UserDataset:
     """The stored dataset ``name``; UserDataError when there is none (or its description is damaged)."""
     name = validate_name(name)
-    folder = user_data_dir() / name
-    meta = store.read_json(folder / "dataset.json")
-    if meta is None:
+    import_folder()
+    rows = _guard(lambda: _db().query(f"SELECT {_COLUMNS} FROM datasets WHERE name = ?", (name,)))
+    if not rows:
         raise UserDataError(_("No dataset named '{name}'.", name=name))
-    try:
-        classes = tuple(validate_classes(meta["classes"]))
-        shape = tuple(int(x) for x in meta["image_shape"])
-        if shape not in SIZES.values():
-            raise ValueError(shape)
-    except (KeyError, TypeError, ValueError, UserDataError):
-        raise UserDataError(_("The dataset '{name}' has a damaged dataset.json; download it, fix it, or delete it.",
-                              name=name)) \
-            from None
-    counts = tuple(len(_image_files(folder / c)) for c in classes)
-    return UserDataset(name, classes, shape, str(meta.get("owner", "")), str(meta.get("owner_name", "")),
-                       str(meta.get("created", "")), counts)
+    counts = _guard(lambda: _db().query("SELECT class_name, COUNT(*) AS n FROM dataset_examples WHERE dataset = ? "
+                                        "GROUP BY class_name", (name,)))
+    return _dataset(rows[0], {r["class_name"]: int(r["n"]) for r in counts})
 
 
 def list_datasets() -> list[UserDataset]:
-    """Every readable dataset, by name (damaged or half-made folders are skipped, never an error)."""
-    try:
-        folders = sorted(p for p in user_data_dir().iterdir() if p.is_dir() and store.NAME_RE.match(p.name))
-    except OSError:
-        return []
+    """Every readable dataset of the class, by name (a damaged one is skipped, never an error)."""
+    import_folder()
+    rows = _guard(lambda: _db().query(f"SELECT {_COLUMNS} FROM datasets ORDER BY name"))
+    counts: dict[str, dict[str, int]] = {}
+    for r in _guard(lambda: _db().query("SELECT dataset, class_name, COUNT(*) AS n FROM dataset_examples GROUP BY "
+                                        "dataset, class_name")):
+        counts.setdefault(r["dataset"], {})[r["class_name"]] = int(r["n"])
     out = []
-    for folder in folders:
+    for row in rows:
         try:
-            out.append(get(folder.name))
+            out.append(_dataset(row, counts.get(row["name"], {})))
         except UserDataError:
             continue
     return out
 
 
 def signature(name: str) -> tuple:
-    """Changes whenever an example is added or removed (a cache key): each class folder's count and mtime."""
+    """Changes whenever an example is added or removed (a cache key): the dataset's version and counts."""
     ds = get(name)
-    return tuple((c, n, (ds.folder / c).stat().st_mtime_ns) for c, n in zip(ds.classes, ds.counts, strict=True))
-
-
-def _write_json(path: Path, meta: dict[str, Any]) -> None:
-    tmp = path.with_name(f".tmp-{uuid.uuid4().hex}.json")
-    tmp.write_text(json.dumps(meta, indent=1))
-    os.replace(tmp, path)
+    return (ds.version, ds.counts)
 
 
 def create(name: str, classes: list[str], image_shape: tuple[int, int, int], owner: str = "",
            owner_name: str = "") -> UserDataset:
-    """A new, empty dataset (atomically: it appears complete or not at all); refuses an existing name."""
+    """A new, empty dataset (one transaction: it appears complete or not at all); refuses an existing name."""
     name = validate_name(name)
     classes = validate_classes(classes)
     if tuple(image_shape) not in SIZES.values():
         raise UserDataError(_("Image size must be one of {join}.", join=', '.join(SIZES)))
-    root = user_data_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    final = root / name
-    if final.exists():
-        raise UserDataError(_("A dataset named '{name}' already exists. Choose another name.", name=name))
-    tmp = root / f".tmp-{name}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    import_folder()
+
+    def commit() -> None:
+        with _db().transaction(f"dataset:{name}") as tx:
+            if tx.one("SELECT 1 AS taken FROM datasets WHERE name = ?", (name,)):
+                raise UserDataError(_("A dataset named '{name}' already exists. Choose another name.", name=name))
+            tx.execute("INSERT INTO datasets (name, owner, owner_name, classes, updated, image_shape, created, "
+                       "version) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                       (name, owner, owner_name, dbm.dumps(classes), tx.now(), dbm.dumps(list(image_shape)),
+                        time.strftime("%Y-%m-%d %H:%M:%S")))
+
+    _guard(commit)
+    return get(name)
+
+
+_imported: set[tuple[str, str]] = set()
+
+
+def import_folder() -> None:
+    """Dataset folders of earlier CNN Lab versions under ``CNN_USER_DATA_DIR`` (``dataset.json`` and a folder of PNGs
+    per class) join the class database with every example, once per database and folder; a name the database
+    already has is left alone."""
+    folder, url = user_data_dir(), dbm.default_url()
+    if (url, str(folder)) in _imported:
+        return
+    _imported.add((url, str(folder)))
+    key = f"imported-datasets:{folder.resolve()}"
+    if not folder.is_dir() or _guard(lambda: _db().query("SELECT 1 AS done FROM settings WHERE key = ?", (key,))):
+        return
+
+    def commit() -> None:
+        with _db().transaction("import") as tx:
+            if tx.one("SELECT 1 AS done FROM settings WHERE key = ?", (key,)):
+                return
+            known = {r["name"] for r in tx.all("SELECT name FROM datasets")}
+            for meta_path in sorted(folder.glob("*/dataset.json")):
+                name, meta = meta_path.parent.name, store.read_json(meta_path)
+                if meta is None or name in known or not store.NAME_RE.match(name):
+                    continue
+                _import_one(tx, name, meta, meta_path.parent)
+            tx.set_setting(key, time.strftime("%Y-%m-%d %H:%M:%S"))
+
+    _guard(commit)
+
+
+def _import_one(tx: dbm.Transaction, name: str, meta: dict[str, Any], folder: Path) -> None:
     try:
-        for c in classes:
-            (tmp / c).mkdir()
-        _write_json(tmp / "dataset.json", {"name": name, "classes": classes, "image_shape": list(image_shape),
-                                           "owner": owner, "owner_name": owner_name, "format": 1,
-                                           "created": time.strftime("%Y-%m-%d %H:%M:%S")})
+        classes = validate_classes(meta["classes"])
+        shape = tuple(int(x) for x in meta["image_shape"])
+    except (KeyError, TypeError, ValueError, UserDataError):
+        return  # a damaged description: left on disk, not imported
+    now = tx.now()
+    tx.execute("INSERT INTO datasets (name, owner, owner_name, classes, updated, image_shape, created, version) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+               (name, str(meta.get("owner") or ""), str(meta.get("owner_name") or ""), dbm.dumps(classes), now,
+                dbm.dumps(list(shape)), str(meta.get("created") or "")))
+    for c in classes:
         try:
-            os.rename(tmp, final)  # atomic; fails if another session made it meanwhile
+            files = sorted((p for p in (folder / c).iterdir() if p.suffix == ".png" and not p.name.startswith(".")),
+                           key=lambda p: p.stat().st_mtime_ns)
         except OSError:
-            raise UserDataError(_("A dataset named '{name}' already exists. Choose another name.", name=name)) from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    ds = get(name)
-    index.dataset_changed(name, {**ds.meta, "classes": ds.classes})
-    return ds
+            continue
+        for i, path in enumerate(files):
+            try:
+                raw = path.read_bytes()
+                _read_png(raw, path.stem, shape)
+            except (OSError, UserDataError):
+                continue
+            example_id = path.stem if re.fullmatch(r"[0-9a-f]{16}", path.stem) else uuid.uuid4().hex[:16]
+            tx.execute("INSERT INTO dataset_examples (dataset, id, class_name, png, added) VALUES (?, ?, ?, ?, ?)",
+                       (name, example_id, c, raw, now + i * 1e-6))
 
 
 def _check_may_change(ds: UserDataset, actor: store.Actor | None) -> None:
@@ -239,18 +292,26 @@ def _check_may_change(ds: UserDataset, actor: store.Actor | None) -> None:
                               "ask your teacher.", name=ds.name, who=who))
 
 
+def _changed(tx: dbm.Transaction, name: str) -> None:
+    tx.execute("UPDATE datasets SET version = version + 1, updated = ? WHERE name = ?", (tx.now(), name))
+
+
 def add_class(name: str, class_name: str, actor: store.Actor | None = None) -> UserDataset:
-    """One more class (up to 20). Read, change and rewrite of dataset.json happen under the dataset's lock, so
-    students adding classes at once each keep theirs."""
-    folder = get(name).folder
-    with store.folder_lock(folder):
-        ds = get(name)
-        _check_may_change(ds, actor)
-        classes = validate_classes([*ds.classes, class_name])
-        (ds.folder / classes[-1]).mkdir(exist_ok=True)
-        meta = {**(store.read_json(ds.folder / "dataset.json") or {}), "classes": classes}
-        _write_json(ds.folder / "dataset.json", meta)
-        index.dataset_changed(name, meta)
+    """One more class (up to 20). The read and the write are one transaction on the dataset's lock, so students
+    adding classes at once each keep theirs."""
+    ds = get(name)
+    _check_may_change(ds, actor)
+
+    def commit() -> None:
+        with _db().transaction(f"dataset:{ds.name}") as tx:
+            row = tx.one("SELECT classes FROM datasets WHERE name = ?", (ds.name,))
+            if row is None:
+                raise UserDataError(_("No dataset named '{name}'.", name=ds.name))
+            classes = validate_classes([*dbm.loads(row["classes"], []), class_name])
+            tx.execute("UPDATE datasets SET classes = ? WHERE name = ?", (dbm.dumps(classes), ds.name))
+            _changed(tx, ds.name)
+
+    _guard(commit)
     return get(name)
 
 
@@ -266,26 +327,43 @@ def prepare(image: Image.Image, image_shape: tuple[int, int, int]) -> np.ndarray
     return (np.clip(x, 0, 1) * 255).round().astype(np.uint8)
 
 
-def add_images(name: str, class_name: str, images: list[np.ndarray], actor: store.Actor | None = None) -> int:
-    """Store prepared examples (uint8, the dataset's shape) in a class; returns how many were added."""
+def _png(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def add_images(name: str, class_name: str, images: list[np.ndarray], actor: store.Actor | None = None,
+               ids: list[str] | None = None) -> int:
+    """Store prepared examples (uint8, the dataset's shape) in a class, in one transaction; returns how many were
+    added. ``ids`` keeps the examples' own ids (an import), else each gets a new one."""
     ds = get(name)
     _check_may_change(ds, actor)
     if class_name not in ds.classes:
         raise UserDataError(_("'{name}' has no class '{class_name}'.", name=name, class_name=class_name))
-    if ds.total + len(images) > MAX_IMAGES:
-        raise UserDataError(_("A dataset may hold at most {max_images:,} examples; '{name}' has {total:,}.",
-                              max_images=MAX_IMAGES, name=name, total=ds.total))
-    folder = ds.folder / class_name
+    encoded = []
     for arr in images:
         arr = np.asarray(arr, np.uint8)
         if arr.shape != ds.image_shape:
             raise UserDataError(_("An example is {shape}, the dataset's images are {image_shape}.",
                                   shape=arr.shape, image_shape=ds.image_shape))
-        img = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr)
-        tmp = folder / f".tmp-{uuid.uuid4().hex}.png"
-        img.save(tmp, format="PNG")
-        os.replace(tmp, folder / f"{uuid.uuid4().hex[:16]}.png")
-    return len(images)
+        encoded.append(_png(arr))
+    ids = list(ids) if ids is not None else [uuid.uuid4().hex[:16] for _ in encoded]
+
+    def commit() -> None:
+        with _db().transaction(f"dataset:{ds.name}") as tx:
+            n = tx.one("SELECT COUNT(*) AS n FROM dataset_examples WHERE dataset = ?", (ds.name,))["n"]
+            if int(n) + len(encoded) > MAX_IMAGES:
+                raise UserDataError(_("A dataset may hold at most {max_images:,} examples; '{name}' has {total:,}.",
+                                      max_images=MAX_IMAGES, name=name, total=int(n)))
+            now = tx.now()
+            for i, (example_id, png) in enumerate(zip(ids, encoded, strict=True)):
+                tx.execute("INSERT INTO dataset_examples (dataset, id, class_name, png, added) VALUES (?, ?, ?, ?, ?)",
+                           (ds.name, example_id, class_name, png, now + i * 1e-6))
+            _changed(tx, ds.name)
+
+    _guard(commit)
+    return len(encoded)
 
 
 def add_files(name: str, class_name: str, files: list[tuple[str, bytes]],
@@ -302,12 +380,14 @@ def add_files(name: str, class_name: str, files: list[tuple[str, bytes]],
 
 
 def examples(name: str, class_name: str) -> list[tuple[str, np.ndarray]]:
-    """(id, image) of every example of a class, oldest first."""
+    """(id, image) of every example of a class, oldest first (an unreadable one is skipped)."""
     ds = get(name)
+    rows = _guard(lambda: _db().query("SELECT id, png FROM dataset_examples WHERE dataset = ? AND class_name = ? "
+                                      "ORDER BY added, id", (ds.name, class_name)))
     out = []
-    for path in sorted(_image_files(ds.folder / class_name), key=lambda p: p.stat().st_mtime_ns):
+    for r in rows:
         try:
-            out.append((path.stem, _read_png(path, ds.image_shape)))
+            out.append((r["id"], _read_png(bytes(r["png"]), r["id"], ds.image_shape)))
         except UserDataError:
             continue
     return out
@@ -319,28 +399,45 @@ def remove_example(name: str, class_name: str, example_id: str, actor: store.Act
     _check_may_change(ds, actor)
     if class_name not in ds.classes or not re.fullmatch(r"[0-9a-f]{16}", example_id):
         raise UserDataError(_("No such example."))
-    (ds.folder / class_name / f"{example_id}.png").unlink(missing_ok=True)
+
+    def commit() -> None:
+        with _db().transaction(f"dataset:{ds.name}") as tx:
+            tx.execute("DELETE FROM dataset_examples WHERE dataset = ? AND class_name = ? AND id = ?",
+                       (ds.name, class_name, example_id))
+            _changed(tx, ds.name)
+
+    _guard(commit)
 
 
 def delete(name: str, actor: store.Actor | None = None) -> None:
-    """Remove a whole dataset (its owner or the teacher)."""
+    """Remove a whole dataset (its owner or the teacher), in one transaction."""
     ds = get(name)
     _check_may_change(ds, actor)
-    trash = ds.folder.with_name(f".tmp-deleted-{name}-{uuid.uuid4().hex[:8]}")
-    os.rename(ds.folder, trash)  # gone from the listing at once
-    shutil.rmtree(trash, ignore_errors=True)
-    index.dataset_deleted(name)
+
+    def commit() -> None:
+        with _db().transaction(f"dataset:{ds.name}") as tx:
+            tx.execute("DELETE FROM dataset_examples WHERE dataset = ?", (ds.name,))
+            tx.execute("DELETE FROM datasets WHERE name = ?", (ds.name,))
+
+    _guard(commit)
 
 
-def _read_png(path: Path, shape: tuple[int, int, int]) -> np.ndarray:
+def check_png(raw: bytes, shape: tuple[int, int, int]) -> None:
+    """UserDataError unless ``raw`` is a PNG image of ``shape`` (what an example of a dataset is)."""
+    if not raw.startswith(b"\x89PNG"):
+        raise UserDataError(_("{name}: unreadable ({e}).", name="PNG", e="no PNG signature"))
+    _read_png(raw, "PNG", shape)
+
+
+def _read_png(raw: bytes, example_id: str, shape: tuple[int, int, int]) -> np.ndarray:
     try:
-        with Image.open(path) as img:
+        with Image.open(io.BytesIO(raw)) as img:
             arr = np.asarray(img.convert("L" if shape[2] == 1 else "RGB"), np.uint8)
     except (OSError, ValueError) as e:
-        raise UserDataError(_("{name}: unreadable ({e}).", name=path.name, e=e)) from None
+        raise UserDataError(_("{name}: unreadable ({e}).", name=example_id, e=e)) from None
     arr = arr[..., None] if arr.ndim == 2 else arr
     if arr.shape != shape:
-        raise UserDataError(_("{name}: {shape}, expected {shape2}.", name=path.name, shape=arr.shape, shape2=shape))
+        raise UserDataError(_("{name}: {shape}, expected {shape2}.", name=example_id, shape=arr.shape, shape2=shape))
     return arr
 
 
@@ -400,12 +497,12 @@ def export_zip(name: str) -> bytes:
     ds = get(name)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        meta = store.read_json(ds.folder / "dataset.json") or {}
-        z.writestr(f"{name}/dataset.json", json.dumps({k: meta[k] for k in ("name", "classes", "image_shape",
-                                                                              "format") if k in meta}, indent=1))
+        z.writestr(f"{ds.name}/dataset.json", json.dumps({"name": ds.name, "classes": list(ds.classes),
+                                                          "image_shape": list(ds.image_shape), "format": 1}, indent=1))
         for c in ds.classes:
-            for path in _image_files(ds.folder / c):
-                z.write(path, f"{name}/{c}/{path.name}")
+            for r in _guard(lambda c=c: _db().query("SELECT id, png FROM dataset_examples WHERE dataset = ? AND "
+                                                    "class_name = ? ORDER BY added, id", (ds.name, c))):
+                z.writestr(f"{ds.name}/{c}/{r['id']}.png", bytes(r["png"]))
     return buf.getvalue()
 
 
@@ -522,7 +619,7 @@ def import_zip(name: str, raw: bytes, image_shape: tuple[int, int, int] | None =
                owner_name: str = "") -> tuple[UserDataset, list[str]]:
     """A new dataset from a zip of class folders (see :func:`read_zip`): (the dataset, what was skipped)."""
     name = validate_name(name)
-    if (user_data_dir() / name).exists():
+    if name in {d.name for d in list_datasets()}:
         raise UserDataError(_("A dataset named '{name}' already exists. Choose another name.", name=name))
     contents = read_zip(raw, image_shape)
     ds = create(name, list(contents.classes), contents.image_shape, owner, owner_name)

@@ -50,7 +50,7 @@ def snapshot(database: db.Database) -> dict:
            for t in COMPARED}
     out["model files"] = sorted(hashlib.sha256(bytes(r["data"])).hexdigest() for r in
                                 database.query("SELECT data FROM blobs"))
-    out["datasets"] = {ds.name: {c: sorted(a.tobytes().hex() for _, a in userdata.examples(ds.name, c))
+    out["examples"] = {ds.name: {c: [(i, a.tobytes().hex()) for i, a in userdata.examples(ds.name, c)]
                                  for c in ds.classes} for ds in userdata.list_datasets()}
     return out
 
@@ -63,6 +63,7 @@ def test_export_then_import_keeps_the_whole_class_sqlite_postgresql_sqlite(tmp_p
     before = snapshot(first)
     counts = classfile.export(tmp_path / "class.zip")
     assert counts["identities"] == 1 and counts["runs"] == 1 and counts["models"] == 1 and counts["files"] == 1
+    assert counts["datasets"] == 1 and counts["dataset_examples"] == 6
 
     on_pg = use(monkeypatch, tmp_path, fresh_database(postgres_url), "b")
     classfile.import_(tmp_path / "class.zip")
@@ -77,8 +78,7 @@ def test_export_then_import_keeps_the_whole_class_sqlite_postgresql_sqlite(tmp_p
     assert [r.label for r in records.runs_of(back, ana)] == ["fast-mnist-1"]
     assert store.load_model("ana-lenet") is not None  # its file came along: no shared folder needed
     assert classroom.load_challenge(back).title == "Best digits"
-    with pytest.raises(classfile.ClassFileError, match="already has a dataset"):
-        classfile.import_(tmp_path / "again.zip")
+    assert classfile.import_(tmp_path / "again.zip")["runs"] == 0  # the same class again: nothing new, no error
 
 
 def rewrite(src, dst, change) -> None:
@@ -121,7 +121,10 @@ HOSTILE = {
     "another format": (lambda e, _: e.__setitem__("class.json", b'{"format": "cnnlab-class", "version": 99}'),
                        "format 99"),
     "no class.json": (lambda e, _: e.pop("class.json"), "not a CNN Lab class archive"),
-    "a zip bomb": (lambda e, _: e.__setitem__("datasets/bomb.zip", b"\0" * (64 * 2**20)), "zip bomb"),
+    "a zip bomb": (lambda e, _: e.__setitem__("tables/runs.jsonl", b" " * (64 * 2**20)), "zip bomb"),
+    "an example that is no image": (lambda e, _: e.__setitem__("tables/dataset_examples.jsonl", json.dumps(
+        {"dataset": "shapes", "id": "0123456789abcdef", "class_name": "circle", "png": "aGVsbG8=", "added": 1.0})
+        .encode()), "an example of dataset 'shapes' refused"),
     "a missing model file": (lambda e, _: e.pop(next(n for n in e if n.startswith("blobs/"))), "missing"),
 }
 

@@ -201,10 +201,36 @@ def test_only_the_owner_or_the_teacher_may_change_a_dataset(folder):
 
 
 def test_a_damaged_dataset_is_skipped_in_listings_and_named_when_opened(folder):
+    from cnn import db
+
     userdata.create("good", ["a", "b"], (28, 28, 1))
+    db.database().execute("INSERT INTO datasets (name, classes, image_shape, updated) VALUES ('broken', '{not json', "
+                          "'[28, 28, 1]', 0)")
+    assert [d.name for d in userdata.list_datasets()] == ["good"]
+    with pytest.raises(data.DatasetError, match="damaged description"):
+        data.load_dataset("user:broken")
+    with pytest.raises(data.DatasetError, match="No dataset named 'nothing'"):
+        data.load_dataset("user:nothing")
+
+
+def test_dataset_folders_of_earlier_versions_join_the_class_database_once(folder, tmp_path):
+    """Before the database held them, datasets were folders: each is imported with its examples (ids kept); a
+    damaged or half-made folder is left alone; the folder is not needed afterwards."""
+    import shutil
+
+    (folder / "shapes" / "circle").mkdir(parents=True)
+    (folder / "shapes" / "square").mkdir()
+    (folder / "shapes" / "dataset.json").write_text('{"name": "shapes", "classes": ["circle", "square"], '
+                                                    '"image_shape": [28, 28, 1], "owner": "o1", "owner_name": "Ana"}')
+    circle = np.asarray(shape_image("circle", 1).resize((28, 28)), np.uint8)[..., None]
+    Image.fromarray(circle[..., 0]).save(folder / "shapes" / "circle" / "0123456789abcdef.png")
+    Image.fromarray(circle[..., 0]).save(folder / "shapes" / "square" / "fedcba9876543210.png")
     (folder / "broken").mkdir()
     (folder / "broken" / "dataset.json").write_text("{not json")
     (folder / ".tmp-half-made").mkdir()
-    assert [d.name for d in userdata.list_datasets()] == ["good"]
-    with pytest.raises(data.DatasetError, match="No dataset named 'broken'"):
-        data.load_dataset("user:broken")
+    [ds] = userdata.list_datasets()
+    assert (ds.name, ds.counts, ds.owner_name) == ("shapes", (1, 1), "Ana")
+    [(example_id, image)] = userdata.examples("shapes", "circle")
+    assert example_id == "0123456789abcdef" and np.array_equal(image, circle)
+    shutil.rmtree(folder)
+    assert userdata.get("shapes").counts == (1, 1)  # the database has them now
