@@ -250,13 +250,12 @@ def test_bad_query_parameter_is_reported_not_crashing(models_dir):
 
 
 def test_delete_asks_for_confirmation(models_dir):
-    import shutil
+    from cnn import store
 
     at = page("app.py")
     at.run()
-    shutil.copy(models_dir / "mnist.keras", models_dir / "mine.keras")  # saved by this very session:
-    (models_dir / "mine.json").write_text(json.dumps({"dataset": "mnist", "input_shape": [28, 28, 1],
-                                                      "owner": at.session_state["owner"]}))
+    store.save_model(store.load_model("mnist"), "mine", {"dataset": "mnist", "input_shape": [28, 28, 1],
+                                                        "owner": at.session_state["owner"]})  # this very session's
     at.run()
     at.selectbox(key="del_name").set_value("mine")
     at.run()
@@ -265,6 +264,7 @@ def test_delete_asks_for_confirmation(models_dir):
     at.run()
     at.button(key="del_go").click()
     at.run()
+    assert not store.exists("mine") and store.exists("mnist")
     assert not (models_dir / "mine.keras").exists() and (models_dir / "mnist.keras").exists()
 
 
