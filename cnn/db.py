@@ -424,8 +424,8 @@ def _first_line(e: BaseException) -> str:
 
 
 def _sqlite_message(path: Path | None, first: str) -> str:
-    return _("The class database {path} cannot be used ({e}). If it is locked, read-only or corrupt, stop CNN Lab, "
-             "fix or move that file away (a new one is made at the next start; saved models are kept as files), or "
+    return _("The class database {path} cannot be used ({e}). If it is locked, read-only or corrupt, stop CNN Lab "
+             "and fix it or restore it from a backup (the class's saved models and datasets are in it: keep it), or "
              "point CNN_DATABASE_URL elsewhere.", path=path, e=first)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn import db, store
+from cnn import db
 
 LEGACY_V1 = Path(__file__).parent / "data" / "cnnlab_v1.sql"
 
@@ -156,7 +156,7 @@ def test_a_corrupt_database_file_is_one_clear_message(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(db.DatabaseError, match="cannot be used") as e:
         db.Database(f"sqlite:///{path}")
-    assert "move that file away" in str(e.value)
+    assert "restore it from a backup" in str(e.value) and "keep it" in str(e.value)
     assert path.read_bytes().startswith(b"this is not a database")  # left as it was
 
 
@@ -230,16 +230,15 @@ def test_a_bad_setting_is_logged_once(caplog):
     assert len([r for r in caplog.records if "neither sqlite" in r.getMessage()]) == 1
 
 
-def test_models_and_datasets_saved_before_the_database_are_indexed_once(database, models_dir, tmp_path):
-    from cnn import index
+def test_models_saved_before_the_database_held_them_are_imported_once_with_their_files(database, models_dir):
+    from cnn import blobs, index
 
-    user = tmp_path / "user"
-    (user / "shapes").mkdir(parents=True)
-    (user / "shapes" / "dataset.json").write_text('{"name": "shapes", "classes": ["a", "b"], "owner": "o1", '
-                                                  '"owner_name": "Ana"}')
-    n = index.import_existing(database, models_dir, user)
-    assert n == 4  # the three shipped models and the dataset
-    assert {r["name"] for r in database.query("SELECT name FROM models")} == {"mnist", "fashion_mnist", "cifar10"}
-    assert database.query("SELECT owner_name FROM datasets WHERE name = 'shapes'")[0]["owner_name"] == "Ana"
-    assert index.import_existing(database, models_dir, user) == 0  # once
-    assert len(store.list_models(models_dir)) == 3  # the files are untouched
+    n = index.import_existing(database, models_dir)
+    assert n == 3  # the three shipped models
+    assert {r.name for r in index.models(database)} == {"mnist", "fashion_mnist", "cifar10"}
+    row = index.model("mnist", database)
+    assert blobs.get(database, row.blob) == (models_dir / "mnist.keras").read_bytes()
+    assert index.model("mnist", database, detail=True).meta["batch_history"]  # the large part too, read with one
+    assert "batch_history" not in row.meta
+    assert index.import_existing(database, models_dir) == 0  # once
+    assert len(list(models_dir.glob("*.keras"))) == 3  # the files are untouched
