@@ -96,7 +96,8 @@ def model_status(name: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object from a file; None when it is missing, unreadable or not an object (never raises)."""
     try:
         meta = json.loads(path.read_text())
         return meta if isinstance(meta, dict) else None
@@ -119,7 +120,7 @@ def import_existing(database: dbm.Database, models_folder: Path, names_ok=None) 
         known = {r["name"] for r in tx.all("SELECT name FROM models WHERE blob IS NOT NULL OR deleted IS NOT NULL")}
         found = sorted(models_folder.glob("*.keras")) if models_folder.is_dir() else []
         for kpath in found:
-            name, meta = kpath.stem, _read_json(kpath.with_suffix(".json"))
+            name, meta = kpath.stem, read_json(kpath.with_suffix(".json"))
             if name in known or meta is None or (names_ok is not None and not names_ok(name)):
                 continue
             try:

@@ -26,6 +26,7 @@ from typing import Any
 from cnn import blobs, index, settings
 from cnn import db as dbm
 from cnn.i18n import _
+from cnn.index import read_json
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_NAME = 64
@@ -121,15 +122,6 @@ def paths(name: str, folder: Path | None = None) -> tuple[Path, Path]:
     folder = folder or models_dir()
     name = validate_name(name)
     return folder / f"{name}.keras", folder / f"{name}.json"
-
-
-def read_json(path: Path) -> dict[str, Any] | None:
-    """A JSON object from a file; None when it is missing, unreadable or not an object (never raises)."""
-    try:
-        meta = json.loads(path.read_text())
-        return meta if isinstance(meta, dict) else None
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None
 
 
 def _guard(fn):

@@ -141,3 +141,13 @@ def new_student(browser, url: str, name: str):
     box.press("Enter")
     wait_idle(pg)
     return ctx, pg
+
+
+def save_model_as(pg, name: str, replace: bool = False) -> None:
+    """Save the run's model from the Train page's form, as a student does."""
+    form = pg.locator("[data-testid=stForm]", has_text="Save as")
+    form.get_by_role("textbox", name="Save as").fill(name)
+    if replace:
+        form.get_by_text("Replace my own model of that name").click()
+    form.get_by_role("button", name="Save model").click()
+    wait_idle(pg)

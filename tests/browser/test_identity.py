@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.conftest import SHOTS
-from browser.helpers import assert_no_error, menu, wait_idle
+from browser.helpers import assert_no_error, menu, save_model_as, wait_idle
 from browser.server import copy_models, free_port, running_app
 
 pytestmark = pytest.mark.browser
@@ -49,15 +49,6 @@ def train(pg, url: str, query: str) -> None:
     pg.get_by_role("button", name="Train", exact=True).click()
 
 
-def save(pg, name: str, replace: bool = False) -> None:
-    form = pg.locator("[data-testid=stForm]", has_text="Save as")
-    form.get_by_role("textbox", name="Save as").fill(name)
-    if replace:
-        form.get_by_text("Replace my own model of that name").click()
-    form.get_by_role("button", name="Save model").click()
-    wait_idle(pg)
-
-
 @pytest.fixture
 def home(tmp_path):
     copy_models(tmp_path / "models")
@@ -88,7 +79,7 @@ def test_a_student_and_her_teacher_keep_their_work_over_reloads_deletes_and_a_re
             wait_idle(ana)
             train(ana, url, "arch=fast&epochs=1&limit=2000")
             ana.get_by_text(re.compile(r"Finished 1 epoch")).wait_for(timeout=180_000)
-            save(ana, "ana-fast")
+            save_model_as(ana, "ana-fast")
             expect(ana.get_by_text("Saved as ana-fast")).to_be_visible()
 
             # A reload: the same student, her name, her result, her models.
@@ -100,7 +91,7 @@ def test_a_student_and_her_teacher_keep_their_work_over_reloads_deletes_and_a_re
             expect(ana.get_by_text("Delete a model you saved")).to_be_visible()  # hers, not "saved by others"
             train(ana, url, "arch=fast&epochs=1&limit=2000")
             ana.get_by_text(re.compile(r"Finished 1 epoch")).wait_for(timeout=180_000)
-            save(ana, "ana-fast", replace=True)  # replacing her own model works after the reload
+            save_model_as(ana, "ana-fast", replace=True)  # replacing her own model works after the reload
             expect(ana.get_by_text("Saved as ana-fast")).to_be_visible()
             assert "you can replace only models you saved" not in ana.inner_text("body")
 
@@ -122,7 +113,7 @@ def test_a_student_and_her_teacher_keep_their_work_over_reloads_deletes_and_a_re
             ana.reload()
             wait_idle(ana)
             expect(ana.get_by_text(re.compile(r"but your teacher deleted it"))).to_be_visible(timeout=30_000)
-            save(ana, "ana-again")
+            save_model_as(ana, "ana-again")
             expect(ana.get_by_text("Saved as ana-again")).to_be_visible()
 
             # A Tutorial run, and a reload mid-run: the live run is still hers, on the page and in the sidebar.

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import assert_no_error, draw_digit, new_student, wait_idle
+from browser.helpers import assert_no_error, draw_digit, new_student, save_model_as, wait_idle
 from browser.server import copy_models, running_app
 
 pytestmark = pytest.mark.browser
@@ -26,12 +26,7 @@ def train_and_save(pg, url: str, name: str, replace: bool = False) -> None:
     wait_idle(pg)
     pg.get_by_role("button", name="Train", exact=True).click()
     pg.get_by_text(re.compile(r"Finished 1 epoch")).wait_for(timeout=180_000)
-    form = pg.locator("[data-testid=stForm]", has_text="Save as")
-    form.get_by_role("textbox", name="Save as").fill(name)
-    if replace:
-        form.get_by_text("Replace my own model of that name").click()
-    form.get_by_role("button", name="Save model").click()
-    wait_idle(pg)
+    save_model_as(pg, name, replace)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
