@@ -240,6 +240,39 @@ def _cmd_class(args) -> int:
     return 0
 
 
+def _cmd_health(args) -> int:
+    """What a monitor (or systemd, or a teacher) asks before a lesson: can this server's pages be served?"""
+    import urllib.request
+
+    from cnn import db
+
+    problems = []
+    try:
+        database = db.Database(pool_size=1)
+        try:
+            database.query("SELECT 1 AS one FROM alembic_version")
+            print(f"class database {db.describe(database.url)}: ok, schema {database.schema_version()}")
+        finally:
+            database.close()
+    except db.DatabaseError as e:
+        problems.append(str(e))
+    if args.url:
+        base = args.url.rstrip("/")
+        for path, want in (("/_stcore/health", b"ok"), ("/", b"<html")):
+            try:
+                with urllib.request.urlopen(base + path, timeout=args.timeout) as r:
+                    body = r.read(65536)
+                if want not in body.lower():
+                    problems.append(f"{base}{path} answered something else than a CNN Lab page")
+                else:
+                    print(f"{base}{path}: ok")
+            except (OSError, ValueError) as e:
+                problems.append(f"{base}{path} does not answer ({getattr(e, 'reason', e)})")
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def _cmd_settings(args) -> int:
     from cnn import settings
 
@@ -317,6 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
     di.set_defaults(func=_cmd_dataset_import)
     dl = dsub.add_parser("list", help="list your own datasets")
     dl.set_defaults(func=_cmd_dataset_list)
+    h = sub.add_parser("health", help="exit 0 when this server can serve pages: its class database answers (with "
+                       "these settings) and, with --url, the app answers; else 1, the problem on stderr")
+    h.add_argument("--url", help="the app's address, e.g. http://localhost:8501")
+    h.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the app (default 5)")
+    h.set_defaults(func=_cmd_health)
     c = sub.add_parser("class", help="the whole class in one file: export it (to keep, or to move to another "
                        "server), import it (into an empty or matching class database)")
     csub = c.add_subparsers(dest="class_command", required=True)
@@ -342,8 +380,11 @@ def _known_errors() -> tuple[type[Exception], ...]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; known errors become one line on stderr and a non-zero exit."""
+    import logging
+
     from cnn import settings
 
+    logging.getLogger("cnnlab").addHandler(logging.NullHandler())  # errors are the one line below, not a log too
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = argv  # recorded in saved models' metadata
@@ -352,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {problem}", file=sys.stderr)
         return 1
     try:
-        if args.command not in ("models", "dataset", "class"):
+        if args.command not in ("models", "dataset", "class", "health"):
             _import_tensorflow_quietly()
         return args.func(args)
     except KeyboardInterrupt:

@@ -1,14 +1,17 @@
 """The class database goes away and comes back (a real PostgreSQL stopped for 45 s while a student navigates and
 her run trains): every page says so plainly, works again after PostgreSQL's return without a restart, and the
 run that finished meanwhile is recorded as finished."""
+import os
 import re
+import subprocess
+import sys
 import time
 
 import pytest
 from playwright.sync_api import expect
 
 from browser.helpers import assert_no_error, new_student, wait_idle
-from browser.server import copy_models, running_app
+from browser.server import ROOT, copy_models, running_app
 
 pytestmark = pytest.mark.browser
 OUTAGE_S = 45  # longer than a server's beat takes to go stale (20 s): the case that once marked runs interrupted
@@ -33,6 +36,12 @@ def run_state(url: str) -> list[tuple[str, str | None]]:
         return [tuple(r) for r in conn.execute("SELECT state, stop_reason FROM runs").fetchall()]
 
 
+def health(app_url: str, db_url: str) -> subprocess.CompletedProcess:
+    """``python -m cnn health`` as a monitor runs it beside the server (same settings)."""
+    return subprocess.run([sys.executable, "-m", "cnn", "health", "--url", app_url], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "CNN_DATABASE_URL": db_url})
+
+
 def test_pages_say_so_while_the_database_is_away_and_recover_without_a_restart(browser, tmp_path, postgres):
     env = dict(CNN_DATABASE_URL=postgres.url, CNN_TEACHER_PASSWORD="outage owl", CNN_MAX_JOBS="1",
                CNN_DATA_DIR=str(tmp_path / "no-data"))
@@ -44,8 +53,11 @@ def test_pages_say_so_while_the_database_is_away_and_recover_without_a_restart(b
             ana.get_by_role("button", name="Train", exact=True).click()
             ana.get_by_text(re.compile(r"Epoch 1/2 · batch")).first.wait_for()
 
+            assert health(app["url"], postgres.url).returncode == 0
             postgres.stop()
             down_at = time.monotonic()
+            down = health(app["url"], postgres.url)
+            assert down.returncode == 1 and "Cannot connect to the class database" in down.stderr
             for path in ("", "/Leaderboard", "/My_data"):  # she goes on clicking: each page says what is wrong
                 started = time.monotonic()
                 ana.goto(f"{app['url']}{path}")
@@ -65,6 +77,7 @@ def test_pages_say_so_while_the_database_is_away_and_recover_without_a_restart(b
                 ana.wait_for_timeout(500)
             name = ana.locator("[data-testid=stSidebar]").get_by_role("textbox", name="Your name")
             expect(name).to_have_value("Ana")
+            assert health(app["url"], postgres.url).returncode == 0
             print(f"PostgreSQL back: the page works again after {time.monotonic() - back_at:.1f} s")
             deadline = time.monotonic() + 30
             while run_state(postgres.url) != [("done", None)] and time.monotonic() < deadline:

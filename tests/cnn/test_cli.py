@@ -113,3 +113,13 @@ def test_shipped_cifar10_model_on_the_exact_original_test_photos(models_dir):
     model, meta = store.load_model("cifar10"), store.read_meta("cifar10")
     probs = predict.predict_proba(model, data.to_float(exact["x_test"]), tta=predict.tta_level(meta))
     assert float(np.mean(probs.argmax(axis=1) == exact["y_test"].ravel())) >= 0.92
+
+
+def test_health_says_whether_the_class_database_answers(monkeypatch, capsys):
+    assert cli.main(["health"]) == 0
+    assert "class database sqlite" in capsys.readouterr().out
+    monkeypatch.setenv("CNN_DATABASE_URL", "postgresql://u:s3cret@127.0.0.1:1/class")
+    assert cli.main(["health"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: Cannot connect to the class database") and "s3cret" not in err
+    assert err.count("\n") == 1
