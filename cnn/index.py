@@ -132,3 +132,24 @@ def import_existing(database: dbm.Database, models_folder: Path, names_ok=None) 
             n += 1
         tx.set_setting(key, time.strftime("%Y-%m-%d %H:%M:%S"))
     return n
+
+
+def sync_shipped(database: dbm.Database, models_folder: Path) -> int:
+    """The models that ship with this CNN Lab (``"shipped": true`` in their ``.json``) as its release has them: a
+    newer release's file replaces the class's copy (never a student's model of that name); returns how many."""
+    n = 0
+    for jpath in sorted(models_folder.glob("*.json")) if models_folder.is_dir() else []:
+        meta, kpath = read_json(jpath), jpath.with_suffix(".keras")
+        if not meta or not meta.get("shipped") or not kpath.is_file():
+            continue
+        data = kpath.read_bytes()
+        row = model(jpath.stem, database)
+        if row is not None and (row.blob == blobs.digest(data) or not row.meta.get("shipped")):
+            continue
+        with database.transaction(f"model:{jpath.stem}") as tx:
+            current = live(tx, jpath.stem)
+            if current is None or current.meta.get("shipped"):
+                meta.pop("file_sha256", None)
+                put_model(tx, jpath.stem, meta, data, saved=kpath.stat().st_mtime)
+                n += 1
+    return n

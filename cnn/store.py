@@ -143,6 +143,7 @@ def import_folder(folder: Path | None = None) -> None:
     if (url, str(folder)) in _imported:
         return
     _guard(lambda: index.import_existing(dbm.database(), folder, names_ok=lambda n: bool(NAME_RE.match(n))))
+    _guard(lambda: index.sync_shipped(dbm.database(), folder))  # an upgrade of CNN Lab brings its new models
     _imported.add((url, str(folder)))
 
 

@@ -1,4 +1,5 @@
 """cnn.store: atomic saves, no silent overwrite, safe loading, a listing that ignores junk."""
+import hashlib
 import json
 import threading
 import time
@@ -321,3 +322,24 @@ def test_a_server_killed_while_saving_leaves_the_old_model_or_the_new_never_half
         assert np.isfinite(np.asarray(loaded(x))).all()
         seen.add(first)
     assert store.read_meta("contested")["dataset"] == "mnist"
+
+
+def test_a_new_release_of_a_shipped_model_replaces_the_classs_copy_and_is_never_reverted(folder, tmp_path):
+    """The shipped models are the release's files: after an upgrade (a new mnist.keras in the folder) the class gets
+    the new one, and the folder's file is not written back from the database's older copy."""
+    import shutil
+
+    from cnn import db
+
+    from conftest import ROOT
+
+    for f in ("mnist.keras", "mnist.json"):
+        shutil.copy(ROOT / "models" / f, folder / f)
+    before = store.get("mnist").sha
+    newer = arch.build_model(arch.preset("lenet"), (28, 28, 1))
+    newer.save(folder / "mnist.keras")  # the next release's file
+    store._imported.clear()  # a restart of the server
+    db.forget_shared()
+    entry = store.get("mnist")
+    assert entry.sha != before and entry.sha == hashlib.sha256((folder / "mnist.keras").read_bytes()).hexdigest()
+    assert entry.path.read_bytes() == (folder / "mnist.keras").read_bytes()
