@@ -26,7 +26,6 @@ from typing import Any
 from cnn import blobs, index, settings
 from cnn import db as dbm
 from cnn.i18n import _
-from cnn.index import read_json
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_NAME = 64
@@ -180,9 +179,8 @@ def exists(name: str, folder: Path | None = None) -> bool:
 def cached_file(entry: ModelEntry) -> Path:
     """The entry's ``.keras`` file in its folder, written (atomically) from the database unless the one there is
     this very version; StoreError when the database has lost it."""
-    kpath, jpath = paths(entry.name, entry.folder)
-    cached = read_json(jpath) or {}
-    if kpath.is_file() and (cached.get("file_sha256") or _file_sha(kpath)) == entry.sha:
+    kpath, _json = paths(entry.name, entry.folder)
+    if kpath.is_file() and _file_sha(kpath) == entry.sha:
         return kpath  # this very version (a shipped model's own file, or one this server wrote)
     data = _guard(lambda: blobs.get(dbm.database(), entry.sha))
     if data is None:
@@ -237,7 +235,6 @@ def save_model(model, name: str, meta: dict[str, Any], *, overwrite: bool = Fals
     then only when ``actor`` may change the model there). ``half`` stores the weights as float16
     (:func:`halve_weights`), for the models shipped in the repository."""
     folder = folder or models_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     name = validate_name(name)
     if exists(name, folder) and not overwrite:
         raise StoreError(_("A model named '{name}' already exists. Choose another name.", name=name))
@@ -250,11 +247,9 @@ def save_model(model, name: str, meta: dict[str, Any], *, overwrite: bool = Fals
         if half:
             halve_weights(p)
 
-    tmp = _write_temp(folder, ".keras", write_keras)  # the slow part, outside the transaction
-    try:
-        data = tmp.read_bytes()
-    finally:
-        tmp.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="cnnlab-save-") as tmp:  # the slow part, outside the transaction
+        write_keras(Path(tmp) / "model.keras")
+        data = (Path(tmp) / "model.keras").read_bytes()
 
     def commit() -> None:
         with dbm.database().transaction(f"model:{name}") as tx:  # the check and the write, one step for the class

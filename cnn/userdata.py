@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 from cnn import db as dbm
-from cnn import preprocess, settings, store
+from cnn import index, preprocess, settings, store
 from cnn.i18n import N_, _, n_
 
 PREFIX = "user:"
@@ -248,7 +248,7 @@ def import_folder() -> None:
                 return
             known = {r["name"] for r in tx.all("SELECT name FROM datasets")}
             for meta_path in sorted(folder.glob("*/dataset.json")):
-                name, meta = meta_path.parent.name, store.read_json(meta_path)
+                name, meta = meta_path.parent.name, index.read_json(meta_path)
                 if meta is None or name in known or not store.NAME_RE.match(name):
                     continue
                 _import_one(tx, name, meta, meta_path.parent)
