@@ -56,7 +56,8 @@ def student(database: db.Database, k: int, seconds: float, speed: float, class_l
             t0 = time.perf_counter()
             with database.transaction(*(locks or (f"model:{name}",))) as tx:
                 if index.live(tx, name) is None:
-                    index.put_model(tx, name, {"dataset": "mnist", "owner": f"s{k}"}, FILE[k:] + bytes([len(saves)]))
+                    index.put_model(tx, name, {"dataset": "mnist", "owner": f"s{k}"},
+                                    FILE[k:] + len(saves).to_bytes(4, "big"))
             waits["save"].append(time.perf_counter() - t0)
             saves.append(name)
             next_save += save_every
@@ -76,8 +77,15 @@ def measure(url: str, students: int, seconds: float, speed: float, class_lock: b
     waits: dict[str, list[float]] = {"progress": [], "save": []}
     last: dict[str, int] = {}
     saves: list[str] = []
-    threads = [threading.Thread(target=student, args=(database, k, seconds, speed, class_lock, waits, last, saves))
-               for k in range(students)]
+    errors: list[BaseException] = []
+
+    def guarded(k: int) -> None:
+        try:
+            student(database, k, seconds, speed, class_lock, waits, last, saves)
+        except BaseException as e:  # counted and shown: a student that stopped early would flatter the figures
+            errors.append(e)
+
+    threads = [threading.Thread(target=guarded, args=(k,)) for k in range(students)]
     for t in threads:
         t.start()
     for t in threads:
@@ -86,6 +94,8 @@ def measure(url: str, students: int, seconds: float, speed: float, class_lock: b
     lost_progress = sum(held.get(run) != n for run, n in last.items())
     lost_saves = len(saves) - database.query("SELECT COUNT(*) AS n FROM models")[0]["n"]
     database.close()
+    if errors:
+        raise SystemExit(f"{len(errors)} students failed: {errors[0]!r}")
     return {"waits": waits, "lost": (lost_progress, lost_saves)}
 
 
