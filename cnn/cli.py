@@ -202,22 +202,22 @@ def _cmd_dataset_import(args) -> int:
 
 
 def _cmd_dataset_list(args) -> int:
-    from cnn import userdata
+    from cnn import db, userdata
 
     found = userdata.list_datasets()
     if not found:
-        print(f"No datasets of your own in {userdata.user_data_dir()}.")
+        print(f"No datasets of your own in the class database {db.describe(db.default_url())}.")
     for ds in found:
         print(f"{userdata.key(ds.name):<28}{ds.describe()}")
     return 0
 
 
 def _cmd_models(args) -> int:
-    from cnn import store
+    from cnn import db, store
 
     entries = store.list_models()
     if not entries:
-        print(f"No saved models in {store.models_dir()}.")
+        print(f"No saved models in the class database {db.describe(db.default_url())}.")
         return 0
     print(f"{'name':<24}{'dataset':<16}{'accuracy':>10}  saved")
     for e in entries:
