@@ -2,9 +2,9 @@
 
     python bench/db_outage.py [--outages 10 45 120]
 
-A real app server on a PostgreSQL server of its own (Debian's postgresql, started here), one Chromium student.
-For each outage: a short run that ends during the outage and a long one that goes on training through it; the
-student opens a page every 5 s meanwhile. Prints how long a page took to say the database cannot be reached
+A real app server on a PostgreSQL server of its own (Debian's postgresql, started here), two Chromium students.
+For each outage: Ana's short run ends during the outage and Ben's long one goes on training through it; Ana
+opens a page every 5 s meanwhile. Prints how long a page took to say the database cannot be reached
 (slowest of the outage), how long after PostgreSQL's return a page worked again (reloading every half second,
 without restarting CNN Lab), and how both runs are recorded once it is back (the short one must read "done", the long
 one "running" and moving).
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 from browser.helpers import new_student, wait_idle  # noqa: E402
 from browser.server import CHROMIUM, CHROMIUM_ARGS, copy_models, running_app  # noqa: E402
@@ -36,11 +37,20 @@ def runs(url: str) -> dict[str, tuple[str, str]]:
                 conn.execute("SELECT label, state, progress FROM runs").fetchall()}
 
 
+def stop_run(db_url: str, label: str) -> None:
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("UPDATE runs SET stop_request = 'user' WHERE label = %s AND state IN ('queued', 'running')",
+                     (label,))
+    time.sleep(3.0)
+
+
 def start_run(pg, url: str, db_url: str, epochs: int) -> str:
     """Press Train on the Train page; the new run's label."""
     import psycopg
 
-    pg.goto(f"{url}/Train?arch=fast&epochs={epochs}&limit=2000")
+    pg.goto(f"{url}/Train?arch=fast&epochs={epochs}&limit={2000 if epochs < 10 else 'all'}")
     wait_idle(pg)
     pg.get_by_role("button", name="Train", exact=True).click()
     pg.get_by_text(re.compile(rf"Epoch 1/{epochs} · batch")).first.wait_for(timeout=120_000)
@@ -61,9 +71,10 @@ def main() -> None:
         with running_app(copy_models(tmp / "models"), tmp / "streamlit.log", CNN_DATABASE_URL=pgsql.url,
                          CNN_MAX_JOBS="2", CNN_DATA_DIR=str(tmp / "no-data"), CNN_TEACHER_PASSWORD="bench") as app:
             ctx, pg = new_student(browser, app["url"], "Ana")
+            ben_ctx, ben = new_student(browser, app["url"], "Ben")
             for outage in args.outages:
-                long_run = start_run(pg, app["url"], pgsql.url, 300)
-                short_run = start_run(pg, app["url"], pgsql.url, 2)
+                long_run = start_run(ben, app["url"], pgsql.url, 300)  # Ben's run trains through the outage
+                short_run = start_run(pg, app["url"], pgsql.url, 2)  # Ana's ends during it
                 pgsql.stop()
                 down_at, slowest = time.monotonic(), 0.0
                 while time.monotonic() - down_at < outage:
@@ -89,13 +100,10 @@ def main() -> None:
                 moving = long_[1] != first.get(long_run, ("", ""))[1]
                 rows.append((f"{outage:.0f} s", f"{slowest:.1f} s", f"{recovered:.1f} s", short[0],
                              f"{long_[0]}{' and moving' if moving and long_[0] == 'running' else ''}"))
-                pg.goto(f"{app['url']}/Train")
-                wait_idle(pg)
-                stop = pg.get_by_role("button", name="Stop", exact=True)
-                if stop.count():
-                    stop.first.click()
-                    wait_idle(pg)
+                print(" | ".join(rows[-1]), flush=True)
+                stop_run(pgsql.url, long_run)  # as a Stop on any server's page asks it
             ctx.close()
+            ben_ctx.close()
         browser.close()
     from cnn import precision
 
