@@ -1,5 +1,4 @@
 """cnn.classroom and the ownership rules of cnn.store: names, the teacher's passphrase, challenge, leaderboard."""
-import time
 
 import pytest
 
@@ -22,14 +21,21 @@ def test_markup_and_huge_names_are_refused(raw, message):
         classroom.validate_display_name(raw)
 
 
+def _earlier(database, seconds: float) -> None:
+    """Move every recorded wrong attempt ``seconds`` into the past (instead of sleeping that long)."""
+    database.execute("UPDATE attempts SET at = at - ?", (seconds,))
+
+
 def test_passphrase_gate_waits_longer_after_each_wrong_attempt(database):
-    gate = classroom.PassphraseGate(base_wait=0.2, max_wait=5, class_free=100)
+    gate = classroom.PassphraseGate(base_wait=30, max_wait=100, class_free=100)
     assert not gate.check(database, "wrong", "secret", "s1")
-    with pytest.raises(classroom.ClassroomError, match="Wait 1 s"):  # rounded up: never "Wait 0 s"
+    with pytest.raises(classroom.ClassroomError, match=r"Wait \d+ s"):
         gate.check(database, "secret", "secret", "s1")  # too soon: not even checked
-    time.sleep(0.25)
+    assert 25 < gate.wait_left(database, "s1") <= 30
+    _earlier(database, 31)
+    assert gate.wait_left(database, "s1") == 0
     assert not gate.check(database, "wrong again", "secret", "s1")
-    assert 0.2 < gate.wait_left(database, "s1") <= 0.4  # doubled
+    assert 55 < gate.wait_left(database, "s1") <= 60  # doubled
     assert gate.check(database, "secret", "secret", "s2")  # another identity is not held back by s1's mistakes
     with pytest.raises(classroom.ClassroomError, match="Type the passphrase"):
         gate.check(database, "", "secret", "s3")
@@ -38,8 +44,16 @@ def test_passphrase_gate_waits_longer_after_each_wrong_attempt(database):
         gate.check(database, "anything", "", "s5")
 
 
+def test_the_wait_is_rounded_up_never_wait_0_s(database):
+    gate = classroom.PassphraseGate(base_wait=10, class_free=100)
+    assert not gate.check(database, "wrong", "secret", "s1")
+    _earlier(database, 9.05)  # 0.95 s left
+    with pytest.raises(classroom.ClassroomError, match="Wait 1 s"):
+        gate.check(database, "secret", "secret", "s1")
+
+
 def test_many_wrong_attempts_anywhere_slow_everyone_down(database):
-    gate = classroom.PassphraseGate(base_wait=0.5, class_free=3)
+    gate = classroom.PassphraseGate(base_wait=30, class_free=3)
     for who in ("a", "b", "c"):  # new identities ("Start fresh") do not get fresh chances
         assert not gate.check(database, "guess", "secret", who)
     assert gate.wait_left(database, "d") > 0
