@@ -209,6 +209,8 @@ class Database:
     def _make_engine(self) -> sa.Engine:
         pool = dict(pool_size=self.pool_size, max_overflow=0, pool_timeout=POOL_TIMEOUT_S, pool_pre_ping=True)
         if self.kind == "sqlite":
+            with contextlib.suppress(OSError):  # a fresh install has no data/ yet (a folder it cannot make: the
+                self.path.parent.mkdir(parents=True, exist_ok=True)  # connection's error says so)
             engine = sa.create_engine(f"sqlite:///{self.path}", **pool,
                                       connect_args={"timeout": self.busy_timeout_s, "check_same_thread": False})
             busy_ms = int(self.busy_timeout_s * 1000)

@@ -242,3 +242,12 @@ def test_models_saved_before_the_database_held_them_are_imported_once_with_their
     assert "batch_history" not in row.meta
     assert index.import_existing(database, models_dir) == 0  # once
     assert len(list(models_dir.glob("*.keras"))) == 3  # the files are untouched
+
+
+def test_a_fresh_install_makes_the_folder_of_its_sqlite_file(tmp_path):
+    path = tmp_path / "not" / "yet" / "cnnlab.db"
+    d = db.Database(f"sqlite:///{path}")
+    try:
+        assert d.schema_version() == db.head_revision() and path.is_file()
+    finally:
+        d.close()
