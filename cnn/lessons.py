@@ -329,8 +329,7 @@ def transfer_runs(seed: int = 1, base=None, spec: list[dict[str, Any]] | None = 
 def transfer_verdict(results: list, ds=None) -> Verdict:
     """What starting from the digit model did here, against a sound start from scratch: only what the numbers
     show (within a point is "about the same")."""
-    accs = {label: r.test_accuracy for label, r in results}
-    scratch, frozen, tuned = accs["from scratch"], accs["transfer, frozen"], accs["transfer, fine-tuned"]
+    scratch, frozen, tuned = (r.test_accuracy for _label, r in results)  # in the order of transfer_runs
     how, best = max(((_("fine-tuned"), tuned), (_("frozen"), frozen)), key=lambda kv: kv[1])
     figures = _("Test accuracy: {scratch:.1%} from scratch, {frozen:.1%} with the digit model's layers frozen, "
                 "{tuned:.1%} fine-tuned from them.", scratch=scratch, frozen=frozen, tuned=tuned)

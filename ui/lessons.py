@@ -47,7 +47,10 @@ def run_pair_ui(key: str, pair: list[tuple[str, training.TrainConfig, object]], 
     for message in group.errors() if group else []:
         st.error(message)
     results = group.results() if group else []
-    return results if len(results) == len(pair) else None
+    if len(results) != len(pair):
+        return None
+    # the lesson's own labels, in the order it asked: the class's run labels get "-2", "-3"... to stay unique
+    return [(label, result) for (label, _config, _factory), (_run_label, result) in zip(pair, results, strict=True)]
 
 
 def convolution_ui() -> None:

@@ -226,6 +226,13 @@ def test_dropout_lesson_runs_both_models(models_dir):
     assert not at.exception and not at.error
     assert [r[0] for r in results] == ["no dropout", "dropout 0.5"]
     assert all(len(r[1].history["val_accuracy"]) == 15 for r in results)
+    # the class's second run of the lesson is labelled "no dropout-2": the page still says the lesson's words
+    at.button(key="lesson_dropout_run").click()
+    at.run()
+    assert [j.label for j in finish_runs(at, "lesson_dropout").jobs] == ["no dropout-2", "dropout 0.5-2"]
+    assert not at.exception and not at.error
+    shown = [str(m.label) for m in at.metric]
+    assert "no dropout: test accuracy" in shown and not any("-2" in s for s in shown), shown
 
 
 def test_query_parameters_preset_the_train_page(models_dir):

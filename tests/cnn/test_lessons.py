@@ -183,3 +183,20 @@ def test_transfer_lesson_has_a_sound_baseline_and_claims_only_what_it_measured()
     best = max(results["transfer, frozen"].test_accuracy, results["transfer, fine-tuned"].test_accuracy)
     assert verdict.holds == (best - scratch.test_accuracy > 0.01), verdict.text
     assert "helps a lot" not in verdict.text
+
+
+def _result(test_accuracy: float, losses=(1.0, 0.5)):
+    from cnn import training
+
+    return training.TrainResult(None, lessons._config(), {"loss": list(losses)}, [], 0.3, test_accuracy, 1.0, 2)
+
+
+def test_verdicts_read_results_by_their_order_not_their_labels():
+    """The class's run labels get "-2", "-3"... to stay unique (a second class member's lesson run is "from
+    scratch-2"): a verdict that looked results up by label crashed the Transfer lesson for all but the first."""
+    suffixed = [("from scratch-2", _result(0.60)), ("transfer, frozen-2", _result(0.70)),
+                ("transfer, fine-tuned-3", _result(0.65))]
+    verdict = lessons.TRANSFER.verdict(suffixed, None)
+    assert verdict.holds and "60.0% from scratch" in verdict.text and "70.0%" in verdict.text
+    pair = [("without batch norm-4", _result(0.9, (1.0, 0.6))), ("with batch norm-4", _result(0.9, (1.0, 0.4)))]
+    assert lessons.BATCHNORM.verdict(pair, None).holds
