@@ -24,6 +24,7 @@ import numpy as np
 
 from cnn import store
 from cnn.i18n import N_, _
+from cnn.predict import predict_proba
 
 FORMATS = {"litert": "LiteRT (TFLite), float32", "litert-int8": "LiteRT (TFLite), int8", "onnx": "ONNX"}  # names
 SUFFIX = {"litert": ".tflite", "litert-int8": ".tflite", "onnx": ".onnx"}
@@ -236,8 +237,6 @@ def run(fmt: str, data: bytes, x: np.ndarray) -> np.ndarray:
 
 def check(fmt: str, data: bytes, model, x: np.ndarray, y: np.ndarray | None = None) -> Check:
     """Compare an exported file's predictions with Keras' on images ``x`` (labels ``y`` if known)."""
-    from cnn.predict import predict_proba
-
     try:
         theirs = run(fmt, data, x)
     except Exception as e:

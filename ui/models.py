@@ -18,7 +18,8 @@ import streamlit as st
 from cnn import data, db, evaluation, export, index, store
 from cnn.i18n import _, number
 from cnn.jobs import records
-from cnn.predict import QuickReader, model_input_shape, model_num_classes, tta_level
+from cnn.predict import model_input_shape, model_num_classes, tta_level
+from cnn.reader import QuickReader
 
 SHIPPED_DEFAULT = "saved:mnist"
 
@@ -37,7 +38,7 @@ def _reader(token: str, _model) -> QuickReader:
 
 
 def quick_reader(choice: dict[str, Any], model) -> QuickReader:
-    """The Draw page's fast reader of one drawing (:class:`cnn.predict.QuickReader`), made once per model."""
+    """The Draw page's fast reader of one drawing (:class:`cnn.reader.QuickReader`), made once per model."""
     with st.spinner(_("Getting the model ready to read drawings…")):
         return _reader(choice["token"], model)
 

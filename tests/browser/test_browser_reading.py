@@ -55,7 +55,7 @@ def floats(b64: str) -> np.ndarray:
 
 def test_the_browser_reads_the_drawn_set_as_the_server_does(page, server):
     from cnn import export, preprocess, store
-    from cnn.predict import QuickReader
+    from cnn.reader import QuickReader
     from ui.models import STATIC
 
     from drawn_digits import pad_drawings
