@@ -13,15 +13,12 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from cnn import settings
 from cnn.data import Dataset
 from cnn.i18n import D_, _
 from cnn.training import Progress, TrainConfig, TrainResult
-
-if TYPE_CHECKING:
-    from cnn.jobs.records import Recorder
 
 ACTIVE = ("queued", "running")
 FINISHED = ("done", "error", "cancelled")
@@ -222,6 +219,22 @@ def _log_finished(job: Job) -> None:
         pass  # a log that cannot be written never stops a class
 
 
+class JobListener(Protocol):
+    """Told of every job of an engine as it starts and ends (:class:`cnn.jobs.records.Recorder` keeps them in
+    the class database): the engine knows only this, not who listens."""
+
+    server: str  # the server's id among the class's servers
+
+    def attach(self, engine: Engine) -> None: ...
+
+    def submitted(self, job: Job, request: JobRequest) -> None:
+        """Before the job is queued; may change ``job.label`` (labels are unique in the class)."""
+
+    def finished(self, job: Job) -> None: ...
+
+    def close(self, restarting: bool = True) -> None: ...
+
+
 class Engine:
     """The shared part of every engine: the registry of jobs, heartbeats, and how jobs end.
 
@@ -238,7 +251,7 @@ class Engine:
         self.heartbeat_timeout = heartbeat_timeout or heartbeat_timeout_default()
         self.notice = ""  # something the pages should tell (e.g. a cluster that could not be reached)
         self.closed = False
-        self.recorder: Recorder | None = None  # keeps the jobs in the class database (see record_to)
+        self.recorder: JobListener | None = None  # keeps the jobs in the class database (see record_to)
         self._jobs: dict[str, Job] = {}
         self._jobs_lock = threading.Lock()
         self._reaper = threading.Thread(target=self._reap, name="jobs-heartbeat", daemon=True)
@@ -246,7 +259,7 @@ class Engine:
 
     # ------------------------------------------------------------ the interface
 
-    def record_to(self, recorder: Recorder) -> Engine:
+    def record_to(self, recorder: JobListener) -> Engine:
         """Keep every job of this engine in the class database from now on (:mod:`cnn.jobs.records`)."""
         self.recorder = recorder
         recorder.attach(self)

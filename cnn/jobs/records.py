@@ -18,15 +18,13 @@ import statistics
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cnn import db as dbm
 from cnn import settings
 from cnn.i18n import D_, _
+from cnn.jobs.base import Engine, Job, JobRequest
 from cnn.training import Progress, history_from_events
-
-if TYPE_CHECKING:
-    from cnn.jobs.base import Engine, Job, JobRequest
 
 log = logging.getLogger("cnnlab.runs")
 
