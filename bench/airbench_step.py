@@ -27,7 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from cnn import airbench, data, precision, training  # noqa: E402
+from cnn import airbench, data, optimizers, precision, run_config, training  # noqa: E402
 
 VARIANTS = {  # name: (stem bias learns, convolutions learn by Muon)
     "before: stem bias learns, SGD": (True, False),
@@ -40,11 +40,11 @@ def variant_model(ds: data.Dataset, bias_learns: bool, muon: bool):
     """CIFAR small as training builds it, whitened, compiled, its step traced; changed back as ``VARIANTS`` says."""
     import keras
 
-    config = dataclasses.replace(training.default_config("cifar_small", "cifar10"), precision="float32")
+    config = dataclasses.replace(run_config.default_config("cifar_small", "cifar10"), precision="float32")
     keras.utils.set_random_seed(0)
     model = training.build_fresh(config, ds.image_shape, ds.num_classes)
     airbench._whitenable(model).bias.trainable = bias_learns
-    training.compile_model(model, config, 1000, 1)
+    optimizers.compile_model(model, config, 1000, 1)
     if not muon:  # built by compile_model: every variable back to airbench's SGD step
         model.optimizer._muon = [False] * len(model.optimizer._muon)
     airbench.whiten_first_layer(model, ds.train_images)

@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from cnn import airbench, augment, crops, data, precision, training  # noqa: E402
+from cnn import airbench, augment, crops, data, input_pipeline, optimizers, precision, run_config, training  # noqa: E402
 
 
 def keras_layers(seed: int):
@@ -65,7 +65,7 @@ def main() -> None:
     scale = 50_000 / len(x)
     made = {}
     for name, (aug, _) in variants(1).items():
-        pipeline = training._dataset_pipeline(x, y, 512, 1, aug)
+        pipeline = input_pipeline.dataset_pipeline(x, y, 512, 1, aug)
         for _ in pipeline.take(2):
             pass
         t0 = time.perf_counter()
@@ -73,17 +73,17 @@ def main() -> None:
             pass
         made[name] = (time.perf_counter() - t0) * scale
 
-    config = dataclasses.replace(training.default_config("cifar_small", "cifar10"), precision="float32")
+    config = dataclasses.replace(run_config.default_config("cifar_small", "cifar10"), precision="float32")
     keras.utils.set_random_seed(0)
     model = training.build_fresh(config, ds.image_shape, ds.num_classes)
-    training.compile_model(model, config, 10_000, training.steps_per_execution(98))  # as in training
+    optimizers.compile_model(model, config, 10_000, optimizers.steps_per_execution(98))  # as in training
     airbench.whiten_first_layer(model, x)
-    model.fit(training._dataset_pipeline(x[:1024], y[:1024], 512, 3), epochs=1, verbose=0)  # traced, not timed
+    model.fit(input_pipeline.dataset_pipeline(x[:1024], y[:1024], 512, 3), epochs=1, verbose=0)  # traced, not timed
     whole = {name: aug for name, (aug, on_crops) in variants(2).items() if not on_crops}
     seconds: dict[str, list[float]] = {name: [] for name in whole}
     for _ in range(args.rounds):
         for name, aug in whole.items():
-            pipeline = training._dataset_pipeline(x, y, 512, 2, aug).take(args.batches)
+            pipeline = input_pipeline.dataset_pipeline(x, y, 512, 2, aug).take(args.batches)
             t0 = time.perf_counter()
             model.fit(pipeline, epochs=1, verbose=0)
             seconds[name].append((time.perf_counter() - t0) * 50_000 / (512 * args.batches))

@@ -29,7 +29,20 @@ SHELL_ONEDNN = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
 
 import numpy as np  # noqa: E402
 
-from cnn import architectures, crops, data, evaluation, precision, preprocess, presets, store, training  # noqa: E402
+from cnn import (  # noqa: E402
+    architectures,
+    cifar_budget,
+    crops,
+    data,
+    evaluation,
+    optimizers,
+    precision,
+    preprocess,
+    presets,
+    run_config,
+    store,
+    training,
+)
 from cnn.jobs import JobRequest  # noqa: E402
 from cnn.jobs.local import LocalEngine  # noqa: E402
 from cnn.predict import predict_proba, tta_level  # noqa: E402
@@ -49,7 +62,7 @@ def plain_fit(spec, ds, epochs, batch_size, lr, schedule="cosine", dtype=None, s
     keras.utils.set_random_seed(seed)
     model = architectures.build_model(spec, ds.image_shape, 10, dtype=dtype)
     steps = math.ceil(len(ds.train_images) / batch_size) * epochs
-    model.compile(optimizer=training.make_optimizer("adam", lr, schedule, steps),
+    model.compile(optimizer=optimizers.make_optimizer("adam", lr, schedule, steps),
                   loss="categorical_crossentropy", metrics=["accuracy"])
     x, y = ds.x_train, keras.utils.to_categorical(ds.y_train, 10)
     t0 = time.perf_counter()
@@ -162,7 +175,7 @@ def goal1_fast_preset(ds, seeds: int) -> None:
 
 def goal2_overhead(ds, repeats: int) -> None:
     print("2. Training overhead of the app (fast preset model, same data and batch size)", flush=True)
-    config = training.default_config("fast", "mnist", seed=1)
+    config = run_config.default_config("fast", "mnist", seed=1)
     spec, dtype = config.resolved_spec(), config.dtype_policy()
     n = len(ds.train_images) * config.epochs
     app, plain = [], []
@@ -232,7 +245,7 @@ def goal4_tutorial(ds, tutorial_epochs: int) -> None:
     sub = data.subset(ds, 12_800, 1000, seed=0)  # 200 steps of batch 64: enough to time an epoch
     steps = len(sub.train_images) // 64
     t_plain, _, _ = plain_fit(spec, sub, 1, 64, 0.001, schedule="constant")
-    config = training.default_config("tutorial", "mnist", epochs=1, validation_split=0.0)
+    config = run_config.default_config("tutorial", "mnist", epochs=1, validation_split=0.0)
     t_app = app_fit(config, sub).seconds
     per_epoch_plain = t_plain / steps * math.ceil(48_000 / 64)
     per_epoch_app = t_app / steps * math.ceil(48_000 / 64)
@@ -286,11 +299,11 @@ def goal7_cifar(folder: str, precisions: list[str], archs: list[str], seeds: int
     if ds.is_sample:
         sys.exit(f"No full CIFAR-10 in {folder}: python ../shared/datasets/build_cifar10.py {folder}/cifar10.npz")
     for asked in archs:
-        name = training.cifar_preset() if asked == "auto" else asked  # auto: what the Train page recommends here
-        epochs = training.budget_epochs(name) if asked == "auto" else None  # and the epochs it sets
+        name = cifar_budget.cifar_preset() if asked == "auto" else asked  # auto: what the Train page recommends here
+        epochs = cifar_budget.budget_epochs(name) if asked == "auto" else None  # and the epochs it sets
         target = 0.88 if asked == "auto" else 0.85
         for choice, seed in ((c, 42 + i) for c in precisions for i in range(seeds)):
-            config = training.default_config(name, "cifar10", precision=choice, seed=seed)
+            config = run_config.default_config(name, "cifar10", precision=choice, seed=seed)
             config = replace(config, epochs=epochs or config.epochs)
             r = training.train(config, ds)
             total = r.seconds + r.extra["test_seconds"]  # training + test predictions, augmented as Evaluate does

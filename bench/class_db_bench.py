@@ -86,13 +86,13 @@ def class_page_seconds(url: str, repeats: int) -> tuple[float, float]:
 
 def throughput(pairs: int) -> list[tuple[float, float]]:
     """(images/s without recording, images/s with progress written to SQLite) for alternating pairs."""
-    from cnn import data, training
+    from cnn import data, run_config
     from cnn.jobs import JobRequest
     from cnn.jobs.local import LocalEngine
 
     ds = data.load_dataset("mnist")
     print(f"throughput on {len(ds.x_train):,} MNIST training images ({ds.source})", flush=True)
-    cfg = training.default_config("fast", "mnist", n_train=len(ds.x_train))
+    cfg = run_config.default_config("fast", "mnist", n_train=len(ds.x_train))
     tmp = Path(tempfile.mkdtemp(prefix="cnnlab-bench-"))
     database = db.Database(f"sqlite:///{tmp / 'class.db'}")
     plain = LocalEngine(limit=1, heartbeat_timeout=3600)
@@ -119,7 +119,7 @@ def throughput(pairs: int) -> list[tuple[float, float]]:
 def snapshot_cost(database: db.Database) -> float:
     """Median seconds of one progress snapshot of a run one epoch into the full MNIST (469 batches), the work the
     recorder does for each training run once a second."""
-    from cnn import training
+    from cnn import run_config, run_results
     from cnn.jobs import JobRequest
     from cnn.jobs.base import Engine, Job
 
@@ -128,11 +128,11 @@ def snapshot_cost(database: db.Database) -> float:
             pass
 
     engine = Idle(heartbeat_timeout=3600)
-    req = JobRequest(training.TrainConfig(), None, label="cost")  # type: ignore[arg-type]
+    req = JobRequest(run_config.TrainConfig(), None, label="cost")  # type: ignore[arg-type]
     job = Job(req, engine)
     records.insert(database, job, req, "bench")
     for b in range(1, 470):
-        job.add_event(training.Progress("batch", 1, 3, b, 469, b * 0.01, 9000.0, {"loss": 1 / b, "accuracy": 0.9}))
+        job.add_event(run_results.Progress("batch", 1, 3, b, 469, b * 0.01, 9000.0, {"loss": 1 / b, "accuracy": 0.9}))
     times = []
     for _ in range(30):
         t0 = time.perf_counter()

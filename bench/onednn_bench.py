@@ -26,13 +26,13 @@ def step_seconds(name: str, steps: int) -> float:
     import keras
     import numpy as np
 
-    from cnn import architectures, precision, training
+    from cnn import architectures, optimizers, precision, run_config
 
     dataset = "cifar10" if name.startswith("cifar") else "mnist"
     shape = (32, 32, 3) if dataset == "cifar10" else (28, 28, 1)
-    config = training.default_config(name, dataset, precision="float32")
+    config = run_config.default_config(name, dataset, precision="float32")
     model = architectures.build_model(config.resolved_spec(), shape, 10)
-    training.compile_model(model, config, 1000)
+    optimizers.compile_model(model, config, 1000)
     rng = np.random.default_rng(0)
     x = rng.random((config.batch_size, *shape), dtype=np.float32)
     return precision.step_seconds(model, x, keras.utils.to_categorical(rng.integers(0, 10, config.batch_size), 10),
@@ -55,7 +55,7 @@ def main() -> None:
     print(f"oneDNN off and on · {precision.cpu_name()} ({precision.cpu_vector_isa() or 'vector instructions unknown'})"
           f" · {os.cpu_count()} cores · float32 · {time.strftime('%Y-%m-%d')}\n")
     print("| preset (batch) | oneDNN off | oneDNN on | speed-up |\n|---|---|---|---|")
-    from cnn import training
+    from cnn import run_config
 
     for name in names:
         seconds = {}
@@ -66,7 +66,7 @@ def main() -> None:
             if out.returncode != 0:
                 sys.exit(f"{name} with TF_ENABLE_ONEDNN_OPTS={setting} failed: {out.stderr.strip()[-500:]}")
             seconds[setting] = float(out.stdout.split()[-1])
-        batch = training.default_config(name).batch_size
+        batch = run_config.default_config(name).batch_size
         print(f"| {name} ({batch}) | {seconds['0'] * 1000:,.0f} ms | {seconds['1'] * 1000:,.0f} ms | "
               f"{seconds['0'] / seconds['1']:.2f}× |", flush=True)
 

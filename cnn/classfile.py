@@ -27,6 +27,7 @@ from typing import Any
 
 from cnn import blobs, store, userdata
 from cnn import db as dbm
+from cnn.errors import LabError
 
 FORMAT = "cnnlab-class"
 VERSION = 1
@@ -44,7 +45,7 @@ MAX_RATIO = 1000  # uncompressed / compressed size of one large entry: beyond th
 ENTRY = re.compile(r"^(class\.json|tables/[a-z_]+\.jsonl|blobs/[0-9a-f]{64})$")
 
 
-class ClassFileError(ValueError):
+class ClassFileError(LabError, ValueError):
     """A class archive could not be written or was refused; the one-line message says why."""
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from cnn import db, settings, store, userdata
+from cnn.errors import LabError
 from cnn.i18n import _
 
 MAX_NAME = 40
@@ -28,7 +29,7 @@ MAX_PASSPHRASE = 200
 NAME_RE = re.compile(r"^[\w][\w .'-]*$")  # letters (any script), digits, spaces, . ' - _
 
 
-class ClassroomError(ValueError):
+class ClassroomError(LabError, ValueError):
     """A name, passphrase or challenge setting was refused; the message says why."""
 
 

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cnn.errors import LabError, first_line
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -46,7 +48,7 @@ def train_config(args, ds) -> Any:
     from the shipped digit model unless ``--start-from none``), then every flag given on top."""
     from dataclasses import replace
 
-    from cnn import store, training, transfer, userdata
+    from cnn import cifar_budget, run_config, store, transfer, userdata
 
     start = args.start_from
     if start is None:
@@ -59,8 +61,8 @@ def train_config(args, ds) -> Any:
     if start or userdata.is_user(ds.name):
         config = transfer.recipe(args.dataset, n_train, start, args.arch, freeze=args.freeze)
     else:
-        config = training.default_config(args.arch, args.dataset)
-        epochs = training.budget_epochs(args.arch, args.dataset)
+        config = run_config.default_config(args.arch, args.dataset)
+        epochs = cifar_budget.budget_epochs(args.arch, args.dataset)
         if args.epochs is None and epochs and epochs != config.epochs:
             print(f"{epochs} epochs: as many as fit 10 minutes of training on this computer (measured; --epochs "
                   "chooses)", flush=True)
@@ -69,7 +71,7 @@ def train_config(args, ds) -> Any:
 
 
 def _cmd_train(args) -> int:
-    from cnn import data, store, training
+    from cnn import data, run_results, store, training
 
     if args.name:
         store.validate_name(args.name)
@@ -82,7 +84,7 @@ def _cmd_train(args) -> int:
         print(f"Starting from the saved model '{config.start_from}' ({'frozen' if config.freeze else 'fine-tuned'}; "
               f"its recipe: {config.arch}, batch {config.batch_size}, {config.epochs} epochs)", flush=True)
 
-    def report(p: training.Progress) -> None:
+    def report(p: run_results.Progress) -> None:
         if p.kind == "epoch":
             logs = "  ".join(f"{k}={v:.4f}" for k, v in p.logs.items() if k != "learning_rate")
             print(f"epoch {p.epoch}/{p.epochs}  {logs}  ({p.elapsed:.1f} s, {p.images_per_sec:.0f} img/s)", flush=True)
@@ -94,7 +96,7 @@ def _cmd_train(args) -> int:
           f"training time {result.seconds:.1f} s")
     if args.name:
         command = "python -m cnn " + " ".join(shlex.quote(a) for a in args.argv)
-        meta = training.result_metadata(result, command)
+        meta = run_results.result_metadata(result, command)
         if args.shipped:
             meta["shipped"] = True
         entry = store.save_model(result.model, args.name, meta, overwrite=args.force, half=args.shipped)
@@ -366,18 +368,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-KNOWN_ERRORS = {"cnn.store": "StoreError", "cnn.data": "DatasetError", "cnn.layers": "SpecError",
-                "cnn.training": "TrainingError", "cnn.preprocess": "ImageError", "cnn.evaluation": "CompatibilityError",
-                "cnn.hyperparams": "HyperparamError", "cnn.userdata": "UserDataError", "cnn.export": "ExportError",
-                "cnn.transfer": "TransferError", "cnn.classfile": "ClassFileError", "cnn.db": "DatabaseError"}
-
-
-def _known_errors() -> tuple[type[Exception], ...]:
-    """The library's error types, of the modules this command loaded: ``train`` need not import the image
-    preprocessing (and SciPy, a quarter of a second) just to be able to catch its errors."""
-    return tuple(getattr(sys.modules[m], name) for m, name in KNOWN_ERRORS.items() if m in sys.modules)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run one command; known errors become one line on stderr and a non-zero exit."""
     import logging
@@ -403,9 +393,9 @@ def main(argv: list[str] | None = None) -> int:
         print("error: out of memory; use a smaller batch size or dataset", file=sys.stderr)
         return 1
     except Exception as e:
-        if isinstance(e, _known_errors()):  # the library's own: the message says what to do
+        if isinstance(e, LabError):  # the library's own: the message says what to do
             print(f"error: {e}", file=sys.stderr)
             return 1
         # last resort: still one line, never a traceback
-        print(f"error: unexpected {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}", file=sys.stderr)
+        print(f"error: unexpected {type(e).__name__}: {first_line(e) if str(e).strip() else ''}", file=sys.stderr)
         return 1

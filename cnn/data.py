@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from cnn import settings
+from cnn.errors import LabError
 from cnn.i18n import N_, _
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +75,7 @@ IDX_FILES = {
 }
 
 
-class DatasetError(Exception):
+class DatasetError(LabError):
     """A dataset could not be loaded; the message says which file and why."""
 
 

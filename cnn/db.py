@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from cnn import settings
+from cnn.errors import LabError, first_line
 from cnn.i18n import _
 
 log = logging.getLogger("cnnlab.db")
@@ -39,7 +40,7 @@ CONNECT_TIMEOUT_S = 5  # a page says the database cannot be reached within this 
 POOL_TIMEOUT_S = 10.0  # how long a thread waits for a free pooled connection before the page says the database is busy
 
 
-class DatabaseError(RuntimeError):
+class DatabaseError(LabError, RuntimeError):
     """The database cannot be opened or used; the message says why and what to do (never with a password)."""
 
 
@@ -239,13 +240,13 @@ class Database:
             return sa.create_engine(u, **pool, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
         except Exception as e:  # e.g. psycopg missing
             raise self._refuse(_("The class database {where} cannot be used: {e}", where=describe(self.url),
-                                 e=_first_line(e))) from None
+                                 e=first_line(e, 10_000))) from None
 
     # ------------------------------------------------------------ errors
 
     def _error(self, e: BaseException, connecting: bool = False) -> DatabaseError:
         """The one readable, password-free message for a failure of this database (logged once)."""
-        first = _first_line(getattr(e, "orig", None) or e)
+        first = first_line(getattr(e, "orig", None) or e, 10_000)
         if isinstance(e, sa.exc.TimeoutError):
             message = _("The class database {where} is busy: all {n} connections of this server stayed in use for "
                         "{s:.0f} s. Try again in a moment; if it keeps happening, raise CNN_DB_POOL_SIZE.",
@@ -418,11 +419,6 @@ class Transaction:
 _NOW_SQL = {"sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
             "postgresql": "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)"}
 _NOW = {kind: f"SELECT {sql} AS now" for kind, sql in _NOW_SQL.items()}
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
 
 
 def _sqlite_message(path: Path | None, first: str) -> str:

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnn.data import Dataset, to_float
+from cnn.errors import LabError
 from cnn.i18n import _
 from cnn.predict import model_input_shape, model_num_classes, predict_proba
 
 
-class CompatibilityError(ValueError):
+class CompatibilityError(LabError, ValueError):
     """A model does not fit a dataset or page (input shape or number of classes)."""
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from cnn import store
+from cnn.errors import LabError, first_line
 from cnn.i18n import N_, _
 from cnn.predict import predict_proba
 
@@ -38,7 +39,7 @@ OP_HINTS = {"Erf": N_("a GELU activation"), "Erfc": N_("a GELU activation"),
             "StatelessRandomUniformV2": N_("a random augmentation layer (RandomRotation, RandomZoom, …)")}
 
 
-class ExportError(Exception):
+class ExportError(LabError):
     """A model could not be exported, or its file did not match Keras; the message says why."""
 
 
@@ -143,7 +144,7 @@ def convert(model, fmt: str, calibration: np.ndarray | None = None) -> bytes:
                 warnings.simplefilter("ignore")  # the converters' own deprecation chatter
                 model.export(str(path), format="onnx" if fmt == "onnx" else "litert", verbose=False, **kwargs)
         except Exception as e:
-            first = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
+            first = first_line(e)
             raise ExportError(_("{formats} export failed: {first}.{unsupported}",
                                 formats=FORMATS[fmt], first=first, unsupported=_unsupported(collector.lines, str(e)))) \
                 from None
@@ -240,7 +241,7 @@ def check(fmt: str, data: bytes, model, x: np.ndarray, y: np.ndarray | None = No
     try:
         theirs = run(fmt, data, x)
     except Exception as e:
-        first = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
+        first = first_line(e)
         raise ExportError(_("The {formats} file does not run in its own runtime: {first}.{unsupported}",
                             formats=FORMATS[fmt], first=first, unsupported=_unsupported([], str(e)))) from None
     ours = predict_proba(model, x)

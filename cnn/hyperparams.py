@@ -1,7 +1,7 @@
 """The hyperparameter schema: every training setting once, with its type, bounds, choices and help.
 
 The Train page's widgets, the classroom share link, the command line's options and
-:func:`cnn.training.check_config` all read :data:`SCHEMA`, so a limit is written in one place
+:func:`cnn.run_config.check_config` all read :data:`SCHEMA`, so a limit is written in one place
 and a bad value gets the same message wherever it comes from.
 """
 from __future__ import annotations
@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from cnn.errors import LabError
 from cnn.i18n import N_, _
 
 OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -31,7 +32,7 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 CHOICE_WORDS = (N_("all"), N_("auto"))  # choices the page shows translated
 
 
-class HyperparamError(ValueError):
+class HyperparamError(LabError, ValueError):
     """A setting is out of bounds or of the wrong kind; the message names it and its bounds."""
 
 

@@ -131,7 +131,7 @@ def D_(template: str, /) -> str:
 
 
 # Where the D_ templates are (imported on first use: a page may not have imported the cluster engine, say).
-_TEMPLATE_MODULES = ("cnn.training", "cnn.jobs.base", "cnn.jobs.local", "cnn.jobs.cluster", "cnn.jobs.records")
+_TEMPLATE_MODULES = ("cnn.run_results", "cnn.jobs.base", "cnn.jobs.local", "cnn.jobs.cluster", "cnn.jobs.records")
 
 
 @cache

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn.errors import LabError
 from cnn.i18n import _
 
 _SPATIAL_SKIP = ("InputLayer", "Dropout", "SpatialDropout2D")
 _extractors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-class InspectionError(ValueError):
+class InspectionError(LabError, ValueError):
     """The model cannot be inspected this way; the message says why."""
 
 

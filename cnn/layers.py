@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from cnn.errors import LabError
 from cnn.i18n import N_, _
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "gelu", "linear")
@@ -19,7 +20,7 @@ PADDINGS = ("same", "valid")
 Shape = tuple[int, ...]
 
 
-class SpecError(ValueError):
+class SpecError(LabError, ValueError):
     """An invalid layer stack; ``index`` is the offending layer (or None for the whole spec)."""
 
     def __init__(self, message: str, index: int | None = None):

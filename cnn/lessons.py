@@ -178,7 +178,7 @@ class LessonRun:
     """One run of a comparison: its label, its config and, for transfer, the model it starts from."""
 
     label: str
-    config: Any  # cnn.training.TrainConfig
+    config: Any  # cnn.run_config.TrainConfig
     start_from: Callable[[], Any] | None = None
 
 
@@ -206,7 +206,7 @@ class Comparison:
 
 
 def _config(**kw):
-    from cnn.training import TrainConfig
+    from cnn.run_config import TrainConfig
 
     return TrainConfig(**{"arch": "custom", "schedule": "constant", "seed": 1, "optimizer": "adam", **kw})
 
@@ -244,7 +244,7 @@ def dropout_verdict(results: list, ds) -> Verdict:
     """Overfitting measured like with like: accuracy on the training images and on the validation images, both
     with dropout switched off (during training, the curves' training accuracy is measured with it on)."""
     from cnn.data import to_float
-    from cnn.training import split_validation
+    from cnn.input_pipeline import split_validation
 
     (_a, without), (_b, with_) = results
     (x_fit, y_fit), (x_val, y_val) = split_validation(to_float(ds.train_images), ds.y_train,

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
+from cnn.errors import LabError
 from cnn.i18n import _
 
 MAX_UPLOAD_BYTES = 20 * 2**20
@@ -26,7 +27,7 @@ TARGET_STROKE = 0.12  # MNIST strokes are about 2.5 px in its 20 px box
 WORK_BOX = 20  # the digit's longer side in the 28×28 field, as in MNIST
 
 
-class ImageError(ValueError):
+class ImageError(LabError, ValueError):
     """An image could not be used; the message says why."""
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cnn.errors import LabError
+
 ROOT = Path(__file__).resolve().parents[1]
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 # Not ours, but a worker must see them as the web server does: TensorFlow's log level, whether it uses oneDNN
@@ -24,7 +26,7 @@ PASS_TO_WORKERS = ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_
 SECRETS = ("RAY_AUTH_TOKEN",)
 
 
-class SettingError(ValueError):
+class SettingError(LabError, ValueError):
     """A setting has a value it cannot take; the message names it, the value and what it may be."""
 
 

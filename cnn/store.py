@@ -25,6 +25,7 @@ from typing import Any
 
 from cnn import blobs, index, settings
 from cnn import db as dbm
+from cnn.errors import LabError, first_line
 from cnn.i18n import _
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +46,7 @@ ALLOWED_CLASSES = {
 OWN_LAYERS = {"cnnlab>WhitenedConv2D": "WhitenedConv2D"}
 
 
-class StoreError(Exception):
+class StoreError(LabError):
     """A model could not be saved, listed, loaded or deleted; the message says why."""
 
 
@@ -415,7 +416,7 @@ def load_keras_file(path: Path):
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as e:  # Keras raises many types for bad archives
-        msg = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
+        msg = first_line(e)
         raise StoreError(_("{name}: could not be loaded as a Keras model ({msg}).", name=path.name, msg=msg)) from None
 
 
@@ -450,7 +451,7 @@ def float32_copy(model):
         copy.set_weights(model.get_weights())
         return copy
     except Exception as e:  # never hand on a bfloat16 model as if it were float32
-        first = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        first = first_line(e, 200)
         raise StoreError(_("This model could not be converted to compute in float32 ({first}), so it was not saved "
                            "or exported. Train it again with Number format float32 under More settings.",
                            first=first)) from None

@@ -11,20 +11,21 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from cnn import store, userdata
+from cnn.errors import LabError
 from cnn.i18n import _
+from cnn.run_config import default_config
 
 BASE = "mnist"  # the shipped digit model: drawings of your own start from what it learned
 FEATURE_KINDS = ("Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D")  # where a base is cut
 
 
-class TransferError(ValueError):
+class TransferError(LabError, ValueError):
     """A model cannot be a starting point; the message says why."""
 
 
 def base_for(dataset: str, image_shape: tuple[int, int, int]) -> str | None:
     """The model ``dataset`` may start from: the shipped digit model for a student's own 28×28 grey drawings."""
-    from cnn import store, userdata
-
     if userdata.is_user(dataset) and tuple(image_shape) == (28, 28, 1) and store.exists(BASE):
         return BASE
     return None
@@ -33,12 +34,10 @@ def base_for(dataset: str, image_shape: tuple[int, int, int]) -> str | None:
 def recipe(dataset: str, n_train: int | None, start_from: str | None, arch: str = "fast", freeze: bool = False):
     """The recommended TrainConfig: the base's own architecture and recipe when starting from a saved model (a
     fine-tune at the preset's learning rate of a different network jumps about), else ``arch``'s; a small dataset
-    gets the small-data recipe (:func:`cnn.training.default_config`)."""
-    from cnn import store, training
-
+    gets the small-data recipe (:func:`cnn.run_config.default_config`)."""
     if start_from:
         arch = store.read_meta(start_from).get("arch", "vgg")
-    config = training.default_config(arch if arch != "custom" else "fast", dataset, n_train)
+    config = default_config(arch if arch != "custom" else "fast", dataset, n_train)
     if start_from:  # a fine-tune reads whole images (cnn/crops.py trains a network from its start)
         config = replace(config, crop_share=0.0)
     return replace(config, start_from=start_from or None, freeze=bool(start_from and freeze))
@@ -83,8 +82,6 @@ def starting_model(start_from: str, num_classes: int, image_shape: tuple[int, in
     """The network a run that starts from the saved model ``start_from`` trains (TransferError when it cannot); its
     new head is initialised from ``seed``, so the same run made anywhere starts from the same weights."""
     import keras
-
-    from cnn import store
 
     keras.utils.set_random_seed(seed)
     base = store.load_model(start_from)

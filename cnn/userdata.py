@@ -28,6 +28,7 @@ from PIL import Image
 
 from cnn import db as dbm
 from cnn import index, preprocess, settings, store
+from cnn.errors import LabError
 from cnn.i18n import N_, _, n_
 
 PREFIX = "user:"
@@ -54,7 +55,7 @@ CLASS_RE = re.compile(r"^[\w][\w .'-]{0,29}$")
 TEST_SHARE = 5  # one image in five is held out for testing (at least one per class)
 
 
-class UserDataError(ValueError):
+class UserDataError(LabError, ValueError):
     """A dataset, class, image or zip was refused; the message says why and what to do."""
 
 

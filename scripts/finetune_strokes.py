@@ -19,7 +19,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from cnn import data, store, training  # noqa: E402
+from cnn import data, run_config, store, training  # noqa: E402
 
 COMMAND = "python scripts/finetune_strokes.py"
 
@@ -46,7 +46,7 @@ def main() -> None:
     if ds.is_sample:
         sys.exit("The full MNIST is needed (set CNN_DATA_DIR to the folder with mnist.npz).")
     meta = store.read_meta("mnist")
-    config = training.TrainConfig(**{**meta["config"], "epochs": 2, "learning_rate": 0.0005,
+    config = run_config.TrainConfig(**{**meta["config"], "epochs": 2, "learning_rate": 0.0005,
                                      "validation_split": 0.0, "seed": 7})
     started = time.time()
     if args.trained:

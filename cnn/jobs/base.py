@@ -17,8 +17,10 @@ from typing import Any, Protocol
 
 from cnn import settings
 from cnn.data import Dataset
+from cnn.errors import LabError
 from cnn.i18n import D_, _
-from cnn.training import Progress, TrainConfig, TrainResult
+from cnn.run_config import TrainConfig
+from cnn.run_results import Progress, TrainResult
 
 ACTIVE = ("queued", "running")
 FINISHED = ("done", "error", "cancelled")
@@ -47,7 +49,7 @@ def heartbeat_timeout_default() -> float:
     return settings.value("CNN_HEARTBEAT_S")
 
 
-class EngineError(RuntimeError):
+class EngineError(LabError, RuntimeError):
     """An engine could not be started or reached; the message says why."""
 
 

@@ -25,7 +25,8 @@ from cnn.data import Dataset
 from cnn.i18n import D_, _, n_
 from cnn.jobs.base import DIED, ON_LOCAL_WORKER, Engine, EngineError, Job, JobRequest, max_jobs_default
 from cnn.jobs.worker import Datasets, unpack
-from cnn.training import TrainConfig, prepare_key
+from cnn.run_config import TrainConfig
+from cnn.training import prepare_key
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 120.0  # importing TensorFlow in a new process on a busy machine

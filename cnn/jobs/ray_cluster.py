@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cnn import settings
+from cnn.errors import first_line
 from cnn.i18n import _
 from cnn.jobs.base import (
     CLUSTER_REFUSED,
@@ -278,7 +279,7 @@ class RayEngine(Engine):
             self._end(rj, error=DIED)
             return
         except ray.exceptions.RayError as e:
-            first = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
+            first = first_line(e)
             self._end(rj, error=f"Training failed on the cluster: {first}")
             return
         # events reported after the last poll but before the task returned

@@ -24,7 +24,7 @@ from cnn import db as dbm
 from cnn import settings
 from cnn.i18n import D_, _
 from cnn.jobs.base import Engine, Job, JobRequest
-from cnn.training import Progress, history_from_events
+from cnn.run_results import Progress, history_from_events
 
 log = logging.getLogger("cnnlab.runs")
 

@@ -19,8 +19,10 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from cnn import settings
+from cnn.errors import first_line
 from cnn.jobs.base import JobRequest
-from cnn.training import Progress, TrainingError, TrainResult
+from cnn.run_config import TrainingError
+from cnn.run_results import Progress, TrainResult
 
 
 def device_description() -> str:
@@ -87,8 +89,7 @@ def error_message(e: BaseException) -> str:
     if isinstance(e, MemoryError):
         return "Training ran out of memory; use a smaller batch size or model."
     traceback.print_exc()
-    first = str(e).splitlines()[0][:300] if str(e) else ""
-    return f"Training failed: {type(e).__name__}: {first}"
+    return f"Training failed: {type(e).__name__}: {first_line(e) if str(e).strip() else ''}"
 
 
 def main() -> None:  # pragma: no cover - runs in the worker process (tests drive it through LocalEngine)

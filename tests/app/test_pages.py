@@ -312,11 +312,11 @@ def test_one_out_of_range_value_gets_one_message_from_the_link_the_widget_and_th
 
 def _train_page_measured(monkeypatch, tmp_path, minutes: dict[str, float], dataset: str, arch: str):
     """The Train page on ``dataset`` and ``arch``, this computer measured at ``minutes`` per CIFAR recipe."""
-    from cnn import training
+    from cnn import cifar_budget
 
     monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: dict(minutes))
-    training.cifar_minutes(measure=True)
+    monkeypatch.setattr(cifar_budget, "measure_cifar_minutes", lambda: dict(minutes))
+    cifar_budget.cifar_minutes(measure=True)
     at = page("pages/2_Train.py")
     at.query_params.update({"dataset": dataset, "arch": arch})
     at.run()
@@ -338,13 +338,13 @@ def test_train_page_names_the_cifar_preset_that_suits_this_computer(models_dir, 
 def test_train_page_fits_the_epochs_when_cifar_is_chosen_after_the_preset(models_dir, monkeypatch, tmp_path):
     """CIFAR small chosen first, on MNIST, then the dataset: Epochs moves to what fits 10 minutes here, as the advice
     says, and back to the recipe's own on leaving CIFAR-10."""
-    from cnn import training
+    from cnn import cifar_budget
 
     at = _train_page_measured(monkeypatch, tmp_path, {"cifar": 9.79, "cifar_small": 1.73}, "mnist", "cifar_small")
     assert not at.exception and at.number_input(key="tr_epochs").value == 5
     at.selectbox(key="tr_ds").set_value("cifar10")
     at.run()
-    assert not at.exception and at.number_input(key="tr_epochs").value == training.CIFAR_MAX_EPOCHS == 24
+    assert not at.exception and at.number_input(key="tr_epochs").value == cifar_budget.CIFAR_MAX_EPOCHS == 24
     assert any("10 minutes hold 24 epochs" in str(i.value) for i in at.info), [i.value for i in at.info]
     at.selectbox(key="tr_ds").set_value("mnist")
     at.run()
@@ -353,10 +353,10 @@ def test_train_page_fits_the_epochs_when_cifar_is_chosen_after_the_preset(models
 
 def test_train_page_measures_this_computer_for_the_cifar_presets_on_request(models_dir, monkeypatch, tmp_path):
     """Not measured yet: a button measures, then the epochs that fit 10 minutes here are set at once."""
-    from cnn import training
+    from cnn import cifar_budget
 
     monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: {"cifar": 9.0, "cifar_small": 4.6})
+    monkeypatch.setattr(cifar_budget, "measure_cifar_minutes", lambda: {"cifar": 9.0, "cifar_small": 4.6})
     at = page("pages/2_Train.py")
     at.query_params.update({"dataset": "cifar10", "arch": "cifar_small"})
     at.run()
@@ -389,7 +389,7 @@ def test_a_corrupt_class_database_is_one_message_and_touches_no_model(path, mode
 def test_train_page_says_what_the_preset_is_for_and_what_it_took_here(models_dir):
     """The caption speaks to a student; the benchmark figures wait in an expander; runs of the class say what the
     preset took on this very server."""
-    from cnn import db, training
+    from cnn import db, run_config
     from cnn.jobs import JobRequest, records
     from cnn.jobs.base import Job
 
@@ -401,7 +401,7 @@ def test_train_page_says_what_the_preset_is_for_and_what_it_took_here(models_dir
     assert "one quick pass" in captions and "Measured here" not in captions and "bench/" not in captions
     assert any(e.label == "How these figures were measured" for e in at.expander)
     database = db.database()
-    request = JobRequest(training.TrainConfig(dataset="mnist", arch="fast", epochs=1), tiny_dataset(), label="f-1")
+    request = JobRequest(run_config.TrainConfig(dataset="mnist", arch="fast", epochs=1), tiny_dataset(), label="f-1")
     job = Job(request, None)
     records.insert(database, job, request, "server-a")
     database.execute("UPDATE runs SET state = 'done', result = ? WHERE id = ?",
@@ -440,21 +440,21 @@ def test_the_pooling_and_fully_connected_lessons_have_something_to_try(models_di
 
 
 def test_a_screen_reader_hears_each_epoch_end_once_not_each_batch():
-    from cnn import training
+    from cnn import run_config, run_results
     from cnn.jobs import JobRequest
     from cnn.jobs.base import Job
     from ui.runs import epoch_news
 
     from conftest import tiny_dataset
 
-    job = Job(JobRequest(training.TrainConfig(dataset="mnist", arch="fast", epochs=3), tiny_dataset(), label="f-1"),
+    job = Job(JobRequest(run_config.TrainConfig(dataset="mnist", arch="fast", epochs=3), tiny_dataset(), label="f-1"),
               None)
     assert epoch_news(job) == "f-1: waiting to start"
     job.state = "running"
-    job.add_event(training.Progress("batch", 1, 3, 5, 10, 1.0, 100.0, {"loss": 1.0, "accuracy": 0.5}))
+    job.add_event(run_results.Progress("batch", 1, 3, 5, 10, 1.0, 100.0, {"loss": 1.0, "accuracy": 0.5}))
     said = epoch_news(job)
-    job.add_event(training.Progress("batch", 1, 3, 9, 10, 1.5, 100.0, {"loss": 0.9, "accuracy": 0.6}))
+    job.add_event(run_results.Progress("batch", 1, 3, 9, 10, 1.5, 100.0, {"loss": 0.9, "accuracy": 0.6}))
     assert epoch_news(job) == said == "f-1: training started"  # batches change nothing that is read aloud
-    job.add_event(training.Progress("epoch", 1, 3, 10, 10, 2.0, 100.0, {"loss": 0.5, "accuracy": 0.875,
+    job.add_event(run_results.Progress("epoch", 1, 3, 10, 10, 2.0, 100.0, {"loss": 0.5, "accuracy": 0.875,
                                                                           "val_accuracy": 0.9}))
     assert epoch_news(job) == "f-1: epoch 1 of 3 done: loss 0.500, accuracy 87.5%, val accuracy 90.0%"

@@ -2,7 +2,7 @@
 import pytest
 from PIL import Image
 
-from cnn import store, training, userdata
+from cnn import run_config, store, userdata
 from cnn.i18n import n_
 from ui import chrome, results
 
@@ -11,7 +11,7 @@ from ui import chrome, results
                                                            ("fast", "mnist", "fast-mnist"),
                                                            ("custom", "user:my set", "custom-user-my-set")])
 def test_the_save_name_offered_is_a_valid_model_name(arch, dataset, expected):
-    name = results.default_save_name(training.TrainConfig(arch=arch, dataset=dataset))
+    name = results.default_save_name(run_config.TrainConfig(arch=arch, dataset=dataset))
     assert name == expected and store.validate_name(name) == name
 
 

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnn import airbench, architectures, training
+from cnn import airbench, architectures, optimizers, run_config, training
 from cnn.data import Dataset
 
 
@@ -179,7 +179,7 @@ def test_a_run_with_the_recipe_trains_averages_and_repeats_exactly_when_prepared
     x = photos(256, seed=2)
     y = rng.integers(0, 10, 256)
     ds = Dataset("cifar10", x[:192], y[:192], x[192:], y[192:], tuple("abcdefghij"), "test photos")
-    config = training.TrainConfig(dataset="cifar10", arch="custom", spec=[
+    config = run_config.TrainConfig(dataset="cifar10", arch="custom", spec=[
         {"type": "conv2d", "filters": 12, "kernel": 2, "padding": "valid", "activation": "relu"},
         {"type": "conv2d", "filters": 8, "kernel": 3, "activation": "linear"}, {"type": "batchnorm"},
         {"type": "activation", "activation": "relu"}, {"type": "gmp"}],
@@ -192,11 +192,11 @@ def test_a_run_with_the_recipe_trains_averages_and_repeats_exactly_when_prepared
     np.testing.assert_allclose(first.model.get_layer("conv1").kernel.numpy(), whitened, rtol=1e-5)  # not trained
     for a, b in zip(first.model.get_weights(), again.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
-    assert "lookahead" in training.keras_code(config, (32, 32, 3), 10)
+    assert "lookahead" in run_config.keras_code(config, (32, 32, 3), 10)
 
 
 def test_a_transferred_model_keeps_plain_rates():
-    opt = training.make_optimizer("airbench", 0.1, fresh=False)
+    opt = optimizers.make_optimizer("airbench", 0.1, fresh=False)
     model = small_model()
     opt.build(model.trainable_variables)
     assert set(opt._rates) == {1.0} and not opt.get_config()["layer_rates"]

@@ -98,15 +98,15 @@ def test_exported_keras_code_rebuilds_the_same_model(name, shape):
 
 
 def test_every_preset_has_a_title_a_caption_and_a_recipe_and_an_unknown_name_lists_them():
-    from cnn import hyperparams, training
+    from cnn import hyperparams, run_config
 
     for name, preset in presets.PRESETS.items():
         assert preset.name == name and preset.title and preset.caption and preset.measured, name
-        config = training.default_config(name, "mnist")
+        config = run_config.default_config(name, "mnist")
         hyperparams.check_values(config.as_dict())  # every recipe is inside the schema's bounds
         assert "bench" not in preset.caption and "bfloat16" not in preset.caption, "captions speak to a student"
     with pytest.raises(arch.SpecError, match=r"Unknown architecture 'resnet'\. Choose one of: tutorial, fast"):
-        training.default_config("resnet", "mnist")  # never silently the fast preset
+        run_config.default_config("resnet", "mnist")  # never silently the fast preset
     with pytest.raises(arch.SpecError, match="Unknown architecture"):
         arch.preset("resnet")
     widths = [layer["filters"] for layer in arch.preset("cifar_wide") if layer["type"] == "conv2d"]

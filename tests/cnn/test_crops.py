@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cnn import architectures, crops, presets, training, transfer
+from cnn import architectures, cifar_budget, crops, presets, run_config, training, transfer
 from cnn.data import Dataset
 
 GMP_SPEC = [{"type": "conv2d", "filters": 12, "kernel": 2, "padding": "valid", "activation": "relu"},
@@ -69,7 +69,7 @@ def _photos_dataset(n=192):
 
 
 def _config(**kw):
-    return training.TrainConfig(dataset="cifar10", arch="custom", spec=GMP_SPEC, epochs=3, batch_size=32,
+    return run_config.TrainConfig(dataset="cifar10", arch="custom", spec=GMP_SPEC, epochs=3, batch_size=32,
                                 optimizer="airbench", learning_rate=0.05, schedule="triangle", augment=True,
                                 label_smoothing=0.2, seed=3, crop_share=0.4, **kw)
 
@@ -94,7 +94,7 @@ def test_a_run_trains_its_first_epochs_on_crops_then_whole_images(monkeypatch):
     assert result.status == "finished" and events == [1, 2, 3] and made == [(24, 24, 3)]
     assert {k: len(v) for k, v in result.history.items()} == {"loss": 3, "accuracy": 3, "val_loss": 3,
                                                               "val_accuracy": 3}
-    assert "first 1 epochs train on random 24x24 crops" in training.keras_code(result.config, (32, 32, 3), 10)
+    assert "first 1 epochs train on random 24x24 crops" in run_config.keras_code(result.config, (32, 32, 3), 10)
     plain = training.train(dataclasses.replace(_config(), crop_share=0.0), _photos_dataset())
     assert not any(np.array_equal(a, b) for a, b in zip(result.model.get_weights()[1:3],
                                                         plain.model.get_weights()[1:3], strict=True))
@@ -118,20 +118,20 @@ def test_a_prepared_run_on_crops_trains_exactly_as_a_fresh_one():
 def test_crops_are_refused_where_they_cannot_work():
     ds = _photos_dataset()
     flat = dataclasses.replace(_config(), spec=[{"type": "conv2d", "filters": 4, "kernel": 3}, {"type": "flatten"}])
-    with pytest.raises(training.TrainingError, match="global pooling"):
-        training.check_config(flat, 192, ds.image_shape)
-    with pytest.raises(training.TrainingError, match="starts from a saved model"):
-        training.check_config(dataclasses.replace(_config(), start_from="digits"), 192, ds.image_shape)
-    training.check_config(dataclasses.replace(flat, crop_share=0.0), 192, ds.image_shape)  # no crops: fine
+    with pytest.raises(run_config.TrainingError, match="global pooling"):
+        run_config.check_config(flat, 192, ds.image_shape)
+    with pytest.raises(run_config.TrainingError, match="starts from a saved model"):
+        run_config.check_config(dataclasses.replace(_config(), start_from="digits"), 192, ds.image_shape)
+    run_config.check_config(dataclasses.replace(flat, crop_share=0.0), 192, ds.image_shape)  # no crops: fine
 
 
 def test_the_epoch_estimate_of_a_run_on_crops_times_its_crop_steps_too(monkeypatch):
     views = []
-    real = training._crop_view
-    monkeypatch.setattr(training, "_crop_view", lambda *a: views.append(a) or real(*a))
+    real = training.compiled_crop_view
+    monkeypatch.setattr(cifar_budget, "compiled_crop_view", lambda *a: views.append(a) or real(*a))
     config = dataclasses.replace(_config(), epochs=5)
-    assert training.estimate_epoch_seconds(config, _photos_dataset(), 1) > 0 and len(views) == 1
-    assert training.estimate_epoch_seconds(dataclasses.replace(config, crop_share=0.0), _photos_dataset(), 1) > 0
+    assert cifar_budget.estimate_epoch_seconds(config, _photos_dataset(), 1) > 0 and len(views) == 1
+    assert cifar_budget.estimate_epoch_seconds(dataclasses.replace(config, crop_share=0.0), _photos_dataset(), 1) > 0
     assert len(views) == 1  # whole images only
 
 

@@ -33,9 +33,9 @@ def test_pairs_and_confident_mistakes():
 def test_evaluate_agrees_with_keras_evaluate(tiny):
     import keras
 
-    from cnn import training
+    from cnn import run_config, training
 
-    model = training.train(training.TrainConfig(dataset="mnist", arch="fast", epochs=1, batch_size=32, seed=3),
+    model = training.train(run_config.TrainConfig(dataset="mnist", arch="fast", epochs=1, batch_size=32, seed=3),
                            tiny, evaluate=False).model
     ev = evaluation.evaluate(model, tiny)
     model.compile(loss="categorical_crossentropy", metrics=["accuracy"])

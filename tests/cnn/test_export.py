@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from cnn import architectures, cli, data, export, store, training
+from cnn import architectures, cli, data, export, run_config, store, training
 
 from conftest import tiny_dataset
 
@@ -20,7 +20,7 @@ def mnist_test():
 def fresh_fast_model():
     """A freshly trained fast-preset model (in bfloat16 where the CPU has it, as the Train page trains)."""
     ds = data.subset(data.load_dataset("mnist", allow_download=False), 2000, 200)
-    return training.train(training.default_config("fast", "mnist", seed=1), ds, evaluate=False).model
+    return training.train(run_config.default_config("fast", "mnist", seed=1), ds, evaluate=False).model
 
 
 @pytest.mark.parametrize("which", ["shipped", "fresh"])

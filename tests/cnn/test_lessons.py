@@ -186,9 +186,9 @@ def test_transfer_lesson_has_a_sound_baseline_and_claims_only_what_it_measured()
 
 
 def _result(test_accuracy: float, losses=(1.0, 0.5)):
-    from cnn import training
+    from cnn import run_results
 
-    return training.TrainResult(None, lessons._config(), {"loss": list(losses)}, [], 0.3, test_accuracy, 1.0, 2)
+    return run_results.TrainResult(None, lessons._config(), {"loss": list(losses)}, [], 0.3, test_accuracy, 1.0, 2)
 
 
 def test_verdicts_read_results_by_their_order_not_their_labels():

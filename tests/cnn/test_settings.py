@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn import cli, jobs, settings, training
+from cnn import cli, jobs, run_config, settings
 
 from conftest import ROOT
 
@@ -55,7 +55,7 @@ def test_values_defaults_and_secrets(monkeypatch, tmp_path):
     monkeypatch.setenv("CNN_JOB_MEMORY_GB", "0.5")
     monkeypatch.setenv("CNN_MODELS_DIR", str(tmp_path / "m"))
     assert jobs.max_jobs_default() == 3 and settings.value("CNN_OFFLINE") is True
-    assert training._memory_budget() == 2**29 and settings.value("CNN_MODELS_DIR") == Path(tmp_path / "m")
+    assert run_config.memory_budget() == 2**29 and settings.value("CNN_MODELS_DIR") == Path(tmp_path / "m")
     monkeypatch.setenv("CNN_TEACHER_PASSWORD", "hunter2")
     monkeypatch.setenv("CNN_DATABASE_URL", "nonsense:///x")
     assert "hunter2" not in settings.describe("CNN_TEACHER_PASSWORD")

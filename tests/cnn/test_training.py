@@ -4,14 +4,14 @@ import re
 import numpy as np
 import pytest
 
-from cnn import crops, training
+from cnn import cifar_budget, crops, input_pipeline, optimizers, run_config, run_results, training
 from cnn.data import Dataset
 
 
 def cfg(**kw):
     base = dict(dataset="mnist", arch="fast", epochs=1, batch_size=32, validation_split=0.25, seed=1)
     base.update(kw)
-    return training.TrainConfig(**base)
+    return run_config.TrainConfig(**base)
 
 
 def test_train_reports_batches_epochs_and_end(tiny):
@@ -73,10 +73,10 @@ def test_a_prepared_model_trains_exactly_as_a_fresh_one_and_is_used_only_for_its
 
 
 def test_training_batches_come_without_tf_data_autotuning_yet_all_of_them_once(tiny):
-    """Autotuning held up each epoch's end by ~1.4 s (cnn.training.without_autotune); every image still
+    """Autotuning held up each epoch's end by ~1.4 s (cnn.input_pipeline.without_autotune); every image still
     comes exactly once per epoch, in whole batches."""
     labels = np.arange(len(tiny.train_images), dtype=np.float32)
-    batches = training._dataset_pipeline(tiny.train_images, labels, 32, seed=1)
+    batches = input_pipeline.dataset_pipeline(tiny.train_images, labels, 32, seed=1)
     assert batches.options().autotune.enabled is False
     seen = np.concatenate([y.numpy() for _, y in batches])
     assert sorted(seen) == list(labels) and len(list(batches)) == -(-len(labels) // 32)
@@ -84,7 +84,7 @@ def test_training_batches_come_without_tf_data_autotuning_yet_all_of_them_once(t
 
 def test_the_training_step_is_traced_once_and_the_metrics_start_from_zero(tiny, monkeypatch):
     """Variables first made while tracing (optimizer moments, metric totals) make TensorFlow trace the whole
-    step again (cnn.training.build_training_state); the blank image that builds them is not counted."""
+    step again (cnn.optimizers.build_training_state); the blank image that builds them is not counted."""
     import keras
 
     traces = []
@@ -93,7 +93,7 @@ def test_the_training_step_is_traced_once_and_the_metrics_start_from_zero(tiny, 
     result = training.train(cfg(validation_split=0.0, batch_size=64), tiny, evaluate=False)
     assert len(traces) == 1 and result.status == "finished"
     model = result.model
-    training.compile_model(model, result.config)
+    optimizers.compile_model(model, result.config)
     assert model.optimizer.built and all(float(v) == 0 for m in model.metrics for v in m.variables)
 
 
@@ -113,25 +113,25 @@ def test_augmented_training_runs(tiny):
     (dict(optimizer="magic"), "Optimizer must be one of adam, adam-fast, sgd, rmsprop, adamw, airbench; got 'magic'."),
 ])
 def test_bad_configs_are_refused_before_training(change, message):
-    with pytest.raises(training.TrainingError, match=re.escape(message)):
-        training.check_config(cfg(**change), 256, (28, 28, 1))
+    with pytest.raises(run_config.TrainingError, match=re.escape(message)):
+        run_config.check_config(cfg(**change), 256, (28, 28, 1))
 
 
 def test_memory_hungry_batch_is_refused():
-    with pytest.raises(training.TrainingError, match="GiB"):
-        training.check_config(cfg(arch="tutorial", batch_size=4096), 60000, (28, 28, 1), memory_limit_bytes=2**30)
+    with pytest.raises(run_config.TrainingError, match="GiB"):
+        run_config.check_config(cfg(arch="tutorial", batch_size=4096), 60000, (28, 28, 1), memory_limit_bytes=2**30)
 
 
 def test_tutorial_preset_config_is_the_tutorial_recipe():
-    c = training.default_config("tutorial", "mnist")
+    c = run_config.default_config("tutorial", "mnist")
     assert (c.epochs, c.batch_size, c.optimizer, c.learning_rate, c.validation_split) == (10, 64, "adam", 0.001, 0.2)
-    code = training.keras_code(c, (28, 28, 1), 10)
+    code = run_config.keras_code(c, (28, 28, 1), 10)
     assert "epochs=10, batch_size=64, validation_split=0.2" in code and "Adam(learning_rate=0.001)" in code
 
 
 def test_validation_split_holds_out_the_last_fraction_like_keras():
     x, y = np.arange(10), np.arange(10)
-    (xt, _), (xv, _) = training.split_validation(x, y, 0.2)
+    (xt, _), (xv, _) = input_pipeline.split_validation(x, y, 0.2)
     assert list(xv) == [8, 9] and list(xt) == list(range(8))
 
 
@@ -146,11 +146,11 @@ def test_estimate_epoch_seconds_scales_the_timed_steps_to_an_epoch(tiny, monkeyp
             self.now += 1.0
             return self.now
 
-    monkeypatch.setattr(training, "time", Clock())
+    monkeypatch.setattr(cifar_budget, "time", Clock())
     # 256 images, 25% held out for validation: 192 to train on, 6 steps of 32
-    assert training.estimate_epoch_seconds(cfg(), tiny, probe_batches=2) == pytest.approx(6 * 0.5)
-    monkeypatch.setattr(training, "time", Clock())
-    assert training.estimate_epoch_seconds(cfg(train_limit=128), tiny, probe_batches=2) == pytest.approx(3 * 0.5)
+    assert cifar_budget.estimate_epoch_seconds(cfg(), tiny, probe_batches=2) == pytest.approx(6 * 0.5)
+    monkeypatch.setattr(cifar_budget, "time", Clock())
+    assert cifar_budget.estimate_epoch_seconds(cfg(train_limit=128), tiny, probe_batches=2) == pytest.approx(3 * 0.5)
 
 
 def test_bfloat16_training_keeps_float32_weights_and_output(tiny):
@@ -158,46 +158,50 @@ def test_bfloat16_training_keeps_float32_weights_and_output(tiny):
     assert result.status == "finished"
     assert all(w.dtype == np.float32 for w in result.model.get_weights())
     assert np.asarray(result.model(tiny.x_test[:2])).dtype == np.float32
-    assert training.TrainConfig(precision="float32").dtype_policy() is None
+    assert run_config.TrainConfig(precision="float32").dtype_policy() is None
 
 
 def test_verdict_names_too_few_weight_updates_apart_from_a_model_that_cannot_learn():
     def result(updates, acc=0.1):
-        return training.TrainResult(None, cfg(batch_size=256), {"loss": [2.3]}, [], 2.3, acc, 1.0, 1,
+        return run_results.TrainResult(None, cfg(batch_size=256), {"loss": [2.3]}, [], 2.3, acc, 1.0, 1,
                                     extra={"updates": updates}, class_names=tuple("0123456789"))
 
-    assert "only 2 weight updates" in training.verdict(result(2)) and "batches of 256" in training.verdict(result(2))
-    assert "did not learn:" in training.verdict(result(500))  # many updates and still guessing: the model
-    assert training.verdict(result(2, acc=0.6)) == ""
+    said = run_results.verdict(result(2))
+    assert "only 2 weight updates" in said and "batches of 256" in said
+    assert "did not learn:" in run_results.verdict(result(500))  # many updates and still guessing: the model
+    assert run_results.verdict(result(2, acc=0.6)) == ""
 
 
 @pytest.mark.parametrize("minutes,epochs", [({"cifar": 12.4, "cifar_small": 8.5}, 5),  # AVX2: its own 5 fit
                                             ({"cifar": 5.1, "cifar_small": 3.6}, 14),
                                             ({"cifar": 4.0, "cifar_small": 2.4}, 20),
-                                            ({"cifar": 2.9, "cifar_small": 1.8}, training.CIFAR_MAX_EPOCHS),  # capped
+                                            ({"cifar": 2.9, "cifar_small": 1.8},
+                                             cifar_budget.CIFAR_MAX_EPOCHS),  # capped
                                             ({"cifar": 9.0, "cifar_small": 4.6}, 10)])
 def test_cifar_small_is_recommended_with_the_epochs_that_fit_ten_minutes_here(monkeypatch, tmp_path, minutes, epochs):
     """Recommended by the minutes measured here (10-minute budget): CIFAR small, with as many epochs as fit."""
     monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: dict(minutes))
-    assert training.cifar_preset(measure=False) is None and training.preset_advice("cifar") == ""  # pages never wait
-    assert training.budget_epochs("cifar_small") is None
-    assert training.cifar_preset() == "cifar_small"
-    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: pytest.fail("measured once per machine"))
-    assert training.budget_epochs("cifar_small") == epochs and training.budget_epochs("cifar") is None
+    monkeypatch.setattr(cifar_budget, "measure_cifar_minutes", lambda: dict(minutes))
+    # pages never wait
+    assert cifar_budget.cifar_preset(measure=False) is None and cifar_budget.preset_advice("cifar") == ""
+    assert cifar_budget.budget_epochs("cifar_small") is None
+    assert cifar_budget.cifar_preset() == "cifar_small"
+    monkeypatch.setattr(cifar_budget, "measure_cifar_minutes", lambda: pytest.fail("measured once per machine"))
+    assert cifar_budget.budget_epochs("cifar_small") == epochs and cifar_budget.budget_epochs("cifar") is None
     def minutes_of(n):  # the recipe's minutes, 2 of its 5 epochs on crops, scaled to n epochs (6 of 16 on crops)
         whole = minutes["cifar_small"] / (3 + 2 * crops.EPOCH_COST)
         on_crops = crops.crop_epochs(0.4, n)
         return whole * (n - on_crops + on_crops * crops.EPOCH_COST)
 
     assert minutes_of(epochs) <= 10 or epochs == 5  # the epochs set do fit 10 minutes (its own 5 at least)
-    assert epochs == training.CIFAR_MAX_EPOCHS or minutes_of(epochs + 1) > 10  # and one more would not
-    advice = training.preset_advice("cifar")
+    assert epochs == cifar_budget.CIFAR_MAX_EPOCHS or minutes_of(epochs + 1) > 10  # and one more would not
+    advice = cifar_budget.preset_advice("cifar")
     assert "**CIFAR small** reads more" in advice and f"about {minutes['cifar']:.0f} minutes" in advice
-    small = training.preset_advice("cifar_small")
+    small = cifar_budget.preset_advice("cifar_small")
     assert small == "" if epochs == 5 else f"10 minutes hold {epochs} epochs" in small
-    assert training.preset_advice("fast") == "" and training.budget_epochs("fast") is None
-    assert training.preset_advice("cifar", "mnist") == "" and training.budget_epochs("cifar_small", "mnist") is None
+    assert cifar_budget.preset_advice("fast") == "" and cifar_budget.budget_epochs("fast") is None
+    assert cifar_budget.preset_advice("cifar", "mnist") == ""
+    assert cifar_budget.budget_epochs("cifar_small", "mnist") is None
 
 
 def test_the_command_line_trains_the_epochs_that_fit_unless_told(monkeypatch, tmp_path, capsys):
@@ -205,7 +209,7 @@ def test_the_command_line_trains_the_epochs_that_fit_unless_told(monkeypatch, tm
     from cnn import cli
 
     monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: {"cifar": 9.0, "cifar_small": 4.6})
+    monkeypatch.setattr(cifar_budget, "measure_cifar_minutes", lambda: {"cifar": 9.0, "cifar_small": 4.6})
     ds = Dataset("cifar10", np.zeros((10, 32, 32, 3), np.uint8), np.arange(10), np.zeros((1, 32, 32, 3), np.uint8),
                  np.zeros(1, int), tuple("0123456789"), "ten blank photos")
 
@@ -213,7 +217,7 @@ def test_the_command_line_trains_the_epochs_that_fit_unless_told(monkeypatch, tm
         return cli.train_config(cli.build_parser().parse_args(["train", "--dataset", "cifar10", *flags]), ds)
 
     assert config("--arch", "cifar_small").epochs == 5  # not measured here yet: the recipe's
-    training.cifar_minutes()
+    cifar_budget.cifar_minutes()
     assert config("--arch", "cifar_small").epochs == 10 and "fit 10 minutes" in capsys.readouterr().out
     assert config("--arch", "cifar_small", "--epochs", "3").epochs == 3
     assert config("--arch", "cifar").epochs == 12 and config("--arch", "fast").epochs == 1
@@ -222,16 +226,16 @@ def test_the_command_line_trains_the_epochs_that_fit_unless_told(monkeypatch, tm
 def test_where_no_cifar_preset_fits_ten_minutes_the_page_says_so_on_both(monkeypatch, tmp_path):
     """A slow CPU: CIFAR small is still the one, with its own epochs, and neither is said to fit."""
     monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(training, "measure_cifar_minutes", lambda: {"cifar": 30.2, "cifar_small": 17.3})
-    assert training.cifar_preset() == "cifar_small" and training.budget_epochs("cifar_small") == 5
-    assert "Neither fits 10 minutes" in training.preset_advice("cifar")
-    advice = training.preset_advice("cifar_small")
+    monkeypatch.setattr(cifar_budget, "measure_cifar_minutes", lambda: {"cifar": 30.2, "cifar_small": 17.3})
+    assert cifar_budget.cifar_preset() == "cifar_small" and cifar_budget.budget_epochs("cifar_small") == 5
+    assert "Neither fits 10 minutes" in cifar_budget.preset_advice("cifar")
+    advice = cifar_budget.preset_advice("cifar_small")
     assert "about 17 minutes for its 5 epochs, more than 10" in advice and "Epochs starts" not in advice
 
 
 def test_the_cifar_timing_probe_measures_both_presets_briefly(monkeypatch):
-    monkeypatch.setattr(training, "estimate_epoch_seconds", lambda config, probe, n: 0.25 if config.arch == "cifar"
+    monkeypatch.setattr(cifar_budget, "estimate_epoch_seconds", lambda config, probe, n: 0.25 if config.arch == "cifar"
                         else 0.125)
-    minutes = training.measure_cifar_minutes()
-    k = training.EPOCH_OVER_PROBE  # whole epochs also make augmented batches and average weights
+    minutes = cifar_budget.measure_cifar_minutes()
+    k = cifar_budget.EPOCH_OVER_PROBE  # whole epochs also make augmented batches and average weights
     assert minutes == {"cifar": round(0.25 * k * 196 * 12 / 60, 2), "cifar_small": round(0.125 * k * 98 * 5 / 60, 2)}

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from cnn import training
+from cnn import run_config
 from cnn.jobs import JobRequest
 from cnn.jobs.cluster import ClusterEngine
 from cnn.jobs.local import LocalEngine
@@ -25,7 +25,7 @@ RAY_INTERNALS = re.compile(r"Ray|rpc|GCS|Actor|Error|Exception|Traceback")
 
 def config(**kw):
     base = dict(dataset="mnist", arch="fast", epochs=1, batch_size=32, validation_split=0.0, seed=1)
-    return training.TrainConfig(**{**base, **kw})
+    return run_config.TrainConfig(**{**base, **kw})
 
 
 def request(epochs=1, n_train=512, label="run"):

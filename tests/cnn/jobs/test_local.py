@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from cnn import jobs, settings, training
+from cnn import jobs, run_config, settings, training
 from cnn.jobs import JobRequest
 from cnn.jobs.local import LocalEngine
 
@@ -15,7 +15,7 @@ from conftest import process_env, tiny_dataset
 
 def config(**kw):
     base = dict(dataset="mnist", arch="fast", epochs=1, batch_size=32, validation_split=0.0, seed=1)
-    return training.TrainConfig(**{**base, **kw})
+    return run_config.TrainConfig(**{**base, **kw})
 
 
 @pytest.fixture(scope="module")

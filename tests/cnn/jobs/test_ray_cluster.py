@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from cnn import training
+from cnn import run_config, training
 from cnn.jobs import JobRequest
 
 from conftest import process_env, tiny_dataset
@@ -52,7 +52,7 @@ def data():
 
 def config(**kw):
     base = dict(dataset="mnist", arch="fast", epochs=1, batch_size=32, validation_split=0.0, seed=3)
-    return training.TrainConfig(**{**base, **kw})
+    return run_config.TrainConfig(**{**base, **kw})
 
 
 def test_a_run_on_ray_reports_progress_and_returns_the_same_model_as_a_local_run(cluster, data):

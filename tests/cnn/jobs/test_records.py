@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from cnn import training
+from cnn import run_config, run_results
 from cnn.jobs import JobRequest, records
 from cnn.jobs.base import Engine, Job
 from cnn.jobs.local import LocalEngine
@@ -15,7 +15,7 @@ from conftest import tiny_dataset
 
 def config(**kw):
     base = dict(dataset="mnist", arch="fast", epochs=1, batch_size=32, validation_split=0.0, seed=1)
-    return training.TrainConfig(**{**base, **kw})
+    return run_config.TrainConfig(**{**base, **kw})
 
 
 class PaperEngine(Engine):
@@ -44,7 +44,7 @@ class PaperEngine(Engine):
 
 
 def progress(epoch, batch, acc):
-    return training.Progress("batch", epoch, 3, batch, 10, 1.0, 100.0, {"loss": 1.0, "accuracy": acc})
+    return run_results.Progress("batch", epoch, 3, batch, 10, 1.0, 100.0, {"loss": 1.0, "accuracy": acc})
 
 
 def request(label="fast-mnist-204037", owner="ana-id", name="Ana"):
@@ -65,10 +65,10 @@ def test_labels_are_unique_in_the_class_and_records_follow_a_run(database):
         assert rec.state == "running" and rec.latest().batch == 4 and rec.worker == "local worker (pid 1)"
         assert rec.owner == "ana-id" and rec.owner_name == "Ana" and rec.group_key == "train"
         assert rec.config["arch"] == "fast"
-        ana.add_event(training.Progress("epoch", 1, 3, 10, 10, 2.0, 100.0, {"loss": 0.5, "accuracy": 0.8}))
+        ana.add_event(run_results.Progress("epoch", 1, 3, 10, 10, 2.0, 100.0, {"loss": 0.5, "accuracy": 0.8}))
         engine.stop(ana, "teacher")
         assert engine.interrupted == [ana.id]
-        result = training.TrainResult(None, config(), {"loss": [0.5], "accuracy": [0.8]}, [{"loss": 1.0}], 0.4, 0.87,
+        result = run_results.TrainResult(None, config(), {"loss": [0.5], "accuracy": [0.8]}, [{"loss": 1.0}], 0.4, 0.87,
                                       2.0, 1, status="stopped", stopped_at=(2, 1))
         engine.finish(ana, result=result)
         rec = records.get(database, ana.id)
@@ -97,7 +97,7 @@ def test_runs_of_a_server_that_went_away_end_as_interrupted_by_a_restart(databas
     first = PaperEngine().record_to(records.Recorder(database, "host:8501", tick_s=3600))
     job = first.submit(request())
     first.mark_running(job, "w", 1)
-    job.add_event(training.Progress("epoch", 4, 10, 10, 10, 2.0, 100.0, {"loss": 0.5, "accuracy": 0.8}))
+    job.add_event(run_results.Progress("epoch", 4, 10, 10, 10, 2.0, 100.0, {"loss": 0.5, "accuracy": 0.8}))
     first.recorder.tick()
     first.recorder._stop.set()  # the process dies: nothing more is written
     # The server starts again on the same port: its own unfinished runs are known at once.
@@ -166,10 +166,11 @@ def test_what_a_preset_took_here_is_the_median_of_its_completed_runs_on_every_im
                                                      (6.0, 0.97, "finished"), (1.0, 0.5, "stopped")]):
             job = engine.submit(request(label=f"run-{i}"))
             engine.mark_running(job, "w", 1)
-            engine.finish(job, result=training.TrainResult(None, config(), {}, [], 0.1, acc, seconds, 1, status=status))
+            engine.finish(job, result=run_results.TrainResult(None, config(), {}, [], 0.1, acc, seconds, 1,
+                                                              status=status))
         limited = engine.submit(JobRequest(config(train_limit=100), tiny_dataset(n_train=32, n_test=8), label="few"))
         engine.mark_running(limited, "w", 1)
-        engine.finish(limited, result=training.TrainResult(None, config(), {}, [], 0.1, 0.2, 0.5, 1))
+        engine.finish(limited, result=run_results.TrainResult(None, config(), {}, [], 0.1, 0.2, 0.5, 1))
         here = records.measured_here(database, "fast", "mnist", 1)
         assert (here.runs, here.seconds, here.test_accuracy) == (3, 6.0, pytest.approx(0.98))  # stopped, few: out
         assert records.measured_here(database, "fast", "mnist", 2) is None  # other settings, other figures
@@ -227,7 +228,7 @@ def test_runs_that_end_while_the_database_is_away_are_recorded_as_they_ended(dat
             job.add_event(progress(1, 3, 0.5))
         a.recorder.tick()
         flaky.away = True
-        a.finish(done, result=training.TrainResult(None, config(), {"loss": [0.3]}, [], 0.3, 0.91, 2.0, 1))
+        a.finish(done, result=run_results.TrainResult(None, config(), {"loss": [0.3]}, [], 0.3, 0.91, 2.0, 1))
         going.add_event(progress(2, 3, 0.7))
         a.recorder.tick()  # cannot write: nothing is lost, nothing is judged
         assert a.recorder.error

@@ -1,0 +1,159 @@
+"""A training run's configuration: the TrainConfig recorded with every saved model, the presets' recipes (the
+small-data one for a student's few images), the checks made before any work starts, and the run as Keras code a
+student can read and run."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from cnn import architectures, crops, hyperparams, presets, settings
+from cnn.augment import AugmentParams, default_params
+from cnn.errors import LabError
+from cnn.hyperparams import OPTIMIZERS
+from cnn.i18n import _
+from cnn.precision import bf16_fast
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a training run (recorded with the saved model)."""
+
+    dataset: str = "mnist"
+    arch: str = "fast"
+    spec: list[dict[str, Any]] | None = None  # used when arch == "custom"
+    epochs: int = 1
+    batch_size: int = 128
+    optimizer: str = "adam"
+    learning_rate: float = 0.004
+    schedule: str = "cosine"  # "cosine": linear warm-up then cosine decay to zero
+    validation_split: float = 0.0
+    augment: bool = False
+    seed: int = 42
+    label_smoothing: float = 0.0
+    train_limit: int | None = None  # train on at most this many images (lessons, quick demos)
+    augment_params: dict[str, Any] | None = None  # None: the dataset's defaults
+    precision: str = "auto"  # "auto": bfloat16 where measured faster on this CPU (cnn/precision.py)
+    start_from: str | None = None  # a saved model whose layers start this run (transfer learning, cnn/transfer.py)
+    freeze: bool = False  # with start_from: the base's layers stay as they are and only the new head learns
+    crop_share: float = 0.0  # this share of the epochs, the first ones, trains on random crops (cnn/crops.py)
+
+    def resolved_spec(self) -> list[dict[str, Any]]:
+        if self.arch == "custom":
+            if not self.spec:
+                raise architectures.SpecError(_("The custom model has no layers."))
+            return self.spec
+        return architectures.preset(self.arch)
+
+    def augmentation(self) -> AugmentParams:
+        return AugmentParams(**self.augment_params) if self.augment_params else default_params(self.dataset)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def dtype_policy(self) -> str | None:
+        """The Keras dtype policy this run trains with (None: plain float32)."""
+        if self.precision == "bfloat16" or (self.precision == "auto" and bf16_fast()):
+            return "mixed_bfloat16"
+        return None
+
+
+SMALL_DATA = 2000  # fewer training images than this: the small-data recipe below
+
+
+def default_config(arch: str = "fast", dataset: str = "mnist", n_train: int | None = None,
+                   **overrides: Any) -> TrainConfig:
+    """A TrainConfig with the preset's recommended hyperparameters; for a small dataset (a student's own,
+    ``n_train`` images), a batch that fits it, enough epochs for a few hundred steps, and augmentation."""
+    base = dict(presets.get(arch).recipe)  # an unknown name is a SpecError listing the known ones
+    if n_train is not None and n_train < SMALL_DATA:
+        n_fit = max(1, n_train - int(n_train * base["validation_split"]))
+        base["batch_size"] = int(min(base["batch_size"], max(4, 2 ** int(math.log2(max(4, n_fit // 4))))))
+        steps_per_epoch = math.ceil(n_fit / base["batch_size"])
+        base["epochs"] = int(min(100, max(base["epochs"], math.ceil(300 / steps_per_epoch))))
+        base["augment"] = True  # a few dozen examples each: seeing them moved and turned helps a lot
+    base.update(overrides)
+    return TrainConfig(dataset=dataset, arch=arch, **base)
+
+
+class TrainingError(LabError):
+    """A training run could not start; the message says why, in words a student understands."""
+
+
+def optimizer_code(name: str, learning_rate: float) -> str:
+    """The Keras expression :func:`make_optimizer` builds (without the schedule), as code."""
+    cls, kwargs = OPTIMIZERS[name]
+    args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
+    return f"keras.optimizers.{cls}(learning_rate={learning_rate:g}{args})"
+
+
+def keras_code(config: TrainConfig, input_shape: tuple[int, int, int], num_classes: int) -> str:
+    """The exact model, compile and fit call of a config, as Python a student can run."""
+    opt = optimizer_code(config.optimizer, config.learning_rate)
+    lines = [f"# data: {config.dataset}, images scaled to [0, 1], labels one-hot",
+             f"model.compile(optimizer={opt},",
+             f"              loss=keras.losses.CategoricalCrossentropy(label_smoothing={config.label_smoothing:g}),",
+             "              metrics=[\"accuracy\"])"]
+    if config.schedule == "cosine":
+        lines.insert(1, "# learning rate: linear warm-up over the first 10% of steps, then cosine decay to 0")
+    if config.schedule == "triangle":
+        lines.insert(1, "# learning rate: from a fifth up over the first 23% of steps, then straight down to 7%")
+    if config.optimizer == "airbench":
+        lines.insert(1, "# airbench's recipe (cnn/airbench.py): first layer whitened from the images and frozen, "
+                        "identity-started convolutions learning by Muon, batch-norm shifts learning 64x faster, "
+                        "output 81x slower, lookahead weight averaging")
+    if config.start_from:
+        lines.insert(1, f"# transfer learning: start from the saved model '{config.start_from}' (its layers up to "
+                        "global pooling, all still learning but batch normalization) with a new Dense(128) + "
+                        "Dropout + softmax head; see Lessons > Transfer learning")
+    if n_crops := crops.crop_epochs(config.crop_share, config.epochs):
+        h, w = crops.crop_side(input_shape)
+        lines.insert(1, f"# small crops first (cnn/crops.py): the first {n_crops} epochs train on random {h}x{w} crops "
+                        "(the same layers on an input of any size), the rest on whole images")
+    if config.augment:
+        lines.insert(1, f"# augmentation (random layers applied to each batch): {config.augmentation().as_dict()}")
+    lines.append(f"history = model.fit(x_train, y_train, epochs={config.epochs}, batch_size={config.batch_size}, "
+                 f"validation_split={config.validation_split:g})")
+    lines.append("model.evaluate(x_test, y_test)")
+    spec = config.resolved_spec()
+    return architectures.to_keras_code(spec, input_shape, num_classes, "\n".join(lines))
+
+
+def check_config(config: TrainConfig, n_train: int, image_shape: tuple[int, int, int],
+                 memory_limit_bytes: int | None = None) -> None:
+    """Reject configs that cannot train, before any work starts; messages a student understands."""
+    try:
+        hyperparams.check_values(config.as_dict())
+    except hyperparams.HyperparamError as e:
+        raise TrainingError(str(e)) from None
+    n_fit = n_train - int(n_train * config.validation_split)
+    if n_fit < 1:
+        raise TrainingError(_("No training images are left after the validation split."))
+    if config.batch_size > n_fit:
+        raise TrainingError(_("Batch size {batch_size:,} is larger than the {n_fit:,} training images; use at most "
+                              "{n_fit:,}.", batch_size=config.batch_size, n_fit=n_fit))
+    spec = config.resolved_spec()
+    shapes = architectures.validate(spec, image_shape)
+    if crops.crop_epochs(config.crop_share, config.epochs):
+        if config.start_from:
+            raise TrainingError(_("Small crops first trains a network from its start; a run that starts from a saved "
+                                  "model reads whole images. Set Small crops first to 0."))
+        if not crops.fits(spec, image_shape, 10):
+            raise TrainingError(_("Small crops first needs a network that ends in global pooling: after Flatten its "
+                                  "weights depend on the image's size. Set Small crops first to 0, or end the network "
+                                  "with global pooling."))
+    # Rough activation memory per batch: every layer's output, forward + backward, float32.
+    per_image = sum(int(np.prod(s.output_shape)) for s in shapes) * 4 * 3
+    need = per_image * config.batch_size
+    limit = memory_limit_bytes if memory_limit_bytes is not None else memory_budget()
+    if need > limit:
+        raise TrainingError(_("Batch size {batch_size:,} needs about {need:.1f} GiB for activations, more than the "
+                              "{limit:.1f} GiB this server allows per training. Use a smaller batch size.",
+                              batch_size=config.batch_size, need=need / 2**30, limit=limit / 2**30))
+
+
+def memory_budget() -> int:
+    """Per-job activation memory allowed: a quarter of physical memory (``CNN_JOB_MEMORY_GB`` overrides)."""
+    return int(settings.value("CNN_JOB_MEMORY_GB") * 2**30)
