@@ -5,11 +5,11 @@ import time
 import streamlit as st
 
 from cnn import architectures as arch
-from cnn import inspection, presets, store, training, transfer, userdata
+from cnn import cifar_budget, inspection, presets, run_config, store, transfer, userdata
 from cnn.i18n import _, headed
 from cnn.jobs import JobRequest
 from ui import chrome, classroom, datasets, editor, results, runs, settings, state
-from ui.state import sticky
+from ui.state import in_language, sticky
 
 chrome.page_setup_ui("Train")
 chrome.title_ui("Train", _("Train a network"))
@@ -43,17 +43,17 @@ def _dataset_changed() -> None:
 
 c1, c2 = st.columns(2)
 with c1:
-    ds_name = datasets.dataset_picker_ui("tr_ds", disabled=running, on_change=_dataset_changed)
+    ds_name = datasets.dataset_picker_ui("tr_ds", disabled=running, on_change=in_language(_dataset_changed))
 arch_name = c2.selectbox(_("Architecture"), [*presets.PRESETS, CUSTOM], key=sticky("tr_arch", "fast"),
-                         on_change=_arch_changed, disabled=running,
+                         on_change=in_language(_arch_changed), disabled=running,
                          format_func=lambda a: _(presets.PRESETS[a].title) if a in presets.PRESETS
                          else _("Custom: build your own in the layer editor"))
 settings.ensure_defaults(arch_name if arch_name != CUSTOM else "fast", ds_name)
 if arch_name in presets.PRESETS and not chrome.presenting():
     settings.preset_about_ui(arch_name, ds_name, c2)
-if advice := training.preset_advice(arch_name, ds_name):
+if advice := cifar_budget.preset_advice(arch_name, ds_name):
     c2.info(advice, icon=":material/speed:")
-elif arch_name in training.CIFAR_PRESETS and ds_name == "cifar10" and not running:
+elif arch_name in cifar_budget.CIFAR_PRESETS and ds_name == "cifar10" and not running:
     settings.cifar_timing_ui(c2, arch_name, ds_name)
 ds = datasets.dataset_ui(ds_name)
 if ds is None:
@@ -98,23 +98,23 @@ else:
     st.subheader(_("Hyperparameters"))
     values = settings.settings_ui(disabled=running)
     buttons = st.container()
-config = training.TrainConfig(dataset=ds_name, arch=arch_name, spec=spec if arch_name == CUSTOM else None,
+config = run_config.TrainConfig(dataset=ds_name, arch=arch_name, spec=spec if arch_name == CUSTOM else None,
                               start_from=start_from, **values)
 
 if valid and not running and not start_from:
     runs.get_ready(config, ds)  # an idle worker builds and traces this model now: Train answers at once
 
 
-def submit(config: training.TrainConfig, ds, start_from: str | None) -> str:
+def submit(config: run_config.TrainConfig, ds, start_from: str | None) -> str:
     """Start this run ("" when it started; else why not, for the page to say)."""
     try:
         n = min(len(ds.train_images), config.train_limit or len(ds.train_images))
-        training.check_config(config, n, ds.image_shape)
+        run_config.check_config(config, n, ds.image_shape)
         initial = None
         if start_from:  # the transfer model travels to the worker (a Ray machine has no models folder) as a file
             initial = store.model_to_bytes(transfer.starting_model(start_from, ds.num_classes, ds.image_shape,
                                                                    config.freeze, config.seed))
-    except (training.TrainingError, arch.SpecError, store.StoreError, transfer.TransferError) as e:
+    except (run_config.TrainingError, arch.SpecError, store.StoreError, transfer.TransferError) as e:
         return str(e)
     label = f"{config.arch}-{ds.name.replace('user:', '')}-{time.strftime('%H%M%S')}"
     runs.start("train", [JobRequest(config, ds, label=label, initial_model=initial)], register=True)
@@ -143,7 +143,7 @@ def widget_values() -> dict:
 st.session_state["tr_shown"] = (config, ds_name, start_from, widget_values()) if valid and not running else None
 b1, b2, b3 = buttons.columns([1, 1, 3], vertical_alignment="center")
 start = b1.button(_("Train"), type="primary", key="tr_start", disabled=running or not valid, width="stretch",
-                  icon=":material/play_arrow:", on_click=_pressed)
+                  icon=":material/play_arrow:", on_click=in_language(_pressed))
 if b2.button(_("Stop"), key="tr_stop", disabled=not running, width="stretch", icon=":material/stop:",
              help=_("Ends after the current batch, keeping the weights and curves so far.")):
     runs.stop("train")
@@ -175,7 +175,7 @@ if valid:
                      icon=":material/table_rows:"):
         st.dataframe(headed(rows), hide_index=True, width="stretch")
     with st.expander(_("Show Keras code"), icon=":material/code:"):
-        st.code(training.keras_code(config, ds.image_shape, ds.num_classes), language="python")
+        st.code(run_config.keras_code(config, ds.image_shape, ds.num_classes), language="python")
     results.estimate_ui(config, ds)
 if arch_name != CUSTOM and not chrome.presenting():
     with st.expander(_("Share these settings (classroom link)"), icon=":material/share:"):

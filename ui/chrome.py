@@ -21,7 +21,7 @@ import streamlit as st
 from cnn import classroom, db, i18n, jobs, settings, store
 from cnn.i18n import N_, _
 from ui import identity, runs
-from ui.state import init_state, keep_sticky, set_sticky, sticky
+from ui.state import in_language, init_state, keep_sticky, set_sticky, sticky
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -222,7 +222,7 @@ def language_ui() -> None:
     The page's ``lang`` attribute follows, so that screen readers pronounce it in that language."""
     names = i18n.languages()
     st.selectbox(_("Language"), list(names), key=sticky("language"), format_func=names.get,
-                 on_change=_language_picked,
+                 on_change=in_language(_language_picked),
                  help=_("The lab's language for this browser. It starts as your browser's language."))
     st.html(f"<script>{_PAGE_LANGUAGE_JS}({json.dumps(i18n.language())}, {json.dumps(streamlit_words())})</script>",
             unsafe_allow_javascript=True)
@@ -264,7 +264,7 @@ _PAGE_LANGUAGE_JS = """((lang, words) => {
 
 def identity_ui() -> None:
     """The student's display name (optional, shown to the teacher), and teacher mode's badge."""
-    st.text_input(_("Your name"), key=sticky("name_input", ""), on_change=_name_changed, max_chars=None,
+    st.text_input(_("Your name"), key=sticky("name_input", ""), on_change=in_language(_name_changed), max_chars=None,
                   placeholder=_("so your teacher knows your runs"), help=_("Shown to your teacher with your runs and "
                     "saved models. Letters, digits, spaces and . ' - _; at most 40 characters."))
     if st.session_state["name_error"]:
@@ -277,7 +277,7 @@ def identity_ui() -> None:
             identity.leave_teacher()
             st.rerun()
     st.button(_("Not you? Start fresh"), key="start_fresh", icon=":material/person_add:", type="tertiary",
-              on_click=identity.start_fresh,  # a callback: it runs before the name box is drawn again
+              on_click=in_language(identity.start_fresh),  # a callback: it runs before the name box is drawn again
               help=_("On a shared computer: this browser becomes a new student. The work of the one before stays "
                      "theirs (saved models keep their name)."))
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from cnn import data, hyperparams, presets, training
+from cnn import data, hyperparams, presets, run_config
 from cnn.i18n import _
 from ui.settings import key_of, load_preset_defaults
 from ui.state import set_sticky
@@ -52,7 +52,7 @@ def apply_share_link() -> list[str]:
     return problems
 
 
-def share_link(config: training.TrainConfig, present: bool = False) -> str:
+def share_link(config: run_config.TrainConfig, present: bool = False) -> str:
     """A URL of this Train page that reproduces ``config`` (preset architectures only)."""
     values = hyperparams.config_values(config)
     params = {"dataset": config.dataset, "arch": config.arch}

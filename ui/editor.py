@@ -12,6 +12,7 @@ import streamlit as st
 from cnn import architectures as arch
 from cnn.i18n import _
 from cnn.layers import KINDS, Field
+from ui.state import in_language
 
 
 def _bump() -> None:
@@ -81,17 +82,18 @@ def layer_editor_ui(input_shape: tuple[int, int, int], num_classes: int,
             head.markdown(f"**{i + 1}. {names[i]}**  \n{_(kind.title) if kind else layer.get('type')}")
             with body:
                 spec[i] = _layer_ui(layer, key, disabled)
-            up.button("", key=f"{key}_up", on_click=_move, args=(i, -1), disabled=disabled or i == 0,
-                      help=_("Move up"), icon=":material/arrow_upward:")
-            down.button("", key=f"{key}_down", on_click=_move, args=(i, 1), disabled=disabled or i == len(spec) - 1,
-                        help=_("Move down"), icon=":material/arrow_downward:")
-            rm.button("", key=f"{key}_rm", on_click=_remove, args=(i,), disabled=disabled, help=_("Remove this layer"),
-                      icon=":material/delete:")
+            up.button("", key=f"{key}_up", on_click=in_language(_move), args=(i, -1),
+                      disabled=disabled or i == 0, help=_("Move up"), icon=":material/arrow_upward:")
+            down.button("", key=f"{key}_down", on_click=in_language(_move), args=(i, 1),
+                        disabled=disabled or i == len(spec) - 1, help=_("Move down"), icon=":material/arrow_downward:")
+            rm.button("", key=f"{key}_rm", on_click=in_language(_remove), args=(i,), disabled=disabled,
+                      help=_("Remove this layer"), icon=":material/delete:")
             slots.append(st.empty())
     add_col, btn_col = st.columns([3, 1], vertical_alignment="bottom")
     add_col.selectbox(_("Layer to add"), list(KINDS), key="editor_new_type", disabled=disabled,
                       format_func=lambda t: f"{_(KINDS[t].title)} — {_(KINDS[t].help)}")
-    btn_col.button(_("Add layer"), on_click=_add, width="stretch", disabled=disabled, icon=":material/add:")
+    btn_col.button(_("Add layer"), on_click=in_language(_add), width="stretch", disabled=disabled,
+                   icon=":material/add:")
     try:
         arch.validate(spec, input_shape, num_classes)
     except arch.SpecError as e:

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import architectures as arch
-from cnn import charts, data, i18n, lessons, store, training, transfer
+from cnn import charts, data, i18n, lessons, run_config, store, transfer
 from cnn.i18n import N_, _, number
 from cnn.jobs import JobRequest
 from ui import datasets, figures, images, models, runs
@@ -22,7 +22,7 @@ def _sample_image(key: str) -> np.ndarray:
     return img.mean(axis=-1)  # (H, W) grey
 
 
-def run_pair_ui(key: str, pair: list[tuple[str, training.TrainConfig, object]], ds: data.Dataset) -> list | None:
+def run_pair_ui(key: str, pair: list[tuple[str, run_config.TrainConfig, object]], ds: data.Dataset) -> list | None:
     """Train a lesson's runs through the server's job queue, with live progress; their results when done.
 
     Each run is (label, config, model factory or None); factories run only when the button is pressed.

@@ -20,6 +20,7 @@ from cnn.i18n import _, number
 from cnn.jobs import records
 from cnn.predict import model_input_shape, model_num_classes, tta_level
 from cnn.reader import QuickReader
+from ui.state import in_language
 
 SHIPPED_DEFAULT = "saved:mnist"
 
@@ -120,7 +121,7 @@ def pick_model_ui(key: str, require_shape: tuple[int, ...] | None = None,
         st.session_state[key] = want  # follow the session's current model (a new run, another page's pick)
         st.session_state[follows] = current
     picked = st.selectbox(label or _("Model"), ids, key=key, format_func=lambda i: choices[i]["title"],
-                          on_change=_picked, args=(key,))
+                          on_change=in_language(_picked), args=(key,))
     try:
         model = load_choice(choices[picked])
     except store.StoreError as e:

@@ -9,7 +9,7 @@ import streamlit as st
 from cnn import data, preprocess, userdata
 from cnn.i18n import N_, _, n_
 from ui import canvas, chrome, images, runs, settings
-from ui.state import choose_next, set_sticky, sticky
+from ui.state import choose_next, in_language, set_sticky, sticky
 
 NEW = N_("+ New dataset")
 SHOW_PER_CLASS = 24
@@ -88,7 +88,7 @@ def add_examples_ui(ds: userdata.UserDataset) -> None:
     message_ui()  # the outcome of the last add, right above the tab it came from
     # Keyed: the tab stays open over the rerun that follows an add (a refused upload's message stays in view)
     tabs = st.tabs([_("Draw"), _("Camera"), _("Upload images"), _("Upload a .zip")], key="md_tab",
-                   on_change=_clear_message)
+                   on_change=in_language(_clear_message))
     with tabs[0]:
         if ds.image_shape != (28, 28, 1):
             st.info(_("Drawings go into 28×28 grey datasets; this one holds colour photos. Use the camera or upload "
@@ -210,7 +210,7 @@ def examples_ui(ds: userdata.UserDataset, editable: bool) -> None:
             col.image(images.pixels(arr, 56), width=56, alt=_("An example of {label}", label=c))
             if editable:
                 col.button("", key=f"md_rm_{example_id}", icon=":material/close:", help=_("Remove this example"),
-                           on_click=_remove, args=(ds.name, c, example_id))
+                           on_click=in_language(_remove), args=(ds.name, c, example_id))
         if n > SHOW_PER_CLASS:
             st.caption(_("The {shown} newest of {n}.", shown=SHOW_PER_CLASS, n=n))
 

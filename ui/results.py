@@ -7,19 +7,19 @@ import re
 
 import streamlit as st
 
-from cnn import charts, data, store, training
+from cnn import charts, cifar_budget, data, run_config, run_results, store, training
 from cnn.i18n import _, n_, number, translated
 from ui import chrome, datasets, figures, models
 from ui.export import export_ui
 
 
-def estimate_ui(config: training.TrainConfig, ds: data.Dataset) -> None:
+def estimate_ui(config: run_config.TrainConfig, ds: data.Dataset) -> None:
     """"Estimate time per epoch": a few real training steps on this machine, scaled to an epoch."""
     e1, e2 = st.columns([2, 3] if chrome.presenting() else [1, 3], vertical_alignment="center")  # big letters
     if e1.button(_("Estimate time per epoch"), key="tr_estimate_btn", icon=":material/timer:"):
         with st.spinner(_("Timing a few training steps…")):
             try:
-                st.session_state["estimate"] = (training.estimate_epoch_seconds(config, ds), config)
+                st.session_state["estimate"] = (cifar_budget.estimate_epoch_seconds(config, ds), config)
             except Exception as e:  # a spec Keras refuses, memory...: a message, never a traceback
                 st.session_state["estimate"] = None
                 st.error(_("Could not time it: {e}", e=e))
@@ -43,10 +43,10 @@ def history_csv(history: dict[str, list[float]]) -> str:
     return buf.getvalue()
 
 
-def result_ui(label: str, result: training.TrainResult, meta: dict) -> None:
+def result_ui(label: str, result: run_results.TrainResult, meta: dict) -> None:
     """How the run ended, its test metrics and curves; save it, download it."""
     st.subheader(_("Result: {label}", label=label))
-    verdict = training.verdict(result)
+    verdict = run_results.verdict(result)
     if result.status == "nan":
         st.error(translated(result.message))
     elif result.status == "stopped":
@@ -97,12 +97,12 @@ def result_ui(label: str, result: training.TrainResult, meta: dict) -> None:
                        mime="text/csv", icon=":material/download:")
 
 
-def default_save_name(config: training.TrainConfig) -> str:
+def default_save_name(config: run_config.TrainConfig) -> str:
     """A valid model name from the run's architecture and dataset ("vgg-user-shapes" for "user:shapes")."""
     return re.sub(r"[^A-Za-z0-9_-]+", "-", f"{config.arch}-{config.dataset}").strip("-_")[:store.MAX_NAME] or "model"
 
 
-def save_ui(label: str, result: training.TrainResult, meta: dict) -> None:
+def save_ui(label: str, result: run_results.TrainResult, meta: dict) -> None:
     """Save the session's model under a validated name (never overwriting someone else's)."""
     with st.form("save_form", border=True):
         name = st.text_input(_("Save as"), value=default_save_name(result.config),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from cnn import charts, jobs, training
+from cnn import charts, jobs, run_config, run_results, training
 from cnn.i18n import N_, _, number, translated
 from cnn.jobs import Job, JobRequest
 from ui import figures
@@ -43,7 +43,7 @@ class RunGroup:
     def finished(self) -> bool:
         return all(j.finished for j in self.jobs)
 
-    def results(self) -> list[tuple[str, training.TrainResult]]:
+    def results(self) -> list[tuple[str, run_results.TrainResult]]:
         return [(j.label, j.result) for j in self.jobs if j.state == "done" and j.result is not None]
 
     def errors(self) -> list[str]:
@@ -54,7 +54,7 @@ def engine() -> jobs.Engine:
     return jobs.engine()
 
 
-def get_ready(config: training.TrainConfig, ds) -> None:
+def get_ready(config: run_config.TrainConfig, ds) -> None:
     """Tell the engine the run this Train page shows (once per change of settings): an idle worker builds,
     compiles and traces its model before Train is pressed (:func:`cnn.training.prepare`)."""
     n = len(ds.train_images)
@@ -115,7 +115,7 @@ def poll() -> bool:
 def _collect(key: str, job: Job) -> None:
     """The finished run's model joins the session's models and becomes the current one."""
     result = job.result
-    meta = training.result_metadata(result, made_by="CNN Lab Train page")
+    meta = run_results.result_metadata(result, made_by="CNN Lab Train page")
     meta.update(owner=job.owner, owner_name=job.owner_name)
     st.session_state["session_models"][job.label] = {"model": result.model, "meta": meta, "token": f"job:{job.id}",
                                                      "saved_as": "", "run": job.id}
@@ -235,7 +235,7 @@ def progress_ui(key: str, title: str = "") -> None:
         if job.state == "running" and last is not None:
             st.caption(_("Training on {where} · elapsed {elapsed}", where=translated(job.where),
                          elapsed=fmt_seconds(last.elapsed)))
-            history, points = training.history_from_events(job.progress())
+            history, points = run_results.history_from_events(job.progress())
             if len(points) > 1 or history:  # the first batch's line is painted first; the chart follows
                 figures.plot(st, charts.history_figure(history, points), key=f"{key}_{job.id}_live_chart")
 

@@ -5,10 +5,10 @@ from typing import Any
 
 import streamlit as st
 
-from cnn import hyperparams, training, transfer
+from cnn import cifar_budget, hyperparams, run_config, transfer
 from cnn.hyperparams import PARAMS, Param
 from cnn.i18n import _, n_
-from ui.state import set_sticky, sticky
+from ui.state import in_language, set_sticky, sticky
 
 ORDER = ("epochs", "batch_size", "optimizer", "learning_rate", "validation_split", "schedule", "augment", "seed")
 
@@ -32,7 +32,7 @@ def load_preset_defaults(arch: str, dataset: str) -> None:
     """Put the recommended settings of the network that will train into the widgets (when the architecture,
     the dataset or the transfer choice changes): the shipped digit model's own recipe when a student's
     drawings start from it, else the preset's; a small dataset of a student's own gets the small-data
-    recipe (see cnn.training.default_config)."""
+    recipe (see cnn.run_config.default_config)."""
     from cnn import userdata
 
     n_train, shape = None, None
@@ -54,10 +54,10 @@ def load_preset_defaults(arch: str, dataset: str) -> None:
 def fit_epochs_to_budget(arch: str, dataset: str, previous: str | None = None) -> None:
     """On CIFAR-10, the recommended preset gets as many epochs as fit 10 minutes on this computer (measured); moved
     from CIFAR-10 (``previous``) to another dataset, it gets its own recipe's epochs back."""
-    if epochs := training.budget_epochs(arch, dataset):
+    if epochs := cifar_budget.budget_epochs(arch, dataset):
         set_sticky(key_of("epochs"), epochs)
-    elif previous and training.budget_epochs(arch, previous):
-        set_sticky(key_of("epochs"), int(training.default_config(arch, dataset).epochs))
+    elif previous and cifar_budget.budget_epochs(arch, previous):
+        set_sticky(key_of("epochs"), int(run_config.default_config(arch, dataset).epochs))
 
 
 def transfer_ui(dataset: str, image_shape: tuple[int, int, int], disabled: bool = False) -> str | None:
@@ -67,7 +67,7 @@ def transfer_ui(dataset: str, image_shape: tuple[int, int, int], disabled: bool 
     if base is None:
         return None
     use = st.checkbox(_("Start from the shipped digit model (transfer learning)"), key=sticky("tr_transfer", True),
-                      disabled=disabled, on_change=_transfer_changed,
+                      disabled=disabled, on_change=in_language(_transfer_changed),
                       help=_("Its convolutions already know strokes, curves and corners from 60,000 digits; with a "
                              "few dozen drawings per class that helps a lot. See Lessons > Transfer learning."))
     return base if use else None
@@ -151,7 +151,7 @@ def preset_about_ui(name: str, dataset: str, container: Any = st) -> None:
 def cifar_timing_ui(where, arch: str, dataset: str) -> None:
     """Until this computer is measured, a button that times both CIFAR presets here (about 20 s, once per
     computer) so the page can say which one to use and how many epochs fit 10 minutes (set at once)."""
-    minutes = training.cifar_minutes(measure=False)
+    minutes = cifar_budget.cifar_minutes(measure=False)
     if minutes is not None:
         where.caption(_("Measured on this computer: CIFAR trains in about {cifar:.0f} minutes, CIFAR small in about "
                         "{cifar_small:.0f}.", cifar=minutes["cifar"], cifar_small=minutes["cifar_small"]))
@@ -159,6 +159,6 @@ def cifar_timing_ui(where, arch: str, dataset: str) -> None:
     if where.button(_("How many CIFAR epochs fit 10 minutes here? Measure this computer (about 20 s)"),
                     key="tr_measure_cifar", icon=":material/timer:"):
         with where.spinner(_("Timing a few training steps of each CIFAR preset…")):
-            training.cifar_minutes(measure=True)
+            cifar_budget.cifar_minutes(measure=True)
         fit_epochs_to_budget(arch, dataset)
         st.rerun()

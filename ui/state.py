@@ -111,16 +111,24 @@ def speak_session_language() -> None:
     i18n.set_language(st.session_state.get("sticky", {}).get("language") or i18n.DEFAULT)
 
 
+def in_language(f: Callable) -> Callable:
+    """``f`` speaking the session's language. A widget's callback runs before the page's setup (and a fragment's
+    rerun without it), on a new thread that speaks English: every callback is given as ``on_change=in_language(f)``
+    (tests/app/test_callbacks.py holds every page to it)."""
+
+    @functools.wraps(f)
+    def spoken(*args: Any, **kwargs: Any) -> Any:
+        speak_session_language()
+        return f(*args, **kwargs)
+
+    return spoken
+
+
 def fragment(func: Callable | None = None, *, run_every: float | None = None):
     """``st.fragment`` that speaks the session's language: a fragment reruns alone, without the page's setup
     (ui.chrome.page_setup_ui), so it sets the language itself first. Use it for every fragment."""
 
     def wrap(f: Callable) -> Callable:
-        @functools.wraps(f)
-        def in_language(*args: Any, **kwargs: Any) -> Any:
-            speak_session_language()
-            return f(*args, **kwargs)
-
-        return st.fragment(in_language, run_every=run_every)
+        return st.fragment(in_language(f), run_every=run_every)
 
     return wrap(func) if func is not None else wrap
