@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import logging
 import os
 import pickle
 import struct
@@ -29,13 +30,14 @@ import numpy as np
 
 from cnn import settings
 from cnn.errors import LabError
-from cnn.i18n import N_, _
+from cnn.i18n import M_, N_, Message, _
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 KERAS_CACHE_DIR = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
 DOWNLOAD_TIMEOUT_S = 5.0
+log = logging.getLogger("cnnlab.data")
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,14 @@ class Dataset:
     class_names: tuple[str, ...]
     source: str
     is_sample: bool = False
-    note: str = ""  # why a better source was not used (e.g. the download's error), for the UI
+    # why a better source was not used, or what to know about a student's classes: kept as data, because a loaded
+    # dataset is cached for the whole server and each reader sees its note in their own language
+    notes: tuple[Message, ...] = ()
+
+    @property
+    def note(self) -> str:
+        """The notes, in this thread's language ("" when there are none)."""
+        return " ".join(str(n) for n in self.notes)
 
     @property
     def x_train(self) -> np.ndarray:
@@ -519,12 +528,17 @@ def load_dataset(name: str, *, allow_download: bool = True,
         arrays = _read_local(name, kind, path)
         return Dataset(name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
                        meta.class_names, f"local copy ({path})")
-    note = ""
+    notes: tuple[Message, ...] = ()
     if allow_download and not settings.value("CNN_OFFLINE"):
         try:
             download(name, progress)
-        except DatasetError as e:
-            note = str(e)  # the bundled sample is used; the page says why
+        except DownloadError as e:  # the bundled sample is used: the page says so plainly, the log says why
+            log.warning("%s: the bundled sample is used: %s", name, e)
+            notes = (M_("No internet connection here, so this is the bundled sample of {title}. For all of it, the "
+                        "server's keeper puts its files in the server's data folder (README).", title=meta.title)
+                     if e.offline else
+                     M_("{title} could not be downloaded, so this is its bundled sample. The server's log says why.",
+                        title=meta.title),)
         else:
             local = find_local(name)
             if local:
@@ -533,7 +547,7 @@ def load_dataset(name: str, *, allow_download: bool = True,
                                meta.class_names, "keras.datasets download")
     arrays = read_bundled(name)
     return Dataset(name, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
-                   meta.class_names, "bundled sample (offline)", is_sample=True, note=note)
+                   meta.class_names, "bundled sample (offline)", is_sample=True, notes=notes)
 
 
 def _load_user(name: str) -> Dataset:
@@ -545,7 +559,7 @@ def _load_user(name: str) -> Dataset:
     except userdata.UserDataError as e:
         raise DatasetError(str(e)) from None
     return Dataset(name, parts.x_train, parts.y_train, parts.x_test, parts.y_test, ds.classes,
-                   f"your own data ({ds.describe()})", is_sample=False, note=" ".join(parts.notes))
+                   f"your own data ({ds.describe()})", is_sample=False, notes=parts.notes)
 
 
 def source_status(name: str) -> str:

@@ -16,8 +16,10 @@ import contextvars
 import gettext
 import re
 import string
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "cnnlab"
@@ -90,6 +92,23 @@ def n_(singular: str, plural: str, n: int, /, **values: object) -> str:
     """The singular or plural form for ``n`` in this thread's language; ``{n}`` can be used in both."""
     text = _catalog(language()).ngettext(singular, plural, n)
     return _FORMATTER.format(text, n=n, **values)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A sentence kept as data, said in the reader's language when shown (``str(message)``): for what is made once
+    and shown to many (a cached dataset's note), each in their own language."""
+
+    text: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+    def __str__(self) -> str:
+        return _(self.text, **{k: str(v) if isinstance(v, Message) else v for k, v in self.values})
+
+
+def M_(text: str, /, **values: Any) -> Message:
+    """Mark (like N_) a sentence and keep it with its values as a :class:`Message`; translated when shown."""
+    return Message(text, tuple(values.items()))
 
 
 def names_of(names) -> list[str]:

@@ -29,7 +29,7 @@ from PIL import Image
 from cnn import db as dbm
 from cnn import index, preprocess, settings, store
 from cnn.errors import LabError
-from cnn.i18n import N_, _, n_
+from cnn.i18n import M_, N_, Message, _, n_
 
 PREFIX = "user:"
 SHAPES: dict[int, tuple[int, int, int]] = {28: (28, 28, 1), 32: (32, 32, 3), 64: (64, 64, 3)}  # by side
@@ -455,7 +455,7 @@ class Split:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-    notes: tuple[str, ...]
+    notes: tuple[Message, ...]  # said in the reader's language when shown
 
 
 def split(name: str) -> Split:
@@ -468,11 +468,11 @@ def split(name: str) -> Split:
     for k, c in enumerate(ds.classes):
         items = examples(name, c)
         if not items:
-            notes.append(_("Class '{name}' has no examples: the model can never predict it. Add some.", name=c))
+            notes.append(M_("Class '{name}' has no examples: the model can never predict it. Add some.", name=c))
             continue
         if len(items) == 1:
-            notes.append(_("Class '{name}' has only 1 example: it is used for training only, so it is never tested. "
-                           "Add more (10 or more per class work well).", name=c))
+            notes.append(M_("Class '{name}' has only 1 example: it is used for training only, so it is never tested. "
+                            "Add more (10 or more per class work well).", name=c))
             train += [(arr, k) for _, arr in items]
             continue
         ranked = sorted(items, key=lambda item: _test_rank(item[0]))

@@ -5,8 +5,9 @@
     python scripts/i18n.py compile          # .po -> .mo (what the app reads); restart the app afterwards
     python scripts/i18n.py check            # what a language still misses (the tests run the same check)
 
-Strings are marked in the code with ``_()``, ``n_()`` (plurals), ``N_()`` (constants) and ``D_()`` (sentences made
-where no page's language is known, said in it by ``translated()``), see cnn/i18n.py.
+Strings are marked in the code with ``_()``, ``n_()`` (plurals), ``N_()`` (constants), ``M_()`` (sentences kept
+as data, said when shown) and ``D_()`` (sentences made where no page's language is known, said in it by
+``translated()``), see cnn/i18n.py.
 The command line (cnn/cli.py) stays English and is not extracted.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from babel.messages.extract import extract_from_file
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 POT = LOCALES / "cnnlab.pot"
-KEYWORDS = {"_": None, "N_": None, "D_": None, "n_": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "D_": None, "M_": None, "n_": (1, 2)}
 SOURCES = ("app.py", "pages", "ui", "cnn")
 SKIP = {"cnn/cli.py", "cnn/__main__.py"}  # the command line stays English
 HEADER = {"project": "CNN Lab", "version": "1", "copyright_holder": "the CNN Lab developers",

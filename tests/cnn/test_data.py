@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from cnn import data
+from cnn import data, i18n
 
 from conftest import shared_or_skip
 
@@ -137,6 +137,29 @@ def test_download_offline_fails_fast_and_falls_back(monkeypatch, tmp_path):
     assert ds.is_sample and "No internet connection" in ds.note
 
 
+def test_the_offline_note_is_said_in_each_readers_language_and_shows_no_server_detail(monkeypatch, tmp_path, caplog):
+    """A loaded dataset is cached for the whole server: its note is kept as data and said in whoever reads it."""
+    monkeypatch.delenv("CNN_OFFLINE")
+    monkeypatch.setattr(data, "KERAS_CACHE_DIR", tmp_path / "keras")
+    monkeypatch.setattr(data, "_offline_until", 0.0)
+
+    def offline(url, timeout):
+        raise data.urllib.error.URLError(OSError(-2, "Name or service not known"))
+
+    monkeypatch.setattr(data.urllib.request, "urlopen", offline)
+    i18n.set_language("de")  # a German student loads it first
+    try:
+        ds = data.load_dataset("mnist")
+        german = ds.note
+    finally:
+        i18n.set_language(i18n.DEFAULT)
+    assert "Internet" in german and "No internet" not in german, german
+    assert ds.note.startswith("No internet connection here"), ds.note  # the next reader's own language
+    for detail in ("Errno", "Name or service", str(tmp_path), "CNN_DATA_DIR", "/"):
+        assert detail not in ds.note and detail not in german
+    assert "Name or service not known" in caplog.text  # the server's keeper finds why in the log
+
+
 def test_a_server_or_disk_error_is_reported_as_such_not_as_offline(monkeypatch, tmp_path):
     import io
     import urllib.error
@@ -150,7 +173,7 @@ def test_a_server_or_disk_error_is_reported_as_such_not_as_offline(monkeypatch, 
 
     monkeypatch.setattr(data.urllib.request, "urlopen", not_found)
     ds = data.load_dataset("mnist")
-    assert ds.is_sample and "HTTP 404" in ds.note and "offline" not in ds.note
+    assert ds.is_sample and "could not be downloaded" in ds.note and "No internet" not in ds.note
     assert data._offline_until == 0.0, "a server error does not mark the machine offline for 5 minutes"
 
     class Response(io.BytesIO):
@@ -167,8 +190,9 @@ def test_a_server_or_disk_error_is_reported_as_such_not_as_offline(monkeypatch, 
 
     monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout: Response(b"x" * 100))
     monkeypatch.setattr(data.os, "replace", write_fails)  # the download works, saving it does not
-    ds = data.load_dataset("mnist")
-    assert "Could not save" in ds.note and "No space left" in ds.note and data._offline_until == 0.0
+    with pytest.raises(data.DownloadError, match=r"Could not save .* \(No space left"):
+        data.download("mnist")
+    assert "could not be downloaded" in data.load_dataset("mnist").note and data._offline_until == 0.0
 
 
 def test_unknown_dataset_message():

@@ -81,7 +81,7 @@ def test_the_split_is_stratified_stable_and_says_when_a_class_is_too_small(folde
     first = userdata.split("tiny")
     assert np.bincount(first.y_test, minlength=3).tolist() == [2, 1, 0]
     assert np.bincount(first.y_train, minlength=3).tolist() == [8, 1, 1]
-    assert any("Class 'c' has only 1 example" in n for n in first.notes)
+    assert any("Class 'c' has only 1 example" in str(n) for n in first.notes)
     tested = {x.tobytes() for x in first.x_test}
     userdata.add_files("tiny", "a", [(f"n{i}.png", png(shape_image("circle", 100 + i))) for i in range(10)])
     again = userdata.split("tiny")
