@@ -224,42 +224,13 @@ def language_ui() -> None:
     st.selectbox(_("Language"), list(names), key=sticky("language"), format_func=names.get,
                  on_change=in_language(_language_picked),
                  help=_("The lab's language for this browser. It starts as your browser's language."))
-    st.html(f"<script>{_PAGE_LANGUAGE_JS}({json.dumps(i18n.language())}, {json.dumps(streamlit_words())})</script>",
-            unsafe_allow_javascript=True)
+    st.html(f"<script>{_PAGE_LANGUAGE_JS}({json.dumps(i18n.language())})</script>", unsafe_allow_javascript=True)
 
 
-def streamlit_words() -> dict[str, str]:
-    """Streamlit's own words inside its widgets, which no app can set (the upload box's button and size limit), in
-    the page's language: the page puts them in as text, so screen readers read them too."""
-    if i18n.language() == i18n.DEFAULT:
-        return {}
-    mb = st.get_option("server.maxUploadSize")
-    return {"Upload": _("Upload"), f"{mb}MB per file": _("at most {mb} MB per file", mb=mb)}
-
-
-# The page's lang attribute, and Streamlit's own words (streamlit_words) put in wherever they appear, now and as
-# the page changes; their English comes back with English.
-_PAGE_LANGUAGE_JS = """((lang, words) => {
-  document.documentElement.lang = lang;
-  window.__cnnlabWords = words;
-  const apply = () => {
-    const said = window.__cnnlabWords || {};
-    for (const el of document.querySelectorAll(
-        "[data-testid=stFileUploaderDropzone] button p, [data-testid=stFileUploaderDropzoneInstructions] span")) {
-      if (el.children.length) continue;
-      const original = el.dataset.cnnlabWord || el.textContent;
-      const text = said[original] || original;
-      if (el.dataset.cnnlabWord === undefined && !(original in said)) continue;
-      el.dataset.cnnlabWord = original;
-      if (el.textContent !== text) el.textContent = text;
-    }
-  };
-  if (!window.__cnnlabWordsWatch) {
-    window.__cnnlabWordsWatch = new MutationObserver(apply);
-    window.__cnnlabWordsWatch.observe(document.body, { subtree: true, childList: true, characterData: true });
-  }
-  apply();
-})"""
+# The page's lang attribute, so that screen readers pronounce the page in its language. Streamlit's own words inside
+# its upload box ("Upload", "200MB per file") stay as Streamlit writes them: it offers no way to set them, and the
+# lab does not rewrite Streamlit's widgets (README, Languages).
+_PAGE_LANGUAGE_JS = "(lang => { document.documentElement.lang = lang; })"
 
 
 def identity_ui() -> None:
