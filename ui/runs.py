@@ -196,7 +196,7 @@ def sidebar_ui() -> None:
 def epoch_news(job: Job) -> str:
     """What a screen reader announces about a run: it changes only when an epoch ends (or the run does), so a
     polite live region speaks once an epoch, never once a batch."""
-    epochs = [e for e in job.progress() if e.kind == "epoch"]
+    epochs = job.epoch_events()
     label = _(job.label)
     if job.finished:
         return f"{label}: {translated(job.message) if job.message else _('finished')}"
@@ -235,7 +235,7 @@ def progress_ui(key: str, title: str = "") -> None:
         if job.state == "running" and last is not None:
             st.caption(_("Training on {where} · elapsed {elapsed}", where=translated(job.where),
                          elapsed=fmt_seconds(last.elapsed)))
-            history, points = run_results.history_from_events(job.progress())
+            history, points = job.curves()
             if len(points) > 1 or history:  # the first batch's line is painted first; the chart follows
                 figures.plot(st, charts.history_figure(history, points), key=f"{key}_{job.id}_live_chart")
 

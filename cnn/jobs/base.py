@@ -20,7 +20,7 @@ from cnn.data import Dataset
 from cnn.errors import LabError
 from cnn.i18n import D_, _
 from cnn.run_config import TrainConfig
-from cnn.run_results import Progress, TrainResult
+from cnn.run_results import Progress, RunHistory, TrainResult
 
 ACTIVE = ("queued", "running")
 FINISHED = ("done", "error", "cancelled")
@@ -110,7 +110,7 @@ class Job:
         self.dataset, self.arch, self.epochs = cfg.dataset, cfg.arch, cfg.epochs
         self.extra = dict(request.extra)
         self.state = "queued"  # queued | running | done | error | cancelled
-        self.events: list[Progress] = []
+        self.history = RunHistory()  # its progress, bounded however long it runs
         self.result: TrainResult | None = None
         self.error = ""
         self.message = ""  # how it ended, in words
@@ -139,10 +139,23 @@ class Job:
         """0 while running or finished, else the 1-based place in the queue."""
         return self._engine.place(self) if self.state == "queued" else 0
 
-    def progress(self) -> list[Progress]:
-        """A copy of the progress events so far."""
+    def progress(self, seen: int = 0) -> list[Progress]:
+        """The progress events after the first ``seen`` (the newest thousand at most: see RunHistory)."""
         with self._lock:
-            return list(self.events)
+            return self.history.since(seen)
+
+    def event_count(self) -> int:
+        with self._lock:
+            return self.history.count
+
+    def curves(self) -> tuple[dict[str, list[float]], list[dict[str, float]]]:
+        """(epoch history, batch points) so far: what the live chart draws and the class database keeps."""
+        with self._lock:
+            return self.history.curves()
+
+    def epoch_events(self) -> list[Progress]:
+        with self._lock:
+            return list(self.history.epochs)
 
     def latest(self) -> Progress | None:
         """The newest batch or epoch event, if any."""
@@ -189,7 +202,7 @@ class Job:
         return True
 
     def latest_locked(self) -> Progress | None:
-        return next((e for e in reversed(self.events) if e.kind in ("batch", "epoch")), None)
+        return self.history.last
 
     def release_model(self) -> None:
         """Drop the engine's reference to the trained model once its owner has taken it."""
@@ -200,7 +213,7 @@ class Job:
 
     def add_event(self, event: Progress) -> None:
         with self._news:
-            self.events.append(event)
+            self.history.add(event)
             self._news.notify_all()
 
 

@@ -37,10 +37,10 @@ class DriverEngine(RayEngine):
     def flush(self, job: Job) -> None:
         """Send the job's progress events the web server has not had yet (in order, each once)."""
         with self._flush_lock:
-            events = job.progress()
-            for e in events[self._sent.get(job.id, 0):]:
+            count = job.event_count()
+            for e in job.progress(self._sent.get(job.id, 0)):
                 self._send(("progress", job.id, e))
-            self._sent[job.id] = len(events)
+            self._sent[job.id] = count
 
     def relay(self) -> None:
         """Forever: every job's new events, a few times a second."""

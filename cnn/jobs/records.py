@@ -24,13 +24,12 @@ from cnn import db as dbm
 from cnn import settings
 from cnn.i18n import D_, _
 from cnn.jobs.base import Engine, Job, JobRequest
-from cnn.run_results import Progress, history_from_events
+from cnn.run_results import MAX_POINTS, Progress
 
 log = logging.getLogger("cnnlab.runs")
 
 TICK_S = 1.0  # progress reaches the database about once a second
 STALE_S = 20.0  # a server that has not beaten for this long is gone: its unfinished runs were interrupted
-MAX_POINTS = 400  # batch points kept per run (the live chart's thin line)
 ACTIVE = ("queued", "running")
 
 
@@ -124,10 +123,8 @@ def insert(db: dbm.Database, job: Job, request: JobRequest, server: str, group_k
 
 
 def _curves(job: Job) -> tuple[dict[str, Any], dict[str, list[float]], list[dict[str, float]]]:
-    events = job.progress()
-    history, points = history_from_events(events)
-    last = next((e for e in reversed(events) if e.kind in ("batch", "epoch")), None)
-    points = points[::max(1, math.ceil(len(points) / MAX_POINTS))]
+    history, points = job.curves()  # bounded: the same cost each second however long the run
+    last = job.latest()
     progress = {} if last is None else {
         "kind": last.kind, "epoch": last.epoch, "epochs": last.epochs, "batch": last.batch, "batches": last.batches,
         "elapsed": last.elapsed, "images_per_sec": last.images_per_sec, "logs": dict(last.logs)}
@@ -341,7 +338,7 @@ class Recorder:
         self._write_finals()  # runs that ended while it was away: how they truly ended
         live = [j for j in engine.jobs() if not j.finished]
         for job in live:
-            n = len(job.events) + (job.state == "running")
+            n = job.event_count() + (job.state == "running")
             if self._written.get(job.id) != n and self._guard(lambda job=job: snapshot(self.db, job) or True):
                 self._written[job.id] = n
         if live:
