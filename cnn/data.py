@@ -198,6 +198,12 @@ def _stored(name: str):
         raise DatasetError(str(e)) from None
 
 
+def class_titles(dataset: str, names) -> list[str]:
+    """Class names for people: a built-in dataset's in the reader's language ("Sneaker": "Turnschuh"); those a
+    student typed for her own data exactly as typed (a class named "Clear" is not the Clear button's word)."""
+    return [_(str(n)) for n in names] if dataset in DATASETS else [str(n) for n in names]
+
+
 def fingerprint(ds: Dataset) -> str:
     """A digest of a dataset's images, labels and class names (about 30 ms for MNIST): a training worker that has
     it already is sent only this."""

@@ -111,12 +111,6 @@ def M_(text: str, /, **values: Any) -> Message:
     return Message(text, tuple(values.items()))
 
 
-def names_of(names) -> list[str]:
-    """Class names for people: the catalog's word for a dataset's class ("Sneaker": "Turnschuh"); a name a
-    student typed for her own data is not in the catalog and stays as typed."""
-    return [_(str(n)) for n in names]
-
-
 def headed(rows: list[dict]) -> list[dict]:
     """Table rows with their column names translated (the library's rows have English keys: code reads them)."""
     return [{_(str(k)): v for k, v in row.items()} for row in rows]

@@ -4,7 +4,7 @@ import streamlit as st
 
 from cnn import charts, data
 from cnn.augment import AugmentParams, augment_images, default_params
-from cnn.i18n import _, names_of, number
+from cnn.i18n import _, number
 from ui import chrome, datasets, figures, images
 from ui.state import sticky
 
@@ -42,7 +42,7 @@ with st.container():
     st.subheader(_("Examples of each class"))
     per_class = 4 if chrome.presenting() else 8
     rng = np.random.default_rng(0)
-    for k, cname in enumerate(names_of(ds.class_names)):
+    for k, cname in enumerate(data.class_titles(ds.name, ds.class_names)):
         idx = rng.permutation(np.flatnonzero(ds.y_train == k))[:per_class]
         cols = st.columns([1.2] + [1] * per_class)
         cols[0].markdown(f"**{k}: {cname}**")
@@ -53,8 +53,8 @@ with st.container():
     left, right = st.columns(2)
     with left:
         counts = np.bincount(ds.y_train, minlength=ds.num_classes)
-        figures.plot(st, charts.bar_counts(names_of(ds.class_names), counts, _("How many training images per class")),
-                        width="stretch")
+        figures.plot(st, charts.bar_counts(data.class_titles(ds.name, ds.class_names), counts,
+                                           _("How many training images per class")), width="stretch")
     with right:
         sample = ds.train_images[rng.choice(len(ds.train_images), size=min(2000, len(ds.train_images)), replace=False)]
         figures.plot(st, charts.histogram(data.to_float(sample).ravel(), _("Pixel intensities (2,000 images)")),

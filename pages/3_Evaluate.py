@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import charts, data, evaluation, store
-from cnn.i18n import _, n_, names_of, number
+from cnn.i18n import _, n_, number
 from cnn.predict import TTA_WORDS, top_k, tta_level
 from ui import chrome, datasets, figures, images, models, runs
 from ui.export import export_ui
@@ -32,7 +32,7 @@ except (evaluation.CompatibilityError, store.StoreError) as e:
     st.stop()
 view = hashlib.sha1(f"{choice['token']}|{ds_name}".encode()).hexdigest()[:10]  # widgets of this model and data
 
-classes = names_of(ds.class_names)
+classes = data.class_titles(ds.name, ds.class_names)
 m = st.columns(3)
 m[0].metric(_("Test accuracy"), number(ev.accuracy, ".2%"))
 m[1].metric(_("Test loss"), chrome.loss_text(ev.loss))

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import charts, data, inspection, preprocess
-from cnn.i18n import N_, _, headed, names_of
+from cnn.i18n import N_, _, headed
 from cnn.predict import model_input_shape, predict_proba
 from ui import chrome, datasets, figures, images, models
 
@@ -19,7 +19,8 @@ if picked is None:
     st.stop()
 model, meta, choice = picked
 shape = model_input_shape(model)
-class_names = names_of(meta.get("class_names") or [str(i) for i in range(model.outputs[0].shape[-1])])
+class_names = data.class_titles(meta.get("dataset", ""), meta.get("class_names")
+                               or [str(i) for i in range(model.outputs[0].shape[-1])])
 
 sources = [N_("A test image"), N_("Upload an image")] + ([N_("My latest drawing")] if shape == (28, 28, 1) else [])
 if st.session_state["open_drawing_in_inspect"] and len(sources) == 3:
@@ -39,7 +40,8 @@ if source == "A test image":
         st.error(_("The model expects {tuple} images but {ds_name} has {image_shape}. Upload an image instead.",
                    tuple=tuple(shape), ds_name=ds_name, image_shape=ds.image_shape))
     elif ds is not None:
-        i = images.test_image_ui(names_of(ds.class_names), ds.y_test, f"in_{ds_name}", columns=st.columns(2))
+        i = images.test_image_ui(data.class_titles(ds.name, ds.class_names), ds.y_test, f"in_{ds_name}",
+                                 columns=st.columns(2))
         if i is not None:
             x = data.to_float(ds.test_images[i:i + 1])
             st.caption(_("Test image #{i}, actual class **{label}**",

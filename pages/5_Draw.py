@@ -4,8 +4,8 @@ import time
 import numpy as np
 import streamlit as st
 
-from cnn import charts, inspection, preprocess
-from cnn.i18n import N_, _, names_of
+from cnn import charts, data, inspection, preprocess
+from cnn.i18n import N_, _
 from ui import canvas, chrome, figures, images, models
 from ui.state import fragment, sticky
 
@@ -17,7 +17,7 @@ if picked is None:
     title.title(f"{chrome.PAGE_ICONS['Draw']} {_('Draw')}")
     st.stop()
 model, meta, choice = picked
-classes = names_of(meta.get("class_names") or [str(i) for i in range(10)])
+classes = data.class_titles(meta.get("dataset", ""), meta.get("class_names") or [str(i) for i in range(10)])
 digits = list(classes) == [str(i) for i in range(10)]
 thing = _("one digit") if digits else _("the shape of one of your classes")
 title.title(f"{chrome.PAGE_ICONS['Draw']} " + (_("Draw a digit") if digits else _("Draw one of your classes")))

@@ -219,3 +219,13 @@ def test_training_pipeline_scales_exactly_like_to_float():
     np.testing.assert_array_equal(np.asarray(data.to_float_tensor(every_byte)), data.to_float(every_byte))
     floats = np.array([-0.5, 0.0, 0.25, 1.0, 3.0], np.float64)
     np.testing.assert_array_equal(np.asarray(data.to_float_tensor(floats)), data.to_float(floats))
+
+
+def test_a_students_class_names_are_never_translated():
+    """A student's class "Clear" stayed "Clear" only by luck before: every class name went through the catalog."""
+    i18n.set_language("de")
+    try:
+        assert data.class_titles("fashion_mnist", ["Bag", "Sneaker"]) == ["Tasche", "Sneaker"]
+        assert data.class_titles("user:wetter", ["Clear", "Stop", "Sneaker"]) == ["Clear", "Stop", "Sneaker"]
+    finally:
+        i18n.set_language(i18n.DEFAULT)
