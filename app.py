@@ -5,7 +5,7 @@
 import pandas  # noqa: F401
 import streamlit as st
 
-from cnn import data, db, store
+from cnn import data, dataset_sources, db, store
 from cnn.i18n import N_, _, number
 from ui import chrome, models, runs
 
@@ -58,8 +58,9 @@ def home() -> None:
     with left:
         st.subheader(_("Datasets"))
         for name, meta in data.DATASETS.items():
-            st.markdown(f"**{meta.title}** — {data.source_status(name)}")
-        st.caption(_("Local data folder: `{data_dir}` (set `CNN_DATA_DIR` to change it).", data_dir=data.data_dir()))
+            st.markdown(f"**{meta.title}** — {dataset_sources.source_status(name)}")
+        st.caption(_("Local data folder: `{data_dir}` (set `CNN_DATA_DIR` to change it).",
+                     data_dir=dataset_sources.data_dir()))
     with right:
         st.subheader(_("Saved models"))
         entries = store.list_models()

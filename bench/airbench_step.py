@@ -27,7 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from cnn import airbench, data, optimizers, precision, run_config, training  # noqa: E402
+from cnn import airbench, data, dataset_sources, optimizers, precision, run_config, training  # noqa: E402
 
 VARIANTS = {  # name: (stem bias learns, convolutions learn by Muon)
     "before: stem bias learns, SGD": (True, False),
@@ -59,7 +59,7 @@ def main() -> None:
     import keras
     import tensorflow as tf
 
-    ds = data.load_dataset("cifar10", allow_download=False)
+    ds = dataset_sources.load_dataset("cifar10", allow_download=False)
     n = 512 * args.batches
     x = data.to_float(ds.train_images[:n])
     y = keras.utils.to_categorical(ds.y_train[:n], ds.num_classes).astype(np.float32)

@@ -28,7 +28,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from cnn import airbench, augment, crops, data, input_pipeline, optimizers, precision, run_config, training  # noqa: E402
+from cnn import (  # noqa: E402
+    airbench,
+    augment,
+    crops,
+    dataset_sources,
+    input_pipeline,
+    optimizers,
+    precision,
+    run_config,
+    training,
+)
 
 
 def keras_layers(seed: int):
@@ -59,7 +69,7 @@ def main() -> None:
     args = p.parse_args()
     import keras
 
-    ds = data.load_dataset("cifar10", allow_download=False)
+    ds = dataset_sources.load_dataset("cifar10", allow_download=False)
     x = ds.train_images
     y = keras.utils.to_categorical(ds.y_train, ds.num_classes).astype(np.float32)
     scale = 50_000 / len(x)

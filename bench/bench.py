@@ -34,6 +34,7 @@ from cnn import (  # noqa: E402
     cifar_budget,
     crops,
     data,
+    dataset_sources,
     evaluation,
     optimizers,
     precision,
@@ -323,7 +324,7 @@ def load_from(folder: str, name: str) -> data.Dataset:
     before = os.environ["CNN_DATA_DIR"]
     os.environ["CNN_DATA_DIR"] = folder
     try:
-        return data.load_dataset(name, allow_download=False)
+        return dataset_sources.load_dataset(name, allow_download=False)
     finally:
         os.environ["CNN_DATA_DIR"] = before
 
@@ -403,7 +404,7 @@ def main() -> None:
     only = set(args.only.split(",")) - {""}
     want = lambda g: not only or g in only  # noqa: E731
     started = time.perf_counter()
-    ds = data.load_dataset("mnist") if only - {"5", "6", "7", "8", "9"} or not only else None
+    ds = dataset_sources.load_dataset("mnist") if only - {"5", "6", "7", "8", "9"} or not only else None
     if ds is not None and ds.is_sample:
         sys.exit("The full MNIST is needed: put mnist.npz in CNN_DATA_DIR (default ../shared/datasets).")
     if want("1"):

@@ -29,7 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["CNN_OFFLINE"] = "1"
 os.environ.setdefault("CNN_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
 
-from cnn import db, precision  # noqa: E402
+from cnn import dataset_sources, db, precision  # noqa: E402
 from cnn.jobs import records  # noqa: E402
 
 
@@ -86,11 +86,11 @@ def class_page_seconds(url: str, repeats: int) -> tuple[float, float]:
 
 def throughput(pairs: int) -> list[tuple[float, float]]:
     """(images/s without recording, images/s with progress written to SQLite) for alternating pairs."""
-    from cnn import data, run_config
+    from cnn import run_config
     from cnn.jobs import JobRequest
     from cnn.jobs.local import LocalEngine
 
-    ds = data.load_dataset("mnist")
+    ds = dataset_sources.load_dataset("mnist")
     print(f"throughput on {len(ds.x_train):,} MNIST training images ({ds.source})", flush=True)
     cfg = run_config.default_config("fast", "mnist", n_train=len(ds.x_train))
     tmp = Path(tempfile.mkdtemp(prefix="cnnlab-bench-"))

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from cnn import data, export, store  # noqa: E402
+from cnn import dataset_sources, export, store  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 from jobs_bench import cpu_name  # noqa: E402
@@ -29,7 +29,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=500)
     args = p.parse_args()
     model = store.load_model(args.model)
-    ds = data.load_dataset(store.read_meta(args.model)["dataset"])
+    ds = dataset_sources.load_dataset(store.read_meta(args.model)["dataset"])
     x, y = ds.x_test[:2000], ds.y_test[:2000]
     rows = [("Keras (.keras, predict_on_batch)", (store.models_dir() / f"{args.model}.keras").stat().st_size,
              export.keras_latency_ms(model, x, args.repeats), "—")]

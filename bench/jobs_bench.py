@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("CNN_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from cnn import data, run_config  # noqa: E402
+from cnn import dataset_sources, run_config  # noqa: E402
 
 from bench import plain_fit  # noqa: E402
 from browser.server import CHROMIUM, CHROMIUM_ARGS, free_port, running_app  # noqa: E402
@@ -98,7 +98,7 @@ def child_rss_mb(pid: int) -> float:
 
 
 def throughput_and_first_batch(browser, repeats: int) -> None:
-    ds = data.load_dataset("mnist")
+    ds = dataset_sources.load_dataset("mnist")
     if ds.is_sample:
         sys.exit("The full MNIST is needed: put mnist.npz in CNN_DATA_DIR (default ../shared/datasets).")
     config = run_config.default_config("fast", "mnist", seed=1)

@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from cnn import data, store, transfer, userdata  # noqa: E402
+from cnn import data, dataset_sources, store, transfer, userdata  # noqa: E402
 from cnn.jobs import JobRequest  # noqa: E402
 from cnn.jobs.local import LocalEngine  # noqa: E402
 from cnn.predict import predict_proba  # noqa: E402
@@ -40,7 +40,7 @@ def make_dataset(per_class: int, seed: int) -> data.Dataset:
     for k, kind in enumerate(SHAPE_STROKES):
         userdata.add_images(name, kind, [userdata.prepare(im, (28, 28, 1)) for im, y in zip(images, labels,
                                                                                              strict=True) if y == k])
-    return data.load_dataset(userdata.key(name))
+    return dataset_sources.load_dataset(data.user_key(name))
 
 
 def run(engine: LocalEngine, ds: data.Dataset, from_digits: bool) -> tuple[object, float, float]:

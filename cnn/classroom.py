@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from cnn import db, settings, store, userdata
+from cnn import data, db, settings, store
 from cnn.errors import LabError
 from cnn.i18n import _
 
@@ -204,7 +204,7 @@ def save_challenge(challenge: Challenge | None, database: db.Database | None = N
     if challenge is None:
         database.execute("DELETE FROM challenge WHERE id = 1")
         return
-    if challenge.dataset not in DATASETS and not userdata.is_user(challenge.dataset):
+    if challenge.dataset not in DATASETS and not data.is_user(challenge.dataset):
         raise ClassroomError(_("Unknown dataset '{dataset}'.", dataset=challenge.dataset))
     if challenge.max_epochs < 0 or challenge.max_params < 0:
         raise ClassroomError(_("Limits must be 0 (no limit) or more."))

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cnn import data, dataset_sources
 from cnn.errors import LabError, first_line
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -48,7 +49,7 @@ def train_config(args, ds) -> Any:
     from the shipped digit model unless ``--start-from none``), then every flag given on top."""
     from dataclasses import replace
 
-    from cnn import cifar_budget, run_config, store, transfer, userdata
+    from cnn import cifar_budget, run_config, store, transfer
 
     start = args.start_from
     if start is None:
@@ -58,7 +59,7 @@ def train_config(args, ds) -> Any:
     else:
         store.read_meta(start)  # a clear "No saved model named ..." before anything trains
     n_train = len(ds.train_images)
-    if start or userdata.is_user(ds.name):
+    if start or data.is_user(ds.name):
         config = transfer.recipe(args.dataset, n_train, start, args.arch, freeze=args.freeze)
     else:
         config = run_config.default_config(args.arch, args.dataset)
@@ -71,13 +72,13 @@ def train_config(args, ds) -> Any:
 
 
 def _cmd_train(args) -> int:
-    from cnn import data, run_results, store, training
+    from cnn import run_results, store, training
 
     if args.name:
         store.validate_name(args.name)
         if store.exists(args.name) and not args.force:
             raise store.StoreError(f"A model named '{args.name}' already exists; choose another name or pass --force.")
-    ds = data.load_dataset(args.dataset)
+    ds = dataset_sources.load_dataset(args.dataset)
     print(ds.describe(), flush=True)
     config = train_config(args, ds)
     if config.start_from:
@@ -109,11 +110,11 @@ def _dataset_for_model(meta: dict, override: str | None) -> str:
 
 
 def _cmd_evaluate(args) -> int:
-    from cnn import data, evaluation, predict, store
+    from cnn import evaluation, predict, store
 
     meta = store.read_meta(args.model)
     model = store.load_model(args.model)
-    ds = data.load_dataset(_dataset_for_model(meta, args.dataset))
+    ds = dataset_sources.load_dataset(_dataset_for_model(meta, args.dataset))
     evaluation.check_compatible(model, ds)
     tta = predict.tta_level(meta)
     result = evaluation.evaluate(model, ds, tta=tta)
@@ -127,9 +128,9 @@ def _cmd_evaluate(args) -> int:
 
 
 def _cmd_summary(args) -> int:
-    from cnn import architectures, data, inspection
+    from cnn import architectures, inspection
 
-    meta = data.info(args.dataset)
+    meta = dataset_sources.info(args.dataset)
     shape = meta.image_shape
     model = architectures.build_model(architectures.preset(args.arch), shape, len(meta.class_names))
     table = inspection.layer_table(model)
@@ -165,14 +166,14 @@ def _cmd_predict(args) -> int:
 
 
 def _cmd_export(args) -> int:
-    from cnn import data, export, store
+    from cnn import export, store
 
     fmt = "litert-int8" if args.format == "litert" and args.int8 else args.format
     if args.int8 and args.format != "litert":
         raise export.ExportError("--int8 is for LiteRT files only.")
     meta = store.read_meta(args.model)
     model = store.load_model(args.model)
-    ds = data.load_dataset(_dataset_for_model(meta, args.dataset))
+    ds = dataset_sources.load_dataset(_dataset_for_model(meta, args.dataset))
     n = min(args.check, len(ds.test_images))
     result = export.export_checked(model, fmt, ds.x_test[:n], ds.y_test[:n], calibration=ds.x_train[:200])
     out = Path(args.out)
@@ -199,7 +200,7 @@ def _cmd_dataset_import(args) -> int:
     for line in skipped:
         print(f"skipped {line}", file=sys.stderr)
     counts = ", ".join(f"{c} {n}" for c, n in zip(ds.classes, ds.counts, strict=True))
-    print(f"{userdata.key(ds.name)}: {ds.describe()} ({counts})")
+    print(f"{data.user_key(ds.name)}: {ds.describe()} ({counts})")
     return 0
 
 
@@ -210,7 +211,7 @@ def _cmd_dataset_list(args) -> int:
     if not found:
         print(f"No datasets of your own in the class database {db.describe(db.default_url())}.")
     for ds in found:
-        print(f"{userdata.key(ds.name):<28}{ds.describe()}")
+        print(f"{data.user_key(ds.name):<28}{ds.describe()}")
     return 0
 
 

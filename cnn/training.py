@@ -19,7 +19,8 @@ import numpy as np
 
 from cnn import architectures, crops, evaluation, store, transfer
 from cnn.augment import AlternatingFlips, build_augmenter
-from cnn.data import Dataset, load_dataset, to_float
+from cnn.data import Dataset, to_float
+from cnn.dataset_sources import load_dataset
 from cnn.i18n import _
 from cnn.input_pipeline import dataset_pipeline, split_validation
 from cnn.optimizers import compile_model, steps_per_execution

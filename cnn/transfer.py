@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from cnn import store, userdata
+from cnn import data, store
 from cnn.errors import LabError
 from cnn.i18n import _
 from cnn.run_config import default_config
@@ -26,7 +26,7 @@ class TransferError(LabError, ValueError):
 
 def base_for(dataset: str, image_shape: tuple[int, int, int]) -> str | None:
     """The model ``dataset`` may start from: the shipped digit model for a student's own 28×28 grey drawings."""
-    if userdata.is_user(dataset) and tuple(image_shape) == (28, 28, 1) and store.exists(BASE):
+    if data.is_user(dataset) and tuple(image_shape) == (28, 28, 1) and store.exists(BASE):
         return BASE
     return None
 

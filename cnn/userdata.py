@@ -5,7 +5,7 @@ Stored in the class database (every server of the class sees them; nothing on di
 class folders (the layout Keras' ``image_dataset_from_directory`` reads) import and export the same
 thing. Everything a user gives is checked before it is decoded or stored: file counts and sizes, zip
 bombs, paths that leave the folder, names, image sizes. Every change is one transaction.
-``cnn.data.load_dataset("user:NAME")`` turns a dataset into train and test arrays (a stable,
+``cnn.dataset_sources.load_dataset("user:NAME")`` turns a dataset into train and test arrays (a stable,
 stratified split). Dataset folders of earlier versions (``CNN_USER_DATA_DIR``) are imported once
 (:func:`import_folder`).
 """
@@ -31,7 +31,6 @@ from cnn import index, preprocess, settings, store
 from cnn.errors import LabError
 from cnn.i18n import M_, N_, Message, _, n_
 
-PREFIX = "user:"
 SHAPES: dict[int, tuple[int, int, int]] = {28: (28, 28, 1), 32: (32, 32, 3), 64: (64, 64, 3)}  # by side
 
 
@@ -62,23 +61,6 @@ class UserDataError(LabError, ValueError):
 def user_data_dir() -> Path:
     """``$CNN_USER_DATA_DIR`` or ``data/user`` in the project."""
     return settings.value("CNN_USER_DATA_DIR")
-
-
-def key(name: str) -> str:
-    """The dataset name every page and the command line use: ``user:NAME``."""
-    return PREFIX + name
-
-
-def is_user(dataset: str) -> bool:
-    return isinstance(dataset, str) and dataset.startswith(PREFIX)
-
-
-def name_of(dataset: str) -> str:
-    """The folder name of a dataset key ``user:NAME`` (UserDataError for a key that is not one)."""
-    if not is_user(dataset):
-        raise UserDataError(_("'{dataset}' is not a dataset of your own (those are named {prefix}NAME).",
-                              dataset=dataset, prefix=PREFIX))
-    return dataset[len(PREFIX):]
 
 
 def validate_name(name: str) -> str:

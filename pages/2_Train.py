@@ -5,7 +5,7 @@ import time
 import streamlit as st
 
 from cnn import architectures as arch
-from cnn import cifar_budget, inspection, presets, run_config, store, transfer, userdata
+from cnn import cifar_budget, data, inspection, presets, run_config, store, transfer
 from cnn.i18n import _, headed
 from cnn.jobs import JobRequest
 from ui import chrome, classroom, datasets, editor, results, runs, settings, state
@@ -35,7 +35,7 @@ def _dataset_changed() -> None:
     """To or from a small dataset of a student's own: settings that fit it (batch, epochs, augmentation). To or from
     CIFAR-10: the epochs that fit 10 minutes here, as the page's advice says."""
     new, old = st.session_state["tr_ds"], st.session_state["sticky"].get("tr_ds", "")
-    if userdata.is_user(new) or userdata.is_user(old):
+    if data.is_user(new) or data.is_user(old):
         settings.load_preset_defaults(st.session_state["tr_arch"], new)
     else:  # only the recommended CIFAR preset has a budget: any other architecture keeps its epochs
         settings.fit_epochs_to_budget(st.session_state["tr_arch"], new, old)

@@ -4,7 +4,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from cnn import charts, data, evaluation, store
+from cnn import charts, data, dataset_sources, evaluation, store
 from cnn.i18n import _, n_, number
 from cnn.predict import TTA_WORDS, top_k, tta_level
 from ui import chrome, datasets, figures, images, models, runs
@@ -18,7 +18,7 @@ picked = models.model_section_ui("ev")
 if picked is None:
     st.stop()
 model, meta, choice = picked
-names = data.dataset_names()
+names = dataset_sources.dataset_names()
 ds_default = meta.get("dataset") if meta.get("dataset") in names else names[0]
 ds_name = st.selectbox(_("Test dataset"), names, index=names.index(ds_default), key=f"ev_ds_{choice['id']}",
                        format_func=data.title)

@@ -4,7 +4,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from cnn import charts, data, inspection, preprocess
+from cnn import charts, data, dataset_sources, inspection, preprocess
 from cnn.i18n import N_, _, headed
 from cnn.predict import model_input_shape, predict_proba
 from ui import chrome, datasets, figures, images, models
@@ -31,7 +31,7 @@ if st.session_state.get("in_source") not in sources:
 source = st.radio(_("Input"), sources, horizontal=True, key="in_source", format_func=_)
 x = None
 if source == "A test image":
-    names = data.dataset_names()
+    names = dataset_sources.dataset_names()
     ds_name = meta.get("dataset") if meta.get("dataset") in names else None
     if ds_name is None:
         ds_name = st.selectbox(_("Dataset"), names, key="in_ds", format_func=data.title)

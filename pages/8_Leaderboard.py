@@ -1,7 +1,7 @@
 """Leaderboard: the class's saved models ranked by test accuracy, per dataset, with the teacher's challenge."""
 import streamlit as st
 
-from cnn import classroom, data
+from cnn import classroom, data, dataset_sources
 from cnn.i18n import _
 from ui import chrome, leaderboard
 from ui.state import sticky
@@ -9,7 +9,7 @@ from ui.state import sticky
 chrome.page_setup_ui("Leaderboard")
 chrome.title_ui("Leaderboard")
 challenge = classroom.load_challenge()
-names = data.dataset_names()
+names = dataset_sources.dataset_names()
 linked = st.query_params.get("dataset")
 if linked in names and st.session_state.get("lb_link") != linked:  # a link (e.g. the teacher's) opens its dataset
     st.session_state["lb_link"] = linked

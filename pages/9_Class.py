@@ -1,7 +1,7 @@
 """Class (teacher mode only): every run on the server live, the queue, every saved model, the challenge."""
 import streamlit as st
 
-from cnn import data
+from cnn import data, dataset_sources
 from cnn.i18n import _
 from ui import chrome, leaderboard, teacher
 
@@ -15,7 +15,7 @@ if not st.session_state["teacher"]:
 st.subheader(_("Runs"))
 teacher.runs_ui()
 st.subheader(_("Leaderboard"))
-names = data.dataset_names()
+names = dataset_sources.dataset_names()
 titles = {n: data.title(n) for n in names}
 challenge = teacher.challenge_ui(names, titles)
 dataset = st.selectbox(_("Dataset"), names, index=names.index(challenge.dataset) if challenge and challenge.dataset

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from cnn.data import BUNDLED_DIR, stratified_indices
+from cnn.data import stratified_indices
+from cnn.dataset_sources import BUNDLED_DIR
 
 
 def main() -> None:

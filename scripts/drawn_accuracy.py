@@ -24,7 +24,7 @@ from PIL import Image, ImageFilter
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-from cnn import data, preprocess, store  # noqa: E402
+from cnn import dataset_sources, preprocess, store  # noqa: E402
 from cnn.predict import predict_proba  # noqa: E402
 
 from drawn_digits import drawn_set, on_paper, photo_set, stroke_font_set  # noqa: E402
@@ -32,7 +32,7 @@ from drawn_digits import drawn_set, on_paper, photo_set, stroke_font_set  # noqa
 
 def handwriting_at_canvas_scale(n: int, seed: int = 0) -> tuple[list[Image.Image], np.ndarray]:
     rng = np.random.default_rng(seed)
-    ds = data.load_dataset("mnist", allow_download=False)
+    ds = dataset_sources.load_dataset("mnist", allow_download=False)
     idx = rng.choice(len(ds.test_images), size=n, replace=False)
     images = []
     for k, i in enumerate(idx):

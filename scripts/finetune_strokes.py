@@ -19,7 +19,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from cnn import data, run_config, store, training  # noqa: E402
+from cnn import data, dataset_sources, run_config, store, training  # noqa: E402
 
 COMMAND = "python scripts/finetune_strokes.py"
 
@@ -42,7 +42,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--trained", help="a .keras file this script trained: save it without training again")
     args = p.parse_args()
-    ds = data.load_dataset("mnist", allow_download=False)
+    ds = dataset_sources.load_dataset("mnist", allow_download=False)
     if ds.is_sample:
         sys.exit("The full MNIST is needed (set CNN_DATA_DIR to the folder with mnist.npz).")
     meta = store.read_meta("mnist")

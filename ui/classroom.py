@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from cnn import data, hyperparams, presets, run_config
+from cnn import dataset_sources, hyperparams, presets, run_config
 from cnn.i18n import _
 from ui.settings import key_of, load_preset_defaults
 from ui.state import set_sticky
@@ -25,9 +25,9 @@ def apply_share_link() -> list[str]:
     problems: list[str] = []
     ds = st.query_params.get("dataset")
     arch = st.query_params.get("arch")
-    if ds is not None and ds not in data.dataset_names():
+    if ds is not None and ds not in dataset_sources.dataset_names():
         problems.append(_("dataset={ds}: Dataset must be one of {names}.", ds=ds,
-                          names=", ".join(data.dataset_names())))
+                          names=", ".join(dataset_sources.dataset_names())))
         ds = None
     if arch is not None:
         try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn import data, userdata
+from cnn import data, dataset_sources
 from cnn.i18n import _
 from ui.state import sticky
 
@@ -12,20 +12,20 @@ from ui.state import sticky
 # in the student's language.
 @st.cache_data(max_entries=4, show_spinner=False)
 def _load_builtin(name: str) -> data.Dataset:
-    return data.load_dataset(name)
+    return dataset_sources.load_dataset(name)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _load_user(name: str, signature: tuple) -> data.Dataset:
     del signature  # part of the key only: any added or removed example loads it afresh
-    return data.load_dataset(name)
+    return dataset_sources.load_dataset(name)
 
 
 def load_dataset(name: str) -> data.Dataset:
     """Datasets are cached per server (each call gets a copy); a student's own is reloaded when it changes."""
     with st.spinner(_("Loading the dataset…")):
-        if userdata.is_user(name):
-            return _load_user(name, data.user_signature(name))
+        if data.is_user(name):
+            return _load_user(name, dataset_sources.user_signature(name))
         return _load_builtin(name)
 
 
@@ -39,7 +39,7 @@ def dataset_ui(name: str) -> data.Dataset | None:
     note = " " + _("Only a sample: put the full dataset in the data folder for real training.") if ds.is_sample else ""
     st.caption(f":material/inventory_2: {ds.describe()}.{note}")
     if ds.note:
-        icon = ":material/warning:" if userdata.is_user(name) else ":material/cloud_off:"
+        icon = ":material/warning:" if data.is_user(name) else ":material/cloud_off:"
         st.caption(f"{icon} {ds.note}")
     return ds
 
@@ -48,7 +48,7 @@ def dataset_picker_ui(key: str, label: str = "", disabled: bool = False,
                       shape: tuple[int, int, int] | None = None, on_change=None) -> str:
     """A dataset selectbox over the built-in datasets and the students' own ("My data: …"), optionally only those
     of one image shape; its value survives other pages."""
-    names = data.dataset_names()
+    names = dataset_sources.dataset_names()
     if shape is not None:
         names = [n for n in names if _shape(n) == tuple(shape)]
     k = sticky(key, names[0])
@@ -60,6 +60,6 @@ def dataset_picker_ui(key: str, label: str = "", disabled: bool = False,
 
 def _shape(name: str) -> tuple[int, int, int] | None:
     try:
-        return data.info(name).image_shape
+        return dataset_sources.info(name).image_shape
     except data.DatasetError:
         return None

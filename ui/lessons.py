@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import architectures as arch
-from cnn import charts, data, i18n, lessons, run_config, store, transfer
+from cnn import charts, data, dataset_sources, i18n, lessons, run_config, store, transfer
 from cnn.i18n import N_, _, number
 from cnn.jobs import JobRequest
 from ui import datasets, figures, images, models, runs
@@ -15,7 +15,7 @@ from ui.state import sticky
 def _sample_image(key: str) -> np.ndarray:
     """A grey test image picked by the student (MNIST, Fashion-MNIST or CIFAR-10 in grey)."""
     c1, c2 = st.columns(2)
-    name = c1.selectbox(_("Image from"), data.dataset_names(), key=f"{key}_ds", format_func=data.title)
+    name = c1.selectbox(_("Image from"), dataset_sources.dataset_names(), key=f"{key}_ds", format_func=data.title)
     ds = datasets.load_dataset(name)
     i = c2.number_input(_("Test image #"), 0, len(ds.test_images) - 1, 0, key=f"{key}_idx")
     img = data.to_float(ds.test_images[int(i)])

@@ -225,10 +225,10 @@ def manage_ui(ds: userdata.UserDataset, editable: bool) -> None:
     if busy:
         c2.caption(_("Your run on the Train page is still training: stop it or let it finish, then train on this."))
     if c2.button(_("Train on it"), key="md_train", icon=":material/model_training:", disabled=ds.total == 0 or busy):
-        set_sticky("tr_ds", userdata.key(ds.name))
+        set_sticky("tr_ds", data.user_key(ds.name))
         settings.load_preset_defaults(st.session_state["sticky"].get("tr_arch", "fast") if
                                       st.session_state["sticky"].get("tr_arch") != "custom" else "fast",
-                                      userdata.key(ds.name))
+                                      data.user_key(ds.name))
         st.switch_page("pages/2_Train.py")
     if editable:
         with c3.popover(_("Delete this dataset"), icon=":material/delete:"):
@@ -253,5 +253,5 @@ def dataset_choices() -> list[str]:
 
 
 def description(ds: userdata.UserDataset) -> str:
-    return f"{data.title(userdata.key(ds.name))}: {ds.describe()}."
+    return f"{data.title(data.user_key(ds.name))}: {ds.describe()}."
 

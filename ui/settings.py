@@ -5,7 +5,7 @@ from typing import Any
 
 import streamlit as st
 
-from cnn import cifar_budget, hyperparams, run_config, transfer
+from cnn import cifar_budget, data, hyperparams, run_config, transfer
 from cnn.hyperparams import PARAMS, Param
 from cnn.i18n import _, n_
 from ui.state import in_language, set_sticky, sticky
@@ -36,9 +36,9 @@ def load_preset_defaults(arch: str, dataset: str) -> None:
     from cnn import userdata
 
     n_train, shape = None, None
-    if userdata.is_user(dataset):
+    if data.is_user(dataset):
         try:
-            stored = userdata.get(userdata.name_of(dataset))
+            stored = userdata.get(data.user_name(dataset))
             n_train, shape = stored.total * 4 // 5, stored.image_shape
         except userdata.UserDataError:
             pass

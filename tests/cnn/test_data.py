@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from cnn import data, i18n
+from cnn import data, dataset_files, dataset_sources, i18n
 
 from conftest import shared_or_skip
 
@@ -27,7 +27,7 @@ def tiny_arrays(shape=(28, 28), n=20):
 @pytest.mark.parametrize("name,shape,n_train", [("mnist", (28, 28, 1), 10000), ("fashion_mnist", (28, 28, 1), 8000),
                                                  ("cifar10", (32, 32, 3), 3000)])
 def test_bundled_sample_is_real_balanced_and_offline(name, shape, n_train):
-    ds = data.load_dataset(name)
+    ds = dataset_sources.load_dataset(name)
     assert ds.is_sample and "bundled" in ds.source
     assert ds.train_images.shape == (n_train, *shape) and ds.train_images.dtype == np.uint8
     assert np.all(np.bincount(ds.y_train, minlength=10) == n_train // 10)
@@ -41,10 +41,10 @@ def test_idx_files_in_data_dir(tmp_path, monkeypatch, gz):
     arrays = tiny_arrays()
     folder = tmp_path / "mnist"
     folder.mkdir()
-    for key, stem in data.IDX_FILES.items():
+    for key, stem in dataset_files.IDX_FILES.items():
         write_idx(folder / (stem + (".gz" if gz else "")), np.asarray(arrays[key]), gz)
     monkeypatch.setenv("CNN_DATA_DIR", str(tmp_path))
-    ds = data.load_dataset("mnist")
+    ds = dataset_sources.load_dataset("mnist")
     assert "local copy" in ds.source and ds.train_images.shape == (20, 28, 28, 1)
     np.testing.assert_array_equal(ds.train_images[..., 0], arrays["x_train"])
     np.testing.assert_array_equal(ds.y_test, arrays["y_test"])
@@ -54,44 +54,44 @@ def test_idx_bad_magic_and_truncation_name_the_file(tmp_path):
     bad = tmp_path / "train-images-idx3-ubyte"
     bad.write_bytes(b"\x00\x00\x09\x03" + b"\x00" * 20)
     with pytest.raises(data.DatasetError, match="train-images-idx3-ubyte"):
-        data.read_idx(bad)
+        dataset_files.read_idx(bad)
     write_idx(bad, np.zeros((4, 28, 28), np.uint8))
     bad.write_bytes(bad.read_bytes()[:-10])
     with pytest.raises(data.DatasetError, match="promises"):
-        data.read_idx(bad)
+        dataset_files.read_idx(bad)
 
 
 def test_npz_local_copy_and_errors(tmp_path, monkeypatch):
     monkeypatch.setenv("CNN_DATA_DIR", str(tmp_path))
     np.savez(tmp_path / "fashion_mnist.npz", **tiny_arrays())
-    ds = data.load_dataset("fashion_mnist")
+    ds = dataset_sources.load_dataset("fashion_mnist")
     assert ds.train_images.shape == (20, 28, 28, 1) and ds.class_names[0] == "T-shirt/top"
     np.savez(tmp_path / "mnist.npz", x_train=np.zeros((3, 28, 28)), y_train=np.zeros(3))
     with pytest.raises(data.DatasetError, match=r"mnist\.npz: missing arrays"):
-        data.load_dataset("mnist")
+        dataset_sources.load_dataset("mnist")
     (tmp_path / "mnist.npz").write_bytes(b"not a zip at all")
     with pytest.raises(data.DatasetError, match=r"mnist\.npz: cannot be read"):
-        data.load_dataset("mnist")
+        dataset_sources.load_dataset("mnist")
     np.savez(tmp_path / "mnist.npz", **tiny_arrays(shape=(32, 32)))
     with pytest.raises(data.DatasetError, match=r"mnist\.npz: x_train has images of shape"):
-        data.load_dataset("mnist")
+        dataset_sources.load_dataset("mnist")
 
 
 def test_a_local_copy_is_decoded_once_and_again_when_it_changes(tmp_path, monkeypatch):
     monkeypatch.setenv("CNN_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path / "cache"))
     np.savez_compressed(tmp_path / "mnist.npz", **tiny_arrays())
-    first = data.load_dataset("mnist")
-    decode = data._decode_local
-    monkeypatch.setattr(data, "_decode_local", lambda *a: pytest.fail("decoded again"))
-    again = data.load_dataset("mnist")
+    first = dataset_sources.load_dataset("mnist")
+    decode = dataset_sources._decode_local
+    monkeypatch.setattr(dataset_sources, "_decode_local", lambda *a: pytest.fail("decoded again"))
+    again = dataset_sources.load_dataset("mnist")
     assert np.array_equal(first.train_images, again.train_images) and np.array_equal(first.y_test, again.y_test)
     assert len(list((tmp_path / "cache" / "datasets").glob("mnist-*.npz"))) == 1
     changed = tiny_arrays()
     changed["y_train"] = (changed["y_train"] + 1) % 10
     np.savez(tmp_path / "mnist.npz", **changed)
-    monkeypatch.setattr(data, "_decode_local", decode)
-    assert np.array_equal(data.load_dataset("mnist").y_train[:, ...].ravel(), changed["y_train"].ravel())
+    monkeypatch.setattr(dataset_sources, "_decode_local", decode)
+    assert np.array_equal(dataset_sources.load_dataset("mnist").y_train[:, ...].ravel(), changed["y_train"].ravel())
     assert len(list((tmp_path / "cache" / "datasets").glob("mnist-*.npz"))) == 1, "the old copy is gone"
 
 
@@ -107,7 +107,7 @@ def test_cifar_python_batches_and_tarball(tmp_path, monkeypatch):
         (folder / f"data_batch_{i}").write_bytes(pickle.dumps(_cifar_batch(4, i)))
     (folder / "test_batch").write_bytes(pickle.dumps(_cifar_batch(3, 9)))
     monkeypatch.setenv("CNN_DATA_DIR", str(tmp_path))
-    ds = data.load_dataset("cifar10")
+    ds = dataset_sources.load_dataset("cifar10")
     assert ds.train_images.shape == (20, 32, 32, 3) and ds.test_images.shape == (3, 32, 32, 3)
     first = _cifar_batch(4, 1)[b"data"][0].reshape(3, 32, 32).transpose(1, 2, 0)
     np.testing.assert_array_equal(ds.train_images[0], first)  # channel order restored
@@ -115,41 +115,41 @@ def test_cifar_python_batches_and_tarball(tmp_path, monkeypatch):
     tar_dir.mkdir()
     with tarfile.open(tar_dir / "cifar-10-python.tar.gz", "w:gz") as tar:
         tar.add(folder, arcname="cifar-10-batches-py")
-    arrays = data.read_cifar_tar(tar_dir / "cifar-10-python.tar.gz")
+    arrays = dataset_files.read_cifar_tar(tar_dir / "cifar-10-python.tar.gz")
     np.testing.assert_array_equal(arrays["x_train"], ds.train_images)
     (folder / "test_batch").write_bytes(b"garbage")
     with pytest.raises(data.DatasetError, match="test_batch"):
-        data.load_dataset("cifar10")
+        dataset_sources.load_dataset("cifar10")
 
 
 def test_download_offline_fails_fast_and_falls_back(monkeypatch, tmp_path):
     monkeypatch.delenv("CNN_OFFLINE")
-    monkeypatch.setattr(data, "KERAS_CACHE_DIR", tmp_path / "keras")
-    monkeypatch.setattr(data, "_offline_until", 0.0)
+    monkeypatch.setattr(dataset_sources, "KERAS_CACHE_DIR", tmp_path / "keras")
+    monkeypatch.setattr(dataset_sources, "_offline_until", 0.0)
     info = data.DATASETS["mnist"]
     monkeypatch.setitem(data.DATASETS, "mnist", data.DatasetInfo(
         info.name, info.title, info.image_shape, info.class_names, "http://127.0.0.1:9/mnist.npz", info.licence))
     t0 = time.monotonic()
     with pytest.raises(data.DatasetError, match="offline"):
-        data.download("mnist", timeout=2)
+        dataset_sources.download("mnist", timeout=2)
     assert time.monotonic() - t0 < 10
-    ds = data.load_dataset("mnist")  # the failure is remembered: straight to the sample
+    ds = dataset_sources.load_dataset("mnist")  # the failure is remembered: straight to the sample
     assert ds.is_sample and "No internet connection" in ds.note
 
 
 def test_the_offline_note_is_said_in_each_readers_language_and_shows_no_server_detail(monkeypatch, tmp_path, caplog):
     """A loaded dataset is cached for the whole server: its note is kept as data and said in whoever reads it."""
     monkeypatch.delenv("CNN_OFFLINE")
-    monkeypatch.setattr(data, "KERAS_CACHE_DIR", tmp_path / "keras")
-    monkeypatch.setattr(data, "_offline_until", 0.0)
+    monkeypatch.setattr(dataset_sources, "KERAS_CACHE_DIR", tmp_path / "keras")
+    monkeypatch.setattr(dataset_sources, "_offline_until", 0.0)
 
     def offline(url, timeout):
-        raise data.urllib.error.URLError(OSError(-2, "Name or service not known"))
+        raise dataset_sources.urllib.error.URLError(OSError(-2, "Name or service not known"))
 
-    monkeypatch.setattr(data.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(dataset_sources.urllib.request, "urlopen", offline)
     i18n.set_language("de")  # a German student loads it first
     try:
-        ds = data.load_dataset("mnist")
+        ds = dataset_sources.load_dataset("mnist")
         german = ds.note
     finally:
         i18n.set_language(i18n.DEFAULT)
@@ -165,16 +165,16 @@ def test_a_server_or_disk_error_is_reported_as_such_not_as_offline(monkeypatch, 
     import urllib.error
 
     monkeypatch.delenv("CNN_OFFLINE")
-    monkeypatch.setattr(data, "KERAS_CACHE_DIR", tmp_path / "keras")
-    monkeypatch.setattr(data, "_offline_until", 0.0)
+    monkeypatch.setattr(dataset_sources, "KERAS_CACHE_DIR", tmp_path / "keras")
+    monkeypatch.setattr(dataset_sources, "_offline_until", 0.0)
 
     def not_found(url, timeout):
         raise urllib.error.HTTPError(url, 404, "Not Found", {}, io.BytesIO())
 
-    monkeypatch.setattr(data.urllib.request, "urlopen", not_found)
-    ds = data.load_dataset("mnist")
+    monkeypatch.setattr(dataset_sources.urllib.request, "urlopen", not_found)
+    ds = dataset_sources.load_dataset("mnist")
     assert ds.is_sample and "could not be downloaded" in ds.note and "No internet" not in ds.note
-    assert data._offline_until == 0.0, "a server error does not mark the machine offline for 5 minutes"
+    assert dataset_sources._offline_until == 0.0, "a server error does not mark the machine offline for 5 minutes"
 
     class Response(io.BytesIO):
         headers: dict = {}  # noqa: RUF012
@@ -188,27 +188,28 @@ def test_a_server_or_disk_error_is_reported_as_such_not_as_offline(monkeypatch, 
     def write_fails(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout: Response(b"x" * 100))
-    monkeypatch.setattr(data.os, "replace", write_fails)  # the download works, saving it does not
+    monkeypatch.setattr(dataset_sources.urllib.request, "urlopen", lambda url, timeout: Response(b"x" * 100))
+    monkeypatch.setattr(dataset_sources.os, "replace", write_fails)  # the download works, saving it does not
     with pytest.raises(data.DownloadError, match=r"Could not save .* \(No space left"):
-        data.download("mnist")
-    assert "could not be downloaded" in data.load_dataset("mnist").note and data._offline_until == 0.0
+        dataset_sources.download("mnist")
+    assert "could not be downloaded" in dataset_sources.load_dataset("mnist").note
+    assert dataset_sources._offline_until == 0.0
 
 
 def test_unknown_dataset_message():
     with pytest.raises(data.DatasetError, match="Unknown dataset 'svhn'"):
-        data.load_dataset("svhn")
+        dataset_sources.load_dataset("svhn")
 
 
 def test_subset_is_stratified():
-    ds = data.subset(data.load_dataset("mnist"), 500, 100)
+    ds = data.subset(dataset_sources.load_dataset("mnist"), 500, 100)
     assert len(ds.y_train) == 500 and np.all(np.bincount(ds.y_train) == 50)
 
 
 @pytest.mark.slow
 def test_full_mnist_matches_published_counts(monkeypatch):
     monkeypatch.setenv("CNN_DATA_DIR", str(shared_or_skip("mnist.npz").parent))
-    ds = data.load_dataset("mnist")
+    ds = dataset_sources.load_dataset("mnist")
     assert len(ds.y_train) == 60000 and len(ds.y_test) == 10000
     assert list(np.bincount(ds.y_train)) == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 

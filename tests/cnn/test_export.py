@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from cnn import architectures, cli, data, export, run_config, store, training
+from cnn import architectures, cli, data, dataset_sources, export, run_config, store, training
 
 from conftest import tiny_dataset
 
@@ -12,14 +12,14 @@ pytest.importorskip("onnxruntime", reason="the export packages are not installed
 
 @pytest.fixture(scope="module")
 def mnist_test():
-    ds = data.load_dataset("mnist", allow_download=False)
+    ds = dataset_sources.load_dataset("mnist", allow_download=False)
     return ds.x_test[:200], ds.y_test[:200], ds.x_train[:200]
 
 
 @pytest.fixture(scope="module")
 def fresh_fast_model():
     """A freshly trained fast-preset model (in bfloat16 where the CPU has it, as the Train page trains)."""
-    ds = data.subset(data.load_dataset("mnist", allow_download=False), 2000, 200)
+    ds = data.subset(dataset_sources.load_dataset("mnist", allow_download=False), 2000, 200)
     return training.train(run_config.default_config("fast", "mnist", seed=1), ds, evaluate=False).model
 
 

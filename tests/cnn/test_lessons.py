@@ -5,7 +5,7 @@ import pytest
 from scipy import signal
 
 from cnn import architectures as arch
-from cnn import lessons, transfer
+from cnn import dataset_sources, lessons, transfer
 from cnn.layers import conv_out
 
 
@@ -137,7 +137,8 @@ def test_the_dense_lesson_counts_what_the_student_chooses():
 def lesson_data(comparison, n=None):
     from cnn import data
 
-    return data.subset(data.load_dataset(comparison.dataset), n or comparison.n_train, 1000, seed=0)  # as the page
+    # as the page
+    return data.subset(dataset_sources.load_dataset(comparison.dataset), n or comparison.n_train, 1000, seed=0)
 
 
 def run(pair, ds):

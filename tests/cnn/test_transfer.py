@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from test_userdata import png, shape_image
 
-from cnn import cli, store, training, transfer, userdata
+from cnn import cli, dataset_sources, store, training, transfer, userdata
 from cnn.jobs import worker
 
 SHAPES = ["circle", "square", "triangle"]
@@ -16,9 +16,8 @@ def shapes(models_dir):
     userdata.create("shapes", SHAPES, (28, 28, 1))
     for k in SHAPES:
         userdata.add_files("shapes", k, [(f"{i}.png", png(shape_image(k, i, size=200))) for i in range(10)])
-    from cnn import data
 
-    return data.load_dataset("user:shapes")
+    return dataset_sources.load_dataset("user:shapes")
 
 
 def test_drawings_start_from_the_digit_model_with_its_recipe(shapes):

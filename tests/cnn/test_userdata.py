@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from cnn import data, store, userdata
+from cnn import data, dataset_sources, store, userdata
 
 
 @pytest.fixture(autouse=True)
@@ -57,11 +57,11 @@ def test_create_add_split_load_export_import_round_trip(folder):
         assert added == 6 and problems == []
     ds = userdata.get("shapes")
     assert ds.counts == (6, 6, 6) and ds.describe().startswith("3 classes, 18 examples, 28×28 grey, by Ada")
-    loaded = data.load_dataset("user:shapes")
+    loaded = dataset_sources.load_dataset("user:shapes")
     assert loaded.class_names == ("circle", "square", "triangle") and loaded.image_shape == (28, 28, 1)
     assert len(loaded.test_images) == 3 * 1 and len(loaded.train_images) == 15  # one in five, at least one each
     assert sorted(np.bincount(loaded.y_test)) == [1, 1, 1]
-    assert data.title("user:shapes") == "My data: shapes" and "user:shapes" in data.dataset_names()
+    assert data.title("user:shapes") == "My data: shapes" and "user:shapes" in dataset_sources.dataset_names()
     raw = userdata.export_zip("shapes")
     copy, skipped = userdata.import_zip("shapes2", raw)
     assert skipped == [] and copy.classes == ds.classes and copy.counts == ds.counts
@@ -87,13 +87,13 @@ def test_the_split_is_stratified_stable_and_says_when_a_class_is_too_small(folde
     again = userdata.split("tiny")
     moved = tested - {x.tobytes() for x in again.x_test}
     assert len(moved) <= 1, "adding examples barely moves the old ones between train and test"
-    assert "only 1 example" in data.load_dataset("user:tiny").note
+    assert "only 1 example" in dataset_sources.load_dataset("user:tiny").note
 
 
 def test_an_empty_dataset_cannot_train(folder):
     userdata.create("empty", ["x", "y"], (28, 28, 1))
     with pytest.raises(data.DatasetError, match="no examples yet"):
-        data.load_dataset("user:empty")
+        dataset_sources.load_dataset("user:empty")
 
 
 @pytest.mark.parametrize("name,classes,message", [
@@ -208,9 +208,9 @@ def test_a_damaged_dataset_is_skipped_in_listings_and_named_when_opened(folder):
                           "'[28, 28, 1]', 0)")
     assert [d.name for d in userdata.list_datasets()] == ["good"]
     with pytest.raises(data.DatasetError, match="damaged description"):
-        data.load_dataset("user:broken")
+        dataset_sources.load_dataset("user:broken")
     with pytest.raises(data.DatasetError, match="No dataset named 'nothing'"):
-        data.load_dataset("user:nothing")
+        dataset_sources.load_dataset("user:nothing")
 
 
 def test_dataset_folders_of_earlier_versions_join_the_class_database_once(folder, tmp_path):
