@@ -25,7 +25,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from cnn import blobs, store, userdata
+from cnn import blobs, store, userdata, userdata_zip
 from cnn import db as dbm
 from cnn.errors import LabError
 
@@ -183,7 +183,7 @@ def _check_example(row: dict[str, Any], shapes: dict[str, Any], database: dbm.Da
         raw = base64.b64decode(str(row["png"]), validate=True)
     except (TypeError, ValueError):
         raise ClassFileError(f"an example of dataset '{name}' is not an image of a known dataset") from None
-    if len(raw) > userdata.MAX_ENTRY_BYTES:
+    if len(raw) > userdata_zip.MAX_ENTRY_BYTES:
         raise ClassFileError(f"an example of dataset '{name}' is {len(raw) / 2**20:.0f} MB; refused")
     try:
         userdata.check_png(raw, size)

@@ -188,14 +188,14 @@ def _cmd_export(args) -> int:
 
 
 def _cmd_dataset_import(args) -> int:
-    from cnn import userdata
+    from cnn import userdata, userdata_zip
 
     path = Path(args.zip)
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise userdata.UserDataError(f"{path}: cannot be read ({e.strerror}).") from None
-    ds, skipped = userdata.import_zip(args.name, raw, userdata.SHAPES[int(args.size)] if args.size else None,
+    ds, skipped = userdata_zip.import_zip(args.name, raw, userdata.SHAPES[int(args.size)] if args.size else None,
                                       owner_name="command line")
     for line in skipped:
         print(f"skipped {line}", file=sys.stderr)

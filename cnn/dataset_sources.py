@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn import settings, userdata
+from cnn import settings, userdata, userdata_split
 from cnn.data import DATASETS, Dataset, DatasetError, DatasetInfo, DownloadError, is_user, title, user_key, user_name
 from cnn.dataset_files import (
     IDX_FILES,
@@ -290,7 +290,7 @@ def load_dataset(name: str, *, allow_download: bool = True,
 def _load_user(name: str) -> Dataset:
     ds = _stored(name)
     try:
-        parts = userdata.split(ds.name)
+        parts = userdata_split.split(ds.name)
     except userdata.UserDataError as e:
         raise DatasetError(str(e)) from None
     return Dataset(name, parts.x_train, parts.y_train, parts.x_test, parts.y_test, ds.classes,

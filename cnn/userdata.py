@@ -11,16 +11,13 @@ stratified split). Dataset folders of earlier versions (``CNN_USER_DATA_DIR``) a
 """
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import re
 import time
 import unicodedata
 import uuid
-import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +26,7 @@ from PIL import Image
 from cnn import db as dbm
 from cnn import index, preprocess, settings, store
 from cnn.errors import LabError
-from cnn.i18n import M_, N_, Message, _, n_
+from cnn.i18n import N_, _, n_
 
 SHAPES: dict[int, tuple[int, int, int]] = {28: (28, 28, 1), 32: (32, 32, 3), 64: (64, 64, 3)}  # by side
 
@@ -41,17 +38,18 @@ def size_label(shape: tuple[int, int, int]) -> str:
 
 
 SIZES: dict[str, tuple[int, int, int]] = {size_label(s): s for s in SHAPES.values()}  # as the page offers them
+
+
 SIZE_WORDS = (N_("28×28 grey (drawings)"), N_("32×32 colour (photos)"), N_("64×64 colour (photos)"))  # translated there
+
+
 MIN_CLASSES, MAX_CLASSES = 2, 20
+
+
 MAX_IMAGES = 20_000  # per dataset
-MAX_ZIP_BYTES = 100 * 2**20  # the upload limit
-MAX_ZIP_FILES = 5_000
-MAX_ZIP_TOTAL = 400 * 2**20  # uncompressed, all entries together
-MAX_ENTRY_BYTES = preprocess.MAX_UPLOAD_BYTES  # one image
-MAX_RATIO = 200  # uncompressed / compressed size of one entry: beyond this it is a zip bomb
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
+
+
 CLASS_RE = re.compile(r"^[\w][\w .'-]{0,29}$")
-TEST_SHARE = 5  # one image in five is held out for testing (at least one per class)
 
 
 class UserDataError(LabError, ValueError):
@@ -376,6 +374,13 @@ def examples(name: str, class_name: str) -> list[tuple[str, np.ndarray]]:
     return out
 
 
+def example_pngs(name: str, class_name: str) -> list[tuple[str, bytes]]:
+    """(id, PNG bytes) of a class's examples, oldest first, as stored (an export writes them as they are)."""
+    return [(r["id"], bytes(r["png"])) for r in _guard(lambda: _db().query(
+        "SELECT id, png FROM dataset_examples WHERE dataset = ? AND class_name = ? ORDER BY added, id",
+        (name, class_name)))]
+
+
 def remove_example(name: str, class_name: str, example_id: str, actor: store.Actor | None = None) -> None:
     """Delete one example (its id from :func:`examples`)."""
     ds = get(name)
@@ -423,189 +428,3 @@ def _read_png(raw: bytes, example_id: str, shape: tuple[int, int, int]) -> np.nd
         raise UserDataError(_("{name}: {shape}, expected {shape2}.", name=example_id, shape=arr.shape, shape2=shape))
     return arr
 
-
-def _test_rank(example_id: str) -> int:
-    """A stable pseudo-random number per example: the split does not move when examples are added."""
-    return int(hashlib.sha1(example_id.encode()).hexdigest()[:8], 16)
-
-
-@dataclass(frozen=True)
-class Split:
-    """Arrays for training and testing, and notes on classes too small to split."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    notes: tuple[Message, ...]  # said in the reader's language when shown
-
-
-def split(name: str) -> Split:
-    """A stratified split: one example in five of each class is held out for testing, at least one per class
-    with two or more examples (a class with one example trains only, and a note says so)."""
-    ds = get(name)
-    if ds.total == 0:
-        raise UserDataError(_("'{name}' has no examples yet: add some on the My data page.", name=name))
-    train, test, notes = [], [], []
-    for k, c in enumerate(ds.classes):
-        items = examples(name, c)
-        if not items:
-            notes.append(M_("Class '{name}' has no examples: the model can never predict it. Add some.", name=c))
-            continue
-        if len(items) == 1:
-            notes.append(M_("Class '{name}' has only 1 example: it is used for training only, so it is never tested. "
-                            "Add more (10 or more per class work well).", name=c))
-            train += [(arr, k) for _, arr in items]
-            continue
-        ranked = sorted(items, key=lambda item: _test_rank(item[0]))
-        n_test = min(len(items) - 1, max(1, round(len(items) / TEST_SHARE)))
-        test += [(arr, k) for _, arr in ranked[:n_test]]
-        train += [(arr, k) for _, arr in ranked[n_test:]]
-    if not test:
-        raise UserDataError(_("'{name}' has too few examples to test on: add at least 2 to some class.", name=name))
-    if len({k for _, k in train}) < 2:
-        raise UserDataError(_("'{name}' needs examples in at least 2 classes to learn anything.", name=name))
-
-    def stack(items):
-        return (np.stack([a for a, _ in items]).astype(np.uint8), np.array([k for _, k in items], np.int64))
-
-    (xtr, ytr), (xte, yte) = stack(train), stack(test)
-    order = np.random.default_rng(0).permutation(len(xtr))  # classes interleaved (validation split takes the end)
-    return Split(xtr[order], ytr[order], xte, yte, tuple(notes))
-
-
-def export_zip(name: str) -> bytes:
-    """The dataset as a .zip of class folders of PNGs plus dataset.json (re-importable, and readable by
-    ``keras.utils.image_dataset_from_directory``)."""
-    ds = get(name)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(f"{ds.name}/dataset.json", json.dumps({"name": ds.name, "classes": list(ds.classes),
-                                                          "image_shape": list(ds.image_shape), "format": 1}, indent=1))
-        for c in ds.classes:
-            for r in _guard(lambda c=c: _db().query("SELECT id, png FROM dataset_examples WHERE dataset = ? AND "
-                                                    "class_name = ? ORDER BY added, id", (ds.name, c))):
-                z.writestr(f"{ds.name}/{c}/{r['id']}.png", bytes(r["png"]))
-    return buf.getvalue()
-
-
-@dataclass
-class ZipContents:
-    """What a zip holds, checked: examples per class (in the dataset's shape), and what was skipped and why."""
-
-    classes: dict[str, list[np.ndarray]]
-    image_shape: tuple[int, int, int]
-    skipped: list[str]
-
-
-def _safe_parts(name: str) -> tuple[str, ...]:
-    """The path parts of a zip entry, or UserDataError for a path that could leave the folder."""
-    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or "\\" in name:
-        raise UserDataError(_("The zip holds a file with an absolute or Windows path ('{name}'); refused, as it "
-                              "could be written outside the data folder.", name=name[:80]))
-    parts = PurePosixPath(name).parts
-    if any(p in ("..", ".") for p in parts):
-        raise UserDataError(_("The zip holds a path that climbs out of its folder ('{name}'); refused.",
-                              name=name[:80]))
-    return parts
-
-
-def _read_entry(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    """An entry's bytes, never more than the limit, whatever its header claims."""
-    with z.open(info) as f:
-        raw = f.read(MAX_ENTRY_BYTES + 1)
-    if len(raw) > MAX_ENTRY_BYTES:
-        raise UserDataError(_("'{filename}' unpacks to more than {max_entry_bytes} MB (a zip bomb?); refused.",
-                              filename=info.filename[:80], max_entry_bytes=MAX_ENTRY_BYTES // 2**20))
-    return raw
-
-
-def read_zip(raw: bytes, image_shape: tuple[int, int, int] | None = None) -> ZipContents:
-    """Read a zip of class folders (``cats/1.png``, ``dogs/2.jpg``; one wrapping folder allowed; files in
-    deeper folders count for their class folder, as Keras reads them). Everything is checked before a
-    byte is decoded; the images are decoded in memory, never unpacked to disk."""
-    if len(raw) > MAX_ZIP_BYTES:
-        raise UserDataError(_("The zip is {n_raw:.0f} MB; the limit is {max_zip_bytes} MB.",
-                              n_raw=len(raw) / 2**20, max_zip_bytes=MAX_ZIP_BYTES // 2**20))
-    try:
-        z = zipfile.ZipFile(io.BytesIO(raw))
-        infos = z.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise UserDataError(_("This file is not a readable .zip archive.")) from None
-    files = [i for i in infos if not i.is_dir()]
-    if len(files) > MAX_ZIP_FILES:
-        raise UserDataError(_("The zip holds {n_files:,} files; the limit is {max_zip_files:,}.",
-                              n_files=len(files), max_zip_files=MAX_ZIP_FILES))
-    if sum(i.file_size for i in files) > MAX_ZIP_TOTAL:
-        raise UserDataError(_("The zip unpacks to {sum:,.0f} MB; the limit is {max_zip_total} MB (a zip bomb?).",
-                              sum=sum(i.file_size for i in files) / 2**20, max_zip_total=MAX_ZIP_TOTAL // 2**20))
-    entries = []
-    for info in files:
-        parts = _safe_parts(info.filename)
-        if info.file_size > MAX_ENTRY_BYTES or (info.compress_size and info.file_size > 2**20
-                                                and info.file_size / info.compress_size > MAX_RATIO):
-            raise UserDataError(_("'{file}' unpacks to {mb:.0f} MB from {size:,} bytes (a zip bomb?); refused.",
-                                  file=info.filename[:80], mb=info.file_size / 2**20, size=info.compress_size))
-        if any(p.startswith(".") or p == "__MACOSX" for p in parts) or parts[-1] in ("Thumbs.db", "desktop.ini"):
-            continue  # system litter, silently
-        entries.append((parts, info))
-    meta: dict[str, Any] = {}
-    tops = {parts[0] for parts, _ in entries}
-    if (len(tops) == 1 and all(len(parts) > 1 for parts, _ in entries)
-            and any(len(parts) > 2 for parts, _ in entries)):  # one folder wrapping class folders: look inside
-        entries = [(parts[1:], info) for parts, info in entries]
-    for parts, info in entries:
-        if parts == ("dataset.json",):
-            try:
-                meta = json.loads(_read_entry(z, info))
-            except (ValueError, UnicodeDecodeError):
-                meta = {}
-    shape = image_shape or _shape_from(meta) or (28, 28, 1)
-    classes: dict[str, list[np.ndarray]] = {}
-    order = [c for c in meta.get("classes", []) if isinstance(c, str)] if isinstance(meta, dict) else []
-    skipped: list[str] = []
-    for parts, info in sorted(entries, key=lambda e: e[0]):
-        if parts == ("dataset.json",):
-            continue
-        if len(parts) < 2:
-            skipped.append(f"{'/'.join(parts)}: not inside a class folder")
-            continue
-        if PurePosixPath(parts[-1]).suffix.lower() not in IMAGE_SUFFIXES:
-            skipped.append(f"{'/'.join(parts)}: not an image file")
-            continue
-        try:
-            img = preprocess.open_image(_read_entry(z, info))
-            classes.setdefault(parts[0], []).append(prepare(img, shape))
-        except preprocess.ImageError as e:
-            skipped.append(f"{'/'.join(parts)}: {e}")
-    if not classes:
-        raise UserDataError(_("The zip holds no images in class folders. Put each class's images in a folder named "
-                              "after the class (cats/…, dogs/…) and zip those folders."))
-    names = validate_classes(list(classes))  # the folder names: 2-20, valid, none alike
-    ordered = [c for c in order if c in classes] + [c for c in names if c not in order]
-    total = sum(len(v) for v in classes.values())
-    if total > MAX_IMAGES:
-        raise UserDataError(_("The zip holds {total:,} images; a dataset may hold at most {max_images:,}.",
-                              total=total, max_images=MAX_IMAGES))
-    return ZipContents({c: classes[c] for c in ordered}, tuple(shape), skipped)
-
-
-def _shape_from(meta: Any) -> tuple[int, int, int] | None:
-    try:
-        shape = tuple(int(x) for x in meta["image_shape"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return shape if shape in SIZES.values() else None
-
-
-def import_zip(name: str, raw: bytes, image_shape: tuple[int, int, int] | None = None, owner: str = "",
-               owner_name: str = "") -> tuple[UserDataset, list[str]]:
-    """A new dataset from a zip of class folders (see :func:`read_zip`): (the dataset, what was skipped)."""
-    name = validate_name(name)
-    if name in {d.name for d in list_datasets()}:
-        raise UserDataError(_("A dataset named '{name}' already exists. Choose another name.", name=name))
-    contents = read_zip(raw, image_shape)
-    ds = create(name, list(contents.classes), contents.image_shape, owner, owner_name)
-    for c, images in contents.classes.items():
-        add_images(name, c, images)
-    return get(ds.name), contents.skipped

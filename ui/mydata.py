@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 import numpy as np
 import streamlit as st
 
-from cnn import data, preprocess, userdata
+from cnn import data, preprocess, userdata, userdata_zip
 from cnn.i18n import N_, _, n_
 from ui import canvas, chrome, images, runs, settings
 from ui.state import choose_next, in_language, set_sticky, sticky
@@ -45,11 +45,11 @@ def new_dataset_ui() -> None:
         up = st.file_uploader(_("The .zip"), type=["zip"], key="md_zip_new",
                               help=_("At most {files:,} files, {mb} MB; one folder per class, as Keras' "
                                      "image_dataset_from_directory reads them.",
-                                     files=userdata.MAX_ZIP_FILES, mb=userdata.MAX_ZIP_BYTES // 2**20))
+                                     files=userdata_zip.MAX_ZIP_FILES, mb=userdata_zip.MAX_ZIP_BYTES // 2**20))
         if up is not None and st.button(_("Import"), key="md_zip_import", icon=":material/upload:"):
             shape = userdata.SIZES.get(zip_size)
             try:
-                ds, skipped = userdata.import_zip(zip_name, up.getvalue(), shape, st.session_state["owner"],
+                ds, skipped = userdata_zip.import_zip(zip_name, up.getvalue(), shape, st.session_state["owner"],
                                                   st.session_state["display_name"])
             except userdata.UserDataError as e:
                 _refused(e)
@@ -124,7 +124,7 @@ def add_examples_ui(ds: userdata.UserDataset) -> None:
             st.rerun()
     with tabs[2]:
         ups = st.file_uploader(_("Images (several at once)"), accept_multiple_files=True,
-                               type=sorted(s.lstrip(".") for s in userdata.IMAGE_SUFFIXES),
+                               type=sorted(s.lstrip(".") for s in userdata_zip.IMAGE_SUFFIXES),
                                key=f"md_files_{st.session_state['md_upload_key']}")
         if ups and st.button(n_("Add {n} image to {target}", "Add {n} images to {target}", len(ups), target=target),
                              key="md_add_files", type="primary", icon=":material/upload:"):
@@ -162,7 +162,7 @@ def _add_files(ds: userdata.UserDataset, target: str, files: list[tuple[str, byt
 
 def _add_zip(ds: userdata.UserDataset, raw: bytes) -> None:
     try:
-        contents = userdata.read_zip(raw, ds.image_shape)
+        contents = userdata_zip.read_zip(raw, ds.image_shape)
         for c, examples in contents.classes.items():
             if c not in userdata.get(ds.name).classes:
                 userdata.add_class(ds.name, c, actor=chrome.actor())
@@ -218,7 +218,7 @@ def examples_ui(ds: userdata.UserDataset, editable: bool) -> None:
 def manage_ui(ds: userdata.UserDataset, editable: bool) -> None:
     """Download, train on it, delete it."""
     c1, c2, c3 = st.columns(3)
-    c1.download_button(_("Download as .zip"), userdata.export_zip(ds.name), file_name=f"{ds.name}.zip",
+    c1.download_button(_("Download as .zip"), userdata_zip.export_zip(ds.name), file_name=f"{ds.name}.zip",
                        mime="application/zip", icon=":material/download:", disabled=ds.total == 0,
                        help=_("Class folders of PNGs plus dataset.json: import it here again, or read it with Keras."))
     busy = runs.is_running("train")  # the Train page shows the running run's settings until it ends

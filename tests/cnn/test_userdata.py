@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from cnn import data, dataset_sources, store, userdata
+from cnn import data, dataset_sources, store, userdata, userdata_split, userdata_zip
 
 
 @pytest.fixture(autouse=True)
@@ -62,8 +62,8 @@ def test_create_add_split_load_export_import_round_trip(folder):
     assert len(loaded.test_images) == 3 * 1 and len(loaded.train_images) == 15  # one in five, at least one each
     assert sorted(np.bincount(loaded.y_test)) == [1, 1, 1]
     assert data.title("user:shapes") == "My data: shapes" and "user:shapes" in dataset_sources.dataset_names()
-    raw = userdata.export_zip("shapes")
-    copy, skipped = userdata.import_zip("shapes2", raw)
+    raw = userdata_zip.export_zip("shapes")
+    copy, skipped = userdata_zip.import_zip("shapes2", raw)
     assert skipped == [] and copy.classes == ds.classes and copy.counts == ds.counts
     for k in ds.classes:
         a = sorted(x.tobytes() for _, x in userdata.examples("shapes", k))
@@ -78,13 +78,13 @@ def test_the_split_is_stratified_stable_and_says_when_a_class_is_too_small(folde
     userdata.add_files("tiny", "a", [(f"{i}.png", png(shape_image("circle", i))) for i in range(10)])
     userdata.add_files("tiny", "b", [(f"{i}.png", png(shape_image("square", i))) for i in range(2)])
     userdata.add_files("tiny", "c", [("0.png", png(shape_image("triangle", 0)))])
-    first = userdata.split("tiny")
+    first = userdata_split.split("tiny")
     assert np.bincount(first.y_test, minlength=3).tolist() == [2, 1, 0]
     assert np.bincount(first.y_train, minlength=3).tolist() == [8, 1, 1]
     assert any("Class 'c' has only 1 example" in str(n) for n in first.notes)
     tested = {x.tobytes() for x in first.x_test}
     userdata.add_files("tiny", "a", [(f"n{i}.png", png(shape_image("circle", 100 + i))) for i in range(10)])
-    again = userdata.split("tiny")
+    again = userdata_split.split("tiny")
     moved = tested - {x.tobytes() for x in again.x_test}
     assert len(moved) <= 1, "adding examples barely moves the old ones between train and test"
     assert "only 1 example" in dataset_sources.load_dataset("user:tiny").note
@@ -114,7 +114,7 @@ def test_a_zip_with_one_wrapping_folder_and_nested_folders_reads_like_keras(fold
                     "photos/dogs/2.jpg": png(shape_image("square", 2, mode="RGB"), "JPEG"),
                     "photos/readme.txt": b"hello", "photos/dogs/notes.txt": b"hi",
                     "__MACOSX/photos/._cats": b"junk", "photos/.DS_Store": b"junk"})
-    contents = userdata.read_zip(raw, (32, 32, 3))
+    contents = userdata_zip.read_zip(raw, (32, 32, 3))
     assert {k: len(v) for k, v in contents.classes.items()} == {"cats": 3, "dogs": 2}
     assert all(x.shape == (32, 32, 3) and x.dtype == np.uint8 for v in contents.classes.values() for x in v)
     assert sorted(contents.skipped) == ["dogs/notes.txt: not an image file", "readme.txt: not inside a class folder"]
@@ -125,7 +125,7 @@ def test_mixed_image_modes_and_sizes_are_converted(folder):
              "a/palette.gif": png(Image.new("P", (64, 64)), "GIF"), "b/big.jpg": png(Image.new("RGB", (800, 600),
                                                                                                   (9, 9, 9)), "JPEG"),
              "b/bad.png": b"not really a png"}
-    contents = userdata.read_zip(make_zip(files), (64, 64, 3))
+    contents = userdata_zip.read_zip(make_zip(files), (64, 64, 3))
     assert [len(v) for v in contents.classes.values()] == [3, 1]
     assert all(x.shape == (64, 64, 3) for v in contents.classes.values() for x in v)
     assert contents.skipped == ["b/bad.png: This file is not an image CNN Lab can read: use a PNG, JPEG, GIF, BMP, "
@@ -145,7 +145,7 @@ def test_mixed_image_modes_and_sizes_are_converted(folder):
 def test_bad_zips_are_refused_with_a_reason(folder, entries, message):
     files = {k: (v if v is not None else png(shape_image("circle", 0))) for k, v in entries.items()}
     with pytest.raises(userdata.UserDataError, match=message):
-        userdata.import_zip("fromzip", make_zip(files))
+        userdata_zip.import_zip("fromzip", make_zip(files))
     assert not (folder / "fromzip").exists()
     assert not (folder.parent / "outside.png").exists() and not any(folder.parent.rglob("outside.png"))
 
@@ -153,19 +153,19 @@ def test_bad_zips_are_refused_with_a_reason(folder, entries, message):
 def test_zip_bombs_and_floods_are_refused_before_anything_is_decoded(folder, monkeypatch):
     bomb = make_zip({"cats/bomb.png": b"\0" * (5 * 2**20), "dogs/x.png": png(shape_image("square", 0))})
     with pytest.raises(userdata.UserDataError, match="zip bomb"):
-        userdata.read_zip(bomb)
-    monkeypatch.setattr(userdata, "MAX_ZIP_FILES", 5)
+        userdata_zip.read_zip(bomb)
+    monkeypatch.setattr(userdata_zip, "MAX_ZIP_FILES", 5)
     with pytest.raises(userdata.UserDataError, match="holds 12 files; the limit is 5"):
-        userdata.read_zip(shapes_zip(4))
-    monkeypatch.setattr(userdata, "MAX_ZIP_FILES", 5000)
-    monkeypatch.setattr(userdata, "MAX_ZIP_TOTAL", 1000)
+        userdata_zip.read_zip(shapes_zip(4))
+    monkeypatch.setattr(userdata_zip, "MAX_ZIP_FILES", 5000)
+    monkeypatch.setattr(userdata_zip, "MAX_ZIP_TOTAL", 1000)
     with pytest.raises(userdata.UserDataError, match="unpacks to"):
-        userdata.read_zip(shapes_zip(4))
+        userdata_zip.read_zip(shapes_zip(4))
     with pytest.raises(userdata.UserDataError, match=r"not a readable \.zip"):
-        userdata.read_zip(b"PK\x03\x04 but not really")
-    monkeypatch.setattr(userdata, "MAX_ZIP_BYTES", 100)
+        userdata_zip.read_zip(b"PK\x03\x04 but not really")
+    monkeypatch.setattr(userdata_zip, "MAX_ZIP_BYTES", 100)
     with pytest.raises(userdata.UserDataError, match="the limit is"):
-        userdata.read_zip(shapes_zip(1))
+        userdata_zip.read_zip(shapes_zip(1))
 
 
 def test_huge_images_are_refused_by_their_header(folder):
@@ -177,7 +177,7 @@ def test_huge_images_are_refused_by_their_header(folder):
 
     huge = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 60000, 60000, 8, 0, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b""))
-    contents = userdata.read_zip(make_zip({"a/huge.png": huge, "a/ok.png": png(shape_image("circle", 1)),
+    contents = userdata_zip.read_zip(make_zip({"a/huge.png": huge, "a/ok.png": png(shape_image("circle", 1)),
                                            "b/ok.png": png(shape_image("square", 1))}))
     assert any("too large" in s for s in contents.skipped)
 
