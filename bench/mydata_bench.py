@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from cnn import data, dataset_sources, store, transfer, userdata  # noqa: E402
+from cnn import data, dataset_sources, keras_files, transfer, userdata  # noqa: E402
 from cnn.jobs import JobRequest  # noqa: E402
 from cnn.jobs.local import LocalEngine  # noqa: E402
 from cnn.predict import predict_proba  # noqa: E402
@@ -46,7 +46,7 @@ def make_dataset(per_class: int, seed: int) -> data.Dataset:
 def run(engine: LocalEngine, ds: data.Dataset, from_digits: bool) -> tuple[object, float, float]:
     """(model, seconds from submit to the model back, training seconds) as the Train page runs it."""
     config = transfer.recipe(ds.name, len(ds.train_images), "mnist" if from_digits else None, "fast")
-    initial = store.model_to_bytes(transfer.starting_model("mnist", 3, (28, 28, 1), seed=config.seed)) \
+    initial = keras_files.model_to_bytes(transfer.starting_model("mnist", 3, (28, 28, 1), seed=config.seed)) \
         if from_digits else None
     t0 = time.perf_counter()
     job = engine.submit(JobRequest(config, ds, initial_model=initial))

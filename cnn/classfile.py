@@ -8,7 +8,7 @@ passphrase attempts and server beats stay behind.
 
 An import checks the whole archive before it writes anything: its format and schema, every entry's
 name and size (no path leaves its place, no zip bomb), each file against its SHA-256, each model
-file as :func:`cnn.store.inspect_archive` does (no code-carrying layers), each dataset example as an
+file as :func:`cnn.keras_files.inspect_archive` does (no code-carrying layers), each dataset example as an
 image of its dataset's size, each row's columns and values. Everything goes in one transaction; a
 name the class database already has with other content refuses the import. Any refusal is one line
 and changes nothing.
@@ -25,7 +25,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from cnn import blobs, store, userdata, userdata_zip
+from cnn import blobs, keras_files, store, userdata, userdata_zip
 from cnn import db as dbm
 from cnn.errors import LabError
 
@@ -166,7 +166,7 @@ def _check_model_file(name: str, data: bytes) -> None:
         path = Path(tmp) / f"{name}.keras"
         path.write_bytes(data)
         try:
-            store.inspect_archive(path)
+            keras_files.inspect_archive(path)
         except store.StoreError as e:
             raise ClassFileError(f"model '{name}' refused: {e}") from None
 
@@ -222,7 +222,7 @@ def import_(path: Path, database: dbm.Database | None = None) -> dict[str, int]:
     needed = {r.get("blob") for r in tables["models"]} - {None, ""}
     files: dict[str, bytes] = {}
     for sha in needed:
-        data = _read(z, f"blobs/{sha}", store.MAX_UPLOAD_BYTES) if f"blobs/{sha}" in z.namelist() else None
+        data = _read(z, f"blobs/{sha}", keras_files.MAX_UPLOAD_BYTES) if f"blobs/{sha}" in z.namelist() else None
         if data is None:
             raise ClassFileError(f"the file of a model ({sha[:12]}…) is missing from the archive")
         if blobs.digest(data) != sha:

@@ -12,3 +12,8 @@ def first_line(e: BaseException, limit: int = 300) -> str:
     traceback on a page or on stderr)."""
     text = str(e).strip()
     return text.splitlines()[0][:limit] if text else type(e).__name__
+
+
+class StoreError(LabError):
+    """A model could not be saved, listed, loaded or deleted; the message says why (cnn.store and
+    cnn.keras_files raise it)."""

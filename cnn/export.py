@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn import store
+from cnn import keras_files, store
 from cnn.errors import LabError, first_line
 from cnn.i18n import N_, _
 from cnn.predict import predict_proba
@@ -116,7 +116,7 @@ def convert(model, fmt: str, calibration: np.ndarray | None = None) -> bytes:
         raise ExportError(_("{formats} export needs {join}, which is not installed here. Install it with: pip "
                             "install -r requirements-export.txt", formats=FORMATS[fmt], join=', '.join(absent)))
     try:
-        model = store.float32_copy(model)
+        model = keras_files.float32_copy(model)
     except store.StoreError as e:
         raise ExportError(str(e)) from None
     sample = np.zeros((1, *model.inputs[0].shape[1:]), np.float32)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from cnn import export, inspection, store
+from cnn import export, inspection, keras_files
 from cnn.i18n import _
 from cnn.inspection import FeatureMaps
 from cnn.predict import model_input_shape, predict_proba
@@ -28,7 +28,7 @@ class QuickReader:
         self.model, self.onnx, self.runtime, self.why = model, b"", None, ""
         self.first: tuple[str, str] | None = None  # (name, type) of the layer whose maps come with each answer
         try:
-            reference = store.float32_copy(model)  # as every saved model computes, and the export path converts
+            reference = keras_files.float32_copy(model)  # as every saved model computes, and the export path converts
             net, first = _with_first_maps(reference, inspection.feature_map_layers(reference))
             data = export.convert(net, "onnx")
             runtime = export.Runtime("onnx", data)

@@ -12,42 +12,24 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import io
 import json
 import os
 import re
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cnn import blobs, index, settings
 from cnn import db as dbm
-from cnn.errors import LabError, first_line
+from cnn.errors import StoreError
 from cnn.i18n import _
+from cnn.keras_files import float32_copy, halve_weights, load_keras_file, without_optimizer
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_NAME = 64
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-MAX_UPLOAD_BYTES = 100 * 2**20
-# Layer classes a CNN Lab model may contain; anything else is refused before Keras sees it.
-ALLOWED_CLASSES = {
-    "Functional", "Sequential", "Model", "InputLayer", "Conv2D", "DepthwiseConv2D", "SeparableConv2D",
-    "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
-    "BatchNormalization", "LayerNormalization", "Activation", "ReLU", "LeakyReLU", "Softmax", "ELU",
-    "Dropout", "SpatialDropout2D", "Flatten", "Reshape", "Dense", "Rescaling", "Normalization",
-    "ZeroPadding2D", "Add", "Concatenate", "Multiply", "Average", "Maximum", "Cropping2D",
-    "RandomRotation", "RandomTranslation", "RandomZoom", "RandomFlip", "RandomContrast",
-}
-# CNN Lab's own layers, by their registered names: their code is the lab's (cnn/airbench.py, imported before loading),
-# and a file only gives their settings.
-OWN_LAYERS = {"cnnlab>WhitenedConv2D": "WhitenedConv2D"}
-
-
-class StoreError(LabError):
-    """A model could not be saved, listed, loaded or deleted; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +113,6 @@ def _guard(fn):
     except dbm.DatabaseError as e:
         raise StoreError(str(e)) from None
 
-
 _imported: set[tuple[str, str]] = set()
 
 
@@ -189,7 +170,6 @@ def cached_file(entry: ModelEntry) -> Path:
     whole = _guard(lambda: index.model(entry.name, detail=True))
     _write_cache(entry.folder, entry.name, data, whole.meta if whole else entry.meta, entry.sha)
     return kpath
-
 
 _file_shas: dict[tuple[str, int, int], str] = {}
 
@@ -274,37 +254,6 @@ def save_model(model, name: str, meta: dict[str, Any], *, overwrite: bool = Fals
     return entry
 
 
-def halve_weights(path: Path) -> None:
-    """Rewrite a ``.keras`` file with its float32 weights stored as float16 and the archive compressed:
-    about 45% of the size. Keras casts them back into the model's float32 variables on load (any Keras,
-    not only CNN Lab's), so the model computes as before; the rounding (about 1 part in 2,000) moved
-    the shipped CIFAR-10 model's test accuracy by 3 images in 10,000. Values too large for float16 stay
-    float32."""
-    import h5py
-    import numpy as np
-
-    with zipfile.ZipFile(path) as z:
-        items = {i.filename: z.read(i.filename) for i in z.infolist()}
-    out = io.BytesIO()
-    with h5py.File(io.BytesIO(items["model.weights.h5"]), "r") as old, h5py.File(out, "w") as new:
-        new.attrs.update(old.attrs)
-
-        def copy(name: str, obj) -> None:  # a fresh file: deleting datasets in place frees no space
-            if isinstance(obj, h5py.Group):
-                new.require_group(name).attrs.update(obj.attrs)
-                return
-            value = obj[()]
-            if value.dtype == np.float32 and np.all(np.abs(value) <= np.finfo(np.float16).max):
-                value = value.astype(np.float16)
-            new.create_dataset(name, data=value).attrs.update(obj.attrs)
-
-        old.visititems(copy)
-    items["model.weights.h5"] = out.getvalue()
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in items.items():
-            z.writestr(name, data)
-
-
 def _json_default(o: Any) -> Any:
     if hasattr(o, "item"):
         return o.item()
@@ -345,134 +294,7 @@ def delete_model(name: str, folder: Path | None = None, actor: Actor | None = No
             path.unlink(missing_ok=True)
 
 
-def inspect_archive(path: Path) -> dict[str, Any]:
-    """Read a ``.keras`` archive's config without executing anything; refuse unsafe content."""
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise StoreError(_("{name}: cannot be read ({strerror}).", name=path.name, strerror=e.strerror)) from None
-    if size == 0:
-        raise StoreError(_("{name}: the file is empty.", name=path.name))
-    if size > MAX_UPLOAD_BYTES:
-        raise StoreError(_("{name}: {size:.0f} MB is over the {max_upload_bytes} MB limit.",
-                           name=path.name, size=size / 2**20, max_upload_bytes=MAX_UPLOAD_BYTES // 2**20))
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if head.startswith(b"\x89HDF"):
-        raise StoreError(_("{name}: this is a legacy HDF5 (.h5) model. CNN Lab loads only the Keras 3 .keras format; "
-                           "re-save it with model.save('name.keras').", name=path.name))
-    try:
-        with zipfile.ZipFile(path) as z:
-            if "config.json" not in z.namelist():
-                raise StoreError(_("{name}: not a Keras model archive (no config.json inside).", name=path.name))
-            if z.getinfo("config.json").file_size > 20 * 2**20:
-                raise StoreError(_("{name}: the model configuration is implausibly large.", name=path.name))
-            config = json.loads(z.read("config.json"))
-    except StoreError:
-        raise
-    except (zipfile.BadZipFile, ValueError, OSError, KeyError) as e:
-        raise StoreError(_("{name}: not a valid .keras file (corrupt or not a model: {e}).", name=path.name,
-                           e=e)) from None
-    bad = sorted(_unsafe_classes(config))
-    if bad:
-        if "Lambda" in bad:
-            raise StoreError(_("{name}: contains a Lambda layer, which carries Python code. CNN Lab refuses to load "
-                               "code from model files (Keras safe mode).", name=path.name))
-        raise StoreError(_("{name}: contains layers CNN Lab does not know ({join}); custom objects can run arbitrary "
-                           "code and are refused.", name=path.name, join=', '.join(bad)))
-    return config
-
-
-def _unsafe_classes(node: Any) -> set[str]:
-    """Class names in a Keras config that are custom objects or layers outside the allowed set."""
-    found: set[str] = set()
-    if isinstance(node, dict):
-        cls, module = node.get("class_name"), node.get("module")
-        if isinstance(cls, str) and "config" in node:
-            registered = str(node.get("registered_name") or "")
-            if OWN_LAYERS.get(registered) == cls and module == "cnn.airbench":
-                pass  # one of the lab's own layers (its settings below are still walked)
-            elif (module is not None and not str(module).startswith("keras")) or ">" in registered:
-                found.add(cls)  # a custom object: its code would have to be imported
-            elif (module is None or ".layers" in str(module) or ".models" in str(module)) \
-                    and isinstance(node.get("config"), dict) and "name" in node["config"] \
-                    and cls not in ALLOWED_CLASSES:
-                found.add(cls)  # a layer (Lambda among them) CNN Lab does not accept
-        for v in node.values():
-            found |= _unsafe_classes(v)
-    elif isinstance(node, list):
-        for v in node:
-            found |= _unsafe_classes(v)
-    return found
-
-
-def load_keras_file(path: Path):
-    """Load any ``.keras`` file in safe mode after :func:`inspect_archive`; StoreError on any failure."""
-    import keras
-
-    from cnn import airbench  # noqa: F401  (registers the lab's own layers, OWN_LAYERS)
-
-    inspect_archive(path)
-    try:
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
-    except Exception as e:  # Keras raises many types for bad archives
-        msg = first_line(e)
-        raise StoreError(_("{name}: could not be loaded as a Keras model ({msg}).", name=path.name, msg=msg)) from None
-
-
-def without_optimizer(model):
-    """The model without its optimizer's state, for saving: nothing reads that state back (training always
-    compiles afresh), and Adam's two moments per weight would triple the file."""
-    if getattr(model, "optimizer", None) is None:
-        return model
-    copy = type(model).from_config(model.get_config())  # clone_model would compile the copy too
-    copy.set_weights(model.get_weights())
-    return copy
-
-
-def float32_copy(model):
-    """The model computing in float32, with the same weights. A model trained in mixed bfloat16 keeps its
-    bfloat16 casts; they speed up training on CPUs with AMX but make predictions slower (or impossible)
-    on CPUs without bfloat16 and are rejected by other runtimes, so saved files and exports compute in
-    float32."""
-    import keras
-
-    if all(getattr(layer, "dtype_policy", None) is None or layer.dtype_policy.compute_dtype == "float32"
-           for layer in model.layers):
-        return model
-
-    def clone(layer):
-        config = layer.get_config()
-        config["dtype"] = "float32"
-        return layer.__class__.from_config(config)
-
-    try:
-        copy = keras.models.clone_model(model, clone_function=clone)
-        copy.set_weights(model.get_weights())
-        return copy
-    except Exception as e:  # never hand on a bfloat16 model as if it were float32
-        first = first_line(e, 200)
-        raise StoreError(_("This model could not be converted to compute in float32 ({first}), so it was not saved "
-                           "or exported. Train it again with Number format float32 under More settings.",
-                           first=first)) from None
-
-
-def model_to_bytes(model) -> bytes:
-    """A Keras model as the bytes of a ``.keras`` file (how trained models travel between processes)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model.keras"
-        model.save(path)
-        return path.read_bytes()
-
-
-def load_keras_bytes(data: bytes, name: str = "model.keras"):
-    """Load a ``.keras`` file given as bytes, with the same checks and safe mode as a file on disk."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / (Path(name).stem[:60] + ".keras")
-        path.write_bytes(data)
-        return load_keras_file(path)
-
-
 def load_model(name: str, folder: Path | None = None):
     """Load a saved model by name (safe mode), from this server's copy of the class's file."""
     return load_keras_file(get(name, folder).path)
+

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from cnn import architectures, crops, evaluation, store, transfer
+from cnn import architectures, crops, evaluation, keras_files, transfer
 from cnn.augment import AlternatingFlips, build_augmenter
 from cnn.data import Dataset, to_float
 from cnn.dataset_sources import load_dataset
@@ -196,7 +196,7 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
         # Made again after seeding, as a worker makes it from its file: layers draw their own random seeds (dropout)
         # when made, so this is what lets the page's path and the command line's train alike for one seed.
         keras.utils.set_random_seed(config.seed)
-        model = store.load_keras_bytes(store.model_to_bytes(model))
+        model = keras_files.load_keras_bytes(keras_files.model_to_bytes(model))
     keras.utils.set_random_seed(config.seed)
     y = keras.utils.to_categorical(y_all, ds.num_classes).astype(np.float32)
     (x_fit, y_fit), val = split_validation(x_all, y, config.validation_split)  # images still as stored

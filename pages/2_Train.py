@@ -5,7 +5,7 @@ import time
 import streamlit as st
 
 from cnn import architectures as arch
-from cnn import cifar_budget, data, inspection, presets, run_config, store, transfer
+from cnn import cifar_budget, data, inspection, keras_files, presets, run_config, store, transfer
 from cnn.i18n import _, headed
 from cnn.jobs import JobRequest
 from ui import chrome, classroom, datasets, editor, results, runs, settings, state
@@ -112,7 +112,7 @@ def submit(config: run_config.TrainConfig, ds, start_from: str | None) -> str:
         run_config.check_config(config, n, ds.image_shape)
         initial = None
         if start_from:  # the transfer model travels to the worker (a Ray machine has no models folder) as a file
-            initial = store.model_to_bytes(transfer.starting_model(start_from, ds.num_classes, ds.image_shape,
+            initial = keras_files.model_to_bytes(transfer.starting_model(start_from, ds.num_classes, ds.image_shape,
                                                                    config.freeze, config.seed))
     except (run_config.TrainingError, arch.SpecError, store.StoreError, transfer.TransferError) as e:
         return str(e)

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from cnn import architectures as arch
-from cnn import charts, data, dataset_sources, i18n, lessons, run_config, store, transfer
+from cnn import charts, data, dataset_sources, i18n, keras_files, lessons, run_config, store, transfer
 from cnn.i18n import N_, _, number
 from cnn.jobs import JobRequest
 from ui import datasets, figures, images, models, runs
@@ -33,7 +33,7 @@ def run_pair_ui(key: str, pair: list[tuple[str, run_config.TrainConfig, object]]
     if c1.button(_("Run the comparison"), key=f"{key}_run", type="primary", disabled=running,
                  icon=":material/play_arrow:"):
         requests = [JobRequest(config, ds, label=label, extra={"lesson": key},
-                               initial_model=store.model_to_bytes(factory()) if factory else None)
+                               initial_model=keras_files.model_to_bytes(factory()) if factory else None)
                     for label, config, factory in pair]
         runs.start(key, requests)
         st.rerun()  # redraw the buttons: Run off, Stop on

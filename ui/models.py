@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from cnn import data, db, evaluation, export, index, store
+from cnn import data, db, evaluation, export, index, keras_files, store
 from cnn.i18n import _, number
 from cnn.jobs import records
 from cnn.predict import model_input_shape, model_num_classes, tta_level
@@ -29,7 +29,7 @@ SHIPPED_DEFAULT = "saved:mnist"
 def load_saved(path: str, mtime: float):
     """Saved models are shared by all sessions (never mutate them); keyed by path and mtime."""
     del mtime  # part of the cache key only: a re-saved file is loaded afresh
-    return store.load_keras_file(Path(path))
+    return keras_files.load_keras_file(Path(path))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -162,12 +162,12 @@ def upload_model_ui(key: str) -> None:
     up = st.file_uploader(_("Upload a .keras model"), type=["keras"], key=key,
                           help=_("Keras 3 format, at most {max_upload_bytes} MB. Loaded in safe mode: models "
                                  "carrying code (Lambda layers, custom objects) are refused.",
-                                 max_upload_bytes=store.MAX_UPLOAD_BYTES // 2**20))
+                                 max_upload_bytes=keras_files.MAX_UPLOAD_BYTES // 2**20))
     if up is None:
         return
-    if up.size > store.MAX_UPLOAD_BYTES:
+    if up.size > keras_files.MAX_UPLOAD_BYTES:
         st.error(_("{name}: {size:.0f} MB is over the {max_upload_bytes} MB limit.",
-                   name=up.name, size=up.size / 2**20, max_upload_bytes=store.MAX_UPLOAD_BYTES // 2**20))
+                   name=up.name, size=up.size / 2**20, max_upload_bytes=keras_files.MAX_UPLOAD_BYTES // 2**20))
         return
     raw = up.getvalue()
     token = "upload:" + hashlib.sha256(raw).hexdigest()
@@ -176,7 +176,7 @@ def upload_model_ui(key: str) -> None:
     if entry is not None and entry["token"] == token:
         return  # this very file is loaded already
     try:
-        model = store.load_keras_bytes(raw, up.name)
+        model = keras_files.load_keras_bytes(raw, up.name)
         meta = meta_from_keras(model, up.name)
     except (store.StoreError, ValueError) as e:
         st.error(str(e))

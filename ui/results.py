@@ -7,7 +7,7 @@ import re
 
 import streamlit as st
 
-from cnn import charts, cifar_budget, data, run_config, run_results, store, training
+from cnn import charts, cifar_budget, data, keras_files, run_config, run_results, store, training
 from cnn.i18n import _, n_, number, translated
 from ui import chrome, datasets, figures, models
 from ui.export import export_ui
@@ -89,7 +89,7 @@ def result_ui(label: str, result: run_results.TrainResult, meta: dict) -> None:
     d1, d2 = st.columns(2)
     if d1.button(_("Prepare .keras download"), icon=":material/package_2:"):
         model = entry.get("model") or result.model
-        st.session_state["download"] = (label, store.model_to_bytes(model))
+        st.session_state["download"] = (label, keras_files.model_to_bytes(model))
     dl = st.session_state["download"]
     if dl and dl[0] == label:
         d1.download_button(_("Download model (.keras)"), dl[1], file_name=f"{label}.keras", icon=":material/download:")

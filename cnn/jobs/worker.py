@@ -37,17 +37,17 @@ def run_request(request: JobRequest, report: Callable[[Progress], None] | None,
     a model :func:`cnn.training.prepare` made while the worker was idle (used if it is this run's)."""
     import keras
 
-    from cnn import store, training
+    from cnn import keras_files, training
 
     ds = request.dataset
     if prepared is None or request.initial_model or prepared.key != training.prepare_key(
             request.config, ds.image_shape, ds.num_classes, len(ds.train_images)):
         prepared = None
         keras.backend.clear_session(free_memory=False)  # a worker trains many jobs: start each one clean
-    model = store.load_keras_bytes(request.initial_model) if request.initial_model else None
+    model = keras_files.load_keras_bytes(request.initial_model) if request.initial_model else None
     result = training.train(request.config, ds, on_progress=report, should_stop=should_stop,
                             model=model, evaluate=request.evaluate, prepared=prepared)
-    return {"result": replace(result, model=None), "model": store.model_to_bytes(result.model)}
+    return {"result": replace(result, model=None), "model": keras_files.model_to_bytes(result.model)}
 
 
 class Datasets:
@@ -77,9 +77,9 @@ class Datasets:
 
 def unpack(payload: dict[str, Any]) -> TrainResult:
     """The TrainResult of a payload from :func:`run_request`, its model loaded in safe mode."""
-    from cnn import store
+    from cnn import keras_files
 
-    return replace(payload["result"], model=store.load_keras_bytes(payload["model"]))
+    return replace(payload["result"], model=keras_files.load_keras_bytes(payload["model"]))
 
 
 def error_message(e: BaseException) -> str:

@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from cnn import architectures, store
+from cnn import architectures, keras_files, store
 
 from test_pages import finish_runs, page
 
@@ -79,7 +79,7 @@ def test_the_dataset_cannot_change_under_a_running_run(models_dir):
 
 
 def keras_bytes(model) -> bytes:
-    return store.model_to_bytes(model)
+    return keras_files.model_to_bytes(model)
 
 
 def test_evaluate_shows_new_results_for_a_reuploaded_file_of_the_same_name(models_dir):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cnn import architectures as arch
-from cnn import store
+from cnn import keras_files, store
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ def test_lambda_layer_is_refused(tmp_path):
     path = tmp_path / "lam.keras"
     model.save(path)
     with pytest.raises(store.StoreError, match="Lambda"):
-        store.load_keras_file(path)
+        keras_files.load_keras_file(path)
 
 
 def _saved_with_first_layer(model, path, **fields):
@@ -178,7 +178,7 @@ def test_unknown_custom_object_is_refused(tmp_path, small_model):
     path = _saved_with_first_layer(small_model, tmp_path / "custom.keras", class_name="EvilLayer",
                                    module="evil.module")
     with pytest.raises(store.StoreError, match="EvilLayer"):
-        store.load_keras_file(path)
+        keras_files.load_keras_file(path)
 
 
 def test_the_labs_own_whitened_convolution_loads_and_a_look_alike_from_elsewhere_does_not(folder, tmp_path):
@@ -191,7 +191,7 @@ def test_the_labs_own_whitened_convolution_loads_and_a_look_alike_from_elsewhere
     assert type(model.layers[1]).__name__ == "WhitenedConv2D"
     path = _saved_with_first_layer(model, tmp_path / "look-alike.keras", module="evil.module")
     with pytest.raises(store.StoreError, match="WhitenedConv2D"):
-        store.load_keras_file(path)
+        keras_files.load_keras_file(path)
 
 
 @pytest.mark.parametrize("content,message", [
@@ -202,7 +202,7 @@ def test_broken_files_get_clear_messages(tmp_path, content, message):
     path = tmp_path / "broken.keras"
     path.write_bytes(content)
     with pytest.raises(store.StoreError, match=message):
-        store.load_keras_file(path)
+        keras_files.load_keras_file(path)
 
 
 def test_zip_without_model_config(tmp_path):
@@ -210,15 +210,15 @@ def test_zip_without_model_config(tmp_path):
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("readme.txt", "hi")
     with pytest.raises(store.StoreError, match=r"no config\.json"):
-        store.load_keras_file(path)
+        keras_files.load_keras_file(path)
 
 
 def test_oversized_upload_is_refused_before_reading(tmp_path):
     path = tmp_path / "huge.keras"
     with open(path, "wb") as f:
-        f.truncate(store.MAX_UPLOAD_BYTES + 1)  # sparse: nothing is actually written
+        f.truncate(keras_files.MAX_UPLOAD_BYTES + 1)  # sparse: nothing is actually written
     with pytest.raises(store.StoreError, match="over the 100 MB limit"):
-        store.load_keras_file(path)
+        keras_files.load_keras_file(path)
 
 
 # ---------------------------------------------------------------- the class database is the one truth
@@ -287,7 +287,7 @@ KILLED_SAVER = """
 import sys, time
 sys.path.insert(0, {root!r})
 import numpy as np
-from cnn import architectures as arch, store
+from cnn import architectures as arch, keras_files, store
 model = arch.build_model(arch.preset("fast"), (28, 28, 1))
 model.set_weights([np.full_like(w, {value}) for w in model.get_weights()])
 print("saving", flush=True)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from test_userdata import png, shape_image
 
-from cnn import cli, dataset_sources, store, training, transfer, userdata
+from cnn import cli, dataset_sources, keras_files, store, training, transfer, userdata
 from cnn.jobs import worker
 
 SHAPES = ["circle", "square", "triangle"]
@@ -35,7 +35,7 @@ def test_the_page_and_the_command_line_train_the_same_transfer_model(shapes, mod
     config = cli.train_config(args, shapes)
     assert config.start_from == "mnist" and config.epochs == 2
     start = transfer.starting_model("mnist", shapes.num_classes, shapes.image_shape, config.freeze, config.seed)
-    page_request = worker.JobRequest(config, shapes, initial_model=store.model_to_bytes(start))
+    page_request = worker.JobRequest(config, shapes, initial_model=keras_files.model_to_bytes(start))
     page = worker.unpack(worker.run_request(page_request, None, lambda: False)).model
     command_line = training.train(config, shapes, evaluate=False).model
     # The same network, layer for layer, learning the same layers.

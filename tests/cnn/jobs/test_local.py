@@ -195,11 +195,11 @@ def test_errors_inside_training_become_messages_and_the_worker_lives_on(engine, 
 
 
 def test_transfer_learning_starts_from_the_model_it_is_given(engine, data):
-    from cnn import architectures, store, transfer
+    from cnn import architectures, keras_files, transfer
 
     base = architectures.build_model(architectures.preset("fast"), (28, 28, 1))
     start = transfer.transfer_model(base, 10, freeze=True)
-    job = engine.submit(JobRequest(config(), data, label="transfer", initial_model=store.model_to_bytes(start)))
+    job = engine.submit(JobRequest(config(), data, label="transfer", initial_model=keras_files.model_to_bytes(start)))
     assert job.wait(120) and job.state == "done", job.message
     model = job.result.model
     assert model.name == "transfer" and not model.get_layer("base").trainable
