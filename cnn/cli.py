@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cnn import data, dataset_sources
 from cnn.errors import LabError, first_line
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -49,7 +48,7 @@ def train_config(args, ds) -> Any:
     from the shipped digit model unless ``--start-from none``), then every flag given on top."""
     from dataclasses import replace
 
-    from cnn import cifar_budget, run_config, store, transfer
+    from cnn import cifar_budget, data, run_config, store, transfer
 
     start = args.start_from
     if start is None:
@@ -72,7 +71,7 @@ def train_config(args, ds) -> Any:
 
 
 def _cmd_train(args) -> int:
-    from cnn import run_results, store, training
+    from cnn import dataset_sources, run_results, store, training
 
     if args.name:
         store.validate_name(args.name)
@@ -110,7 +109,7 @@ def _dataset_for_model(meta: dict, override: str | None) -> str:
 
 
 def _cmd_evaluate(args) -> int:
-    from cnn import evaluation, predict, store
+    from cnn import dataset_sources, evaluation, predict, store
 
     meta = store.read_meta(args.model)
     model = store.load_model(args.model)
@@ -128,7 +127,7 @@ def _cmd_evaluate(args) -> int:
 
 
 def _cmd_summary(args) -> int:
-    from cnn import architectures, inspection
+    from cnn import architectures, dataset_sources, inspection
 
     meta = dataset_sources.info(args.dataset)
     shape = meta.image_shape
@@ -166,7 +165,7 @@ def _cmd_predict(args) -> int:
 
 
 def _cmd_export(args) -> int:
-    from cnn import export, store
+    from cnn import dataset_sources, export, store
 
     fmt = "litert-int8" if args.format == "litert" and args.int8 else args.format
     if args.int8 and args.format != "litert":
@@ -188,7 +187,7 @@ def _cmd_export(args) -> int:
 
 
 def _cmd_dataset_import(args) -> int:
-    from cnn import userdata, userdata_zip
+    from cnn import data, userdata, userdata_zip
 
     path = Path(args.zip)
     try:
@@ -205,22 +204,22 @@ def _cmd_dataset_import(args) -> int:
 
 
 def _cmd_dataset_list(args) -> int:
-    from cnn import db, userdata
+    from cnn import data, db, db_urls, userdata
 
     found = userdata.list_datasets()
     if not found:
-        print(f"No datasets of your own in the class database {db.describe(db.default_url())}.")
+        print(f"No datasets of your own in the class database {db_urls.describe(db.default_url())}.")
     for ds in found:
         print(f"{data.user_key(ds.name):<28}{ds.describe()}")
     return 0
 
 
 def _cmd_models(args) -> int:
-    from cnn import db, store
+    from cnn import db, db_urls, store
 
     entries = store.list_models()
     if not entries:
-        print(f"No saved models in the class database {db.describe(db.default_url())}.")
+        print(f"No saved models in the class database {db_urls.describe(db.default_url())}.")
         return 0
     print(f"{'name':<24}{'dataset':<16}{'accuracy':>10}  saved")
     for e in entries:
@@ -247,14 +246,14 @@ def _cmd_health(args) -> int:
     """What a monitor (or systemd, or a teacher) asks before a lesson: can this server's pages be served?"""
     import urllib.request
 
-    from cnn import db
+    from cnn import db, db_urls
 
     problems = []
     try:
         database = db.Database(pool_size=1)
         try:
             database.query("SELECT 1 AS one FROM alembic_version")
-            print(f"class database {db.describe(database.url)}: ok, schema {database.schema_version()}")
+            print(f"class database {db_urls.describe(database.url)}: ok, schema {database.schema_version()}")
         finally:
             database.close()
     except db.DatabaseError as e:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn import db
+from cnn import db, db_urls
 
 LEGACY_V1 = Path(__file__).parent / "data" / "cnnlab_v1.sql"
 
@@ -213,7 +213,7 @@ def test_no_form_of_a_url_puts_its_password_on_a_page_or_in_the_log(url, caplog)
     db.forget_logged()
     with caplog.at_level(logging.ERROR, logger="cnnlab.db"), pytest.raises(db.DatabaseError) as e:
         db.Database(url)
-    shown = [str(e.value), db.describe(url), repr(e.value), *(r.getMessage() for r in caplog.records)]
+    shown = [str(e.value), db_urls.describe(url), repr(e.value), *(r.getMessage() for r in caplog.records)]
     for text in shown:
         for piece in ("S3cr#t/pw", "S3cr#t", "S3cr%23t", "t/pw", "S3cr"):
             assert piece not in text, (url, text)
