@@ -15,6 +15,7 @@ import re
 import socket
 import threading
 import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -32,6 +33,9 @@ PAGE_FILES = [("1_Data.py", N_("Data")), ("7_My_data.py", N_("My data")), ("2_Tr
               ("3_Evaluate.py", N_("Evaluate")), ("4_Inspect.py", N_("Inspect")), ("5_Draw.py", N_("Draw")),
               ("6_Lessons.py", N_("Lessons")), ("8_Leaderboard.py", N_("Leaderboard")), ("9_Class.py", N_("Class"))]
 HOME = N_("Home")
+# The browser tab's icon, served by this server: a Material icon there is fetched by the browser from a public
+# font CDN (it fails offline, and tells a third party of every visit); the page's own icons come with Streamlit.
+FAVICON = Path(__file__).with_name("icon.png")
 PAGE_ICONS = {"Home": ":material/neurology:", "Data": ":material/dataset:", "Train": ":material/model_training:",
               "Evaluate": ":material/fact_check:", "Inspect": ":material/biotech:", "Draw": ":material/draw:",
               "Lessons": ":material/school:", "Leaderboard": ":material/trophy:", "Class": ":material/groups:",
@@ -169,7 +173,7 @@ def page_setup_ui(title: str) -> None:
         st.stop()
     language_setup()
     # Presentation mode collapses the sidebar (sent when it changes: a teacher who opens it again keeps it open).
-    st.set_page_config(page_title=f"{_(title)} · CNN Lab", page_icon=PAGE_ICONS.get(title, PAGE_ICONS["Home"]),
+    st.set_page_config(page_title=f"{_(title)} · CNN Lab", page_icon=str(FAVICON),
                        layout="wide", initial_sidebar_state="collapsed" if presenting() else "auto")
     warm_up()
     menu_ui()
