@@ -267,6 +267,7 @@ class Engine:
         self.notice = ""  # something the pages should tell (e.g. a cluster that could not be reached)
         self.closed = False
         self.recorder: JobListener | None = None  # keeps the jobs in the class database (see record_to)
+        self.owner: Engine | None = None  # the engine this one trains for (see report_to)
         self._jobs: dict[str, Job] = {}
         self._jobs_lock = threading.Lock()
         self._reaper = threading.Thread(target=self._reap, name="jobs-heartbeat", daemon=True)
@@ -279,6 +280,24 @@ class Engine:
         self.recorder = recorder
         recorder.attach(self)
         return self
+
+    def report_to(self, owner: Engine) -> Engine:
+        """Train for ``owner`` from now on: the jobs it hands over (:meth:`enqueue`) start and end as its own, with
+        its records and messages (a cluster engine's local fallback)."""
+        self.owner = owner
+        return self
+
+    def enqueue(self, job: Job, request: JobRequest) -> None:
+        """Start or queue a job another engine owns (see report_to)."""
+        self._enqueue(job, request)
+
+    def cancel_queued(self, job: Job) -> bool:
+        """Drop a handed-over job that has not started; True if it was still waiting."""
+        return self._cancel_queued(job)
+
+    def interrupt(self, job: Job) -> None:
+        """Ask a handed-over running job to stop after its current batch."""
+        self._interrupt(job)
 
     def submit(self, request: JobRequest) -> Job:
         """Queue a training run; returns its handle at once."""
@@ -343,12 +362,18 @@ class Engine:
         raise NotImplementedError
 
     def mark_running(self, job: Job, where: str, pid: int | None = None) -> None:
+        if self.owner is not None:
+            self.owner.mark_running(job, where, pid)
+            return
         job.where, job.worker_pid = where, pid
         job.started = job.started or time.time()
         job.state = "running"
 
     def finish(self, job: Job, result: TrainResult | None = None, error: str = "", cancelled: bool = False) -> None:
         """Record how a job ended (exactly once) and wake anyone waiting on it."""
+        if self.owner is not None:
+            self.owner.finish(job, result, error, cancelled)
+            return
         with job._lock:
             if job.finished:
                 return

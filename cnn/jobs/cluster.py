@@ -1,12 +1,12 @@
 """The engine the web server uses when ``CNN_RAY_ADDRESS`` is set: Ray's driver in a supervised process.
 
-The web server never imports Ray. :class:`ClusterEngine` starts ``python -m cnn.jobs.ray_driver`` and
-talks to it over a socket with bounded waits: connecting may take at most :data:`CONNECT_TIMEOUT_S`,
-a ping must be answered within :data:`PING_TIMEOUT_S`. While the cluster is connecting, unreachable
-or lost, new runs train on this server's own worker processes (a :class:`~cnn.jobs.local.LocalEngine`),
-and the supervisor tries the cluster again every :data:`RETRY_S`; once it answers, new runs go
-there again. A run the cluster held when it went away ends with a plain message (its curves are
-kept); Ray's own words go to the server log and to the Class page's details, never to a student.
+The web server never imports Ray. :class:`ClusterEngine` starts ``python -m cnn.jobs.ray_driver`` and talks to it
+over a :class:`~cnn.jobs.channel.Channel` with bounded waits: connecting may take at most :data:`CONNECT_TIMEOUT_S`,
+a ping must be answered within :data:`PING_TIMEOUT_S`. While the cluster is connecting, unreachable or lost, new
+runs train on this server's own worker processes (a :class:`~cnn.jobs.local.LocalEngine` that reports to this
+engine), and the supervisor tries the cluster again every :data:`RETRY_S`; once it answers, new runs go there
+again. A run the cluster held when it went away ends with a plain message (its curves are kept); Ray's own words
+go to the server log and to the Class page's details, never to a student.
 """
 from __future__ import annotations
 
@@ -24,6 +24,24 @@ from typing import Any
 
 from cnn.i18n import D_, N_, _, n_
 from cnn.jobs.base import CLUSTER_REFUSED, CLUSTER_SILENT, Engine, Job, JobRequest
+from cnn.jobs.channel import (
+    Cancelled,
+    Channel,
+    ChannelError,
+    Connected,
+    Exit,
+    Failed,
+    Finished,
+    Lost,
+    Message,
+    Ping,
+    Pong,
+    Refused,
+    Reported,
+    Run,
+    Started,
+    Stop,
+)
 from cnn.jobs.local import NOT_RECEIVED, ROOT, LocalEngine, worker_env
 
 log = logging.getLogger("cnnlab.cluster")
@@ -52,7 +70,7 @@ def lost_message(job: Job) -> str:
 
 
 class _Driver:
-    """One driver process and the socket to it."""
+    """One driver process and the channel to it."""
 
     def __init__(self, address: str) -> None:
         mine, theirs = socket.socketpair()
@@ -61,8 +79,7 @@ class _Driver:
         self.proc = subprocess.Popen([sys.executable, "-m", "cnn.jobs.ray_driver"], cwd=ROOT, env=env,
                                      pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
         theirs.close()
-        self.conn = Connection(mine.detach())
-        self.lock = threading.Lock()
+        self.channel = Channel(Connection(mine.detach()), "the Ray driver process")
         self.started = time.monotonic()
         self.log: collections.deque[str] = collections.deque(maxlen=200)  # Ray's last words (it logs to stderr)
         threading.Thread(target=self._copy_log, name="jobs-cluster-log", daemon=True).start()
@@ -78,13 +95,12 @@ class _Driver:
     def tail(self, n: int = 8) -> str:
         return "\n".join(list(self.log)[-n:])
 
-    def send(self, msg: tuple) -> bool:
-        with self.lock:
-            try:
-                self.conn.send(msg)
-                return True
-            except OSError:
-                return False
+    def send(self, message: Message) -> bool:
+        try:
+            self.channel.send(message)
+            return True
+        except OSError:
+            return False
 
     def kill(self) -> None:
         with contextlib.suppress(OSError):
@@ -92,7 +108,7 @@ class _Driver:
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             self.proc.wait(10)
         with contextlib.suppress(OSError):
-            self.conn.close()
+            self.channel.close()
 
 
 class ClusterEngine(Engine):
@@ -102,9 +118,7 @@ class ClusterEngine(Engine):
                  retry_s: float = RETRY_S, connect_timeout_s: float = CONNECT_TIMEOUT_S):
         super().__init__(heartbeat_timeout)
         self.address, self.retry_s, self.connect_timeout_s = address, retry_s, connect_timeout_s
-        self.local = local or LocalEngine(heartbeat_timeout=self.heartbeat_timeout, prestart=False)
-        self.local.finish = self.finish  # the local engine's endings are this engine's (records, messages)
-        self.local.mark_running = self.mark_running
+        self.local = (local or LocalEngine(heartbeat_timeout=self.heartbeat_timeout, prestart=False)).report_to(self)
         self.state = "connecting"  # connecting | connected | unavailable
         self.since = time.time()
         self.reason = ""  # why the cluster is not in use, in plain words
@@ -131,24 +145,24 @@ class ClusterEngine(Engine):
             with self._lock:
                 self._on_cluster[job.id] = job
             job.note = STARTING
-            if driver.send(("run", job.id, request)):
+            if driver.send(Run(job.id, request)):
                 return
             with self._lock:
                 self._on_cluster.pop(job.id, None)
         job.note = ""
-        self.local._enqueue(job, request)
+        self.local.enqueue(job, request)
 
     def _cancel_queued(self, job: Job) -> bool:
         if job.id in self._on_cluster:
-            self._send(("stop", job.id, job.stop_reason or "user"))
+            self._send(Stop(job.id, job.stop_reason or "user"))
             return False  # the driver says how it ended
-        return self.local._cancel_queued(job)
+        return self.local.cancel_queued(job)
 
     def _interrupt(self, job: Job) -> None:
         if job.id in self._on_cluster:
-            self._send(("stop", job.id, job.stop_reason or "user"))
+            self._send(Stop(job.id, job.stop_reason or "user"))
         else:
-            self.local._interrupt(job)
+            self.local.interrupt(job)
 
     def place(self, job: Job) -> int:
         if job.id not in self._on_cluster:
@@ -179,7 +193,7 @@ class ClusterEngine(Engine):
 
     def shutdown(self) -> None:
         super().shutdown()
-        self._send(("exit",))
+        self._send(Exit())
         driver = self._driver
         if driver is not None:
             with contextlib.suppress(subprocess.TimeoutExpired, OSError):
@@ -196,10 +210,10 @@ class ClusterEngine(Engine):
 
     # ------------------------------------------------------------ supervision
 
-    def _send(self, msg: tuple) -> None:
+    def _send(self, message: Message) -> None:
         driver = self._driver
         if driver is not None:
-            driver.send(msg)
+            driver.send(message)
 
     def _set_state(self, state: str, reason: str = "", details: str = "") -> None:
         if state != self.state or reason != self.reason:
@@ -246,7 +260,7 @@ class ClusterEngine(Engine):
                            f"{PING_TIMEOUT_S:.0f} s")
             elif now - getattr(driver, "pinged", 0.0) > PING_S:
                 driver.pinged = now
-                driver.send(("ping",))
+                driver.send(Ping())
 
     def _update_notes(self) -> None:
         """A queued run the cluster has room for says it is starting a worker; the others show their place."""
@@ -280,45 +294,50 @@ class ClusterEngine(Engine):
         reason, details = _(CLUSTER_SILENT), "the driver process ended"
         while True:
             try:
-                msg = driver.conn.recv()
+                message = driver.channel.recv()
             except (EOFError, OSError):
                 code = driver.proc.poll()
                 details = f"the driver process ended (exit code {code})" if code is not None else details
                 break
-            kind = msg[0]
-            if kind == "connected":
-                self.cluster_capacity = msg[2]
+            except ChannelError as e:  # another version of CNN Lab: not used, said plainly
+                reason, details = str(e), str(e)
+                break
+            if isinstance(message, Connected):
+                self.cluster_capacity = message.capacity
                 self._last_pong = time.monotonic()
                 self._set_state("connected")
-            elif kind == "failed":
-                reason, details = msg[1], msg[2]
+            elif isinstance(message, Refused):
+                reason, details = message.reason, message.details
                 break
-            elif kind == "lost":
-                details = msg[1]
+            elif isinstance(message, Lost):
+                details = message.details
                 break
-            elif kind == "pong":
-                self.cluster_capacity = msg[1]
+            elif isinstance(message, Pong):
+                self.cluster_capacity = message.capacity
                 self._last_pong = time.monotonic()
-            else:
-                job = self._on_cluster.get(msg[1])
-                if job is None:
-                    continue
-                if kind == "started":
-                    job.note = ""
-                    self.mark_running(job, msg[2], msg[3])
-                elif kind == "progress":
-                    job.add_event(msg[2])
-                elif kind in ("result", "error", "cancelled"):
-                    with self._lock:
-                        self._on_cluster.pop(job.id, None)
-                    if kind == "result":
-                        try:
-                            self.finish(job, result=unpack(msg[2]))
-                        except Exception as e:
-                            self.finish(job, error=_(NOT_RECEIVED, error=type(e).__name__))
-                    elif kind == "error":
-                        self.finish(job, error=msg[2])
-                    else:
-                        self.finish(job, cancelled=True)
+            elif isinstance(message, (Started, Reported, Finished, Failed, Cancelled)):
+                self._about_a_run(message, unpack)
         if not self.closed:
             self._lose(driver, reason, details)
+
+    def _about_a_run(self, message: Started | Reported | Finished | Failed | Cancelled, unpack) -> None:
+        job = self._on_cluster.get(message.job_id)
+        if job is None:
+            return
+        if isinstance(message, Started):
+            job.note = ""
+            self.mark_running(job, message.where, message.pid)
+        elif isinstance(message, Reported):
+            job.add_event(message.event)
+        else:
+            with self._lock:
+                self._on_cluster.pop(job.id, None)
+            if isinstance(message, Finished):
+                try:
+                    self.finish(job, result=unpack(message.payload))
+                except Exception as e:
+                    self.finish(job, error=_(NOT_RECEIVED, error=type(e).__name__))
+            elif isinstance(message, Failed):
+                self.finish(job, error=message.error)
+            else:
+                self.finish(job, cancelled=True)

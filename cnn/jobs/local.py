@@ -24,6 +24,20 @@ from cnn import data, settings
 from cnn.data import Dataset
 from cnn.i18n import D_, _, n_
 from cnn.jobs.base import DIED, ON_LOCAL_WORKER, Engine, EngineError, Job, JobRequest, max_jobs_default
+from cnn.jobs.channel import (
+    Channel,
+    ChannelError,
+    Exit,
+    Failed,
+    Finished,
+    Message,
+    Prepare,
+    Ready,
+    Reported,
+    Run,
+    Started,
+    Stop,
+)
 from cnn.jobs.worker import Datasets, unpack
 from cnn.run_config import TrainConfig
 from cnn.training import prepare_key
@@ -46,30 +60,33 @@ def worker_env(keep: tuple[str, ...] = ()) -> dict[str, str]:
 
 
 class _Worker:
-    """One worker process and the socket to it."""
+    """One worker process and the channel to it."""
+
+    command = (sys.executable, "-m", "cnn.jobs.worker")
 
     def __init__(self) -> None:
         mine, theirs = socket.socketpair()
         env = {**worker_env(), "CNN_WORKER_FD": str(theirs.fileno())}
-        self.proc = subprocess.Popen([sys.executable, "-m", "cnn.jobs.worker"], cwd=ROOT, env=env,
-                                     pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(list(self.command), cwd=ROOT, env=env, pass_fds=[theirs.fileno()],
+                                     stdin=subprocess.DEVNULL)
         theirs.close()
-        self.conn = Connection(mine.detach())
-        self._send_lock = threading.Lock()
+        self.channel = Channel(Connection(mine.detach()), "a training worker")
         self.datasets: collections.OrderedDict[str, None] = collections.OrderedDict()  # what it holds (newest last)
-        if not self.conn.poll(START_TIMEOUT_S):
+        if not self.channel.poll(START_TIMEOUT_S):
             self.kill()
             raise EngineError("A training worker did not start within two minutes.")
         try:
-            kind, self.pid, self.device = self.conn.recv()
-        except (EOFError, OSError, ValueError):
+            ready = self.channel.expect(Ready)
+        except (EOFError, OSError):
             self.kill()
             raise EngineError("A training worker failed to start (see the server log).") from None
-        assert kind == "ready"
+        except ChannelError:
+            self.kill()
+            raise
+        self.pid, self.device = ready.pid, ready.device
 
-    def send(self, msg: tuple) -> None:
-        with self._send_lock:
-            self.conn.send(msg)
+    def send(self, message: Message) -> None:
+        self.channel.send(message)
 
     def _sending(self, dataset) -> tuple[str, bool]:
         """(the dataset's fingerprint, whether the worker holds it already), counted as held from now on."""
@@ -81,19 +98,19 @@ class _Worker:
             self.datasets.popitem(last=False)
         return key, held
 
-    def run_message(self, job: Job, request: JobRequest) -> tuple:
-        """The "run" message: with its dataset the first time, then with only the dataset's fingerprint."""
+    def run_message(self, job: Job, request: JobRequest) -> Run:
+        """The Run message: with its dataset the first time, then with only the dataset's fingerprint."""
         if request.dataset is None:
-            return ("run", job.id, request)
+            return Run(job.id, request)
         key, held = self._sending(request.dataset)
-        return ("run", job.id, replace(request, dataset=None if held else request.dataset, dataset_key=key))
+        return Run(job.id, replace(request, dataset=None if held else request.dataset, dataset_key=key))
 
-    def prepare_message(self, hint: tuple) -> tuple:
-        """The "prepare" message: the run's config and shapes, and its dataset if the worker does not hold it."""
+    def prepare_message(self, hint: tuple) -> Prepare:
+        """The Prepare message: the run's config and shapes, and its dataset if the worker does not hold it."""
         config, dataset = hint
         key, held = self._sending(dataset)
-        shape_etc = (config, tuple(dataset.image_shape), int(dataset.num_classes), len(dataset.train_images))
-        return ("prepare", shape_etc, None if held else dataset, key)
+        shapes = (config, tuple(dataset.image_shape), int(dataset.num_classes), len(dataset.train_images))
+        return Prepare(shapes, None if held else dataset, key)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -105,7 +122,7 @@ class _Worker:
         except (OSError, subprocess.TimeoutExpired):
             pass
         with contextlib.suppress(OSError):
-            self.conn.close()
+            self.channel.close()
 
 
 class LocalEngine(Engine):
@@ -251,7 +268,7 @@ class _Slot(threading.Thread):
         worker = self.worker
         if worker is not None:
             with contextlib.suppress(OSError):  # the worker is gone: run() reports it
-                worker.send(("stop",))
+                worker.send(Stop())
 
     def close(self, timeout: float = 2.0) -> None:
         """Tell the worker to exit, wait for it a moment, then kill it."""
@@ -259,7 +276,7 @@ class _Slot(threading.Thread):
         if worker is None:
             return
         with contextlib.suppress(OSError):
-            worker.send(("exit",))
+            worker.send(Exit())
         with contextlib.suppress(subprocess.TimeoutExpired, OSError):
             worker.proc.wait(timeout)
         worker.kill()
@@ -277,7 +294,7 @@ class _Slot(threading.Thread):
                     worker = self._ensure_worker()
                     message = worker.prepare_message(item[1])
                     worker.send(message)
-                    self.prepared = prepare_key(*message[1])
+                    self.prepared = prepare_key(*message.shapes)
                 continue
             job, request = item
             self._job = job
@@ -297,20 +314,23 @@ class _Slot(threading.Thread):
             worker.send(worker.run_message(job, request))
             self.prepared = ""  # a worker's prepared model serves one run, or none
             if job.stop_reason:  # stopped while being handed over
-                worker.send(("stop",))
+                worker.send(Stop())
             while True:
-                msg = worker.conn.recv()
-                kind = msg[0]
-                if kind == "started":
+                message = worker.channel.expect(Started, Reported, Finished, Failed)
+                if isinstance(message, Started):
                     self.engine.mark_running(job, _(ON_LOCAL_WORKER, pid=worker.pid), worker.pid)
-                elif kind == "progress":
-                    job.add_event(msg[2])
-                elif kind == "result":
-                    self.engine.finish(job, result=unpack(msg[2]))
+                elif isinstance(message, Reported):
+                    job.add_event(message.event)
+                elif isinstance(message, Finished):
+                    self.engine.finish(job, result=unpack(message.payload))
                     return
-                elif kind == "error":
-                    self.engine.finish(job, error=msg[2])
+                else:
+                    self.engine.finish(job, error=message.error)
                     return
+        except ChannelError as e:  # another version of CNN Lab at the other end: said plainly, a fresh worker next
+            worker.kill()
+            self.worker = None
+            self.engine.finish(job, error=str(e))
         except (EOFError, OSError, ConnectionError):
             worker.kill()
             self.worker = None

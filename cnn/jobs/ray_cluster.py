@@ -148,8 +148,6 @@ def connect_error(address: str, e: BaseException) -> EngineError:
 class RayEngine(Engine):
     """Jobs as Ray tasks on a cluster; see the module docstring."""
 
-    LOST = "Lost contact with the Ray cluster: "
-
     def __init__(self, address: str, heartbeat_timeout: float | None = None, **init_kwargs: Any):
         super().__init__(heartbeat_timeout)
         try:
@@ -249,7 +247,7 @@ class RayEngine(Engine):
                 try:
                     self._poll(rj)
                 except Exception as e:  # the cluster went away: tell the student, keep watching the others
-                    self._end(rj, error=f"{self.LOST}{type(e).__name__}: {e}")
+                    self.cluster_lost(rj, f"{type(e).__name__}: {e}")
             time.sleep(POLL_S)
 
     def _poll(self, rj: _RayJob) -> None:
@@ -296,6 +294,11 @@ class RayEngine(Engine):
         from cnn.jobs.worker import unpack
 
         return unpack(payload)
+
+    def cluster_lost(self, rj: _RayJob, details: str) -> None:
+        """The cluster stopped answering while it held ``rj``: the run ends saying so (the driver process overrides
+        this: it tells the web server with a Lost message and exits)."""
+        self._end(rj, error=f"Lost contact with the Ray cluster: {details}")
 
     def _end(self, rj: _RayJob, **how: Any) -> None:
         with self._lock:

@@ -1,11 +1,11 @@
 """The Ray driver process: the only process of CNN Lab that talks to a Ray cluster.
 
 ``python -m cnn.jobs.ray_driver`` is started and supervised by :class:`cnn.jobs.cluster.ClusterEngine`
-in the web server, and speaks to it over a socket (the same messages as a local worker, with a job id
-on each). Whatever Ray does when its cluster goes away (raise, hang, or end the process after a
-minute), it does it here, never in the web server. A lost cluster is reported as ``("lost",
-details)`` and this process exits; the supervisor tells the students in plain words and starts a new
-driver later.
+in the web server, and speaks to it over a :class:`~cnn.jobs.channel.Channel` (the messages of a local
+worker, and the cluster's own: Connected, Refused, Lost, Pong). Whatever Ray does when its cluster goes
+away (raise, hang, or end the process after a minute), it does it here, never in the web server. A lost
+cluster is a Lost message, then this process exits; the supervisor tells the students in plain words and
+starts a new driver later.
 """
 from __future__ import annotations
 
@@ -20,26 +20,51 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from cnn import settings
 from cnn.jobs.base import DIED, EngineError, Job
+from cnn.jobs.channel import (
+    Cancelled,
+    Channel,
+    ChannelError,
+    Connected,
+    Exit,
+    Failed,
+    Finished,
+    Lost,
+    Message,
+    Ping,
+    Pong,
+    Refused,
+    Reported,
+    Run,
+    Started,
+    Stop,
+)
 from cnn.jobs.ray_cluster import RayEngine
 
 RELAY_S = 0.25
 
 
 class DriverEngine(RayEngine):
-    """A RayEngine whose endings and starts go to the web server instead of into local Job objects."""
+    """A RayEngine whose starts, progress and endings go to the web server as messages instead of into local Job
+    objects."""
 
-    def __init__(self, address: str, send) -> None:
-        self._send = send
+    def __init__(self, address: str, channel: Channel) -> None:
+        self._channel = channel
         self._sent: dict[str, int] = {}  # job id -> progress events already sent
         self._flush_lock = threading.Lock()
         super().__init__(address, heartbeat_timeout=10**9)
+
+    def _send(self, message: Message) -> None:
+        try:
+            self._channel.send(message)
+        except OSError:
+            os._exit(0)  # the web server is gone
 
     def flush(self, job: Job) -> None:
         """Send the job's progress events the web server has not had yet (in order, each once)."""
         with self._flush_lock:
             count = job.event_count()
             for e in job.progress(self._sent.get(job.id, 0)):
-                self._send(("progress", job.id, e))
+                self._send(Reported(job.id, e))
             self._sent[job.id] = count
 
     def relay(self) -> None:
@@ -52,7 +77,7 @@ class DriverEngine(RayEngine):
 
     def mark_running(self, job: Job, where: str, pid: int | None = None) -> None:
         super().mark_running(job, where, pid)
-        self._send(("started", job.id, where, pid))
+        self._send(Started(job.id, where, pid))
 
     def _unpack(self, payload: dict[str, Any]) -> Any:
         return payload  # the web server loads the model (safe mode); here it is only bytes
@@ -71,12 +96,14 @@ class DriverEngine(RayEngine):
         t.join(timeout)
         return bool(answer and answer[0])
 
+    def cluster_lost(self, rj=None, details: str = "") -> None:
+        """The cluster is gone: the web server hears it (and ends every run of this driver in plain words)."""
+        self._send(Lost(details))
+        os._exit(3)
+
     def finish(self, job: Job, result=None, error: str = "", cancelled: bool = False) -> None:
         if error == DIED and not self.cluster_alive():
-            error = f"{self.LOST}the machine running it and the cluster's head stopped answering"
-        if error.startswith(self.LOST):
-            self._send(("lost", error[len(self.LOST):]))
-            os._exit(3)  # the cluster is gone: the supervisor ends every run of this driver in plain words
+            self.cluster_lost(details="the machine running it and the cluster's head stopped answering")
         with job._lock:
             if job.finished:
                 return
@@ -88,58 +115,53 @@ class DriverEngine(RayEngine):
         with self._jobs_lock:
             self._jobs.pop(job.id, None)
         if cancelled:
-            self._send(("cancelled", job.id))
+            self._send(Cancelled(job.id))
         elif result is not None:
-            self._send(("result", job.id, result))
+            self._send(Finished(job.id, result))
         else:
-            self._send(("error", job.id, error))
+            self._send(Failed(job.id, error))
 
 
 def main() -> None:  # pragma: no cover - runs in its own process (tests drive it through ClusterEngine)
-    from multiprocessing.connection import Connection
+    channel = Channel.from_fd(settings.value("CNN_DRIVER_FD"), "the CNN Lab server")
 
-    conn = Connection(settings.value("CNN_DRIVER_FD"))
-    lock = threading.Lock()
-
-    def send(msg) -> None:
-        with lock:
-            try:
-                conn.send(msg)
-            except OSError:
-                os._exit(0)  # the web server is gone
+    def send(message: Message) -> None:
+        try:
+            channel.send(message)
+        except OSError:
+            os._exit(0)  # the web server is gone
 
     try:
-        engine = DriverEngine(settings.value("CNN_RAY_ADDRESS"), send)
+        engine = DriverEngine(settings.value("CNN_RAY_ADDRESS"), channel)
     except EngineError as e:
-        send(("failed", str(e), getattr(e, "details", "")))
+        send(Refused(str(e), getattr(e, "details", "")))
         return
-    send(("connected", engine.name, engine.capacity()))
+    send(Connected(engine.name, engine.capacity()))
     threading.Thread(target=engine.relay, name="driver-relay", daemon=True).start()
     while True:
         try:
-            msg = conn.recv()
+            message = channel.expect(Run, Stop, Ping, Exit)
         except (EOFError, OSError):
             os._exit(0)
-        kind = msg[0]
-        if kind == "run":
-            _, server_id, request = msg
-            job = Job(request, engine)
-            job.id = server_id  # one id on both sides
+        except ChannelError as e:  # another version of CNN Lab: say so in the log and end (the server sees why)
+            print(f"CNN Lab driver: {e}", file=sys.stderr, flush=True)
+            os._exit(2)
+        if isinstance(message, Run):
+            job = Job(message.request, engine)
+            job.id = message.job_id  # one id on both sides
             with engine._jobs_lock:
                 engine._jobs[job.id] = job
-            engine._enqueue(job, request)
-        elif kind == "stop":
-            _, server_id, reason = msg
-            job = engine.get(server_id)
+            engine.enqueue(job, message.request)
+        elif isinstance(message, Stop):
+            job = engine.get(message.job_id)
             if job is not None:
-                engine.stop(job, reason)
-        elif kind == "ping":
+                engine.stop(job, message.reason)
+        elif isinstance(message, Ping):
             try:
-                send(("pong", engine.capacity()))
+                send(Pong(engine.capacity()))
             except Exception as e:  # the cluster does not answer: the supervisor decides
-                send(("lost", f"{type(e).__name__}: {e}"))
-                os._exit(3)
-        elif kind == "exit":
+                engine.cluster_lost(details=f"{type(e).__name__}: {e}")
+        else:
             with contextlib.suppress(Exception):
                 engine.shutdown()
             os._exit(0)

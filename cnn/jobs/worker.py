@@ -3,7 +3,7 @@
 :func:`run_request` trains one :class:`JobRequest` and returns a picklable payload (the model
 as ``.keras`` bytes); :func:`unpack` turns the payload back into a :class:`TrainResult` on the
 server, loading the model in Keras safe mode. ``python -m cnn.jobs.worker`` is the local worker
-process: it imports TensorFlow once, then trains the jobs its engine sends over a socket.
+process: it imports TensorFlow once, then trains the jobs its engine sends over a :class:`~cnn.jobs.channel.Channel`.
 """
 from __future__ import annotations
 
@@ -21,6 +21,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from cnn import settings
 from cnn.errors import first_line
 from cnn.jobs.base import JobRequest
+from cnn.jobs.channel import (
+    Channel,
+    ChannelError,
+    Exit,
+    Failed,
+    Finished,
+    Message,
+    Prepare,
+    Ready,
+    Reported,
+    Run,
+    Started,
+    Stop,
+)
 from cnn.run_config import TrainingError
 from cnn.run_results import Progress, TrainResult
 
@@ -93,79 +107,74 @@ def error_message(e: BaseException) -> str:
 
 
 def main() -> None:  # pragma: no cover - runs in the worker process (tests drive it through LocalEngine)
-    """The local worker: one job at a time from the engine; "stop" may arrive at any moment."""
-    from multiprocessing.connection import Connection
-
-    conn = Connection(settings.value("CNN_WORKER_FD"))
+    """The local worker: one job at a time from the engine; a Stop may arrive at any moment."""
+    channel = Channel.from_fd(settings.value("CNN_WORKER_FD"), "the CNN Lab server")
     with contextlib.suppress(OSError, ValueError):  # the app's pages stay responsive while it trains
         os.nice(settings.value("CNN_WORKER_NICE"))
     from cnn.cli import _import_tensorflow_quietly
 
     _import_tensorflow_quietly()  # warm: the first job does not wait for the import
 
-    send_lock = threading.Lock()
-
-    def send(msg) -> None:
-        with send_lock:
-            try:
-                conn.send(msg)
-            except OSError:
-                os._exit(0)  # the server is gone
+    def send(message: Message) -> None:
+        try:
+            channel.send(message)
+        except OSError:
+            os._exit(0)  # the server is gone
 
     stop = threading.Event()
-    runs: list = []
+    runs: list[Run | Prepare] = []
     have_run = threading.Condition()
 
     def read() -> None:
         while True:
             try:
-                msg = conn.recv()
+                message = channel.recv()
             except (EOFError, OSError):
                 os._exit(0)  # the server is gone: never linger as an orphan
-            if msg[0] == "stop":
+            except ChannelError as e:  # another version of CNN Lab: say so in the server's log and end
+                print(f"CNN Lab worker: {e}", file=sys.stderr, flush=True)
+                os._exit(2)
+            if isinstance(message, Stop):
                 stop.set()
-            elif msg[0] == "run":
+            elif isinstance(message, Run):
                 stop.clear()  # messages arrive in order: a stop sent after this run is not lost
-                request = msg[2]
+                request = message.request
                 if request.dataset_key:
-                    msg = (*msg[:2], replace(request, dataset=datasets.take(request.dataset_key, request.dataset)))
+                    request = replace(request, dataset=datasets.take(request.dataset_key, request.dataset))
                 with have_run:
-                    runs.append(msg)
+                    runs.append(Run(message.job_id, request))
                     have_run.notify()
-            elif msg[0] == "prepare":
-                _, hint, dataset, key = msg
-                datasets.take(key, dataset)  # kept even when the hint itself is dropped
-                msg = ("prepare", hint)
+            elif isinstance(message, Prepare):
+                datasets.take(message.key, message.dataset)  # kept even when the hint itself is dropped
                 with have_run:  # only the newest hint counts, and only while no run waits
-                    runs[:] = [m for m in runs if m[0] != "prepare"]
+                    runs[:] = [m for m in runs if not isinstance(m, Prepare)]
                     if not runs:
-                        runs.append(msg)
+                        runs.append(message)
                         have_run.notify()
-            elif msg[0] == "exit":
+            elif isinstance(message, Exit):
                 os._exit(0)
 
     datasets = Datasets()  # used by the reader thread alone
     threading.Thread(target=read, name="worker-reader", daemon=True).start()
-    send(("ready", os.getpid(), device_description()))
+    send(Ready(os.getpid(), device_description()))
     prepared = None
     while True:
         with have_run:
             while not runs:
                 have_run.wait()
-            msg = runs.pop(0)
-        if msg[0] == "prepare":  # idle: get the run the page shows ready (cnn.training.prepare)
-            prepared = _prepare(msg[1], prepared)
+            message = runs.pop(0)
+        if isinstance(message, Prepare):  # idle: get the run the page shows ready (cnn.training.prepare)
+            prepared = _prepare(message.shapes, prepared)
             continue
-        _, job_id, request = msg
-        send(("started", job_id))
+        job_id, request = message.job_id, message.request
+        send(Started(job_id))
         try:
             if request.dataset is None:
                 raise RuntimeError("the worker no longer holds this run's dataset; start the run again")
-            payload = run_request(request, lambda p, job_id=job_id: send(("progress", job_id, p)), stop.is_set,
-                                  prepared)
-            send(("result", job_id, payload))
+            payload = run_request(request, lambda p, job_id=job_id: send(Reported(job_id, p)), stop.is_set, prepared)
+            send(Finished(job_id, payload))
         except BaseException as e:
-            send(("error", job_id, error_message(e)))
+            send(Failed(job_id, error_message(e)))
         prepared = None  # used, or made for another run
         sys.stdout.flush()
 

@@ -8,6 +8,7 @@ import pytest
 
 from cnn import jobs, run_config, settings, training
 from cnn.jobs import JobRequest
+from cnn.jobs.channel import Prepare, Run
 from cnn.jobs.local import LocalEngine
 
 from conftest import process_env, tiny_dataset
@@ -70,17 +71,17 @@ def test_a_worker_gets_each_dataset_once_and_a_prepared_run_trains_the_same(data
         while not sent:
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        assert sent[0][0] == "prepare" and sent[0][2] is data, "the hint carries the dataset the worker lacks"
+        assert isinstance(sent[0], Prepare) and sent[0].dataset is data, "the hint carries the dataset it lacks"
         jobs_ = [e.submit(JobRequest(config(epochs=2), data, label=f"warm{i}")) for i in range(2)]
         for job in jobs_:
             assert job.wait(180) and job.state == "done", job.message
-        runs = [m for m in sent if m[0] == "run"]
-        assert [m[2].dataset for m in runs] == [None, None] and runs[0][2].dataset_key == sent[0][3]
+        runs = [m for m in sent if isinstance(m, Run)]
+        assert [m.request.dataset for m in runs] == [None, None] and runs[0].request.dataset_key == sent[0].key
         here = training.train(config(epochs=2), data, evaluate=False)
         assert jobs_[0].result.history == here.history, "the prepared run trained as a fresh one"
         other = tiny_dataset(n_train=300, seed=5)
         assert e.submit(JobRequest(config(), other)).wait(180)
-        assert [m for m in sent if m[0] == "run"][-1][2].dataset is other, "a new dataset travels once"
+        assert [m for m in sent if isinstance(m, Run)][-1].request.dataset is other, "a new dataset travels once"
     finally:
         e.shutdown()
 
@@ -118,12 +119,12 @@ def test_a_worker_always_holds_the_datasets_its_engine_counts_on():
     for _ in range(300):
         ds = rnd.choice(sets)
         if rnd.random() < 0.5:  # a hint
-            _, _, sent, key = engine_side.prepare_message((config(), ds))
-            worker_side.take(key, sent)
+            hint = engine_side.prepare_message((config(), ds))
+            worker_side.take(hint.key, hint.dataset)
         else:
             job = jobs.Job.__new__(jobs.Job)
             job.id = "j"
-            request = engine_side.run_message(job, JobRequest(config(), ds))[2]
+            request = engine_side.run_message(job, JobRequest(config(), ds)).request
             assert worker_side.take(request.dataset_key, request.dataset) is ds
 
 
