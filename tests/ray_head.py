@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-import pytest
+from needs import missing
 
 
 def free_port() -> int:
@@ -42,7 +42,7 @@ class Head:
                     break
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                pytest.skip("Ray could not start a head on loopback here")
+                missing("Ray could not start a head on loopback here")
             time.sleep(0.2)
         time.sleep(2.0)  # the raylet registers after the GCS listens
 

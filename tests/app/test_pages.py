@@ -216,6 +216,7 @@ def test_each_lesson_renders(models_dir, lesson):
     assert any(str(h.value) == lesson for h in at.header)
 
 
+@pytest.mark.heavy
 def test_dropout_lesson_runs_both_models(models_dir):
     at = page("pages/6_Lessons.py")
     at.session_state["lesson"] = "Dropout"

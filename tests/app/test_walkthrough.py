@@ -1,10 +1,14 @@
 """What walking every page as a student and a teacher found, each checked through the page (AppTest)."""
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn import architectures, keras_files, store
 
+from needs import need
 from test_pages import finish_runs, page
+
+pytestmark = pytest.mark.heavy
 
 
 def test_grad_cam_explains_the_class_the_image_is_predicted_as(models_dir):
@@ -97,9 +101,8 @@ def test_evaluate_shows_new_results_for_a_reuploaded_file_of_the_same_name(model
 
 
 def test_evaluate_exports_a_checked_litert_file(models_dir):
-    import pytest
 
-    pytest.importorskip("ai_edge_litert", reason="the export packages are not installed")
+    need("ai_edge_litert", "the export packages are not installed")
     at = page("pages/3_Evaluate.py")
     at.run()
     next(b for b in at.button if b.label == "LiteRT (TFLite), float32").click()

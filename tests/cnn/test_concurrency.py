@@ -6,6 +6,9 @@ import os
 import traceback
 
 import numpy as np
+import pytest
+
+pytestmark = pytest.mark.heavy
 
 WRITERS = 8
 ROUNDS = 3

@@ -5,9 +5,12 @@ import pytest
 from cnn import architectures, cli, data, dataset_sources, export, run_config, store, training
 
 from conftest import tiny_dataset
+from needs import need
 
-pytest.importorskip("ai_edge_litert", reason="the export packages are not installed (requirements-export.txt)")
-pytest.importorskip("onnxruntime", reason="the export packages are not installed (requirements-export.txt)")
+pytestmark = pytest.mark.heavy
+
+need("ai_edge_litert", "the export packages are not installed (requirements-export.txt)")
+need("onnxruntime", "the export packages are not installed (requirements-export.txt)")
 
 
 @pytest.fixture(scope="module")

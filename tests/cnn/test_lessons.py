@@ -147,6 +147,7 @@ def run(pair, ds):
     return [(r.label, training.train(r.config, ds, model=r.start_from() if r.start_from else None)) for r in pair]
 
 
+@pytest.mark.heavy
 def test_dropout_lesson_measures_overfitting_like_with_like():
     ds = lesson_data(lessons.DROPOUT)
     results = run(lessons.DROPOUT.runs(seed=1, rate=0.5), ds)
@@ -155,18 +156,21 @@ def test_dropout_lesson_measures_overfitting_like_with_like():
     assert "Measured the same way (dropout off)" in verdict.text and "Validation accuracy" in verdict.text
 
 
+@pytest.mark.heavy
 def test_batchnorm_lesson_shows_faster_training():
     ds = lesson_data(lessons.BATCHNORM)
     verdict = lessons.BATCHNORM.verdict(run(lessons.BATCHNORM.runs(seed=1), ds), ds)
     assert verdict.holds, verdict.text
 
 
+@pytest.mark.heavy
 def test_augmentation_lesson_shows_robustness_to_moved_digits():
     ds = lesson_data(lessons.AUGMENTATION)
     verdict = lessons.AUGMENTATION.verdict(run(lessons.AUGMENTATION.runs(seed=1), ds), ds)
     assert verdict.holds, verdict.text
 
 
+@pytest.mark.heavy
 def test_transfer_lesson_has_a_sound_baseline_and_claims_only_what_it_measured():
     """From scratch is the same network given the same steps: it learns (no broken baseline below chance), and
     the verdict says what happened, whichever way it went."""

@@ -11,6 +11,8 @@ from scipy import ndimage
 
 from cnn import preprocess as pp
 
+from needs import need
+
 
 def canvas(draw_fn, size=280, mode="L", bg=0):
     img = Image.new(mode, (size, size), bg)
@@ -148,6 +150,7 @@ def test_prepare_image_for_colour_models():
         pp.prepare_image(photo, (32, 32, 4))
 
 
+@pytest.mark.heavy
 def test_dark_ink_on_paper_reads_as_well_as_white_on_black():
     """The same drawings in both polarities, and photos of digits written on paper, read by the shipped model."""
     from cnn import store
@@ -170,11 +173,12 @@ def test_dark_ink_on_paper_reads_as_well_as_white_on_black():
     assert (read(photos) == truth).mean() >= 0.97  # 99.8% on 1,000 (scripts/drawn_accuracy.py)
 
 
+@pytest.mark.heavy
 def test_digits_of_stroke_fonts_it_never_saw_half_dark_on_light_read_at_99_percent():
     """New hands: 2,100 digits of 14 Hershey stroke fonts, every size and brush, every other one dark ink on light
     paper, read by the shipped digit model through the Draw page's preprocessing (99.24% here; 99.48% on the
     4,200 of scripts/drawn_accuracy.py)."""
-    pytest.importorskip("HersheyFonts", reason="pip install -r requirements-dev.txt")
+    need("HersheyFonts", "pip install -r requirements-dev.txt")
     from cnn import store
     from cnn.predict import predict_proba
 

@@ -1,13 +1,13 @@
 """cnn.reader: the Draw page's reader answers as Keras does, with the first layer's maps, or falls back to Keras."""
 import numpy as np
-import pytest
 
 from cnn import architectures, predict, store
 from cnn.reader import QuickReader
 
 from conftest import tiny_dataset
+from needs import need
 
-pytest.importorskip("onnxruntime", reason="the export packages are not installed (requirements-export.txt)")
+need("onnxruntime", "the export packages are not installed (requirements-export.txt)")
 
 
 def test_the_shipped_digit_model_is_read_by_onnx_runtime_with_its_first_maps():

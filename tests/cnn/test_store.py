@@ -296,6 +296,7 @@ for i in range(1000):  # replaced again and again until killed
 """
 
 
+@pytest.mark.heavy
 def test_a_server_killed_while_saving_leaves_the_old_model_or_the_new_never_half(folder, small_model):
     """kill -9 at a random moment of repeated saves: every time, the class's model loads and is one of the two."""
     import os

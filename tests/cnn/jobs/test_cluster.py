@@ -18,7 +18,10 @@ from cnn.jobs.cluster import ClusterEngine
 from cnn.jobs.local import LocalEngine
 
 from conftest import tiny_dataset
+from needs import need
 from ray_head import Head, free_port
+
+pytestmark = pytest.mark.heavy
 
 RAY_INTERNALS = re.compile(r"Ray|rpc|GCS|Actor|Error|Exception|Traceback")
 
@@ -64,7 +67,7 @@ def test_an_address_where_nothing_listens_falls_back_at_once_and_trains_locally(
         engine.shutdown()
 
 
-ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-cluster.txt)")
+ray = need("ray", "Ray is not installed (pip install -r requirements-cluster.txt)")
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from cnn.jobs.local import LocalEngine
 
 from conftest import process_env, tiny_dataset
 
+pytestmark = pytest.mark.heavy
+
 
 def config(**kw):
     base = dict(dataset="mnist", arch="fast", epochs=1, batch_size=32, validation_split=0.0, seed=1)

@@ -14,9 +14,12 @@ from cnn import run_config, training
 from cnn.jobs import JobRequest
 
 from conftest import process_env, tiny_dataset
+from needs import need
 from ray_head import Head, free_port
 
-ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-cluster.txt)")
+pytestmark = pytest.mark.heavy
+
+ray = need("ray", "Ray is not installed (pip install -r requirements-cluster.txt)")
 
 
 @pytest.fixture(scope="module")

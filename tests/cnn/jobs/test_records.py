@@ -134,6 +134,7 @@ def test_a_server_that_shuts_down_marks_its_unfinished_runs(database):
     assert records.get(database, job.id).message.startswith("Interrupted by a server restart")
 
 
+@pytest.mark.heavy
 def test_a_real_run_reaches_the_database_about_once_a_second(tmp_path):
     from cnn import db
 
