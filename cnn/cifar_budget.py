@@ -118,8 +118,8 @@ def preset_advice(arch: str, dataset: str = "cifar10") -> str:
                      small=minutes[best], own=own)
         if epochs > own:
             return _("Measured on this computer: 10 minutes hold {n} epochs of **CIFAR small**, the number Epochs "
-                     "starts at. More epochs, more photos right: 5 read about 85% of test photos, 16 about 88%, "
-                     "24 about 88.5%.",
+                     "starts at. More epochs, more photos right: about 85% after 5 epochs, 88% after 16, "
+                     "88.5% after 24.",
                      n=epochs)
         return ""
     measured = _("Measured on this computer: **CIFAR** trains its {cifar_epochs} epochs in about {cifar:.0f} minutes, "

@@ -179,8 +179,8 @@ class Database:
         except Exception:
             raise self._refuse(_("CNN_DATABASE_URL '{describe}' cannot be read. Write it as "
                                  "postgresql://USER:PASSWORD@HOST:PORT/DATABASE, with special characters of the "
-                                 "password percent-encoded (/ as %2F, # as %23, @ as %40).",
-                                 describe=describe(self.url))) from None
+                                 "password percent-encoded (/ as {slash}, # as {hash}, @ as {at}).",
+                                 describe=describe(self.url), slash="%2F", hash="%23", at="%40")) from None
         try:
             return sa.create_engine(u, **pool, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
         except Exception as e:  # e.g. psycopg missing

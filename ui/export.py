@@ -26,7 +26,7 @@ def export_ui(model, token: str, label: str, ds: data.Dataset | None) -> None:
         if not formats:
             return
         st.caption(_("Each file is run by its own runtime on {check_images:,} test images and offered only if it "
-                     "answers as Keras does (int8: on at least 99% of them).",
+                     "answers as Keras does (int8: on at least 99 in 100 of them).",
                      check_images=min(CHECK_IMAGES, len(ds.test_images))))
         cols = st.columns(len(formats))
         results = st.session_state["exports"]

@@ -122,8 +122,8 @@ def settings_ui(disabled: bool = False, per_row: int = 4) -> dict[str, Any]:
 
 def preset_about_ui(name: str, dataset: str, container: Any = st) -> None:
     """Under the Architecture box: what the preset is for and what it costs, in a student's words; what it took
-    on this class's servers with the current number of epochs, when it has been trained here; the benchmark
-    figures behind the caption in an expander for the curious."""
+    on this class's servers with the current number of epochs, when it has been trained here (the benchmark
+    diaries behind the captions are in bench/README.md, not on a student's page)."""
     from cnn import data, db, presets
     from cnn.jobs import records
     from ui.runs import fmt_seconds
@@ -143,9 +143,6 @@ def preset_about_ui(name: str, dataset: str, container: Any = st) -> None:
                              "**Measured here:** {time} of training for {n} epochs on {title}{accuracy} ({runs}).",
                              int(epochs), time=fmt_seconds(here.seconds), title=data.title(dataset),
                              accuracy=accuracy, runs=runs))
-    if preset.measured:
-        with container.expander(_("How these figures were measured"), icon=":material/speed:"):
-            st.markdown(_(preset.measured))
 
 
 def cifar_timing_ui(where, arch: str, dataset: str) -> None:

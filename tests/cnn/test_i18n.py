@@ -153,3 +153,15 @@ def test_the_command_line_stays_english_whatever_the_system_language():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode != 0
     assert "Unknown dataset 'nope'" in out.stderr + out.stdout
+
+
+def test_the_readmes_extract_command_names_every_keyword_the_check_reads():
+    """README's ``pybabel extract`` and scripts/i18n.py's check find the same strings: one list of keywords."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    command = next(line for line in readme.splitlines() if line.startswith("pybabel extract"))
+    flags = dict(re.findall(r"-k (\w+)(?::([\d,]+))?", command))
+    ours = {k: v for k, v in catalogs.KEYWORDS.items() if k not in catalogs.DEFAULT_KEYWORDS}
+    assert {k: (tuple(int(x) for x in v.split(",")) if v else None) for k, v in flags.items()} == ours
+    assert "-F babel.cfg" in command
