@@ -158,8 +158,9 @@ def dense_ui() -> None:
                    _("share"): number(r["share"], ".1%"), _("how"): r["formula"]} for r in rows], hide_index=True)
     figures.plot(st, charts.bar_counts([r["layer"] for r in rows], [r["params"] for r in rows],
                                       _("Parameters per layer (total {total:,})", total=total)), key="dense_bars")
-    st.caption(_("The classic tutorial: 1,024 units after Flatten, 6,526,474 parameters, most of them (98.4%) in "
-                 "dense1. Global average pooling (as in the VGG preset) keeps one number per feature map instead of 49."))
+    st.caption(_("The classic tutorial: 1,024 units after Flatten, 6,526,474 parameters, most of them (98.4%) "
+                 "in dense1. Global average pooling (as in the VGG preset) keeps one number per feature map instead "
+                 "of 49."))
 
 
 def _lesson_data(name: str, n_train: int, n_test: int = 1000) -> data.Dataset:
