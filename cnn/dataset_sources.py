@@ -6,6 +6,7 @@ The dataset says which source it used, so the page can tell the student.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import threading
@@ -49,11 +50,9 @@ DOWNLOAD_TIMEOUT_S = 5.0
 log = logging.getLogger("cnnlab.data")
 
 
-
 def data_dir() -> Path:
     """The local data folder: ``$CNN_DATA_DIR`` or ``data/`` in the project."""
     return settings.value("CNN_DATA_DIR")
-
 
 
 def info(name: str) -> DatasetInfo:
@@ -67,11 +66,9 @@ def info(name: str) -> DatasetInfo:
                          name=name, join=', '.join(dataset_names())))
 
 
-
 def dataset_names() -> list[str]:
     """Every dataset a page or the command line may pick: the built-in ones, then each ``user:NAME``."""
     return list(DATASETS) + [user_key(d.name) for d in userdata.list_datasets()]
-
 
 
 def _stored(name: str):
@@ -83,14 +80,12 @@ def _stored(name: str):
         raise DatasetError(str(e)) from None
 
 
-
 def user_signature(name: str) -> tuple:
     """What changes when examples of ``user:NAME`` are added or removed (a cache key); DatasetError if gone."""
     try:
         return userdata.signature(user_name(name))
     except userdata.UserDataError as e:
         raise DatasetError(str(e)) from None
-
 
 
 def _local_candidates(name: str) -> list[tuple[str, Path]]:
@@ -110,7 +105,6 @@ def _local_candidates(name: str) -> list[tuple[str, Path]]:
     return out
 
 
-
 def find_local(name: str) -> tuple[str, Path] | None:
     """The first local copy of a dataset that exists on disk, without reading it."""
     for kind, path in _local_candidates(name):
@@ -123,7 +117,6 @@ def find_local(name: str) -> tuple[str, Path] | None:
         if kind == "tar" and path.is_file():
             return kind, path
     return None
-
 
 
 def _read_local(name: str, kind: str, path: Path) -> dict[str, np.ndarray]:
@@ -159,7 +152,6 @@ def _read_local(name: str, kind: str, path: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-
 def _decode_local(name: str, kind: str, path: Path) -> dict[str, np.ndarray]:
     shape = DATASETS[name].image_shape
     if kind == "npz":
@@ -169,7 +161,6 @@ def _decode_local(name: str, kind: str, path: Path) -> dict[str, np.ndarray]:
     if kind == "batches":
         return read_cifar_batches(path)
     return read_cifar_tar(path)
-
 
 
 def read_bundled(name: str) -> dict[str, np.ndarray]:
@@ -188,9 +179,33 @@ def read_bundled(name: str) -> dict[str, np.ndarray]:
     return _check_arrays(arrays, (32, 32, 3), str(path))
 
 
+# The downloads' published checksums: Keras' own for mnist.npz and CIFAR-10's archive (the file_hash its
+# get_file checks), Zalando's for Fashion-MNIST's files (MD5 is what Fashion-MNIST publishes).
+PUBLISHED = {
+    "mnist.npz": ("sha256", "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"),
+    "cifar-10-python.tar.gz": ("sha256", "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"),
+    "train-images-idx3-ubyte.gz": ("md5", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+    "train-labels-idx1-ubyte.gz": ("md5", "25c81989df183df01b3e8a0aad5dffbe"),
+    "t10k-images-idx3-ubyte.gz": ("md5", "bef4ecab320f06d8554ea6380940ec79"),
+    "t10k-labels-idx1-ubyte.gz": ("md5", "bb300cfdad3c16e7a12a480ee83cd310"),
+}
+
+
+def _check_published(path: Path, fname: str, title: str) -> None:
+    """DownloadError (and the file removed) unless ``path`` has the published checksum of ``fname``."""
+    kind, expected = PUBLISHED[fname]
+    digest = hashlib.new(kind, usedforsecurity=False)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    if digest.hexdigest() != expected:
+        path.unlink(missing_ok=True)
+        raise DownloadError(_("The {title} download ({fname}) is not the published file (its {kind} checksum "
+                              "differs), so it was not used: a broken download or a changed server.",
+                              title=title, fname=fname, kind=kind.upper()), offline=False)
+
 
 _offline_until = 0.0  # after a failed download, don't retry for a while
-
 
 
 def download(name: str, progress: Callable[[float], None] | None = None,
@@ -227,6 +242,7 @@ def download(name: str, progress: Callable[[float], None] | None = None,
                     done += len(chunk)
                     if progress and total:
                         progress((i + done / total) / len(files))
+            _check_published(tmp, fname, meta.title)  # before anything reads it, as Keras' get_file does
             os.replace(tmp, dest)
         except urllib.error.HTTPError as e:  # the server answered, with an error: not "offline"
             tmp.unlink(missing_ok=True)
@@ -248,7 +264,6 @@ def download(name: str, progress: Callable[[float], None] | None = None,
                                   title=meta.title, parent=dest.parent, value=e.strerror or e),
                                 offline=False) from None
     return target
-
 
 
 def load_dataset(name: str, *, allow_download: bool = True,
@@ -286,7 +301,6 @@ def load_dataset(name: str, *, allow_download: bool = True,
                    meta.class_names, "bundled sample (offline)", is_sample=True, notes=notes)
 
 
-
 def _load_user(name: str) -> Dataset:
     ds = _stored(name)
     try:
@@ -295,7 +309,6 @@ def _load_user(name: str) -> Dataset:
         raise DatasetError(str(e)) from None
     return Dataset(name, parts.x_train, parts.y_train, parts.x_test, parts.y_test, ds.classes,
                    f"your own data ({ds.describe()})", is_sample=False, notes=parts.notes)
-
 
 
 def source_status(name: str) -> str:

@@ -1,5 +1,6 @@
 """cnn.data: local copies in every format, the bundled sample, the offline download, errors."""
 import gzip
+import hashlib
 import pickle
 import struct
 import tarfile
@@ -189,11 +190,37 @@ def test_a_server_or_disk_error_is_reported_as_such_not_as_offline(monkeypatch, 
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(dataset_sources.urllib.request, "urlopen", lambda url, timeout: Response(b"x" * 100))
+    monkeypatch.setitem(dataset_sources.PUBLISHED, "mnist.npz", ("sha256", hashlib.sha256(b"x" * 100).hexdigest()))
     monkeypatch.setattr(dataset_sources.os, "replace", write_fails)  # the download works, saving it does not
     with pytest.raises(data.DownloadError, match=r"Could not save .* \(No space left"):
         dataset_sources.download("mnist")
     assert "could not be downloaded" in dataset_sources.load_dataset("mnist").note
     assert dataset_sources._offline_until == 0.0
+
+
+def test_a_download_that_is_not_the_published_file_is_refused_and_removed(monkeypatch, tmp_path):
+    """As Keras' get_file checks its file_hash: a broken or changed download is never read."""
+    import io
+
+    monkeypatch.delenv("CNN_OFFLINE")
+    monkeypatch.setattr(dataset_sources, "KERAS_CACHE_DIR", tmp_path / "keras")
+    monkeypatch.setattr(dataset_sources, "_offline_until", 0.0)
+
+    class Response(io.BytesIO):
+        headers: dict = {}  # noqa: RUF012
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(dataset_sources.urllib.request, "urlopen", lambda url, timeout: Response(b"not mnist"))
+    with pytest.raises(data.DownloadError, match=r"\(mnist.npz\) is not the published file \(its SHA256"):
+        dataset_sources.download("mnist")
+    assert list((tmp_path / "keras").iterdir()) == [], "nothing of it is kept"
+    ds = dataset_sources.load_dataset("mnist")
+    assert ds.is_sample and "could not be downloaded" in ds.note
 
 
 def test_unknown_dataset_message():
