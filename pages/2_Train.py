@@ -15,6 +15,8 @@ chrome.page_setup_ui("Train")
 chrome.title_ui("Train", _("Train a network"))
 CUSTOM = "custom"
 running = runs.is_running("train")
+if running and st.session_state.get("train_config") is not None:  # a reload while it trains: its settings, locked
+    settings.show_run(st.session_state["train_config"], runs.group("train").jobs[0].id)
 
 for problem in classroom.apply_share_link():
     st.warning(_("Ignored the link setting {problem}", problem=problem), icon=":material/link_off:")

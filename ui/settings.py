@@ -78,6 +78,23 @@ def _transfer_changed() -> None:
     load_preset_defaults(st.session_state["tr_arch"], st.session_state["tr_ds"])
 
 
+def show_run(config: Any, job_id: str) -> None:
+    """A run of this student trains (started before a reload, or in another tab): the locked settings show its own
+    (dataset, network, every hyperparameter), once per run, so that the page says what is training and a Train
+    pressed after it trains what she had set, not the defaults of a fresh page."""
+    if st.session_state.get("tr_shows_run") == job_id:
+        return
+    st.session_state["tr_shows_run"] = job_id
+    set_sticky("tr_ds", config.dataset)
+    set_sticky("tr_arch", config.arch)
+    if config.arch == "custom" and config.spec:
+        st.session_state["spec"] = config.spec
+    if data.is_user(config.dataset):
+        set_sticky("tr_transfer", bool(config.start_from))
+    for name, value in hyperparams.config_values(config).items():
+        set_sticky(key_of(name), value)
+
+
 def ensure_defaults(arch: str, dataset: str) -> None:
     """First visit: the preset's settings."""
     if key_of("epochs") not in st.session_state["sticky"]:

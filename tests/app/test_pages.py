@@ -459,3 +459,31 @@ def test_a_screen_reader_hears_each_epoch_end_once_not_each_batch():
     job.add_event(run_results.Progress("epoch", 1, 3, 10, 10, 2.0, 100.0, {"loss": 0.5, "accuracy": 0.875,
                                                                           "val_accuracy": 0.9}))
     assert epoch_news(job) == "f-1: epoch 1 of 3 done: loss 0.500, accuracy 87.5%, val accuracy 90.0%"
+
+
+def test_a_reload_while_a_run_trains_shows_its_settings_locked_and_keeps_them(models_dir):
+    """Reloaded mid-run, the page showed the defaults ("Epochs 1") beside "Epoch 13/20", the settings she had typed
+    were gone, and Train afterwards trained 1 epoch. The run's own settings come back with it."""
+    from cnn import run_config, run_results
+    from cnn.jobs import JobRequest
+    from cnn.jobs.base import Job
+    from ui.runs import RunGroup
+
+    from conftest import tiny_dataset
+
+    config = run_config.TrainConfig(dataset="fashion_mnist", arch="lenet", epochs=20, batch_size=32,
+                                    learning_rate=0.002, seed=7)
+    job = Job(JobRequest(config, tiny_dataset(), label="lenet-fashion_mnist-101500"), None)
+    job.state = "running"
+    job.add_event(run_results.Progress("epoch", 13, 20, 10, 10, 30.0, 100.0, {"loss": 0.5, "accuracy": 0.8}))
+    at = page("pages/2_Train.py")
+    at.session_state["runs"] = {"train": RunGroup("train", [job], register=True)}  # what the workspace brings back
+    at.session_state["train_config"] = config
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="tr_ds").value == "fashion_mnist" and at.selectbox(key="tr_arch").value == "lenet"
+    assert at.number_input(key="tr_epochs").value == 20 and at.number_input(key="tr_batch_size").value == 32
+    assert at.number_input(key="tr_seed").value == 7 and at.number_input(key="tr_epochs").disabled
+    job.state = "done"  # it ended: the page's settings are still the run's, ready for the next press
+    at.run()
+    assert at.number_input(key="tr_epochs").value == 20 and not at.number_input(key="tr_epochs").disabled
