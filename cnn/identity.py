@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,21 +103,36 @@ def server_key() -> bytes:
     return _file_key(settings.value("CNN_DATA_DIR") / KEY_FILE)
 
 
+_key_lock = threading.Lock()
+
+
 @functools.cache
 def _file_key(path: Path) -> bytes:
-    try:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # two servers at once: one writes
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
-        key = path.read_text().strip()
-        if len(key) >= 32:
-            return key.encode()
-    except OSError as e:
-        log.error("CNN Lab: cannot keep a key for teacher grants in %s (%s): grants last until this server stops; "
-                  "set CNN_SECRET_KEY.", path, e)
-    return secrets.token_hex(32).encode()
+    """The key in ``path``, made there first if there is none. Made whole in a file of its own and linked into place
+    (atomic): two page runs, or two servers, starting at once all read the one complete key. Before, the second
+    could read the first's still empty file (or fail to create its own) and sign grants with a key of its own
+    for the rest of the process: a teacher's grant then failed on the next page run that used the other key."""
+    with _key_lock:
+        try:
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(secrets.token_hex(32))
+                try:
+                    os.link(tmp, path)  # fails if another server linked its key first: that one is read below
+                except FileExistsError:
+                    pass
+                finally:
+                    tmp.unlink(missing_ok=True)
+            key = path.read_text().strip()
+            if len(key) >= 32:
+                return key.encode()
+        except OSError as e:
+            log.error("CNN Lab: cannot keep a key for teacher grants in %s (%s): grants last until this server stops; "
+                      "set CNN_SECRET_KEY.", path, e)
+        return secrets.token_hex(32).encode()
 
 
 def _key_id(key: bytes) -> str:

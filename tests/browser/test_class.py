@@ -10,10 +10,10 @@ from browser.helpers import assert_no_error, enter_teacher_mode, wait_idle
 pytestmark = pytest.mark.browser
 
 
-def student(browser, server, name: str):
+def student(browser, server, name: str, arch: str = "fast", epochs: int = 300):
     pg = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
     pg.set_default_timeout(120_000)
-    pg.goto(f"{server['url']}/Train?arch=fast&epochs=300&limit=all")
+    pg.goto(f"{server['url']}/Train?arch={arch}&epochs={epochs}&limit=all")
     wait_idle(pg)
     box = pg.locator("[data-testid=stSidebar]").get_by_role("textbox", name="Your name")
     box.fill(name)
@@ -48,4 +48,25 @@ def test_the_teacher_sees_both_students_runs_live_and_stops_one(browser, server)
     finally:
         bob.get_by_role("button", name="Stop", exact=True).first.click()
         for pg in (ada, bob, teacher):
+            pg.context.close()
+
+
+def test_teacher_mode_survives_a_reload_while_a_students_run_trains(browser, server):
+    """Reported twice: teacher mode entered while a student's run trained on the same server was gone after the
+    teacher's next reload (the passphrase prompt came back)."""
+    ada = student(browser, server, "Ada", arch="tutorial", epochs=10)  # as reported: the Tutorial network
+    ada.get_by_text(re.compile(r"Epoch \d+/10 · batch")).first.wait_for()
+    teacher = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
+    teacher.set_default_timeout(120_000)
+    try:
+        enter_teacher_mode(teacher, server["url"], TEACHER_PASSPHRASE)
+        for _ in range(3):
+            teacher.reload()
+            wait_idle(teacher)
+            teacher.get_by_role("heading", name="Runs").wait_for(timeout=30_000)
+            assert teacher.get_by_label("Teacher passphrase").count() == 0
+            assert_no_error(teacher)
+    finally:
+        ada.get_by_role("button", name="Stop", exact=True).first.click()
+        for pg in (ada, teacher):
             pg.context.close()

@@ -91,3 +91,26 @@ def test_the_language_picked_is_kept_with_the_identity(database):
     identity.set_language(database, ana.id, "de")
     assert identity.language_of(database, ana.id) == "de"
     assert identity.language_of(database, "nobody") == ""
+
+
+def test_page_runs_and_servers_starting_at_once_all_read_the_one_key(tmp_path):
+    """The key file was created, then written: a second caller could read it still empty (or fail to create its
+    own) and sign grants for the rest of its life with a random key of its own."""
+    import concurrent.futures
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    path = tmp_path / "fresh" / identity.KEY_FILE
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:  # one server's page runs
+        keys = set(pool.map(lambda _: identity._file_key.__wrapped__(path), range(64)))
+    assert keys == {path.read_text().strip().encode()}
+    other = tmp_path / "two-servers" / identity.KEY_FILE
+    read = ("from pathlib import Path; from cnn import identity; "
+            f"print(identity._file_key(Path({str(other)!r})).decode())")
+    servers = [subprocess.Popen([sys.executable, "-c", read], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+               for _ in range(4)]  # servers starting at once
+    keys = {p.communicate(timeout=60)[0].strip().encode() for p in servers}
+    assert keys == {other.read_text().strip().encode()} and len(other.read_text().strip()) == 64
+    assert sorted(p.name for p in other.parent.iterdir()) == [identity.KEY_FILE]  # no temporary file left
