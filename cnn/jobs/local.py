@@ -185,8 +185,16 @@ class LocalEngine(Engine):
                 slot.idle = False
 
     def _done(self, job: Job) -> None:
+        """A run ended: its slot is free, and the page's settings are prepared again for the next press (a second
+        try, a new seed after Stop) unless a worker holds them ready already."""
         with self._cond:
             self._running.pop(job.id, None)
+            if self._hint is not None:
+                config, dataset = self._hint
+                key = prepare_key(config, dataset.image_shape, dataset.num_classes, len(dataset.train_images))
+                if not any(s.prepared == key for s in self._slots):
+                    self._hint_taken = min(self._hint_taken, self._hint_seq - 1)
+                    self._cond.notify_all()
 
     def _cancel_queued(self, job: Job) -> bool:
         with self._cond:
