@@ -2,14 +2,17 @@
 per machine), the epochs that fit 10 minutes, and the Train page's advice from them."""
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from cnn import crops, precision, presets
 from cnn.data import Dataset, to_float
-from cnn.i18n import _
 from cnn.optimizers import compile_model
 from cnn.run_config import TrainConfig, default_config
 from cnn.training import build_fresh, compiled_crop_view
@@ -24,12 +27,12 @@ CIFAR_TRAIN = 50_000
 # 88.59% and 88.46% (seeds 42, 43) in 8.6 min on an Intel Xeon limited to AVX-512 (no AMX): the most measured. Where
 # 10 minutes hold more than 16, the 0.3-0.7 points of those extra epochs are the difference between 88% and not
 CIFAR_MAX_EPOCHS = 24
-# cnn/airbench.py's training step, CIFAR small's first layer and the augmentation's pipeline, as last changed: timed
-# again when they change
-AIRBENCH_STEP = "muon, whitened convolution merged, shifts gathered, mirrors alternating"
+# The code a CIFAR epoch's time depends on: its training step and first layer (airbench), its crops, its augmentation
+# and its input pipeline. The minutes measured here are kept under a hash of it and of the recipes: timed again when
+# any of them changes.
+TIMED_CODE = ("airbench.py", "crops.py", "augment.py", "input_pipeline.py", "training.py", "optimizers.py")
 # A whole epoch against the probe's bare steps: it also makes the augmented batches (on the same 2 cores) and, for
-# airbench, averages the weights. CIFAR small in one bench/bench.py run: 48.2 s probed, then 49.5 s per epoch for 12
-# epochs (2026-12-03).
+# airbench, averages the weights (bench/README.md has the runs it comes from).
 EPOCH_OVER_PROBE = 1.03
 
 
@@ -52,10 +55,7 @@ def measure_cifar_minutes(probe_batches: int = 6) -> dict[str, float]:
 def cifar_minutes(measure: bool = True) -> dict[str, float] | None:
     """Each CIFAR preset's training minutes on this machine (:func:`measure_cifar_minutes`), measured once per
     machine and kept with the number-format measurement; None when not measured yet and ``measure`` is False."""
-    recipes = ";".join(f"{p}:{r['epochs']}x{r['batch_size']}:{r['optimizer']}:{r.get('crop_share', 0)}"
-                       for p, r in ((p, presets.get(p).recipe) for p in CIFAR_PRESETS))
-    step = f"{AIRBENCH_STEP}|{EPOCH_OVER_PROBE}"
-    key, kept = precision.recalled(f"cifar_minutes|{recipes}|{step}")  # measured again when a recipe changes
+    key, kept = precision.recalled(f"cifar_minutes|{timing_key()}")  # measured again when a recipe or the code changes
     if isinstance(kept, dict) and all(isinstance(kept.get(p), (int, float)) for p in CIFAR_PRESETS):
         return {p: float(kept[p]) for p in CIFAR_PRESETS}
     if not measure:
@@ -63,6 +63,16 @@ def cifar_minutes(measure: bool = True) -> dict[str, float] | None:
     minutes = measure_cifar_minutes()
     precision.remember(key, minutes)
     return minutes
+
+
+def timing_key() -> str:
+    """A hash of what the CIFAR minutes depend on: each CIFAR preset's recipe, the probe's scaling and the source of
+    :data:`TIMED_CODE`."""
+    h = hashlib.sha256(json.dumps([{p: presets.get(p).recipe for p in CIFAR_PRESETS}, EPOCH_OVER_PROBE],
+                                  sort_keys=True, default=str).encode())
+    for name in TIMED_CODE:
+        h.update((Path(__file__).parent / name).read_bytes())
+    return h.hexdigest()[:16]
 
 
 def cifar_preset(measure: bool = True) -> str | None:
@@ -100,36 +110,36 @@ def _epochs_that_fit(arch: str, recipe_minutes: float) -> int:
     return fit[-1] if fit else own
 
 
-def preset_advice(arch: str, dataset: str = "cifar10") -> str:
-    """A line for the Train page on CIFAR-10, with the minutes measured here: on CIFAR, that CIFAR small reads more
+@dataclass(frozen=True)
+class Advice:
+    """What the Train page should say about the CIFAR presets here (ui.settings.preset_advice words it): ``case``
+    is "small too slow" (CIFAR small's own epochs take over 10 minutes), "small more epochs" (10 minutes hold more
+    than its own), "neither fits" or "small reads more" (on the CIFAR preset)."""
+
+    case: str
+    minutes: dict[str, float]  # each CIFAR preset's recipe, in minutes here
+    epochs: int  # CIFAR small's epochs that fit 10 minutes here
+    own: int  # CIFAR small's own epochs
+    cifar_epochs: int  # the CIFAR preset's own epochs
+
+
+def advice(arch: str, dataset: str = "cifar10") -> Advice | None:
+    """What to tell a student on CIFAR-10 with the minutes measured here: on CIFAR, that CIFAR small reads more
     within 10 minutes; on CIFAR small, how many epochs fit 10 minutes here (more than its own) or that its own do
-    not. "" when there is nothing to add, or when this computer is not measured yet."""
+    not. None when there is nothing to add, or when this computer is not measured yet."""
     minutes = cifar_minutes(measure=False) if arch in CIFAR_PRESETS and dataset == "cifar10" else None
     if not minutes:
-        return ""
+        return None
     best = CIFAR_RECOMMENDED
     own = int(presets.get(best).recipe["epochs"])
     fits = minutes[best] * 60 <= CIFAR_BUDGET_S
+    epochs = _epochs_that_fit(best, minutes[best])
+    cifar_epochs = int(presets.get("cifar").recipe["epochs"])
     if arch == best:
-        epochs = _epochs_that_fit(best, minutes[best])
         if not fits:
-            return _("Measured on this computer: **CIFAR small** trains in about {small:.0f} minutes for its {own} "
-                     "epochs, more than 10. With fewer epochs a run is shorter, but it gets more photos wrong.",
-                     small=minutes[best], own=own)
-        if epochs > own:
-            return _("Measured on this computer: 10 minutes hold {n} epochs of **CIFAR small**, the number Epochs "
-                     "starts at. More epochs, more photos right: about 85% after 5 epochs, 88% after 16, "
-                     "88.5% after 24.",
-                     n=epochs)
-        return ""
-    measured = _("Measured on this computer: **CIFAR** trains its {cifar_epochs} epochs in about {cifar:.0f} minutes, "
-                 "**CIFAR small** its {small_epochs} in about {small:.0f}.", cifar=minutes["cifar"],
-                 small=minutes[best], cifar_epochs=presets.get("cifar").recipe["epochs"], small_epochs=own)
-    if not fits:
-        return measured + " " + _("Neither fits 10 minutes here: **CIFAR small** is the quicker one. With fewer "
-                                  "epochs a run is shorter, but it gets a few more photos wrong.")
-    return measured + " " + _("**CIFAR small** reads more photos right within 10 minutes: it trains with airbench's "
-                              "recipe, which needs fewer epochs.")
+            return Advice("small too slow", minutes, epochs, own, cifar_epochs)
+        return Advice("small more epochs", minutes, epochs, own, cifar_epochs) if epochs > own else None
+    return Advice("small reads more" if fits else "neither fits", minutes, epochs, own, cifar_epochs)
 
 
 def estimate_epoch_seconds(config: TrainConfig, dataset: Dataset, probe_batches: int = 4) -> float:

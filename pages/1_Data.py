@@ -2,10 +2,10 @@
 import numpy as np
 import streamlit as st
 
-from cnn import charts, data
+from cnn import data
 from cnn.augment import AugmentParams, augment_images, default_params
 from cnn.i18n import _, number
-from ui import chrome, datasets, figures, images
+from ui import charts, chrome, datasets, figures, images
 from ui.state import sticky
 
 chrome.page_setup_ui("Data")

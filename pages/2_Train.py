@@ -53,7 +53,7 @@ arch_name = c2.selectbox(_("Architecture"), [*presets.PRESETS, CUSTOM], key=stic
 settings.ensure_defaults(arch_name if arch_name != CUSTOM else "fast", ds_name)
 if arch_name in presets.PRESETS and not chrome.presenting():
     settings.preset_about_ui(arch_name, ds_name, c2)
-if advice := cifar_budget.preset_advice(arch_name, ds_name):
+if advice := settings.preset_advice(arch_name, ds_name):
     c2.info(advice, icon=":material/speed:")
 elif arch_name in cifar_budget.CIFAR_PRESETS and ds_name == "cifar10" and not running:
     settings.cifar_timing_ui(c2, arch_name, ds_name)

@@ -4,10 +4,10 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from cnn import charts, data, dataset_sources, evaluation, store
+from cnn import data, dataset_sources, evaluation, store
 from cnn.i18n import _, n_, number
 from cnn.predict import TTA_WORDS, top_k, tta_level
-from ui import chrome, datasets, figures, images, models, runs
+from ui import charts, chrome, datasets, figures, images, models, runs
 from ui.export import export_ui
 
 chrome.page_setup_ui("Evaluate")

@@ -4,10 +4,10 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from cnn import charts, data, dataset_sources, inspection, preprocess
+from cnn import data, dataset_sources, inspection, preprocess
 from cnn.i18n import N_, _, headed
 from cnn.predict import model_input_shape, predict_proba
-from ui import chrome, datasets, figures, images, models
+from ui import charts, chrome, datasets, figures, images, models
 
 chrome.page_setup_ui("Inspect")
 chrome.title_ui("Inspect", _("Inspect a network"))

@@ -4,9 +4,9 @@ import time
 import numpy as np
 import streamlit as st
 
-from cnn import charts, data, inspection, preprocess
+from cnn import data, inspection, preprocess
 from cnn.i18n import N_, _
-from ui import canvas, chrome, figures, images, models
+from ui import canvas, charts, chrome, figures, images, models
 from ui.state import fragment, sticky
 
 chrome.page_setup_ui("Draw")

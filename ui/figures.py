@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from cnn import charts
+from ui import charts
 
 
 def plot(where: Any, fig, **kwargs: Any):

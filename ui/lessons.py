@@ -5,10 +5,10 @@ import numpy as np
 import streamlit as st
 
 from cnn import architectures as arch
-from cnn import charts, data, dataset_sources, i18n, keras_files, lessons, run_config, store, transfer
+from cnn import data, dataset_sources, i18n, keras_files, lessons, run_config, store, transfer
 from cnn.i18n import N_, _, number
 from cnn.jobs import JobRequest
-from ui import datasets, figures, images, models, runs
+from ui import charts, datasets, figures, images, models, runs
 from ui.state import sticky
 
 

@@ -7,9 +7,9 @@ import re
 
 import streamlit as st
 
-from cnn import charts, cifar_budget, data, keras_files, run_config, run_results, store, training
+from cnn import cifar_budget, data, keras_files, run_config, run_results, store, training
 from cnn.i18n import _, n_, number, translated
-from ui import chrome, datasets, figures, models
+from ui import charts, chrome, datasets, figures, models
 from ui.export import export_ui
 
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from cnn import charts, jobs, run_config, run_results, training
+from cnn import jobs, run_config, run_results, training
 from cnn.i18n import N_, _, number, translated
 from cnn.jobs import Job, JobRequest
-from ui import figures
+from ui import charts, figures
 from ui.state import fragment
 
 POLL_S = 1.0  # the sidebar and the live charts redraw once a second

@@ -78,6 +78,31 @@ def _transfer_changed() -> None:
     load_preset_defaults(st.session_state["tr_arch"], st.session_state["tr_ds"])
 
 
+def preset_advice(arch: str, dataset: str = "cifar10") -> str:
+    """The Train page's line on CIFAR-10 from this computer's measured minutes (cnn.cifar_budget.advice), in the
+    student's words; "" when there is nothing to say."""
+    said = cifar_budget.advice(arch, dataset)
+    if said is None:
+        return ""
+    small = said.minutes[cifar_budget.CIFAR_RECOMMENDED]
+    if said.case == "small too slow":
+        return _("Measured on this computer: **CIFAR small** trains in about {small:.0f} minutes for its {own} "
+                 "epochs, more than 10. With fewer epochs a run is shorter, but it gets more photos wrong.",
+                 small=small, own=said.own)
+    if said.case == "small more epochs":
+        return _("Measured on this computer: 10 minutes hold {n} epochs of **CIFAR small**, the number Epochs "
+                 "starts at. More epochs, more photos right: about 85% after 5 epochs, 88% after 16, "
+                 "88.5% after 24.", n=said.epochs)
+    measured = _("Measured on this computer: **CIFAR** trains its {cifar_epochs} epochs in about {cifar:.0f} minutes, "
+                 "**CIFAR small** its {small_epochs} in about {small:.0f}.", cifar=said.minutes["cifar"],
+                 small=small, cifar_epochs=said.cifar_epochs, small_epochs=said.own)
+    if said.case == "neither fits":
+        return measured + " " + _("Neither fits 10 minutes here: **CIFAR small** is the quicker one. With fewer "
+                                  "epochs a run is shorter, but it gets a few more photos wrong.")
+    return measured + " " + _("**CIFAR small** reads more photos right within 10 minutes: it trains with airbench's "
+                              "recipe, which needs fewer epochs.")
+
+
 def show_run(config: Any, job_id: str) -> None:
     """A run of this student trains (started before a reload, or in another tab): the locked settings show its own
     (dataset, network, every hyperparameter), once per run, so that the page says what is training and a Train

@@ -1,11 +1,13 @@
 """cnn.training: progress, stop, NaN, determinism, config checks."""
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cnn import cifar_budget, crops, input_pipeline, optimizers, run_config, run_results, training
+from cnn import cifar_budget, crops, input_pipeline, optimizers, presets, run_config, run_results, training
 from cnn.data import Dataset
+from ui.settings import preset_advice
 
 
 def cfg(**kw):
@@ -183,7 +185,7 @@ def test_cifar_small_is_recommended_with_the_epochs_that_fit_ten_minutes_here(mo
     monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(cifar_budget, "measure_cifar_minutes", lambda: dict(minutes))
     # pages never wait
-    assert cifar_budget.cifar_preset(measure=False) is None and cifar_budget.preset_advice("cifar") == ""
+    assert cifar_budget.cifar_preset(measure=False) is None and preset_advice("cifar") == ""
     assert cifar_budget.budget_epochs("cifar_small") is None
     assert cifar_budget.cifar_preset() == "cifar_small"
     monkeypatch.setattr(cifar_budget, "measure_cifar_minutes", lambda: pytest.fail("measured once per machine"))
@@ -195,12 +197,12 @@ def test_cifar_small_is_recommended_with_the_epochs_that_fit_ten_minutes_here(mo
 
     assert minutes_of(epochs) <= 10 or epochs == 5  # the epochs set do fit 10 minutes (its own 5 at least)
     assert epochs == cifar_budget.CIFAR_MAX_EPOCHS or minutes_of(epochs + 1) > 10  # and one more would not
-    advice = cifar_budget.preset_advice("cifar")
+    advice = preset_advice("cifar")
     assert "**CIFAR small** reads more" in advice and f"about {minutes['cifar']:.0f} minutes" in advice
-    small = cifar_budget.preset_advice("cifar_small")
+    small = preset_advice("cifar_small")
     assert small == "" if epochs == 5 else f"10 minutes hold {epochs} epochs" in small
-    assert cifar_budget.preset_advice("fast") == "" and cifar_budget.budget_epochs("fast") is None
-    assert cifar_budget.preset_advice("cifar", "mnist") == ""
+    assert preset_advice("fast") == "" and cifar_budget.budget_epochs("fast") is None
+    assert preset_advice("cifar", "mnist") == ""
     assert cifar_budget.budget_epochs("cifar_small", "mnist") is None
 
 
@@ -228,8 +230,8 @@ def test_where_no_cifar_preset_fits_ten_minutes_the_page_says_so_on_both(monkeyp
     monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(cifar_budget, "measure_cifar_minutes", lambda: {"cifar": 30.2, "cifar_small": 17.3})
     assert cifar_budget.cifar_preset() == "cifar_small" and cifar_budget.budget_epochs("cifar_small") == 5
-    assert "Neither fits 10 minutes" in cifar_budget.preset_advice("cifar")
-    advice = cifar_budget.preset_advice("cifar_small")
+    assert "Neither fits 10 minutes" in preset_advice("cifar")
+    advice = preset_advice("cifar_small")
     assert "about 17 minutes for its 5 epochs, more than 10" in advice and "Epochs starts" not in advice
 
 
@@ -239,3 +241,19 @@ def test_the_cifar_timing_probe_measures_both_presets_briefly(monkeypatch):
     minutes = cifar_budget.measure_cifar_minutes()
     k = cifar_budget.EPOCH_OVER_PROBE  # whole epochs also make augmented batches and average weights
     assert minutes == {"cifar": round(0.25 * k * 196 * 12 / 60, 2), "cifar_small": round(0.125 * k * 98 * 5 / 60, 2)}
+
+
+def test_the_cifar_minutes_are_kept_under_a_hash_of_the_recipes_and_the_code_they_time(monkeypatch):
+    """Before, the key held a sentence someone had to edit when the training step changed."""
+    key = cifar_budget.timing_key()
+    assert len(key) == 16 and cifar_budget.timing_key() == key
+    import dataclasses
+
+    changed = dataclasses.replace(presets.get("cifar_small"), recipe=dict(presets.get("cifar_small").recipe, epochs=99))
+    monkeypatch.setitem(presets.PRESETS, "cifar_small", changed)
+    assert cifar_budget.timing_key() != key
+    monkeypatch.undo()
+    assert cifar_budget.timing_key() == key
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda p: real(p) + (b"#" if p.name == "airbench.py" else b""))
+    assert cifar_budget.timing_key() != key

@@ -1,8 +1,9 @@
-"""cnn.charts: figures from plain data, and one colour convention for signed values everywhere."""
+"""ui.charts: figures from plain data, and one colour convention for signed values everywhere."""
 import numpy as np
 import plotly.colors
 
-from cnn import charts, inspection
+from cnn import inspection
+from ui import charts
 
 
 def colour_at(fig, value: float) -> np.ndarray:
