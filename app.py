@@ -45,11 +45,11 @@ def home() -> None:
         ("pages/6_Lessons.py", "Lessons", _("Convolution, pooling, activations, dropout, batch norm, augmentation, "
                                             "transfer learning: try each.")),
     ]
-    cols = st.columns(3)
-    for i, (page, title, text) in enumerate(steps):
-        with cols[i % 3].container(border=True):
-            st.page_link(page, label=f"**{i + 1} · {_(title)}**", icon=ICONS[title])
-            st.caption(text)
+    for row in range(0, len(steps), 3):  # one row of columns at a time: a phone stacks them as 1, 2, 3, 4, 5, 6
+        for col, (i, (page, title, text)) in zip(st.columns(3), enumerate(steps[row:row + 3], row), strict=False):
+            with col.container(border=True):
+                st.page_link(page, label=f"**{i + 1} · {_(title)}**", icon=ICONS[title])
+                st.caption(text)
 
     st.info(_("New here? Go to **5 · Draw** and draw a digit: a trained network is already included. "
               "Then follow the steps from **1 · Data** to build your own."), icon=":material/waving_hand:")

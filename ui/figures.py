@@ -17,4 +17,6 @@ def plot(where: Any, fig, **kwargs: Any):
     if st.session_state.get("present"):
         fig = charts.for_projector(fig)
         kwargs.setdefault("config", {"displayModeBar": False})
+    else:  # the toolbar runs down the right edge: across the top it covered the titles (on a phone, once tapped)
+        fig.update_layout(modebar={"orientation": "v"})
     return where.plotly_chart(fig, **kwargs)

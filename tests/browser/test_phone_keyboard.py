@@ -1,0 +1,59 @@
+"""A phone (390×844, touch) and a keyboard: Home's steps in their order, help targets a finger can hit, chart
+toolbars off the titles, and a focus ring anyone can see."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from browser.conftest import SHOTS
+from browser.helpers import assert_no_error, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def phone(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    context.close()
+
+
+def test_homes_steps_come_in_their_order_on_a_phone(phone, server):
+    phone.goto(server["url"])
+    wait_idle(phone)
+    steps = phone.get_by_role("link", name=re.compile(r"^\d · "))
+    tops = [(re.search(r"(\d) · ", steps.nth(i).inner_text()).group(1), steps.nth(i).bounding_box()["y"])
+            for i in range(steps.count())]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    phone.screenshot(path=str(SHOTS / "phone-home.png"), full_page=True)
+    assert [n for n, _y in sorted(tops, key=lambda t: t[1])] == list("123456"), tops
+    assert_no_error(phone)
+
+
+def test_help_targets_are_at_least_24_px_and_the_focus_ring_is_seen(browser, server):
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        pg.goto(f"{server['url']}/Train")
+        wait_idle(pg)
+        pg.get_by_role("heading", name="Hyperparameters").wait_for()
+        targets = pg.locator("[data-testid=stTooltipHoverTarget]")
+        assert targets.count() > 3
+        sizes = [targets.nth(i).bounding_box() for i in range(targets.count())]
+        small = [b for b in sizes if b and b["width"] > 0 and (b["width"] < 24 or b["height"] < 24)]
+        assert small == [], small
+        link = pg.locator("[data-testid=stSidebar]").get_by_role("link", name="Data", exact=True).first
+        link.focus()
+        pg.keyboard.press("Tab")
+        pg.keyboard.press("Shift+Tab")  # focus by keyboard (focus-visible)
+        ring = pg.evaluate("() => { const s = getComputedStyle(document.activeElement); "
+                           "return [s.outlineStyle, parseFloat(s.outlineWidth), s.outlineColor]; }")
+        pg.screenshot(path=str(SHOTS / "keyboard-focus-sidebar.png"))
+        assert ring[0] == "solid" and ring[1] >= 3, ring
+    finally:
+        context.close()
