@@ -22,6 +22,7 @@ from cnn.i18n import _
 MAX_UPLOAD_BYTES = 20 * 2**20
 MAX_PIXELS = 40_000_000  # larger images are refused before decoding (decompression-bomb guard)
 INK_THRESHOLD = 0.08
+SMALL_SHARE = 0.3  # a drawing whose digit is smaller than this share of its pad is too small to read well
 WORK_SIZE = 400  # photos are brought to this longer side first: a drawing's size, whatever the camera
 TARGET_STROKE = 0.12  # MNIST strokes are about 2.5 px in its 20 px box
 WORK_BOX = 20  # the digit's longer side in the 28×28 field, as in MNIST
@@ -43,6 +44,13 @@ class DigitSteps:
     cropped: np.ndarray  # bounding box of the ink
     scaled: np.ndarray  # longer side 20 px
     centered: np.ndarray  # 28×28, centre of mass in the middle: what the model sees
+
+    @property
+    def small(self) -> bool:
+        """The digit fills less than :data:`SMALL_SHARE` of the drawing's shorter side. Scaled up to 20 px, its
+        strokes grow as thick as the digit is wide, and a network trained on MNIST's pen strokes reads it badly (a
+        tiny 8 read as "1, 96.6 %"): the page asks for a bigger one."""
+        return max(self.cropped.shape) < SMALL_SHARE * min(self.ink.shape)
 
     @property
     def model_input(self) -> np.ndarray:

@@ -105,6 +105,10 @@ def server_answer(answer, chart, probs: np.ndarray, classes: list[str], title: s
 def steps_ui(model, steps: preprocess.DigitSteps, first: inspection.FeatureMaps | None) -> None:
     """The preprocessing steps, then the first layer's feature maps (they come with the answer when the model
     runs in ONNX Runtime; else from Keras)."""
+    if steps.small:
+        st.warning(_("Your digit is small on the pad: draw it bigger, filling most of the pad. Scaled up to the "
+                     "network's 28×28, a small digit's strokes come out very thick, and the network reads it badly."),
+                   icon=":material/zoom_in:")
     st.subheader(_("What the network sees: the preprocessing steps"))
     st.caption(_("Like MNIST itself: take the ink, crop to it, scale the longer side to 20 pixels, then place it in a "
                  "28×28 square with its centre of mass in the middle."))

@@ -174,6 +174,16 @@ def test_draw_page_reads_an_injected_drawing(models_dir, monkeypatch, digit):
     assert any("read on the server in" in c.value for c in at.caption)  # the answer's line, under the drawing
 
 
+@pytest.mark.parametrize(("size", "hint"), [(50, True), (200, False)])
+def test_draw_page_asks_for_a_bigger_digit_when_it_is_tiny(models_dir, monkeypatch, size, hint):
+    drawing = np.asarray(draw(transform(STROKES[8], size=size, cx=140, cy=150), 14, 280, mode="RGBA"))
+    monkeypatch.setattr(canvas, "read_pad", lambda *a, **k: (drawing, None, ""))
+    at = page("pages/5_Draw.py")
+    at.run()
+    assert not at.exception
+    assert any("draw it bigger" in str(w.value) for w in at.warning) == hint
+
+
 def test_draw_page_leaves_the_answer_to_the_browser_that_read_the_drawing(models_dir, monkeypatch):
     """The pad read the drawing with the model file the page gave it: the server shows the steps, not a second
     answer; a reading made with another model (the pick changed since) is answered by the server."""
