@@ -53,6 +53,11 @@ def home() -> None:
 
     st.info(_("New here? Go to **5 · Draw** and draw a digit: a trained network is already included. "
               "Then follow the steps from **1 · Data** to build your own."), icon=":material/waving_hand:")
+    if not chrome.presenting():
+        teachers = st.columns([1, 2])
+        teachers[0].page_link("pages/9_Class.py", label=_("Class page (for teachers)"), icon=ICONS["Class"])
+        teachers[1].caption(_("Every run of the class live, stopping runs, the challenge and the leaderboard; it asks "
+                              "for the teacher passphrase. Its address is this one with /Class at the end."))
 
     left, right = st.columns(2)
     with left:

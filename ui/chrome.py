@@ -285,8 +285,10 @@ def actor() -> store.Actor:
 
 
 def title_ui(title: str, text: str | None = None) -> None:
-    """The page's heading (``text``, already translated, or the page's title), with the page's menu icon."""
+    """The page's heading (``text``, already translated, or the page's title), with the page's menu icon; under it,
+    once, what became of a run of this student that a server restart ended."""
     st.title(f"{PAGE_ICONS.get(title, PAGE_ICONS['Home'])} {text or _(title)}")
+    runs.interrupted_ui()
 
 
 def presenting() -> bool:

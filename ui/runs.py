@@ -251,6 +251,25 @@ def my_runs() -> list:
         return []
 
 
+INTERRUPTED_NOTICE_S = 2 * 3600  # a run a restart ended is told at the top of the pages for this long
+
+
+def interrupted_ui() -> None:
+    """A run of this student that a server restart (or a lost server) ended lately: said at the top of the page,
+    where she looks, until she has read it (it was only in the folded "Your runs" box at the bottom)."""
+    told = st.session_state.setdefault("told_interrupted", set())
+    now = time.time()
+    for r in my_runs():
+        recent = r.ended is not None and now - r.ended < INTERRUPTED_NOTICE_S
+        if r.stop_reason in ("restart", "lost") and r.id not in told and recent:
+            box = st.container(border=True)
+            box.warning(_("**{run}**: {message}", run=_(r.label), message=translated(r.message)),
+                        icon=":material/restart_alt:")
+            if box.button(_("Got it"), key=f"told_{r.id}"):
+                told.add(r.id)
+                st.rerun()
+
+
 def your_runs_ui(key: str = "your_runs") -> None:
     """This identity's runs as the class database keeps them (over reloads and restarts), with one run's curves."""
     mine = my_runs()

@@ -46,6 +46,8 @@ def test_every_page_runs_without_exception(path, models_dir):
 def test_home_lists_datasets_and_shipped_models(models_dir):
     at = page("app.py")
     at.run()
+    # a teacher finds the Class page from Home (the menu shows it only in teacher mode)
+    assert any(p.proto.page == "Class" for p in at.get("page_link")), "a way to the Class page"
     body = texts(at)
     assert "MNIST" in body and "bundled sample" in body
     names = at.dataframe[0].value["name"].tolist()
@@ -497,3 +499,28 @@ def test_a_reload_while_a_run_trains_shows_its_settings_locked_and_keeps_them(mo
     job.state = "done"  # it ended: the page's settings are still the run's, ready for the next press
     at.run()
     assert at.number_input(key="tr_epochs").value == 20 and not at.number_input(key="tr_epochs").disabled
+
+
+def test_a_run_a_restart_ended_is_told_at_the_top_of_the_page_until_read(models_dir):
+    """After a restart, a student's interrupted run was told only in the folded "Your runs" box at the bottom."""
+    from cnn import db, run_config
+    from cnn.jobs import JobRequest, records
+    from cnn.jobs.base import Job
+
+    from conftest import tiny_dataset
+
+    at = page("pages/1_Data.py")
+    at.run()
+    request = JobRequest(run_config.TrainConfig(epochs=5), tiny_dataset(), label="fast-mnist-093000",
+                         owner=at.session_state["owner"])
+    job = Job(request, None)
+    database = db.database()
+    records.insert(database, job, request, "server-before-restart")
+    database.execute("UPDATE runs SET state = 'running', progress = ? WHERE id = ?", (json.dumps({"epoch": 3}), job.id))
+    assert records.interrupt(database, "server = ?", ("server-before-restart",)) == 1
+    at.run()
+    said = [str(w.value) for w in at.warning]
+    assert any("fast-mnist-093000" in w and "Interrupted by a server restart at epoch 3" in w for w in said), said
+    at.button(key=f"told_{job.id}").click()
+    at.run()
+    assert not any("Interrupted" in str(w.value) for w in at.warning)
