@@ -6,11 +6,11 @@ and a bad value gets the same message wherever it comes from.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from cnn.errors import LabError
+from cnn.fields import Bounded, OutOfBounds, figure
 from cnn.i18n import N_, _
 
 OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -57,66 +57,30 @@ class Param:
         """A choice as the page shows it."""
         return dict(self.labels).get(choice, str(choice))
 
+    @property
+    def bounds(self) -> Bounded:
+        return Bounded(self.kind, self.lo, self.hi, self.choices)
+
     def allowed(self) -> str:
         """The allowed values in words: "1 to 500", "adam, sgd, ..."."""
-        if self.choices:
-            return ", ".join(map(str, self.choices))
         if self.kind is bool:
             return "on or off"
-        return f"{_fmt(self.lo)} to {_fmt(self.hi)}"
+        return self.bounds.allowed() if self.choices else f"{figure(self.lo)} to {figure(self.hi)}"
 
     def check(self, value: Any) -> Any:
         """The value if it is allowed, else HyperparamError with the bounds."""
-        if self.choices:
-            if value not in self.choices:
-                raise HyperparamError(_("{label} must be one of {join}; got {value!r}.",
-                                        label=_(self.label), join=", ".join(map(str, self.choices)), value=value))
-            return value
-        if self.kind is bool:
-            if not isinstance(value, bool):
-                raise HyperparamError(_("{label} must be true or false, got {value!r}.", label=_(self.label),
-                                        value=value))
-            return value
-        number_ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if self.kind is int and number_ok and float(value).is_integer():
-            value = int(value)
-        elif self.kind is int or not number_ok or not math.isfinite(value):
-            raise HyperparamError(self._kind_error(value))
-        if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
-            raise HyperparamError(_("{label} must be between {lo} and {hi}, got {value}.",
-                                    label=_(self.label), lo=_fmt(self.lo), hi=_fmt(self.hi), value=_fmt(value)))
-        return self.kind(value)
-
-    def _kind_error(self, value: Any) -> str:
-        if self.kind is int:
-            return _("{label} must be a whole number, got {value!r}.", label=_(self.label), value=value)
-        return _("{label} must be a number, got {value!r}.", label=_(self.label), value=value)
+        try:
+            return self.bounds.check(value, _(self.label))
+        except OutOfBounds as e:
+            raise HyperparamError(str(e)) from None
 
     def parse(self, text: str) -> Any:
         """A value typed as text (a share link, the command line), checked."""
-        text = str(text).strip()
-        if self.kind is bool:
-            if text.lower() in ("1", "true", "yes", "on"):
-                return True
-            if text.lower() in ("0", "false", "no", "off"):
-                return False
-            raise HyperparamError(_("{label} must be true or false, got {value!r}.", label=_(self.label), value=text))
-        if self.choices:
-            for choice in self.choices:
-                if str(choice) == text:
-                    return choice
-            return self.check(text)
         try:
-            number = float(text)
-        except ValueError:
-            raise HyperparamError(self._kind_error(text)) from None
-        return self.check(number)
+            return self.bounds.parse(text, _(self.label))
+        except OutOfBounds as e:
+            raise HyperparamError(str(e)) from None
 
-
-def _fmt(x: float | None) -> str:
-    if x is None:
-        return "?"
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 
 SCHEMA: tuple[Param, ...] = (

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from cnn.errors import LabError
+from cnn.fields import Bounded, OutOfBounds
 from cnn.i18n import N_, _
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "gelu", "linear")
@@ -44,25 +45,11 @@ class Field:
 
     def check(self, layer: dict, where: str, index: int) -> Any:
         """The layer's value of this field (its default when absent), or SpecError naming the layer."""
-        value = layer.get(self.name, self.default)
-        if self.choices:
-            if value not in self.choices:
-                raise SpecError(_("{where}: '{name}' must be one of {join}, got {value!r}.",
-                                  where=where, name=self.name, join=', '.join(self.choices), value=value),
-                                index)
-            return value
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if self.kind is int and not (number and float(value).is_integer()):
-            raise SpecError(_("{where}: '{name}' must be a whole number, got {value!r}.",
-                              where=where, name=self.name, value=value), index)
-        if self.kind is float and not (number and math.isfinite(value)):
-            raise SpecError(_("{where}: '{name}' must be a number, got {value!r}.",
-                              where=where, name=self.name, value=value), index)
-        if not self.lo <= value <= self.hi:
-            upper = f"{self.hi:,}" if self.kind is int else f"{self.hi:g}"
-            raise SpecError(_("{where}: '{name}' must be between {lo:g} and {upper}, got {value:g}.",
-                              where=where, name=self.name, lo=self.lo, upper=upper, value=value), index)
-        return self.kind(value)
+        try:
+            return Bounded(self.kind, self.lo, self.hi, self.choices).check(layer.get(self.name, self.default),
+                                                                            f"{where}: '{self.name}'")
+        except OutOfBounds as e:
+            raise SpecError(str(e), index) from None
 
 
 def activation(default: str = "relu") -> Field:

@@ -8,7 +8,6 @@ The README's settings table is :func:`markdown_table` (a test keeps them equal).
 """
 from __future__ import annotations
 
-import math
 import os
 import socket
 from dataclasses import dataclass
@@ -16,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from cnn.errors import LabError
+from cnn.fields import Bounded, OutOfBounds
 
 ROOT = Path(__file__).resolve().parents[1]
-TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 # Not ours, but a worker must see them as the web server does: TensorFlow's log level, whether it uses oneDNN
 # (cnn/__init__.py) and oneDNN's instruction cap.
 PASS_TO_WORKERS = ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA")
@@ -46,33 +45,15 @@ class Setting:
     internal: bool = False  # set by the app for its own processes, not by people
 
     def allowed(self) -> str:
-        if self.kind is bool:
-            return "1 or 0 (yes/no, true/false, on/off)"
-        if self.kind in (int, float):
-            whole = "a whole number" if self.kind is int else "a number"
-            return f"{whole} from {self.lo:g} to {self.hi:g}"
-        return "a folder path" if self.kind is Path else "text"
+        return Bounded(self.kind, self.lo, self.hi).allowed()
 
     def parse(self, raw: str) -> Any:
         """``raw`` as this setting's kind, checked; SettingError says what is wrong."""
-        shown = "'***'" if self.secret else repr(raw)
-        bad = SettingError(f"The setting {self.name}={shown} is not valid: it must be {self.allowed()}.")
-        text = raw.strip()
-        if self.kind is bool:
-            if text.lower() not in TRUE + FALSE:
-                raise bad
-            return text.lower() in TRUE
-        if self.kind in (int, float):
-            try:
-                number = self.kind(text)
-            except ValueError:
-                raise bad from None
-            if not math.isfinite(number) or not (self.lo <= number <= self.hi):
-                raise bad
-            return number
-        if self.kind is Path:
-            return Path(text).expanduser()
-        return text
+        try:
+            return Bounded(self.kind, self.lo, self.hi).parse(raw, self.name)
+        except OutOfBounds:
+            shown = "'***'" if self.secret else repr(raw)
+            raise SettingError(f"The setting {self.name}={shown} is not valid: it must be {self.allowed()}.") from None
 
     def value(self) -> Any:
         """The value now: the environment's, checked, or the default."""

@@ -78,7 +78,7 @@ def test_models_with_other_layers_are_not_read_as_specs():
 
 
 @pytest.mark.parametrize("layer,message", [
-    ({**CONV, "filters": 2000}, "'filters' must be between 1 and 1,024, got 2000"),
+    ({**CONV, "filters": 2000}, "'filters' must be between 1 and 1,024, got 2,000"),
     ({**CONV, "kernel": 2.5}, "'kernel' must be a whole number"),
     ({"type": "dropout", "rate": 1.0}, "'rate' must be between 0 and 0.95, got 1"),
     ({**CONV, "activation": "swishy"}, "'activation' must be one of relu"),
