@@ -31,10 +31,10 @@ def _import_tensorflow_quietly() -> None:
 
 def _train_overrides(args) -> dict:
     """The settings given on the command line, checked by the hyperparameter schema (same messages as the app)."""
-    from cnn import hyperparams
+    from cnn import hyperparams, run_config
 
     overrides = {}
-    for p in hyperparams.SCHEMA:
+    for p in run_config.SCHEMA:
         raw = getattr(args, p.name, None)
         if raw is None or raw is False:
             continue
@@ -291,8 +291,8 @@ def _cmd_settings(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from cnn import userdata
-    from cnn.hyperparams import SCHEMA
     from cnn.presets import PRESETS
+    from cnn.run_config import SCHEMA
 
     dataset_help = "mnist, fashion_mnist, cifar10, or user:NAME for a dataset of your own (see: dataset list)"
 

@@ -4,17 +4,23 @@ student can read and run."""
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 
-from cnn import architectures, crops, hyperparams, presets, settings
+from cnn import architectures, crops, presets, settings
 from cnn.augment import AugmentParams, default_params
 from cnn.errors import LabError
-from cnn.hyperparams import OPTIMIZERS
-from cnn.i18n import _
+from cnn.hyperparams import OPTIMIZERS, PRECISIONS, SCHEDULES, TRAIN_LIMITS, HyperparamError, Param, limit_choice
+from cnn.i18n import N_, _
 from cnn.precision import bf16_fast
+
+
+def setting(label: str, kind: type, lo: float | None = None, hi: float | None = None, **shown: Any) -> dict:
+    """A TrainConfig field's declaration as a setting a student or teacher may change: its label, kind, bounds or
+    choices, help, share-link and command-line names (:class:`cnn.hyperparams.Param`, named after the field)."""
+    return {"setting": Param("", label, kind, lo, hi, **shown)}
 
 
 @dataclass
@@ -24,21 +30,50 @@ class TrainConfig:
     dataset: str = "mnist"
     arch: str = "fast"
     spec: list[dict[str, Any]] | None = None  # used when arch == "custom"
-    epochs: int = 1
-    batch_size: int = 128
-    optimizer: str = "adam"
-    learning_rate: float = 0.004
-    schedule: str = "cosine"  # "cosine": linear warm-up then cosine decay to zero
-    validation_split: float = 0.0
-    augment: bool = False
-    seed: int = 42
-    label_smoothing: float = 0.0
-    train_limit: int | None = None  # train on at most this many images (lessons, quick demos)
+    epochs: int = field(default=1, metadata=setting(
+        N_("Epochs"), int, 1, 500, help=N_("Passes over the training data."), query="epochs", cli="--epochs"))
+    batch_size: int = field(default=128, metadata=setting(
+        N_("Batch size"), int, 1, 8192, help=N_("Images per weight update."), query="batch", cli="--batch-size"))
+    optimizer: str = field(default="adam", metadata=setting(
+        N_("Optimizer"), str, choices=tuple(OPTIMIZERS), query="optimizer", cli="--optimizer",
+        help=N_("How the weights move: adam adapts each weight's step (adam-fast forgets old gradients sooner, "
+                "good for one-epoch runs); sgd uses momentum; airbench is sgd with airbench's whole recipe "
+                "(a first layer set from the images, weight averaging; for the CIFAR presets)."),
+        labels=(("adam-fast", N_("adam, quick to adapt (for one-pass runs)")),
+                ("airbench", N_("airbench (sgd, started and averaged as airbench does)")))))
+    learning_rate: float = field(default=0.004, metadata=setting(
+        N_("Learning rate"), float, 1e-6, 10.0, help=N_("How big each weight update is."), query="lr", cli="--lr",
+        step=0.0005, format="%.4f"))
+    schedule: str = field(default="cosine", metadata=setting(  # "cosine": linear warm-up then cosine decay to zero
+        N_("Learning-rate schedule"), str, choices=SCHEDULES, query="schedule", cli="--schedule",
+        help=N_("cosine: warm up, then decay smoothly to zero; usually faster to a good model. triangle: up "
+                "for the first quarter, then down in a straight line (airbench's).")))
+    validation_split: float = field(default=0.0, metadata=setting(
+        N_("Validation split"), float, 0.0, 0.5, help=N_("Fraction of training images held out to watch for "
+                                                          "overfitting."), query="val", cli="--validation-split",
+        step=0.05))
+    augment: bool = field(default=False, metadata=setting(
+        N_("Data augmentation"), bool, help=N_("Random rotation, shift and zoom: see the Data page."),
+        query="augment", cli="--augment"))
+    seed: int = field(default=42, metadata=setting(
+        N_("Seed"), int, 0, 1_000_000, help=N_("Same seed, same run (on the CPU)."), query="seed", cli="--seed"))
+    label_smoothing: float = field(default=0.0, metadata=setting(
+        N_("Label smoothing"), float, 0.0, 0.5, query="smooth", cli="--label-smoothing", step=0.05,
+        help=N_("Aim for 0.95 instead of 1.0 on the right class: a little less overconfident.")))
+    train_limit: int | None = field(default=None, metadata=setting(  # at most this many images (lessons, demos)
+        N_("Training images to use"), str, choices=TRAIN_LIMITS, query="limit", cli="--limit",
+        help=N_("Fewer images: faster, less accurate. Handy for a quick demo.")))
     augment_params: dict[str, Any] | None = None  # None: the dataset's defaults
-    precision: str = "auto"  # "auto": bfloat16 where measured faster on this CPU (cnn/precision.py)
+    precision: str = field(default="auto", metadata=setting(  # "auto": bfloat16 where measured faster (precision.py)
+        N_("Number format"), str, choices=PRECISIONS, query="precision", cli="--precision",
+        help=N_("auto: bfloat16 (half-size numbers) where this computer measured it faster, else float32.")))
     start_from: str | None = None  # a saved model whose layers start this run (transfer learning, cnn/transfer.py)
     freeze: bool = False  # with start_from: the base's layers stay as they are and only the new head learns
-    crop_share: float = 0.0  # this share of the epochs, the first ones, trains on random crops (cnn/crops.py)
+    crop_share: float = field(default=0.0, metadata=setting(  # the first epochs on random crops (cnn/crops.py)
+        N_("Small crops first"), float, 0.0, 0.8, query="crops", cli="--crop-share", step=0.05,
+        help=N_("Share of the epochs, the first ones, that train on random crops of 3/4 of each image (24x24 of a "
+                "32x32 photo): about half the work per image, so more epochs fit the same time. The last epochs and "
+                "testing read whole images. Only for networks that end in global pooling, like CIFAR small.")))
 
     def resolved_spec(self) -> list[dict[str, Any]]:
         if self.arch == "custom":
@@ -125,8 +160,8 @@ def check_config(config: TrainConfig, n_train: int, image_shape: tuple[int, int,
                  memory_limit_bytes: int | None = None) -> None:
     """Reject configs that cannot train, before any work starts; messages a student understands."""
     try:
-        hyperparams.check_values(config.as_dict())
-    except hyperparams.HyperparamError as e:
+        check_values(config.as_dict())
+    except HyperparamError as e:
         raise TrainingError(str(e)) from None
     n_fit = n_train - int(n_train * config.validation_split)
     if n_fit < 1:
@@ -157,3 +192,31 @@ def check_config(config: TrainConfig, n_train: int, image_shape: tuple[int, int,
 def memory_budget() -> int:
     """Per-job activation memory allowed: a quarter of physical memory (``CNN_JOB_MEMORY_GB`` overrides)."""
     return int(settings.value("CNN_JOB_MEMORY_GB") * 2**30)
+
+
+# The schema of the settings a student or teacher may change: read from TrainConfig's own declaration, so that a
+# setting, its bounds and its field are written once. The Train page's widgets, the share link, the command line's
+# options and check_config all read it.
+SCHEMA: tuple[Param, ...] = tuple(replace(f.metadata["setting"], name=f.name) for f in fields(TrainConfig)
+                                  if "setting" in f.metadata)
+PARAMS: dict[str, Param] = {p.name: p for p in SCHEMA}
+BY_QUERY: dict[str, Param] = {p.query: p for p in SCHEMA if p.query}
+
+
+def config_values(config: Any) -> dict[str, Any]:
+    """The schema's settings of a TrainConfig, as widget values."""
+    values = {p.name: getattr(config, p.name) for p in SCHEMA}
+    values["train_limit"] = limit_choice(values["train_limit"])
+    return values
+
+
+def check_values(values: dict[str, Any]) -> None:
+    """Check every schema setting present in ``values`` (TrainConfig fields); HyperparamError on the first bad one."""
+    for name, value in values.items():
+        if name in PARAMS:
+            if name == "train_limit":
+                if value is not None and not (isinstance(value, int) and value >= 1):
+                    raise HyperparamError(_("Training images to use must be a positive whole number, got {value!r}.",
+                                            value=value))
+                continue
+            PARAMS[name].check(value)

@@ -19,7 +19,7 @@ def apply_share_link() -> list[str]:
     """Once per session: dataset and architecture from the URL, that preset's defaults, then the URL's
     settings on top. Returns a message for each setting that was ignored."""
     if st.session_state["share_applied"] or not any(k in st.query_params for k in ("dataset", "arch",
-                                                                                   *hyperparams.BY_QUERY)):
+                                                                                   *run_config.BY_QUERY)):
         return []
     st.session_state["share_applied"] = True
     problems: list[str] = []
@@ -42,7 +42,7 @@ def apply_share_link() -> list[str]:
     set_sticky("tr_arch", arch)
     load_preset_defaults(arch, ds)
     for name, raw in st.query_params.items():
-        param = hyperparams.BY_QUERY.get(name)
+        param = run_config.BY_QUERY.get(name)
         if param is None:
             continue
         try:
@@ -54,9 +54,9 @@ def apply_share_link() -> list[str]:
 
 def share_link(config: run_config.TrainConfig, present: bool = False) -> str:
     """A URL of this Train page that reproduces ``config`` (preset architectures only)."""
-    values = hyperparams.config_values(config)
+    values = run_config.config_values(config)
     params = {"dataset": config.dataset, "arch": config.arch}
-    for p in hyperparams.SCHEMA:
+    for p in run_config.SCHEMA:
         value = values[p.name]
         params[p.query] = int(value) if isinstance(value, bool) else (f"{value:g}" if isinstance(value, float)
                                                                         else value)

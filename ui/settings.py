@@ -6,8 +6,9 @@ from typing import Any
 import streamlit as st
 
 from cnn import cifar_budget, data, hyperparams, run_config, transfer
-from cnn.hyperparams import PARAMS, Param
+from cnn.hyperparams import Param
 from cnn.i18n import _, n_
+from cnn.run_config import PARAMS
 from ui.state import in_language, set_sticky, sticky
 
 ORDER = ("epochs", "batch_size", "optimizer", "learning_rate", "validation_split", "schedule", "augment", "seed")
@@ -45,7 +46,7 @@ def load_preset_defaults(arch: str, dataset: str) -> None:
     base = transfer.base_for(dataset, shape) if shape else None
     start = base if base and st.session_state["sticky"].get("tr_transfer", True) else None
     config = transfer.recipe(dataset, n_train, start, arch)  # the same recipe as the command line's
-    for name, value in hyperparams.config_values(config).items():
+    for name, value in run_config.config_values(config).items():
         set_sticky(key_of(name), value)
     if start is None:
         fit_epochs_to_budget(arch, dataset)
@@ -116,7 +117,7 @@ def show_run(config: Any, job_id: str) -> None:
         st.session_state["spec"] = config.spec
     if data.is_user(config.dataset):
         set_sticky("tr_transfer", bool(config.start_from))
-    for name, value in hyperparams.config_values(config).items():
+    for name, value in run_config.config_values(config).items():
         set_sticky(key_of(name), value)
 
 

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from cnn import architectures, classroom, db, hyperparams, store
+from cnn import architectures, classroom, db, run_config, store
 from cnn.i18n import _, n_, number, translated
 from cnn.jobs import records
 from ui import identity, models, runs
@@ -190,7 +190,7 @@ def challenge_ui(datasets: list[str], titles: dict[str, str]) -> classroom.Chall
         c1, c2, c3 = st.columns(3)
         ds = c1.selectbox(_("Dataset"), datasets, index=datasets.index(current.dataset)
                           if current and current.dataset in datasets else 0, format_func=lambda n: titles[n])
-        epochs = c2.number_input(_("Most epochs (0: any)"), 0, int(hyperparams.PARAMS["epochs"].hi),
+        epochs = c2.number_input(_("Most epochs (0: any)"), 0, int(run_config.PARAMS["epochs"].hi),
                                  current.max_epochs if current else 0)
         params = c3.number_input(_("Most parameters (0: any)"), 0, architectures.MAX_PARAMS,
                                  current.max_params if current else 0, step=10_000)

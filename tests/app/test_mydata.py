@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnn import hyperparams, run_config, store, userdata
+from cnn import run_config, store, userdata
 from ui import canvas
 
 from test_pages import finish_runs, page
@@ -117,7 +117,7 @@ def test_drawings_that_start_from_the_digit_model_get_its_settings_whichever_way
                                                                    "epochs", "label_smoothing")}
 
     def recipe(arch_name):
-        values = hyperparams.config_values(run_config.default_config(arch_name, "user:shapes", n_train=36))
+        values = run_config.config_values(run_config.default_config(arch_name, "user:shapes", n_train=36))
         return {name: values[name] for name in ("optimizer", "learning_rate", "batch_size", "epochs",
                                                 "label_smoothing")}
 

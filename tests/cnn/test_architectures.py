@@ -99,12 +99,12 @@ def test_exported_keras_code_rebuilds_the_same_model(name, shape):
 
 
 def test_every_preset_has_a_title_a_caption_and_a_recipe_and_an_unknown_name_lists_them():
-    from cnn import hyperparams, run_config
+    from cnn import run_config
 
     for name, preset in presets.PRESETS.items():
         assert preset.name == name and preset.title and preset.caption, name
         config = run_config.default_config(name, "mnist")
-        hyperparams.check_values(config.as_dict())  # every recipe is inside the schema's bounds
+        run_config.check_values(config.as_dict())  # every recipe is inside the schema's bounds
         assert "bench" not in preset.caption and "bfloat16" not in preset.caption, "captions speak to a student"
         assert not re.search(r"20\d\d-\d\d|EPYC|Xeon|seed", preset.caption), "no benchmark diary in a caption"
     with pytest.raises(arch.SpecError, match=r"Unknown architecture 'resnet'\. Choose one of: tutorial, fast"):

@@ -2,13 +2,13 @@
 the same on/off table wherever a value comes from."""
 import pytest
 
-from cnn import hyperparams, layers, settings
+from cnn import hyperparams, layers, run_config, settings
 from cnn.fields import FALSE, TRUE, Bounded, OutOfBounds
 
 
 def test_a_hyperparameter_and_a_layer_field_say_the_same_thing_in_the_same_words():
     with pytest.raises(hyperparams.HyperparamError) as param:
-        hyperparams.PARAMS["batch_size"].check(10_000)
+        run_config.PARAMS["batch_size"].check(10_000)
     with pytest.raises(layers.SpecError) as field:
         layers.kind("conv2d").checked({"type": "conv2d", "filters": 2000}, "Layer 1", 0)
     assert str(param.value) == "Batch size must be between 1 and 8,192, got 10,000."
@@ -30,8 +30,8 @@ def test_what_is_wrong_is_said_once_for_every_kind(bounds, value, said):
 def test_one_table_of_on_and_off_words_for_settings_links_and_the_command_line(monkeypatch):
     switch = Bounded(bool)
     assert all(switch.parse(w, "x") for w in TRUE) and not any(switch.parse(w, "x") for w in FALSE)
-    assert hyperparams.PARAMS["augment"].parse("yes") is True
+    assert run_config.PARAMS["augment"].parse("yes") is True
     monkeypatch.setenv("CNN_OFFLINE", "on")
     assert settings.value("CNN_OFFLINE") is True
     with pytest.raises(hyperparams.HyperparamError, match="must be true or false"):
-        hyperparams.PARAMS["augment"].parse("maybe")
+        run_config.PARAMS["augment"].parse("maybe")
