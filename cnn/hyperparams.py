@@ -1,8 +1,8 @@
-"""The hyperparameter schema: every training setting once, with its type, bounds, choices and help.
-
-The Train page's widgets, the classroom share link, the command line's options and
-:func:`cnn.run_config.check_config` all read :data:`SCHEMA`, so a limit is written in one place
-and a bad value gets the same message wherever it comes from.
+"""What a training setting is (:class:`Param`: its label, bounds or choices, help, share-link and command-line
+names) and the choices some settings offer. The settings themselves are declared on TrainConfig's fields
+(:data:`cnn.run_config.SCHEMA`): the Train page's widgets, the share link, the command line's options and
+:func:`cnn.run_config.check_config` all read that, so a limit is written in one place and a bad value gets the
+same message wherever it comes from.
 """
 from __future__ import annotations
 
