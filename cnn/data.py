@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnn.errors import LabError
-from cnn.i18n import N_, Message, _
+from cnn.i18n import N_, Message, _, said
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Dataset:
     @property
     def note(self) -> str:
         """The notes, in this thread's language ("" when there are none)."""
-        return " ".join(str(n) for n in self.notes)
+        return " ".join(said(n) for n in self.notes)
 
     @property
     def x_train(self) -> np.ndarray:

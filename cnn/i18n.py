@@ -12,11 +12,11 @@ change.
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import gettext
-import re
+import json
 import string
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -94,16 +94,26 @@ def n_(singular: str, plural: str, n: int, /, **values: object) -> str:
     return _FORMATTER.format(text, n=n, **values)
 
 
-@dataclass(frozen=True)
-class Message:
-    """A sentence kept as data, said in the reader's language when shown (``str(message)``): for what is made once
-    and shown to many (a cached dataset's note), each in their own language."""
+class Message(str):
+    """A sentence kept as data: its words (the catalog's id) and its values, for what is made once and read by many
+    (a cached dataset's note) or made where no page's language is known (a run's ending, in the engine). As text it
+    reads in English (logs, the command line, the tests); :func:`said` says it in the reader's language."""
 
     text: str
-    values: tuple[tuple[str, Any], ...] = ()
+    values: tuple[tuple[str, Any], ...]
 
-    def __str__(self) -> str:
-        return _(self.text, **{k: str(v) if isinstance(v, Message) else v for k, v in self.values})
+    def __new__(cls, text: str, values: tuple[tuple[str, Any], ...] = ()) -> Message:
+        english = text.format(**dict(values)) if values else text
+        made = super().__new__(cls, english)
+        made.text, made.values = text, tuple(values)
+        return made
+
+    def __reduce__(self):  # pickled as its words and values (a worker's, the Ray driver's), not as English text
+        return Message, (self.text, self.values)
+
+    def say(self) -> str:
+        """In this thread's language (numbers too)."""
+        return _(self.text, **{k: v.say() if isinstance(v, Message) else v for k, v in self.values})
 
 
 def M_(text: str, /, **values: Any) -> Message:
@@ -121,60 +131,36 @@ def N_(message: str, /) -> str:
     return message
 
 
-# English sentences made where no page's language is known (a training worker, the engine, another server), with
-# their values in: D_ registers their templates, and translated() recognises them to say them in the page's language.
-_DYNAMIC: dict[str, re.Pattern[str]] = {}
-_FIELD = re.compile(r"\\\{(\w+)(?::[^}]*)?\\\}")
+def said(text: Message | str | None) -> str:
+    """What the library said, in this thread's language: a :class:`Message` (a job's ending, where it trains, the
+    engine's notice: made where no page's language is known) is said now; plain text (an error's own words, Ray's,
+    a run an older version recorded) as it is. No sentence is ever parsed back from English."""
+    return text.say() if isinstance(text, Message) else (text or "")
 
 
-def D_(template: str, /) -> str:
-    """Mark (like N_) a template whose English text is made elsewhere and shown on a page (see translated)."""
-    if template not in _DYNAMIC:
-        seen: set[str] = set()
-
-        def field(m: re.Match[str]) -> str:
-            name = m.group(1)
-            if name in seen:
-                return f"(?P={name})"
-            seen.add(name)
-            return f"(?P<{name}>.+?)"
-
-        _DYNAMIC[template] = re.compile(_FIELD.sub(field, re.escape(template)), re.DOTALL)
-    return template
+def to_record(text: Message | str | None) -> str:
+    """A message as the class database keeps it (a run's ending, read by every server in its reader's language):
+    JSON with the sentence and its values; plain text as it is."""
+    if not isinstance(text, Message):
+        return text or ""
+    return json.dumps(_encoded(text), default=str)
 
 
-# Where the D_ templates are (imported on first use: a page may not have imported the cluster engine, say).
-_TEMPLATE_MODULES = ("cnn.run_results", "cnn.jobs.base", "cnn.jobs.local", "cnn.jobs.cluster", "cnn.jobs.records")
+def from_record(text: str | None) -> Message | str:
+    """What :func:`to_record` kept: the Message again, or the plain text."""
+    if text and text.startswith('{"say":'):
+        with contextlib.suppress(ValueError, TypeError, KeyError):
+            return _decoded(json.loads(text))
+    return text or ""
 
 
-@cache
-def _register_templates() -> None:
-    import importlib
-
-    for name in _TEMPLATE_MODULES:
-        importlib.import_module(name)
+def _encoded(m: Message) -> dict[str, Any]:
+    return {"say": m.text, "values": {k: _encoded(v) if isinstance(v, Message) else v for k, v in m.values}}
 
 
-def translated(text: str) -> str:
-    """English text made elsewhere (a job's message, a worker's), in this thread's language when it is a catalog
-    string or a D_ template filled in (its values stay as they were written); else as it is."""
-    if not text or language() == DEFAULT:
-        return text
-    _register_templates()
-    catalog = _catalog(language())
-    found = catalog.gettext(text)
-    if found != text:
-        return found
-    for template, pattern in _DYNAMIC.items():
-        m = pattern.fullmatch(text)
-        if m:
-            # a value may be such a sentence itself (a notice with the reason in it)
-            return _fill(catalog.gettext(template), {k: translated(v) for k, v in m.groupdict().items()})
-    return text
-
-
-def _fill(template: str, values: dict[str, str]) -> str:
-    return re.sub(r"\{(\w+)(?::[^}]*)?\}", lambda f: values[f.group(1)], template)
+def _decoded(d: dict[str, Any]) -> Message:
+    values = {k: _decoded(v) if isinstance(v, dict) and "say" in v else v for k, v in d["values"].items()}
+    return Message(str(d["say"]), tuple(values.items()))
 
 
 def number(value: float, spec: str = "") -> str:

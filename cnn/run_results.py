@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnn.i18n import D_, _, n_
+from cnn.i18n import N_, _, n_
 from cnn.run_config import TrainConfig
 
 
@@ -57,10 +57,10 @@ class TrainResult:
     stopped_at: tuple[int, int] | None = None  # (epoch, batch) when status == "stopped"
 
 
-# How a run ended, made in the training process (in English) and said in the page's language (i18n.translated).
-LOSS_NAN = D_("Training stopped: the loss became NaN (not a number) at epoch {epoch}, batch {batch}. The learning rate "
+# How a run ended, made in the training process as a message (i18n.M_), said in the page's language (i18n.said).
+LOSS_NAN = N_("Training stopped: the loss became NaN (not a number) at epoch {epoch}, batch {batch}. The learning rate "
               "is probably too high; try 0.001.")
-STOPPED_AT = D_("Stopped at epoch {epoch}, batch {batch}.")
+STOPPED_AT = N_("Stopped at epoch {epoch}, batch {batch}.")
 
 
 def extend_history(history: dict[str, list[float]], more: dict[str, list]) -> None:

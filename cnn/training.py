@@ -21,7 +21,7 @@ from cnn import architectures, crops, evaluation, keras_files, transfer
 from cnn.augment import AlternatingFlips, build_augmenter
 from cnn.data import Dataset, to_float
 from cnn.dataset_sources import load_dataset
-from cnn.i18n import _
+from cnn.i18n import M_, _
 from cnn.input_pipeline import dataset_pipeline, split_validation
 from cnn.optimizers import compile_model, steps_per_execution
 from cnn.precision import bf16_fast
@@ -72,13 +72,13 @@ def _progress_callback(on_progress, should_stop, epochs, batches, batch_size, re
             loss = float(logs.get("loss", 0.0)) if logs else 0.0
             if not math.isfinite(loss):
                 self.status = "nan"
-                self.message = _(LOSS_NAN, epoch=self.epoch, batch=batch + 1)
+                self.message = M_(LOSS_NAN, epoch=self.epoch, batch=batch + 1)
                 self.model.stop_training = True
                 return
             if should_stop is not None and should_stop():
                 self.status = "stopped"
                 self.stopped_at = (self.epoch, batch + 1)
-                self.message = _(STOPPED_AT, epoch=self.epoch, batch=batch + 1)
+                self.message = M_(STOPPED_AT, epoch=self.epoch, batch=batch + 1)
                 self.model.stop_training = True
             if now - self.last_report >= report_every_s or batch + 1 == batches:
                 self.last_report = now

@@ -2,14 +2,13 @@
 
 Babel's own commands do the rest (README, Languages), reading ``babel.cfg`` for where the strings are:
 
-    pybabel extract -F babel.cfg -k D_ -k M_ -k n_:1,2 -w 120 -o locales/cnnlab.pot .
+    pybabel extract -F babel.cfg -k M_ -k n_:1,2 -w 120 -o locales/cnnlab.pot .
     pybabel update -i locales/cnnlab.pot -d locales -D cnnlab -w 120 --no-fuzzy-matching
     pybabel init -i locales/cnnlab.pot -d locales -D cnnlab -l fr -w 120
     pybabel compile -d locales -D cnnlab
 
-Strings are marked in the code with ``_()``, ``n_()`` (plurals), ``N_()`` (constants), ``M_()`` (sentences kept
-as data, said when shown) and ``D_()`` (sentences made where no page's language is known, said in it by
-``translated()``), see cnn/i18n.py. The command line (cnn/cli.py) stays English and is not extracted.
+Strings are marked in the code with ``_()``, ``n_()`` (plurals), ``N_()`` (constants) and ``M_()`` (sentences kept
+as data, said in the reader's language when shown: ``i18n.said``), see cnn/i18n.py. The command line (cnn/cli.py) stays English and is not extracted.
 """
 from __future__ import annotations
 
@@ -25,7 +24,7 @@ from babel.messages.frontend import parse_mapping_cfg
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 MAPPING = ROOT / "babel.cfg"
-KEYWORDS = {**DEFAULT_KEYWORDS, "D_": None, "M_": None, "n_": (1, 2)}  # pybabel extract -k D_ -k M_ -k n_:1,2
+KEYWORDS = {**DEFAULT_KEYWORDS, "M_": None, "n_": (1, 2)}  # pybabel extract -k M_ -k n_:1,2
 
 
 def template() -> Catalog:

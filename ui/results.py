@@ -8,7 +8,7 @@ import re
 import streamlit as st
 
 from cnn import cifar_budget, data, keras_files, run_config, run_results, store, training
-from cnn.i18n import _, n_, number, translated
+from cnn.i18n import _, n_, number, said
 from ui import charts, chrome, datasets, figures, models
 from ui.export import export_ui
 
@@ -48,9 +48,9 @@ def result_ui(label: str, result: run_results.TrainResult, meta: dict) -> None:
     st.subheader(_("Result: {label}", label=label))
     verdict = run_results.verdict(result)
     if result.status == "nan":
-        st.error(translated(result.message))
+        st.error(said(result.message))
     elif result.status == "stopped":
-        st.warning(translated(result.message) + " " + _("The weights and curves so far are kept."))
+        st.warning(said(result.message) + " " + _("The weights and curves so far are kept."))
     elif verdict:
         st.error(_(verdict), icon=":material/trending_up:")
     else:

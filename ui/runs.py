@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from cnn import jobs, run_config, run_results, training
-from cnn.i18n import N_, _, number, translated
+from cnn.i18n import N_, _, number, said
 from cnn.jobs import Job, JobRequest
 from ui import charts, figures
 from ui.state import fragment
@@ -47,7 +47,7 @@ class RunGroup:
         return [(j.label, j.result) for j in self.jobs if j.state == "done" and j.result is not None]
 
     def errors(self) -> list[str]:
-        return [translated(j.message) for j in self.jobs if j.state in ("error", "cancelled")]
+        return [said(j.message) for j in self.jobs if j.state in ("error", "cancelled")]
 
 
 def engine() -> jobs.Engine:
@@ -136,7 +136,7 @@ def status_line(job: Job) -> tuple[float, str]:
     """(fraction done, one line) for a job: its queue place, epoch and batch, accuracy so far."""
     if job.state == "queued":
         if job.note:
-            return 0.0, translated(job.note)
+            return 0.0, said(job.note)
         place = job.place
         if place:
             return 0.0, _("Waiting for a free training slot: number {place} in the queue.", place=place)
@@ -148,7 +148,7 @@ def status_line(job: Job) -> tuple[float, str]:
         if job.state == "done" and job.result is not None and job.result.status == "finished":
             acc = job.result.test_accuracy
             return 1.0, _("Finished.") if math.isnan(acc) else _("Finished: test accuracy {acc:.1%}.", acc=acc)
-        return 1.0, translated(job.message)
+        return 1.0, said(job.message)
     return last.fraction, batch_line(last)
 
 
@@ -190,7 +190,7 @@ def sidebar_ui() -> None:
         if active_jobs():
             _sidebar_live()
         if engine().notice:
-            st.warning(translated(engine().notice), icon=":material/lan:")
+            st.warning(said(engine().notice), icon=":material/lan:")
 
 
 def epoch_news(job: Job) -> str:
@@ -199,7 +199,7 @@ def epoch_news(job: Job) -> str:
     epochs = job.epoch_events()
     label = _(job.label)
     if job.finished:
-        return f"{label}: {translated(job.message) if job.message else _('finished')}"
+        return f"{label}: {said(job.message) if job.message else _('finished')}"
     if not epochs:
         return _("{label}: training started", label=label) if job.state == "running" else \
             _("{label}: waiting to start", label=label)
@@ -233,7 +233,7 @@ def progress_ui(key: str, title: str = "") -> None:
         st.markdown(f'<div class="cnnlab-sr-only" role="status" aria-live="polite">{html.escape(epoch_news(job))}'
                     "</div>", unsafe_allow_html=True)
         if job.state == "running" and last is not None:
-            st.caption(_("Training on {where} · elapsed {elapsed}", where=translated(job.where),
+            st.caption(_("Training on {where} · elapsed {elapsed}", where=said(job.where),
                          elapsed=fmt_seconds(last.elapsed)))
             history, points = job.curves()
             if len(points) > 1 or history:  # the first batch's line is painted first; the chart follows
@@ -263,7 +263,7 @@ def interrupted_ui() -> None:
         recent = r.ended is not None and now - r.ended < INTERRUPTED_NOTICE_S
         if r.stop_reason in ("restart", "lost") and r.id not in told and recent:
             box = st.container(border=True)
-            box.warning(_("**{run}**: {message}", run=_(r.label), message=translated(r.message)),
+            box.warning(_("**{run}**: {message}", run=_(r.label), message=said(r.message)),
                         icon=":material/restart_alt:")
             if box.button(_("Got it"), key=f"told_{r.id}"):
                 told.add(r.id)
@@ -291,7 +291,7 @@ def your_runs_ui(key: str = "your_runs") -> None:
             rows.append({_("run"): _(r.label), _("dataset"): r.dataset, _("architecture"): r.arch,
                          _("started"): time.strftime("%Y-%m-%d %H:%M", time.localtime(r.submitted)),
                          _("test accuracy"): number(acc, ".1%") if acc is not None else "—", _("model"): weights,
-                         _("how it ended"): translated(r.message) if r.message
+                         _("how it ended"): said(r.message) if r.message
                          else _("finished") if r.finished else _(r.state)})
         st.dataframe(rows, hide_index=True, width="stretch")
         with_curves = [r for r in mine if r.history or r.points]

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from cnn import architectures, classroom, db, run_config, store
-from cnn.i18n import _, n_, number, translated
+from cnn.i18n import _, n_, number, said
 from cnn.jobs import records
 from ui import identity, models, runs
 from ui.chrome import plain
@@ -72,12 +72,12 @@ def _row(run: records.RunRecord) -> dict:
     waited = ((run.started or run.ended or time.time()) - run.submitted) if run.state != "queued" else \
         time.time() - run.submitted
     return {_("student"): run.owner_name or _("(no name)"), _("run"): _(run.label), _("state"): how_it_stands(run),
-            _("how it ended"): translated(run.message), _("dataset"): run.dataset, _("architecture"): run.arch,
+            _("how it ended"): said(run.message), _("dataset"): run.dataset, _("architecture"): run.arch,
             _("epoch"): _("{epoch}/{epochs} · batch {batch}/{batches}", epoch=last.epoch, epochs=last.epochs,
                           batch=last.batch, batches=last.batches) if last else "—",
             _("accuracy"): number(acc, ".1%") if acc is not None else "—",
             _("waited"): runs.fmt_seconds(max(0.0, waited)),
-            _("where"): f"{translated(run.worker) if run.worker else _('queue')} · {run.server}"}
+            _("where"): f"{said(run.worker) if run.worker else _('queue')} · {run.server}"}
 
 
 def _record_line(run: records.RunRecord) -> tuple[float, str]:
@@ -117,7 +117,7 @@ def engine_status_ui(engine) -> None:
                   "meanwhile.", address=s['address'], since=since), icon=":material/lan:")
     else:
         st.warning(_("New runs train on this server (since {since}): {reason} CNN Lab tries the cluster again every "
-                     "half minute.", since=since, reason=translated(s["reason"])), icon=":material/lan:")
+                     "half minute.", since=since, reason=said(s["reason"])), icon=":material/lan:")
     if s["details"]:
         with st.expander(_("Details (for the person running the cluster)")):
             st.code(s["details"], language=None)

@@ -25,15 +25,15 @@ class ChannelError(EngineError):
 
 
 @dataclass(frozen=True)
-class Message:
-    """What every message is; the kinds below say what it carries."""
+class Envelope:
+    """What every message between processes is; the kinds below say what each carries."""
 
 
 # ---------------------------------------------------------------- from the web server
 
 
 @dataclass(frozen=True)
-class Run(Message):
+class Run(Envelope):
     """Train this request (a worker, or the driver's cluster)."""
 
     job_id: str
@@ -41,7 +41,7 @@ class Run(Message):
 
 
 @dataclass(frozen=True)
-class Prepare(Message):
+class Prepare(Envelope):
     """Build and trace the model of ``shapes`` (config, image shape, classes, training images) while idle; the
     dataset comes along unless the worker holds the one of fingerprint ``key`` already."""
 
@@ -51,7 +51,7 @@ class Prepare(Message):
 
 
 @dataclass(frozen=True)
-class Stop(Message):
+class Stop(Envelope):
     """Stop a run after its current batch (a worker's current run when ``job_id`` is empty)."""
 
     job_id: str = ""
@@ -59,12 +59,12 @@ class Stop(Message):
 
 
 @dataclass(frozen=True)
-class Ping(Message):
+class Ping(Envelope):
     """Are you (and your cluster) still there?"""
 
 
 @dataclass(frozen=True)
-class Exit(Message):
+class Exit(Envelope):
     """End the process now."""
 
 
@@ -72,7 +72,7 @@ class Exit(Message):
 
 
 @dataclass(frozen=True)
-class Ready(Message):
+class Ready(Envelope):
     """A worker has started and imported TensorFlow."""
 
     pid: int
@@ -80,7 +80,7 @@ class Ready(Message):
 
 
 @dataclass(frozen=True)
-class Connected(Message):
+class Connected(Envelope):
     """The driver reached its cluster."""
 
     name: str
@@ -88,36 +88,36 @@ class Connected(Message):
 
 
 @dataclass(frozen=True)
-class Refused(Message):
+class Refused(Envelope):
     """The driver could not reach its cluster: ``reason`` for people, ``details`` in Ray's own words."""
 
-    reason: str
+    reason: Any  # an i18n.Envelope, or plain text
     details: str = ""
 
 
 @dataclass(frozen=True)
-class Lost(Message):
+class Lost(Envelope):
     """The cluster stopped answering (the driver exits after saying so); ``details`` in Ray's own words."""
 
     details: str
 
 
 @dataclass(frozen=True)
-class Pong(Message):
+class Pong(Envelope):
     """The answer to a ping, with the cluster's capacity now."""
 
     capacity: dict
 
 
 @dataclass(frozen=True)
-class Started(Message):
+class Started(Envelope):
     job_id: str
-    where: str = ""
+    where: Any = ""  # an i18n.Envelope ("local worker (pid 123)"), or plain text
     pid: int | None = None
 
 
 @dataclass(frozen=True)
-class Reported(Message):
+class Reported(Envelope):
     """A run's progress event."""
 
     job_id: str
@@ -125,7 +125,7 @@ class Reported(Message):
 
 
 @dataclass(frozen=True)
-class Finished(Message):
+class Finished(Envelope):
     """A run's result, its model as ``.keras`` bytes (:func:`cnn.jobs.worker.run_request`)."""
 
     job_id: str
@@ -133,15 +133,15 @@ class Finished(Message):
 
 
 @dataclass(frozen=True)
-class Failed(Message):
+class Failed(Envelope):
     """A run failed; ``error`` is one line for the student."""
 
     job_id: str
-    error: str
+    error: Any  # an i18n.Envelope, or plain text (an error's own words)
 
 
 @dataclass(frozen=True)
-class Cancelled(Message):
+class Cancelled(Envelope):
     """A run left the queue before it started."""
 
     job_id: str
@@ -159,12 +159,12 @@ class Channel:
     def from_fd(cls, fd: int, peer: str) -> Channel:
         return cls(Connection(fd), peer)
 
-    def send(self, message: Message) -> None:
+    def send(self, message: Envelope) -> None:
         """Send one message (OSError when the other end is gone)."""
         with self._lock:
             self.conn.send((PROTOCOL, message))
 
-    def recv(self) -> Message:
+    def recv(self) -> Envelope:
         """The next message, checked (EOFError or OSError when the other end is gone; ChannelError when it
         cannot be understood)."""
         try:
@@ -176,7 +176,7 @@ class Channel:
                                "same version of CNN Lab as this server?") from None
         return self.check(raw)
 
-    def check(self, raw: Any) -> Message:
+    def check(self, raw: Any) -> Envelope:
         """``raw`` as received, if it is a message of this protocol; else ChannelError saying what it was."""
         if not (isinstance(raw, tuple) and len(raw) == 2 and isinstance(raw[0], int)):
             what = raw[0] if isinstance(raw, tuple) and raw else type(raw).__name__
@@ -186,11 +186,11 @@ class Channel:
         if version != PROTOCOL:
             raise ChannelError(f"{self.peer} speaks protocol {version}, this server {PROTOCOL}: they are different "
                                "versions of CNN Lab. Restart the server so that all its processes run the same one.")
-        if not isinstance(message, Message):
+        if not isinstance(message, Envelope):
             raise ChannelError(f"{self.peer} sent a {type(message).__name__}, which is not a message.")
         return message
 
-    def expect(self, *kinds: type[Message]) -> Message:
+    def expect(self, *kinds: type[Envelope]) -> Envelope:
         """The next message, which must be one of ``kinds`` (ChannelError naming what came instead)."""
         message = self.recv()
         if not isinstance(message, kinds):

@@ -22,18 +22,18 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from cnn.i18n import D_, N_, _, n_
+from cnn.i18n import M_, N_, Message, _, n_
 from cnn.jobs.base import CLUSTER_REFUSED, CLUSTER_SILENT, Engine, Job, JobRequest
 from cnn.jobs.channel import (
     Cancelled,
     Channel,
     ChannelError,
     Connected,
+    Envelope,
     Exit,
     Failed,
     Finished,
     Lost,
-    Message,
     Ping,
     Pong,
     Refused,
@@ -53,20 +53,20 @@ RETRY_S = 30.0
 AUTH_FAILED = re.compile(r"Unauthenticated|InvalidAuthToken|authentication", re.IGNORECASE)
 
 
-STARTING = D_("Starting a worker on the cluster…")
+STARTING = N_("Starting a worker on the cluster…")
 CLUSTER_STATES = {"connecting": N_("connecting"), "connected": N_("connected"), "unavailable": N_("unavailable")}
-LOST_AT = D_("The training cluster stopped answering at epoch {epoch}; your curves so far are kept. New runs train on "
+LOST_AT = N_("The training cluster stopped answering at epoch {epoch}; your curves so far are kept. New runs train on "
              "this server until it is back.")
-LOST = D_("The training cluster stopped answering before its first batch; your curves so far are kept. New runs train "
+LOST = N_("The training cluster stopped answering before its first batch; your curves so far are kept. New runs train "
           "on this server until it is back.")
-CONNECTING = D_("Connecting to the training cluster… Runs started now train on this server.")
-UNAVAILABLE = D_("The training cluster is unavailable since {at}: {reason} Runs train on this server until it is back "
+CONNECTING = N_("Connecting to the training cluster… Runs started now train on this server.")
+UNAVAILABLE = N_("The training cluster is unavailable since {at}: {reason} Runs train on this server until it is back "
                  "(tried again every half minute).")
 
 
-def lost_message(job: Job) -> str:
+def lost_message(job: Job) -> Message:
     last = job.latest()
-    return _(LOST_AT, epoch=last.epoch) if last else _(LOST)
+    return M_(LOST_AT, epoch=last.epoch) if last else M_(LOST)
 
 
 class _Driver:
@@ -95,7 +95,7 @@ class _Driver:
     def tail(self, n: int = 8) -> str:
         return "\n".join(list(self.log)[-n:])
 
-    def send(self, message: Message) -> bool:
+    def send(self, message: Envelope) -> bool:
         try:
             self.channel.send(message)
             return True
@@ -144,7 +144,7 @@ class ClusterEngine(Engine):
         if self.state == "connected" and driver is not None:
             with self._lock:
                 self._on_cluster[job.id] = job
-            job.note = STARTING
+            job.note = M_(STARTING)
             if driver.send(Run(job.id, request)):
                 return
             with self._lock:
@@ -210,7 +210,7 @@ class ClusterEngine(Engine):
 
     # ------------------------------------------------------------ supervision
 
-    def _send(self, message: Message) -> None:
+    def _send(self, message: Envelope) -> None:
         driver = self._driver
         if driver is not None:
             driver.send(message)
@@ -226,9 +226,9 @@ class ClusterEngine(Engine):
     def _set_notice(self) -> None:
         at = time.strftime("%H:%M", time.localtime(self.since))
         self.notice = {
-            "connecting": _(CONNECTING),
+            "connecting": M_(CONNECTING),
             "connected": "",
-            "unavailable": _(UNAVAILABLE, at=at, reason=self.reason),
+            "unavailable": M_(UNAVAILABLE, at=at, reason=self.reason),
         }[self.state]
 
     def _supervise(self) -> None:
@@ -267,7 +267,7 @@ class ClusterEngine(Engine):
         mine = [j for j in self.jobs() if j.id in self._on_cluster]
         free = max(0, int(self.cluster_capacity.get("limit", 0)) - sum(j.state == "running" for j in mine))
         for i, job in enumerate(j for j in mine if j.state == "queued"):
-            job.note = STARTING if i < free else ""
+            job.note = M_(STARTING) if i < free else ""
 
     def _lose(self, driver: _Driver, reason: str, details: str) -> None:
         """The driver is gone or useless: end its runs in plain words, fall back, try again later."""
@@ -277,7 +277,7 @@ class ClusterEngine(Engine):
         driver.kill()
         said = driver.tail()
         if AUTH_FAILED.search(said) and self.state == "connecting":
-            reason = _(CLUSTER_REFUSED, address=self.address)
+            reason = M_(CLUSTER_REFUSED, address=self.address)
         details = "\n".join(x for x in (details, said) if x)
         with self._lock:
             held, self._on_cluster = list(self._on_cluster.values()), {}
@@ -291,7 +291,7 @@ class ClusterEngine(Engine):
         """Messages from one driver process, until it ends."""
         from cnn.jobs.worker import unpack
 
-        reason, details = _(CLUSTER_SILENT), "the driver process ended"
+        reason, details = M_(CLUSTER_SILENT), "the driver process ended"
         while True:
             try:
                 message = driver.channel.recv()
@@ -336,7 +336,7 @@ class ClusterEngine(Engine):
                 try:
                     self.finish(job, result=unpack(message.payload))
                 except Exception as e:
-                    self.finish(job, error=_(NOT_RECEIVED, error=type(e).__name__))
+                    self.finish(job, error=M_(NOT_RECEIVED, error=type(e).__name__))
             elif isinstance(message, Failed):
                 self.finish(job, error=message.error)
             else:

@@ -22,15 +22,15 @@ from typing import Any
 
 from cnn import data, settings
 from cnn.data import Dataset
-from cnn.i18n import D_, _, n_
+from cnn.i18n import M_, N_, n_
 from cnn.jobs.base import DIED, ON_LOCAL_WORKER, Engine, EngineError, Job, JobRequest, max_jobs_default
 from cnn.jobs.channel import (
     Channel,
     ChannelError,
+    Envelope,
     Exit,
     Failed,
     Finished,
-    Message,
     Prepare,
     Ready,
     Reported,
@@ -45,8 +45,8 @@ from cnn.training import prepare_key
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 120.0  # importing TensorFlow in a new process on a busy machine
 SHUTDOWN_GRACE_S = 10.0  # how long running jobs get to stop after their current batch when the server stops
-SHUT_DOWN = D_("The CNN Lab server is shutting down, so this run was stopped before it finished.")
-NOT_RECEIVED = D_("The trained model could not be received: {error}")
+SHUT_DOWN = N_("The CNN Lab server is shutting down, so this run was stopped before it finished.")
+NOT_RECEIVED = N_("The trained model could not be received: {error}")
 
 
 def worker_env(keep: tuple[str, ...] = ()) -> dict[str, str]:
@@ -85,7 +85,7 @@ class _Worker:
             raise
         self.pid, self.device = ready.pid, ready.device
 
-    def send(self, message: Message) -> None:
+    def send(self, message: Envelope) -> None:
         self.channel.send(message)
 
     def _sending(self, dataset) -> tuple[str, bool]:
@@ -326,7 +326,7 @@ class _Slot(threading.Thread):
             while True:
                 message = worker.channel.expect(Started, Reported, Finished, Failed)
                 if isinstance(message, Started):
-                    self.engine.mark_running(job, _(ON_LOCAL_WORKER, pid=worker.pid), worker.pid)
+                    self.engine.mark_running(job, M_(ON_LOCAL_WORKER, pid=worker.pid), worker.pid)
                 elif isinstance(message, Reported):
                     job.add_event(message.event)
                 elif isinstance(message, Finished):
@@ -342,6 +342,6 @@ class _Slot(threading.Thread):
         except (EOFError, OSError, ConnectionError):
             worker.kill()
             self.worker = None
-            self.engine.finish(job, error=SHUT_DOWN if self.engine.closed else DIED)
+            self.engine.finish(job, error=M_(SHUT_DOWN if self.engine.closed else DIED))
         except Exception as e:  # unpacking the result failed: still a message, and the slot lives on
-            self.engine.finish(job, error=_(NOT_RECEIVED, error=f"{type(e).__name__}: {e}"))
+            self.engine.finish(job, error=M_(NOT_RECEIVED, error=f"{type(e).__name__}: {e}"))

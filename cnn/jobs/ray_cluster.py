@@ -18,7 +18,7 @@ from typing import Any
 
 from cnn import settings
 from cnn.errors import first_line
-from cnn.i18n import _
+from cnn.i18n import M_
 from cnn.jobs.base import (
     CLUSTER_REFUSED,
     CLUSTER_UNREACHABLE,
@@ -137,10 +137,11 @@ def connect_error(address: str, e: BaseException) -> EngineError:
     details = f"{type(e).__name__}: {e}".strip()
     low = details.lower()
     if any(w in low for w in ("auth", "token", "unauthenticated", "permission denied")):
-        plain = _(CLUSTER_REFUSED, address=address)
+        plain = M_(CLUSTER_REFUSED, address=address)
     else:
-        plain = _(CLUSTER_UNREACHABLE, address=address)
-    err = EngineError(plain)
+        plain = M_(CLUSTER_UNREACHABLE, address=address)
+    err = EngineError(str(plain))
+    err.said = plain  # the page says it in its reader's language (the driver sends it as a Message)
     err.details = details[:2000]
     return err
 
@@ -254,7 +255,7 @@ class RayEngine(Engine):
         ray = self._ray
         events, info = ray.get(rj.board.read.remote(rj.seen), timeout=30)
         if info and rj.job.state == "queued":
-            where = _(ON_RAY_NODE_GPU if rj.gpu else ON_RAY_NODE, node=info["node"], device=info["device"])
+            where = M_(ON_RAY_NODE_GPU if rj.gpu else ON_RAY_NODE, node=info["node"], device=info["device"])
             self.mark_running(rj.job, where, info["pid"])
         for e in events:
             rj.job.add_event(e)
@@ -274,7 +275,7 @@ class RayEngine(Engine):
             return
         except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError, ray.exceptions.ActorDiedError,
                 ray.exceptions.OutOfMemoryError):
-            self._end(rj, error=DIED)
+            self._end(rj, error=M_(DIED))
             return
         except ray.exceptions.RayError as e:
             first = first_line(e)

@@ -19,17 +19,18 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from cnn import settings
+from cnn.i18n import M_
 from cnn.jobs.base import DIED, EngineError, Job
 from cnn.jobs.channel import (
     Cancelled,
     Channel,
     ChannelError,
     Connected,
+    Envelope,
     Exit,
     Failed,
     Finished,
     Lost,
-    Message,
     Ping,
     Pong,
     Refused,
@@ -53,7 +54,7 @@ class DriverEngine(RayEngine):
         self._flush_lock = threading.Lock()
         super().__init__(address, heartbeat_timeout=10**9)
 
-    def _send(self, message: Message) -> None:
+    def _send(self, message: Envelope) -> None:
         try:
             self._channel.send(message)
         except OSError:
@@ -102,7 +103,7 @@ class DriverEngine(RayEngine):
         os._exit(3)
 
     def finish(self, job: Job, result=None, error: str = "", cancelled: bool = False) -> None:
-        if error == DIED and not self.cluster_alive():
+        if error == M_(DIED) and not self.cluster_alive():
             self.cluster_lost(details="the machine running it and the cluster's head stopped answering")
         with job._lock:
             if job.finished:
@@ -125,7 +126,7 @@ class DriverEngine(RayEngine):
 def main() -> None:  # pragma: no cover - runs in its own process (tests drive it through ClusterEngine)
     channel = Channel.from_fd(settings.value("CNN_DRIVER_FD"), "the CNN Lab server")
 
-    def send(message: Message) -> None:
+    def send(message: Envelope) -> None:
         try:
             channel.send(message)
         except OSError:
@@ -134,7 +135,7 @@ def main() -> None:  # pragma: no cover - runs in its own process (tests drive i
     try:
         engine = DriverEngine(settings.value("CNN_RAY_ADDRESS"), channel)
     except EngineError as e:
-        send(Refused(str(e), getattr(e, "details", "")))
+        send(Refused(getattr(e, "said", str(e)), getattr(e, "details", "")))
         return
     send(Connected(engine.name, engine.capacity()))
     threading.Thread(target=engine.relay, name="driver-relay", daemon=True).start()

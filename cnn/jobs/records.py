@@ -22,7 +22,7 @@ from typing import Any
 
 from cnn import db as dbm
 from cnn import settings
-from cnn.i18n import D_, _
+from cnn.i18n import M_, N_, Message, from_record, to_record
 from cnn.jobs.base import Engine, Job, JobRequest
 from cnn.run_results import MAX_POINTS, Progress
 
@@ -38,14 +38,14 @@ def default_server_id() -> str:
     return settings.value("CNN_SERVER_ID")
 
 
-INTERRUPTED_AT = D_("Interrupted by a server restart at epoch {epoch}. The curves so far are kept; its weights were "
+INTERRUPTED_AT = N_("Interrupted by a server restart at epoch {epoch}. The curves so far are kept; its weights were "
                     "not saved, so train it again to use the model.")
-INTERRUPTED = D_("Interrupted by a server restart before its first epoch ended. The curves so far are kept; its "
+INTERRUPTED = N_("Interrupted by a server restart before its first epoch ended. The curves so far are kept; its "
                  "weights were not saved, so train it again to use the model.")
 
 
-def interrupted_message(epoch: int | None) -> str:
-    return _(INTERRUPTED_AT, epoch=epoch) if epoch else _(INTERRUPTED)
+def interrupted_message(epoch: int | None) -> Message:
+    return M_(INTERRUPTED_AT, epoch=epoch) if epoch else M_(INTERRUPTED)
 
 
 @dataclass
@@ -61,7 +61,7 @@ class RunRecord:
     arch: str
     epochs: int
     state: str
-    message: str
+    message: Message | str  # said in the reader's language (i18n.said)
     stop_reason: str | None
     worker: str
     server: str
@@ -82,7 +82,8 @@ class RunRecord:
         return cls(
             id=row["id"], label=row["label"], owner=row["owner"], owner_name=row["owner_name"],
             group_key=row["group_key"], dataset=row["dataset"], arch=row["arch"], epochs=int(row["epochs"]),
-            state=row["state"], message=row["message"], stop_reason=row["stop_reason"], worker=row["worker"],
+            state=row["state"], message=from_record(row["message"]), stop_reason=row["stop_reason"],
+            worker=from_record(row["worker"]),
             server=row["server"], submitted=float(row["submitted"]),
             started=None if row["started"] is None else float(row["started"]),
             ended=None if row["ended"] is None else float(row["ended"]), updated=float(row["updated"]),
@@ -142,8 +143,8 @@ def snapshot(db: dbm.Database, job: Job) -> None:
     progress, history, points = _curves(job)
     db.execute("UPDATE runs SET state = ?, worker = ?, started = ?, progress = ?, history = ?, points = ?, "
                f"updated = ?, {_REVIVE} WHERE id = ? AND {_OURS}",
-               (job.state, job.where, job.started, dbm.dumps(progress), dbm.dumps(history), dbm.dumps(points),
-                time.time(), job.id))
+               (job.state, to_record(job.where), job.started, dbm.dumps(progress), dbm.dumps(history),
+                dbm.dumps(points), time.time(), job.id))
 
 
 def final(db: dbm.Database, job: Job) -> None:
@@ -160,8 +161,8 @@ def final(db: dbm.Database, job: Job) -> None:
                   "image_shape": list(r.image_shape)}
     db.execute("UPDATE runs SET state = ?, message = ?, stop_reason = ?, worker = ?, started = ?, ended = ?, "
                f"progress = ?, history = ?, points = ?, result = ?, updated = ? WHERE id = ? AND {_OURS}",
-               (job.state, job.message, job.stop_reason, job.where, job.started, job.ended, dbm.dumps(progress),
-                dbm.dumps(history), dbm.dumps(points), dbm.dumps(result), time.time(), job.id))
+               (job.state, to_record(job.message), job.stop_reason, to_record(job.where), job.started, job.ended,
+                dbm.dumps(progress), dbm.dumps(history), dbm.dumps(points), dbm.dumps(result), time.time(), job.id))
 
 
 def request_stop(db: dbm.Database, run_id: str, reason: str) -> bool:
@@ -186,7 +187,7 @@ def interrupt(db: dbm.Database, where: str, params: tuple, reason: str = "restar
             epoch = dbm.loads(row["progress"], {}).get("epoch")
             n += tx.execute("UPDATE runs SET state = 'error', message = ?, stop_reason = ?, ended = ?, "
                             "updated = ? WHERE id = ? AND state IN ('queued', 'running')",
-                            (interrupted_message(epoch), reason, now, now, row["id"]))
+                            (to_record(interrupted_message(epoch)), reason, now, now, row["id"]))
     return n
 
 

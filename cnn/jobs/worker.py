@@ -24,10 +24,10 @@ from cnn.jobs.base import JobRequest
 from cnn.jobs.channel import (
     Channel,
     ChannelError,
+    Envelope,
     Exit,
     Failed,
     Finished,
-    Message,
     Prepare,
     Ready,
     Reported,
@@ -115,7 +115,7 @@ def main() -> None:  # pragma: no cover - runs in the worker process (tests driv
 
     _import_tensorflow_quietly()  # warm: the first job does not wait for the import
 
-    def send(message: Message) -> None:
+    def send(message: Envelope) -> None:
         try:
             channel.send(message)
         except OSError:

@@ -81,17 +81,27 @@ def test_the_browser_language_picks_a_spoken_one_and_anything_else_is_english():
     assert i18n.best_language("fr-FR") == "en" and i18n.best_language(None) == "en" and i18n.best_language("") == "en"
 
 
-def test_a_message_made_in_english_elsewhere_is_said_in_the_page_language(speak):
-    """Runs are stopped by the engine and the worker, which know no page's language; pages say their words."""
+def test_a_message_made_where_no_page_is_known_is_said_in_each_readers_language(speak):
+    """Runs are stopped by the engine and the worker, which know no page's language: they keep a message (its
+    sentence and values), and each page says it in its reader's language; the class database keeps it as data too.
+    Nothing is parsed back from English."""
     from cnn.jobs.base import stop_message
 
-    english = stop_message("teacher", (2, 30), 60)
-    assert english == "Stopped by your teacher at epoch 2, batch 30."
+    message = stop_message("teacher", (2, 30), 60)
+    assert i18n.said(message) == "Stopped by your teacher at epoch 2, batch 30."
+    stored = i18n.to_record(message)
     speak("de")
-    assert i18n.translated(english) == "Von deiner Lehrkraft gestoppt bei Epoche 2, Batch 30."
-    assert i18n.translated("Something nobody marked.") == "Something nobody marked."
+    assert i18n.said(message) == "Von deiner Lehrkraft gestoppt bei Epoche 2, Batch 30."
+    assert i18n.said(i18n.from_record(stored)) == "Von deiner Lehrkraft gestoppt bei Epoche 2, Batch 30."
+    assert i18n.said("Something an older version recorded.") == "Something an older version recorded."
+    assert i18n.said("Stopped by you.") == "Stopped by you.", "English text is never parsed back"
     speak("es")
-    assert i18n.translated("Stopped by you.") == "Detenida por ti."
+    assert i18n.said(stop_message("user", None, 60)) == "Detenida por ti."
+    nested = i18n.M_("The training cluster is unavailable since {at}: {reason} Runs train on this server until it is "
+                     "back (tried again every half minute).", at="10:15",
+                     reason=i18n.M_("The training cluster stopped answering."))
+    assert i18n.said(i18n.from_record(i18n.to_record(nested))) == i18n.said(nested)
+    assert "10:15" in i18n.said(nested) and "training cluster stopped" not in i18n.said(nested)
 
 
 def test_catalog_strings_are_whole_sentences_not_english_pieces():
