@@ -8,7 +8,8 @@ Babel's own commands do the rest (README, Languages), reading ``babel.cfg`` for 
     pybabel compile -d locales -D cnnlab
 
 Strings are marked in the code with ``_()``, ``n_()`` (plurals), ``N_()`` (constants) and ``M_()`` (sentences kept
-as data, said in the reader's language when shown: ``i18n.said``), see cnn/i18n.py. The command line (cnn/cli.py) stays English and is not extracted.
+as data, said in the reader's language when shown: ``i18n.said``), see cnn/i18n.py. The command line (cnn/cli.py)
+stays English and is not extracted.
 """
 from __future__ import annotations
 
