@@ -1,6 +1,7 @@
 """cnn.data: local copies in every format, the bundled sample, the offline download, errors."""
 import gzip
 import hashlib
+import io
 import pickle
 import struct
 import tarfile
@@ -23,6 +24,18 @@ def tiny_arrays(shape=(28, 28), n=20):
     rng = np.random.default_rng(0)
     return {"x_train": rng.integers(0, 256, (n, *shape), dtype=np.uint8), "y_train": np.arange(n) % 10,
             "x_test": rng.integers(0, 256, (n // 2, *shape), dtype=np.uint8), "y_test": np.arange(n // 2) % 10}
+
+
+class Response(io.BytesIO):
+    """A download's answer, as urllib.request.urlopen gives it (a context manager with headers)."""
+
+    headers: dict = {}  # noqa: RUF012
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 @pytest.mark.parametrize("name,shape,n_train", [("mnist", (28, 28, 1), 10000), ("fashion_mnist", (28, 28, 1), 8000),
@@ -177,15 +190,6 @@ def test_a_server_or_disk_error_is_reported_as_such_not_as_offline(monkeypatch, 
     assert ds.is_sample and "could not be downloaded" in ds.note and "No internet" not in ds.note
     assert dataset_sources._offline_until == 0.0, "a server error does not mark the machine offline for 5 minutes"
 
-    class Response(io.BytesIO):
-        headers: dict = {}  # noqa: RUF012
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
     def write_fails(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
@@ -200,20 +204,10 @@ def test_a_server_or_disk_error_is_reported_as_such_not_as_offline(monkeypatch, 
 
 def test_a_download_that_is_not_the_published_file_is_refused_and_removed(monkeypatch, tmp_path):
     """As Keras' get_file checks its file_hash: a broken or changed download is never read."""
-    import io
 
     monkeypatch.delenv("CNN_OFFLINE")
     monkeypatch.setattr(dataset_sources, "KERAS_CACHE_DIR", tmp_path / "keras")
     monkeypatch.setattr(dataset_sources, "_offline_until", 0.0)
-
-    class Response(io.BytesIO):
-        headers: dict = {}  # noqa: RUF012
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
 
     monkeypatch.setattr(dataset_sources.urllib.request, "urlopen", lambda url, timeout: Response(b"not mnist"))
     with pytest.raises(data.DownloadError, match=r"\(mnist.npz\) is not the published file \(its SHA256"):
