@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cnn import i18n
-from cnn.i18n import _
+from cnn.i18n import _, n_
 
 TRAIN_COLOUR, VAL_COLOUR = "#1f77b4", "#ff7f0e"
 # One convention for signed values everywhere (lessons, filters, kernels): red positive, blue negative,
@@ -102,8 +102,9 @@ def describe(fig: go.Figure) -> str:
             x = list(trace.x) if trace.x is not None else list(range(1, len(y) + 1))
             lowest = any(w in f"{name} {yt}".lower() for w in loss_words)
             best = int(np.nanargmin(y)) if lowest else int(np.nanargmax(y))
-            parts.append(_("{line}: {n} points, last {last}, best {best} at {x} {where}.", line=name or yt, n=len(y),
-                           last=_num(float(y[-1])), best=_num(float(y[best])), x=xt, where=x[best]))
+            parts.append(n_("{line}: {n} point, last {last}, best {best} at {x} {where}.",
+                            "{line}: {n} points, last {last}, best {best} at {x} {where}.", len(y), line=name or yt,
+                            last=_num(float(y[-1])), best=_num(float(y[best])), x=xt, where=x[best]))
     return " ".join(parts)
 
 

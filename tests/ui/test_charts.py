@@ -44,3 +44,16 @@ def test_every_chart_is_described_in_words_for_a_screen_reader():
     assert "3 bars of probability; the tallest is dog at 0.7" in bars
     assert "A heat map of 3×3 values (true class by predicted class)" in charts.describe(
         charts.confusion_figure(np.eye(3, dtype=int), ["a", "b", "c"]))
+
+
+def test_a_chart_with_one_point_is_said_in_the_singular_in_german():
+    """Screen readers heard "1 Punkte" for a one-epoch run."""
+    from cnn import i18n
+
+    fig = charts.history_figure({"loss": [0.5], "accuracy": [0.9]})
+    i18n.set_language("de")
+    try:
+        said = charts.describe(fig)
+    finally:
+        i18n.set_language(i18n.DEFAULT)
+    assert "1 Punkt," in said and "1 Punkte" not in said, said
