@@ -175,3 +175,11 @@ def test_the_readmes_extract_command_names_every_keyword_the_check_reads():
     ours = {k: v for k, v in catalogs.KEYWORDS.items() if k not in catalogs.DEFAULT_KEYWORDS}
     assert {k: (tuple(int(x) for x in v.split(",")) if v else None) for k, v in flags.items()} == ours
     assert "-F babel.cfg" in command
+
+
+@pytest.mark.parametrize("code", ["de", "es"])
+def test_no_translation_hedges_a_word_it_cannot_know_the_gender_of(code):
+    """"Zeichne ein(e) Kreis": a class name a student typed has no gender the catalog can know, so a translation
+    words around it instead of hedging the article."""
+    hedged = [m.id for m in catalogs.read(code) if m.id and re.search(r"\b\w+\((e|n|r|s|a|as|os)\)", str(m.string))]
+    assert hedged == []
