@@ -15,7 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnn import transfer
-from cnn.i18n import N_, _
+from cnn.i18n import M_, N_, _
 from cnn.layers import conv_out
 
 KERNELS: dict[str, np.ndarray] = {
@@ -237,7 +237,7 @@ def _change(before: float, after: float, what: str) -> str:
 def dropout_runs(seed: int = 1, rate: float = 0.5) -> list[LessonRun]:
     base = dict(dataset="mnist", epochs=15, batch_size=32, learning_rate=0.001, validation_split=0.3, seed=seed)
     return [LessonRun(N_("no dropout"), _config(spec=with_dropout(SMALL_SPEC, 0), **base)),
-            LessonRun(f"dropout {rate:g}", _config(spec=with_dropout(SMALL_SPEC, rate), **base))]
+            LessonRun(M_("dropout {rate:g}", rate=rate), _config(spec=with_dropout(SMALL_SPEC, rate), **base))]
 
 
 def dropout_verdict(results: list, ds) -> Verdict:

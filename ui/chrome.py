@@ -20,7 +20,7 @@ from pathlib import Path
 import streamlit as st
 
 from cnn import classroom, db, i18n, jobs, settings, store
-from cnn.i18n import N_, _
+from cnn.i18n import N_, _, number
 from ui import identity, runs
 from ui.state import in_language, init_state, keep_sticky, set_sticky, sticky
 
@@ -276,7 +276,7 @@ def plain(text: str) -> str:
 
 def loss_text(loss: float) -> str:
     """A loss for people: "—" when there is none, never "-0.0000" (a cross-entropy is never below zero)."""
-    return "—" if math.isnan(loss) else f"{max(0.0, loss):.4f}"
+    return "—" if math.isnan(loss) else number(max(0.0, loss), ".4f")  # 0,2147 in German and Spanish
 
 
 def actor() -> store.Actor:

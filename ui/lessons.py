@@ -6,7 +6,7 @@ import streamlit as st
 
 from cnn import architectures as arch
 from cnn import data, dataset_sources, i18n, keras_files, lessons, run_config, store, transfer
-from cnn.i18n import N_, _, number
+from cnn.i18n import N_, Message, _, number, said
 from cnn.jobs import JobRequest
 from ui import charts, datasets, figures, images, models, runs
 from ui.state import sticky
@@ -177,6 +177,11 @@ def _per_results(name: str, results: list, compute):
     return kept[1]
 
 
+def _label(label: str) -> str:
+    """A lesson run's label in the reader's language ("dropout 0,5"; "ohne Dropout")."""
+    return said(label) if isinstance(label, Message) else _(label)
+
+
 def comparison_ui(c: lessons.Comparison, caption: str, n_train: int | None = None, **options) -> list | None:
     """A comparison lesson: its seed, its images, its runs with live progress, their curves and test accuracies,
     and the verdict: only what the numbers show."""
@@ -188,11 +193,11 @@ def comparison_ui(c: lessons.Comparison, caption: str, n_train: int | None = Non
     runs_ = c.runs(seed=int(seed), **options)
     results = run_pair_ui(c.key, [(r.label, r.config, r.start_from) for r in runs_], ds)
     if results:
-        figures.plot(st, charts.compare_figure({_(lab): r.history for lab, r in results}, c.metric),
+        figures.plot(st, charts.compare_figure({_label(lab): r.history for lab, r in results}, c.metric),
                      key=f"{c.key}_chart")
         cols = st.columns(len(results))
         for col, (lab, r) in zip(cols, results, strict=True):
-            col.metric(_("{run}: test accuracy", run=_(lab)), number(r.test_accuracy, ".1%"))
+            col.metric(_("{run}: test accuracy", run=_label(lab)), number(r.test_accuracy, ".1%"))
         verdict = _per_results(f"{c.key}_verdict", results, lambda: c.verdict(results, ds))
         if verdict.holds:
             st.success(_("{text} That is {teaches}.", text=verdict.text, teaches=_(c.teaches)),

@@ -205,3 +205,16 @@ def test_verdicts_read_results_by_their_order_not_their_labels():
     assert verdict.holds and "60.0% from scratch" in verdict.text and "70.0%" in verdict.text
     pair = [("without batch norm-4", _result(0.9, (1.0, 0.6))), ("with batch norm-4", _result(0.9, (1.0, 0.4)))]
     assert lessons.BATCHNORM.verdict(pair, None).holds
+
+
+def test_a_lessons_run_label_is_said_with_the_readers_decimal_mark():
+    """"dropout 0.5" showed on German and Spanish pages with a decimal point."""
+    from cnn import i18n
+
+    label = lessons.dropout_runs(seed=1, rate=0.5)[1].label
+    assert label == "dropout 0.5"  # as the class's run label and the tests read it
+    i18n.set_language("de")
+    try:
+        assert i18n.said(label) == "Dropout 0,5"
+    finally:
+        i18n.set_language(i18n.DEFAULT)
