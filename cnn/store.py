@@ -24,7 +24,7 @@ from typing import Any
 from cnn import blobs, index, settings
 from cnn import db as dbm
 from cnn.errors import StoreError
-from cnn.i18n import _
+from cnn.i18n import N_, _
 from cnn.keras_files import float32_copy, halve_weights, load_keras_file, without_optimizer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,17 +86,30 @@ def models_dir() -> Path:
     return settings.value("CNN_MODELS_DIR")
 
 
-def validate_name(name: str) -> str:
-    """Return the name if it is safe as a file name; raise StoreError saying what is wrong."""
+# What a name that is not one is told, for a model and for a dataset: whole sentences, so that each language words
+# them its own way (a word swapped in English afterwards would stay English in German).
+NAME_WORDS = {
+    "model": (N_("Give the model a name."),
+              N_("'{name}' is not a valid model name: use letters, digits, '-' and '_' only, starting with a letter "
+                 "or digit (no spaces, dots or slashes).")),
+    "dataset": (N_("Give the dataset a name."),
+                N_("'{name}' is not a valid dataset name: use letters, digits, '-' and '_' only, starting with a "
+                   "letter or digit (no spaces, dots or slashes).")),
+}
+
+
+def validate_name(name: str, what: str = "model") -> str:
+    """Return the name if it is safe as a file name; raise StoreError saying what is wrong (of a model, or of
+    ``what`` else: "dataset")."""
+    empty, invalid = NAME_WORDS[what]
     if not isinstance(name, str) or not name.strip():
-        raise StoreError(_("Give the model a name."))
+        raise StoreError(_(empty))
     name = name.strip()
     if len(name) > MAX_NAME:
         raise StoreError(_("The name is {n_name:,} characters long; use at most {max_name}.",
                            n_name=len(name), max_name=MAX_NAME))
     if not NAME_RE.match(name):
-        raise StoreError(_("'{name}' is not a valid model name: use letters, digits, '-' and '_' only, starting with "
-                           "a letter or digit (no spaces, dots or slashes).", name=name))
+        raise StoreError(_(invalid, name=name))
     return name
 
 

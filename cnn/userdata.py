@@ -64,9 +64,9 @@ def user_data_dir() -> Path:
 def validate_name(name: str) -> str:
     """A dataset name: the same rules as model names (letters, digits, - and _)."""
     try:
-        return store.validate_name(name)
+        return store.validate_name(name, "dataset")
     except store.StoreError as e:
-        raise UserDataError(str(e).replace("model", "dataset")) from None
+        raise UserDataError(str(e)) from None
 
 
 def validate_classes(names: list[str]) -> list[str]:

@@ -234,3 +234,20 @@ def test_dataset_folders_of_earlier_versions_join_the_class_database_once(folder
     assert example_id == "0123456789abcdef" and np.array_equal(image, circle)
     shutil.rmtree(folder)
     assert userdata.get("shapes").counts == (1, 1)  # the database has them now
+
+
+def test_a_dataset_without_a_name_is_asked_for_one_in_the_readers_words():
+    """My data said "Gib dem Modell einen Namen" (give the model a name) for a dataset: the English word "model" was
+    swapped afterwards, which no other language saw."""
+    from cnn import i18n
+
+    i18n.set_language("de")
+    try:
+        with pytest.raises(userdata.UserDataError, match="^Gib dem Datensatz einen Namen"):
+            userdata.validate_name("  ")
+        with pytest.raises(userdata.UserDataError, match="kein gültiger Name für einen Datensatz"):
+            userdata.validate_name("a b")
+    finally:
+        i18n.set_language(i18n.DEFAULT)
+    with pytest.raises(userdata.UserDataError, match="not a valid dataset name"):
+        userdata.validate_name("a/b")
