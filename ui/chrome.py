@@ -164,6 +164,7 @@ def database_unavailable_ui(e: Exception) -> None:
 def page_setup_ui(title: str) -> None:
     """Page config, session state, the sidebar (presentation toggle, the session's runs)."""
     init_state()
+    st.session_state["page_run"] = st.session_state.get("page_run", 0) + 1  # what is read once per page run
     keep_sticky()
     i18n.set_language(st.session_state["sticky"].get("language") or i18n.best_language(st.context.locale))
     if st.query_params.get("present") in ("1", "true", "yes") and not st.session_state["present_link_applied"]:

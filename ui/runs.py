@@ -241,14 +241,21 @@ def progress_ui(key: str, title: str = "") -> None:
 
 
 def my_runs() -> list:
-    """This identity's runs as the class database keeps them (newest first; [] when it cannot be read)."""
+    """This identity's runs as the class database keeps them (newest first; [] when it cannot be read): read once
+    per page run, for the notice at the top and the "Your runs" box at the bottom."""
     from cnn import db
     from cnn.jobs import records
 
+    run = st.session_state.get("page_run", 0)
+    kept = st.session_state.get("my_runs")
+    if kept is not None and kept[0] == run:
+        return kept[1]
     try:
-        return records.runs_of(db.database(), st.session_state["owner"])
+        mine = records.runs_of(db.database(), st.session_state["owner"])
     except db.DatabaseError:
-        return []
+        mine = []
+    st.session_state["my_runs"] = (run, mine)
+    return mine
 
 
 INTERRUPTED_NOTICE_S = 2 * 3600  # a run a restart ended is told at the top of the pages for this long
