@@ -198,7 +198,7 @@ class Job:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                self._news.wait(min(left, 0.1))
+                self._news.wait(left)  # woken by each event and by the run's end
         return True
 
     def latest_locked(self) -> Progress | None:
@@ -270,6 +270,7 @@ class Engine:
         self.owner: Engine | None = None  # the engine this one trains for (see report_to)
         self._jobs: dict[str, Job] = {}
         self._jobs_lock = threading.Lock()
+        self._closing = threading.Event()
         self._reaper = threading.Thread(target=self._reap, name="jobs-heartbeat", daemon=True)
         self._reaper.start()
 
@@ -347,6 +348,7 @@ class Engine:
 
     def shutdown(self) -> None:
         self.closed = True
+        self._closing.set()
         if self.recorder is not None:
             self.recorder.close(restarting=True)
 
@@ -388,22 +390,41 @@ class Engine:
             else:
                 job.error = job.message = error or M_(FAILED)
                 job.state = "error"
+            job._news.notify_all()  # whoever waits for progress sees the ending at once
         if self.recorder is not None:
             self.recorder.finished(job)
         job._done.set()
         _log_finished(job)
 
     def _reap(self) -> None:
-        """Stop jobs whose session stopped polling; forget old finished jobs and their models."""
+        """Stop jobs whose session stopped polling; forget old finished jobs and their models. Sleeps until the
+        next of these is due (or shutdown), never longer than a heartbeat timeout: a new job is due no sooner."""
         while not self.closed:
-            time.sleep(1.0)
-            now, wall = time.monotonic(), time.time()
-            for job in self.jobs():
-                if not job.finished and now - job.last_seen > self.heartbeat_timeout:
-                    self.stop(job, "abandoned")
-                elif job.finished and job.ended is not None:
-                    if wall - job.ended > self.keep_model_s:
+            self._closing.wait(self._reap_due())
+
+    def _reap_due(self) -> float:
+        """Do what is due now; return the seconds until the next thing is."""
+        now, wall = time.monotonic(), time.time()
+        due = [self.heartbeat_timeout]
+        for job in self.jobs():
+            if not job.finished:
+                if job.stop_reason is None:  # not yet asked to stop
+                    left = job.last_seen + self.heartbeat_timeout - now
+                    if left < 0:
+                        self.stop(job, "abandoned")
+                    else:
+                        due.append(left)
+            elif job.ended is not None:
+                if job.result is not None and job.result.model is not None:
+                    left = job.ended + self.keep_model_s - wall
+                    if left < 0:
                         job.release_model()
-                    if wall - job.ended > self.history_s:
-                        with self._jobs_lock:
-                            self._jobs.pop(job.id, None)
+                    else:
+                        due.append(left)
+                left = job.ended + self.history_s - wall
+                if left < 0:
+                    with self._jobs_lock:
+                        self._jobs.pop(job.id, None)
+                else:
+                    due.append(left)
+        return max(0.05, min(due) + 0.01)

@@ -81,6 +81,7 @@ class _Driver:
         theirs.close()
         self.channel = Channel(Connection(mine.detach()), "the Ray driver process")
         self.started = time.monotonic()
+        self.pinged = 0.0
         self.log: collections.deque[str] = collections.deque(maxlen=200)  # Ray's last words (it logs to stderr)
         threading.Thread(target=self._copy_log, name="jobs-cluster-log", daemon=True).start()
 
@@ -130,6 +131,7 @@ class ClusterEngine(Engine):
         self._next_try = 0.0
         self._last_pong = time.monotonic()
         self._set_notice()
+        self._wake = threading.Event()
         self._supervisor = threading.Thread(target=self._supervise, name="jobs-cluster-supervisor", daemon=True)
         self._supervisor.start()
 
@@ -146,6 +148,7 @@ class ClusterEngine(Engine):
                 self._on_cluster[job.id] = job
             job.note = M_(STARTING)
             if driver.send(Run(job.id, request)):
+                self._poke()
                 return
             with self._lock:
                 self._on_cluster.pop(job.id, None)
@@ -193,6 +196,7 @@ class ClusterEngine(Engine):
 
     def shutdown(self) -> None:
         super().shutdown()
+        self._poke()
         self._send(Exit())
         driver = self._driver
         if driver is not None:
@@ -232,35 +236,52 @@ class ClusterEngine(Engine):
         }[self.state]
 
     def _supervise(self) -> None:
+        """Sleep until the next deadline (a retry, a connect timeout, a ping) or until woken by news from the
+        driver, a new run or shutdown; then act."""
         while not self.closed:
+            self._wake.clear()
             try:
-                self._supervise_once()
+                wait = self._supervise_once()
             except Exception:  # the supervisor itself never dies
                 log.exception("CNN Lab: cluster supervisor")
-            time.sleep(0.2)
+                wait = 1.0
+            self._wake.wait(max(0.01, wait))
 
-    def _supervise_once(self) -> None:
+    def _poke(self) -> None:
+        """Something changed that the supervisor should look at now."""
+        self._wake.set()
+
+    def _supervise_once(self) -> float:
+        """Do what is due; return the seconds until something will be due."""
         now = time.monotonic()
         driver = self._driver
         if driver is None:
-            if now >= self._next_try:
-                self._set_state("connecting", self.reason, self.details)
-                self._driver = _Driver(self.address)
-                self._last_pong = now
-                threading.Thread(target=self._read, args=(self._driver,), name="jobs-cluster-reader",
-                                 daemon=True).start()
-            return
-        if self.state == "connecting" and now - driver.started > self.connect_timeout_s:
-            self._lose(driver, f"The training cluster at {self.address} did not answer within "
-                               f"{self.connect_timeout_s:.0f} s.", "ray.init did not return in time")
-        elif self.state == "connected":
-            self._update_notes()
-            if now - self._last_pong > PING_TIMEOUT_S:
-                self._lose(driver, "The training cluster stopped answering.", "no answer to a ping in "
-                           f"{PING_TIMEOUT_S:.0f} s")
-            elif now - getattr(driver, "pinged", 0.0) > PING_S:
-                driver.pinged = now
-                driver.send(Ping())
+            if now < self._next_try:
+                return self._next_try - now
+            self._set_state("connecting", self.reason, self.details)
+            self._driver = _Driver(self.address)
+            self._last_pong = now
+            threading.Thread(target=self._read, args=(self._driver,), name="jobs-cluster-reader",
+                             daemon=True).start()
+            return self.connect_timeout_s
+        if self.state == "connecting":
+            late = now - driver.started - self.connect_timeout_s
+            if late >= 0:
+                self._lose(driver, f"The training cluster at {self.address} did not answer within "
+                                   f"{self.connect_timeout_s:.0f} s.", "ray.init did not return in time")
+                return 0.0
+            return -late
+        if self.state != "connected":
+            return self.retry_s
+        self._update_notes()
+        if now - self._last_pong > PING_TIMEOUT_S:
+            self._lose(driver, "The training cluster stopped answering.", "no answer to a ping in "
+                       f"{PING_TIMEOUT_S:.0f} s")
+            return 0.0
+        if now - driver.pinged >= PING_S:
+            driver.pinged = now
+            driver.send(Ping())
+        return min(driver.pinged + PING_S, self._last_pong + PING_TIMEOUT_S) - now
 
     def _update_notes(self) -> None:
         """A queued run the cluster has room for says it is starting a worker; the others show their place."""
@@ -286,6 +307,7 @@ class ClusterEngine(Engine):
                 self.finish(job, error=lost_message(job))
         self._next_try = time.monotonic() + self.retry_s
         self._set_state("unavailable", reason, details)
+        self._poke()  # the supervisor's next deadline is the retry
 
     def _read(self, driver: _Driver) -> None:
         """Messages from one driver process, until it ends."""
@@ -306,6 +328,7 @@ class ClusterEngine(Engine):
                 self.cluster_capacity = message.capacity
                 self._last_pong = time.monotonic()
                 self._set_state("connected")
+                self._poke()
             elif isinstance(message, Refused):
                 reason, details = message.reason, message.details
                 break
@@ -315,8 +338,11 @@ class ClusterEngine(Engine):
             elif isinstance(message, Pong):
                 self.cluster_capacity = message.capacity
                 self._last_pong = time.monotonic()
+                self._poke()  # the queue's notes follow the cluster's room
             elif isinstance(message, (Started, Reported, Finished, Failed, Cancelled)):
                 self._about_a_run(message, unpack)
+                if not isinstance(message, Reported):
+                    self._poke()  # a place on the cluster was taken or freed: the queue's notes change
         if not self.closed:
             self._lose(driver, reason, details)
 

@@ -170,7 +170,7 @@ class LocalEngine(Engine):
                         key = self._waiting[0][0].prepare_key
                         if key and slot.prepared != key and any(
                                 s.idle and s.prepared == key for s in self._slots if s is not slot):
-                            self._cond.wait(0.05)  # the slot whose worker has this model ready takes it
+                            self._cond.wait(1.0)  # the slot whose worker has this model ready takes it (woken with us)
                             continue
                         job, request = self._waiting.popleft()
                         job.started = time.time()  # left the queue: its wait ends here, in arrival order

@@ -2,17 +2,18 @@
 
 Each job is one Ray task asking for its CPUs (``CNN_RAY_JOB_CPUS``, default 2), and for one GPU
 when the cluster has one free. Live progress uses Ray's idiom: the task reports to a small actor
-(a "board") that the server polls; the board's answer carries the stop flag back. The trained
+(a "board"); the server follows each job with one thread that waits for the board's news or the task's end (a
+long poll, no sleeping loop), and the board's answer to a report carries the stop flag back. The trained
 model comes back through the object store as ``.keras`` bytes. Ray's scheduler is the queue: a
 job waits until some machine has its resources free. Ray is an optional dependency
 (``requirements-cluster.txt``); the ``cnn`` package travels to the machines with the job.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,8 @@ from cnn.jobs.base import (
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
-POLL_S = 0.3
+WAIT_S = 5.0  # a read of a job's board waits this long for news
+ANSWER_S = 30.0  # ... and the cluster has this much longer to answer it, or it is lost
 
 
 def job_cpus() -> int:
@@ -50,25 +52,41 @@ def _defs() -> dict[str, Any]:
 
     @ray.remote(num_cpus=0)
     class Board:
-        """A job's progress board: the task writes events, the server reads them and sets the stop flag."""
+        """A job's progress board: the task writes events, the server reads them and sets the stop flag. An async
+        actor, so that a read can wait for news (a long poll) while the task keeps reporting."""
 
         def __init__(self) -> None:
             self.events: list = []
             self.info: dict | None = None
             self.stop = False
+            self.news: asyncio.Event | None = None  # made in the actor's event loop
 
-        def started(self, info: dict) -> None:
+        def _changed(self) -> None:
+            if self.news is not None:
+                self.news.set()
+
+        async def started(self, info: dict) -> None:
             self.info = info
+            self._changed()
 
-        def report(self, events: list) -> bool:
+        async def report(self, events: list) -> bool:
             self.events.extend(events)
+            self._changed()
             return self.stop
 
-        def read(self, since: int) -> tuple[list, dict | None]:
+        async def read(self, since: int, has_info: bool, wait_s: float) -> tuple[list, dict | None]:
+            """The events after the first ``since`` and the start info, as soon as there is something the reader
+            has not had (or after ``wait_s``)."""
+            if len(self.events) <= since and (has_info or self.info is None):
+                self.news = self.news or asyncio.Event()
+                self.news.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.news.wait(), wait_s)
             return self.events[since:], self.info
 
-        def request_stop(self) -> None:
+        async def request_stop(self) -> None:
             self.stop = True
+            self._changed()  # a waiting read answers now (the server may be shutting down)
 
     @ray.remote(max_retries=0)
     def train_task(request: JobRequest, board) -> dict:
@@ -130,6 +148,7 @@ class _RayJob:
         self.job, self.ref, self.board, self.gpu = job, ref, board, gpu
         self.seen = 0
         self.cancelled = False
+        self.follower: threading.Thread | None = None
 
 
 def connect_error(address: str, e: BaseException) -> EngineError:
@@ -155,6 +174,7 @@ class RayEngine(Engine):
             import ray
         except ImportError:
             self.closed = True
+            self._closing.set()
             raise EngineError("CNN_RAY_ADDRESS is set but Ray is not installed "
                               "(pip install -r requirements-cluster.txt).") from None
         self.address = address
@@ -167,13 +187,12 @@ class RayEngine(Engine):
             self._defs = _defs()
         except Exception as e:  # ConnectionError, RuntimeError, ... : say what failed
             self.closed = True
+            self._closing.set()
             raise connect_error(address, e) from None
         self.name = f"Ray cluster at {address}"
         self._ray = ray
         self._lock = threading.Lock()
         self._live: dict[str, _RayJob] = {}
-        self._monitor = threading.Thread(target=self._watch, name="jobs-ray-monitor", daemon=True)
-        self._monitor.start()
 
     # ------------------------------------------------------------ engine interface
 
@@ -183,8 +202,11 @@ class RayEngine(Engine):
         board = self._defs["Board"].remote()
         options = {"num_cpus": 1, "num_gpus": 1} if gpu else {"num_cpus": job_cpus()}
         ref = self._defs["train_task"].options(**options).remote(request, board)
+        rj = _RayJob(job, ref, board, gpu)
+        rj.follower = threading.Thread(target=self._follow, args=(rj,), name=f"jobs-ray-{job.id}", daemon=True)
         with self._lock:
-            self._live[job.id] = _RayJob(job, ref, board, gpu)
+            self._live[job.id] = rj
+        rj.follower.start()
 
     def _cancel_queued(self, job: Job) -> bool:
         with self._lock:
@@ -228,41 +250,57 @@ class RayEngine(Engine):
             live = list(self._live.values())
         for rj in live:
             rj.job.stop_reason = rj.job.stop_reason or "shutdown"
+        super().shutdown()
+        for rj in live:
             with contextlib.suppress(Exception):
                 rj.board.request_stop.remote()
-        super().shutdown()
-        # The monitor must be done before the caller may ray.shutdown(): a Ray call after that would start
-        # a new local cluster of its own (Ray's auto-init), owned by this process.
-        if self._monitor is not threading.current_thread():
-            self._monitor.join(timeout=POLL_S + 65)
+        # The followers must be done before the caller may ray.shutdown(): a Ray call after that would start
+        # a new local cluster of its own (Ray's auto-init), owned by this process. A stop wakes their reads.
+        for rj in live:
+            if rj.follower is not None and rj.follower is not threading.current_thread():
+                rj.follower.join(timeout=WAIT_S + ANSWER_S + 5)
 
-    # ------------------------------------------------------------ the monitor
+    # ------------------------------------------------------------ following a job
 
-    def _watch(self) -> None:
-        while not self.closed:
-            with self._lock:
-                live = list(self._live.values())
-            for rj in live:
-                if self.closed or not self._ray.is_initialized():
-                    return
-                try:
-                    self._poll(rj)
-                except Exception as e:  # the cluster went away: tell the student, keep watching the others
-                    self.cluster_lost(rj, f"{type(e).__name__}: {e}")
-            time.sleep(POLL_S)
-
-    def _poll(self, rj: _RayJob) -> None:
+    def _follow(self, rj: _RayJob) -> None:
+        """One job, from its start to its end: wait (without polling) for news on its board or for the task's end,
+        and pass on what came. No answer within WAIT_S + ANSWER_S means the cluster is gone."""
         ray = self._ray
-        events, info = ray.get(rj.board.read.remote(rj.seen), timeout=30)
+        read = None
+        while not self.closed and ray.is_initialized():
+            try:
+                if read is None:
+                    read = rj.board.read.remote(rj.seen, rj.job.state != "queued", WAIT_S)
+                ready, _pending = ray.wait([read, rj.ref], num_returns=1, timeout=WAIT_S + ANSWER_S)
+                if not ready:
+                    raise TimeoutError(f"no answer in {WAIT_S + ANSWER_S:.0f} s")
+                if read in ready:
+                    self._news(rj, *ray.get(read))
+                    read = None
+                if ray.wait([rj.ref], timeout=0)[0]:
+                    self._ended(rj)
+                    return
+            except Exception as e:  # the cluster went away: tell the student
+                self.cluster_lost(rj, f"{type(e).__name__}: {e}")
+                return
+
+    def _news(self, rj: _RayJob, events: list, info: dict | None) -> None:
         if info and rj.job.state == "queued":
             where = M_(ON_RAY_NODE_GPU if rj.gpu else ON_RAY_NODE, node=info["node"], device=info["device"])
             self.mark_running(rj.job, where, info["pid"])
         for e in events:
             rj.job.add_event(e)
         rj.seen += len(events)
-        ready, _pending = ray.wait([rj.ref], timeout=0)
-        if not ready:
-            return
+        if events:
+            self._progressed(rj.job)
+
+    def _progressed(self, job: Job) -> None:
+        """New progress events were added to ``job`` (the driver process passes them on)."""
+
+    def _ended(self, rj: _RayJob) -> None:
+        """The task is over: its last events, then how it ended."""
+        ray = self._ray
+        self._news(rj, *ray.get(rj.board.read.remote(rj.seen, True, 0.0), timeout=ANSWER_S))
         if rj.cancelled:  # removed from the queue; if Ray had already handed it to a worker, it stopped at once
             with contextlib.suppress(Exception):
                 ray.get(rj.ref)
@@ -281,10 +319,6 @@ class RayEngine(Engine):
             first = first_line(e)
             self._end(rj, error=f"Training failed on the cluster: {first}")
             return
-        # events reported after the last poll but before the task returned
-        events, _info = ray.get(rj.board.read.remote(rj.seen), timeout=30)
-        for e in events:
-            rj.job.add_event(e)
         if "error" in payload:
             self._end(rj, error=payload["error"])
         else:

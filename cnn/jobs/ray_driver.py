@@ -13,7 +13,6 @@ import contextlib
 import os
 import sys
 import threading
-import time
 from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -41,8 +40,6 @@ from cnn.jobs.channel import (
 )
 from cnn.jobs.ray_cluster import RayEngine
 
-RELAY_S = 0.25
-
 
 class DriverEngine(RayEngine):
     """A RayEngine whose starts, progress and endings go to the web server as messages instead of into local Job
@@ -68,13 +65,8 @@ class DriverEngine(RayEngine):
                 self._send(Reported(job.id, e))
             self._sent[job.id] = count
 
-    def relay(self) -> None:
-        """Forever: every job's new events, a few times a second."""
-        while True:
-            time.sleep(RELAY_S)
-            for job in self.jobs():
-                if not job.finished:
-                    self.flush(job)
+    def _progressed(self, job: Job) -> None:
+        self.flush(job)  # as soon as the board had news
 
     def mark_running(self, job: Job, where: str, pid: int | None = None) -> None:
         super().mark_running(job, where, pid)
@@ -138,7 +130,6 @@ def main() -> None:  # pragma: no cover - runs in its own process (tests drive i
         send(Refused(getattr(e, "said", str(e)), getattr(e, "details", "")))
         return
     send(Connected(engine.name, engine.capacity()))
-    threading.Thread(target=engine.relay, name="driver-relay", daemon=True).start()
     while True:
         try:
             message = channel.expect(Run, Stop, Ping, Exit)

@@ -7,40 +7,16 @@ import pytest
 
 from cnn import run_config, run_results
 from cnn.jobs import JobRequest, records
-from cnn.jobs.base import Engine, Job
+from cnn.jobs.base import Job
 from cnn.jobs.local import LocalEngine
 
 from conftest import tiny_dataset
+from paper_engine import PaperEngine
 
 
 def config(**kw):
     base = dict(dataset="mnist", arch="fast", epochs=1, batch_size=32, validation_split=0.0, seed=1)
     return run_config.TrainConfig(**{**base, **kw})
-
-
-class PaperEngine(Engine):
-    """An engine that trains nothing: the test moves its jobs by hand (records only, no TensorFlow)."""
-
-    name = "paper"
-
-    def _enqueue(self, job, request):
-        pass
-
-    def _cancel_queued(self, job):
-        return True
-
-    def _interrupt(self, job):
-        self.interrupted.append(job.id)
-
-    def place(self, job):
-        return 1
-
-    def capacity(self):
-        return {"limit": 1, "running": 0, "waiting": 0, "where": "paper"}
-
-    def __init__(self):
-        super().__init__(heartbeat_timeout=600)
-        self.interrupted: list[str] = []
 
 
 def progress(epoch, batch, acc):
