@@ -11,85 +11,40 @@ stratified split). Dataset folders of earlier versions (``CNN_USER_DATA_DIR``) a
 """
 from __future__ import annotations
 
-import io
 import re
 import time
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from cnn import db as dbm
 from cnn import index, preprocess, settings, store
-from cnn.errors import LabError
-from cnn.i18n import N_, _, n_
-
-SHAPES: dict[int, tuple[int, int, int]] = {28: (28, 28, 1), 32: (32, 32, 3), 64: (64, 64, 3)}  # by side
-
-
-def size_label(shape: tuple[int, int, int]) -> str:
-    """"28×28 grey (drawings)", "32×32 colour (photos)"."""
-    h, w, c = shape
-    return f"{h}×{w} grey (drawings)" if c == 1 else f"{h}×{w} colour (photos)"
-
-
-SIZES: dict[str, tuple[int, int, int]] = {size_label(s): s for s in SHAPES.values()}  # as the page offers them
-
-
-SIZE_WORDS = (N_("28×28 grey (drawings)"), N_("32×32 colour (photos)"), N_("64×64 colour (photos)"))  # translated there
-
-
-MIN_CLASSES, MAX_CLASSES = 2, 20
-
-
-MAX_IMAGES = 20_000  # per dataset
-
-
-CLASS_RE = re.compile(r"^[\w][\w .'-]{0,29}$")
-
-
-class UserDataError(LabError, ValueError):
-    """A dataset, class, image or zip was refused; the message says why and what to do."""
+from cnn.i18n import _, n_
+from cnn.userdata_rules import (  # noqa: F401  (what a dataset may hold; its names are this module's for callers)
+    CLASS_RE,
+    MAX_CLASSES,
+    MAX_IMAGES,
+    MIN_CLASSES,
+    SHAPES,
+    SIZE_WORDS,
+    SIZES,
+    UserDataError,
+    check_png,
+    png_bytes,
+    prepare,
+    read_png,
+    size_label,
+    validate_classes,
+    validate_name,
+)
 
 
 def user_data_dir() -> Path:
     """``$CNN_USER_DATA_DIR`` or ``data/user`` in the project."""
     return settings.value("CNN_USER_DATA_DIR")
-
-
-def validate_name(name: str) -> str:
-    """A dataset name: the same rules as model names (letters, digits, - and _)."""
-    try:
-        return store.validate_name(name, "dataset")
-    except store.StoreError as e:
-        raise UserDataError(str(e)) from None
-
-
-def validate_classes(names: list[str]) -> list[str]:
-    """2 to 20 class names, each 1-30 letters, digits, spaces or . ' - _, no two alike (case aside)."""
-    clean = [unicodedata.normalize("NFC", " ".join(str(n).split())) for n in names]
-    clean = [n for n in clean if n]
-    if len(clean) < MIN_CLASSES:
-        raise UserDataError(_("A dataset needs at least {min_classes} classes, got {n_clean}.",
-                              min_classes=MIN_CLASSES, n_clean=len(clean)))
-    if len(clean) > MAX_CLASSES:
-        raise UserDataError(_("A dataset may have at most {max_classes} classes, got {n_clean}.",
-                              max_classes=MAX_CLASSES, n_clean=len(clean)))
-    for n in clean:
-        if not CLASS_RE.match(n):
-            raise UserDataError(_("Class name '{n}': use 1-30 letters, digits, spaces and . ' - _, starting with a "
-                                  "letter or digit.", n=n[:40]))
-    seen: dict[str, str] = {}
-    for n in clean:
-        if n.casefold() in seen:
-            raise UserDataError(_("Two classes are named alike: '{seen}' and '{n}'. Give each class its own name.",
-                                  seen=seen[n.casefold()], n=n))
-        seen[n.casefold()] = n
-    return clean
 
 
 @dataclass(frozen=True)
@@ -258,7 +213,7 @@ def _import_one(tx: dbm.Transaction, name: str, meta: dict[str, Any], folder: Pa
         for i, path in enumerate(files):
             try:
                 raw = path.read_bytes()
-                _read_png(raw, path.stem, shape)
+                read_png(raw, path.stem, shape)
             except (OSError, UserDataError):
                 continue
             example_id = path.stem if re.fullmatch(r"[0-9a-f]{16}", path.stem) else uuid.uuid4().hex[:16]
@@ -296,24 +251,6 @@ def add_class(name: str, class_name: str, actor: store.Actor | None = None) -> U
     return get(name)
 
 
-def prepare(image: Image.Image, image_shape: tuple[int, int, int]) -> np.ndarray:
-    """One example at the dataset's size as uint8 (H, W, C). Grey 28×28 uses the Draw page's own ink
-    extraction (centred, MNIST-like), so drawings, photos of paper and the Draw page agree. An image already
-    at the dataset's size (an exported dataset, an MNIST-like file) is kept as it is."""
-    h, w, c = image_shape
-    if image.size == (w, h):
-        arr = np.asarray(image.convert("L" if c == 1 else "RGB"), np.uint8)
-        return arr[..., None] if c == 1 else arr
-    x = preprocess.prepare_image(image, image_shape)[0]
-    return (np.clip(x, 0, 1) * 255).round().astype(np.uint8)
-
-
-def _png(arr: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def add_images(name: str, class_name: str, images: list[np.ndarray], actor: store.Actor | None = None,
                ids: list[str] | None = None) -> int:
     """Store prepared examples (uint8, the dataset's shape) in a class, in one transaction; returns how many were
@@ -328,7 +265,7 @@ def add_images(name: str, class_name: str, images: list[np.ndarray], actor: stor
         if arr.shape != ds.image_shape:
             raise UserDataError(_("An example is {shape}, the dataset's images are {image_shape}.",
                                   shape=arr.shape, image_shape=ds.image_shape))
-        encoded.append(_png(arr))
+        encoded.append(png_bytes(arr))
     ids = list(ids) if ids is not None else [uuid.uuid4().hex[:16] for _ in encoded]
 
     def commit() -> None:
@@ -368,7 +305,7 @@ def examples(name: str, class_name: str) -> list[tuple[str, np.ndarray]]:
     out = []
     for r in rows:
         try:
-            out.append((r["id"], _read_png(bytes(r["png"]), r["id"], ds.image_shape)))
+            out.append((r["id"], read_png(bytes(r["png"]), r["id"], ds.image_shape)))
         except UserDataError:
             continue
     return out
@@ -408,23 +345,3 @@ def delete(name: str, actor: store.Actor | None = None) -> None:
             tx.execute("DELETE FROM datasets WHERE name = ?", (ds.name,))
 
     _guard(commit)
-
-
-def check_png(raw: bytes, shape: tuple[int, int, int]) -> None:
-    """UserDataError unless ``raw`` is a PNG image of ``shape`` (what an example of a dataset is)."""
-    if not raw.startswith(b"\x89PNG"):
-        raise UserDataError(_("{name}: unreadable ({e}).", name="PNG", e="no PNG signature"))
-    _read_png(raw, "PNG", shape)
-
-
-def _read_png(raw: bytes, example_id: str, shape: tuple[int, int, int]) -> np.ndarray:
-    try:
-        with Image.open(io.BytesIO(raw)) as img:
-            arr = np.asarray(img.convert("L" if shape[2] == 1 else "RGB"), np.uint8)
-    except (OSError, ValueError) as e:
-        raise UserDataError(_("{name}: unreadable ({e}).", name=example_id, e=e)) from None
-    arr = arr[..., None] if arr.ndim == 2 else arr
-    if arr.shape != shape:
-        raise UserDataError(_("{name}: {shape}, expected {shape2}.", name=example_id, shape=arr.shape, shape2=shape))
-    return arr
-

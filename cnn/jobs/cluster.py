@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from cnn.i18n import M_, N_, Message, _, n_
-from cnn.jobs.base import CLUSTER_REFUSED, CLUSTER_SILENT, Engine, Job, JobRequest
+from cnn.jobs.base import Engine, Job, JobRequest
 from cnn.jobs.channel import (
     Cancelled,
     Channel,
@@ -42,6 +42,7 @@ from cnn.jobs.channel import (
     Started,
     Stop,
 )
+from cnn.jobs.endings import CLUSTER_REFUSED, CLUSTER_SILENT
 from cnn.jobs.local import NOT_RECEIVED, ROOT, LocalEngine, worker_env
 
 log = logging.getLogger("cnnlab.cluster")

@@ -23,7 +23,7 @@ from typing import Any
 from cnn import data, settings
 from cnn.data import Dataset
 from cnn.i18n import M_, N_, n_
-from cnn.jobs.base import DIED, ON_LOCAL_WORKER, Engine, EngineError, Job, JobRequest, max_jobs_default
+from cnn.jobs.base import Engine, EngineError, Job, JobRequest, max_jobs_default
 from cnn.jobs.channel import (
     Channel,
     ChannelError,
@@ -38,6 +38,7 @@ from cnn.jobs.channel import (
     Started,
     Stop,
 )
+from cnn.jobs.endings import DIED, ON_LOCAL_WORKER
 from cnn.jobs.worker import Datasets, unpack
 from cnn.run_config import TrainConfig
 from cnn.training import prepare_key

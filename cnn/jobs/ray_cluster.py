@@ -20,17 +20,8 @@ from typing import Any
 from cnn import settings
 from cnn.errors import first_line
 from cnn.i18n import M_
-from cnn.jobs.base import (
-    CLUSTER_REFUSED,
-    CLUSTER_UNREACHABLE,
-    DIED,
-    ON_RAY_NODE,
-    ON_RAY_NODE_GPU,
-    Engine,
-    EngineError,
-    Job,
-    JobRequest,
-)
+from cnn.jobs.base import Engine, EngineError, Job, JobRequest
+from cnn.jobs.endings import CLUSTER_REFUSED, CLUSTER_UNREACHABLE, DIED, ON_RAY_NODE, ON_RAY_NODE_GPU
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 WAIT_S = 5.0  # a read of a job's board waits this long for news

@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from cnn import settings
 from cnn.i18n import M_
-from cnn.jobs.base import DIED, EngineError, Job
+from cnn.jobs.base import EngineError, Job
 from cnn.jobs.channel import (
     Cancelled,
     Channel,
@@ -38,6 +38,7 @@ from cnn.jobs.channel import (
     Started,
     Stop,
 )
+from cnn.jobs.endings import DIED
 from cnn.jobs.ray_cluster import RayEngine
 
 

@@ -85,7 +85,7 @@ def test_a_message_made_where_no_page_is_known_is_said_in_each_readers_language(
     """Runs are stopped by the engine and the worker, which know no page's language: they keep a message (its
     sentence and values), and each page says it in its reader's language; the class database keeps it as data too.
     Nothing is parsed back from English."""
-    from cnn.jobs.base import stop_message
+    from cnn.jobs.endings import stop_message
 
     message = stop_message("teacher", (2, 30), 60)
     assert i18n.said(message) == "Stopped by your teacher at epoch 2, batch 30."
