@@ -88,7 +88,7 @@ def home() -> None:
 
 ICONS = chrome.PAGE_ICONS
 st.set_page_config(page_icon=str(chrome.FAVICON))  # before the menu: else the page's Material icon is the tab's
-page = chrome.navigation(st.Page(home, title="Home", icon=ICONS["Home"], default=True))
+page = chrome.navigation(home)
 try:
     page.run()
 except db.DatabaseError as e:  # the class database went away in the middle of a page: say so, plainly

@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 # The page menu: Material icons ship with Streamlit and render on every machine (emoji need a font).
-# Titles are keys (icons, URLs, tests); people read them translated (menu_ui, title_ui).
+# Titles are keys (icons, URLs, tests); people read them translated (navigation, title_ui).
 PAGE_FILES = [("1_Data.py", N_("Data")), ("7_My_data.py", N_("My data")), ("2_Train.py", N_("Train")),
               ("3_Evaluate.py", N_("Evaluate")), ("4_Inspect.py", N_("Inspect")), ("5_Draw.py", N_("Draw")),
               ("6_Lessons.py", N_("Lessons")), ("8_Leaderboard.py", N_("Leaderboard")), ("9_Class.py", N_("Class"))]
@@ -36,6 +36,7 @@ HOME = N_("Home")
 # The browser tab's icon, served by this server: a Material icon there is fetched by the browser from a public
 # font CDN (it fails offline, and tells a third party of every visit); the page's own icons come with Streamlit.
 FAVICON = Path(__file__).with_name("icon.png")
+APP = Path(__file__).resolve().parents[1] / "app.py"
 PAGE_ICONS = {"Home": ":material/neurology:", "Data": ":material/dataset:", "Train": ":material/model_training:",
               "Evaluate": ":material/fact_check:", "Inspect": ":material/biotech:", "Draw": ":material/draw:",
               "Lessons": ":material/school:", "Leaderboard": ":material/trophy:", "Class": ":material/groups:",
@@ -120,39 +121,49 @@ def warm_up() -> None:
     threading.Thread(target=_import, name="warm-up-tensorflow", daemon=True).start()
 
 
-def _file_pages() -> list:
+def _page(page, title: str, **kw) -> st.Page:
+    """One page of the menu: its title in the reader's language; the teacher's pages hidden from the menu (their
+    address still opens them) outside teacher mode."""
+    hidden = title in TEACHER_ONLY and not st.session_state["teacher"]
+    return st.Page(page, title=_(title), icon=PAGE_ICONS[title], visibility="hidden" if hidden else "visible", **kw)
+
+
+def menu_language() -> str:
+    """The language the menu is drawn in: the page's, as its last run chose it (the picker's value first, which a
+    change of language has set before this run), else the browser's. page_setup_ui reruns once if the page then
+    settles on another (a language remembered with the identity, a ?lang= link)."""
+    return (st.session_state.get("language") or st.session_state["sticky"].get("language")
+            or i18n.best_language(st.context.locale))
+
+
+def navigation(home) -> st.Page:
+    """The app's pages and Streamlit's own menu in the sidebar (on a phone it closes itself when a page is chosen),
+    for app.py."""
+    init_state()
+    language = menu_language()
+    if language in i18n.languages():
+        i18n.set_language(language)
+    st.session_state["menu_language"] = i18n.language()
+    return st.navigation(_pages(home), position="sidebar")
+
+
+def _pages(home) -> list[st.Page]:
     # url paths as Streamlit derives them from the file names ("7_My_data.py": My_data), in every mode
-    return [st.Page(f"pages/{file}", title=title, icon=PAGE_ICONS[title], url_path=file[:-3].split("_", 1)[1])
-            for file, title in PAGE_FILES]
+    return [_page(home, HOME, default=True)] + [_page(f"pages/{file}", title, url_path=file[:-3].split("_", 1)[1])
+                                                for file, title in PAGE_FILES]
 
 
-def navigation(home: st.Page):
-    """The app's pages, for app.py. CNN Lab draws its own menu (:func:`menu_ui`)."""
-    pages = [home, *_file_pages()]
-    st.session_state["menu"] = pages
-    return st.navigation(pages, position="hidden")
-
-
-def menu_ui() -> None:
-    """The page menu at the top of the sidebar.
-
-    Until some session has run app.py, Streamlit serves a server's very first requests for a sub-page
-    (a teacher's share link) in its old ``pages/``-folder mode: the page alone, without app.py (and with
-    Streamlit's old menu, "app" and no icons, were it not switched off). The same menu then links the
-    page files, which that mode knows by path."""
-    shown = {t for _, t in PAGE_FILES} - (set() if st.session_state["teacher"] else TEACHER_ONLY)
-    with st.sidebar:
-        pages = st.session_state["menu"]
-        if pages:
-            for page in pages:
-                if page.title in shown or page.title == "Home":
-                    st.page_link(page, label=_(page.title))
-        else:
-            st.page_link("app.py", label=_("Home"), icon=PAGE_ICONS["Home"])
-            for file, title in PAGE_FILES:
-                if title in shown:
-                    st.page_link(f"pages/{file}", label=_(title), icon=PAGE_ICONS[title])
-        st.divider()
+def leave_folder_mode() -> None:
+    """Until some session has run app.py, Streamlit serves a server's very first requests for a sub-page (a teacher's
+    share link) in its old ``pages/``-folder mode: the page alone, under that mode's menu ("app", titles in English).
+    Calling ``st.navigation`` ends that mode for the server; the rerun then goes through app.py to the same page
+    (its address, and so its page hash, is the same in both modes). Once per session: a page run on its own (a test)
+    keeps going without the menu."""
+    if st.session_state.get("menu_language") is not None or st.session_state.get("left_folder_mode"):
+        return
+    st.session_state["left_folder_mode"] = True
+    st.navigation(_pages(APP), position="hidden")  # this page among them: the rerun finds it
+    st.rerun()
 
 
 def database_unavailable_ui(e: Exception) -> None:
@@ -164,6 +175,7 @@ def database_unavailable_ui(e: Exception) -> None:
 def page_setup_ui(title: str) -> None:
     """Page config, session state, the sidebar (presentation toggle, the session's runs)."""
     init_state()
+    leave_folder_mode()
     st.session_state["page_run"] = st.session_state.get("page_run", 0) + 1  # what is read once per page run
     keep_sticky()
     i18n.set_language(st.session_state["sticky"].get("language") or i18n.best_language(st.context.locale))
@@ -181,11 +193,12 @@ def page_setup_ui(title: str) -> None:
         database_unavailable_ui(e)
         st.stop()
     language_setup()
+    if st.session_state.get("menu_language") not in (None, i18n.language()):
+        st.rerun()  # the menu was drawn in another language than the page settled on: once, drawn again
     # Presentation mode collapses the sidebar (sent when it changes: a teacher who opens it again keeps it open).
     st.set_page_config(page_title=f"{_(title)} · CNN Lab", page_icon=str(FAVICON),
                        layout="wide", initial_sidebar_state="collapsed" if presenting() else "auto")
     warm_up()
-    menu_ui()
     with st.sidebar:
         language_ui()
         identity_ui()

@@ -21,7 +21,6 @@ from cnn import i18n
 
 # Every non-widget session key, with its initial value.
 DEFAULTS: dict[str, Any] = {
-    "menu": [],  # the st.Page objects of this session's page menu (set by app.py on every run)
     "owner": "",  # this browser's identity id (ui.identity): whose runs, models and datasets are whose
     "identity_bound": False,  # the identity and its workspace are bound to this session
     "cookie_token": "",  # a new identity's token, written into the browser's cookie on every run

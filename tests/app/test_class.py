@@ -34,8 +34,6 @@ def test_the_class_page_by_url_is_only_a_prompt_without_teacher_mode(teacher_ser
     assert [t.label for t in at.text_input if t.key == "cls_pass"] == ["Teacher passphrase"]
     assert not [b for b in at.button if b.key and b.key.startswith(("cls_stop_", "cls_del"))]
     assert not at.get("dataframe") and not at.subheader, "no runs, no models, no leaderboard"
-    menu = [link.proto.label for link in at.get("page_link")]
-    assert "Class" not in menu and "Leaderboard" in menu
 
 
 def attempt(at, passphrase: str) -> None:

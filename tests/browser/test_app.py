@@ -76,10 +76,9 @@ def test_strokes_at_the_very_top_of_the_square_take_ink(page, server):
     expect_prediction(page, 7)
 
 
-def test_a_phone_draws_with_a_finger_and_sees_the_answer_without_scrolling(browser, server):
+def test_a_phone_draws_with_a_finger_and_sees_the_answer_without_scrolling(browser, server, phone_device):
     """390x844 with touch: strokes by finger (touch events, as a phone sends them); the prediction is on screen."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
-                                  device_scale_factor=2)
+    context = browser.new_context(**phone_device)
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     try:

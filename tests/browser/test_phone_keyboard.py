@@ -13,9 +13,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def phone(browser, server):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
+def phone(browser, server, phone_device):
+    context = browser.new_context(**phone_device)
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     yield pg
@@ -31,6 +30,25 @@ def test_homes_steps_come_in_their_order_on_a_phone(phone, server):
     SHOTS.mkdir(parents=True, exist_ok=True)
     phone.screenshot(path=str(SHOTS / "phone-home.png"), full_page=True)
     assert [n for n, _y in sorted(tops, key=lambda t: t[1])] == list("123456"), tops
+    assert_no_error(phone)
+
+
+def test_on_a_phone_the_menu_closes_once_a_page_is_chosen_and_lists_the_class_page_only_for_teachers(phone, server):
+    phone.goto(server["url"])
+    wait_idle(phone)
+    sidebar = phone.locator("[data-testid=stSidebar]")
+    phone.locator("[data-testid=stExpandSidebarButton]").tap()
+    links = sidebar.locator("[data-testid=stSidebarNavLink]")
+    links.first.wait_for()
+    names = [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(links.count())]
+    assert "Draw" in names and "Class" not in names, names
+    phone.screenshot(path=str(SHOTS / "phone-menu-open.png"))
+    links.nth(names.index("Draw")).tap()
+    phone.get_by_role("heading", name=re.compile("Draw")).first.wait_for()
+    phone.wait_for_function("() => document.querySelector('[data-testid=stSidebar]')"
+                            ".getBoundingClientRect().right <= 0")  # the menu slid away
+    wait_idle(phone)
+    phone.screenshot(path=str(SHOTS / "phone-menu-closed.png"))
     assert_no_error(phone)
 
 

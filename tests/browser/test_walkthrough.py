@@ -76,10 +76,11 @@ def test_a_share_link_opened_first_shows_the_lab_menu_with_icons(browser, tmp_pa
         pg = browser.new_page(viewport={"width": 1300, "height": 900})
         pg.goto(f"{app['url']}/Train?arch=lenet&epochs=3")
         wait_idle(pg)
-        links = pg.locator("[data-testid=stSidebar] [data-testid=stPageLink-NavLink]")
+        links = pg.locator("[data-testid=stSidebar] [data-testid=stSidebarNavLink]")
         names = [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(links.count())]
         assert names[:8] == ["Home", "Data", "My data", "Train", "Evaluate", "Inspect", "Draw", "Lessons"], names
         assert pg.locator("[data-testid=stSidebar] [data-testid=stIconMaterial]").count() >= 8  # icons, not boxes
         assert pg.get_by_role("spinbutton", name="Epochs").input_value() == "3"
         assert "Page not found" not in pg.inner_text("body")
+        assert pg.get_by_role("heading", name="Train a network").is_visible()
         pg.close()
