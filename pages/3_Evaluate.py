@@ -49,7 +49,7 @@ export_ui(model, choice["token"], choice.get("label") or choice["id"].split(":",
 
 st.subheader(_("Confusion matrix"))
 st.caption(_("Rows: the true class. Columns: what the model said. The diagonal is right; everything else is a "
-             "mistake. **Click a cell** (or choose below) to see its images."))
+             "mistake. **Click or tap a cell** (or pick its two classes) to see its images."))
 cm = ev.confusion()
 
 
@@ -57,10 +57,9 @@ TRUE, PRED = f"ev_true_{view}", f"ev_pred_{view}"
 
 
 def _cell_clicked() -> None:
-    points = st.session_state["ev_cm"].selection.get("points", [])
-    if points:  # the clickable markers are laid out row by row: index = true * k + predicted
-        true_c, pred_c = divmod(int(points[0]["point_index"]), len(classes))
-        st.session_state[TRUE], st.session_state[PRED] = true_c, pred_c
+    cells = st.session_state["ev_cm"].selection.get("cells", [])
+    if cells and cells[0][1] in classes:  # (row position, column name): row = true class, column = predicted
+        st.session_state[TRUE], st.session_state[PRED] = int(cells[0][0]), classes.index(cells[0][1])
 
 
 if TRUE not in st.session_state:  # start on the most frequent mistake
@@ -70,8 +69,11 @@ if TRUE not in st.session_state:  # start on the most frequent mistake
     st.session_state[TRUE], st.session_state[PRED] = int(t), int(p)
 left, right = st.columns([3, 2])
 with left:
-    figures.plot(st, charts.confusion_figure(cm, classes), key="ev_cm", on_select=_cell_clicked,
-                    selection_mode="points")
+    width = 18 + 8 * max(len(str(int(cm.max()))), *(len(c) for c in classes))  # every column in view where it fits
+    st.dataframe(charts.confusion_table(cm, classes), key="ev_cm", on_select=_cell_clicked,
+                 selection_mode="single-cell", height=38 + 35 * len(classes),
+                 column_config={"_index": st.column_config.TextColumn(width=max(56, width)),
+                                **{c: st.column_config.NumberColumn(width=width) for c in classes}})
 with right:
     s1, s2 = st.columns(2)
     true_c = s1.selectbox(_("True class"), range(len(classes)), key=TRUE, format_func=lambda i: classes[i])

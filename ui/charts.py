@@ -1,10 +1,14 @@
-"""Plotly figures built from plain data (histories, probabilities, matrices, images).
+"""Plotly figures built from plain data (histories, probabilities, matrices, images), and the confusion matrix's
+coloured table.
 
-No Streamlit here: pages pass the figures to ``st.plotly_chart``; tests can build them too.
+No Streamlit here: pages pass the figures to ``st.plotly_chart`` (the table to ``st.dataframe``); tests can build
+them too.
 """
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -135,26 +139,31 @@ def probability_bars(probs: np.ndarray, class_names, highlight: int | None = Non
     return localised(fig)
 
 
-def confusion_figure(cm: np.ndarray, class_names, height: int = 520) -> go.Figure:
-    """Confusion matrix heatmap (rows: true class, columns: predicted); clickable cells."""
+def readable_ink(fill: tuple[float, float, float]) -> str:
+    """White or the page's near-black text, whichever reads better on ``fill`` (WCAG contrast)."""
+    def luminance(rgb) -> float:
+        c = np.asarray(rgb, float) / 255
+        c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+        return float(0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2])
+
+    on = luminance(fill)
+    white, black = 1.05 / (on + 0.05), (on + 0.05) / (luminance((14, 17, 23)) + 0.05)
+    return "#ffffff" if white > black else "#0e1117"
+
+
+def confusion_table(cm: np.ndarray, class_names) -> pd.io.formats.style.Styler:
+    """The confusion matrix as a table of counts (rows: true class, columns: predicted), coloured like a heat map:
+    a cell is picked by a click, a tap or the keyboard (st.dataframe's cell selection), where a Plotly heat map read
+    a phone's tap as the cell tapped before it."""
     names = [str(c) for c in class_names]
+    frame = pd.DataFrame(cm.astype(int), index=pd.Index(names, name=_("true ↓")), columns=names)
     # Log-like colour so that small mistake counts remain visible next to the large diagonal.
-    z = np.log1p(cm.astype(float))
-    fig = go.Figure(go.Heatmap(z=z, x=names, y=names, text=cm, texttemplate="%{text}", colorscale="Blues",
-                               showscale=False, hoverinfo="skip", xgap=1, ygap=1))
-    # Heatmaps emit no selection events: an invisible marker on every cell makes cells clickable.
-    k = len(names)
-    fig.add_trace(go.Scatter(x=[names[j] for i in range(k) for j in range(k)],
-                             y=[names[i] for i in range(k) for j in range(k)], mode="markers",
-                             marker=dict(symbol="square", size=36, opacity=0.01, color="black"),
-                             customdata=cm.reshape(-1), showlegend=False, name="cells",
-                             hovertemplate=_("true %{y} → predicted %{x}: %{customdata}<br>click to see them")
-                             + "<extra></extra>"))
-    fig.update_layout(height=height, xaxis=dict(title=_("predicted class"), type="category", side="top",
-                                                range=[-0.5, k - 0.5]),
-                      yaxis=dict(title=_("true class"), type="category", range=[k - 0.5, -0.5]),
-                      margin=dict(l=10, r=10, t=60, b=10), clickmode="event+select", dragmode=False)
-    return fig
+    level = np.log1p(cm.astype(float))
+    level = level / level.max() if level.max() > 0 else level
+    fills = plotly.colors.sample_colorscale("Blues", level.reshape(-1).tolist())
+    css = [f"background-color: {fill}; color: {readable_ink(plotly.colors.unlabel_rgb(fill))}" for fill in fills]
+    styles = pd.DataFrame(np.array(css).reshape(cm.shape), index=frame.index, columns=frame.columns)
+    return frame.style.apply(lambda _frame: styles, axis=None)
 
 
 def activation_figure(functions: dict, z: np.ndarray) -> go.Figure:

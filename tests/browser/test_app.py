@@ -2,7 +2,6 @@
 import re
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from browser.helpers import DRAW_PAD, assert_no_error, draw_digit, settled_box, touch_strokes, wait_idle
@@ -10,6 +9,7 @@ from drawn_digits import STROKES, transform
 
 pytestmark = pytest.mark.browser
 
+INDEX_COLUMN_PX = 56  # the confusion table's first column (pages/3_Evaluate.py): the true classes
 PAGES = {"": "CNN Lab", "Data": "Data", "Train": "Train a network", "Evaluate": "Evaluate",
          "Inspect": "Inspect a network", "Draw": "Draw a digit", "Lessons": "Lessons"}
 
@@ -129,32 +129,19 @@ def test_train_fast_preset_live_then_stop_and_save(page, server):
     page.locator("[data-testid=stDataFrame] td", has_text="browser-fast").first.wait_for(state="attached")
 
 
-def test_evaluate_confusion_cell_shows_its_images(page, server):
+def test_evaluate_confusion_cell_shows_its_images_by_mouse_and_by_keyboard(page, server):
     page.goto(f"{server['url']}/Evaluate")
     wait_idle(page)
-    plot = page.locator(".js-plotly-plot").first
-    plot.wait_for()
-    row, col = 4, 9  # true 4, predicted 9: a classic confusion
-    shown = page.get_by_text(re.compile(r"test images of 4 predicted as 9")).first
-    for _ in range(3):  # a click that lands while plotly or the page is still settling is retried, as a person would
-        plot.evaluate("e => e.scrollIntoView({block: 'center'})")  # a click lands only inside the window: all of it
-        page.wait_for_timeout(1000)  # plotly binds its click handlers after the first paint
-        area = settled_box(page, plot.locator(".nsewdrag").first)  # images arriving beside it may move it
-        x, y = area["x"] + (col + 0.5) * area["width"] / 10, area["y"] + (row + 0.5) * area["height"] / 10
-        page.mouse.move(x, y)
-        page.wait_for_timeout(400)
-        page.mouse.click(x, y)
-        try:
-            shown.wait_for(timeout=20_000)
-            break
-        except PlaywrightTimeoutError:
-            continue
-    else:
-        pairs = page.get_by_text(re.compile(r"test images of")).all_inner_texts()
-        model = page.locator("[data-testid=stSelectbox]").first.inner_text()
-        raise AssertionError(f"clicking the cell at {x:.0f},{y:.0f} of {area} (window {page.viewport_size}) did "
-                             f"not show its images; the page says {pairs} for {model!r}")
-    wait_idle(page)
+    grid = page.locator("[data-testid=stDataFrame]").first
+    grid.wait_for()
+    grid.evaluate("e => e.scrollIntoView({block: 'center'})")
+    area = settled_box(page, grid)
+    page.mouse.click(area["x"] + INDEX_COLUMN_PX + 12, area["y"] + 35 + 17)  # the top-left count: true 0, said 0
+    page.get_by_text(re.compile(r"test images of 0 predicted as 0 \(correct\)")).first.wait_for()
+    for key in ["ArrowDown"] * 4 + ["ArrowRight"] * 9:  # to true 4, predicted 9: a classic confusion
+        page.keyboard.press(key)
+        wait_idle(page)
+    page.get_by_text(re.compile(r"test images? of 4 predicted as 9$")).first.wait_for()
     assert_no_error(page)
 
 

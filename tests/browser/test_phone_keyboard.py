@@ -7,7 +7,7 @@ import re
 import pytest
 
 from browser.conftest import SHOTS
-from browser.helpers import assert_no_error, wait_idle
+from browser.helpers import assert_no_error, settled_box, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -49,6 +49,23 @@ def test_on_a_phone_the_menu_closes_once_a_page_is_chosen_and_lists_the_class_pa
                             ".getBoundingClientRect().right <= 0")  # the menu slid away
     wait_idle(phone)
     phone.screenshot(path=str(SHOTS / "phone-menu-closed.png"))
+    assert_no_error(phone)
+
+
+def test_on_a_phone_each_tapped_confusion_cell_shows_its_own_images(phone, server):
+    """A Plotly heat map read each tap as the cell tapped before it; the table reads the cell under the finger."""
+    phone.goto(f"{server['url']}/Evaluate")
+    wait_idle(phone)
+    grid = phone.locator("[data-testid=stDataFrame]").first
+    grid.wait_for()
+    for true, said in ((3, 2), (9, 4), (7, 3), (2, 2)):
+        grid.evaluate("e => e.scrollIntoView({block: 'center'})")
+        area = settled_box(phone, grid)
+        # columns of the bundled MNIST sample: the true class 56 px, then 42 px per class (counts up to 200)
+        phone.touchscreen.tap(area["x"] + 56 + (said + 0.5) * 42, area["y"] + 35 * (true + 1) + 17)
+        phone.get_by_text(re.compile(rf"test images? of {true} predicted as {said}( \(correct\))?$")).first.wait_for()
+        wait_idle(phone)
+    phone.screenshot(path=str(SHOTS / "phone-evaluate-tapped-cell.png"), full_page=True)
     assert_no_error(phone)
 
 
