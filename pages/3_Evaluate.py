@@ -69,11 +69,14 @@ if TRUE not in st.session_state:  # start on the most frequent mistake
     st.session_state[TRUE], st.session_state[PRED] = int(t), int(p)
 left, right = st.columns([3, 2])
 with left:
-    width = 18 + 8 * max(len(str(int(cm.max()))), *(len(c) for c in classes))  # every column in view where it fits
-    st.dataframe(charts.confusion_table(cm, classes), key="ev_cm", on_select=_cell_clicked,
-                 selection_mode="single-cell", height=38 + 35 * len(classes),
-                 column_config={"_index": st.column_config.TextColumn(width=max(56, width)),
-                                **{c: st.column_config.NumberColumn(width=width) for c in classes}})
+    if chrome.presenting():  # a plain table, whose text grows with the page's on the projector (pick beside it)
+        st.table(charts.confusion_table(cm, classes))
+    else:
+        width = 18 + 8 * max(len(str(int(cm.max()))), *(len(c) for c in classes))  # all columns in view if they fit
+        st.dataframe(charts.confusion_table(cm, classes), key="ev_cm", on_select=_cell_clicked,
+                     selection_mode="single-cell", height=38 + 35 * len(classes),
+                     column_config={"_index": st.column_config.TextColumn(width=max(56, width)),
+                                    **{c: st.column_config.NumberColumn(width=width) for c in classes}})
 with right:
     s1, s2 = st.columns(2)
     true_c = s1.selectbox(_("True class"), range(len(classes)), key=TRUE, format_func=lambda i: classes[i])
