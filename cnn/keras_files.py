@@ -11,6 +11,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from cnn.errors import StoreError, first_line
 from cnn.i18n import _
 
@@ -172,6 +174,54 @@ def float32_copy(model):
         raise StoreError(_("This model could not be converted to compute in float32 ({first}), so it was not saved "
                            "or exported. Train it again with Number format float32 under More settings.",
                            first=first)) from None
+
+
+def plain_keras(model):
+    """The model with only Keras' own layers, computing the same: each of the lab's whitened convolutions
+    (:class:`cnn.airbench.WhitenedConv2D`) becomes the pixel of padding and the one 4×4 convolution it computes with,
+    under its name. Saved models and downloads are made of these, so that ``keras.saving.load_model`` opens them in
+    safe mode anywhere (Colab, a phone's converter) without CNN Lab installed."""
+    import keras
+
+    from cnn.airbench import WhitenedConv2D
+
+    own = {layer.name: layer for layer in model.layers if isinstance(layer, WhitenedConv2D)}
+    if not own:
+        return model
+    config = model.get_config()
+    layers = []
+    for entry in config["layers"]:
+        layer = own.get(entry["name"])
+        if layer is None:
+            layers.append(entry)
+            continue
+        name, dtype = layer.name, entry["config"].get("dtype")
+        batch, h, w, c = entry["inbound_nodes"][0]["args"][0]["config"]["shape"]
+        padded = [batch, None if h is None else h + 2, None if w is None else w + 2, c]
+        pad = keras.layers.ZeroPadding2D(1, name=f"{name}_pad").get_config()
+        conv = keras.layers.Conv2D(layer.filters, 4, padding="valid", name=name).get_config()
+        for cfg in (pad, conv):
+            cfg["dtype"] = dtype
+        layers.append({"module": "keras.layers", "class_name": "ZeroPadding2D", "config": pad,
+                       "registered_name": None, "name": pad["name"], "inbound_nodes": entry["inbound_nodes"]})
+        layers.append({"module": "keras.layers", "class_name": "Conv2D", "config": conv, "registered_name": None,
+                       "name": name, "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {
+                           "shape": padded, "dtype": "float32", "keras_history": [pad["name"], 0, 0]}}],
+                           "kwargs": {}}]})
+    plain = keras.Model.from_config({**config, "layers": layers})
+    for layer in plain.layers:
+        if layer.name in own:
+            kernel, bias = own[layer.name].merged()
+            layer.set_weights([np.asarray(kernel, np.float32), np.asarray(bias, np.float32)])
+        elif layer.weights:
+            layer.set_weights(model.get_layer(layer.name).get_weights())
+    return plain
+
+
+def portable(model):
+    """The model as CNN Lab hands it on (saved models, downloads): float32, Keras' own layers only, without its
+    optimizer; it loads with ``keras.saving.load_model`` in safe mode where CNN Lab is not installed."""
+    return without_optimizer(plain_keras(float32_copy(model)))
 
 
 def model_to_bytes(model) -> bytes:

@@ -25,7 +25,7 @@ from cnn import blobs, index, settings
 from cnn import db as dbm
 from cnn.errors import StoreError
 from cnn.i18n import N_, _
-from cnn.keras_files import float32_copy, halve_weights, load_keras_file, without_optimizer
+from cnn.keras_files import halve_weights, load_keras_file, portable
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_NAME = 64
@@ -237,7 +237,7 @@ def save_model(model, name: str, meta: dict[str, Any], *, overwrite: bool = Fals
         meta["weights_stored_as"] = "float16"
 
     def write_keras(p: Path) -> None:
-        without_optimizer(float32_copy(model)).save(p)  # a bfloat16 model is cloned once, without its optimizer
+        portable(model).save(p)  # float32, Keras' own layers, no optimizer: it opens anywhere
         if half:
             halve_weights(p)
 

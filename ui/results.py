@@ -89,7 +89,7 @@ def result_ui(label: str, result: run_results.TrainResult, meta: dict) -> None:
     d1, d2 = st.columns(2)
     if d1.button(_("Prepare .keras download"), icon=":material/package_2:"):
         model = entry.get("model") or result.model
-        st.session_state["download"] = (label, keras_files.model_to_bytes(model))
+        st.session_state["download"] = (label, keras_files.model_to_bytes(keras_files.portable(model)))
     dl = st.session_state["download"]
     if dl and dl[0] == label:
         d1.download_button(_("Download model (.keras)"), dl[1], file_name=f"{label}.keras", icon=":material/download:")

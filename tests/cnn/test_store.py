@@ -1,6 +1,9 @@
 """cnn.store: atomic saves, no silent overwrite, safe loading, a listing that ignores junk."""
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -10,7 +13,9 @@ import numpy as np
 import pytest
 
 from cnn import architectures as arch
-from cnn import keras_files, store
+from cnn import keras_files, presets, store
+
+from layer_cases import CONTEXT
 
 
 @pytest.fixture
@@ -342,3 +347,34 @@ def test_a_new_release_of_a_shipped_model_replaces_the_classs_copy_and_is_never_
     entry = store.get("mnist")
     assert entry.sha != before and entry.sha == hashlib.sha256((folder / "mnist.keras").read_bytes()).hexdigest()
     assert entry.path.read_bytes() == (folder / "mnist.keras").read_bytes()
+
+
+def test_every_saved_model_opens_in_plain_keras_where_cnn_lab_is_not_installed(folder, tmp_path):
+    """A student takes a model to Colab: every preset and a model of every kind of layer, saved by the lab, loads
+    with ``keras.saving.load_model`` in safe mode in a Python that cannot import ``cnn``, and reads the same."""
+    specs = {name: (arch.preset(name), (32, 32, 3) if name.startswith("cifar") or name == "vgg" else (28, 28, 1))
+             for name in presets.PRESETS}
+    specs.update({f"kind-{kind}": (spec, (16, 16, 3)) for kind, spec in CONTEXT.items()})
+    x, expected, files = {}, {}, {}
+    for name, (spec, shape) in specs.items():
+        model = arch.build_model(spec, shape)
+        x[name] = np.random.default_rng(0).random((2, *shape), dtype=np.float32)
+        expected[name] = np.asarray(model(x[name]))
+        store.save_model(model, name, {"dataset": "mnist", "input_shape": list(shape)})
+        files[name] = str(store.cached_file(store.get(name)))
+    np.savez(tmp_path / "inputs.npz", **x)
+    script = (
+        "import json, sys, numpy as np, keras\n"
+        "x = np.load(sys.argv[1]); files = json.loads(sys.argv[2]); out = {}\n"
+        "for name, path in files.items():\n"
+        "    out[name] = keras.saving.load_model(path, safe_mode=True)(x[name]).numpy()\n"
+        "assert not any(m == 'cnn' or m.startswith('cnn.') for m in sys.modules), 'cnn was imported'\n"
+        "np.savez(sys.argv[3], **out)\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "inputs.npz"), json.dumps(files),
+                           str(tmp_path / "outputs.npz")], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = np.load(tmp_path / "outputs.npz")
+    for name in specs:
+        np.testing.assert_allclose(got[name], expected[name], atol=1e-5, err_msg=name)
