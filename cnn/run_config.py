@@ -46,8 +46,11 @@ class TrainConfig:
         step=0.0005, format="%.4f"))
     schedule: str = field(default="cosine", metadata=setting(  # "cosine": linear warm-up then cosine decay to zero
         N_("Learning-rate schedule"), str, choices=SCHEDULES, query="schedule", cli="--schedule",
-        help=N_("cosine: warm up, then decay smoothly to zero; usually faster to a good model. triangle: up "
-                "for the first quarter, then down in a straight line (airbench's).")))
+        help=N_("How the learning rate changes during the run. Cosine: warm up, then glide smoothly down to zero; "
+                "usually faster to a good model. Triangle: up for the first quarter, then down in a straight line "
+                "(airbench's). Constant: the same all the way."),
+        labels=(("constant", N_("constant")), ("cosine", N_("cosine (warm up, then glide to zero)")),
+                ("triangle", N_("triangle (up, then down in a line)")))))
     validation_split: float = field(default=0.0, metadata=setting(
         N_("Validation split"), float, 0.0, 0.5, help=N_("Fraction of training images held out to watch for "
                                                           "overfitting."), query="val", cli="--validation-split",

@@ -6,7 +6,7 @@ import streamlit as st
 
 from cnn import architectures as arch
 from cnn import cifar_budget, data, inspection, keras_files, presets, run_config, store, transfer
-from cnn.i18n import _, headed
+from cnn.i18n import N_, _, headed
 from cnn.jobs import JobRequest
 from ui import chrome, classroom, datasets, editor, results, runs, settings, state
 from ui.state import in_language, sticky
@@ -14,6 +14,7 @@ from ui.state import in_language, sticky
 chrome.page_setup_ui("Train")
 chrome.title_ui("Train", _("Train a network"))
 CUSTOM = "custom"
+CUSTOM_TITLE = N_("Custom: build your own in the layer editor")
 running = runs.is_running("train")
 if running and st.session_state.get("train_config") is not None:  # a reload while it trains: its settings, locked
     settings.show_run(st.session_state["train_config"], runs.group("train").jobs[0].id)
@@ -49,7 +50,7 @@ with c1:
 arch_name = c2.selectbox(_("Architecture"), [*presets.PRESETS, CUSTOM], key=sticky("tr_arch", "fast"),
                          on_change=in_language(_arch_changed), disabled=running,
                          format_func=lambda a: _(presets.PRESETS[a].title) if a in presets.PRESETS
-                         else _("Custom: build your own in the layer editor"))
+                         else _(CUSTOM_TITLE))
 settings.ensure_defaults(arch_name if arch_name != CUSTOM else "fast", ds_name)
 if arch_name in presets.PRESETS and not chrome.presenting():
     settings.preset_about_ui(arch_name, ds_name, c2)
@@ -81,7 +82,8 @@ else:
         st.error(_("The {arch_name} preset does not fit {ds_name} images: {e}",
                    arch_name=arch_name, ds_name=ds_name, e=e))
         valid = False
-    st.caption(_("Want to change it? Choose **custom** to edit these layers."))
+    st.caption(_("Want to change it? Choose **{custom}** under Architecture to edit these layers.",
+                 custom=_("Custom")))  # the first word of the option's title
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -21,7 +21,8 @@ MENU = {"de": {"Home": "Start", "Data": "Daten", "My data": "Meine Daten", "Trai
                "Inspect": "Inspeccionar", "Draw": "Dibujar", "Lessons": "Lecciones", "Leaderboard": "Clasificación"}}
 # English words that neither German nor Spanish uses: one of them in a page's text means an untranslated string.
 ENGLISH = re.compile(r"\b(the|and|of|your|with|this|you|for|from|are|not|is|to|it|on|or|what|which|its|be|by|at|"
-                     r"has|have|can|that|there|here|when|than|into|after|before|each|every|only|draw|train)\b", re.I)
+                     r"has|have|can|that|there|here|when|than|into|after|before|each|every|only|draw|train|"
+                     r"custom|cosine|precision|recall|saliency)\b", re.I)  # and ML words each language has its own for
 # Text a page shows that is nobody's to translate: code, a chart's toolbar, icons.
 VISIBLE_TEXT = """() => {
   // Streamlit's own words in its upload box stay English: it offers no way to set them (README, Languages)
