@@ -33,8 +33,11 @@ class Conv2D(LayerKind):
     type, title, prefix, needs = "conv2d", N_("Convolution"), "conv", "spatial"
     help = N_("slides learned filters over the image")
     fields = (Field("filters", N_("Filters"), int, 32, 1, 1024), Field("kernel", N_("Kernel"), int, 3, 1, 15),
-              Field("stride", N_("Stride"), int, 1, 1, 8),
-              Field("padding", N_("Padding"), str, "same", choices=PADDINGS), activation())
+              Field("stride", N_("Stride"), int, 1, 1, 8, help=N_("How many pixels the filter jumps at each step: 2 "
+                                                                   "halves the size of the maps.")),
+              Field("padding", N_("Padding"), str, "same", choices=PADDINGS,
+                    help=N_("same: a border of zeros keeps the maps as big as the input; valid: no border, the maps "
+                            "shrink at the edges.")), activation())
 
     def output_shape(self, v, shape, where, index):
         h, w = (conv_out(s, v["kernel"], v["stride"], v["padding"]) for s in shape[:2])

@@ -33,7 +33,9 @@ class TrainConfig:
     epochs: int = field(default=1, metadata=setting(
         N_("Epochs"), int, 1, 500, help=N_("Passes over the training data."), query="epochs", cli="--epochs"))
     batch_size: int = field(default=128, metadata=setting(
-        N_("Batch size"), int, 1, 8192, help=N_("Images per weight update."), query="batch", cli="--batch-size"))
+        N_("Batch size"), int, 1, 8192, query="batch", cli="--batch-size",
+        help=N_("How many images the network looks at before it changes its weights once: a batch. Bigger batches "
+                "mean fewer, steadier steps.")))
     optimizer: str = field(default="adam", metadata=setting(
         N_("Optimizer"), str, choices=tuple(OPTIMIZERS), query="optimizer", cli="--optimizer",
         help=N_("How the weights move: adam adapts each weight's step (adam-fast forgets old gradients sooner, "
@@ -59,7 +61,9 @@ class TrainConfig:
         N_("Data augmentation"), bool, help=N_("Random rotation, shift and zoom: see the Data page."),
         query="augment", cli="--augment"))
     seed: int = field(default=42, metadata=setting(
-        N_("Seed"), int, 0, 1_000_000, help=N_("Same seed, same run (on the CPU)."), query="seed", cli="--seed"))
+        N_("Seed"), int, 0, 1_000_000, query="seed", cli="--seed",
+        help=N_("The starting number for everything random in a run (the first weights, the order of the images). "
+                "The same seed gives the same run on this computer; another seed, another run to compare.")))
     label_smoothing: float = field(default=0.0, metadata=setting(
         N_("Label smoothing"), float, 0.0, 0.5, query="smooth", cli="--label-smoothing", step=0.05,
         help=N_("Aim for 0.95 instead of 1.0 on the right class: a little less overconfident.")))

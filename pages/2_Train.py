@@ -100,6 +100,10 @@ if chrome.presenting():  # on a projector: the Train button first, the settings 
     buttons.markdown(f"**{settings.summary(values)}**")
 else:
     st.subheader(_("Hyperparameters"))
+    if not chrome.presenting():
+        st.caption(_("Hyperparameters are the settings you choose before training: how long, in what steps, how fast. "
+                     "The network learns its weights by itself; these it cannot learn. Each **?** says what one "
+                     "does."))
     values = settings.settings_ui(disabled=running)
     buttons = st.container()
 config = run_config.TrainConfig(dataset=ds_name, arch=arch_name, spec=spec if arch_name == CUSTOM else None,

@@ -129,11 +129,10 @@ def _page(page, title: str, **kw) -> st.Page:
 
 
 def menu_language() -> str:
-    """The language the menu is drawn in: the page's, as its last run chose it (the picker's value first, which a
-    change of language has set before this run), else the browser's. page_setup_ui reruns once if the page then
-    settles on another (a language remembered with the identity, a ?lang= link)."""
-    return (st.session_state.get("language") or st.session_state["sticky"].get("language")
-            or i18n.best_language(st.context.locale))
+    """The language the menu is drawn in: the page's, as its last run chose it, else the browser's. page_setup_ui
+    reruns once if the page then settles on another (a language picked just now, or remembered with the identity,
+    or a ?lang= link)."""
+    return st.session_state["sticky"].get("language") or i18n.best_language(st.context.locale)
 
 
 def navigation(home) -> st.Page:
@@ -193,8 +192,10 @@ def page_setup_ui(title: str) -> None:
         database_unavailable_ui(e)
         st.stop()
     language_setup()
-    if st.session_state.get("menu_language") not in (None, i18n.language()):
-        st.rerun()  # the menu was drawn in another language than the page settled on: once, drawn again
+    if st.session_state.get("menu_language") not in (None, i18n.language()) and \
+            st.session_state.get("menu_redrawn_for") != i18n.language():
+        st.session_state["menu_redrawn_for"] = i18n.language()  # once per change of language
+        st.rerun()  # the menu was drawn in another language than the page settled on: drawn again
     # Presentation mode collapses the sidebar (sent when it changes: a teacher who opens it again keeps it open).
     st.set_page_config(page_title=f"{_(title)} · CNN Lab", page_icon=str(FAVICON),
                        layout="wide", initial_sidebar_state="collapsed" if presenting() else "auto")

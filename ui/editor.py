@@ -38,16 +38,16 @@ def _add() -> None:
 
 
 def _field_ui(field: Field, value: Any, key: str, col, disabled: bool) -> Any:
-    """One input for one field of a layer, bounded as the registry says."""
+    """One input for one field of a layer, bounded as the registry says (its "?" says what it does, in plain words)."""
+    common = dict(key=key, disabled=disabled, help=_(field.help) if field.help else None)
     if field.choices:
         index = field.choices.index(value) if value in field.choices else field.choices.index(field.default)
-        return col.selectbox(_(field.label), field.choices, index=index, key=key, disabled=disabled)
+        return col.selectbox(_(field.label), field.choices, index=index, **common)
     if field.kind is int:
         safe = int(value) if isinstance(value, (int, float)) and field.lo <= value <= field.hi else field.default
-        return int(col.number_input(_(field.label), int(field.lo), int(field.hi), safe, 1, key=key, disabled=disabled))
+        return int(col.number_input(_(field.label), int(field.lo), int(field.hi), safe, 1, **common))
     safe = float(value) if isinstance(value, (int, float)) and field.lo <= value <= field.hi else field.default
-    return float(col.number_input(_(field.label), float(field.lo), float(field.hi), safe, field.step, key=key,
-                                  disabled=disabled))
+    return float(col.number_input(_(field.label), float(field.lo), float(field.hi), safe, field.step, **common))
 
 
 def _layer_ui(layer: dict, key: str, disabled: bool) -> dict:

@@ -112,7 +112,7 @@ class Pong(Envelope):
 @dataclass(frozen=True)
 class Started(Envelope):
     job_id: str
-    where: Any = ""  # an i18n.Envelope ("local worker (pid 123)"), or plain text
+    where: Any = ""  # an i18n.Envelope ("this server (training process 123)"), or plain text
     pid: int | None = None
 
 

@@ -15,7 +15,7 @@ CLUSTER_REFUSED = N_("The training cluster at {address} refused this server: aut
 CLUSTER_UNREACHABLE = N_("The training cluster at {address} could not be reached.")
 CLUSTER_SILENT = N_("The training cluster stopped answering.")
 # Where a run trains (Job.where), as the engine that started it says it.
-ON_LOCAL_WORKER = N_("local worker (pid {pid})")
+ON_LOCAL_WORKER = N_("this server (training process {pid})")
 ON_RAY_NODE = N_("Ray node {node} ({device})")
 ON_RAY_NODE_GPU = N_("Ray node {node} ({device}, GPU)")
 
