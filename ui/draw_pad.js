@@ -96,7 +96,11 @@ function setup(root) {
     }
   };
   const buttons = () => {
-    undo.disabled = clear.disabled = pad.strokes.length === 0;
+    const empty = pad.strokes.length === 0;
+    // A disabled button loses the keyboard's focus to the page's body: hand it to the drawing area first.
+    const focused = root.getRootNode().activeElement;
+    if (empty && (focused === undo || focused === clear)) canvas.focus();
+    undo.disabled = clear.disabled = empty;
   };
 
   const invite = (text) => {

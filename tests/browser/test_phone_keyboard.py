@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from browser.conftest import SHOTS
-from browser.helpers import assert_no_error, settled_box, wait_idle
+from browser.helpers import assert_no_error, draw_digit, settled_box, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -67,6 +68,23 @@ def test_on_a_phone_each_tapped_confusion_cell_shows_its_own_images(phone, serve
         wait_idle(phone)
     phone.screenshot(path=str(SHOTS / "phone-evaluate-tapped-cell.png"), full_page=True)
     assert_no_error(phone)
+
+
+def test_clearing_the_drawing_by_keyboard_keeps_the_focus_on_the_pad(page, server):
+    """Undo and Clear are disabled once the pad is empty; the keyboard's focus moves to the drawing area instead of
+    falling back to the top of the page."""
+    page.goto(f"{server['url']}/Draw")
+    wait_idle(page)
+    draw_digit(page, 1)
+    clear = page.get_by_role("button", name="Clear the drawing")
+    expect(clear).to_be_enabled()
+    clear.focus()
+    page.keyboard.press("Enter")
+    expect(clear).to_be_disabled()
+    pad = page.get_by_role("img", name="Drawing area")
+    assert pad.evaluate("e => e.getRootNode().activeElement === e"), "the focus is on the drawing area"
+    page.keyboard.press("Shift+Tab")  # and goes on from there (back to the brush width), not from the page's top
+    assert page.get_by_role("slider", name="Brush width").evaluate("e => e === document.activeElement")
 
 
 def test_help_targets_are_at_least_24_px_and_the_focus_ring_is_seen(browser, server):
