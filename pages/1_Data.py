@@ -44,11 +44,12 @@ with st.container():
     rng = np.random.default_rng(0)
     for k, cname in enumerate(data.class_titles(ds.name, ds.class_names)):
         idx = rng.permutation(np.flatnonzero(ds.y_train == k))[:per_class]
-        cols = st.columns([1.2] + [1] * per_class)
-        cols[0].markdown(f"**{k}: {cname}**")
-        for col, i in zip(cols[1:], idx, strict=False):
-            col.image(images.pixels(ds.train_images[i], 64), alt=_("{dataset} training image, label {label}",
-                                                                   dataset=data.title(ds.name), label=cname))
+        with st.container(horizontal=True, wrap=True, gap="small", vertical_alignment="center"):
+            with st.container(width=70):  # a phone wraps the images under the class's name, not one per screen
+                st.markdown(f"**{k}: {cname}**")
+            for i in idx:
+                st.image(images.pixels(ds.train_images[i], 56), width=56, alt=_(
+                    "{dataset} training image, label {label}", dataset=data.title(ds.name), label=cname))
 
     left, right = st.columns(2)
     with left:
@@ -82,7 +83,7 @@ with st.container():
 
     aug = augmented(originals, AugmentParams(rot, shift, zoom, flip), int(seed))
     st.caption(_("Top: original · bottom: augmented"))
-    images.image_grid_ui(list(originals), cols=8, alts=[_("Training image {n}, as it is", n=n + 1)
-                                                        for n in range(len(originals))])
-    images.image_grid_ui(list(aug), cols=8, alts=[_("Training image {n}, augmented: moved, turned or zoomed "
-                                                    "at random", n=n + 1) for n in range(len(aug))])
+    images.image_pairs_ui(list(originals), list(aug),
+                          [_("Training image {n}, as it is", n=n + 1) for n in range(len(originals))],
+                          [_("Training image {n}, augmented: moved, turned or zoomed at random", n=n + 1)
+                           for n in range(len(aug))])

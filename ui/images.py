@@ -34,15 +34,26 @@ def framed(image: np.ndarray, size: int = 140) -> Image.Image:
 
 def image_grid_ui(images, captions: list[str] | None = None, cols: int = 8, size: int = 84,
                   alts: list[str] | None = None) -> None:
-    """Images in rows of ``cols`` columns, each upscaled crisply with an optional caption; ``alts`` say what each
-    shows to a screen reader (else its caption)."""
+    """Images side by side, each upscaled crisply with an optional caption, wrapping onto the next line where the
+    page is narrow (a phone keeps a grid instead of one image a screen); ``cols`` caps a line (so a wide page keeps
+    its rows); ``alts`` say what each shows to a screen reader (else its caption)."""
     captions = captions or [""] * len(images)
     alts = alts or [cap or _("Image") for cap in captions]
     for start in range(0, len(images), cols):
-        columns = st.columns(cols)
-        for col, img, cap, alt in zip(columns, images[start:start + cols], captions[start:start + cols],
-                                      alts[start:start + cols], strict=False):
-            col.image(pixels(img, size), caption=cap or None, alt=alt)
+        with st.container(horizontal=True, wrap=True, gap="small"):
+            for img, cap, alt in zip(images[start:start + cols], captions[start:start + cols],
+                                     alts[start:start + cols], strict=False):
+                st.image(pixels(img, size), caption=cap or None, alt=alt, width=size)
+
+
+def image_pairs_ui(tops, bottoms, top_alts: list[str], bottom_alts: list[str], size: int = 84) -> None:
+    """Each image above its counterpart (an image and its augmented copy), the pairs side by side, wrapping where
+    the page is narrow: the two of a pair stay together on a phone."""
+    with st.container(horizontal=True, wrap=True, gap="small"):
+        for top, bottom, top_alt, bottom_alt in zip(tops, bottoms, top_alts, bottom_alts, strict=True):
+            with st.container(width=size, gap="small"):
+                st.image(pixels(top, size), alt=top_alt, width=size)
+                st.image(pixels(bottom, size), alt=bottom_alt, width=size)
 
 
 def test_image_ui(class_names, y_test: np.ndarray, key: str, label: str = "", columns=None) -> int | None:

@@ -70,6 +70,21 @@ def test_on_a_phone_each_tapped_confusion_cell_shows_its_own_images(phone, serve
     assert_no_error(phone)
 
 
+def test_on_a_phone_the_data_page_keeps_its_images_in_grids_and_each_augmented_copy_under_its_original(phone, server):
+    """Columns stacked on a phone made ~10,000 px of single thumbnails, an image far from its augmented copy."""
+    phone.goto(f"{server['url']}/Data")
+    wait_idle(phone)
+    original = phone.get_by_role("img", name="Training image 1, as it is")
+    augmented = phone.get_by_role("img", name=re.compile(r"^Training image 1, augmented"))
+    augmented.scroll_into_view_if_needed()
+    top, bottom = original.bounding_box(), augmented.bounding_box()
+    assert abs(top["x"] - bottom["x"]) < 2 and 0 < bottom["y"] - top["y"] < 1.5 * top["height"], (top, bottom)
+    height = phone.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+    phone.screenshot(path=str(SHOTS / "phone-data.png"))
+    assert height < 6000, f"the Data page is {height} px long on a phone"
+    assert_no_error(phone)
+
+
 def test_clearing_the_drawing_by_keyboard_keeps_the_focus_on_the_pad(page, server):
     """Undo and Clear are disabled once the pad is empty; the keyboard's focus moves to the drawing area instead of
     falling back to the top of the page."""
