@@ -39,6 +39,8 @@ def copy_models(folder: Path) -> Path:
 def running_app(models: Path | None = None, log_path: Path | None = None, port: int | None = None,
                 home: Path | None = None, **env: str) -> Iterator[dict]:
     """Headless server, no usage stats, no file watcher; yields {"url", "pid", "models", "home"}; always stopped.
+    One training slot (one worker process importing TensorFlow) unless ``CNN_MAX_JOBS`` says more: on CI's two cores
+    a second idle worker per server only slows the other tests down.
 
     Its user data and class database live in ``home`` (a new temporary folder unless given: give the same one, and
     the same ``port``, to restart "the same" server; a given ``home`` is kept)."""
@@ -51,7 +53,7 @@ def running_app(models: Path | None = None, log_path: Path | None = None, port: 
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
          "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "CNN_OFFLINE": "1", "CNN_MODELS_DIR": str(models),
+        env={**os.environ, "CNN_OFFLINE": "1", "CNN_MAX_JOBS": "1", "CNN_MODELS_DIR": str(models),
              "CNN_USER_DATA_DIR": str(tmp / "user-data"), "CNN_DATABASE_URL": f"sqlite:///{tmp / 'cnnlab.db'}", **env})
     url = f"http://127.0.0.1:{port}"
     try:
