@@ -16,6 +16,7 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -89,9 +90,13 @@ class PassphraseGate:
     """
 
     def __init__(self, base_wait: float = 1.0, max_wait: float = 60.0, class_free: int = 5,
-                 forget_after_s: float = 900.0):
+                 forget_after_s: float = 900.0, clock: Callable[[], float] | None = None):
         self.base_wait, self.max_wait, self.class_free = base_wait, max_wait, class_free
         self.forget_after_s = forget_after_s  # an identity's wrong attempts older than this no longer count
+        self.clock = clock  # the database's clock unless given (tests move a clock of their own instead of sleeping)
+
+    def _now(self, tx: db.Transaction) -> float:
+        return self.clock() if self.clock is not None else tx.now()
 
     def _wait(self, tx: db.Transaction, who: str, now: float) -> float:
         mine = tx.one("SELECT COUNT(*) AS n, MAX(at) AS last FROM attempts WHERE scope = ? AND at > ?",
@@ -109,7 +114,7 @@ class PassphraseGate:
     def wait_left(self, database: db.Database, who: str) -> float:
         """Seconds before identity ``who`` may try again (0 when they may)."""
         with database.transaction() as tx:
-            return self._wait(tx, who, tx.now())
+            return self._wait(tx, who, self._now(tx))
 
     def check(self, database: db.Database, attempt: str, expected: str, who: str) -> bool:
         """True if ``attempt`` is the passphrase; ClassroomError when empty, too long or too soon."""
@@ -118,7 +123,7 @@ class PassphraseGate:
                                    "running it can set CNN_TEACHER_PASSWORD (or teacher_password in "
                                    ".streamlit/secrets.toml) and restart it."))
         with database.transaction("passphrase") as tx:  # attempts on every server take turns
-            now = tx.now()
+            now = self._now(tx)
             wait = self._wait(tx, who, now)
             if wait > 0:
                 raise ClassroomError(_("Wait {wait:.0f} s before trying again.", wait=math.ceil(wait)))

@@ -63,7 +63,7 @@ class TrainConfig:
     seed: int = field(default=42, metadata=setting(
         N_("Seed"), int, 0, 1_000_000, query="seed", cli="--seed",
         help=N_("The starting number for everything random in a run (the first weights, the order of the images). "
-                "The same seed gives the same run on this computer; another seed, another run to compare.")))
+                "The same seed starts the same way; another seed gives another run to compare.")))
     label_smoothing: float = field(default=0.0, metadata=setting(
         N_("Label smoothing"), float, 0.0, 0.5, query="smooth", cli="--label-smoothing", step=0.05,
         help=N_("Aim for 0.95 instead of 1.0 on the right class: a little less overconfident.")))

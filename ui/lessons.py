@@ -186,8 +186,10 @@ def comparison_ui(c: lessons.Comparison, caption: str, n_train: int | None = Non
     """A comparison lesson: its seed, its images, its runs with live progress, their curves and test accuracies,
     and the verdict: only what the numbers show."""
     seed = st.number_input(_("Seed"), 0, 9999, key=sticky(f"{c.key}_seed", 1),
-                           help=_("Same seed, same runs. Another seed: other starting weights and another order of "
-                                  "the images."))
+                           help=_("The same seed starts the runs with the same weights and shows them the images in "
+                                  "the same order; they can still end a little apart, because the computer adds its "
+                                  "numbers up in a different order each time. Another seed: other starting weights "
+                                  "and another order of the images."))
     ds = _lesson_data(c.dataset, n_train or c.n_train)
     st.caption(caption)
     runs_ = c.runs(seed=int(seed), **options)
@@ -219,8 +221,8 @@ def dropout_ui() -> None:
 
 def batchnorm_ui() -> None:
     st.markdown(_("**Batch normalisation** rescales each layer's outputs to a steady range during training. "
-                  "The next layer then learns on stable inputs, so training converges faster and tolerates "
-                  "larger learning rates."))
+                  "The next layer then learns on stable inputs, so training often gets going faster: the comparison "
+                  "below measures whether it does here."))
     comparison_ui(lessons.BATCHNORM, _("3,000 MNIST images, the same small network with and without batch norm, "
                                        "SGD, 6 epochs."))
 

@@ -43,17 +43,21 @@ def attempt(at, passphrase: str) -> None:
 
 
 def test_wrong_empty_and_long_passphrases_are_refused_then_the_right_one_works(teacher_server, monkeypatch):
-    monkeypatch.setattr(classroom, "GATE", classroom.PassphraseGate(base_wait=1.0))  # longer than a busy rerun
+    clock = [time.time()]  # moved by the test, not slept through: a busy machine cannot make it flaky
+    monkeypatch.setattr(classroom, "GATE", classroom.PassphraseGate(base_wait=1.0, clock=lambda: clock[0]))
     at = page("pages/9_Class.py")
     at.run()
     for passphrase, pause, message in (("", 0, "Type the passphrase"), ("nope", 0, "not the passphrase"),
-                                       (PASS, 0, "Wait"),  # right, but too soon after a wrong one: not checked
+                                       (PASS, 0.5, "Wait"),  # right, but too soon after a wrong one: not checked
                                        ("x" * 50_000, 1.1, "not the passphrase")):
-        time.sleep(pause)
+        clock[0] += pause
         attempt(at, passphrase)
         assert any(message in str(e.value) for e in at.error), (passphrase[:10], [e.value for e in at.error])
         assert not at.session_state["teacher"]
-    time.sleep(2.1)  # two wrong attempts: 2 s
+    clock[0] += 1.9  # two wrong attempts: 2 s after the last one
+    attempt(at, PASS)
+    assert any("Wait" in str(e.value) for e in at.error), "0.1 s too soon"
+    clock[0] += 0.2
     attempt(at, PASS)
     assert at.session_state["teacher"] and not at.exception
     assert [s.value for s in at.subheader] == ["Runs", "Leaderboard", "Saved models"]
