@@ -134,6 +134,7 @@ def _pressed() -> None:
     """Train pressed: submit before the page runs again, with the run this page showed, when nothing changed since
     (a setting typed and Train clicked at once come together: then the page submits after its run, as it used to).
     The first batch comes 0.15-0.2 s sooner."""
+    st.session_state["train_keeps_focus"] = True  # from now on the page keeps Train's and Stop's focus (keep_focus_ui)
     shown = st.session_state.get("tr_shown")
     if shown is None or runs.is_running("train") or shown[3] != widget_values():
         return
@@ -154,8 +155,11 @@ start = b1.button(_("Train"), type="primary", key="tr_start", disabled=running o
                   icon=":material/play_arrow:", on_click=in_language(_pressed))
 if b2.button(_("Stop"), key="tr_stop", disabled=not running, width="stretch", icon=":material/stop:",
              help=_("Ends after the current batch, keeping the weights and curves so far.")):
+    st.session_state["train_keeps_focus"] = True
     runs.stop("train")
     st.rerun()
+if st.session_state.get("train_keeps_focus"):
+    chrome.keep_focus_ui("tr_stop", "tr_start")  # Stop while it trains, Train once it ended
 if running:
     b3.caption(_("Settings are locked while this run trains. You can open any other page: it keeps training, "
                  "and the sidebar shows how far it is."))

@@ -258,6 +258,27 @@ def language_ui() -> None:
 # its upload box ("Upload", "200MB per file") stay as Streamlit writes them: it offers no way to set them, and the
 # lab does not rewrite Streamlit's widgets (README, Languages).
 _PAGE_LANGUAGE_JS = "(lang => { document.documentElement.lang = lang; })"
+# A pressed button that the rerun disables (Train while it trains, Stop once it stopped) drops the keyboard's focus to
+# the page's body, and the next Tab starts from the top: give it to the first enabled of the named buttons instead
+# (found by Streamlit's documented st-key-* classes), only when it was dropped.
+_KEEP_FOCUS_JS = """((keys, token) => {
+  const give = () => {
+    const a = document.activeElement;
+    if (a && a !== document.body && !a.disabled) return;
+    for (const k of keys) {
+      const b = document.querySelector(`.st-key-${k} button:not([disabled])`);
+      if (b) { b.focus(); return; }
+    }
+  };
+  setTimeout(give, 250); setTimeout(give, 1000);
+})"""
+
+
+def keep_focus_ui(*keys: str) -> None:
+    """After this run, the keyboard's focus, if a disabled button dropped it, goes to the first enabled of the buttons
+    with these keys."""
+    token = st.session_state.get("page_run", 0)  # a new script each run: Streamlit runs a changed one again
+    st.html(f"<script>{_KEEP_FOCUS_JS}({json.dumps(list(keys))}, {token})</script>", unsafe_allow_javascript=True)
 
 
 def identity_ui() -> None:

@@ -102,6 +102,25 @@ def test_clearing_the_drawing_by_keyboard_keeps_the_focus_on_the_pad(page, serve
     assert page.get_by_role("slider", name="Brush width").evaluate("e => e === document.activeElement")
 
 
+def test_train_and_stop_by_keyboard_keep_the_focus_on_the_controls(page, server):
+    """Train is disabled while its run trains and Stop once it ended: the focus goes to the other one, where it
+    fell to the top of the page."""
+    page.goto(f"{server['url']}/Train")
+    wait_idle(page)
+    main = page.get_by_test_id("stMainBlockContainer")
+    train = main.get_by_role("button", name="Train", exact=True)
+    stop = main.get_by_role("button", name="Stop", exact=True)
+    train.focus()
+    page.keyboard.press("Enter")
+    expect(stop).to_be_enabled(timeout=60_000)
+    expect(stop).to_be_focused(timeout=10_000)
+    page.keyboard.press("Enter")  # stop it, by keyboard
+    expect(train).to_be_enabled(timeout=120_000)
+    expect(train).to_be_focused(timeout=10_000)
+    wait_idle(page)
+    assert_no_error(page)
+
+
 def test_help_targets_are_at_least_24_px_and_the_focus_ring_is_seen(browser, server):
     context = browser.new_context(viewport={"width": 1300, "height": 900})
     pg = context.new_page()
