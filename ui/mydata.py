@@ -126,20 +126,32 @@ def add_examples_ui(ds: userdata.UserDataset) -> None:
         ups = st.file_uploader(_("Images (several at once)"), accept_multiple_files=True,
                                type=sorted(s.lstrip(".") for s in userdata_zip.IMAGE_SUFFIXES),
                                key=f"md_files_{st.session_state['md_upload_key']}")
+        _focus_after_adding(f"md_files_{st.session_state['md_upload_key']}")
         if ups and st.button(n_("Add {n} image to {target}", "Add {n} images to {target}", len(ups), target=target),
                              key="md_add_files", type="primary", icon=":material/upload:"):
             _add_files(ds, target, [(u.name, u.getvalue()) for u in ups])
             st.session_state["md_upload_key"] += 1
+            st.session_state["md_focus"] = f"md_files_{st.session_state['md_upload_key']}"
             st.rerun()
     with tabs[3]:
         up = st.file_uploader(_("A .zip of class folders"), type=["zip"],
                               key=f"md_zip_{st.session_state['md_upload_key']}",
                               help=_("Folders named like this dataset's classes add to them; new names become new "
                                      "classes (up to {max_classes}).", max_classes=userdata.MAX_CLASSES))
+        _focus_after_adding(f"md_zip_{st.session_state['md_upload_key']}")
         if up is not None and st.button(_("Add the zip's examples"), key="md_add_zip", icon=":material/upload:"):
             _add_zip(ds, up.getvalue())
             st.session_state["md_upload_key"] += 1
+            st.session_state["md_focus"] = f"md_zip_{st.session_state['md_upload_key']}"
             st.rerun()
+
+
+def _focus_after_adding(uploader_key: str) -> None:
+    """The Add button that was pressed is gone after its rerun (the uploader is emptied for the next files): the
+    keyboard's focus goes to the new uploader's button instead of the top of the page."""
+    if st.session_state.get("md_focus") == uploader_key:
+        del st.session_state["md_focus"]
+        chrome.keep_focus_ui(uploader_key)
 
 
 def preprocess_rgba(drawing: np.ndarray):

@@ -144,11 +144,14 @@ def test_a_refused_upload_keeps_its_tab_and_its_message_in_view(page, server):
         "[data-testid=stFileUploaderDropzoneInput]").set_input_files(
         files=[{"name": "x.png", "mimeType": "image/png", "buffer": np.random.default_rng(0).bytes(3000)}])
     wait_idle(page)
-    page.get_by_role("button", name="Add 1 image to a").click()
+    page.get_by_role("button", name="Add 1 image to a").focus()
+    page.keyboard.press("Enter")  # by keyboard: the button goes, the focus goes to the emptied uploader's button
     wait_idle(page)
     page.wait_for_timeout(1500)
     expect(page.get_by_role("tab", name="Upload images")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_text(re.compile(r"x\.png"))).to_be_visible()
+    expect(page.locator("[data-testid=stFileUploader]", has_text="Images (several at once)").get_by_role(
+        "button", name="Upload", exact=True)).to_be_focused()
     page.get_by_role("tab", name="Upload a .zip").click()
     wait_idle(page)
     empty = io.BytesIO()
