@@ -274,6 +274,19 @@ _KEEP_FOCUS_JS = """((keys, token) => {
 })"""
 
 
+# A page chosen from the menu by keyboard leaves the focus on the menu's link, past Streamlit's "Skip to main content":
+# the next Tab would go on through the sidebar. Like other single-page sites, the new page's heading takes the focus
+# (read out by screen readers; Tab goes on into the page). Only then: a mouse click or a reload leaves focus alone.
+_HEADING_FOCUS_JS = """(token => {
+  setTimeout(() => {
+    const a = document.activeElement;
+    if (!a || !a.matches('[data-testid=stSidebarNavLink][aria-current=page]') || !a.matches(':focus-visible')) return;
+    const h = document.querySelector('[data-testid=stMain] h1');
+    if (h) { h.setAttribute('tabindex', '-1'); h.focus(); }
+  }, 300);
+})"""
+
+
 def keep_focus_ui(*keys: str) -> None:
     """After this run, the keyboard's focus, if a disabled button dropped it, goes to the first enabled of the buttons
     with these keys."""
@@ -324,6 +337,8 @@ def title_ui(title: str, text: str | None = None) -> None:
     """The page's heading (``text``, already translated, or the page's title), with the page's menu icon; under it,
     once, what became of a run of this student that a server restart ended."""
     st.title(f"{PAGE_ICONS.get(title, PAGE_ICONS['Home'])} {text or _(title)}")
+    st.html(f"<script>{_HEADING_FOCUS_JS}({st.session_state.get('page_run', 0)})</script>",
+            unsafe_allow_javascript=True)
     runs.interrupted_ui()
 
 

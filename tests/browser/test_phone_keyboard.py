@@ -121,6 +121,23 @@ def test_train_and_stop_by_keyboard_keep_the_focus_on_the_controls(page, server)
     assert_no_error(page)
 
 
+def test_a_page_chosen_from_the_menu_by_keyboard_gives_its_heading_the_focus(page, server):
+    """The focus stayed on the menu's link, past the skip link: Tab went on through the sidebar."""
+    page.goto(f"{server['url']}/Train")
+    wait_idle(page)
+    link = page.locator("[data-testid=stSidebar]").get_by_role("link", name="Data", exact=True)
+    link.focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Shift+Tab")  # focus by keyboard (focus-visible), as a keyboard user arrives there
+    page.keyboard.press("Enter")
+    heading = page.get_by_role("heading", name=re.compile(r"Data$"), level=1)
+    expect(heading).to_be_focused(timeout=20_000)
+    wait_idle(page)
+    page.keyboard.press("Tab")  # and goes on into the page, not the sidebar
+    assert page.evaluate("() => !document.activeElement.closest('[data-testid=stSidebar]')")
+    assert_no_error(page)
+
+
 def test_help_targets_are_at_least_24_px_and_the_focus_ring_is_seen(browser, server):
     context = browser.new_context(viewport={"width": 1300, "height": 900})
     pg = context.new_page()
