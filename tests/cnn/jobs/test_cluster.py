@@ -58,7 +58,7 @@ def test_an_address_where_nothing_listens_falls_back_at_once_and_trains_locally(
         assert engine.state == "connecting" and "Connecting to the training cluster" in engine.notice
         job = engine.submit(request())
         assert job.wait(180) and job.state == "done", job.message
-        assert job.where.startswith("local worker")
+        assert job.where.startswith("this server (training process")
         wait_until(lambda: engine.state == "unavailable", 60, "the connect to give up")
         assert "could not be reached" in engine.reason or "did not answer" in engine.reason
         assert "unavailable since" in engine.notice and not RAY_INTERNALS.search(engine.notice.replace(
@@ -96,7 +96,7 @@ def test_a_lost_cluster_ends_its_runs_plainly_new_runs_train_here_and_the_cluste
         assert engine.state in ("unavailable", "connecting")
         here = engine.submit(request(label="meanwhile"))
         assert here.wait(180) and here.state == "done", here.message
-        assert here.where.startswith("local worker")
+        assert here.where.startswith("this server (training process")
         head.start()
         wait_until(lambda: engine.state == "connected", 120, "the cluster to be used again")
         back = engine.submit(request(label="back"))

@@ -34,11 +34,11 @@ def test_labels_are_unique_in_the_class_and_records_follow_a_run(database):
         ana = engine.submit(request())
         ben = engine.submit(request(owner="ben-id", name="Ben"))  # the same second, the same label
         assert ana.label == "fast-mnist-204037" and ben.label == "fast-mnist-204037-2"
-        engine.mark_running(ana, "local worker (pid 1)", 1)
+        engine.mark_running(ana, "this server (training process 1)", 1)
         ana.add_event(progress(1, 4, 0.5))
         engine.recorder.tick()
         rec = records.get(database, ana.id)
-        assert rec.state == "running" and rec.latest().batch == 4 and rec.worker == "local worker (pid 1)"
+        assert rec.state == "running" and rec.latest().batch == 4 and rec.worker == "this server (training process 1)"
         assert rec.owner == "ana-id" and rec.owner_name == "Ana" and rec.group_key == "train"
         assert rec.config["arch"] == "fast"
         ana.add_event(run_results.Progress("epoch", 1, 3, 10, 10, 2.0, 100.0, {"loss": 0.5, "accuracy": 0.8}))
