@@ -4,6 +4,7 @@ import collections
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from browser.conftest import TEACHER_PASSPHRASE
 from browser.helpers import draw_digit, enter_teacher_mode, menu, wait_idle
@@ -104,11 +105,12 @@ ACTIVE = """() => {
 }"""
 
 
-def tab_to(pg, wanted: str, presses: int = 90) -> None:
-    """Press Tab until the focused element is ``wanted`` ("tag|text", as ACTIVE says it)."""
+def tab_to(pg, wanted: str, presses: int = 90, key: str = "Tab") -> None:
+    """Press Tab (or ``key``: Shift+Tab goes back) until the focused element is ``wanted`` ("tag|text", as ACTIVE
+    says it)."""
     seen = []
     for _ in range(presses):
-        pg.keyboard.press("Tab")
+        pg.keyboard.press(key)
         seen.append(pg.evaluate(ACTIVE))
         if seen[-1] == wanted:
             return
@@ -138,7 +140,9 @@ def test_a_student_gets_through_the_lab_with_the_keyboard_only(page, server, tmp
     page.keyboard.press("Enter")
     wait_idle(page)
     page.get_by_text("Test accuracy", exact=True).first.wait_for()
-    tab_to(page, "a|Draw")
+    # a page chosen from the menu by keyboard gives its heading the focus; the menu is back up the page
+    expect(page.get_by_role("heading", name=re.compile("Evaluate$"), level=1)).to_be_focused()
+    tab_to(page, "a|Draw", key="Shift+Tab")
     page.keyboard.press("Enter")
     wait_idle(page)
     tab_to(page, "input:radio|Draw")

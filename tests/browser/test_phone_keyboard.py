@@ -26,6 +26,7 @@ def test_homes_steps_come_in_their_order_on_a_phone(phone, server):
     phone.goto(server["url"])
     wait_idle(phone)
     steps = phone.get_by_role("link", name=re.compile(r"^\d · "))
+    steps.nth(5).wait_for()  # all six drawn (count() does not wait)
     tops = [(re.search(r"(\d) · ", steps.nth(i).inner_text()).group(1), steps.nth(i).bounding_box()["y"])
             for i in range(steps.count())]
     SHOTS.mkdir(parents=True, exist_ok=True)
