@@ -9,8 +9,8 @@ from ui.state import sticky
 chrome.page_setup_ui("Lessons")
 chrome.title_ui("Lessons")
 st.markdown(_("Eight ideas that make a CNN work. Each lesson lets you *try* one; the training comparisons use small "
-              "subsets: on a 2-core server with nobody else training they take 8 to 35 seconds (transfer learning, "
-              "three networks, is the longest), longer while classmates train too."))
+              "subsets: when nobody else is training, they take 8 to 35 seconds (transfer learning, three networks, "
+              "is the longest), longer while classmates train too."))
 names = list(LESSONS)
 wanted = st.query_params.get("lesson", "")
 linked = next((n for n in names if wanted and n.lower().startswith(wanted.lower())), None)
