@@ -26,11 +26,6 @@ def cpu() -> str:
     return f"{name} ({', '.join(wanted)})"
 
 
-def measures(key: str, results: list, ds) -> dict[str, float]:
-    """What the lesson's verdict compares, as numbers (cnn.lessons.measured)."""
-    return lessons.measured(key, results, ds)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
@@ -50,7 +45,7 @@ def main() -> None:
                        for r in c.runs(seed=seed, **options)]
             seconds = time.perf_counter() - t0
             row = {"lesson": c.key, "seed": seed, "seconds": round(seconds, 1),
-                   **{k: round(v, 4) for k, v in measures(c.key, results, ds).items()}}
+                   **{k: round(v, 4) for k, v in lessons.measured(c.key, results, ds).items()}}
             rows.append(row)
             print(json.dumps(row), flush=True)
     print(f"\nCPU: {cpu()}\n")
