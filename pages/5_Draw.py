@@ -7,6 +7,7 @@ import streamlit as st
 from cnn import data, inspection, preprocess
 from cnn.i18n import N_, _
 from ui import canvas, charts, chrome, figures, images, models
+from ui.inside import inside_ui
 from ui.state import fragment, sticky
 
 chrome.page_setup_ui("Draw")
@@ -38,10 +39,15 @@ def drawing_ui(model, choice: dict, reader, classes: list[str], thing: str, titl
     maps from the server. A stroke reruns only this fragment, once the pen lifts."""
     mode = st.radio(_("Input"), [N_("Draw"), N_("Upload an image")], horizontal=True,
                     key=sticky("dr_mode", "Draw"), label_visibility="collapsed", format_func=_)
+    inside = reader.network is not None and st.toggle(
+        _("Inside the network"), key=sticky("dr_inside", True),
+        help=_("Every layer of the network, live while you draw; click any value to see where it comes from."))
     if mode == "Draw":
         width = st.columns([1, 1.6])[0].slider(_("Brush width"), 8, 40, key=sticky("dr_brush", 20))
         invite = _("Draw {thing} in the black square to see what the network reads.", thing=thing)
         browser, why_not = models.browser_model(choice, reader, classes, title)
+        if browser is not None and inside:
+            browser = {**browser, "inside": True}
         image, read, why = canvas.draw_pad_ui(
             "dr_pad", width, label=_("Drawing area: draw {thing} with the mouse, a finger or a pen. No mouse or "
                                     "touch? Choose Upload an image above.", thing=thing),
@@ -51,15 +57,20 @@ def drawing_ui(model, choice: dict, reader, classes: list[str], thing: str, titl
                      thing=thing))
         answered = browser is not None and read is not None and read.model == browser["url"] \
             and len(read.probs) == len(classes)
-        answer, chart = st.container(), st.container()
+        answer, chart, view = st.container(), st.container(), st.container()
         if image is None:
             if browser is None:
                 answer.info(invite)
+            if inside:
+                with view:
+                    inside_ui("dr_inside_view", reader, choice, classes, browser)
             return
+        if why:  # the browser could not run the model after all: the server fills the view too
+            browser = None
         why = why or why_not
     else:
         left, right = st.columns([1, 1.6])
-        image, answered, why = None, False, ""
+        image, answered, why, browser = None, False, "", None
         with left:
             up = st.file_uploader(_("A photo or scan of {thing} (dark on light or light on dark)", thing=thing),
                                   type=None, key="dr_upload")
@@ -70,24 +81,30 @@ def drawing_ui(model, choice: dict, reader, classes: list[str], thing: str, titl
                 except preprocess.ImageError as e:
                     st.error(f"{up.name}: {e}")
         answer, chart = right.container(), right.container()
+        view = st.container()
         if image is None:
             answer.info(_("Upload a photo or scan of {thing} to see what the network reads.", thing=thing))
             return
     t0 = time.perf_counter()
     try:
         steps = preprocess.preprocess_digit(image)
-    except preprocess.EmptyDrawing as e:
-        if not answered:
+    except (preprocess.EmptyDrawing, preprocess.ImageError) as e:
+        if isinstance(e, preprocess.ImageError) and not isinstance(e, preprocess.EmptyDrawing):
+            answer.error(str(e))
+        elif not answered:
             answer.info(f"{e}", icon=":material/draw:")
-        return
-    except preprocess.ImageError as e:
-        answer.error(str(e))
+        if inside:
+            with view:
+                inside_ui("dr_inside_view", reader, choice, classes, browser)
         return
     probs, first_maps = reader.read(steps.model_input)
     st.session_state["last_drawing"] = steps.model_input
     if not answered:
         server_answer(answer, chart, probs[0], classes, title, (time.perf_counter() - t0) * 1000, why)
-    steps_ui(model, steps, first_maps)
+    if inside:
+        with view:
+            inside_ui("dr_inside_view", reader, choice, classes, browser, steps.model_input)
+    steps_ui(model, steps, None if inside else first_maps, maps=not inside)
 
 
 def server_answer(answer, chart, probs: np.ndarray, classes: list[str], title: str, ms: float, why: str) -> None:
@@ -102,9 +119,9 @@ def server_answer(answer, chart, probs: np.ndarray, classes: list[str], title: s
     figures.plot(chart, charts.probability_bars(probs, classes, height=230), key="dr_probs")
 
 
-def steps_ui(model, steps: preprocess.DigitSteps, first: inspection.FeatureMaps | None) -> None:
-    """The preprocessing steps, then the first layer's feature maps (they come with the answer when the model
-    runs in ONNX Runtime; else from Keras)."""
+def steps_ui(model, steps: preprocess.DigitSteps, first: inspection.FeatureMaps | None, maps: bool = True) -> None:
+    """The preprocessing steps, then (``maps``: when the live view is off) the first layer's feature maps (they come
+    with the answer when the model runs in ONNX Runtime; else from Keras)."""
     if steps.small:
         st.warning(_("Your digit is small on the pad: draw it bigger, filling most of the pad. Scaled up to the "
                      "network's 28×28, a small digit's strokes come out very thick, and the network reads it badly."),
@@ -118,9 +135,9 @@ def steps_ui(model, steps: preprocess.DigitSteps, first: inspection.FeatureMaps 
                                       (steps.scaled, scaled),
                                       (steps.centered, _("4 · centred 28×28: the model's input"))], strict=True):
         col.image(images.framed(img, 140), caption=cap, width=140, alt=_("Preprocessing step {step}", step=cap))
-    if first is None and inspection.conv_layers(model):
+    if maps and first is None and inspection.conv_layers(model):
         first = inspection.feature_maps(model, steps.model_input)[0]
-    if first is not None:
+    if maps and first is not None:
         st.subheader(_("First layer's feature maps ({layer})", layer=first.layer))
         st.image(inspection.mosaic(first.maps, cols=16, cell=40),
                  alt=_("The {c} feature maps of layer {layer} for your drawing, {h}×{w} each", c=first.maps.shape[-1],

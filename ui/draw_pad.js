@@ -56,6 +56,13 @@ const say = (pad, key, values = {}) => {
 const percent = (pad, p, digits) => new Intl.NumberFormat(pad.args.data.lang || "en", {
   style: "percent", minimumFractionDigits: digits, maximumFractionDigits: digits }).format(p);
 
+/** Tell the page's "Inside the network" view (ui/inside_view.js) about a reading: every layer's output, or
+ * that there is nothing to read. The last one is kept for a view that appears later. */
+const tell = (detail) => {
+  window.__cnnlabPadLast = detail;
+  window.dispatchEvent(new CustomEvent("cnnlab-pad", { detail }));
+};
+
 const timeout = (ms) => new Promise((_, reject) => setTimeout(() => reject(new Error("the model took too long to load")), ms));
 
 function setup(root) {
@@ -151,12 +158,19 @@ function setup(root) {
       const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
       const x = preprocess.preprocessDrawing(pixels, canvas.width, canvas.height);
       if (x.empty) {
+        if (model.inside) tell({ url: model.url, empty: true });
         invite(pad.strokes.length ? say(pad, x.empty, { thing: pad.args.data.thing }) : pad.args.data.invite);
         return;
       }
       const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", x.input, [1, 28, 28, 1]) };
-      const outputs = await session.run(feeds, [session.outputNames[0]]);
+      // With the view open, the same call returns every layer's output (named by Keras' layer names).
+      const names = model.inside ? session.outputNames : [session.outputNames[0]];
+      const outputs = await session.run(feeds, names);
       show(outputs[session.outputNames[0]].data, performance.now() - t0, final, model.url);
+      if (model.inside) {
+        tell({ url: model.url, input: x.input, final, t0,
+               outputs: Object.fromEntries(names.map((name) => [name, { data: outputs[name].data }])) });
+      }
       pad.why = "";
     } catch (e) {
       console.warn("CNN Lab: reading the drawing in the browser failed", e);  // the details, for whoever looks
@@ -183,6 +197,7 @@ function setup(root) {
     buttons();
     if (!pad.strokes.length) {
       invite(pad.args.data.invite);
+      if (pad.args.data.model && pad.args.data.model.inside) tell({ url: pad.args.data.model.url, empty: true });
       pad.args.setStateValue("drawing", null);
       return;
     }

@@ -64,7 +64,7 @@ def browser_model(choice: dict[str, Any], reader: QuickReader, classes: list[str
     if not st.get_option("server.enableStaticServing"):
         return None, _("this server does not serve the files the browser would need (server.enableStaticServing)")
     try:
-        name = export.publish(reader.onnx, STATIC / "models", choice["token"])
+        name = export.publish(reader.onnx, STATIC / "models", f'{choice["token"]}:{reader.FORMAT}')
     except OSError as e:
         return None, _("its file for the browser cannot be written here ({why})", why=e.strerror or e)
     return {"url": f"{static_url()}models/{name}", "static": static_url(), "classes": list(classes),
