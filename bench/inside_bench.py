@@ -70,9 +70,10 @@ def measure(pg, strokes: int) -> tuple[list[float], int]:
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
+    from cnn.precision import cpu_name
+
     from browser.helpers import COUNT_SENDS_WHILE_DRAWING, DRAW_PAD, wait_idle
     from browser.server import CHROMIUM, CHROMIUM_ARGS, copy_models, running_app
-    from cnn.precision import cpu_name
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--strokes", type=int, default=12)

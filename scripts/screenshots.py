@@ -73,6 +73,12 @@ def main() -> None:
         (ROOT / "docs").mkdir(exist_ok=True)
         pg.set_viewport_size({"width": 1400, "height": 1000})
         pg.screenshot(path=str(ROOT / "docs" / "screenshot-draw.png"))
+        maps = pg.locator('.inside section[data-layer="conv2"] canvas')  # a value's arithmetic, inside the network
+        maps.scroll_into_view_if_needed()
+        box = maps.bounding_box()
+        maps.click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.2})
+        pg.locator(".inside-explain .check").wait_for()
+        pg.locator(".inside").screenshot(path=str(out / "draw-inside.png"))
         pg.set_viewport_size({"width": 1400, "height": 1800})
         pg.goto(f"{url}/Evaluate")
         idle(pg)

@@ -93,8 +93,8 @@ function setup(root) {
     const [h, w, c] = shape.length === 3 ? shape : [1, 1, shape[0]];
     const cols = shape.length === 3 ? (c <= 8 ? c : c <= 32 ? 8 : c <= 128 ? 16 : 32) : Math.min(c, c <= 16 ? c : 32);
     const rows = Math.ceil(c / cols);
-    const target = shape.length !== 3 ? 0 : c <= 3 ? 112 : 44;  // CSS pixels per map: the input big, the rest small
-    const zoom = shape.length === 3 ? Math.max(2, Math.min(12, Math.round(target / Math.max(h, w)))) : (c <= 16 ? 26 : 9);
+    const target = shape.length !== 3 ? 0 : c <= 3 ? 112 : 40;  // CSS pixels per map: the input big, the rest small
+    const zoom = shape.length === 3 ? Math.max(1, Math.min(8, target / Math.max(h, w))) : (c <= 16 ? 26 : 9);
     return { h, w, c, cols, rows, W: cols * (w + 1) - 1, H: rows * (h + 1) - 1, zoom };
   };
   const cellAt = (g, c, y, x) => ({ px: (c % g.cols) * (g.w + 1) + x, py: Math.floor(c / g.cols) * (g.h + 1) + y });

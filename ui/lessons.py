@@ -78,6 +78,9 @@ def convolution_ui() -> None:
               rule="ceil(n / stride)" if padding == "same" else "floor((n − 3) / stride) + 1", oh=out.shape[0],
               ow=out.shape[1], h=h, w=w, stride=stride, padding=padding))
     st.session_state["lesson_fmap"] = out
+    st.page_link("pages/5_Draw.py", label=_("See it in your own network: draw a digit, then click any value in "
+                                             "“Inside the network” for its window, weights, products and sum"),
+                 icon=":material/draw:")
 
 
 def pooling_ui() -> None:

@@ -54,7 +54,7 @@ def test_windows_and_weights_give_back_every_convolution_value(kernel, stride, p
     x = np.random.default_rng(1).random((1, 28, 28, 1), np.float32)
     outs = _outputs(net, x)
     conv = next(e for e in net.layers if e["kind"] == "conv")
-    h, w, c = conv["shape"]
+    h, w, _filters = conv["shape"]
     for y, xx, ch in [(0, 0, 0), (h - 1, w - 1, 3), (h // 2, 1, 2), (1, w - 1, 1)]:
         assert _window_value(conv, x[0], weights, y, xx, ch) == pytest.approx(float(outs["conv1"][y, xx, ch]),
                                                                                abs=1e-5)
