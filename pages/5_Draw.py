@@ -6,6 +6,7 @@ import streamlit as st
 
 from cnn import data, inspection, preprocess
 from cnn.i18n import N_, _
+from cnn.predict import model_input_shape
 from ui import canvas, charts, chrome, figures, images, models
 from ui.inside import inside_ui
 from ui.state import fragment, sticky
@@ -13,17 +14,23 @@ from ui.state import fragment, sticky
 chrome.page_setup_ui("Draw")
 title = st.empty()  # says what to draw, once the model is known
 
-picked = models.pick_model_ui("dr_model", require_shape=(28, 28, 1))
+picked = models.pick_model_ui("dr_model")
 if picked is None:
     title.title(f"{chrome.PAGE_ICONS['Draw']} {_('Draw')}")
     st.stop()
 model, meta, choice = picked
 classes = data.class_titles(meta.get("dataset", ""), meta.get("class_names") or [str(i) for i in range(10)])
+shape = tuple(model_input_shape(model))
 digits = list(classes) == [str(i) for i in range(10)]
 thing = _("one digit") if digits else _("the shape of one of your classes")
-title.title(f"{chrome.PAGE_ICONS['Draw']} " + (_("Draw a digit") if digits else _("Draw one of your classes")))
+title.title(f"{chrome.PAGE_ICONS['Draw']} " + (_("Show the network a photo") if shape != (28, 28, 1) else
+                                               _("Draw a digit") if digits else _("Draw one of your classes")))
 notice = st.empty()  # always there: a notice appearing must not move the canvas (that would blank it)
-if meta.get("dataset") == "fashion_mnist":
+if shape != (28, 28, 1):
+    notice.info(_("This model reads **photos** ({h}×{w} pixels): upload one, or take one with your camera. To draw, "
+                  "pick a model trained on digits or on your own drawings.", h=shape[0], w=shape[1]),
+                icon=":material/photo_camera:")
+elif meta.get("dataset") == "fashion_mnist":
     notice.info(_("This model was trained on **clothes** (Fashion-MNIST): it will read your drawing as a piece of "
                   "clothing. Pick an MNIST model to read digits."), icon=":material/checkroom:")
 elif not digits:
@@ -103,18 +110,21 @@ def drawing_ui(model, choice: dict, reader, classes: list[str], thing: str, titl
         server_answer(answer, chart, probs[0], classes, title, (time.perf_counter() - t0) * 1000, why)
     if inside:
         with view:
-            inside_ui("dr_inside_view", reader, choice, classes, browser, steps.model_input)
+            inside_ui("dr_inside_view", reader, choice, classes, browser, steps.model_input, upload=mode != "Draw")
     steps_ui(model, steps, None if inside else first_maps, maps=not inside)
 
 
-def server_answer(answer, chart, probs: np.ndarray, classes: list[str], title: str, ms: float, why: str) -> None:
-    """The server's reading (an upload, or a drawing the browser could not read): the answer, then the chart."""
+def server_answer(answer, chart, probs: np.ndarray, classes: list[str], title: str, ms: float, why: str,
+                  photo: bool = False) -> None:
+    """The server's reading (an upload, a photo, or a drawing the browser could not read): the answer, then the
+    chart."""
     top = int(np.argmax(probs))
     answer.markdown(_("## Prediction: {label}", label=classes[top]))
     answer.caption(_("{p:.1%} sure · model {title} · read on the server in {ms:.0f} ms", p=probs[top], title=title,
                      ms=ms) + (f" ({why})" if why else ""))
     if probs[top] < 0.6:
-        answer.warning(_("The network is not sure. Try drawing bigger and more clearly, in the middle."))
+        answer.warning(_("The network is not sure. Try a photo where the thing fills most of the picture.") if photo
+                       else _("The network is not sure. Try drawing bigger and more clearly, in the middle."))
     time.sleep(HEAD_START_S)  # the answer is painted before the chart (Plotly's drawing is the browser's heaviest)
     figures.plot(chart, charts.probability_bars(probs, classes, height=230), key="dr_probs")
 
@@ -147,4 +157,43 @@ def steps_ui(model, steps: preprocess.DigitSteps, first: inspection.FeatureMaps 
         st.switch_page("pages/4_Inspect.py")
 
 
-drawing_ui(model, choice, models.quick_reader(choice, model), list(classes), thing, choice["title"])
+def photo_ui(choice: dict, reader, classes: list[str], title: str, shape: tuple[int, ...]) -> None:
+    """A photo model (CIFAR-10, a student's own photos): an uploaded or camera photo, read on the server, and every
+    layer inside the network for it."""
+    inside = reader.network is not None and st.toggle(
+        _("Inside the network"), key=sticky("dr_inside", True),
+        help=_("Every layer of the network for your photo; click any value to see where it comes from."))
+    mode = st.radio(_("Input"), [N_("Upload a photo"), N_("Take a photo")], horizontal=True,
+                    key=sticky("dr_photo_mode", "Upload a photo"), label_visibility="collapsed", format_func=_)
+    what = ", ".join(classes)
+    left, right = st.columns([1, 1.6])
+    with left:
+        if mode == "Upload a photo":
+            up = st.file_uploader(_("A photo of one of: {classes}", classes=what), type=None, key="dr_photo")
+        else:
+            up = st.camera_input(_("A photo of one of: {classes}", classes=what), key="dr_camera")
+    answer, chart = right.container(), right.container()
+    x = None
+    if up is not None:
+        try:
+            x = preprocess.prepare_image(preprocess.open_image(up.getvalue()), shape)
+        except preprocess.ImageError as e:
+            answer.error(f"{up.name}: {e}")
+    if x is None:
+        if up is None:
+            answer.info(_("Upload a photo, or take one, of one of: {classes}. The network sees it as {h}×{w} "
+                          "pixels.", classes=what, h=shape[0], w=shape[1]))
+        return
+    left.image(images.pixels(x[0], 160), caption=_("What the network sees: {h}×{w} pixels", h=shape[0], w=shape[1]),
+               alt=_("The photo as the network sees it, {h}×{w} pixels", h=shape[0], w=shape[1]))
+    t0 = time.perf_counter()
+    probs, _first = reader.read(x)
+    server_answer(answer, chart, probs[0], classes, title, (time.perf_counter() - t0) * 1000, "", photo=True)
+    if inside:
+        inside_ui("dr_inside_view", reader, choice, classes, None, x, upload=True)
+
+
+if shape == (28, 28, 1):
+    drawing_ui(model, choice, models.quick_reader(choice, model), list(classes), thing, choice["title"])
+else:
+    photo_ui(choice, models.quick_reader(choice, model), list(classes), choice["title"], shape)

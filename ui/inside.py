@@ -55,12 +55,17 @@ def view_text() -> dict[str, str]:
         "live": _("Every layer follows your pen. Click or tap any square of any map (or use the arrow keys on a "
                   "layer) to see where its number comes from."),
         "server": _("Your browser cannot run this model, so the server computes every layer when you lift the pen."),
+        "upload": _("Every layer for your image, computed on the server. Click or tap any square of any map (or use "
+                    "the arrow keys on a layer) to see where its number comes from."),
         "maps": _("{n} maps, {h}×{w}"), "units": _("{n} units"), "input": _("Input"),
         "stageLabel": _("{layer}, {type}: {size}. Arrow keys move, Page Up and Page Down change the map."),
         "strongest": _("Strongest: {list}."), "mapShort": _("map {c}"), "unitShort": _("unit {c}"),
         "at": _("{layer}, map {c}, row {y}, column {x}"), "atUnit": _("{layer}, unit {c}"),
         "atClass": _("{layer}, class {name}"),
         "pixel": _("A pixel of the model's input: 0 is black, 1 is full ink."),
+        "pixelColour": _("A pixel of the photo as the model reads it: red · green · blue, each from 0 to 1."),
+        "filters": _("Its {n} filters, {kh}×{kw} each (grey is 0)"),
+        "windowOfColour": _("{source}, {colour}"), "red": _("red"), "green": _("green"), "blue": _("blue"),
         "convIntro": _("A {kh}×{kw} window of {source} (the layer below), one per input map, times this filter's "
                        "weights for that map:"),
         "windowOf": _("{source}, map {c}"), "weights": _("× weights"), "products": _("= products"),
@@ -101,9 +106,10 @@ def _b64(array: np.ndarray) -> str:
 
 
 def inside_ui(key: str, reader: QuickReader, choice: dict[str, Any], classes: list[str],
-              browser: dict[str, Any] | None, x: np.ndarray | None = None) -> None:
+              browser: dict[str, Any] | None, x: np.ndarray | None = None, upload: bool = False) -> None:
     """Mount the view. ``browser``: the pad reads in the browser and the view follows it (nothing goes to the
-    server); otherwise ``x`` (the model's input for the drawing or the upload, or None) is read here once."""
+    server); otherwise ``x`` (the model's input for the drawing, or for an ``upload``ed image or photo, or None) is
+    read here once."""
     network = reader.network
     if network is None:
         return
@@ -114,5 +120,6 @@ def inside_ui(key: str, reader: QuickReader, choice: dict[str, Any], classes: li
     data = {"layers": network.manifest(), "final": network.names[0], "classes": list(classes),
             "titles": layer_titles(), "text": view_text(), "lang": i18n.language(),
             "big": bool(st.session_state.get("present")), "static": static_url(),
-            "model": browser["url"] if browser else None, "weights": weights_url(choice, reader), "values": values}
+            "model": browser["url"] if browser else None, "weights": weights_url(choice, reader), "values": values,
+            "upload": upload}
     _view()(data=data, key=key)

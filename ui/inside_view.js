@@ -14,11 +14,15 @@ const TEXT = {
   empty: "Draw on the pad: every layer below lights up as the network reads your drawing.",
   live: "Every layer follows your pen. Click or tap any square of any map (or use the arrow keys on a layer) to see where its number comes from.",
   server: "Your browser cannot run this model, so the server computes every layer when you lift the pen.",
+  upload: "Every layer for your image, computed on the server. Click or tap any square of any map (or use the arrow keys on a layer) to see where its number comes from.",
   maps: "{n} maps, {h}×{w}", units: "{n} units", input: "Input", inputSize: "{h}×{w}×{c}",
   stageLabel: "{layer}, {type}: {size}. Arrow keys move, Page Up and Page Down change the map.",
   strongest: "Strongest: {list}.", mapShort: "map {c}", unitShort: "unit {c}", none: "nothing yet",
   at: "{layer}, map {c}, row {y}, column {x}", atUnit: "{layer}, unit {c}", atClass: "{layer}, class {name}",
   pixel: "A pixel of the model's input: 0 is black, 1 is full ink.",
+  pixelColour: "A pixel of the photo as the model reads it: red · green · blue, each from 0 to 1.",
+  filters: "Its {n} filters, {kh}×{kw} each (grey is 0)",
+  windowOfColour: "{source}, {colour}", red: "red", green: "green", blue: "blue",
   convIntro: "A {kh}×{kw} window of {source} (the layer below), one per input map, times this filter's weights for that map:",
   windowOf: "{source}, map {c}", weights: "× weights", products: "= products", sum: "sum {v}",
   border: "Grey numbers are outside the map: the zeros of the padding.",
@@ -89,8 +93,8 @@ function setup(root) {
   view.number = number;
 
   /** The maps of one layer tiled on one canvas: cols × rows cells of h × w pixels, 1 pixel apart. */
-  const grid = (shape) => {
-    const [h, w, c] = shape.length === 3 ? shape : [1, 1, shape[0]];
+  const grid = (shape, colour = false) => {
+    const [h, w, c] = shape.length !== 3 ? [1, 1, shape[0]] : colour ? [shape[0], shape[1], 1] : shape;
     const cols = shape.length === 3 ? (c <= 8 ? c : c <= 32 ? 8 : c <= 128 ? 16 : 32) : Math.min(c, c <= 16 ? c : 32);
     const rows = Math.ceil(c / cols);
     const target = shape.length !== 3 ? 0 : c <= 3 ? 112 : 40;  // CSS pixels per map: the input big, the rest small
@@ -110,7 +114,7 @@ function setup(root) {
   const build = () => {
     const data = view.args.data;
     view.layers = data.layers.map((layer, index) => {
-      const g = grid(layer.shape);
+      const g = grid(layer.shape, layer.kind === "input" && layer.shape[2] === 3);  // a photo: one colour picture
       const section = document.createElement("section");
       section.className = "layer";
       section.dataset.layer = layer.name;
@@ -160,10 +164,51 @@ function setup(root) {
         move();
         select(layer.name, c, y, x);
       });
+      if (layer.kind === "conv" && layer.inputs[0] === "input" && data.weights) filters(entry);
       list.appendChild(section);
       return entry;
     });
     view.byName = new Map(view.layers.map((entry) => [entry.layer.name, entry]));
+  };
+
+  /** The first convolution's filters beside its maps: each filter's weights as a small picture (grey is 0; for a
+   * photo model, colours show how much each filter weighs red, green and blue). */
+  const filters = async (entry) => {
+    const layer = entry.layer, [kh, kw] = layer.size, cin = view.args.data.layers[0].shape[2], n = layer.shape[2];
+    const figure = el("figure", undefined, "filters");
+    const canvas = document.createElement("canvas");
+    const cols = Math.min(n, 16), rows = Math.ceil(n / cols);
+    canvas.width = cols * (kw + 1) - 1;
+    canvas.height = rows * (kh + 1) - 1;
+    canvas.style.width = `${canvas.width * Math.max(2, Math.round(22 / kw))}px`;
+    canvas.setAttribute("role", "img");
+    const caption = say("filters", { n, kh, kw });
+    canvas.setAttribute("aria-label", caption);
+    figure.append(el("figcaption", caption), canvas);
+    entry.section.appendChild(figure);
+    try {
+      const kernel = await fetchWeights(view.args.data.weights, layer.kernel, n * kh * kw * cin);
+      const ctx = canvas.getContext("2d"), image = ctx.createImageData(canvas.width, canvas.height), px = image.data;
+      for (let i = 0; i < px.length; i += 4) {
+        px[i] = BACKGROUND[0]; px[i + 1] = BACKGROUND[1]; px[i + 2] = BACKGROUND[2]; px[i + 3] = 255;
+      }
+      for (let f = 0; f < n; f++) {
+        const w = kernel.subarray(f * kh * kw * cin, (f + 1) * kh * kw * cin);
+        let top = 0;
+        for (const v of w) top = Math.max(top, Math.abs(v));
+        const col = f % cols, row = Math.floor(f / cols);
+        for (let y = 0; y < kh; y++) {
+          for (let x = 0; x < kw; x++) {
+            const p = ((row * (kh + 1) + y) * canvas.width + col * (kw + 1) + x) * 4, k = (y * kw + x) * cin;
+            for (let ch = 0; ch < 3; ch++) px[p + ch] = 128 + (127 * w[k + Math.min(ch, cin - 1)]) / (top || 1);
+          }
+        }
+      }
+      ctx.putImageData(image, 0, 0);
+    } catch (e) {
+      console.warn("CNN Lab: the filters could not be fetched", e);
+      figure.remove();
+    }
   };
 
   const clearCanvas = (entry) => {
@@ -177,7 +222,7 @@ function setup(root) {
   /** One layer's values as colours: black is 0, white the layer's strongest value, blue its negatives. */
   const paintLayer = (entry, out) => {
     const { g, image } = entry, px = image.data, data = out.data;
-    const colour = entry.layer.kind === "input" && g.c === 3;
+    const colour = entry.layer.kind === "input" && entry.layer.shape[2] === 3;
     let top = 0;
     for (let i = 0; i < data.length; i++) top = Math.max(top, Math.abs(data[i]));
     if (entry.layer.activation === "softmax" || entry.layer.kind === "input") top = 1;
@@ -186,8 +231,9 @@ function setup(root) {
       const col = c % g.cols, row = Math.floor(c / g.cols);
       for (let y = 0; y < g.h; y++) {
         let p = ((row * (g.h + 1) + y) * g.W + col * (g.w + 1)) * 4;
-        let i = y * g.w * g.c + c;
-        for (let x = 0; x < g.w; x++, p += 4, i += g.c) {
+        const step = colour ? 3 : g.c;
+        let i = y * g.w * step + c;
+        for (let x = 0; x < g.w; x++, p += 4, i += step) {
           if (colour) {
             px[p] = data[i] * 255; px[p + 1] = data[i + 1] * 255; px[p + 2] = data[i + 2] * 255;
             continue;
@@ -247,7 +293,7 @@ function setup(root) {
     for (const old of entry.marks.querySelectorAll(`.${cls}`)) old.remove();
     const { g } = entry;
     for (const b of boxes) {
-      const { px, py } = cellAt(g, b.c, 0, 0);
+      const { px, py } = cellAt(g, g.c === 1 ? 0 : b.c, 0, 0);  // a photo's three colours are one picture
       const x0 = Math.max(0, b.x0), y0 = Math.max(0, b.y0);
       const x1 = Math.min(g.w, b.x0 + b.w), y1 = Math.min(g.h, b.y0 + b.h);
       if (x1 <= x0 || y1 <= y0) continue;
@@ -321,7 +367,9 @@ function setup(root) {
     }
     const flat = layer.shape.length !== 3;
     const value = flat ? out.data[s.c] : helpers_.valueAt(out, s.y, s.x, s.c);
-    head.append(": ", el("strong", number(value), "value"));
+    const colour = layer.kind === "input" && layer.shape[2] === 3;
+    head.append(": ", el("strong", colour ? [0, 1, 2].map((ch) => number(helpers_.valueAt(out, s.y, s.x, ch))).join(" · ")
+                                           : number(value), "value"));
     if (announce) panel.replaceChildren(head, el("p", say("loading")));  // the weights may take a moment
     if (announce) status.textContent = `${where(entry, s)}: ${number(value)}`;
     const src = layer.inputs && layer.inputs.length ? outputs[layer.inputs[0]] : null;
@@ -331,7 +379,7 @@ function setup(root) {
     let result = null;
     try {
       if (layer.kind === "input") {
-        body.push(el("p", say("pixel")));
+        body.push(el("p", say(colour ? "pixelColour" : "pixel")));
       } else if (layer.kind === "conv" && src) {
         const [kh, kw] = layer.size, cin = src.shape[2], n = kh * kw * cin;
         if (!data.weights) throw new Error("no weights");
@@ -341,9 +389,12 @@ function setup(root) {
         body.push(el("p", say("convIntro", { kh, kw, source: srcName })));
         const order = result.channels.slice().sort((a, b) => Math.abs(b.sum) - Math.abs(a.sum));
         const shown = order.slice(0, 3);
+        const photo = srcEntry.layer.kind === "input" && cin === 3;
+        const channel = (c) => (photo ? say("windowOfColour", { source: srcName, colour: say(["red", "green", "blue"][c]) })
+                                      : say("windowOf", { source: srcName, c }));
         for (const ch of shown) {
           const row = el("div", undefined, "conv-row");
-          row.append(table(say("windowOf", { source: srcName, c: ch.channel }), ch.values, kh, kw, ch.inside),
+          row.append(table(channel(ch.channel), ch.values, kh, kw, ch.inside),
                      table(say("weights"), ch.weights, kh, kw), table(say("products"), ch.products, kh, kw),
                      el("p", say("sum", { v: number(ch.sum) }), "sum"));
           body.push(row);
@@ -451,7 +502,8 @@ function setup(root) {
     const data = view.args.data;
     freeze.textContent = say(view.frozen ? "unfreeze" : "freeze");
     freeze.setAttribute("aria-pressed", view.frozen ? "true" : "false");
-    note.textContent = view.frozen ? say("frozen") : data.values ? say("server") : view.outputs ? say("live") : say("empty");
+    note.textContent = view.frozen ? say("frozen") : data.values ? say(data.upload ? "upload" : "server")
+      : view.outputs ? say("live") : say("empty");
   };
 
   /** A reading from the pad: {url, input, outputs} or {url, empty}. */

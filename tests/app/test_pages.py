@@ -524,3 +524,15 @@ def test_a_run_a_restart_ended_is_told_at_the_top_of_the_page_until_read(models_
     at.button(key=f"told_{job.id}").click()
     at.run()
     assert not any("Interrupted" in str(w.value) for w in at.warning)
+
+
+def test_draw_page_asks_a_photo_model_for_a_photo(models_dir):
+    """A photo model (the shipped CIFAR-10 one) on Draw: no pad, a photo to upload or take, and the view's toggle."""
+    at = page("pages/5_Draw.py")
+    at.run()
+    at.selectbox(key="dr_model").set_value("saved:cifar10").run()
+    assert not at.exception and not at.error
+    assert at.title[0].value.endswith("Show the network a photo")
+    assert any("reads **photos** (32×32 pixels)" in str(i.value) for i in at.info)
+    assert [str(o) for o in at.radio(key="dr_photo_mode").options] == ["Upload a photo", "Take a photo"]
+    assert at.toggle(key="dr_inside").value is True

@@ -117,7 +117,7 @@ def _inside(page):
 
 def _select(page, layer: str, fx: float, fy: float) -> None:
     """Click a layer's maps at a fraction of their width and height."""
-    canvas = page.locator(f'.inside section[data-layer="{layer}"] canvas')
+    canvas = page.locator(f'.inside section[data-layer="{layer}"] .stage canvas')
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     canvas.click(position={"x": box["width"] * fx, "y": box["height"] * fy})
@@ -234,4 +234,46 @@ def test_where_the_browser_cannot_run_the_model_the_server_fills_the_view(page, 
     _select(page, "conv1", 0.45, 0.45)
     computed, shown = _check(page)
     assert computed == shown
+    assert_no_error(page)
+
+
+def test_a_photo_model_shows_every_layer_for_an_uploaded_photo_with_its_colour_filters(page, server):
+    import io
+
+    from PIL import Image
+
+    from cnn import store
+
+    sample = np.load("cnn/bundled/cifar10_sample.npz")
+    offsets = sample["test_offsets"]
+    jpeg = sample["test_jpeg"][offsets[3]:offsets[4]].tobytes()
+    png = io.BytesIO()
+    Image.open(io.BytesIO(jpeg)).resize((96, 96)).save(png, "PNG")
+    page.goto(f"{server['url']}/Draw")
+    wait_idle(page)
+    page.get_by_label("Model").first.click()
+    page.get_by_role("option", name=re.compile("^cifar10")).first.click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Show the network a photo")).to_be_visible()
+    page.locator("input[type=file]").first.set_input_files(
+        {"name": "truck.png", "mimeType": "image/png", "buffer": png.getvalue()})
+    wait_idle(page)
+    page.get_by_text("What the network sees: 32×32 pixels").wait_for()
+    view = _inside(page)
+    expect(view.locator(".inside-note")).to_contain_text("Every layer for your image, computed on the server")
+    expect(view.locator('section[data-layer="conv1"] figure.filters canvas')).to_have_attribute(
+        "aria-label", "Its 24 filters, 2×2 each (grey is 0)")
+    _select(page, "conv1", 0.1, 0.1)
+    computed, shown = _check(page)
+    assert computed == shown
+    explain = page.locator(".inside-explain")
+    expect(explain).to_contain_text("Input, red")
+    expect(explain).to_contain_text("Sum of all 12 products")
+    head = explain.locator("h4").inner_text()
+    c, y, x = map(int, re.search(r"map (\d+), row (\d+), column (\d+)", head).groups())
+    from cnn import preprocess
+
+    model = store.load_model("cifar10")
+    image = preprocess.prepare_image(preprocess.open_image(png.getvalue()), (32, 32, 3))
+    assert abs(float(shown) - _keras_value(model, "conv1", image, (y, x, c))) <= 0.0015
     assert_no_error(page)
