@@ -73,7 +73,7 @@ def main() -> None:
         (ROOT / "docs").mkdir(exist_ok=True)
         pg.set_viewport_size({"width": 1400, "height": 1000})
         pg.screenshot(path=str(ROOT / "docs" / "screenshot-draw.png"))
-        maps = pg.locator('.inside section[data-layer="conv2"] .stage canvas')  # a value's arithmetic, inside the network
+        maps = pg.locator('.inside section[data-layer="conv2"] .stage canvas')  # a value's arithmetic
         maps.scroll_into_view_if_needed()
         box = maps.bounding_box()
         maps.click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.2})
