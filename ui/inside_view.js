@@ -136,7 +136,15 @@ function setup(root) {
                       image: null, alt: section.querySelector(".alt") };
       entry.image = entry.ctx.createImageData(g.W, g.H);
       clearCanvas(entry);
+      // A finger or a pen picks on lifting (a busy phone may not turn a slow tap into a click; a swipe that
+      // scrolls the page ends in pointercancel and picks nothing); the mouse picks on click.
+      stage.addEventListener("pointerup", (e) => {
+        if (e.pointerType === "touch" || e.pointerType === "pen") pickAt(e);
+      });
       stage.addEventListener("click", (e) => {
+        if (e.pointerType !== "touch" && e.pointerType !== "pen") pickAt(e);
+      });
+      const pickAt = (e) => {
         const r = canvas.getBoundingClientRect();
         if (e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom) {
           if (!view.selected || view.selected.layer !== layer.name) select(layer.name, 0, 0, 0);
@@ -147,7 +155,7 @@ function setup(root) {
         const x = px - col * (g.w + 1), y = py - row * (g.h + 1), c = row * g.cols + col;
         if (x >= g.w || y >= g.h || c >= g.c) return;  // a gap between maps
         select(layer.name, c, y, x);
-      });
+      };
       stage.addEventListener("keydown", (e) => {
         const s = view.selected && view.selected.layer === layer.name ? view.selected : { c: 0, y: 0, x: 0 };
         let { c, y, x } = s;

@@ -277,3 +277,63 @@ def test_a_photo_model_shows_every_layer_for_an_uploaded_photo_with_its_colour_f
     image = preprocess.prepare_image(preprocess.open_image(png.getvalue()), (32, 32, 3))
     assert abs(float(shown) - _keras_value(model, "conv1", image, (y, x, c))) <= 0.0015
     assert_no_error(page)
+
+
+def test_the_view_speaks_german_and_passes_axe_with_a_value_explained(browser, server):
+    from browser.test_accessibility import audit
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="de-DE")
+    page = context.new_page()
+    try:
+        page.goto(f"{server['url']}/Draw")
+        wait_idle(page)
+        page.wait_for_function("document.documentElement.lang === 'de'", timeout=10_000)
+        page.locator(DRAW_PAD).first.wait_for()
+        page.wait_for_timeout(500)
+        draw_digit(page, 2)
+        page.get_by_text("Vorhersage: 2", exact=True).wait_for()
+        wait_idle(page)
+        _select(page, "conv2", 0.3, 0.2)
+        computed, shown = _check(page)
+        assert computed == shown and "," in shown  # the page's decimal comma
+        text = _inside(page).inner_text()
+        for german in ("Im Inneren des Netzes", "Anhalten", "Jede Schicht folgt deinem Stift", "Faltung",
+                       "32 Karten, 28×28", "Am stärksten: Karte", "Summe aller 288 Produkte", "In der Karte"):
+            assert german in text, german
+        english = re.findall(r"\b(maps?|units?|Strongest|Sum of|weights|products|bias|Freeze|Convolution|row|"
+                             r"column|window|In the map|the layer below)\b", text)
+        assert not english, english
+        counts, details = audit(page)
+        serious = {k: n for k, n in counts.items() if k[0] in ("critical", "serious")}
+        assert not serious, details
+    finally:
+        context.close()
+
+
+def test_on_a_phone_the_view_scrolls_layer_by_layer_and_a_tap_explains_a_value(browser, server, phone_device):
+    from browser.helpers import touch_strokes
+    from drawn_digits import STROKES, transform
+
+    context = browser.new_context(**phone_device)
+    page = context.new_page()
+    try:
+        page.goto(f"{server['url']}/Draw")
+        wait_idle(page)
+        page.locator(DRAW_PAD).first.wait_for()
+        page.wait_for_timeout(500)
+        touch_strokes(page, transform(STROKES[2], size=220, cx=140, cy=140))
+        page.get_by_text("Prediction: 2", exact=True).wait_for()
+        wait_idle(page)
+        stage = page.locator('.inside section[data-layer="conv2"] .stage canvas')
+        stage.scroll_into_view_if_needed()
+        page.wait_for_timeout(600)  # a tap while the page still scrolls only stops the scroll (as on any phone)
+        box = stage.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # each layer fits the phone's width
+        stage.tap(position={"x": box["width"] * 0.2, "y": box["height"] * 0.1})
+        computed, shown = _check(page)
+        assert computed == shown
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+        explain = page.locator(".inside-explain").bounding_box()
+        assert explain["width"] <= 390
+    finally:
+        context.close()
