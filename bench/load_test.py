@@ -117,9 +117,11 @@ def summary(stats: dict) -> str:
     rt, done = np.array(stats["round_trip_ms"]), np.array(stats["press_to_done_s"])
     lines = [f"{stats['trainers']} sessions training (fast preset, 1 epoch, bundled sample) while "
              f"{stats['drawers']} draw: {stats['runs_finished']}/{stats['trainers']} runs finished, "
-             f"{stats['predictions']} predictions ({stats['correct']} read correctly), {stats['errors']} errors",
-             f"Train pressed -> run finished, per student: p50 {np.percentile(done, 50):.0f} s · "
-             f"p90 {np.percentile(done, 90):.0f} s · max {done.max():.0f} s (the queue runs CNN_MAX_JOBS at once)"]
+             f"{stats['predictions']} predictions ({stats['correct']} read correctly), {stats['errors']} errors"]
+    if len(done):  # --trainers 0: drawers only
+        lines.append(f"Train pressed -> run finished, per student: p50 {np.percentile(done, 50):.0f} s · "
+                     f"p90 {np.percentile(done, 90):.0f} s · max {done.max():.0f} s (the queue runs CNN_MAX_JOBS at "
+                     "once)")
     for where, key in (("in the browser", "browser_ms"), ("on the server", "server_ms")):
         if stats[key]:
             s = np.array(stats[key])

@@ -104,6 +104,30 @@ def _cmd_train(args) -> int:
     return 0 if result.status != "nan" else 1
 
 
+def _cmd_notebook(args) -> int:
+    from cnn import dataset_sources, db, notebook, run_config, store
+    from cnn.jobs import records
+
+    if args.run:
+        record = records.by_label(db.database(), args.run)
+        if record is None:
+            raise notebook.NotebookError(f"No run named '{args.run}' (the names the Train page shows, such as "
+                                         "fast-mnist-2).")
+        config = run_config.config_from_dict(record.config)
+    elif args.model:
+        config = run_config.config_from_dict(store.read_meta(args.model).get("config") or {})
+    ds = dataset_sources.load_dataset(config.dataset if args.run or args.model else args.dataset)
+    if not (args.run or args.model):
+        config = train_config(args, ds)
+    name, blob = notebook.export(config, ds, args.run or args.model or "")
+    out = Path(args.out) if args.out else Path(name)
+    out = out / name if out.is_dir() else out
+    out.write_bytes(blob)
+    print(f"wrote {out} ({len(blob) / 1024:.0f} KB): open it in Jupyter (jupyter lab {out.name}) or upload it to "
+          "Colab, then Run all")
+    return 0
+
+
 def _dataset_for_model(meta: dict, override: str | None) -> str:
     return override or meta.get("dataset") or "mnist"
 
@@ -292,20 +316,13 @@ def _cmd_settings(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from cnn import userdata
     from cnn.presets import PRESETS
-    from cnn.run_config import SCHEMA
 
     dataset_help = "mnist, fashion_mnist, cifar10, or user:NAME for a dataset of your own (see: dataset list)"
 
     p = argparse.ArgumentParser(prog="python -m cnn", description="CNN Lab command line.")
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model and save it to models/")
-    t.add_argument("--dataset", default="mnist", help=dataset_help)
-    t.add_argument("--arch", choices=list(PRESETS), default="fast")
-    for param in SCHEMA:  # every setting the Train page has, with the same bounds and messages
-        if param.kind is bool:
-            t.add_argument(param.cli, dest=param.name, action="store_true", help=param.help)
-        else:
-            t.add_argument(param.cli, dest=param.name, help=f"{param.help} ({param.allowed()})")
+    _train_flags(t, dataset_help)
     t.add_argument("--start-from", metavar="MODEL", help="transfer learning: start from this saved model's layers "
                    "(default for your own 28x28 drawings: the shipped digit model 'mnist'; 'none' to train from "
                    "scratch); the run then uses that model's architecture and recipe")
@@ -315,6 +332,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--force", action="store_true", help="overwrite an existing model of that name")
     t.add_argument("--shipped", action="store_true", help=argparse.SUPPRESS)
     t.set_defaults(func=_cmd_train)
+    nb = sub.add_parser("notebook", help="a run as a Jupyter notebook in plain Keras: a run's name (--run), a saved "
+                        "model's run (--model), or the same flags as train")
+    nb.add_argument("--run", help="a run's name as the Train page shows it (fast-mnist-2)")
+    nb.add_argument("--model", help="a saved model: the run that trained it")
+    nb.add_argument("--out", help="the file (or folder) to write (default: the run's name .ipynb, or .zip for your "
+                    "own dataset)")
+    _train_flags(nb, dataset_help)
+    nb.set_defaults(func=_cmd_notebook, start_from="none", freeze=False)  # plain Keras: a run from scratch
     e = sub.add_parser("evaluate", help="test loss and accuracy of a saved model (last line: JSON)")
     e.add_argument("--model", required=True)
     e.add_argument("--dataset", help=dataset_help + " (default: the model's own)")
@@ -366,6 +391,20 @@ def build_parser() -> argparse.ArgumentParser:
         ca.add_argument("zip", help="the class .zip file")
         ca.set_defaults(func=_cmd_class)
     return p
+
+
+def _train_flags(parser, dataset_help: str) -> None:
+    """The dataset, the network and every setting the Train page has, with the same bounds and messages."""
+    from cnn.presets import PRESETS
+    from cnn.run_config import SCHEMA
+
+    parser.add_argument("--dataset", default="mnist", help=dataset_help)
+    parser.add_argument("--arch", choices=list(PRESETS), default="fast")
+    for param in SCHEMA:
+        if param.kind is bool:
+            parser.add_argument(param.cli, dest=param.name, action="store_true", help=param.help)
+        else:
+            parser.add_argument(param.cli, dest=param.name, help=f"{param.help} ({param.allowed()})")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -210,6 +210,15 @@ PARAMS: dict[str, Param] = {p.name: p for p in SCHEMA}
 BY_QUERY: dict[str, Param] = {p.query: p for p in SCHEMA if p.query}
 
 
+def config_from_dict(values: dict[str, Any]) -> TrainConfig:
+    """A recorded run's config (a saved model's ``meta["config"]``, a run record's) back as a TrainConfig; settings
+    this version does not know are left out, and the known ones are checked as the Train page checks them."""
+    known = {f.name for f in fields(TrainConfig)}
+    config = TrainConfig(**{k: v for k, v in values.items() if k in known})
+    check_values(config.as_dict())
+    return config
+
+
 def config_values(config: Any) -> dict[str, Any]:
     """The schema's settings of a TrainConfig, as widget values."""
     values = {p.name: getattr(config, p.name) for p in SCHEMA}

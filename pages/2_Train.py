@@ -9,6 +9,7 @@ from cnn import cifar_budget, data, inspection, keras_files, presets, run_config
 from cnn.i18n import N_, _, headed
 from cnn.jobs import JobRequest
 from ui import chrome, classroom, datasets, editor, results, runs, settings, state
+from ui.notebook import notebook_ui
 from ui.state import in_language, sticky
 
 chrome.page_setup_ui("Train")
@@ -188,6 +189,7 @@ if valid:
         st.dataframe(headed(rows), hide_index=True, width="stretch")
     with st.expander(_("Show Keras code"), icon=":material/code:"):
         st.code(run_config.keras_code(config, ds.image_shape, ds.num_classes), language="python")
+        notebook_ui(config, ds, "tr_notebook")
     results.estimate_ui(config, ds)
 if arch_name != CUSTOM and not chrome.presenting():
     with st.expander(_("Share these settings (classroom link)"), icon=":material/share:"):

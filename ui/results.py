@@ -11,6 +11,7 @@ from cnn import cifar_budget, data, keras_files, run_config, run_results, store,
 from cnn.i18n import _, n_, number, said
 from ui import charts, chrome, datasets, figures, models
 from ui.export import export_ui
+from ui.notebook import notebook_ui
 
 
 def estimate_ui(config: run_config.TrainConfig, ds: data.Dataset) -> None:
@@ -80,6 +81,7 @@ def result_ui(label: str, result: run_results.TrainResult, meta: dict) -> None:
                          "than guessing: the Leaderboard will show that."))
         save_ui(label, result, meta)
     model = entry.get("model") or result.model
+    ds = None
     if model is not None:
         try:
             ds = datasets.load_dataset(result.config.dataset)
@@ -95,6 +97,8 @@ def result_ui(label: str, result: run_results.TrainResult, meta: dict) -> None:
         d1.download_button(_("Download model (.keras)"), dl[1], file_name=f"{label}.keras", icon=":material/download:")
     d2.download_button(_("Download history (.csv)"), history_csv(result.history), file_name=f"{label}-history.csv",
                        mime="text/csv", icon=":material/download:")
+    if ds is not None:
+        notebook_ui(result.config, ds, f"notebook_{label}", title=label)
 
 
 def default_save_name(config: run_config.TrainConfig) -> str:

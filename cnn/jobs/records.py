@@ -260,6 +260,12 @@ def get(db: dbm.Database, run_id: str) -> RunRecord | None:
     return RunRecord.from_row(rows[0]) if rows else None
 
 
+def by_label(db: dbm.Database, label: str) -> RunRecord | None:
+    """The newest run shown under ``label`` (the Train page's run names, such as "fast-mnist-2")."""
+    rows = db.query("SELECT * FROM runs WHERE label = ? ORDER BY submitted DESC LIMIT 1", (label,))
+    return RunRecord.from_row(rows[0]) if rows else None
+
+
 def servers(db: dbm.Database, stale_s: float = STALE_S) -> list[dict[str, Any]]:
     """The class's servers that beat recently."""
     return db.query("SELECT * FROM servers WHERE beat > ? ORDER BY started", (db.now() - stale_s,))

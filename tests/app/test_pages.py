@@ -536,3 +536,11 @@ def test_draw_page_asks_a_photo_model_for_a_photo(models_dir):
     assert any("reads **photos** (32×32 pixels)" in str(i.value) for i in at.info)
     assert [str(o) for o in at.radio(key="dr_photo_mode").options] == ["Upload a photo", "Take a photo"]
     assert at.toggle(key="dr_inside").value is True
+
+
+def test_train_page_offers_the_settings_as_a_notebook(models_dir):
+    at = page("pages/2_Train.py")
+    at.run()
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Open as a notebook (.ipynb)" in labels

@@ -65,6 +65,9 @@ def test_predict_prints_file_label_confidence(tmp_models, tmp_path, capsys):
     (["train", "--lr", "fast"], "Learning rate must be a number, got 'fast'."),
     (["train", "--name", "bad name"], "not a valid model name"),
     (["train", "--name", "tiny"], "already exists"),
+    (["notebook", "--run", "nope-mnist-9"], "No run named 'nope-mnist-9'"),
+    (["notebook", "--arch", "cifar_small", "--dataset", "cifar10"], "cannot be a notebook in plain Keras"),
+    (["notebook", "--epochs", "0"], "Epochs must be between 1 and 500, got 0."),
 ])
 def test_errors_are_one_line(tmp_models, capsys, argv, message):
     assert cli.main(argv) == 1
@@ -123,3 +126,19 @@ def test_health_says_whether_the_class_database_answers(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: Cannot connect to the class database") and "s3cret" not in err
     assert err.count("\n") == 1
+
+
+def test_notebook_writes_the_run_of_flags_or_of_a_saved_model(tmp_models, tmp_path, capsys):
+    out = tmp_path / "nb"
+    out.mkdir()
+    assert cli.main(["notebook", "--arch", "fast", "--limit", "2000", "--out", str(out)]) == 0
+    nb = json.loads((out / "fast-mnist.ipynb").read_text())
+    source = "".join(c["source"] for c in nb["cells"])
+    assert "x_train[:2000]" in source and "layers.Conv2D(8, (5, 5)" in source
+    assert "wrote" in capsys.readouterr().out
+    meta = store.read_meta("tiny")
+    store.save_model(store.load_model("tiny"), "tiny", {**meta, "config": {"arch": "lenet", "dataset": "mnist",
+                                                                          "epochs": 3, "seed": 7}}, overwrite=True)
+    assert cli.main(["notebook", "--model", "tiny", "--out", str(out / "tiny.ipynb")]) == 0
+    source = "".join(c["source"] for c in json.loads((out / "tiny.ipynb").read_text())["cells"])
+    assert "SEED = 7" in source and "EPOCHS = 3" in source and "layers.AveragePooling2D" in source
