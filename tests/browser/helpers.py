@@ -30,6 +30,50 @@ COUNT_SENDS_WHILE_DRAWING = """(() => {
 })()"""
 
 
+def in_page_reading(each: str) -> str:
+    """A page function ``([drawings, modelUrl]) => results``: it draws each drawing (strokes, brush) on a 280 px canvas
+    exactly as the Draw pad does, preprocesses it with static/cnnlab/preprocess.mjs and gives ``x`` (its model
+    input), ``session``, ``ort`` and ``b64`` (float32 to base64) to ``each``, JavaScript that pushes onto ``out``."""
+    return """async ([drawings, modelUrl]) => {
+  const pre = await import(new URL("/app/static/cnnlab/preprocess.mjs", location.origin).href);
+  const ort = await import(new URL("/app/static/ort/ort.wasm.min.mjs", location.origin).href);
+  ort.env.wasm.wasmPaths = new URL("/app/static/ort/", location.origin).href;
+  ort.env.wasm.numThreads = 1;
+  const session = await ort.InferenceSession.create(new URL(modelUrl, location.origin).href);
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 280;
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  const b64 = (floats) => {
+    const bytes = new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength);
+    let s = "";
+    for (let i = 0; i < bytes.length; i += 32768) s += String.fromCharCode(...bytes.subarray(i, i + 32768));
+    return btoa(s);
+  };
+  const out = [];
+  for (const [strokes, width] of drawings) {
+    ctx.clearRect(0, 0, 280, 280);
+    ctx.strokeStyle = ctx.fillStyle = "#ffffff";
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    ctx.lineWidth = width;
+    for (const s of strokes) {
+      ctx.beginPath();
+      ctx.arc(s[0][0], s[0][1], width / 2, 0, 2 * Math.PI);
+      ctx.fill();
+      for (let i = 1; i < s.length; i++) {
+        ctx.beginPath();
+        ctx.moveTo(s[i - 1][0], s[i - 1][1]);
+        ctx.lineTo(s[i][0], s[i][1]);
+        ctx.stroke();
+      }
+    }
+    const x = pre.preprocessDrawing(ctx.getImageData(0, 0, 280, 280).data, 280, 280);
+""" + each + """
+  }
+  return out;
+}"""
+
+
 def wait_idle(pg, timeout: float = 120_000) -> None:
     """Wait until the script has finished running (and a moment for the page to paint)."""
     pg.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)

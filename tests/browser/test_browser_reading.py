@@ -9,44 +9,13 @@ import io
 import numpy as np
 from PIL import Image
 
-from browser.helpers import assert_no_error, draw_and_read, wait_idle
+from browser.helpers import assert_no_error, draw_and_read, in_page_reading, wait_idle
 
-# Draws each drawing on a 280 px canvas exactly as the pad does, preprocesses it and runs the model in the page.
-READ_ALL = """async ([drawings, modelUrl]) => {
-  const pre = await import(new URL("/app/static/cnnlab/preprocess.mjs", location.origin).href);
-  const ort = await import(new URL("/app/static/ort/ort.wasm.min.mjs", location.origin).href);
-  ort.env.wasm.wasmPaths = new URL("/app/static/ort/", location.origin).href;
-  ort.env.wasm.numThreads = 1;
-  const session = await ort.InferenceSession.create(new URL(modelUrl, location.origin).href);
-  const canvas = document.createElement("canvas");
-  canvas.width = canvas.height = 280;
-  const ctx = canvas.getContext("2d", { willReadFrequently: true });
-  const b64 = (floats) => btoa(String.fromCharCode(...new Uint8Array(floats.buffer)));
-  const out = [];
-  for (const [strokes, width] of drawings) {
-    ctx.clearRect(0, 0, 280, 280);
-    ctx.strokeStyle = ctx.fillStyle = "#ffffff";
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    ctx.lineWidth = width;
-    for (const s of strokes) {
-      ctx.beginPath();
-      ctx.arc(s[0][0], s[0][1], width / 2, 0, 2 * Math.PI);
-      ctx.fill();
-      for (let i = 1; i < s.length; i++) {
-        ctx.beginPath();
-        ctx.moveTo(s[i - 1][0], s[i - 1][1]);
-        ctx.lineTo(s[i][0], s[i][1]);
-        ctx.stroke();
-      }
-    }
-    const x = pre.preprocessDrawing(ctx.getImageData(0, 0, 280, 280).data, 280, 280);
+# Each drawing as the pad draws and preprocesses it, read by the model in the page.
+READ_ALL = in_page_reading("""
     const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", x.input, [1, 28, 28, 1]) };
     const probs = (await session.run(feeds, [session.outputNames[0]]))[session.outputNames[0]].data;
-    out.push([canvas.toDataURL("image/png"), b64(x.input), b64(Float32Array.from(probs))]);
-  }
-  return out;
-}"""
+    out.push([canvas.toDataURL("image/png"), b64(x.input), b64(Float32Array.from(probs))]);""")
 
 
 def floats(b64: str) -> np.ndarray:

@@ -11,52 +11,24 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import COUNT_SENDS_WHILE_DRAWING, DRAW_PAD, assert_no_error, draw_digit, wait_idle
+from browser.helpers import (
+    COUNT_SENDS_WHILE_DRAWING,
+    DRAW_PAD,
+    assert_no_error,
+    draw_and_read,
+    draw_digit,
+    in_page_reading,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
-# Draws each drawing as the pad does, preprocesses it, and runs the model once for every layer's output.
-LAYERS_ALL = """async ([drawings, modelUrl]) => {
-  const pre = await import(new URL("/app/static/cnnlab/preprocess.mjs", location.origin).href);
-  const ort = await import(new URL("/app/static/ort/ort.wasm.min.mjs", location.origin).href);
-  ort.env.wasm.wasmPaths = new URL("/app/static/ort/", location.origin).href;
-  ort.env.wasm.numThreads = 1;
-  const session = await ort.InferenceSession.create(new URL(modelUrl, location.origin).href);
-  const canvas = document.createElement("canvas");
-  canvas.width = canvas.height = 280;
-  const ctx = canvas.getContext("2d", { willReadFrequently: true });
-  const b64 = (floats) => {
-    const bytes = new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength);
-    let s = "";
-    for (let i = 0; i < bytes.length; i += 32768) s += String.fromCharCode(...bytes.subarray(i, i + 32768));
-    return btoa(s);
-  };
-  const out = [];
-  for (const [strokes, width] of drawings) {
-    ctx.clearRect(0, 0, 280, 280);
-    ctx.strokeStyle = ctx.fillStyle = "#ffffff";
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    ctx.lineWidth = width;
-    for (const s of strokes) {
-      ctx.beginPath();
-      ctx.arc(s[0][0], s[0][1], width / 2, 0, 2 * Math.PI);
-      ctx.fill();
-      for (let i = 1; i < s.length; i++) {
-        ctx.beginPath();
-        ctx.moveTo(s[i - 1][0], s[i - 1][1]);
-        ctx.lineTo(s[i][0], s[i][1]);
-        ctx.stroke();
-      }
-    }
-    const x = pre.preprocessDrawing(ctx.getImageData(0, 0, 280, 280).data, 280, 280);
+# Each drawing as the pad draws and preprocesses it; one run of the model for every layer's output.
+LAYERS_ALL = in_page_reading("""
     if (x.empty) continue;
     const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", x.input, [1, 28, 28, 1]) };
     const outputs = await session.run(feeds);
-    out.push([b64(x.input), Object.fromEntries(session.outputNames.map((n) => [n, b64(outputs[n].data)]))]);
-  }
-  return out;
-}"""
+    out.push([b64(x.input), Object.fromEntries(session.outputNames.map((n) => [n, b64(outputs[n].data)]))]);""")
 
 
 def floats(b64: str) -> np.ndarray:
@@ -191,13 +163,7 @@ def test_a_selected_value_shows_the_arithmetic_that_gives_it(page, server):
 
 
 def test_freeze_keeps_the_view_while_the_pad_is_cleared(page, server):
-    page.goto(f"{server['url']}/Draw")
-    wait_idle(page)
-    page.locator(DRAW_PAD).first.wait_for()
-    page.wait_for_timeout(500)
-    draw_digit(page, 7)
-    page.get_by_text("Prediction: 7", exact=True).wait_for()
-    wait_idle(page)
+    draw_and_read(page, server["url"], 7)
     view = _inside(page)
     freeze = view.get_by_role("button", name="Freeze")
     freeze.click()
