@@ -34,6 +34,12 @@ TIMED_CODE = ("airbench.py", "crops.py", "augment.py", "input_pipeline.py", "tra
 # A whole epoch against the probe's bare steps: it also makes the augmented batches (on the same 2 cores) and, for
 # airbench, averages the weights (bench/README.md has the runs it comes from).
 EPOCH_OVER_PROBE = 1.03
+# The probe's forecast against the runs it forecast: 0.96-1.13x on 5 runs on 3 machines (bench/README.md, "CIFAR
+# small up to 24 epochs"). The epochs chosen fit 10 minutes even for a run 1.13x its forecast.
+FORECAST_MARGIN = 1.13
+# Once a run of the preset has finished here, its own time sets the next run's epochs: two seeds, or a run on
+# another day, took up to 1.08x the time of the other (same bench/README.md section).
+RUN_MARGIN = 1.08
 
 
 def measure_cifar_minutes(probe_batches: int = 6) -> dict[str, float]:
@@ -83,30 +89,36 @@ def cifar_preset(measure: bool = True) -> str | None:
     return None if cifar_minutes(measure) is None else CIFAR_RECOMMENDED
 
 
-def budget_epochs(arch: str, dataset: str = "cifar10") -> int | None:
+def budget_epochs(arch: str, dataset: str = "cifar10", run: tuple[int, float] | None = None) -> int | None:
     """How many epochs of the recommended CIFAR preset fit the 10-minute budget on this computer, by the minutes
-    measured here (:func:`_epochs_that_fit`). The Train page and the command line train that many. None for another
-    preset or dataset, or when this computer is not measured yet."""
+    measured here, or by ``run`` (epochs, seconds of training) of the last run of it that finished here
+    (:func:`_epochs_that_fit`). The Train page and the command line train that many. None for another preset or
+    dataset, or when this computer is not measured yet."""
     minutes = cifar_minutes(measure=False) if arch == CIFAR_RECOMMENDED and dataset == "cifar10" else None
-    return _epochs_that_fit(arch, minutes[arch]) if minutes else None
+    return _epochs_that_fit(arch, minutes[arch], run) if minutes else None
 
 
-def _epochs_that_fit(arch: str, recipe_minutes: float) -> int:
-    """Epochs of ``arch``'s recipe in 10 minutes, given the minutes its own epochs take: never fewer than its own
-    (fewer read clearly worse; the advice says when even those do not fit), never more than
-    :data:`CIFAR_MAX_EPOCHS` (the most measured). A recipe that starts on crops has a share of its epochs on crops
-    that moves with their number (2 of 5, 6 of 16): each count is timed by its own share."""
-    recipe = presets.get(arch).recipe
-    own, share = int(recipe["epochs"]), float(recipe.get("crop_share", 0.0))
-    if recipe_minutes <= 0:
+def _whole_epochs(arch: str, n: int) -> float:
+    """``n`` epochs of ``arch``'s recipe counted in whole-image epochs (a recipe that starts on crops has a share of
+    its epochs on crops that moves with their number: 2 of 5, 6 of 16)."""
+    on_crops = crops.crop_epochs(float(presets.get(arch).recipe.get("crop_share", 0.0)), n)
+    return n - on_crops + on_crops * crops.EPOCH_COST
+
+
+def _epochs_that_fit(arch: str, recipe_minutes: float, run: tuple[int, float] | None = None) -> int:
+    """Epochs of ``arch``'s recipe in 10 minutes, with a margin for how much a run's time moves: from the probe's
+    minutes for its own epochs (:data:`FORECAST_MARGIN`), or from a finished run here (``run``: its epochs and
+    seconds; :data:`RUN_MARGIN`), which corrects the probe for the next run. Never fewer than its own (fewer read
+    clearly worse; the advice says when even those do not fit), never more than :data:`CIFAR_MAX_EPOCHS` (the most
+    measured)."""
+    own = int(presets.get(arch).recipe["epochs"])
+    if run and run[0] > 0 and run[1] > 0:
+        seconds, margin = run[1] / _whole_epochs(arch, run[0]), RUN_MARGIN  # of a whole-image epoch
+    elif recipe_minutes > 0:
+        seconds, margin = recipe_minutes * 60 / _whole_epochs(arch, own), FORECAST_MARGIN
+    else:
         return own
-
-    def whole_epochs(n: int) -> float:  # n epochs of the recipe, in whole-image epochs (a share of them on crops)
-        on_crops = crops.crop_epochs(share, n)
-        return n - on_crops + on_crops * crops.EPOCH_COST
-
-    seconds = recipe_minutes * 60 / whole_epochs(own)  # of a whole-image epoch
-    fit = [n for n in range(own, CIFAR_MAX_EPOCHS + 1) if whole_epochs(n) * seconds <= CIFAR_BUDGET_S]
+    fit = [n for n in range(own, CIFAR_MAX_EPOCHS + 1) if _whole_epochs(arch, n) * seconds * margin <= CIFAR_BUDGET_S]
     return fit[-1] if fit else own
 
 
@@ -123,17 +135,18 @@ class Advice:
     cifar_epochs: int  # the CIFAR preset's own epochs
 
 
-def advice(arch: str, dataset: str = "cifar10") -> Advice | None:
-    """What to tell a student on CIFAR-10 with the minutes measured here: on CIFAR, that CIFAR small reads more
-    within 10 minutes; on CIFAR small, how many epochs fit 10 minutes here (more than its own) or that its own do
-    not. None when there is nothing to add, or when this computer is not measured yet."""
+def advice(arch: str, dataset: str = "cifar10", run: tuple[int, float] | None = None) -> Advice | None:
+    """What to tell a student on CIFAR-10 with the minutes measured here (``run``: the last finished run of CIFAR
+    small here, see :func:`budget_epochs`): on CIFAR, that CIFAR small reads more within 10 minutes; on CIFAR small,
+    how many epochs fit 10 minutes here (more than its own) or that its own do not. None when there is nothing to
+    add, or when this computer is not measured yet."""
     minutes = cifar_minutes(measure=False) if arch in CIFAR_PRESETS and dataset == "cifar10" else None
     if not minutes:
         return None
     best = CIFAR_RECOMMENDED
     own = int(presets.get(best).recipe["epochs"])
     fits = minutes[best] * 60 <= CIFAR_BUDGET_S
-    epochs = _epochs_that_fit(best, minutes[best])
+    epochs = _epochs_that_fit(best, minutes[best], run)
     cifar_epochs = int(presets.get("cifar").recipe["epochs"])
     if arch == best:
         if not fits:

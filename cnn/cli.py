@@ -62,12 +62,23 @@ def train_config(args, ds) -> Any:
         config = transfer.recipe(args.dataset, n_train, start, args.arch, freeze=args.freeze)
     else:
         config = run_config.default_config(args.arch, args.dataset)
-        epochs = cifar_budget.budget_epochs(args.arch, args.dataset)
+        epochs = cifar_budget.budget_epochs(args.arch, args.dataset, _last_run(args.arch, args.dataset))
         if args.epochs is None and epochs and epochs != config.epochs:
             print(f"{epochs} epochs: as many as fit 10 minutes of training on this computer (measured; --epochs "
                   "chooses)", flush=True)
             config = replace(config, epochs=epochs)
     return replace(config, **_train_overrides(args))
+
+
+def _last_run(arch: str, dataset: str) -> tuple[int, float] | None:
+    """The last finished run of ``arch`` on ``dataset`` in the class database, which corrects the CIFAR forecast."""
+    from cnn import db
+    from cnn.jobs import records
+
+    try:
+        return records.last_run_time(db.database(), arch, dataset) if dataset == "cifar10" else None
+    except db.DatabaseError:
+        return None
 
 
 def _cmd_train(args) -> int:

@@ -52,10 +52,25 @@ def load_preset_defaults(arch: str, dataset: str) -> None:
         fit_epochs_to_budget(arch, dataset)
 
 
+def last_cifar_run(dataset: str) -> tuple[int, float] | None:
+    """(epochs, seconds) of the last run of the recommended CIFAR preset that finished on this class's servers, which
+    corrects this computer's forecast (None off CIFAR-10, before any, or while the database cannot be read)."""
+    from cnn import db
+    from cnn.jobs import records
+
+    if dataset != "cifar10":
+        return None
+    try:
+        return records.last_run_time(db.database(), cifar_budget.CIFAR_RECOMMENDED, dataset)
+    except db.DatabaseError:
+        return None
+
+
 def fit_epochs_to_budget(arch: str, dataset: str, previous: str | None = None) -> None:
-    """On CIFAR-10, the recommended preset gets as many epochs as fit 10 minutes on this computer (measured); moved
-    from CIFAR-10 (``previous``) to another dataset, it gets its own recipe's epochs back."""
-    if epochs := cifar_budget.budget_epochs(arch, dataset):
+    """On CIFAR-10, the recommended preset gets as many epochs as fit 10 minutes on this computer (measured, and
+    corrected by the last run of it here); moved from CIFAR-10 (``previous``) to another dataset, it gets its own
+    recipe's epochs back."""
+    if epochs := cifar_budget.budget_epochs(arch, dataset, last_cifar_run(dataset)):
         set_sticky(key_of("epochs"), epochs)
     elif previous and cifar_budget.budget_epochs(arch, previous):
         set_sticky(key_of("epochs"), int(run_config.default_config(arch, dataset).epochs))
@@ -82,7 +97,7 @@ def _transfer_changed() -> None:
 def preset_advice(arch: str, dataset: str = "cifar10") -> str:
     """The Train page's line on CIFAR-10 from this computer's measured minutes (cnn.cifar_budget.advice), in the
     student's words; "" when there is nothing to say."""
-    said = cifar_budget.advice(arch, dataset)
+    said = cifar_budget.advice(arch, dataset, last_cifar_run(dataset))
     if said is None:
         return ""
     small = said.minutes[cifar_budget.CIFAR_RECOMMENDED]

@@ -255,6 +255,19 @@ def measured_here(db: dbm.Database, arch: str, dataset: str, epochs: int, limit:
                     statistics.median(accuracies) if accuracies else None)
 
 
+def last_run_time(db: dbm.Database, arch: str, dataset: str) -> tuple[int, float] | None:
+    """(epochs, seconds of training) of the last run of ``arch`` on every image of ``dataset`` that finished here
+    (None when there is none): what corrects the CIFAR forecast for the next run (cnn.cifar_budget)."""
+    rows = db.query("SELECT epochs, result, config FROM runs WHERE arch = ? AND dataset = ? AND state = 'done' "
+                    "ORDER BY ended DESC LIMIT 20", (arch, dataset))
+    for row in rows:
+        result = dbm.loads(row["result"], {})
+        if dbm.loads(row["config"], {}).get("train_limit") is None and result.get("status") == "finished" \
+                and isinstance(result.get("seconds"), (int, float)) and result.get("epochs_done") == row["epochs"]:
+            return int(row["epochs"]), float(result["seconds"])
+    return None
+
+
 def get(db: dbm.Database, run_id: str) -> RunRecord | None:
     rows = db.query("SELECT * FROM runs WHERE id = ?", (run_id,))
     return RunRecord.from_row(rows[0]) if rows else None

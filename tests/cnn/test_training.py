@@ -175,11 +175,11 @@ def test_verdict_names_too_few_weight_updates_apart_from_a_model_that_cannot_lea
 
 
 @pytest.mark.parametrize("minutes,epochs", [({"cifar": 12.4, "cifar_small": 8.5}, 5),  # AVX2: its own 5 fit
-                                            ({"cifar": 5.1, "cifar_small": 3.6}, 14),
-                                            ({"cifar": 4.0, "cifar_small": 2.4}, 20),
+                                            ({"cifar": 5.1, "cifar_small": 3.6}, 12),
+                                            ({"cifar": 4.0, "cifar_small": 2.4}, 18),
                                             ({"cifar": 2.9, "cifar_small": 1.8},
                                              cifar_budget.CIFAR_MAX_EPOCHS),  # capped
-                                            ({"cifar": 9.0, "cifar_small": 4.6}, 10)])
+                                            ({"cifar": 9.0, "cifar_small": 4.6}, 9)])
 def test_cifar_small_is_recommended_with_the_epochs_that_fit_ten_minutes_here(monkeypatch, tmp_path, minutes, epochs):
     """Recommended by the minutes measured here (10-minute budget): CIFAR small, with as many epochs as fit."""
     monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
@@ -195,8 +195,9 @@ def test_cifar_small_is_recommended_with_the_epochs_that_fit_ten_minutes_here(mo
         on_crops = crops.crop_epochs(0.4, n)
         return whole * (n - on_crops + on_crops * crops.EPOCH_COST)
 
-    assert minutes_of(epochs) <= 10 or epochs == 5  # the epochs set do fit 10 minutes (its own 5 at least)
-    assert epochs == cifar_budget.CIFAR_MAX_EPOCHS or minutes_of(epochs + 1) > 10  # and one more would not
+    margin = cifar_budget.FORECAST_MARGIN  # a run may take 1.13x its forecast: the epochs set fit even then
+    assert minutes_of(epochs) * margin <= 10 or epochs == 5  # (its own 5 at least)
+    assert epochs == cifar_budget.CIFAR_MAX_EPOCHS or minutes_of(epochs + 1) * margin > 10  # and one more would not
     advice = preset_advice("cifar")
     assert "**CIFAR small** reads more" in advice and f"about {minutes['cifar']:.0f} minutes" in advice
     small = preset_advice("cifar_small")
@@ -220,9 +221,30 @@ def test_the_command_line_trains_the_epochs_that_fit_unless_told(monkeypatch, tm
 
     assert config("--arch", "cifar_small").epochs == 5  # not measured here yet: the recipe's
     cifar_budget.cifar_minutes()
-    assert config("--arch", "cifar_small").epochs == 10 and "fit 10 minutes" in capsys.readouterr().out
+    assert config("--arch", "cifar_small").epochs == 9 and "fit 10 minutes" in capsys.readouterr().out
     assert config("--arch", "cifar_small", "--epochs", "3").epochs == 3
     assert config("--arch", "cifar").epochs == 12 and config("--arch", "fast").epochs == 1
+
+
+def test_a_finished_run_here_corrects_the_forecast_for_the_next(monkeypatch, tmp_path):
+    """The probe said 3.6 minutes for 5 epochs (12 fit, with its margin); a real run of 14 epochs took 10.9 min (as
+    on the AVX2 EPYC): the next gets 11, which fit with the margin between runs; a quicker real run gives more."""
+    monkeypatch.setenv("CNN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(cifar_budget, "measure_cifar_minutes", lambda: {"cifar": 5.1, "cifar_small": 3.6})
+    cifar_budget.cifar_minutes()
+    assert cifar_budget.budget_epochs("cifar_small") == 12
+    assert cifar_budget.budget_epochs("cifar_small", run=(14, 654.0)) == 11
+    assert cifar_budget._whole_epochs("cifar_small", 11) * 654.0 / cifar_budget._whole_epochs("cifar_small", 14) \
+        * cifar_budget.RUN_MARGIN <= cifar_budget.CIFAR_BUDGET_S
+    assert cifar_budget.budget_epochs("cifar_small", run=(16, 500.0)) == 17
+    assert "10 minutes hold 11 epochs" in preset_advice_with_run(monkeypatch, (14, 654.0))
+
+
+def preset_advice_with_run(monkeypatch, run):
+    from ui import settings
+
+    monkeypatch.setattr(settings, "last_cifar_run", lambda dataset: run)
+    return settings.preset_advice("cifar_small")
 
 
 def test_where_no_cifar_preset_fits_ten_minutes_the_page_says_so_on_both(monkeypatch, tmp_path):

@@ -151,6 +151,8 @@ def test_what_a_preset_took_here_is_the_median_of_its_completed_runs_on_every_im
         here = records.measured_here(database, "fast", "mnist", 1)
         assert (here.runs, here.seconds, here.test_accuracy) == (3, 6.0, pytest.approx(0.98))  # stopped, few: out
         assert records.measured_here(database, "fast", "mnist", 2) is None  # other settings, other figures
+        assert records.last_run_time(database, "fast", "mnist") == (1, 6.0)  # the last finished on every image
+        assert records.last_run_time(database, "fast", "cifar10") is None
     finally:
         engine.shutdown()
 
