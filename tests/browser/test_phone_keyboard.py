@@ -2,9 +2,11 @@
 toolbars off the titles, and a focus ring anyone can see."""
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from browser.conftest import SHOTS
@@ -149,6 +151,10 @@ def test_help_targets_are_at_least_24_px_and_the_focus_ring_is_seen(browser, ser
         pg.get_by_role("heading", name="Hyperparameters").wait_for()
         targets = pg.locator("[data-testid=stTooltipHoverTarget]")
         assert targets.count() > 3
+        with contextlib.suppress(PlaywrightTimeout):  # the page's style sheet may land a moment after its widgets
+            pg.wait_for_function("""() => [...document.querySelectorAll('[data-testid=stTooltipHoverTarget]')]
+                .every((t) => { const r = t.getBoundingClientRect();
+                                return !r.width || (r.width >= 24 && r.height >= 24); })""", timeout=10_000)
         sizes = [targets.nth(i).bounding_box() for i in range(targets.count())]
         small = [b for b in sizes if b and b["width"] > 0 and (b["width"] < 24 or b["height"] < 24)]
         assert small == [], small
