@@ -95,3 +95,5 @@ except db.DatabaseError as e:  # the class database went away in the middle of a
     chrome.database_unavailable_ui(e)
 except store.StoreError as e:  # a saved model the database cannot give now
     st.error(str(e), icon=":material/database:")
+finally:
+    chrome.page_done()

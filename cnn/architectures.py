@@ -109,6 +109,22 @@ def validate(spec: Spec, input_shape: tuple[int, int, int], num_classes: int = 1
     return out
 
 
+def summary(spec: Spec, input_shape: tuple[int, int, int], num_classes: int = 10) -> list[dict[str, Any]]:
+    """The model summary of the model :func:`build_model` makes (layer, Keras type, output shape, parameters, as
+    :func:`cnn.inspection.layer_table` reads them from Keras), computed without Keras: the Train page shows it before
+    TensorFlow is imported (3-4 s of a server's first page). A residual block is one row."""
+    def shape_str(shape: tuple) -> str:
+        return "(" + ", ".join(str(s) for s in ("None", *shape)) + ")"
+
+    shapes = validate(spec, input_shape, num_classes)
+    rows = [{"layer": "image", "type": "InputLayer", "output_shape": shape_str(tuple(input_shape)), "params": 0}]
+    rows += [{"layer": s.name, "type": KINDS[s.type].keras_type, "output_shape": shape_str(s.output_shape),
+              "params": s.params} for s in shapes]
+    rows.append({"layer": "predictions", "type": "Dense", "output_shape": shape_str((num_classes,)),
+                 "params": (shapes[-1].output_shape[0] + 1) * num_classes})
+    return rows
+
+
 def count_params(spec: Spec, input_shape: tuple[int, int, int], num_classes: int = 10) -> int:
     """Parameters of the model :func:`build_model` makes, computed without Keras."""
     shapes = validate(spec, input_shape, num_classes)

@@ -77,6 +77,7 @@ class LayerKind:
     prefix: ClassVar[str]  # readable Keras names: conv1, pool2, ...
     fields: ClassVar[tuple[Field, ...]] = ()
     needs: ClassVar[str] = "any"  # "spatial" (feature maps), "flat" (a vector) or "any"
+    keras_type: ClassVar[str] = ""  # the Keras layer class it builds, as a model summary names it
 
     # ------------------------------------------------------------ the spec side (pure Python)
 

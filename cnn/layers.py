@@ -31,6 +31,7 @@ __all__ = ["ACTIVATIONS", "KINDS", "PADDINGS", "Field", "LayerKind", "SpecError"
 @register
 class Conv2D(LayerKind):
     type, title, prefix, needs = "conv2d", N_("Convolution"), "conv", "spatial"
+    keras_type = "Conv2D"
     help = N_("slides learned filters over the image")
     fields = (Field("filters", N_("Filters"), int, 32, 1, 1024), Field("kernel", N_("Kernel"), int, 3, 1, 15),
               Field("stride", N_("Stride"), int, 1, 1, 8, help=N_("How many pixels the filter jumps at each step: 2 "
@@ -75,6 +76,7 @@ class Conv2D(LayerKind):
 @register
 class SeparableConv2D(Conv2D):
     type, title, prefix = "sepconv2d", N_("Depthwise-separable convolution"), "sepconv"
+    keras_type = "SeparableConv2D"
     help = N_("a filter per channel, then a 1×1 mix: far fewer weights than a convolution")
 
     def params(self, v, shape, out):
@@ -105,6 +107,7 @@ class WhitenedConv(LayerKind):
     """airbench's first layer, whitening then a 3×3 convolution, computed as one (cnn.airbench.WhitenedConv2D)."""
 
     type, title, prefix, needs = "whitenconv", N_("Whitened convolution"), "wconv", "spatial"
+    keras_type = "WhitenedConv2D"
     help = N_("first layer only: a 3×3 convolution of the image's 2×2 patches, each turned into independent, "
               "equally strong directions measured from the training images (not learned)")
     fields = (Field("filters", N_("Filters"), int, 32, 1, 1024),)
@@ -171,18 +174,21 @@ class _Pool(LayerKind):
 @register
 class MaxPool(_Pool):
     type, title, prefix, keras_class = "maxpool", N_("Max pooling"), "pool", "MaxPooling2D"
+    keras_type = "MaxPooling2D"
     help = N_("keeps the strongest response in each window")
 
 
 @register
 class AvgPool(_Pool):
     type, title, prefix, keras_class = "avgpool", N_("Average pooling"), "pool", "AveragePooling2D"
+    keras_type = "AveragePooling2D"
     help = N_("averages each window")
 
 
 @register
 class BatchNorm(LayerKind):
     type, title, prefix = "batchnorm", N_("Batch normalisation"), "bn"
+    keras_type = "BatchNormalization"
     help = N_("rescales activations to a steady range; speeds up training")
 
     def params(self, v, shape, out):
@@ -203,6 +209,7 @@ class BatchNorm(LayerKind):
 @register
 class Activation(LayerKind):
     type, title, prefix = "activation", N_("Activation"), "act"
+    keras_type = "Activation"
     help = N_("an activation function on its own")
     fields = (activation(),)
 
@@ -223,6 +230,7 @@ class Activation(LayerKind):
 @register
 class Dropout(LayerKind):
     type, title, prefix = "dropout", N_("Dropout"), "dropout"
+    keras_type = "Dropout"
     help = N_("randomly silences units while training")
     fields = (Field("rate", N_("Rate"), float, 0.25, 0.0, 0.95, step=0.05),)
 
@@ -241,6 +249,7 @@ class Dropout(LayerKind):
 @register
 class Flatten(LayerKind):
     type, title, prefix, needs = "flatten", N_("Flatten"), "flatten", "spatial"
+    keras_type = "Flatten"
     help = N_("turns feature maps into one long vector")
 
     def output_shape(self, v, shape, where, index):
@@ -261,6 +270,7 @@ class Flatten(LayerKind):
 @register
 class GlobalAveragePooling(LayerKind):
     type, title, prefix, needs = "gap", N_("Global average pooling"), "gap", "spatial"
+    keras_type = "GlobalAveragePooling2D"
     help = N_("one number per feature map: its average")
 
     def output_shape(self, v, shape, where, index):
@@ -281,6 +291,7 @@ class GlobalAveragePooling(LayerKind):
 @register
 class GlobalMaxPooling(GlobalAveragePooling):
     type, title, prefix = "gmp", N_("Global max pooling"), "gmp"
+    keras_type = "GlobalMaxPooling2D"
     help = N_("one number per feature map: its strongest response")
 
     def build(self, v, name, x, layers):
@@ -298,6 +309,7 @@ class GlobalMaxPooling(GlobalAveragePooling):
 @register
 class Dense(LayerKind):
     type, title, prefix, needs = "dense", N_("Dense (fully connected)"), "dense", "flat"
+    keras_type = "Dense"
     help = N_("connects every input number to every unit")
     fields = (Field("units", N_("Units"), int, 128, 1, 8192), activation())
 
@@ -327,6 +339,7 @@ class Residual(LayerKind):
     """Two 3×3-style convolutions whose output is added to the block's input (He et al., 2016)."""
 
     type, title, prefix, needs = "residual", N_("Residual block"), "res", "spatial"
+    keras_type = "Residual block"
     help = N_("two convolutions plus a shortcut that adds the input back: lets deep networks train")
     fields = (Field("filters", N_("Filters"), int, 32, 1, 1024), Field("kernel", N_("Kernel"), int, 3, 1, 7))
 

@@ -89,9 +89,11 @@ else:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def summary_rows(spec_json: str, shape: tuple, k: int, base: str | None) -> list[dict]:
+    """The model summary: from the spec alone (no TensorFlow: a fresh server's first Train page is ready seconds
+    sooner), or read from the Keras model a transfer run starts from."""
     if base:
         return inspection.layer_table(transfer.transfer_model(store.load_model(base), k, freeze=False))
-    return inspection.layer_table(arch.build_model(json.loads(spec_json), shape, k))
+    return arch.summary(json.loads(spec_json), shape, k)
 
 
 if chrome.presenting():  # on a projector: the Train button first, the settings folded under it
