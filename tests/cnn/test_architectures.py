@@ -146,3 +146,13 @@ def test_functional_model_has_inputs_and_outputs():
     model = arch.build_model(arch.preset("fast"), (28, 28, 1))
     extractor = keras.Model(model.inputs, [model.get_layer("conv1").output])
     assert extractor(np.zeros((1, 28, 28, 1), np.float32)).shape == (1, 24, 24, 8)
+
+
+@pytest.mark.parametrize("name", sorted(presets.PRESETS))
+def test_the_summary_without_keras_is_the_one_keras_gives(name):
+    """The Train page's model summary comes from the spec alone (no TensorFlow on a fresh server's first page)."""
+    from cnn import inspection
+
+    shape = (32, 32, 3) if name.startswith("cifar") else (28, 28, 1)
+    spec = arch.preset(name)
+    assert arch.summary(spec, shape, 10) == inspection.layer_table(arch.build_model(spec, shape, 10))
