@@ -78,7 +78,7 @@ def _run_notebook(nb_bytes: bytes, folder, ds) -> float:
 
 
 @pytest.mark.heavy
-@pytest.mark.parametrize(("arch", "overrides"), [("fast", {}), ("tutorial", {"epochs": 2})])
+@pytest.mark.parametrize(("arch", "overrides"), [("fast", {}), ("tutorial", {"epochs": 1})])
 def test_the_notebook_lands_within_two_points_of_the_apps_run(tmp_path, arch, overrides):
     from cnn import training
     from cnn.dataset_sources import load_dataset
