@@ -69,6 +69,7 @@ function fetchWeights(url, offset, count) {
       return new Float32Array(buffer.slice(start, end + 1));  // a server that ignores ranges sends the whole file
     })());
     weightCache.get(key).catch(() => weightCache.delete(key));
+    if (weightCache.size > 400) weightCache.delete(weightCache.keys().next().value);  // a long session, many models
   }
   return weightCache.get(key);
 }
@@ -516,6 +517,10 @@ function setup(root) {
 
   /** A reading from the pad: {url, input, outputs} or {url, empty}. */
   const onReading = (e) => {
+    if (!root.isConnected) {  // this view left the page (the toggle, another input): a new one listens now
+      window.removeEventListener("cnnlab-pad", onReading);
+      return;
+    }
     const d = e.detail, data = view.args && view.args.data;
     if (!data || !data.model || d.url !== data.model) return;
     view.latest = d;

@@ -303,3 +303,25 @@ def test_on_a_phone_the_view_scrolls_layer_by_layer_and_a_tap_explains_a_value(b
         assert explain["width"] <= 390
     finally:
         context.close()
+
+
+def test_a_view_switched_off_and_on_again_leaves_one_listener(page, server):
+    """The toggle unmounts the view; the one that comes back is the only one painting (no hidden copies that go on
+    painting every reading, and growing with each switch)."""
+    page.goto(f"{server['url']}/Draw")
+    wait_idle(page)
+    toggle = page.locator("[data-testid=stMain] label").filter(has_text="Inside the network").first
+    for _ in range(2):
+        toggle.click()
+        wait_idle(page)
+        toggle.click()
+        wait_idle(page)
+    page.locator(".inside section.layer").first.wait_for()
+    page.wait_for_timeout(500)
+    draw_digit(page, 4)
+    page.get_by_text("Prediction: 4", exact=True).wait_for()
+    wait_idle(page)
+    page.wait_for_timeout(300)
+    reads = int(page.locator(".draw-pad-answer").get_attribute("data-reads"))
+    paints = page.evaluate("window.__cnnlabInsidePaints.length")
+    assert reads >= 2 and paints == reads, (reads, paints)
