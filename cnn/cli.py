@@ -133,7 +133,10 @@ def _cmd_notebook(args) -> int:
     name, blob = notebook.export(config, ds, args.run or args.model or "")
     out = Path(args.out) if args.out else Path(name)
     out = out / name if out.is_dir() else out
-    out.write_bytes(blob)
+    try:
+        out.write_bytes(blob)
+    except OSError as e:
+        raise notebook.NotebookError(f"Cannot write {out}: {e.strerror or e}.") from None
     print(f"wrote {out} ({len(blob) / 1024:.0f} KB): open it in Jupyter (jupyter lab {out.name}) or upload it to "
           "Colab, then Run all")
     return 0

@@ -68,6 +68,7 @@ def test_predict_prints_file_label_confidence(tmp_models, tmp_path, capsys):
     (["notebook", "--run", "nope-mnist-9"], "No run named 'nope-mnist-9'"),
     (["notebook", "--arch", "cifar_small", "--dataset", "cifar10"], "cannot be a notebook in plain Keras"),
     (["notebook", "--epochs", "0"], "Epochs must be between 1 and 500, got 0."),
+    (["notebook", "--out", "/nonexistent-folder/x.ipynb"], "Cannot write /nonexistent-folder/x.ipynb"),
 ])
 def test_errors_are_one_line(tmp_models, capsys, argv, message):
     assert cli.main(argv) == 1
