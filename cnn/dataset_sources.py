@@ -202,7 +202,7 @@ def _check_published(path: Path, fname: str, title: str) -> None:
         path.unlink(missing_ok=True)
         raise DownloadError(_("The {title} download ({fname}) is not the published file (its {kind} checksum "
                               "differs), so it was not used: a broken download or a changed server.",
-                              title=title, fname=fname, kind=kind.upper()), offline=False)
+                              title=_(title), fname=fname, kind=kind.upper()), offline=False)
 
 
 _offline_until = 0.0  # after a failed download, don't retry for a while
@@ -248,7 +248,7 @@ def download(name: str, progress: Callable[[float], None] | None = None,
             tmp.unlink(missing_ok=True)
             raise DownloadError(_("Could not download {title}: {url} answered HTTP {code} ({reason}). Put the "
                                   "dataset files in {data_dir} (or set CNN_DATA_DIR).",
-                                  title=meta.title, url=url, code=e.code, reason=e.reason, data_dir=data_dir()),
+                                  title=_(meta.title), url=url, code=e.code, reason=e.reason, data_dir=data_dir()),
                                 offline=False) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as e:  # no connection: offline
             tmp.unlink(missing_ok=True)
@@ -256,12 +256,12 @@ def download(name: str, progress: Callable[[float], None] | None = None,
             reason = getattr(e, "reason", e)
             raise DownloadError(_("Could not download {title} ({reason}). You seem to be offline: put the dataset "
                                   "files in {data_dir} (or set CNN_DATA_DIR), or use the bundled sample.",
-                                  title=meta.title, reason=reason, data_dir=data_dir()), offline=True) from None
+                                  title=_(meta.title), reason=reason, data_dir=data_dir()), offline=True) from None
         except OSError as e:  # the download worked but the file could not be written: say where and why
             tmp.unlink(missing_ok=True)
             raise DownloadError(_("Could not save the {title} download to {parent} ({value}). Free some disk space "
                                   "or set KERAS_HOME to a writable folder.",
-                                  title=meta.title, parent=dest.parent, value=e.strerror or e),
+                                  title=_(meta.title), parent=dest.parent, value=e.strerror or e),
                                 offline=False) from None
     return target
 
@@ -286,10 +286,10 @@ def load_dataset(name: str, *, allow_download: bool = True,
         except DownloadError as e:  # the bundled sample is used: the page says so plainly, the log says why
             log.warning("%s: the bundled sample is used: %s", name, e)
             notes = (M_("No internet connection here, so this is the bundled sample of {title}. For all of it, the "
-                        "server's keeper puts its files in the server's data folder (README).", title=meta.title)
+                        "server's keeper puts its files in the server's data folder (README).", title=M_(meta.title))
                      if e.offline else
                      M_("{title} could not be downloaded, so this is its bundled sample. The server's log says why.",
-                        title=meta.title),)
+                        title=M_(meta.title)),)
         else:
             local = find_local(name)
             if local:

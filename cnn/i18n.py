@@ -16,6 +16,7 @@ import contextlib
 import contextvars
 import gettext
 import json
+import re
 import string
 from functools import cache
 from pathlib import Path
@@ -24,7 +25,8 @@ from typing import Any
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "cnnlab"
 # Code -> the language's own name (what the picker shows: a German reader looks for "Deutsch").
-LANGUAGES = {"en": "English", "de": "Deutsch", "es": "Español"}
+LANGUAGES = {"en": "English", "de": "Deutsch", "es": "Español", "fr": "Français", "pt_BR": "Português (Brasil)",
+             "zh_Hans": "简体中文", "hi": "हिन्दी", "ar": "العربية"}
 DEFAULT = "en"
 
 _language: contextvars.ContextVar[str] = contextvars.ContextVar("cnnlab_language", default=DEFAULT)
@@ -65,9 +67,55 @@ def language() -> str:
 
 
 def best_language(locale: str | None) -> str:
-    """The lab's language for a browser's ``de-DE`` / ``es_419`` / ``fr``: its first part when the lab speaks it."""
-    code = (locale or "").replace("_", "-").split("-")[0].lower()
-    return code if code in languages() else DEFAULT
+    """The lab's language for a browser's ``de-DE`` / ``es_419`` / ``pt-PT`` / ``zh-CN`` / ``fr``: the catalog of that
+    language and region, else of that language (Chinese: of that script, Simplified unless Taiwan, Hong Kong or Macau
+    or ``Hant`` is named), else of that language in another region (``pt-PT`` reads Brazilian Portuguese), else
+    English."""
+    parts = [p for p in (locale or "").replace("_", "-").split("-") if p]
+    if not parts:
+        return DEFAULT
+    lang, rest = parts[0].lower(), [p.lower() for p in parts[1:]]
+    known = languages()
+    if lang == "zh":
+        script = "Hant" if {"hant", "tw", "hk", "mo"} & set(rest) else "Hans"
+        return f"zh_{script}" if f"zh_{script}" in known else DEFAULT
+    regions = [p.upper() for p in rest if len(p) == 2 or p.isdigit()]
+    for code in [*(f"{lang}_{r}" for r in regions), lang]:
+        if code in known:
+            return code
+    return next((code for code in known if code.split("_")[0] == lang), DEFAULT)
+
+
+def html_lang(code: str | None = None) -> str:
+    """A language code as HTML's ``lang`` and the browser's Intl want it (BCP 47): ``pt-BR``, ``zh-Hans``."""
+    return (code or language()).replace("_", "-")
+
+
+@cache
+def _locale_data(code: str) -> tuple[str, str]:
+    """(writing direction "ltr"/"rtl", CLDR's default numbering system) of a language, by Babel."""
+    if code == DEFAULT:
+        return "ltr", "latn"
+    try:
+        from babel import Locale
+
+        locale = Locale.parse(code)
+        return ("rtl" if locale.character_order == "right-to-left" else "ltr",
+                getattr(locale, "default_numbering_system", "latn") or "latn")
+    except Exception:  # no Babel, or a code it does not know
+        return "ltr", "latn"
+
+
+def direction(code: str | None = None) -> str:
+    """"rtl" for a language written right to left (Arabic), else "ltr": the page's ``dir``."""
+    return _locale_data(code or language())[0]
+
+
+def number_locale(code: str | None = None) -> str:
+    """The locale the browser formats this language's numbers with: its BCP 47 tag and CLDR's default digits
+    (``ar-u-nu-latn``: CLDR writes Arabic's numbers in Western digits by default), so that the Draw pad's numbers
+    read as the server's do."""
+    return f"{html_lang(code)}-u-nu-{_locale_data(code or language())[1]}"
 
 
 @cache
@@ -79,6 +127,7 @@ def reload_catalogs() -> None:
     """Forget loaded catalogs (after ``compile``, for tests)."""
     _catalog.cache_clear()
     _symbols.cache_clear()
+    _locale_data.cache_clear()
     _found_languages.cache_clear()
 
 
@@ -122,8 +171,22 @@ def M_(text: str, /, **values: Any) -> Message:
 
 
 def headed(rows: list[dict]) -> list[dict]:
-    """Table rows with their column names translated (the library's rows have English keys: code reads them)."""
-    return [{_(str(k)): v for k, v in row.items()} for row in rows]
+    """Table rows with their column names translated (the library's rows have English keys: code reads them), and
+    their shapes kept left to right on a right-to-left page (:func:`bidi`)."""
+    return [{_(str(k)): bidi(v) for k, v in row.items()} for row in rows]
+
+
+# A shape (28×28×1, 3×3) or a tuple of sizes ((None, 28, 28, 32)): read left to right in every language.
+_LEFT_TO_RIGHT = re.compile(r"\(?(?:None|\d+(?:[.,]\d+)*)(?:(?:×|, )(?:None|\d+(?:[.,]\d+)*))+\)?")
+
+
+def bidi(text: Any) -> Any:
+    """``text`` as a right-to-left page should show it: its shapes and tuples isolated left to right (Unicode's
+    LRI ... PDI), which the page's direction would otherwise reverse (28×28×1 read as 1×28×28). Unchanged on a
+    left-to-right page, and when not text. The catalogs mark the shapes of their own sentences the same way."""
+    if not isinstance(text, str) or direction() != "rtl":
+        return text
+    return _LEFT_TO_RIGHT.sub(lambda m: f"\u2066{m.group()}\u2069", text)
 
 
 def N_(message: str, /) -> str:
@@ -169,29 +232,48 @@ def number(value: float, spec: str = "") -> str:
 
 
 @cache
-def _symbols(code: str) -> tuple[str, str, str]:
-    """(decimal mark, group separator, text before "%") of a language; English is Python's own."""
+def _symbols(code: str) -> tuple[str, str, str, int]:
+    """(decimal mark, group separator, text before "%", size of the groups after the first) of a language, by CLDR
+    (Hindi groups lakhs and crores: 12,34,567); English is Python's own."""
     if code == DEFAULT:
-        return ".", ",", ""
+        return ".", ",", "", 3
     try:
         from babel import Locale, numbers
 
         locale = Locale.parse(code)
         pattern = locale.percent_formats[None].pattern
         before = "\u00a0" if "\u00a0%" in pattern or " %" in pattern else ""
-        return numbers.get_decimal_symbol(locale), numbers.get_group_symbol(locale), before
+        grouping = locale.decimal_formats[None].grouping[1]
+        return numbers.get_decimal_symbol(locale), numbers.get_group_symbol(locale), before, int(grouping)
     except Exception:  # no Babel, or a language it does not know: Python's symbols
-        return ".", ",", ""
+        return ".", ",", "", 3
+
+
+_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+")
+
+
+def _regrouped(text: str, size: int) -> str:
+    """Python's thousands groups ("1,234,567") as groups of ``size`` after the first three ("12,34,567")."""
+    def group(match: re.Match) -> str:
+        digits = match.group().replace(",", "")
+        head, tail = digits[:-3], digits[-3:]
+        groups = [head[max(0, i - size):i] for i in range(len(head), 0, -size)][::-1]
+        return ",".join([*groups, tail])
+    return _GROUPED.sub(group, text, count=1)
 
 
 class _LocaleFormatter(string.Formatter):
-    """str.format, with the language's decimal mark, group separator and percent sign on numbers."""
+    """str.format, with the language's decimal mark, group separator, grouping and percent sign on numbers."""
 
     def format_field(self, value: object, format_spec: str) -> str:
         text = format(value, format_spec)
+        if isinstance(value, str):
+            return bidi(text)  # a shape put into a sentence ("{shape}") stays left to right on a right-to-left page
         if not isinstance(value, int | float) or isinstance(value, bool) or language() == DEFAULT:
             return text
-        decimal, group, before_percent = _symbols(language())
+        decimal, group, before_percent, size = _symbols(language())
+        if size != 3 and "," in format_spec:
+            text = _regrouped(text, size)
         text = text.translate({ord("."): "\0", ord(","): group}).replace("\0", decimal)
         if text.endswith("%"):
             text = text[:-1] + before_percent + "%"

@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from cnn import data
+from cnn import data, i18n
 from cnn.augment import AugmentParams, augment_images, default_params
 from cnn.i18n import _, number
 from ui import charts, chrome, datasets, figures, images
@@ -34,7 +34,7 @@ with st.container():
     a, b, cc, d = st.columns(4)
     a.metric(_("Training images"), number(len(ds.train_images), ","))
     b.metric(_("Test images"), number(len(ds.test_images), ","))
-    cc.metric(_("Image shape"), f"{h}×{w}×{c}")
+    cc.metric(_("Image shape"), i18n.bidi(f"{h}×{w}×{c}"))
     d.metric(_("Channels"), _("1 (grey)") if c == 1 else _("3 (RGB colour)"))
     st.caption(_("Pixels are stored as whole numbers 0–255 and divided by 255 before training, "
                  "so the network sees values between 0.0 (black) and 1.0 (white)."))

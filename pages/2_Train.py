@@ -8,7 +8,7 @@ from cnn import architectures as arch
 from cnn import cifar_budget, data, inspection, keras_files, presets, run_config, store, transfer
 from cnn.i18n import N_, _, headed
 from cnn.jobs import JobRequest
-from ui import chrome, classroom, datasets, editor, results, runs, settings, state
+from ui import chrome, classroom, datasets, editor, figures, results, runs, settings, state
 from ui.notebook import notebook_ui
 from ui.state import in_language, sticky
 
@@ -188,7 +188,7 @@ if valid:
     total = sum(r["params"] for r in rows)
     with st.expander(_("Model summary: {n} layers, {total:,} parameters", n=len(rows), total=total),
                      icon=":material/table_rows:"):
-        st.dataframe(headed(rows), hide_index=True, width="stretch")
+        figures.table(st, headed(rows), hide_index=True, width="stretch")
     with st.expander(_("Show Keras code"), icon=":material/code:"):
         st.code(run_config.keras_code(config, ds.image_shape, ds.num_classes), language="python")
         notebook_ui(config, ds, "tr_notebook")

@@ -69,7 +69,7 @@ if TRUE not in st.session_state:  # start on the most frequent mistake
     st.session_state[TRUE], st.session_state[PRED] = int(t), int(p)
 left, right = st.columns([3, 2])
 with left:
-    if chrome.presenting():  # a plain table, whose text grows with the page's on the projector (pick beside it)
+    if figures.html_tables():  # a plain table (projector, right to left); cells are picked beside it
         st.table(charts.confusion_table(cm, classes))
     else:
         width = 18 + 8 * max(len(str(int(cm.max()))), *(len(c) for c in classes))  # all columns in view if they fit
@@ -95,10 +95,7 @@ with right:
 st.subheader(_("Per-class precision and recall"))
 per_class = [{_("class"): c, _("precision"): number(r["precision"], ".1%"), _("recall"): number(r["recall"], ".1%"),
               _("test images"): r["support"]} for c, r in zip(classes, ev.per_class(), strict=True)]
-if chrome.presenting():  # a plain table, whose text grows with the page's on the projector
-    st.table(per_class, border="horizontal")
-else:
-    st.dataframe(per_class, hide_index=True)
+figures.table(st, per_class, hide_index=True)
 st.caption(_("Precision: of the images the model called this class, how many were. Recall: of the images of "
              "this class, how many the model found."))
 
@@ -163,4 +160,4 @@ if len(curves) >= 2:
                          _("test accuracy"): number(acc, ".2%") if acc is not None else "—",
                          _("training time"): number(seconds, ".0f") + " s" if isinstance(seconds, (int, float))
                          else "—"})
-    st.dataframe(rows, hide_index=True)
+    figures.table(st, rows, hide_index=True)

@@ -69,7 +69,7 @@ c1.markdown(_("Prediction: **{label}** ({p:.0%})", label=class_names[pred], p=pr
 figures.plot(c2, charts.probability_bars(probs, class_names), key="in_probs")
 
 with st.expander(_("Layers and output shapes"), icon=":material/table_rows:"):
-    st.dataframe(headed(inspection.layer_table(model)), hide_index=True, width="stretch")
+    figures.table(st, headed(inspection.layer_table(model)), hide_index=True, width="stretch")
 
 try:
     maps = inspection.feature_maps(model, x)

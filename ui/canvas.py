@@ -98,7 +98,7 @@ def read_pad(key: str, brush: int, label: str, model: dict[str, Any] | None = No
     strokes so far or None, the browser's reading or None, and why the browser could not read (tests replace
     this)."""
     big = bool(st.session_state.get("present"))  # presentation mode: larger buttons and answer
-    data = {"brush": int(brush), "label": label, "big": big, "lang": i18n.language(), "text": pad_text(),
+    data = {"brush": int(brush), "label": label, "big": big, "lang": i18n.number_locale(), "text": pad_text(),
             **(model or {})}
     result = _pad()(data=data, key=key,
                     default={"drawing": None}, on_drawing_change=lambda: None)

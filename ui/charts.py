@@ -55,6 +55,31 @@ def localised(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def right_to_left(fig: go.Figure) -> go.Figure:
+    """The same chart as a right-to-left reader reads it (Arabic): its x axes run from the right (the first epoch, the
+    first class on the right), side-by-side charts swap places, and y axes and the legend stand on the right. A figure
+    of an image (pixels, a feature map, a filter) stays as the image is: its left is its left in every language."""
+    if any(trace.type in ("heatmap", "image") for trace in fig.data):
+        return fig
+    fig = go.Figure(fig)  # a copy: callers may reuse theirs
+
+    def mirror(axis) -> None:
+        if axis.range is not None:
+            axis.range = list(axis.range)[::-1]
+        else:
+            axis.autorange = "reversed"
+        if axis.domain is not None:
+            axis.domain = [1 - axis.domain[1], 1 - axis.domain[0]]
+
+    fig.for_each_xaxis(mirror)
+    fig.update_yaxes(side="right")
+    for note in fig.layout.annotations:  # subplot titles follow their charts
+        if note.xref == "paper" and note.x is not None:
+            note.x = 1 - note.x
+    fig.update_layout(legend=dict(x=1, xanchor="right"))
+    return fig
+
+
 def for_projector(fig: go.Figure, scale: float = 1.6) -> go.Figure:
     """The same figure readable from the back of a classroom: every text larger, the figure taller."""
     fig = go.Figure(fig)  # a copy: callers may reuse theirs

@@ -64,6 +64,18 @@ PHONE_CSS = """
 </style>
 """
 
+# Right to left (Arabic: the page's dir, set with its lang by the sidebar's script): Streamlit lays out flex rows,
+# the sidebar and its widgets by the page's direction, but pins each element's text to the left; text starts at the
+# right instead. A slider's thumb runs from the right but Streamlit paints its filled track from the left: the track
+# is mirrored to match. The Convolution lesson's kernel editor stays left to right: it is a picture of the kernel,
+# like the heat map beside it.
+RTL_CSS = """
+html[dir=rtl] [data-testid="stElementContainer"], html[dir=rtl] [data-testid="stSidebarNav"] { text-align: start; }
+html[dir=rtl] [data-testid="stSlider"] [role="group"] > div > div:first-child { transform: scaleX(-1); }
+html[dir=rtl] [class*="st-key-conv_edit_"] > [data-testid="stFullScreenFrame"] {
+  direction: ltr; display: flex; justify-content: flex-end; }
+"""
+
 PRESENT_CSS = """
 <style>
 .stMarkdown p, .stMarkdown li, [data-testid="stText"] { font-size: 1.45rem !important; line-height: 1.45; }
@@ -215,7 +227,7 @@ def page_setup_ui(title: str) -> None:
         st.toggle(_("Presentation mode"), key=sticky("present", False),
                   help=_("Larger text and fewer controls, for a classroom projector."))
     runs.sidebar_ui()
-    st.markdown((PRESENT_CSS if presenting() else PHONE_CSS).replace("</style>", SR_ONLY + "\n</style>"),
+    st.markdown((PRESENT_CSS if presenting() else PHONE_CSS).replace("</style>", SR_ONLY + RTL_CSS + "</style>"),
                 unsafe_allow_html=True)
 
 
@@ -238,7 +250,7 @@ def _name_changed() -> None:
 def language_setup() -> None:
     """This run's language: a ``?lang=`` link's (once), else the one picked in the sidebar (in this tab, another
     tab or before a reload: kept with the identity), else the browser's (st.context.locale)."""
-    linked = st.query_params.get("lang")
+    linked = (st.query_params.get("lang") or "").replace("-", "_")  # ?lang=pt_BR or ?lang=pt-BR
     if linked in i18n.languages() and st.session_state.get("lang_link") != linked:  # a teacher's link, once
         st.session_state["lang_link"] = linked
         set_sticky("language", linked)
@@ -260,13 +272,15 @@ def language_ui() -> None:
     st.selectbox(_("Language"), list(names), key=sticky("language"), format_func=names.get,
                  on_change=in_language(_language_picked),
                  help=_("The lab's language for this browser. It starts as your browser's language."))
-    st.html(f"<script>{_PAGE_LANGUAGE_JS}({json.dumps(i18n.language())})</script>", unsafe_allow_javascript=True)
+    st.html(f"<script>{_PAGE_LANGUAGE_JS}({json.dumps(i18n.html_lang())}, {json.dumps(i18n.direction())})</script>",
+            unsafe_allow_javascript=True)
 
 
-# The page's lang attribute, so that screen readers pronounce the page in its language. Streamlit's own words inside
+# The page's lang and dir attributes: screen readers pronounce the page in its language, and Arabic reads right to left
+# (the sidebar on the right, text, tables and the lab's own widgets mirrored; see RTL_CSS). Streamlit's own words inside
 # its upload box ("Upload", "200MB per file") stay as Streamlit writes them: it offers no way to set them, and the
 # lab does not rewrite Streamlit's widgets (README, Languages).
-_PAGE_LANGUAGE_JS = "(lang => { document.documentElement.lang = lang; })"
+_PAGE_LANGUAGE_JS = "((lang, dir) => { document.documentElement.lang = lang; document.documentElement.dir = dir; })"
 # A pressed button that the rerun disables (Train while it trains, Stop once it stopped) drops the keyboard's focus to
 # the page's body, and the next Tab starts from the top: give it to the first enabled of the named buttons instead
 # (found by Streamlit's documented st-key-* classes), only when it was dropped.

@@ -118,7 +118,7 @@ def inside_ui(key: str, reader: QuickReader, choice: dict[str, Any], classes: li
         layers = reader.layers(x)
         values = {"input": _b64(np.asarray(x, np.float32)[0]), **{name: _b64(v) for name, v in layers.items()}}
     data = {"layers": network.manifest(), "final": network.names[0], "classes": list(classes),
-            "titles": layer_titles(), "text": view_text(), "lang": i18n.language(),
+            "titles": layer_titles(), "text": view_text(), "lang": i18n.number_locale(),
             "big": bool(st.session_state.get("present")), "static": static_url(),
             "model": browser["url"] if browser else None, "weights": weights_url(choice, reader), "values": values,
             "upload": upload}

@@ -5,6 +5,7 @@ import streamlit as st
 
 from cnn import classroom, data
 from cnn.i18n import _, number
+from ui import figures
 from ui.chrome import plain
 
 
@@ -46,7 +47,4 @@ def leaderboard_ui(dataset: str, challenge: classroom.Challenge | None, key: str
             st.metric(_("Leading the challenge: {student}", student=plain(leader.student)),
                       number(leader.accuracy, ".2%"), border=True,
                       help=_("model {name}", name=plain(leader.name)))
-    if st.session_state.get("present"):  # an HTML table: its text grows with presentation mode's fonts
-        st.table(standings_rows(standings), border="horizontal")
-    else:
-        st.dataframe(standings_rows(standings), hide_index=True, width="stretch", key=f"{key}_table")
+    figures.table(st, standings_rows(standings), hide_index=True, width="stretch", key=f"{key}_table")

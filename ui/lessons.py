@@ -157,8 +157,8 @@ def dense_ui() -> None:
     m1.metric(_("Parameters"), number(total, ","), _("{change:+,} against the tutorial", change=total - tutorial),
               delta_color="inverse")
     m2.metric(_("dense1's share"), number(dense["share"], ".1%"), help=dense["formula"])
-    st.dataframe([{_("layer"): r["layer"], _("type"): r["type"], _("parameters"): number(r["params"], ","),
-                   _("share"): number(r["share"], ".1%"), _("how"): r["formula"]} for r in rows], hide_index=True)
+    figures.table(st, [{_("layer"): r["layer"], _("type"): r["type"], _("parameters"): number(r["params"], ","),
+                        _("share"): number(r["share"], ".1%"), _("how"): r["formula"]} for r in rows], hide_index=True)
     figures.plot(st, charts.bar_counts([r["layer"] for r in rows], [r["params"] for r in rows],
                                       _("Parameters per layer (total {total:,})", total=total)), key="dense_bars")
     st.caption(_("The classic tutorial: 1,024 units after Flatten, 6,526,474 parameters, most of them (98.4%) "

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import i18n as catalogs  # scripts/i18n.py: the same extraction a teacher runs
 
-LANGUAGES = ["de", "es"]
+LANGUAGES = catalogs.codes()  # every catalog shipped in locales/
 
 
 @pytest.fixture
@@ -32,8 +32,9 @@ def template():
 
 
 def test_the_shipped_languages_are_offered():
-    assert {"en", "de", "es"} <= set(i18n.languages())
+    assert {"en", "de", "es", "fr", "pt_BR", "zh_Hans", "hi", "ar"} <= set(i18n.languages()) == {"en", *LANGUAGES}
     assert i18n.languages()["de"] == "Deutsch" and i18n.languages()["es"] == "Español"
+    assert i18n.languages()["ar"] == "العربية" and i18n.languages()["zh_Hans"] == "简体中文"
 
 
 @pytest.mark.parametrize("code", LANGUAGES)
@@ -59,8 +60,8 @@ def test_every_translation_keeps_the_placeholders_and_the_compiled_file_is_up_to
         if len(ids) == 1:
             assert compiled.gettext(ids[0]) == strings[0], f"{code}: compile the catalogs again"
         else:
-            assert compiled.ngettext(ids[0], ids[1], 1) == strings[0]
-            assert compiled.ngettext(ids[0], ids[1], 5) == strings[1]
+            for n in (0, 1, 2, 5, 11, 100):  # each plural form the language's rule picks (Arabic has six)
+                assert compiled.ngettext(ids[0], ids[1], n) == strings[compiled.plural(n)]
 
 
 def test_numbers_read_the_way_each_language_writes_them(speak):
@@ -74,11 +75,49 @@ def test_numbers_read_the_way_each_language_writes_them(speak):
     speak("es")
     assert i18n.number(2.5, ".1f") == "2,5"
     assert _("Home") == "Inicio"
+    speak("fr")  # CLDR: a narrow no-break space between groups, a no-break space before "%"
+    assert i18n.number(1234567, ",") == "1\u202f234\u202f567" and i18n.number(0.9923, ".1%") == "99,2\u00a0%"
+    speak("hi")  # lakhs and crores: the groups after the first three are of two digits
+    assert i18n.number(1234567, ",") == "12,34,567" and i18n.number(60000, ",") == "60,000"
+    assert n_("{n:,} example", "{n:,} examples", 1234567) == "12,34,567 उदाहरण"
+    speak("ar")  # CLDR writes Arabic's numbers in Western digits by default (ar-u-nu-latn)
+    assert i18n.number(0.9923, ".1%") == "99.2%" and i18n.number_locale() == "ar-u-nu-latn"
+    assert [n_("{n} machine", "{n} machines", n) for n in (0, 1, 2, 3, 11, 100)] == [
+        "0 جهاز", "1 جهاز", "2 جهازان", "3 أجهزة", "11 جهازًا", "100 جهاز"]  # Arabic's six plural forms
+    speak("zh_Hans")
+    assert n_("{n:,} image", "{n:,} images", 2) == "2 张图像" and i18n.html_lang() == "zh-Hans"
+
+
+def test_arabic_is_written_right_to_left_and_every_other_language_left_to_right():
+    assert [code for code in i18n.languages() if i18n.direction(code) == "rtl"] == ["ar"]
+    assert i18n.html_lang("pt_BR") == "pt-BR" and i18n.number_locale("pt_BR") == "pt-BR-u-nu-latn"
+
+
+def test_shapes_stay_left_to_right_on_a_right_to_left_page(speak):
+    """In Arabic the page's direction would show 28×28×1 as 1×28×28: shapes and tuples are isolated left to right
+    (LRI ... PDI), in the catalog's sentences, in the values put into them and in table cells; other languages are
+    untouched."""
+    lri, pdi = "\u2066", "\u2069"
+    speak("ar")
+    said = _("Input: {h}×{w}×{c} image. The output layer (Dense {k}, softmax) is added after your layers.",
+             h=28, w=28, c=1, k=10)
+    assert f"{lri}28×28×1{pdi}" in said
+    assert f"{lri}32×32×3{pdi}" in _("{name}: {shape}, expected {shape2}.", name="a", shape="28×28", shape2="32×32×3")
+    assert i18n.headed([{"output shape": "(None, 28, 28, 32)"}]) == [{_("output shape"): f"{lri}(None, 28, 28, 32){pdi}"}]
+    assert i18n.bidi("1,234 images") == "1,234 images" and i18n.bidi(5) == 5
+    speak("de")
+    assert i18n.bidi("28×28×1") == "28×28×1" and lri not in _("{name}: {shape}, expected {shape2}.", name="a",
+                                                                  shape="28×28", shape2="32×32×3")
 
 
 def test_the_browser_language_picks_a_spoken_one_and_anything_else_is_english():
     assert i18n.best_language("de-DE") == "de" and i18n.best_language("es_419") == "es"
-    assert i18n.best_language("fr-FR") == "en" and i18n.best_language(None) == "en" and i18n.best_language("") == "en"
+    assert i18n.best_language("fr-FR") == "fr" and i18n.best_language(None) == "en" and i18n.best_language("") == "en"
+    assert i18n.best_language("pt-BR") == "pt_BR" and i18n.best_language("pt-PT") == "pt_BR", "same language first"
+    assert i18n.best_language("zh-CN") == "zh_Hans" and i18n.best_language("zh") == "zh_Hans"
+    assert i18n.best_language("zh-TW") == "en", "Traditional Chinese is not read as Simplified"
+    assert i18n.best_language("ar-EG") == "ar" and i18n.best_language("hi-IN") == "hi"
+    assert i18n.best_language("nl-NL") == "en" and i18n.best_language("xx") == "en"
 
 
 def test_a_message_made_where_no_page_is_known_is_said_in_each_readers_language(speak):
@@ -177,7 +216,7 @@ def test_the_readmes_extract_command_names_every_keyword_the_check_reads():
     assert "-F babel.cfg" in command
 
 
-@pytest.mark.parametrize("code", ["de", "es"])
+@pytest.mark.parametrize("code", LANGUAGES)
 def test_no_translation_hedges_a_word_it_cannot_know_the_gender_of(code):
     """"Zeichne ein(e) Kreis": a class name a student typed has no gender the catalog can know, so a translation
     words around it instead of hedging the article."""

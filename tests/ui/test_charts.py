@@ -82,3 +82,20 @@ def test_the_confusion_table_keeps_the_counts_and_colours_every_cell_readably():
     assert len(inks) == cm.size
     assert {ink for count, ink in inks if count >= 38} == {"#ffffff"}  # large counts: white on dark blue
     assert {ink for count, ink in inks if count <= 3} == {"#0e1117"}
+
+
+def test_right_to_left_charts_read_from_the_right_and_images_stay_as_they_are():
+    """Arabic: the first epoch and the first class on the right, Loss (the first chart) on the right, y axes on the
+    right; a heat map is a picture, and its left stays its left."""
+    fig = charts.history_figure({"loss": [1.0, 0.5], "accuracy": [0.6, 0.8]})
+    mirrored = charts.right_to_left(fig)
+    assert mirrored.layout.xaxis.autorange == "reversed" and mirrored.layout.xaxis2.autorange == "reversed"
+    assert mirrored.layout.xaxis.domain[0] > mirrored.layout.xaxis2.domain[1], "Loss moved to the right"
+    assert mirrored.layout.yaxis.side == "right"
+    loss_title = next(a for a in mirrored.layout.annotations if a.text == "Loss")
+    assert loss_title.x > 0.5
+    assert fig.layout.xaxis.autorange is None, "the caller's figure is not changed"
+    bars = charts.right_to_left(charts.probability_bars(np.array([0.1, 0.9]), ["0", "1"]))
+    assert bars.layout.xaxis.autorange == "reversed" and list(bars.layout.yaxis.range) == [0, 1.1]
+    picture = charts.heatmap(np.eye(3), "identity")
+    assert charts.right_to_left(picture) is picture
