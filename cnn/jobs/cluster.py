@@ -44,6 +44,7 @@ from cnn.jobs.channel import (
 )
 from cnn.jobs.endings import CLUSTER_REFUSED, CLUSTER_SILENT
 from cnn.jobs.local import NOT_RECEIVED, ROOT, LocalEngine, worker_env
+from cnn.jobs.worker import DatasetsSent
 
 log = logging.getLogger("cnnlab.cluster")
 
@@ -83,6 +84,7 @@ class _Driver:
         self.channel = Channel(Connection(mine.detach()), "the Ray driver process")
         self.started = time.monotonic()
         self.pinged = 0.0
+        self.datasets = DatasetsSent()  # the datasets this driver holds
         self.log: collections.deque[str] = collections.deque(maxlen=200)  # Ray's last words (it logs to stderr)
         threading.Thread(target=self._copy_log, name="jobs-cluster-log", daemon=True).start()
 
@@ -148,7 +150,7 @@ class ClusterEngine(Engine):
             with self._lock:
                 self._on_cluster[job.id] = job
             job.note = M_(STARTING)
-            if driver.send(Run(job.id, request)):
+            if driver.send(Run(job.id, driver.datasets.request(request))):  # each dataset once per driver
                 self._poke()
                 return
             with self._lock:

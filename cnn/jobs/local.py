@@ -15,12 +15,11 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from cnn import data, settings
+from cnn import settings
 from cnn.data import Dataset
 from cnn.i18n import M_, N_, n_
 from cnn.jobs.base import Engine, EngineError, Job, JobRequest, max_jobs_default
@@ -39,7 +38,7 @@ from cnn.jobs.channel import (
     Stop,
 )
 from cnn.jobs.endings import DIED, ON_LOCAL_WORKER
-from cnn.jobs.worker import Datasets, unpack
+from cnn.jobs.worker import DatasetsSent, unpack
 from cnn.run_config import TrainConfig
 from cnn.training import prepare_key
 
@@ -72,7 +71,7 @@ class _Worker:
                                      stdin=subprocess.DEVNULL)
         theirs.close()
         self.channel = Channel(Connection(mine.detach()), "a training worker")
-        self.datasets: collections.OrderedDict[str, None] = collections.OrderedDict()  # what it holds (newest last)
+        self.datasets = DatasetsSent()  # what it holds
         if not self.channel.poll(START_TIMEOUT_S):
             self.kill()
             raise EngineError("A training worker did not start within two minutes.")
@@ -89,27 +88,14 @@ class _Worker:
     def send(self, message: Envelope) -> None:
         self.channel.send(message)
 
-    def _sending(self, dataset) -> tuple[str, bool]:
-        """(the dataset's fingerprint, whether the worker holds it already), counted as held from now on."""
-        key = data.fingerprint(dataset)
-        held = key in self.datasets
-        self.datasets[key] = None
-        self.datasets.move_to_end(key)
-        while len(self.datasets) > Datasets.KEPT:
-            self.datasets.popitem(last=False)
-        return key, held
-
     def run_message(self, job: Job, request: JobRequest) -> Run:
         """The Run message: with its dataset the first time, then with only the dataset's fingerprint."""
-        if request.dataset is None:
-            return Run(job.id, request)
-        key, held = self._sending(request.dataset)
-        return Run(job.id, replace(request, dataset=None if held else request.dataset, dataset_key=key))
+        return Run(job.id, self.datasets.request(request))
 
     def prepare_message(self, hint: tuple) -> Prepare:
         """The Prepare message: the run's config and shapes, and its dataset if the worker does not hold it."""
         config, dataset = hint
-        key, held = self._sending(dataset)
+        key, held = self.datasets.sending(dataset)
         shapes = (config, tuple(dataset.image_shape), int(dataset.num_classes), len(dataset.train_images))
         return Prepare(shapes, None if held else dataset, key)
 

@@ -1,23 +1,26 @@
 """The cluster engine: the same jobs on a Ray cluster (``CNN_RAY_ADDRESS``), for a class on many machines.
 
 Each job is one Ray task asking for its CPUs (``CNN_RAY_JOB_CPUS``, default 2), and for one GPU
-when the cluster has one free. Live progress uses Ray's idiom: the task reports to a small actor
-(a "board"); the server follows each job with one thread that waits for the board's news or the task's end (a
+when the cluster has one free. Live progress uses Ray's idiom: the task reports to its job's "board", held with
+every other job's by one small actor started with the first run; the server follows each job with one thread that waits for the board's news or the task's end (a
 long poll, no sleeping loop), and the board's answer to a report carries the stop flag back. The trained
-model comes back through the object store as ``.keras`` bytes. Ray's scheduler is the queue: a
+model comes back through the object store as ``.keras`` bytes; a dataset goes there once per fingerprint (the
+server sends it to the driver once too) and each run reads it from there. Ray's scheduler is the queue: a
 job waits until some machine has its resources free. Ray is an optional dependency
 (``requirements-cluster.txt``); the ``cnn`` package travels to the machines with the job.
 """
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from cnn import settings
+from cnn import data, settings
 from cnn.errors import first_line
 from cnn.i18n import M_
 from cnn.jobs.base import Engine, EngineError, Job, JobRequest
@@ -26,6 +29,7 @@ from cnn.jobs.endings import CLUSTER_REFUSED, CLUSTER_UNREACHABLE, DIED, ON_RAY_
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 WAIT_S = 5.0  # a read of a job's board waits this long for news
 ANSWER_S = 30.0  # ... and the cluster has this much longer to answer it, or it is lost
+DATASETS_KEPT = 4  # datasets kept in the object store (a class trains on a few; an old one goes with its last run)
 
 
 def job_cpus() -> int:
@@ -42,51 +46,61 @@ def _defs() -> dict[str, Any]:
     import ray
 
     @ray.remote(num_cpus=0)
-    class Board:
-        """A job's progress board: the task writes events, the server reads them and sets the stop flag. An async
-        actor, so that a read can wait for news (a long poll) while the task keeps reporting."""
+    class Boards:
+        """The jobs' progress boards, one actor for all of a server's jobs (started once, where an actor per job
+        started a Ray worker process per run): each task writes its job's events, the server reads them and sets
+        the stop flag. An async actor, so that a read can wait for news (a long poll) while tasks keep reporting."""
 
         def __init__(self) -> None:
-            self.events: list = []
-            self.info: dict | None = None
-            self.stop = False
-            self.news: asyncio.Event | None = None  # made in the actor's event loop
+            self.boards: dict[str, dict] = {}
 
-        def _changed(self) -> None:
-            if self.news is not None:
-                self.news.set()
+        def _board(self, job_id: str) -> dict:
+            if job_id not in self.boards:  # made in the actor's event loop
+                self.boards[job_id] = {"events": [], "info": None, "stop": False, "news": asyncio.Event()}
+            return self.boards[job_id]
 
-        async def started(self, info: dict) -> None:
-            self.info = info
-            self._changed()
+        async def started(self, job_id: str, info: dict) -> None:
+            board = self._board(job_id)
+            board["info"] = info
+            board["news"].set()
 
-        async def report(self, events: list) -> bool:
-            self.events.extend(events)
-            self._changed()
-            return self.stop
+        async def report(self, job_id: str, events: list) -> bool:
+            board = self._board(job_id)
+            board["events"].extend(events)
+            board["news"].set()
+            return board["stop"]
 
-        async def read(self, since: int, has_info: bool, wait_s: float) -> tuple[list, dict | None]:
+        async def read(self, job_id: str, since: int, has_info: bool, wait_s: float) -> tuple[list, dict | None]:
             """The events after the first ``since`` and the start info, as soon as there is something the reader
             has not had (or after ``wait_s``)."""
-            if len(self.events) <= since and (has_info or self.info is None):
-                self.news = self.news or asyncio.Event()
-                self.news.clear()
+            board = self._board(job_id)
+            if len(board["events"]) <= since and (has_info or board["info"] is None):
+                board["news"].clear()
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self.news.wait(), wait_s)
-            return self.events[since:], self.info
+                    await asyncio.wait_for(board["news"].wait(), wait_s)
+            return board["events"][since:], board["info"]
 
-        async def request_stop(self) -> None:
-            self.stop = True
-            self._changed()  # a waiting read answers now (the server may be shutting down)
+        async def request_stop(self, job_id: str) -> None:
+            board = self._board(job_id)
+            board["stop"] = True
+            board["news"].set()  # a waiting read answers now (the server may be shutting down)
+
+        async def forget(self, job_id: str) -> None:
+            self.boards.pop(job_id, None)
 
     @ray.remote(max_retries=0)
-    def train_task(request: JobRequest, board) -> dict:
+    def train_task(request: JobRequest, boards, job_id: str, dataset=None) -> dict:
+        from dataclasses import replace
+
         from cnn.jobs.worker import device_description, error_message, run_request
+
+        if dataset is not None:  # put in the object store once per dataset: read there, not copied in each task
+            request = replace(request, dataset=dataset)
 
         cpus = int(ray.get_runtime_context().get_assigned_resources().get("CPU", 0))
         _limit_threads(cpus)
-        ray.get(board.started.remote({"pid": os.getpid(), "node": ray.util.get_node_ip_address(),
-                                      "device": device_description()}))
+        ray.get(boards.started.remote(job_id, {"pid": os.getpid(), "node": ray.util.get_node_ip_address(),
+                                               "device": device_description()}))
         stop, done = threading.Event(), threading.Event()
         pending: list = []
         lock = threading.Lock()
@@ -95,7 +109,7 @@ def _defs() -> dict[str, Any]:
             with lock:
                 chunk = pending[:]
                 pending.clear()
-            if ray.get(board.report.remote(chunk)):
+            if ray.get(boards.report.remote(job_id, chunk)):
                 stop.set()
 
         def pump() -> None:
@@ -117,7 +131,7 @@ def _defs() -> dict[str, Any]:
             pumper.join()
             flush()
 
-    _remote.update(Board=Board, train_task=train_task)
+    _remote.update(Boards=Boards, train_task=train_task)
     return _remote
 
 
@@ -135,8 +149,8 @@ def _limit_threads(cpus: int) -> None:
 
 
 class _RayJob:
-    def __init__(self, job: Job, ref, board, gpu: bool):
-        self.job, self.ref, self.board, self.gpu = job, ref, board, gpu
+    def __init__(self, job: Job, ref, boards, gpu: bool):
+        self.job, self.ref, self.boards, self.gpu = job, ref, boards, gpu
         self.seen = 0
         self.cancelled = False
         self.follower: threading.Thread | None = None
@@ -184,20 +198,46 @@ class RayEngine(Engine):
         self._ray = ray
         self._lock = threading.Lock()
         self._live: dict[str, _RayJob] = {}
+        self._datasets: collections.OrderedDict[str, Any] = collections.OrderedDict()  # fingerprint -> ObjectRef
+        self._boards_actor: Any = None
 
     # ------------------------------------------------------------ engine interface
 
     def _enqueue(self, job: Job, request: JobRequest) -> None:
         ray = self._ray
         gpu = ray.available_resources().get("GPU", 0) >= 1
-        board = self._defs["Board"].remote()
+        boards = self._boards()
         options = {"num_cpus": 1, "num_gpus": 1} if gpu else {"num_cpus": job_cpus()}
-        ref = self._defs["train_task"].options(**options).remote(request, board)
-        rj = _RayJob(job, ref, board, gpu)
+        dataset = self._dataset_ref(request)
+        ref = self._defs["train_task"].options(**options).remote(replace(request, dataset=None), boards, job.id,
+                                                                  dataset)
+        rj = _RayJob(job, ref, boards, gpu)
         rj.follower = threading.Thread(target=self._follow, args=(rj,), name=f"jobs-ray-{job.id}", daemon=True)
         with self._lock:
             self._live[job.id] = rj
         rj.follower.start()
+
+    def _boards(self) -> Any:
+        """The progress boards' actor, started with the first run (and again if it died with the cluster)."""
+        with self._lock:
+            if self._boards_actor is None:
+                self._boards_actor = self._defs["Boards"].remote()
+            return self._boards_actor
+
+    def _dataset_ref(self, request: JobRequest) -> Any:
+        """The dataset in Ray's object store, put there once per fingerprint (the newest few kept): a run reads
+        it from there, where it was a copy in every task's arguments, pickled again each time."""
+        if request.dataset is None:
+            return None
+        key = request.dataset_key or data.fingerprint(request.dataset)
+        with self._lock:
+            ref = self._datasets.get(key)
+            if ref is None:
+                ref = self._datasets[key] = self._ray.put(request.dataset)
+            self._datasets.move_to_end(key)
+            while len(self._datasets) > DATASETS_KEPT:
+                self._datasets.popitem(last=False)
+        return ref
 
     def _cancel_queued(self, job: Job) -> bool:
         with self._lock:
@@ -205,7 +245,7 @@ class RayEngine(Engine):
         if rj is None:
             return False
         rj.cancelled = True
-        rj.board.request_stop.remote()
+        rj.boards.request_stop.remote(job.id)
         with contextlib.suppress(Exception):  # not started yet: it never will; started: it stops itself
             self._ray.cancel(rj.ref)
         return False  # the monitor finishes it, whichever way it ends
@@ -214,7 +254,7 @@ class RayEngine(Engine):
         with self._lock:
             rj = self._live.get(job.id)
         if rj is not None:
-            rj.board.request_stop.remote()
+            rj.boards.request_stop.remote(job.id)
 
     def place(self, job: Job) -> int:
         """The place among this server's jobs still waiting for the cluster's resources."""
@@ -244,7 +284,7 @@ class RayEngine(Engine):
         super().shutdown()
         for rj in live:
             with contextlib.suppress(Exception):
-                rj.board.request_stop.remote()
+                rj.boards.request_stop.remote(rj.job.id)
         # The followers must be done before the caller may ray.shutdown(): a Ray call after that would start
         # a new local cluster of its own (Ray's auto-init), owned by this process. A stop wakes their reads.
         for rj in live:
@@ -261,7 +301,7 @@ class RayEngine(Engine):
         while not self.closed and ray.is_initialized():
             try:
                 if read is None:
-                    read = rj.board.read.remote(rj.seen, rj.job.state != "queued", WAIT_S)
+                    read = rj.boards.read.remote(rj.job.id, rj.seen, rj.job.state != "queued", WAIT_S)
                 ready, _pending = ray.wait([read, rj.ref], num_returns=1, timeout=WAIT_S + ANSWER_S)
                 if not ready:
                     raise TimeoutError(f"no answer in {WAIT_S + ANSWER_S:.0f} s")
@@ -291,7 +331,7 @@ class RayEngine(Engine):
     def _ended(self, rj: _RayJob) -> None:
         """The task is over: its last events, then how it ended."""
         ray = self._ray
-        self._news(rj, *ray.get(rj.board.read.remote(rj.seen, True, 0.0), timeout=ANSWER_S))
+        self._news(rj, *ray.get(rj.boards.read.remote(rj.job.id, rj.seen, True, 0.0), timeout=ANSWER_S))
         if rj.cancelled:  # removed from the queue; if Ray had already handed it to a worker, it stopped at once
             with contextlib.suppress(Exception):
                 ray.get(rj.ref)
@@ -332,4 +372,4 @@ class RayEngine(Engine):
         self.finish(rj.job, **how)
         if self._ray.is_initialized():
             with contextlib.suppress(Exception):
-                self._ray.kill(rj.board)
+                rj.boards.forget.remote(rj.job.id)

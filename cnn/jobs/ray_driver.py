@@ -13,6 +13,7 @@ import contextlib
 import os
 import sys
 import threading
+from dataclasses import replace
 from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -40,6 +41,7 @@ from cnn.jobs.channel import (
 )
 from cnn.jobs.endings import DIED
 from cnn.jobs.ray_cluster import RayEngine
+from cnn.jobs.worker import Datasets
 
 
 class DriverEngine(RayEngine):
@@ -131,6 +133,7 @@ def main() -> None:  # pragma: no cover - runs in its own process (tests drive i
         send(Refused(getattr(e, "said", str(e)), getattr(e, "details", "")))
         return
     send(Connected(engine.name, engine.capacity()))
+    datasets = Datasets()
     while True:
         try:
             message = channel.expect(Run, Stop, Ping, Exit)
@@ -140,11 +143,14 @@ def main() -> None:  # pragma: no cover - runs in its own process (tests drive i
             print(f"CNN Lab driver: {e}", file=sys.stderr, flush=True)
             os._exit(2)
         if isinstance(message, Run):
-            job = Job(message.request, engine)
+            request = message.request
+            if request.dataset_key:  # sent once, then only its fingerprint (the server's DatasetsSent)
+                request = replace(request, dataset=datasets.take(request.dataset_key, request.dataset))
+            job = Job(request, engine)
             job.id = message.job_id  # one id on both sides
             with engine._jobs_lock:
                 engine._jobs[job.id] = job
-            engine.enqueue(job, message.request)
+            engine.enqueue(job, request)
         elif isinstance(message, Stop):
             job = engine.get(message.job_id)
             if job is not None:

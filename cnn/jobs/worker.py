@@ -89,6 +89,36 @@ class Datasets:
         return self._held.get(key, dataset)
 
 
+class DatasetsSent:
+    """The sending side of :class:`Datasets`: the fingerprints one receiver (a worker, the Ray driver) holds, kept the
+    same way, so that a dataset travels once and then only its fingerprint."""
+
+    def __init__(self) -> None:
+        import collections
+
+        self._held: collections.OrderedDict[str, None] = collections.OrderedDict()
+
+    def sending(self, dataset: Any) -> tuple[str, bool]:
+        """(the dataset's fingerprint, whether the receiver holds it already), counted as held from now on."""
+        from cnn import data
+
+        key = data.fingerprint(dataset)
+        held = key in self._held
+        self._held[key] = None
+        self._held.move_to_end(key)
+        while len(self._held) > Datasets.KEPT:
+            self._held.popitem(last=False)
+        return key, held
+
+    def request(self, request: Any) -> Any:
+        """``request`` as it travels: with its dataset the first time, then with only the dataset's fingerprint
+        (the receiver puts it back with :meth:`Datasets.take`)."""
+        if request.dataset is None:
+            return request
+        key, held = self.sending(request.dataset)
+        return replace(request, dataset=None if held else request.dataset, dataset_key=key)
+
+
 def unpack(payload: dict[str, Any]) -> TrainResult:
     """The TrainResult of a payload from :func:`run_request`, its model loaded in safe mode."""
     from cnn import keras_files

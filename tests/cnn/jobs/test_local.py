@@ -114,15 +114,14 @@ def test_one_idle_worker_prepares_a_hint_and_its_run_goes_to_that_worker(engine,
 def test_a_worker_always_holds_the_datasets_its_engine_counts_on():
     """Whatever order of hints and runs, with or without their datasets, the engine's bookkeeping and the worker's
     store agree (the engine sends a fingerprint alone only for a dataset the worker holds)."""
-    import collections
     import random
 
     from cnn.jobs import local
-    from cnn.jobs.worker import Datasets
+    from cnn.jobs.worker import Datasets, DatasetsSent
 
     sets = [tiny_dataset(n_train=64, seed=i) for i in range(4)]
     engine_side = object.__new__(local._Worker)
-    engine_side.datasets = collections.OrderedDict()
+    engine_side.datasets = DatasetsSent()  # the Ray driver's channel keeps the same books (cnn.jobs.cluster)
     worker_side = Datasets()
     rnd = random.Random(0)
     for _ in range(300):
