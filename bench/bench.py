@@ -294,14 +294,16 @@ def goal6_device() -> None:
         "GPU when present", None)
 
 
-def goal7_cifar(folder: str, precisions: list[str], archs: list[str], seeds: int) -> None:
+def goal7_cifar(folder: str, precisions: list[str], archs: list[str], seeds: int,
+                last_run: tuple[int, float] | None = None) -> None:
     print("7. CIFAR: the recommended preset to 88%, each preset's own recipe to 85% (10-minute budget)", flush=True)
     ds = load_from(folder, "cifar10")
     if ds.is_sample:
         sys.exit(f"No full CIFAR-10 in {folder}: python ../shared/datasets/build_cifar10.py {folder}/cifar10.npz")
     for asked in archs:
         name = cifar_budget.cifar_preset() if asked == "auto" else asked  # auto: what the Train page recommends here
-        epochs = cifar_budget.budget_epochs(name) if asked == "auto" else None  # and the epochs it sets
+        # and the epochs it sets (after a finished run here: the ones that run's time says fit, as the page does)
+        epochs = cifar_budget.budget_epochs(name, run=last_run) if asked == "auto" else None
         target = 0.88 if asked == "auto" else 0.85
         for choice, seed in ((c, 42 + i) for c in precisions for i in range(seeds)):
             config = run_config.default_config(name, "cifar10", precision=choice, seed=seed)
@@ -317,6 +319,17 @@ def goal7_cifar(folder: str, precisions: list[str], archs: list[str], seeds: int
                 f"{total / 60:.1f} min ({config.epochs} epochs, {n_crops} on crops, seed {config.seed}, "
                 f"data: {ds.source.split(' (')[0]})",
                 f"≥ {target:.2f} in ≤ 10 min of training", r.test_accuracy >= target and r.seconds <= 600)
+
+
+def last_run(p: argparse.ArgumentParser, text: str) -> tuple[int, float] | None:
+    """--cifar-last-run "15,486" as (epochs, seconds of training), or argparse's error."""
+    if not text:
+        return None
+    try:
+        epochs, seconds = text.split(",")
+        return int(epochs), float(seconds)
+    except ValueError:
+        p.error(f"--cifar-last-run: EPOCHS,SECONDS (15,486), got {text!r}")
 
 
 def load_from(folder: str, name: str) -> data.Dataset:
@@ -383,6 +396,8 @@ def main() -> None:
     p.add_argument("--cifar-arch", default="auto",
                    help="comma-separated CIFAR presets for goal 7 (auto: the one recommended for this CPU)")
     p.add_argument("--cifar-seeds", type=int, default=1, help="CIFAR runs per preset and precision (seeds 42, 43, ...)")
+    p.add_argument("--cifar-last-run", default="", metavar="EPOCHS,SECONDS",
+                   help="a finished CIFAR small run here (as the class database keeps it): the epochs its time fits")
     p.add_argument("--browser", action="store_true", help="also time app start and pages in Chromium")
     p.add_argument("--strokes", type=int, default=16, help="strokes drawn for goal 9")
     p.add_argument("--only", default="", help="comma-separated goal numbers to run")
@@ -420,7 +435,7 @@ def main() -> None:
     if want("6"):
         goal6_device()
     if want("7") and args.cifar:
-        goal7_cifar(args.cifar_data, precisions, cifar_archs, args.cifar_seeds)
+        goal7_cifar(args.cifar_data, precisions, cifar_archs, args.cifar_seeds, last_run(p, args.cifar_last_run))
     if want("8"):
         goal8_shipped(args.cifar_data)
     if want("9") and args.browser:
