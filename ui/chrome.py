@@ -106,6 +106,7 @@ _warm_started = False
 
 
 _first_page_done = threading.Event()
+WARM_WORKER_S = 15.0  # the server's own TensorFlow import waits at most this long for a first training worker
 
 
 def page_done() -> None:
@@ -129,6 +130,10 @@ def warm_up() -> None:
         # After the first page's script run: importing TensorFlow holds Python's lock for seconds at a time, and
         # the first page, which does not need it, would wait for it (a fresh server's Train page: 5.5 s, not 4)
         _first_page_done.wait(timeout=20.0)
+        # ... and after a first training worker is ready: on 2 cores the three imports at once made a fresh
+        # server's first Train wait 3.8 s for its worker
+        with contextlib.suppress(jobs.EngineError):
+            jobs.engine().wait_warm(WARM_WORKER_S)
         import keras  # noqa: F401
         import tensorflow  # noqa: F401
 

@@ -277,6 +277,12 @@ class Engine:
         dataset and build, compile and trace its model now (:func:`cnn.training.prepare`); the default does
         nothing."""
 
+    def wait_warm(self, timeout: float) -> bool:
+        """Wait (at most ``timeout`` s) until a first worker is ready to train: the web server puts off its own
+        import of TensorFlow till then, so that they do not share the CPUs (True when ready; the default has no
+        workers of its own to wait for)."""
+        return True
+
     def jobs(self) -> list[Job]:
         """Every job of this server still listed, oldest first."""
         with self._jobs_lock:

@@ -44,6 +44,7 @@ from cnn.training import prepare_key
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 120.0  # importing TensorFlow in a new process on a busy machine
+FIRST_WORKER_S = 60.0  # a fresh server's other workers start once the first is ready, or after this long
 SHUTDOWN_GRACE_S = 10.0  # how long running jobs get to stop after their current batch when the server stops
 SHUT_DOWN = N_("The CNN Lab server is shutting down, so this run was stopped before it finished.")
 NOT_RECEIVED = N_("The trained model could not be received: {error}")
@@ -67,6 +68,7 @@ class _Worker:
     def __init__(self) -> None:
         mine, theirs = socket.socketpair()
         env = {**worker_env(), "CNN_WORKER_FD": str(theirs.fileno())}
+        self.spawned = time.monotonic()
         self.proc = subprocess.Popen(list(self.command), cwd=ROOT, env=env, pass_fds=[theirs.fileno()],
                                      stdin=subprocess.DEVNULL)
         theirs.close()
@@ -84,6 +86,7 @@ class _Worker:
             self.kill()
             raise
         self.pid, self.device = ready.pid, ready.device
+        self.ready = time.monotonic()
 
     def send(self, message: Envelope) -> None:
         self.channel.send(message)
@@ -126,9 +129,15 @@ class LocalEngine(Engine):
         self._hint: tuple | None = None  # the newest run a Train page shows ready (see prepare)
         self._hint_seq = 0
         self._hint_taken = 0  # the newest hint one idle slot took (one worker prepares each hint)
+        # A fresh server's workers start one after the other: the first is ready sooner (on 2 cores, two importing
+        # TensorFlow at once each took as long as the two in a row), and a student's first Train waits for one.
+        self._first_ready = threading.Event()
         self._slots = [_Slot(self, i, prestart) for i in range(self.limit)]
         for slot in self._slots:
             slot.start()
+
+    def wait_warm(self, timeout: float) -> bool:
+        return self._first_ready.wait(timeout)
 
     def _enqueue(self, job: Job, request: JobRequest) -> None:
         if request.dataset is not None and not request.initial_model:  # which prepared model it could use
@@ -244,7 +253,7 @@ class _Slot(threading.Thread):
 
     def __init__(self, engine: LocalEngine, index: int, prestart: bool):
         super().__init__(name=f"jobs-slot-{index}", daemon=True)
-        self.engine = engine
+        self.engine, self.index = engine, index
         self.worker: _Worker | None = None
         self.prestart = prestart
         self._job: Job | None = None
@@ -278,8 +287,11 @@ class _Slot(threading.Thread):
 
     def run(self) -> None:
         if self.prestart:
+            if self.index:  # after the first slot's worker (see LocalEngine.__init__)
+                self.engine._first_ready.wait(FIRST_WORKER_S)
             with contextlib.suppress(EngineError):  # tried again, with a message, when a job needs it
                 self._ensure_worker()
+        self.engine._first_ready.set()  # (without prestart: nothing to wait for)
         while not self.engine.closed:
             item = self.engine._next(self)
             if item is None:

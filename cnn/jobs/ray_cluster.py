@@ -1,12 +1,12 @@
 """The cluster engine: the same jobs on a Ray cluster (``CNN_RAY_ADDRESS``), for a class on many machines.
 
-Each job is one Ray task asking for its CPUs (``CNN_RAY_JOB_CPUS``, default 2), and for one GPU
-when the cluster has one free. Live progress uses Ray's idiom: the task reports to its job's "board", held with
-every other job's by one small actor started with the first run; the server follows each job with one thread that waits for the board's news or the task's end (a
-long poll, no sleeping loop), and the board's answer to a report carries the stop flag back. The trained
-model comes back through the object store as ``.keras`` bytes; a dataset goes there once per fingerprint (the
-server sends it to the driver once too) and each run reads it from there. Ray's scheduler is the queue: a
-job waits until some machine has its resources free. Ray is an optional dependency
+Each job is one Ray task asking for its CPUs (``CNN_RAY_JOB_CPUS``, default 2), and for one GPU when the cluster has
+one free. Live progress uses Ray's idiom: the task reports to its job's "board", held with every other job's by one
+small actor started with the first run; the server follows each job with one thread that waits for the board's news
+or the task's end (a long poll, no sleeping loop), and the board's answer to a report carries the stop flag back.
+The trained model comes back through the object store as ``.keras`` bytes; a dataset goes there once per
+fingerprint (the server sends it to the driver once too) and each run reads it from there. Ray's scheduler is the
+queue: a job waits until some machine has its resources free. Ray is an optional dependency
 (``requirements-cluster.txt``); the ``cnn`` package travels to the machines with the job.
 """
 from __future__ import annotations

@@ -103,7 +103,8 @@ def test_shapes_stay_left_to_right_on_a_right_to_left_page(speak):
              h=28, w=28, c=1, k=10)
     assert f"{lri}28×28×1{pdi}" in said
     assert f"{lri}32×32×3{pdi}" in _("{name}: {shape}, expected {shape2}.", name="a", shape="28×28", shape2="32×32×3")
-    assert i18n.headed([{"output shape": "(None, 28, 28, 32)"}]) == [{_("output shape"): f"{lri}(None, 28, 28, 32){pdi}"}]
+    cells = i18n.headed([{"output shape": "(None, 28, 28, 32)"}])
+    assert cells == [{_("output shape"): f"{lri}(None, 28, 28, 32){pdi}"}]
     assert i18n.bidi("1,234 images") == "1,234 images" and i18n.bidi(5) == 5
     speak("de")
     assert i18n.bidi("28×28×1") == "28×28×1" and lri not in _("{name}: {shape}, expected {shape2}.", name="a",

@@ -111,6 +111,22 @@ def test_one_idle_worker_prepares_a_hint_and_its_run_goes_to_that_worker(engine,
     assert again.wait(180) and again.state == "done", again.message
 
 
+def test_a_fresh_servers_workers_start_one_after_the_other_and_the_server_can_wait_for_the_first():
+    """Two workers importing TensorFlow at once on 2 cores each took as long as both in a row: the second starts when
+    the first is ready, and the web server puts off its own import till then (Engine.wait_warm)."""
+    e = LocalEngine(limit=2, heartbeat_timeout=600)
+    try:
+        assert e.wait_warm(120)
+        first, second = e._slots
+        deadline = time.monotonic() + 120
+        while second.worker is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert second.worker.spawned >= first.worker.ready
+    finally:
+        e.shutdown()
+
+
 def test_a_worker_always_holds_the_datasets_its_engine_counts_on():
     """Whatever order of hints and runs, with or without their datasets, the engine's bookkeeping and the worker's
     store agree (the engine sends a fingerprint alone only for a dataset the worker holds)."""
