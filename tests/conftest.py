@@ -33,6 +33,16 @@ def _isolated_data(tmp_path_factory, monkeypatch):
     db.forget_shared()
 
 
+@pytest.fixture(autouse=True)
+def _main_module_kept():
+    """Streamlit's AppTest installs each script it runs as ``__main__`` and leaves it there; a later test in the same
+    process that starts processes by spawning (which re-runs ``__main__`` in them) would run that script instead."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     """A PostgreSQL server for this test session (Debian's postgresql, started here). When it cannot start, the
