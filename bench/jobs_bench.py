@@ -1,6 +1,6 @@
 """Training jobs in the real app: throughput in the browser vs plain fit, Train → first batch, memory.
 
-    python bench/jobs_bench.py [--repeats 3] [--no-ray | --only-ray | --presses]
+    python bench/jobs_bench.py [--repeats 3] [--no-ray | --only-ray | --presses | --two]
 
 Needs the full MNIST (``CNN_DATA_DIR``, default ``../shared/datasets``) and Debian's Chromium.
 Measured in one run, side by side, with the CPU named:
@@ -82,6 +82,47 @@ def train_in_browser(browser, url: str, query: str, read_s: float = 0.0) -> tupl
     seconds = float(re.search(r"in ([\d.]+) s", done.inner_text()).group(1))
     ctx.close()
     return first_batch, seconds
+
+
+# The same clock as PRESS_TO_FIRST_BATCH, left running on the page: several pages pressed at once, read later.
+PRESS_AND_ARM = f"(button) => {{ window.firstBatch = ({PRESS_TO_FIRST_BATCH})(button); }}"
+
+
+def two_students_at_once(browser, rounds: int = 3, read_s: float = 3.0) -> None:
+    """Two students (or two tabs) with the same settings on a warm server, Train pressed on both at once, ``read_s``
+    after their pages are drawn; each round after both runs ended: seconds from each press to its first live batch
+    (a worker prepared for each when both slots are free)."""
+    firsts = []
+    with running_app(CNN_MAX_JOBS=str(os.cpu_count() or 1)) as app:  # as many slots as a real server has (cores)
+        pages = []
+        for _student in range(2):
+            ctx = browser.new_context(viewport={"width": 1300, "height": 900})
+            pg = ctx.new_page()
+            pg.set_default_timeout(600_000)
+            pages.append(pg)
+        for pg in pages:
+            pg.goto(f"{app['url']}/Train?arch=fast&epochs=1&limit=all&seed=1")
+            idle(pg)
+        pages[0].wait_for_timeout(10_000)  # a warm server: both workers have started
+        for _ in range(rounds):
+            for pg in pages:
+                pg.reload()
+                idle(pg)
+            pages[0].wait_for_timeout(read_s * 1000)
+            for pg in pages:
+                pg.evaluate(PRESS_AND_ARM, pg.get_by_role("button", name="Train", exact=True).element_handle())
+            firsts.append([pg.evaluate("window.firstBatch") for pg in pages])
+            for pg in pages:
+                pg.get_by_text(re.compile(r"Finished \d+ epochs? in [\d.]+ s")).first.wait_for()
+                idle(pg)
+            print(f"   both pressed: first batches {firsts[-1][0]:.2f} s and {firsts[-1][1]:.2f} s", flush=True)
+        for pg in pages:
+            pg.context.close()
+    flat = [x for pair in firsts for x in pair]
+    ROWS.append((f"Two students with the same settings press Train at once on a warm server, {read_s:.0f} s after "
+                 "their pages are drawn → each one's first live batch (median, max)",
+                 f"{statistics.median(flat):.2f} s, {max(flat):.2f} s (pairs "
+                 f"{'; '.join(f'{a:.2f}, {b:.2f}' for a, b in firsts)})"))
 
 
 def presses_in_a_row(browser, presses: int = 5, wait_s: float = 12.0, read_s: float = 2.0) -> None:
@@ -238,8 +279,9 @@ def main() -> None:
     p.add_argument("--no-ray", action="store_true")
     p.add_argument("--only-ray", action="store_true", help="only Train → first batch on a Ray cluster")
     p.add_argument("--presses", action="store_true", help="only Train pressed 5 times in a row on one page")
+    p.add_argument("--two", action="store_true", help="only two students pressing Train at once, same settings")
     p.add_argument("--first-read", type=float, default=2.0,
-                   help="seconds between a fresh server's page and the first of --presses (a student reading it)")
+                   help="seconds between a page and the first press of --presses (a fresh server's) or --two")
     args = p.parse_args()
     import tensorflow as tf
 
@@ -248,9 +290,11 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         if args.presses:
             presses_in_a_row(browser, read_s=args.first_read)
+        elif args.two:
+            two_students_at_once(browser, rounds=args.repeats, read_s=args.first_read)
         elif not args.only_ray:
             throughput_and_first_batch(browser, args.repeats)
-        if not args.no_ray and not args.presses:
+        if not args.no_ray and not args.presses and not args.two:
             ray_first_batch(browser, args.repeats)
         browser.close()
     print(f"\nCNN Lab jobs benchmark · {cpu_name()} · {os.cpu_count()} cores · TensorFlow {tf.__version__} · "
