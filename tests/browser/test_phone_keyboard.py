@@ -150,6 +150,9 @@ def test_help_targets_are_at_least_24_px_and_the_focus_ring_is_seen(browser, ser
         wait_idle(pg)
         pg.get_by_role("heading", name="Hyperparameters").wait_for()
         targets = pg.locator("[data-testid=stTooltipHoverTarget]")
+        # the widgets under the heading are drawn a moment after it (on a busy CI machine, seconds)
+        pg.wait_for_function("document.querySelectorAll('[data-testid=stTooltipHoverTarget]').length > 3",
+                             timeout=30_000)
         assert targets.count() > 3
         with contextlib.suppress(PlaywrightTimeout):  # the page's style sheet may land a moment after its widgets
             pg.wait_for_function("""() => [...document.querySelectorAll('[data-testid=stTooltipHoverTarget]')]
