@@ -80,6 +80,10 @@ def test_on_a_phone_the_data_page_keeps_its_images_in_grids_and_each_augmented_c
     original = phone.get_by_role("img", name="Training image 1, as it is")
     augmented = phone.get_by_role("img", name=re.compile(r"^Training image 1, augmented"))
     augmented.scroll_into_view_if_needed()
+    for img in (original, augmented):  # measured once loaded (a busy CI machine draws them 0 px high first)
+        img.evaluate("e => e.complete || new Promise((done) => e.addEventListener('load', done, {once: true}))")
+    phone.wait_for_function("""() => [...document.querySelectorAll('img[alt^="Training image 1,"]')]
+        .every((e) => e.getBoundingClientRect().height > 0)""", timeout=30_000)
     top, bottom = original.bounding_box(), augmented.bounding_box()
     assert abs(top["x"] - bottom["x"]) < 2 and 0 < bottom["y"] - top["y"] < 1.5 * top["height"], (top, bottom)
     height = phone.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
