@@ -127,6 +127,7 @@ class LocalEngine(Engine):
         self._waiting: collections.deque[tuple[Job, JobRequest]] = collections.deque()
         self._running: dict[str, _Slot] = {}
         self._hint: tuple | None = None  # the newest run a Train page shows ready (see prepare)
+        self._hint_key = ""  # its prepare_key
         self._hint_seq = 0
         self._hint_taken = 0  # the newest hint one idle slot took (one worker prepares each hint)
         # A fresh server's workers start one after the other: the first is ready sooner (on 2 cores, two importing
@@ -150,8 +151,9 @@ class LocalEngine(Engine):
     def prepare(self, config: TrainConfig, dataset: Dataset) -> None:
         """One idle worker takes this run's dataset and builds, compiles and traces its model now (only the newest
         hint counts); the run goes to that worker when it is free."""
+        key = prepare_key(config, dataset.image_shape, dataset.num_classes, len(dataset.train_images))
         with self._cond:
-            self._hint = (config, dataset)
+            self._hint, self._hint_key = (config, dataset), key
             self._hint_seq += 1
             self._cond.notify_all()
 
@@ -172,7 +174,9 @@ class LocalEngine(Engine):
                         job.started = time.time()  # left the queue: its wait ends here, in arrival order
                         self._running[job.id] = slot
                         return job, request
-                    if self._hint_taken < self._hint_seq:
+                    if self._hint_taken < self._hint_seq and slot.prepared != self._hint_key:
+                        # a slot holding this model ready already leaves the hint to another: a second page with
+                        # the same settings (a second tab, a neighbour) then finds a worker ready too
                         self._hint_taken = self._hint_seq
                         return ("prepare", self._hint)
                     self._cond.wait(1.0)
@@ -185,12 +189,9 @@ class LocalEngine(Engine):
         try, a new seed after Stop) unless a worker holds them ready already."""
         with self._cond:
             self._running.pop(job.id, None)
-            if self._hint is not None:
-                config, dataset = self._hint
-                key = prepare_key(config, dataset.image_shape, dataset.num_classes, len(dataset.train_images))
-                if not any(s.prepared == key for s in self._slots):
-                    self._hint_taken = min(self._hint_taken, self._hint_seq - 1)
-                    self._cond.notify_all()
+            if self._hint is not None and not any(s.prepared == self._hint_key for s in self._slots):
+                self._hint_taken = min(self._hint_taken, self._hint_seq - 1)
+                self._cond.notify_all()
 
     def _cancel_queued(self, job: Job) -> bool:
         with self._cond:

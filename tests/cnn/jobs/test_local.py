@@ -111,6 +111,26 @@ def test_one_idle_worker_prepares_a_hint_and_its_run_goes_to_that_worker(engine,
     assert again.wait(180) and again.state == "done", again.message
 
 
+def test_two_pages_with_the_same_settings_each_find_a_prepared_worker(engine, data):
+    """Two students (or two tabs) show the same settings: the second page's hint goes to the worker that does not
+    hold that model yet, not again to the one that does, so two presses at once both start on a prepared worker."""
+    settings_ = config(epochs=1, seed=11)
+    key = training.prepare_key(settings_, data.image_shape, data.num_classes, len(data.train_images))
+    for _page in range(2):
+        engine.prepare(settings_, data)
+        deadline = time.monotonic() + 60
+        while sum(s.prepared == key for s in engine._slots) < _page + 1:
+            assert time.monotonic() < deadline, f"page {_page + 1}'s hint prepared"
+            time.sleep(0.05)
+    time.sleep(0.5)
+    assert [s.prepared for s in engine._slots] == [key, key]
+    pids = {s.worker.pid for s in engine._slots}
+    both = [engine.submit(JobRequest(settings_, data, label=f"same{i}")) for i in range(2)]
+    for job in both:
+        assert job.wait(180) and job.state == "done", job.message
+    assert {job.worker_pid for job in both} == pids, "each run on its own prepared worker"
+
+
 def test_a_fresh_servers_workers_start_one_after_the_other_and_the_server_can_wait_for_the_first():
     """Two workers importing TensorFlow at once on 2 cores each took as long as both in a row: the second starts when
     the first is ready, and the web server puts off its own import till then (Engine.wait_warm)."""
