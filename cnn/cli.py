@@ -12,21 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cnn import import_tf
 from cnn.errors import LabError, first_line
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow with its start-up chatter on stderr silenced, so errors stay one line."""
-    fd, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
-    try:
-        import tensorflow  # noqa: F401
-    finally:
-        os.dup2(fd, 2)
-        os.close(fd)
-        os.close(null)
 
 
 def _train_overrides(args) -> dict:
@@ -437,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         if args.command not in ("models", "dataset", "class", "health"):
-            _import_tensorflow_quietly()
+            import_tf.import_tensorflow()
         return args.func(args)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -45,6 +45,7 @@ from cnn.training import prepare_key
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 120.0  # importing TensorFlow in a new process on a busy machine
 FIRST_WORKER_S = 60.0  # a fresh server's other workers start once the first is ready, or after this long
+FIRST_FED_S = 3.0  # ... and the server's own TensorFlow import waits this long more for the first worker's dataset
 SHUTDOWN_GRACE_S = 10.0  # how long running jobs get to stop after their current batch when the server stops
 SHUT_DOWN = N_("The CNN Lab server is shutting down, so this run was stopped before it finished.")
 NOT_RECEIVED = N_("The trained model could not be received: {error}")
@@ -133,12 +134,18 @@ class LocalEngine(Engine):
         # A fresh server's workers start one after the other: the first is ready sooner (on 2 cores, two importing
         # TensorFlow at once each took as long as the two in a row), and a student's first Train waits for one.
         self._first_ready = threading.Event()
+        self._first_fed = threading.Event()  # ... and has been sent its first dataset (a page's hint or a run)
         self._slots = [_Slot(self, i, prestart) for i in range(self.limit)]
         for slot in self._slots:
             slot.start()
 
     def wait_warm(self, timeout: float) -> bool:
-        return self._first_ready.wait(timeout)
+        if not self._first_ready.wait(timeout):
+            return False
+        # The first Train page's hint sends that worker its dataset (55 MB for MNIST) right away: pickled here while
+        # the server imported TensorFlow, it reached the worker 0.9 s after the worker was ready
+        self._first_fed.wait(FIRST_FED_S)
+        return True
 
     def _enqueue(self, job: Job, request: JobRequest) -> None:
         if request.dataset is not None and not request.initial_model:  # which prepared model it could use
@@ -302,6 +309,7 @@ class _Slot(threading.Thread):
                     worker = self._ensure_worker()
                     message = worker.prepare_message(item[1])
                     worker.send(message)
+                    self.engine._first_fed.set()
                     self.prepared = prepare_key(*message.shapes)
                 continue
             job, request = item
@@ -320,6 +328,7 @@ class _Slot(threading.Thread):
             return
         try:
             worker.send(worker.run_message(job, request))
+            self.engine._first_fed.set()
             self.prepared = ""  # a worker's prepared model serves one run, or none
             if job.stop_reason:  # stopped while being handed over
                 worker.send(Stop())

@@ -141,9 +141,9 @@ def main() -> None:  # pragma: no cover - runs in the worker process (tests driv
     channel = Channel.from_fd(settings.value("CNN_WORKER_FD"), "the CNN Lab server")
     with contextlib.suppress(OSError, ValueError):  # the app's pages stay responsive while it trains
         os.nice(settings.value("CNN_WORKER_NICE"))
-    from cnn.cli import _import_tensorflow_quietly
+    from cnn.import_tf import import_tensorflow
 
-    _import_tensorflow_quietly()  # warm: the first job does not wait for the import
+    import_tensorflow()  # warm: the first job does not wait for the import (without Keras's optional packages)
 
     def send(message: Envelope) -> None:
         try:

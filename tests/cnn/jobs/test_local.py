@@ -131,12 +131,15 @@ def test_two_pages_with_the_same_settings_each_find_a_prepared_worker(engine, da
     assert {job.worker_pid for job in both} == pids, "each run on its own prepared worker"
 
 
-def test_a_fresh_servers_workers_start_one_after_the_other_and_the_server_can_wait_for_the_first():
+def test_a_fresh_servers_workers_start_one_after_the_other_and_the_server_can_wait_for_the_first(data):
     """Two workers importing TensorFlow at once on 2 cores each took as long as both in a row: the second starts when
-    the first is ready, and the web server puts off its own import till then (Engine.wait_warm)."""
+    the first is ready, and the web server puts off its own import till then (Engine.wait_warm), and till the first
+    page's dataset has gone to that worker."""
     e = LocalEngine(limit=2, heartbeat_timeout=600)
     try:
+        e.prepare(config(), data)  # the first Train page, drawn while the first worker imports TensorFlow
         assert e.wait_warm(120)
+        assert e._first_fed.is_set(), "the server's import waited for the hint's dataset to be sent"
         first, second = e._slots
         deadline = time.monotonic() + 120
         while second.worker is None:
