@@ -25,6 +25,9 @@ from ui.state import fragment
 
 POLL_S = 1.0  # the sidebar and the live charts redraw once a second
 FIRST_BATCH_WAIT_S = 15.0  # for this long after Train, the live view waits for the first batch instead of polling
+# ... and the first drawing after Train waits this long for it once a worker has the run: else the rest of the page
+# was drawn first, and two students pressing at once on 2 cores saw their first batch 1-5 s after it came
+FIRST_BATCH_HOLD_S = 2.5
 PAGE_OF_GROUP = {"train": "pages/2_Train.py"}  # other groups (lessons) link to Lessons
 TITLE_OF_GROUP = {"train": N_("Train")}
 STATES = (N_("queued"), N_("running"), N_("done"), N_("error"), N_("cancelled"))  # a run's state, as people read it
@@ -220,8 +223,8 @@ def progress_ui(key: str, title: str = "") -> None:
     if poll() or g.finished:
         st.rerun(scope="app")  # show the results with the rest of the page
     fresh = [j for j in g.jobs if not j.finished and time.time() - j.submitted < FIRST_BATCH_WAIT_S]
-    if fresh and fresh[0].latest() is None:
-        fresh[0].wait_for_progress(0.9 * POLL_S)  # a run just started: its first batch shows as it comes
+    if fresh and fresh[0].latest() is None:  # a run just started: its first batch shows as it comes
+        fresh[0].wait_for_progress(FIRST_BATCH_HOLD_S if fresh[0].place() == 0 else 0.9 * POLL_S)
     for job in g.jobs:
         job.touch()
         fraction, line = status_line(job)
