@@ -36,8 +36,11 @@ def dataset_ui(name: str) -> data.Dataset | None:
     except data.DatasetError as e:
         st.error(_("Could not load {title}: {e}", title=data.title(name), e=e))
         return None
-    note = " " + _("Only a sample: put the full dataset in the data folder for real training.") if ds.is_sample else ""
-    st.caption(f":material/inventory_2: {ds.describe()}.{note}")
+    line = _("{sentence}.", sentence=ds.describe())  # the full stop is the language's: 。 in Chinese, । in Hindi
+    if ds.is_sample:
+        line = _("{first} {second}", first=line,
+                 second=_("Only a sample: put the full dataset in the data folder for real training."))
+    st.caption(f":material/inventory_2: {line}")
     if ds.note:
         icon = ":material/warning:" if data.is_user(name) else ":material/cloud_off:"
         st.caption(f"{icon} {ds.note}")

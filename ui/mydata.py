@@ -265,5 +265,5 @@ def dataset_choices() -> list[str]:
 
 
 def description(ds: userdata.UserDataset) -> str:
-    return f"{data.title(data.user_key(ds.name))}: {ds.describe()}."
+    return _("{title}: {description}.", title=data.title(data.user_key(ds.name)), description=ds.describe())
 
