@@ -164,13 +164,14 @@ def touch_strokes(pg, strokes_px, *, target: str = DRAW_PAD) -> None:
         pg.wait_for_timeout(50)
 
 
-def enter_teacher_mode(pg, url: str, passphrase: str) -> None:
-    """Open the Class page at ``url`` and enter teacher mode with the passphrase, as a teacher does."""
+def enter_teacher_mode(pg, url: str, passphrase: str, say=lambda text: text) -> None:
+    """Open the Class page at ``url`` and enter teacher mode with the passphrase, as a teacher does; ``say``: the
+    page's words for an English text (a page in another language)."""
     pg.goto(f"{url}/Class")
     wait_idle(pg)
-    pg.get_by_label("Teacher passphrase").fill(passphrase)
-    pg.get_by_role("button", name="Enter teacher mode").click()
-    pg.get_by_role("heading", name="Runs").wait_for()
+    pg.get_by_label(say("Teacher passphrase")).fill(passphrase)
+    pg.get_by_role("button", name=say("Enter teacher mode")).click()
+    pg.get_by_role("heading", name=say("Runs")).wait_for()
 
 
 def new_student(browser, url: str, name: str):

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from browser.conftest import SHOTS, TEACHER_PASSPHRASE
-from browser.helpers import draw_digit, open_sidebar, wait_idle
+from browser.helpers import draw_digit, enter_teacher_mode, open_sidebar, wait_idle
 from browser.test_accessibility import audit
 
 pytestmark = pytest.mark.browser
@@ -97,11 +97,9 @@ def test_german_from_the_browser_and_spanish_from_the_picker_on_every_page(brows
         pg.locator("[data-testid=stFileUploaderDropzone]").first.wait_for()
         if english := english_left(pg):
             german["Draw (upload)"] = english
-        pg.goto(f"{server['url']}/Class")  # the teacher's page, in German too
-        wait_idle(pg)
-        pg.get_by_label("Passwort der Lehrkraft").fill(TEACHER_PASSPHRASE)
-        pg.get_by_role("button", name="Lehrkraftmodus starten").click()
-        pg.get_by_role("heading", name="Läufe").wait_for()
+        enter_teacher_mode(pg, server["url"], TEACHER_PASSPHRASE, {  # the teacher's page, in German too
+            "Teacher passphrase": "Passwort der Lehrkraft", "Enter teacher mode": "Lehrkraftmodus starten",
+            "Runs": "Läufe"}.get)
         wait_idle(pg)
         if english := english_left(pg):
             german["Class"] = english

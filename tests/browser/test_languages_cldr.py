@@ -10,7 +10,7 @@ import pytest
 from cnn import i18n
 
 from browser.conftest import SHOTS, TEACHER_PASSPHRASE
-from browser.helpers import draw_digit
+from browser.helpers import draw_digit, enter_teacher_mode
 from browser.test_accessibility import audit
 from browser.test_languages import english_left, open_sidebar, wait_idle
 
@@ -65,11 +65,8 @@ def test_every_page_in_a_language_from_the_browser(browser, server, code):
         if code == "ar":
             sidebar, main = (pg.locator(f"[data-testid={t}]").first.bounding_box() for t in ("stSidebar", "stMain"))
             assert sidebar["x"] > main["x"], "the sidebar stands on the right"
-        pg.goto(f"{server['url']}/Class")  # the teacher's page too
-        wait_idle(pg)
-        pg.get_by_label(said(code, "Teacher passphrase")).fill(TEACHER_PASSPHRASE)
-        pg.get_by_role("button", name=said(code, "Enter teacher mode")).click()
-        pg.get_by_role("heading", name=said(code, "Runs")).wait_for()
+        # the teacher's page too
+        enter_teacher_mode(pg, server["url"], TEACHER_PASSPHRASE, lambda text: said(code, text))
         wait_idle(pg)
         if found := english_left(pg):
             english["Class"] = found
