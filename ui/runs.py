@@ -224,7 +224,7 @@ def progress_ui(key: str, title: str = "") -> None:
         st.rerun(scope="app")  # show the results with the rest of the page
     fresh = [j for j in g.jobs if not j.finished and time.time() - j.submitted < FIRST_BATCH_WAIT_S]
     if fresh and fresh[0].latest() is None:  # a run just started: its first batch shows as it comes
-        fresh[0].wait_for_progress(FIRST_BATCH_HOLD_S if fresh[0].place() == 0 else 0.9 * POLL_S)
+        fresh[0].wait_for_progress(FIRST_BATCH_HOLD_S if fresh[0].place == 0 else 0.9 * POLL_S)
     for job in g.jobs:
         job.touch()
         fraction, line = status_line(job)
