@@ -251,3 +251,20 @@ def test_a_students_class_names_are_never_translated():
         assert data.class_titles("user:wetter", ["Clear", "Stop", "Sneaker"]) == ["Clear", "Stop", "Sneaker"]
     finally:
         i18n.set_language(i18n.DEFAULT)
+
+
+def test_a_datasets_fingerprint_is_computed_once_kept_by_copies_and_not_by_one_made_with_other_arrays(monkeypatch):
+    """Every Train page run and press asked for it (30-90 ms for MNIST); the page cache's copies carry it."""
+    import dataclasses
+
+    from conftest import tiny_dataset
+
+    ds = tiny_dataset()
+    digest = data.fingerprint(ds)
+    hashed, sha1 = [], hashlib.sha1
+    monkeypatch.setattr(hashlib, "sha1", lambda *a, **k: hashed.append(1) or sha1(*a, **k))
+    copy = pickle.loads(pickle.dumps(ds))
+    assert data.fingerprint(ds) == data.fingerprint(copy) == digest and hashed == []
+    other = dataclasses.replace(ds, train_images=ds.train_images[::-1].copy())
+    assert data.fingerprint(other) != digest and hashed == [1]
+    assert data.fingerprint(dataclasses.replace(ds)) == digest and hashed == [1, 1]
