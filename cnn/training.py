@@ -107,6 +107,49 @@ class Prepared:
     key: str
     model: Any
     view: Any = None  # the model on crops (cnn.crops.crop_view), its step traced too, when the run starts on crops
+    data: Dataset | None = None  # the dataset it was prepared with, when given: a run on this very dataset also
+    fit: Any = None  # finds its arrays to fit (_FitData) made
+    first_batches: Any = None  # ... and the pipeline of its first epoch (crops or whole images) made
+
+
+@dataclass
+class _FitData:
+    """What a run fits: training images as stored, one-hot labels, validation images as floats, batches an epoch."""
+
+    x: np.ndarray
+    y: np.ndarray
+    val: tuple[np.ndarray, np.ndarray] | None
+    steps: int
+
+
+def _fit_data(config: TrainConfig, ds: Dataset) -> _FitData:
+    """The run's training and validation arrays, ``train_limit`` applied."""
+    import keras
+
+    x_all, y_all = ds.train_images, ds.y_train
+    if config.train_limit and config.train_limit < len(x_all):
+        x_all, y_all = x_all[:config.train_limit], y_all[:config.train_limit]
+    y = keras.utils.to_categorical(y_all, ds.num_classes).astype(np.float32)
+    (x_fit, y_fit), val = split_validation(x_all, y, config.validation_split)  # images still as stored
+    if val is not None:
+        val = (to_float(val[0]), val[1])  # (N, H, W, C) float32 in [0, 1]
+    return _FitData(x_fit, y_fit, val, math.ceil(len(x_fit) / config.batch_size))
+
+
+def _batches(config: TrainConfig, image_shape: tuple[int, ...], fit: _FitData, on_crops: bool):
+    """The training pipeline of the run's crop epochs (``on_crops``), or of its epochs on whole images: augmented as
+    the config says, mirrored alternately epoch after epoch."""
+    n_crops = crops.crop_epochs(config.crop_share, config.epochs)
+    flip = config.augment and config.augmentation().flip
+
+    def flips(first_epoch: int) -> AlternatingFlips | None:  # the same images mirrored as the epochs go on
+        return AlternatingFlips(len(fit.x), fit.steps, config.seed, first_epoch) if flip else None
+
+    if on_crops:
+        return dataset_pipeline(fit.x, fit.y, config.batch_size, config.seed,
+                                crops.random_crops(crops.crop_side(image_shape), flip, config.seed, flips(0)))
+    augmenter = build_augmenter(config.augmentation(), config.seed, flips(n_crops)) if config.augment else None
+    return dataset_pipeline(fit.x, fit.y, config.batch_size, config.seed + n_crops, augmenter)
 
 
 def build_fresh(config: TrainConfig, image_shape: tuple[int, ...], num_classes: int):
@@ -129,11 +172,14 @@ def prepare_key(config: TrainConfig, image_shape: tuple[int, ...], num_classes: 
     return json.dumps([config.as_dict(), list(image_shape), int(num_classes), int(n)], sort_keys=True, default=str)
 
 
-def prepare(config: TrainConfig, image_shape: tuple[int, ...], num_classes: int, n_train: int) -> Prepared:
+def prepare(config: TrainConfig, image_shape: tuple[int, ...], num_classes: int, n_train: int,
+            dataset: Dataset | None = None) -> Prepared:
     """Build and compile the model ``config`` would train, trace its training step on a few blank batches, then
     put every variable back as built (weights, optimizer, random generators' states). A worker does this while
     idle, so a run that presses Train with this config starts at its first batch: tracing is most of a fast
-    run's first second. The run then trains exactly as a fresh one would (tests/cnn/test_training.py)."""
+    run's first second. With ``dataset``, the run's arrays and its first epoch's pipeline are made too (0.1-0.25 s
+    of the full MNIST's first batch, bench/README.md), for a run on that same dataset object. The run then trains
+    exactly as a fresh one would (tests/cnn/test_training.py)."""
     import keras
 
     keras.backend.clear_session(free_memory=False)
@@ -159,7 +205,14 @@ def prepare(config: TrainConfig, image_shape: tuple[int, ...], num_classes: int,
         v.assign(value)
     model.reset_metrics()
     model.stop_training = False
-    return Prepared(prepare_key(config, image_shape, num_classes, n_train), model, view)
+    prepared = Prepared(prepare_key(config, image_shape, num_classes, n_train), model, view)
+    if dataset is not None and tuple(dataset.image_shape) == tuple(image_shape):
+        # made as train() makes them, after the same seeding: a pipeline's shuffle takes the global seed when made
+        keras.utils.set_random_seed(config.seed)
+        prepared.data, prepared.fit = dataset, _fit_data(config, dataset)
+        prepared.first_batches = _batches(config, image_shape, prepared.fit,
+                                          bool(crops.crop_epochs(config.crop_share, config.epochs)))
+    return prepared
 
 
 def compiled_crop_view(model, image_shape: tuple[int, ...], steps_per_execution: int):
@@ -185,10 +238,8 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
     import keras
 
     ds = dataset if dataset is not None else load_dataset(config.dataset)
-    x_all, y_all = ds.train_images, ds.y_train
-    if config.train_limit and config.train_limit < len(x_all):
-        x_all, y_all = x_all[:config.train_limit], y_all[:config.train_limit]
-    check_config(config, len(x_all), ds.image_shape)
+    n_train = min(len(ds.train_images), config.train_limit or len(ds.train_images))
+    check_config(config, n_train, ds.image_shape)
     if config.start_from:
         if model is None:  # the command line; the Train page sends it built by the same function
             model = transfer.starting_model(config.start_from, ds.num_classes, ds.image_shape, config.freeze,
@@ -198,14 +249,14 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
         keras.utils.set_random_seed(config.seed)
         model = keras_files.load_keras_bytes(keras_files.model_to_bytes(model))
     keras.utils.set_random_seed(config.seed)
-    y = keras.utils.to_categorical(y_all, ds.num_classes).astype(np.float32)
-    (x_fit, y_fit), val = split_validation(x_all, y, config.validation_split)  # images still as stored
-    if val is not None:
-        val = (to_float(val[0]), val[1])  # (N, H, W, C) float32 in [0, 1]
-    steps = math.ceil(len(x_fit) / config.batch_size)
+    warm = prepared is not None and model is None and prepared.key == prepare_key(config, ds.image_shape,
+                                                                                 ds.num_classes, n_train)
+    ready = warm and prepared.data is ds  # its arrays and first epoch's batches made from this very dataset too
+    fit = prepared.fit if ready else _fit_data(config, ds)
+    first_batches = prepared.first_batches if ready else None
+    x_fit, val, steps = fit.x, fit.val, fit.steps
     view = None
-    if prepared is not None and model is None and prepared.key == prepare_key(config, ds.image_shape,
-                                                                               ds.num_classes, len(x_all)):
+    if warm:
         model, view = prepared.model, prepared.view  # built, compiled and traced already
     else:
         if model is None:
@@ -223,20 +274,14 @@ def train(config: TrainConfig, dataset: Dataset | None = None, *,
         callbacks.insert(0, airbench.Lookahead(steps, steps * config.epochs))  # averages before the reporter reads
     history: dict[str, list[float]] = {}
     n_crops = crops.crop_epochs(config.crop_share, config.epochs)
-    flip = config.augment and config.augmentation().flip
-
-    def flips(first_epoch: int) -> AlternatingFlips | None:  # the same images mirrored as the epochs go on
-        return AlternatingFlips(len(x_fit), steps, config.seed, first_epoch) if flip else None
-
     if n_crops:  # the first epochs on crops: the same weights, optimizer and callbacks, about half the work
         view = view or compiled_crop_view(model, ds.image_shape, steps_per_execution(steps))
-        crop_data = dataset_pipeline(x_fit, y_fit, config.batch_size, config.seed,
-                                      crops.random_crops(crops.crop_side(ds.image_shape), flip, config.seed, flips(0)))
+        crop_data = first_batches if first_batches is not None else _batches(config, ds.image_shape, fit, True)
         extend_history(history, view.fit(crop_data, epochs=n_crops, validation_data=val, callbacks=callbacks, verbose=0,
                                   shuffle=False).history)
     if reporter.status == "finished":  # not stopped (or diverged) on the crops
-        augmenter = build_augmenter(config.augmentation(), config.seed, flips(n_crops)) if config.augment else None
-        train_data = dataset_pipeline(x_fit, y_fit, config.batch_size, config.seed + n_crops, augmenter)
+        train_data = first_batches if first_batches is not None and not n_crops else \
+            _batches(config, ds.image_shape, fit, False)
         extend_history(history, model.fit(train_data, epochs=config.epochs, initial_epoch=n_crops, validation_data=val,
                                    callbacks=callbacks, verbose=0, shuffle=False).history)  # the pipeline shuffles
     seconds = time.perf_counter() - t0

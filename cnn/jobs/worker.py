@@ -175,7 +175,8 @@ def main() -> None:  # pragma: no cover - runs in the worker process (tests driv
                     runs.append(Run(message.job_id, request))
                     have_run.notify()
             elif isinstance(message, Prepare):
-                datasets.take(message.key, message.dataset)  # kept even when the hint itself is dropped
+                # kept even when the hint itself is dropped; the hint gets the very object a Run finds by its key
+                message = replace(message, dataset=datasets.take(message.key, message.dataset))
                 with have_run:  # only the newest hint counts, and only while no run waits
                     runs[:] = [m for m in runs if not isinstance(m, Prepare)]
                     if not runs:
@@ -194,7 +195,7 @@ def main() -> None:  # pragma: no cover - runs in the worker process (tests driv
                 have_run.wait()
             message = runs.pop(0)
         if isinstance(message, Prepare):  # idle: get the run the page shows ready (cnn.training.prepare)
-            prepared = _prepare(message.shapes, prepared)
+            prepared = _prepare(message.shapes, message.dataset, prepared)
             continue
         job_id, request = message.job_id, message.request
         send(Started(job_id))
@@ -209,16 +210,18 @@ def main() -> None:  # pragma: no cover - runs in the worker process (tests driv
         sys.stdout.flush()
 
 
-def _prepare(hint: tuple, prepared):
-    """A prepared model for ``hint`` (config, image shape, classes, training images), or the one already made for
-    it; None when it cannot be made (the run then builds its own and says what is wrong)."""
+def _prepare(hint: tuple, dataset, prepared):
+    """A prepared model for ``hint`` (config, image shape, classes, training images) with ``dataset``'s arrays and
+    first batches, or the one already made for them; None when it cannot be made (the run then builds its own and
+    says what is wrong)."""
     from cnn import training
 
     config, shape, classes, n = hint
-    if prepared is not None and prepared.key == training.prepare_key(config, shape, classes, n):
+    if prepared is not None and prepared.key == training.prepare_key(config, shape, classes, n) and (
+            prepared.data is dataset):
         return prepared
     try:
-        return training.prepare(config, shape, classes, n)
+        return training.prepare(config, shape, classes, n, dataset)
     except Exception:  # a config the run itself will reject with a message
         return None
 

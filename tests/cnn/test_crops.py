@@ -140,3 +140,13 @@ def test_a_fine_tune_reads_whole_images(monkeypatch):
 
     monkeypatch.setattr(store, "read_meta", lambda name: {"arch": "cifar_small"})
     assert transfer.recipe("cifar10", None, "my-cifar", "cifar_small").crop_share == 0.0
+
+
+def test_a_crop_run_prepared_with_its_dataset_trains_exactly_as_a_fresh_one():
+    """The pipeline a warm worker makes ahead is the crop epochs' (the run's first batches); whole images follow."""
+    ds, config = _photos_dataset(), _config(validation_split=0.25)
+    fresh = training.train(config, ds, evaluate=False)
+    prepared = training.prepare(config, ds.image_shape, ds.num_classes, len(ds.train_images), ds)
+    warm = training.train(config, ds, evaluate=False, prepared=prepared)
+    assert warm.model is prepared.model and warm.history == fresh.history
+    assert all(np.array_equal(a, b) for a, b in zip(fresh.model.get_weights(), warm.model.get_weights(), strict=True))

@@ -1,4 +1,5 @@
 """cnn.training: progress, stop, NaN, determinism, config checks."""
+import dataclasses
 import re
 from pathlib import Path
 
@@ -72,6 +73,26 @@ def test_a_prepared_model_trains_exactly_as_a_fresh_one_and_is_used_only_for_its
     assert all(np.array_equal(x, y) for x, y in zip(fresh.model.get_weights(), warm.model.get_weights(), strict=True))
     other = training.prepare(cfg(epochs=3), tiny.image_shape, tiny.num_classes, len(tiny.train_images))
     assert training.train(cfg(epochs=2), tiny, evaluate=False, prepared=other).model is not other.model
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_a_run_prepared_with_its_dataset_starts_on_batches_made_ahead_and_trains_exactly_as_a_fresh_one(
+        tiny, augment, monkeypatch):
+    """A warm worker also makes the run's arrays and first pipeline (shuffled and augmented by the same seeds), for
+    a run on that very dataset object; another object gets its own, made from its own images."""
+    config = cfg(epochs=2, augment=augment)
+    fresh = training.train(config, tiny, evaluate=False)
+    prepared = training.prepare(config, tiny.image_shape, tiny.num_classes, len(tiny.train_images), tiny)
+    made, pipeline = [], training.dataset_pipeline
+    monkeypatch.setattr(training, "dataset_pipeline", lambda *a, **k: made.append(1) or pipeline(*a, **k))
+    warm = training.train(config, tiny, evaluate=False, prepared=prepared)
+    assert warm.model is prepared.model and made == [], "the prepared model and batches were used"
+    assert warm.history == fresh.history
+    assert all(np.array_equal(x, y) for x, y in zip(fresh.model.get_weights(), warm.model.get_weights(), strict=True))
+    other = training.prepare(config, tiny.image_shape, tiny.num_classes, len(tiny.train_images), tiny)
+    same_images, made[:] = dataclasses.replace(tiny), []
+    again = training.train(config, same_images, evaluate=False, prepared=other)
+    assert again.model is other.model and made == [1] and again.history == fresh.history
 
 
 def test_training_batches_come_without_tf_data_autotuning_yet_all_of_them_once(tiny):
