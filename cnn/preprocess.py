@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from scipy import ndimage
 
+# scipy.ndimage is imported where it is used: its import took 0.15 s of a fresh server's first Train page, which
+# imports this module (through students' own datasets) and needs none of it
 from cnn.errors import LabError
 from cnn.i18n import _
 
@@ -124,6 +125,8 @@ def _shrink(arr: np.ndarray, longest: int = WORK_SIZE) -> np.ndarray:
 def _even_out(ink: np.ndarray) -> np.ndarray:
     """Take away uneven light (a shadow, a brighter side, dark corners): what a grey opening with a window
     wider than any stroke keeps is the background, not the ink."""
+    from scipy import ndimage
+
     k = max(3, round(max(ink.shape) / 5))
     small = ink[::2, ::2] if min(ink.shape) >= 64 else ink  # the light varies slowly: half resolution is enough
     kk = max(3, k // 2) if small is not ink else k
@@ -136,6 +139,8 @@ def _even_out(ink: np.ndarray) -> np.ndarray:
 
 def _keep_strokes(ink: np.ndarray) -> np.ndarray:
     """Drop specks (paper grain, dust, JPEG blocks): parts much smaller than the largest stroke go."""
+    from scipy import ndimage
+
     mask = ink > 0.3
     labels, n = ndimage.label(mask)
     if n <= 1:
@@ -177,6 +182,8 @@ def extract_ink(image: Image.Image | np.ndarray) -> np.ndarray:
 
 def stroke_width(ink: np.ndarray, threshold: float = 0.5) -> float:
     """Typical stroke width in pixels, from the mean distance of an ink pixel to the paper."""
+    from scipy import ndimage
+
     mask = np.pad(ink > threshold, 1)  # the crop's edge is not paper: the border around it is
     if not mask.any():
         return 0.0
@@ -186,6 +193,8 @@ def stroke_width(ink: np.ndarray, threshold: float = 0.5) -> float:
 def thicken(cropped: np.ndarray, target: float | None = None) -> np.ndarray:
     """Widen strokes thinner than MNIST's (about 1/8 of the digit's height) so a thin pen reads like a
     marker after the downscale, as MNIST's digits do. Thick enough strokes are left as they are."""
+    from scipy import ndimage
+
     target = TARGET_STROKE if target is None else target
     small = _shrink(cropped, 4 * WORK_BOX)  # measure and widen at 4× the final size: as good, and fast
     width = stroke_width(small)
@@ -201,6 +210,8 @@ def thicken(cropped: np.ndarray, target: float | None = None) -> np.ndarray:
 def thin(cropped: np.ndarray, target: float | None = None, above: float = 1.4) -> np.ndarray:
     """Narrow strokes much thicker than MNIST's (a marker on a small digit fills the loops of a 6 or an 8) to about
     MNIST's width; strokes up to ``above`` times that are left as they are."""
+    from scipy import ndimage
+
     target = TARGET_STROKE if target is None else target
     small = _shrink(cropped, 4 * WORK_BOX)
     width = stroke_width(small)
@@ -238,6 +249,8 @@ def scale_longer_side(cropped: np.ndarray, size: int = WORK_BOX) -> np.ndarray:
 
 def center_by_mass(scaled: np.ndarray, field: int = 28) -> np.ndarray:
     """Paste into a ``field``×``field`` box, then move the centre of mass to the centre (no wrap)."""
+    from scipy import ndimage
+
     out = np.zeros((field, field), np.float32)
     h, w = scaled.shape
     top, left = (field - h) // 2, (field - w) // 2
