@@ -107,9 +107,11 @@ class Prepared:
     key: str
     model: Any
     view: Any = None  # the model on crops (cnn.crops.crop_view), its step traced too, when the run starts on crops
-    data: Dataset | None = None  # the dataset it was prepared with, when given: a run on this very dataset also
-    fit: Any = None  # finds its arrays to fit (_FitData) made
-    first_batches: Any = None  # ... and the pipeline of its first epoch (crops or whole images) made
+    # Made too when prepare() is given the dataset (used by a run on that very object): the run's arrays and the
+    # pipeline of its first epoch (crops or whole images)
+    data: Dataset | None = None
+    fit: _FitData | None = None
+    first_batches: Any = None
 
 
 @dataclass
