@@ -191,6 +191,13 @@ class LocalEngine(Engine):
             finally:
                 slot.idle = False
 
+    def finish(self, job: Job, result=None, error: str = "", cancelled: bool = False) -> None:
+        """A run ended: its slot counts as free before anyone waiting on the run wakes (capacity() said "1 running"
+        for a moment after a run ended, until its slot thread went on)."""
+        with self._cond:
+            self._running.pop(job.id, None)
+        super().finish(job, result, error, cancelled)
+
     def _done(self, job: Job) -> None:
         """A run ended: its slot is free, and the page's settings are prepared again for the next press (a second
         try, a new seed after Stop) unless a worker holds them ready already."""

@@ -205,6 +205,19 @@ def test_stop_running_and_queued_jobs_say_who_stopped_them(engine, data):
     assert a.result.model is not None and a.result.epochs_done < 300  # the model so far is kept
 
 
+def test_a_finished_run_no_longer_counts_as_running_when_its_waiter_wakes(data, monkeypatch):
+    """The slot's own bookkeeping after a run (the next hint) may come later: capacity() already says it is free."""
+    done = LocalEngine._done
+    monkeypatch.setattr(LocalEngine, "_done", lambda self, job: time.sleep(1.0) or done(self, job))
+    e = LocalEngine(limit=1)
+    try:
+        job = e.submit(JobRequest(config(epochs=1), data, label="quick"))
+        assert job.wait(120) and job.state == "done"
+        assert e.capacity()["running"] == 0
+    finally:
+        e.shutdown()
+
+
 def test_a_job_nobody_polls_is_stopped_and_says_the_tab_was_closed(data):
     e = LocalEngine(limit=1, heartbeat_timeout=3)
     try:
