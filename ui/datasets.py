@@ -10,20 +10,22 @@ from ui.state import sticky
 
 # Spinners are the callers' (st.spinner shows only what takes over half a second): a decorator's text could not be
 # in the student's language.
-# Each is fingerprinted once as loaded: every copy the cache hands out carries it (cnn.data.fingerprint).
-@st.cache_data(max_entries=4, show_spinner=False)
-def _load_builtin(name: str) -> data.Dataset:
+def _fingerprinted(name: str) -> data.Dataset:
+    """The dataset, fingerprinted once as loaded: every copy the cache hands out carries it (cnn.data.fingerprint)."""
     ds = dataset_sources.load_dataset(name)
     data.fingerprint(ds)
     return ds
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _load_builtin(name: str) -> data.Dataset:
+    return _fingerprinted(name)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _load_user(name: str, signature: tuple) -> data.Dataset:
     del signature  # part of the key only: any added or removed example loads it afresh
-    ds = dataset_sources.load_dataset(name)
-    data.fingerprint(ds)
-    return ds
+    return _fingerprinted(name)
 
 
 def load_dataset(name: str) -> data.Dataset:
