@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import itertools
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from drawn_digits import STROKES, transform
 
 DRAW_PAD = ".draw-pad canvas"  # the Draw page's own pad (inside its component's shadow root)
@@ -91,6 +93,18 @@ def settled_box(pg, locator, timeout_ms: int = 10_000) -> dict:
             return box
         box = again
     return box
+
+
+def act_until_shown(act, shown, what: str, tries: int = 3, timeout_ms: int = 20_000) -> None:
+    """Do ``act`` (a click or a tap on a table cell) until ``shown`` is visible: a click while a busy server redraws
+    the element lands on the old one and is lost, as a person would click again."""
+    for attempt in range(tries):
+        act()
+        try:
+            shown.wait_for(timeout=timeout_ms)
+            return
+        except PlaywrightTimeout:
+            assert attempt < tries - 1, f"{what} never showed what it should"
 
 
 def open_sidebar(pg) -> None:

@@ -2,10 +2,17 @@
 import re
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from browser.helpers import DRAW_PAD, assert_no_error, draw_digit, settled_box, touch_strokes, wait_idle
+from browser.helpers import (
+    DRAW_PAD,
+    act_until_shown,
+    assert_no_error,
+    draw_digit,
+    settled_box,
+    touch_strokes,
+    wait_idle,
+)
 from drawn_digits import STROKES, transform
 
 pytestmark = pytest.mark.browser
@@ -138,14 +145,12 @@ def test_evaluate_confusion_cell_shows_its_images_by_mouse_and_by_keyboard(page,
     grid.evaluate("e => e.scrollIntoView({block: 'center'})")
     wait_idle(page)
     shown = page.get_by_text(re.compile(r"test images of 0 predicted as 0 \(correct\)")).first
-    for attempt in range(3):  # a click while a busy server redraws the grid lands on the old one: click again
+
+    def click_top_left() -> None:  # the top-left count: true 0, said 0
         area = settled_box(page, grid)
-        page.mouse.click(area["x"] + INDEX_COLUMN_PX + 12, area["y"] + 35 + 17)  # the top-left count: true 0, said 0
-        try:
-            shown.wait_for(timeout=20_000)
-            break
-        except PlaywrightTimeout:
-            assert attempt < 2, "a click on the top-left cell never showed its images"
+        page.mouse.click(area["x"] + INDEX_COLUMN_PX + 12, area["y"] + 35 + 17)
+
+    act_until_shown(click_top_left, shown, "a click on the top-left cell")
     for key in ["ArrowDown"] * 4 + ["ArrowRight"] * 9:  # to true 4, predicted 9: a classic confusion
         page.keyboard.press(key)
         wait_idle(page)

@@ -10,7 +10,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from browser.conftest import SHOTS
-from browser.helpers import assert_no_error, draw_digit, settled_box, wait_idle
+from browser.helpers import act_until_shown, assert_no_error, draw_digit, settled_box, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -64,10 +64,15 @@ def test_on_a_phone_each_tapped_confusion_cell_shows_its_own_images(phone, serve
     grid.wait_for()
     for true, said in ((3, 2), (9, 4), (7, 3), (2, 2)):
         grid.evaluate("e => e.scrollIntoView({block: 'center'})")
-        area = settled_box(phone, grid)
-        # columns of the bundled MNIST sample: the true class 56 px, then 42 px per class (counts up to 200)
-        phone.touchscreen.tap(area["x"] + 56 + (said + 0.5) * 42, area["y"] + 35 * (true + 1) + 17)
-        phone.get_by_text(re.compile(rf"test images? of {true} predicted as {said}( \(correct\))?$")).first.wait_for()
+        wait_idle(phone)
+
+        def tap(true=true, said=said) -> None:
+            area = settled_box(phone, grid)
+            # columns of the bundled MNIST sample: the true class 56 px, then 42 px per class (counts up to 200)
+            phone.touchscreen.tap(area["x"] + 56 + (said + 0.5) * 42, area["y"] + 35 * (true + 1) + 17)
+
+        shown = phone.get_by_text(re.compile(rf"test images? of {true} predicted as {said}( \(correct\))?$")).first
+        act_until_shown(tap, shown, f"a tap on the cell of true {true}, said {said}")
         wait_idle(phone)
     phone.screenshot(path=str(SHOTS / "phone-evaluate-tapped-cell.png"), full_page=True)
     assert_no_error(phone)
